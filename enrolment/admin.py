@@ -1,0 +1,73 @@
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Arm,
+    Clinic,
+    Cluster,
+    EligibilityCriterion,
+    Participant,
+    PersonalDetails,
+    Physiotherapist,
+    SmsSchedule,
+    Timepoint,
+    Trial,
+    TrialRole,
+)
+
+for model in (Trial, Arm, Clinic, EligibilityCriterion, SmsSchedule, Timepoint):
+    admin.site.register(model)
+
+
+@admin.register(Cluster)
+class ClusterAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "trial", "allocation_order", "crossover")
+
+
+@admin.register(Physiotherapist)
+class PhysiotherapistAdmin(admin.ModelAdmin):
+    list_display = ("study_code", "user", "clinic", "active")
+    list_filter = ("clinic__cluster__trial", "active")
+
+
+@admin.register(TrialRole)
+class TrialRoleAdmin(admin.ModelAdmin):
+    list_display = ("user", "trial", "role")
+    list_filter = ("trial", "role")
+
+
+class ReasonAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        required=False, help_text="Required when a saved value changes; kept in the audit trail."
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = [f for f in self.changed_data if f != "change_reason"]
+        if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
+            self.add_error("change_reason", "Say why you change a saved value.")
+        return cleaned
+
+
+class ReasonAdmin(SimpleHistoryAdmin):
+    form = ReasonAdminForm
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data.get("change_reason", "").strip() or "created"
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReasonAdmin):
+    list_display = ("study_id", "clinic", "enrolled_on", "status")
+    list_filter = ("trial", "status")
+    search_fields = ("study_id",)
+    # Allocation is decided at enrolment; the admin must not become a way around it.
+    readonly_fields = ("study_id", "condition", "sequence", "trial", "crossover_washout")
+
+
+@admin.register(PersonalDetails)
+class PersonalDetailsAdmin(ReasonAdmin):
+    list_display = ("participant",)
+    search_fields = ("participant__study_id",)

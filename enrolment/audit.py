@@ -1,0 +1,78 @@
+"""A participant's audit trail, read from simple-history's tables.
+
+Each history row is a snapshot; consecutive snapshots of the same object give the old and
+new value of every field that changed. Other apps add their audited models (responses,
+CRPE forms) through :data:`PARTICIPANT_HISTORY_SOURCES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass
+class AuditEntry:
+    when: datetime
+    who: str
+    what: str  # e.g. "Participant", "Personal details"
+    action: str  # created / changed / deleted
+    reason: str
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
+    """Audit entries from one historical queryset (any object, any number of objects)."""
+    rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
+    previous = {}
+    entries = []
+    for row in rows:
+        key = row.instance_type._meta.pk.attname
+        obj_id = getattr(row, key)
+        before = previous.get(obj_id)
+        changes = []
+        if before is not None:
+            delta = row.diff_against(before)
+            changes = [(c.field, c.old, c.new) for c in delta.changes]
+        elif row.history_type == "+":
+            changes = [
+                (f.name, None, getattr(row, f.attname))
+                for f in row.instance_type._meta.concrete_fields
+                if not f.primary_key
+            ]
+        previous[obj_id] = row
+        entries.append(
+            AuditEntry(
+                when=row.history_date,
+                who=str(row.history_user) if row.history_user else "system",
+                what=what,
+                action=TYPES.get(row.history_type, row.history_type),
+                reason=row.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _participant_rows(participant) -> Iterable[tuple[QuerySet, str]]:
+    from .models import Participant, PersonalDetails
+
+    yield Participant.history.filter(id=participant.pk), "Participant"
+    yield PersonalDetails.history.filter(participant_id=participant.pk), "Personal details"
+
+
+PARTICIPANT_HISTORY_SOURCES: list[Callable] = [_participant_rows]
+
+
+def participant_history(participant) -> list[AuditEntry]:
+    """Every audited change about one participant, newest first."""
+    entries: list[AuditEntry] = []
+    for source in PARTICIPANT_HISTORY_SOURCES:
+        for records, what in source(participant):
+            entries.extend(entries_from(records, what))
+    return sorted(entries, key=lambda e: e.when, reverse=True)

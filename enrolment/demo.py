@@ -1,0 +1,123 @@
+"""Synthetic data for the demo trial: staff for every role and ~60 participants spread
+over the dog-leg schedule. Deterministic (seeded) so every demo looks the same."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from .actions import enrol_participant
+from .models import Participant, Physiotherapist, Trial, TrialRole
+from .protocol import load_protocol, read_protocol
+
+DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
+PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "betterback.toml"
+
+FIRST_NAMES = ["Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Sara",
+               "Per", "Lena", "Nils", "Ingrid", "Olof", "Emma", "Karl", "Elin", "Gustav"]
+LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson",
+              "Olsson", "Persson", "Svensson", "Gustafsson", "Lindqvist", "Berg"]
+
+
+def demo_shift_days(today: date) -> int:
+    """Move the real 2017 calendar so that recruitment ended a month ago: the demo then
+    has participants at every stage of follow-up."""
+    spec = read_protocol(PROTOCOL)
+    return (today - timedelta(days=30) - spec.trial.recruitment_end).days
+
+
+def _luhn_digit(digits: str) -> int:
+    total = 0
+    for i, ch in enumerate(digits):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return (10 - total % 10) % 10
+
+
+def synthetic_personnummer(rng: random.Random, born: date) -> str:
+    """A well-formed but made-up Swedish personal identity number (YYYYMMDD-NNNC)."""
+    serial = f"{rng.randint(0, 999):03d}"
+    core = born.strftime("%y%m%d") + serial
+    return f"{born:%Y%m%d}-{serial}{_luhn_digit(core)}"
+
+
+@transaction.atomic
+def create_staff(trial: Trial) -> dict[str, str]:
+    """One login per role (username -> role) plus every planned physiotherapist."""
+    User = get_user_model()
+    password = make_password(DEMO_PASSWORD)  # hashed once: 112 physiotherapists follow
+    logins = {}
+
+    def user(username: str, **extra):
+        obj, created = User.objects.get_or_create(username=username, defaults=extra)
+        if created:
+            obj.password = password
+            obj.save(update_fields=["password"])
+        return obj
+
+    admin = user("admin", is_staff=True, is_superuser=True, email="admin@example.com")
+    logins[admin.username] = "administrator (superuser)"
+    for username, role in [
+        ("coordinator", TrialRole.COORDINATOR),
+        ("datamanager", TrialRole.DATA_MANAGER),
+        ("statistician", TrialRole.STATISTICIAN),
+    ]:
+        TrialRole.objects.get_or_create(user=user(username), trial=trial, role=role)
+        logins[username] = role
+    for cluster in trial.clusters.all():
+        for clinic in cluster.clinics.all():
+            for n in range(1, clinic.planned_physiotherapists + 1):
+                code = f"{trial.study_id_prefix}-{cluster.code}-{clinic.code}-PT{n:02d}"
+                username = f"pt-{clinic.code.lower()}-{n:02d}"
+                Physiotherapist.objects.get_or_create(
+                    study_code=code,
+                    defaults={"user": user(username), "clinic": clinic},
+                )
+    first_clinic = trial.clusters.order_by("allocation_order").first().clinics.first()
+    logins[f"pt-{first_clinic.code.lower()}-01"] = f"physiotherapist at {first_clinic.name}"
+    return logins
+
+
+@transaction.atomic
+def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
+    """Enrol ``count`` synthetic participants spread evenly over the recruitment period."""
+    if Participant.objects.filter(trial=trial).exists():
+        return 0
+    rng = random.Random(seed)
+    clinics = [c for cl in trial.clusters.all() for c in cl.clinics.all()]
+    start, end = trial.recruitment_start, trial.recruitment_end
+    span = (end - start).days
+    physios = {c.pk: list(c.physiotherapists.select_related("user")) for c in clinics}
+    for i in range(count):
+        enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / count))
+        clinic = rng.choice(clinics)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
+        staff = physios[clinic.pk]
+        enrol_participant(
+            clinic=clinic,
+            enrolled_on=enrolled_on,
+            user=rng.choice(staff).user if staff else None,
+            personal={
+                "full_name": f"{first} {last}",
+                "national_id": synthetic_personnummer(rng, born),
+                "date_of_birth": born,
+                "email": f"{first.lower()}.{last.lower()}{i}@example.com",
+                "mobile": f"+4670{rng.randint(1000000, 9999999)}",
+                "preferred_language": rng.choice(["sv", "sv", "sv", "en"]),
+            },
+        )
+    return count
+
+
+def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, str]]:
+    trial, _ = load_protocol(PROTOCOL, shift_days=demo_shift_days(today))
+    logins = create_staff(trial)
+    enrol_participants(trial, participants)
+    return trial, logins

@@ -1,0 +1,66 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Clinic, Participant, PersonalDetails
+
+
+class ReasonMixin(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Stored in the audit trail with the old and the new value."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_changed_values() and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why you change a value that was already saved."))
+        return cleaned
+
+    def has_changed_values(self) -> bool:
+        return any(name != "reason" for name in self.changed_data)
+
+
+class ParticipantForm(ReasonMixin, forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = ["clinic", "enrolled_on"]
+        widgets = {"enrolled_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = Clinic.objects.filter(
+            cluster__trial=self.instance.trial
+        ).select_related("cluster")
+
+
+class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
+    class Meta:
+        model = PersonalDetails
+        fields = [
+            "full_name",
+            "national_id",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_language",
+        ]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = self.instance.participant.trial.languages
+        from django.conf import settings
+
+        names = dict(settings.LANGUAGES)
+        self.fields["preferred_language"] = forms.ChoiceField(
+            label=_("Preferred language"), choices=[(c, names.get(c, c)) for c in languages]
+        )
+
+
+class WithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(
+        label=_("Date of withdrawal"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))

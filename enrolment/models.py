@@ -1,0 +1,381 @@
+"""Trials, clusters, clinics, physiotherapists and participants.
+
+Personal identifiers live only in :class:`PersonalDetails`; everything else carries the
+study ID. Clinical records keep an audit history (django-simple-history) and a change to
+a saved value needs a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import allocation
+
+
+class ReasonRequired(ValidationError):
+    """A saved clinical value was changed without saying why."""
+
+
+class AuditedModel(models.Model):
+    """A model whose saved values may only change with a reason.
+
+    The reason goes into the history row (simple-history's ``history_change_reason``).
+    Set it with ``obj._change_reason = "..."`` before ``save()``; the action functions
+    in :mod:`enrolment.actions` do this for you.
+    """
+
+    audit_exempt_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def changed_fields(self) -> dict[str, tuple[object, object]]:
+        """Field name -> (saved value, new value) for every audited field that differs."""
+        if self.pk is None:
+            return {}
+        saved = type(self)._default_manager.filter(pk=self.pk).values().first()
+        if saved is None:
+            return {}
+        changes = {}
+        for f in self._meta.concrete_fields:
+            if f.primary_key or f.name in self.audit_exempt_fields:
+                continue
+            old, new = saved.get(f.attname), getattr(self, f.attname)
+            if old != new:
+                changes[f.name] = (old, new)
+        return changes
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not getattr(self, "_change_reason", None):
+            changes = self.changed_fields()
+            if changes:
+                raise ReasonRequired(
+                    _("A reason is required to change %(fields)s.")
+                    % {"fields": ", ".join(sorted(changes))}
+                )
+        super().save(*args, **kwargs)
+        # A reason covers one save: a stale one must not let a later change through.
+        self._change_reason = None
+
+
+class Trial(models.Model):
+    DESIGNS = [
+        (allocation.CLUSTER_DOGLEG, _("Cluster randomised, dog-leg")),
+        (allocation.CLUSTER_PARALLEL, _("Cluster randomised, parallel")),
+        (allocation.INDIVIDUAL, _("Individually randomised")),
+    ]
+    code = models.SlugField(unique=True)
+    study_id_prefix = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=300)
+    registration = models.CharField(max_length=40, blank=True)
+    design = models.CharField(max_length=20, choices=DESIGNS)
+    time_zone = models.CharField(max_length=64)
+    languages = models.JSONField(default=list)
+    default_language = models.CharField(max_length=8)
+    eq5d_value_set = models.CharField(max_length=8, blank=True)
+    recruitment_start = models.DateField(null=True, blank=True)
+    recruitment_end = models.DateField(null=True, blank=True)
+    target_sample_size = models.PositiveIntegerField(null=True, blank=True)
+    recruitment_target_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
+    recruitment_ceiling_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
+    washout_days = models.PositiveIntegerField(default=14)
+    protocol_file = models.CharField(max_length=300, blank=True)
+    protocol_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_cluster_design(self) -> bool:
+        return self.design in allocation.CLUSTER_DESIGNS
+
+
+class Arm(models.Model):
+    """A condition of the trial. Staff-facing only: patients never see it."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="arms")
+    code = models.SlugField()
+    label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["trial", "code"]
+        constraints = [models.UniqueConstraint(fields=["trial", "code"], name="unique_arm")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Cluster(models.Model):
+    """A cluster of clinics (or, in an individually randomised trial, a site)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="clusters")
+    code = models.CharField(max_length=8)
+    name = models.CharField(max_length=100)
+    allocation_order = models.PositiveIntegerField()
+    crossover = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("First day in the intervention; empty if the cluster never crosses over."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["trial", "allocation_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="unique_cluster_code"),
+            models.UniqueConstraint(
+                fields=["trial", "allocation_order"], name="unique_cluster_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def condition_on(self, day: date) -> str:
+        return allocation.cluster_condition(self.crossover, day)
+
+
+class Clinic(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="clinics")
+    code = models.CharField(max_length=16)
+    name = models.CharField(max_length=200)
+    planned_physiotherapists = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["cluster", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "code"], name="unique_clinic_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def trial(self) -> Trial:
+        return self.cluster.trial
+
+
+class Physiotherapist(models.Model):
+    """A user working at a clinic; also a respondent of the physiotherapist questionnaires."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="physiotherapist_at"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="physiotherapists")
+    study_code = models.CharField(max_length=20, unique=True)
+    active = models.BooleanField(default=True)
+    workshop_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "clinic"], name="unique_physio_at_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.study_code
+
+
+class TrialRole(models.Model):
+    """A staff member's role in one trial. Physiotherapists are :class:`Physiotherapist`."""
+
+    COORDINATOR = "coordinator"
+    DATA_MANAGER = "data_manager"
+    STATISTICIAN = "statistician"
+    ADMINISTRATOR = "administrator"
+    ROLES = [
+        (COORDINATOR, _("Coordinator")),
+        (DATA_MANAGER, _("Data manager")),
+        (STATISTICIAN, _("Statistician")),
+        (ADMINISTRATOR, _("Administrator")),
+    ]
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_roles"
+    )
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=ROLES)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "trial", "role"], name="unique_trial_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} in {self.trial.code}"
+
+
+class Timepoint(models.Model):
+    """When a respondent is asked which instruments, relative to an anchor date."""
+
+    PATIENT = "patient"
+    PHYSIOTHERAPIST = "physiotherapist"
+    CLINICIAN = "clinician"
+    RESPONDENTS = [
+        (PATIENT, _("Patient")),
+        (PHYSIOTHERAPIST, _("Physiotherapist")),
+        (CLINICIAN, _("Clinician about a patient")),
+    ]
+    ENROLMENT = "enrolment"
+    WORKSHOP = "workshop"
+    EVENT = "event"  # answered when it happens (e.g. the final clinic visit)
+    ANCHORS = [
+        (ENROLMENT, _("Enrolment (baseline)")),
+        (WORKSHOP, _("Physiotherapist workshop")),
+        (EVENT, _("When the event happens")),
+    ]
+    UNITS = [("days", _("days")), ("weeks", _("weeks")), ("months", _("months"))]
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="timepoints")
+    code = models.SlugField()
+    label = models.CharField(max_length=100)
+    order = models.PositiveIntegerField()
+    respondent = models.CharField(max_length=20, choices=RESPONDENTS)
+    anchor = models.CharField(max_length=20, choices=ANCHORS)
+    offset = models.IntegerField(default=0)
+    unit = models.CharField(max_length=10, choices=UNITS, default="months")
+    window_before_days = models.PositiveIntegerField(default=0)
+    window_after_days = models.PositiveIntegerField(default=0)
+    instruments = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["trial", "respondent", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="unique_timepoint_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trial.code} {self.label}"
+
+
+class SmsSchedule(models.Model):
+    """Weekly SMS tracking: which questions, when, for how long."""
+
+    trial = models.OneToOneField(Trial, on_delete=models.CASCADE, related_name="sms_schedule")
+    weeks = models.PositiveIntegerField()
+    weekday = models.PositiveSmallIntegerField(help_text=_("0 = Monday ... 6 = Sunday"))
+    send_time = models.TimeField(help_text=_("Local time in the trial's time zone"))
+    reminder_after_hours = models.PositiveIntegerField(default=24)
+    questions = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"SMS schedule of {self.trial.code}"
+
+
+class EligibilityCriterion(models.Model):
+    INCLUSION = "inclusion"
+    EXCLUSION = "exclusion"
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="eligibility")
+    code = models.SlugField()
+    kind = models.CharField(
+        max_length=10, choices=[(INCLUSION, _("Inclusion")), (EXCLUSION, _("Exclusion"))]
+    )
+    text = models.CharField(max_length=300)
+    rule = models.JSONField(default=dict, blank=True)
+    order = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["trial", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "code"], name="unique_criterion_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ParticipantQuerySet:
+        """Only the participants this user may see (trialsite.roles decides)."""
+        from trialsite.roles import participant_filter
+
+        return self.filter(participant_filter(user))
+
+
+class Participant(AuditedModel):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+    STATUSES = [
+        (ACTIVE, _("Active")),
+        (WITHDRAWN, _("Withdrawn")),
+        (COMPLETED, _("Completed")),
+    ]
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="participants")
+    study_id = models.CharField(max_length=20, unique=True)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="participants")
+    sequence = models.PositiveIntegerField(help_text=_("Number within the cluster"))
+    enrolled_on = models.DateField()
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    condition = models.SlugField(help_text=_("Allocated at enrolment; never changes."))
+    crossover_washout = models.BooleanField(
+        default=False, help_text=_("Enrolled in the two weeks around a crossover.")
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["study_id"]
+
+    def __str__(self) -> str:
+        return self.study_id
+
+    def clean(self) -> None:
+        if self.status == self.WITHDRAWN and not (self.withdrawn_on and self.withdrawal_reason):
+            raise ValidationError(_("A withdrawal needs a date and a reason."))
+        if self.withdrawn_on and self.enrolled_on and self.withdrawn_on < self.enrolled_on:
+            raise ValidationError({"withdrawn_on": _("Withdrawal precedes enrolment.")})
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            saved = Participant.objects.filter(pk=self.pk).values("condition").first()
+            if saved and saved["condition"] != self.condition:
+                # Invariant of the design, not a correction: a reason does not unlock it.
+                raise ValidationError(_("The allocated condition never changes."))
+        super().save(*args, **kwargs)
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.clinic.cluster
+
+
+class PersonalDetails(AuditedModel):
+    """Personal identifiers, kept apart from everything else and shown only to roles
+    that need them (trialsite.roles.can_see_personal_details)."""
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.CASCADE, related_name="personal_details"
+    )
+    full_name = models.CharField(max_length=200)
+    national_id = models.CharField(max_length=20, blank=True)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    mobile = models.CharField(max_length=20, blank=True)
+    preferred_language = models.CharField(max_length=8)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "personal details"
+
+    def __str__(self) -> str:
+        return f"Personal details of {self.participant.study_id}"
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.date_of_birth.year
+        birthday_passed = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
+        return years if birthday_passed else years - 1
+

@@ -1,0 +1,456 @@
+"""Protocol files: a trial described as data (TOML), validated strictly, loaded atomically.
+
+``read_protocol(path)`` parses and validates without touching the database and raises
+:class:`ProtocolError` naming the file, the key and what is wrong. ``load_protocol(path)``
+writes the trial in one transaction and only saves rows whose values changed, so loading
+the same file twice changes nothing (and adds no audit history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import allocation
+
+LANGUAGES = {"en", "sv", "da"}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ProtocolError(Exception):
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path, self.problems = str(path), problems
+        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClinicSpec(_Strict):
+    code: str = Field(min_length=1, max_length=16)
+    name: str = Field(min_length=1)
+    physiotherapists: int = Field(default=0, ge=0)
+
+
+class ClusterSpec(_Strict):
+    code: str = Field(min_length=1, max_length=8, pattern=r"^[A-Z0-9]+$")
+    name: str = Field(min_length=1)
+    allocation_order: int = Field(ge=1)
+    crossover: date | None = None
+    clinics: list[ClinicSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_clinics(self):
+        _require_unique([c.code for c in self.clinics], "clinics", "code")
+        return self
+
+
+class ArmSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1)
+
+
+class TimepointSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1)
+    respondent: Literal["patient", "physiotherapist", "clinician"]
+    anchor: Literal["enrolment", "workshop", "event"]
+    offset: int = 0
+    unit: Literal["days", "weeks", "months"] = "months"
+    window_before_days: int = Field(default=0, ge=0)
+    window_after_days: int = Field(default=0, ge=0)
+    instruments: list[str] = Field(min_length=1)
+
+    @field_validator("instruments")
+    @classmethod
+    def _known_instruments(cls, codes: list[str]) -> list[str]:
+        from questionnaires.instruments import codes as known_codes
+
+        known = known_codes()
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ValueError(f"unknown instrument(s) {unknown}; known: {sorted(known)}")
+        _require_unique(codes, "instruments", "code")
+        return codes
+
+
+class SmsQuestionSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    min: int
+    max: int
+    wording: dict[str, str]
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class SmsSpec(_Strict):
+    weeks: int = Field(ge=1, le=260)
+    weekday: Literal[tuple(WEEKDAYS)]  # type: ignore[valid-type]
+    time: time
+    reminder_after_hours: int = Field(default=24, ge=1)
+    questions: list[SmsQuestionSpec] = Field(min_length=1)
+
+
+class CriterionSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    kind: Literal["inclusion", "exclusion"]
+    text: str = Field(min_length=1)
+    rule: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrialSpec(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9-]+$")
+    study_id_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
+    name: str = Field(min_length=1)
+    registration: str = ""
+    design: Literal["cluster_dogleg", "cluster_parallel", "individual"]
+    time_zone: str
+    languages: list[str] = Field(min_length=1)
+    default_language: str
+    eq5d_value_set: str = ""
+    recruitment_start: date | None = None
+    recruitment_end: date | None = None
+    target_sample_size: int | None = Field(default=None, ge=1)
+    recruitment_target_per_cluster_month: int | None = Field(default=None, ge=1)
+    recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
+    washout_days: int = Field(default=14, ge=0)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. 'Europe/Stockholm')") from None
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unsupported language(s) {unknown}; supported: {sorted(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        if (
+            self.recruitment_start
+            and self.recruitment_end
+            and self.recruitment_end < self.recruitment_start
+        ):
+            raise ValueError("recruitment_end is before recruitment_start")
+        return self
+
+
+class ProtocolSpec(_Strict):
+    trial: TrialSpec
+    arms: list[ArmSpec] = Field(min_length=2)
+    clusters: list[ClusterSpec] = Field(min_length=1)
+    timepoints: list[TimepointSpec] = Field(min_length=1)
+    sms: SmsSpec | None = None
+    eligibility: list[CriterionSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        _require_unique([a.code for a in self.arms], "arms", "code")
+        _require_unique([c.code for c in self.clusters], "clusters", "code")
+        _require_unique([c.allocation_order for c in self.clusters], "clusters", "allocation_order")
+        _require_unique([t.code for t in self.timepoints], "timepoints", "code")
+        _require_unique([e.code for e in self.eligibility], "eligibility", "code")
+        arm_codes = {a.code for a in self.arms}
+        design = self.trial.design
+        if design in allocation.CLUSTER_DESIGNS:
+            needed = {allocation.CONTROL, allocation.INTERVENTION}
+            if not needed <= arm_codes:
+                raise ValueError(f"a {design} trial needs arms {sorted(needed)}")
+        else:
+            crossing = [c.code for c in self.clusters if c.crossover]
+            if crossing:
+                raise ValueError(
+                    f"clusters {crossing} have a crossover but the design is individual"
+                )
+        if design == allocation.CLUSTER_PARALLEL:
+            for c in self.clusters:
+                start = self.trial.recruitment_start
+                if c.crossover and start and c.crossover > start:
+                    raise ValueError(
+                        f"cluster {c.code} crosses over during recruitment; "
+                        "a parallel design keeps each cluster in one condition"
+                    )
+        if self.eq5d_codes() and self.trial.eq5d_value_set:
+            from questionnaires.instruments import get
+
+            for code in self.eq5d_codes():
+                available = get(code).options.get("value_set", ())
+                if available and self.trial.eq5d_value_set not in available:
+                    raise ValueError(
+                        f"trial.eq5d_value_set {self.trial.eq5d_value_set!r} has no {code} "
+                        f"value set; available: {sorted(available)}"
+                    )
+        if self.sms:
+            for q in self.sms.questions:
+                missing = set(self.trial.languages) - set(q.wording)
+                if missing:
+                    raise ValueError(
+                        f"sms question {q.code!r} has no wording in {sorted(missing)}"
+                    )
+        return self
+
+    def eq5d_codes(self) -> set[str]:
+        return {i for t in self.timepoints for i in t.instruments if i.startswith("eq5d")}
+
+
+def _require_unique(values: list, where: str, key: str) -> None:
+    seen, dupes = set(), []
+    for v in values:
+        if v in seen:
+            dupes.append(v)
+        seen.add(v)
+    if dupes:
+        raise ValueError(f"{where}: duplicate {key} {sorted(set(dupes))}")
+
+
+def _format_location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def read_protocol(path: Path | str) -> ProtocolSpec:
+    """Parse and validate a protocol file; nothing is written."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProtocolError(path, ["file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(path, [f"not valid TOML: {exc}"]) from None
+    try:
+        return ProtocolSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check its spelling)"
+            problems.append(f"{_format_location(err['loc'])}: {msg}")
+        raise ProtocolError(path, problems) from None
+
+
+def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:
+    """The same protocol with every calendar date moved by ``days`` (for the demo)."""
+    if not days:
+        return spec
+    delta = timedelta(days=days)
+
+    def move(d: date | None) -> date | None:
+        return d + delta if d else d
+
+    trial = spec.trial.model_copy(
+        update={
+            "recruitment_start": move(spec.trial.recruitment_start),
+            "recruitment_end": move(spec.trial.recruitment_end),
+        }
+    )
+    clusters = [c.model_copy(update={"crossover": move(c.crossover)}) for c in spec.clusters]
+    return spec.model_copy(update={"trial": trial, "clusters": clusters})
+
+
+class LoadReport:
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.updated: list[str] = []
+        self.unchanged = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+def _upsert(model, report: LoadReport, reason: str, lookup: dict, values: dict):
+    """Create or update one row, saving only when a value differs."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        report.created.append(f"{model.__name__} {obj}")
+        return obj
+    changed = [k for k, v in values.items() if getattr(obj, k) != v]
+    if not changed:
+        report.unchanged += 1
+        return obj
+    for k in changed:
+        setattr(obj, k, values[k])
+    obj._change_reason = reason
+    obj.save()
+    report.updated.append(f"{model.__name__} {obj}: {', '.join(changed)}")
+    return obj
+
+
+@transaction.atomic
+def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadReport]:
+    """Create or update the trial described by ``path``; one transaction."""
+    from .models import (
+        Arm,
+        Clinic,
+        Cluster,
+        EligibilityCriterion,
+        SmsSchedule,
+        Timepoint,
+        Trial,
+    )
+
+    path = Path(path)
+    spec = shifted(read_protocol(path), shift_days)
+    report = LoadReport()
+    reason = f"protocol file {path.name}"
+    t = spec.trial
+    trial = _upsert(
+        Trial,
+        report,
+        reason,
+        {"code": t.code},
+        {
+            "study_id_prefix": t.study_id_prefix,
+            "name": t.name,
+            "registration": t.registration,
+            "design": t.design,
+            "time_zone": t.time_zone,
+            "languages": t.languages,
+            "default_language": t.default_language,
+            "eq5d_value_set": t.eq5d_value_set,
+            "recruitment_start": t.recruitment_start,
+            "recruitment_end": t.recruitment_end,
+            "target_sample_size": t.target_sample_size,
+            "recruitment_target_per_cluster_month": t.recruitment_target_per_cluster_month,
+            "recruitment_ceiling_per_cluster_month": t.recruitment_ceiling_per_cluster_month,
+            "washout_days": t.washout_days,
+            "protocol_file": path.name,
+            "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        },
+    )
+    for arm in spec.arms:
+        _upsert(Arm, report, reason, {"trial": trial, "code": arm.code}, {"label": arm.label})
+    _remove_missing(Arm.objects.filter(trial=trial), {a.code for a in spec.arms}, path, "arms")
+
+    # Allocation orders may be permuted by an edit: clear them first so that the unique
+    # constraint on (trial, allocation_order) never trips half-way.
+    orders = {c.code: c.allocation_order for c in spec.clusters}
+    for cluster in Cluster.objects.filter(trial=trial):
+        if cluster.code in orders and cluster.allocation_order != orders[cluster.code]:
+            Cluster.objects.filter(pk=cluster.pk).update(allocation_order=10_000 + cluster.pk)
+    for c in spec.clusters:
+        cluster = _upsert(
+            Cluster,
+            report,
+            reason,
+            {"trial": trial, "code": c.code},
+            {"name": c.name, "allocation_order": c.allocation_order, "crossover": c.crossover},
+        )
+        for clinic in c.clinics:
+            _upsert(
+                Clinic,
+                report,
+                reason,
+                {"cluster": cluster, "code": clinic.code},
+                {"name": clinic.name, "planned_physiotherapists": clinic.physiotherapists},
+            )
+        _remove_missing(
+            Clinic.objects.filter(cluster=cluster),
+            {x.code for x in c.clinics},
+            path,
+            f"clusters {c.code} clinics",
+        )
+    _remove_missing(
+        Cluster.objects.filter(trial=trial), {c.code for c in spec.clusters}, path, "clusters"
+    )
+    for order, tp in enumerate(spec.timepoints, start=1):
+        _upsert(
+            Timepoint,
+            report,
+            reason,
+            {"trial": trial, "code": tp.code},
+            {
+                "label": tp.label,
+                "order": order,
+                "respondent": tp.respondent,
+                "anchor": tp.anchor,
+                "offset": tp.offset,
+                "unit": tp.unit,
+                "window_before_days": tp.window_before_days,
+                "window_after_days": tp.window_after_days,
+                "instruments": tp.instruments,
+            },
+        )
+    _remove_missing(
+        Timepoint.objects.filter(trial=trial), {t.code for t in spec.timepoints}, path, "timepoints"
+    )
+    for order, crit in enumerate(spec.eligibility, start=1):
+        _upsert(
+            EligibilityCriterion,
+            report,
+            reason,
+            {"trial": trial, "code": crit.code},
+            {"kind": crit.kind, "text": crit.text, "rule": crit.rule, "order": order},
+        )
+    _remove_missing(
+        EligibilityCriterion.objects.filter(trial=trial),
+        {c.code for c in spec.eligibility},
+        path,
+        "eligibility",
+    )
+    if spec.sms:
+        _upsert(
+            SmsSchedule,
+            report,
+            reason,
+            {"trial": trial},
+            {
+                "weeks": spec.sms.weeks,
+                "weekday": WEEKDAYS.index(spec.sms.weekday),
+                "send_time": spec.sms.time,
+                "reminder_after_hours": spec.sms.reminder_after_hours,
+                "questions": [q.model_dump() for q in spec.sms.questions],
+            },
+        )
+    else:
+        SmsSchedule.objects.filter(trial=trial).delete()
+    return trial, report
+
+
+def _remove_missing(queryset, keep: set[str], path: Path, where: str) -> None:
+    """Delete rows the file no longer lists; refuse where data already hangs on them."""
+    from django.db.models import ProtectedError
+
+    for obj in queryset.exclude(code__in=keep):
+        try:
+            with transaction.atomic():
+                obj.delete()
+        except ProtectedError:
+            raise ProtocolError(
+                path, [f"{where}: {obj.code!r} is missing from the file but has data; keep it"]
+            ) from None

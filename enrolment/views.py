@@ -1,0 +1,237 @@
+"""Staff pages: trial overview, participants, corrections with reasons, audit history.
+
+Every participant is fetched through ``Participant.objects.visible_to(user)``, so a
+physiotherapist asking for another clinic's participant gets 404.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from trialsite import roles
+from trialsite.models import SchedulerHeartbeat
+
+from . import actions, allocation
+from .audit import participant_history
+from .forms import ParticipantForm, PersonalDetailsForm, WithdrawForm
+from .models import Cluster, Participant, PersonalDetails, Trial
+
+
+def _trial_for(user, code: str) -> Trial:
+    trial = get_object_or_404(roles.trials_of(user), code=code)
+    return trial
+
+
+def _participant_for(user, study_id: str) -> Participant:
+    return get_object_or_404(
+        Participant.objects.visible_to(user).select_related("trial", "clinic__cluster"),
+        study_id=study_id,
+    )
+
+
+@login_required
+def home(request):
+    trials = list(roles.trials_of(request.user))
+    if len(trials) == 1:
+        return redirect("trial_overview", code=trials[0].code)
+    return render(request, "enrolment/home.html", {"trials": trials})
+
+
+@login_required
+def trial_overview(request, code):
+    trial = _trial_for(request.user, code)
+    visible = Participant.objects.visible_to(request.user).filter(trial=trial)
+    today = timezone.localdate()
+    counts = {
+        (row["clinic__cluster_id"], row["condition"]): row["n"]
+        for row in visible.values("clinic__cluster_id", "condition").annotate(n=Count("id"))
+    }
+    per_clinic = dict(
+        visible.values_list("clinic_id").annotate(n=Count("id")).values_list("clinic_id", "n")
+    )
+    arms = list(trial.arms.all())
+    clusters = []
+    for cluster in Cluster.objects.filter(trial=trial).prefetch_related("clinics"):
+        clusters.append(
+            {
+                "cluster": cluster,
+                "condition_today": cluster.condition_on(today) if trial.is_cluster_design else "",
+                "by_condition": [counts.get((cluster.pk, arm.code), 0) for arm in arms],
+                "total": sum(counts.get((cluster.pk, arm.code), 0) for arm in arms),
+                "clinics": [
+                    {"clinic": c, "participants": per_clinic.get(c.pk, 0)}
+                    for c in cluster.clinics.all()
+                ],
+            }
+        )
+    totals = [sum(c["by_condition"][i] for c in clusters) for i in range(len(arms))]
+    status_counts = Counter(visible.values_list("status", flat=True))
+    heartbeat = SchedulerHeartbeat.objects.filter(name="beat").first()
+    return render(
+        request,
+        "enrolment/trial_overview.html",
+        {
+            "trial": trial,
+            "arms": arms,
+            "clusters": clusters,
+            "totals": totals,
+            "total": sum(totals),
+            "status_counts": dict(status_counts),
+            "heartbeat": heartbeat,
+            "my_roles": sorted(roles.roles_in(request.user, trial)),
+            "is_cluster_design": trial.is_cluster_design,
+            "intervention": allocation.INTERVENTION,
+        },
+    )
+
+
+@login_required
+def participant_list(request, code):
+    trial = _trial_for(request.user, code)
+    qs = (
+        Participant.objects.visible_to(request.user)
+        .filter(trial=trial)
+        .select_related("clinic__cluster")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(study_id__icontains=query) | Q(clinic__name__icontains=query))
+    status = request.GET.get("status", "")
+    if status:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "enrolment/participant_list.html",
+        {
+            "trial": trial,
+            "page": page,
+            "query": query,
+            "status": status,
+            "statuses": Participant.STATUSES,
+            "arm_labels": dict(trial.arms.values_list("code", "label")),
+        },
+    )
+
+
+@login_required
+def participant_detail(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    user = request.user
+    details = None
+    if roles.can_see_personal_details(user, participant):
+        details = PersonalDetails.objects.filter(participant=participant).first()
+    return render(
+        request,
+        "enrolment/participant_detail.html",
+        {
+            "participant": participant,
+            "trial": participant.trial,
+            "details": details,
+            "condition_label": participant.trial.arms.get(code=participant.condition).label,
+            "can_edit": roles.can_edit(user, participant),
+            "can_read_history": roles.has_any(user, participant.trial, roles.HISTORY),
+        },
+    )
+
+
+def _require_edit(user, participant):
+    if not roles.can_edit(user, participant):
+        raise PermissionDenied
+
+
+@login_required
+def participant_edit(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    _require_edit(request.user, participant)
+    form = ParticipantForm(request.POST or None, instance=participant)
+    if request.method == "POST" and form.is_valid():
+        fresh = Participant.objects.get(pk=participant.pk)
+        changes = {f: form.cleaned_data[f] for f in ParticipantForm.Meta.fields}
+        try:
+            changed = actions.update_participant(fresh, changes, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _saved_message(request, changed)
+            return redirect("participant_detail", study_id=participant.study_id)
+    return render(
+        request,
+        "enrolment/edit.html",
+        {"participant": participant, "form": form, "title": "Enrolment data"},
+    )
+
+
+@login_required
+def personal_details_edit(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    _require_edit(request.user, participant)
+    if not roles.can_see_personal_details(request.user, participant):
+        raise Http404
+    details = get_object_or_404(PersonalDetails, participant=participant)
+    form = PersonalDetailsForm(request.POST or None, instance=details)
+    if request.method == "POST" and form.is_valid():
+        fresh = PersonalDetails.objects.get(pk=details.pk)
+        changes = {f: form.cleaned_data[f] for f in PersonalDetailsForm.Meta.fields}
+        try:
+            changed = actions.update_personal_details(fresh, changes, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _saved_message(request, changed)
+            return redirect("participant_detail", study_id=participant.study_id)
+    return render(
+        request,
+        "enrolment/edit.html",
+        {"participant": participant, "form": form, "title": "Personal details"},
+    )
+
+
+@login_required
+def participant_withdraw(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    _require_edit(request.user, participant)
+    form = WithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.withdraw_participant(
+                participant, form.cleaned_data["withdrawn_on"], form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{participant.study_id} was withdrawn.")
+            return redirect("participant_detail", study_id=participant.study_id)
+    return render(
+        request,
+        "enrolment/edit.html",
+        {"participant": participant, "form": form, "title": "Withdraw from the trial"},
+    )
+
+
+@login_required
+def participant_history_view(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    if not roles.has_any(request.user, participant.trial, roles.HISTORY):
+        raise PermissionDenied
+    return render(
+        request,
+        "enrolment/history.html",
+        {"participant": participant, "entries": participant_history(participant)},
+    )
+
+
+def _saved_message(request, changed: list[str]) -> None:
+    if changed:
+        messages.success(request, "Saved: " + ", ".join(changed) + ".")
+    else:
+        messages.info(request, "Nothing changed.")

@@ -1,0 +1,74 @@
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from enrolment.models import Clinic, TrialRole
+from enrolment.protocol import load_protocol
+
+from .factories import PhysiotherapistFactory, TrialRoleFactory, UserFactory
+
+PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
+
+
+def pytest_sessionstart(session):
+    """CI tests the production stack: an unreachable Redis is an error, never a skip."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis://"):
+        import redis
+
+        try:
+            redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+        except redis.exceptions.ConnectionError as exc:
+            raise pytest.UsageError(f"Redis at {urlparse(broker).netloc} is unreachable: {exc}")
+
+
+@pytest.fixture
+def betterback(db):
+    trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
+    return trial
+
+
+@pytest.fixture
+def clinic_west(betterback):
+    return Clinic.objects.get(cluster__trial=betterback, code="MOT")
+
+
+@pytest.fixture
+def clinic_central(betterback):
+    return Clinic.objects.get(cluster__trial=betterback, code="EKH")
+
+
+@pytest.fixture
+def clinic_east(betterback):
+    return Clinic.objects.get(cluster__trial=betterback, code="NCE")
+
+
+def _role(trial, role, username):
+    return TrialRoleFactory(user=UserFactory(username=username), trial=trial, role=role).user
+
+
+@pytest.fixture
+def coordinator(betterback):
+    return _role(betterback, TrialRole.COORDINATOR, "coordinator")
+
+
+@pytest.fixture
+def statistician(betterback):
+    return _role(betterback, TrialRole.STATISTICIAN, "statistician")
+
+
+@pytest.fixture
+def data_manager(betterback):
+    return _role(betterback, TrialRole.DATA_MANAGER, "datamanager")
+
+
+@pytest.fixture
+def physio_west(clinic_west):
+    return PhysiotherapistFactory(user=UserFactory(username="physio_west"), clinic=clinic_west).user
+
+
+@pytest.fixture
+def physio_east(clinic_east):
+    return PhysiotherapistFactory(user=UserFactory(username="physio_east"), clinic=clinic_east).user

@@ -1,0 +1,51 @@
+"""factory_boy factories for staff and participants. Trials come from the real protocol
+files (see conftest), so tests run against the shapes the trials really have."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+
+from enrolment.actions import enrol_participant
+from enrolment.models import Physiotherapist, TrialRole
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TrialRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrialRole
+
+    user = factory.SubFactory(UserFactory)
+    role = TrialRole.COORDINATOR
+
+
+class PhysiotherapistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Physiotherapist
+
+    user = factory.SubFactory(UserFactory)
+    study_code = factory.Sequence(lambda n: f"PT-{n:04d}")
+
+
+class PersonalFactory(factory.DictFactory):
+    full_name = factory.Faker("name")
+    national_id = factory.Sequence(lambda n: f"19800101-{n:04d}")
+    date_of_birth = date(1980, 1, 1)
+    email = factory.Sequence(lambda n: f"patient{n}@example.com")
+    mobile = factory.Sequence(lambda n: f"+46701{n:06d}")
+    preferred_language = "sv"
+
+
+def enrol(clinic, enrolled_on=date(2017, 5, 2), user=None, **personal):
+    """Enrol through the real action, as the site does."""
+    return enrol_participant(
+        clinic=clinic, enrolled_on=enrolled_on, user=user, personal=PersonalFactory(**personal)
+    )

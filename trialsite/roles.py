@@ -1,0 +1,106 @@
+"""Who may see what. Views and querysets ask here; templates only decorate.
+
+Roles are per trial (:class:`enrolment.models.TrialRole`); a physiotherapist is whoever
+has a :class:`enrolment.models.Physiotherapist` record, and sees only their own clinic.
+Superusers are the system's administrators and see every trial.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+COORDINATOR = "coordinator"
+DATA_MANAGER = "data_manager"
+STATISTICIAN = "statistician"
+ADMINISTRATOR = "administrator"
+PHYSIOTHERAPIST = "physiotherapist"
+
+# Roles that see every participant of their trial.
+TRIAL_WIDE = {COORDINATOR, DATA_MANAGER, STATISTICIAN, ADMINISTRATOR}
+# Roles that may see personal identifiers (never statisticians: they get pseudonymised data).
+PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+# Roles that may read a participant's audit history.
+HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
+# Roles that may change participant records.
+EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+
+
+def roles_in(user, trial) -> set[str]:
+    """The roles ``user`` holds in ``trial``."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return {ADMINISTRATOR}
+    cache = getattr(user, "_trial_roles_cache", None)
+    if cache is None:
+        cache = _load_roles(user)
+        user._trial_roles_cache = cache
+    return cache.get(trial.pk, set())
+
+
+def _load_roles(user) -> dict[int, set[str]]:
+    from enrolment.models import Physiotherapist, TrialRole
+
+    roles: dict[int, set[str]] = {}
+    for trial_id, role in TrialRole.objects.filter(user=user).values_list("trial_id", "role"):
+        roles.setdefault(trial_id, set()).add(role)
+    physio_trials = Physiotherapist.objects.filter(user=user, active=True).values_list(
+        "clinic__cluster__trial_id", flat=True
+    )
+    for trial_id in physio_trials:
+        roles.setdefault(trial_id, set()).add(PHYSIOTHERAPIST)
+    return roles
+
+
+def has_any(user, trial, wanted: set[str]) -> bool:
+    return bool(roles_in(user, trial) & wanted)
+
+
+def trials_of(user):
+    from enrolment.models import Trial
+
+    if not user.is_authenticated:
+        return Trial.objects.none()
+    if user.is_superuser:
+        return Trial.objects.all()
+    return Trial.objects.filter(pk__in=list(_load_roles(user)))
+
+
+def participant_filter(user) -> Q:
+    """The participants ``user`` may see, as a filter on Participant."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from enrolment.models import Physiotherapist, TrialRole
+
+    # Subqueries rather than joins, so that a user with two roles never sees a row twice.
+    trial_wide = TrialRole.objects.filter(user=user, role__in=TRIAL_WIDE).values("trial_id")
+    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
+    return Q(trial_id__in=trial_wide) | Q(clinic_id__in=own_clinics)
+
+
+def can_see_personal_details(user, participant) -> bool:
+    """Statisticians never; physiotherapists only for their own clinic."""
+    roles = roles_in(user, participant.trial)
+    if roles & (PERSONAL_DETAILS - {PHYSIOTHERAPIST}):
+        return True
+    if PHYSIOTHERAPIST in roles:
+        return participant.clinic.physiotherapists.filter(user=user, active=True).exists()
+    return False
+
+
+def can_edit(user, participant) -> bool:
+    roles = roles_in(user, participant.trial)
+    if roles & (EDIT - {PHYSIOTHERAPIST}):
+        return True
+    if PHYSIOTHERAPIST in roles:
+        return participant.clinic.physiotherapists.filter(user=user, active=True).exists()
+    return False
+
+
+def context_processor(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"my_trials": trials_of(user)}
