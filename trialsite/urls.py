@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("outbox/", include("followup.urls")),
+    path("questionnaires/", include("questionnaires.urls")),
     path("", include("enrolment.urls")),
 ]

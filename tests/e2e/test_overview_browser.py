@@ -1,0 +1,25 @@
+"""A coordinator logs in through the real login page in headless Chromium and sees the
+trial overview; on a phone-sized screen the page does not scroll sideways."""
+
+import pytest
+
+from ..factories import enrol
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_coordinator_logs_in_and_sees_the_overview(browser, live_server, coordinator, clinic_central, tmp_path):
+    from datetime import date
+
+    enrol(clinic_central, enrolled_on=date(2017, 10, 2))
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#participants-per-cluster")
+    assert page.inner_text("#total-participants") == "1"
+    assert "2017-09-18" in page.inner_text("#participants-per-cluster")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    page.close()
