@@ -37,6 +37,8 @@ class Command(BaseCommand):
             return
         worker = self._start_worker()
         self._print_logins(addr, logins)
+        # Stopping the demo with SIGTERM (not only Ctrl-C) must stop the worker too.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             call_command("runserver", addr, use_reloader=False)
         finally:

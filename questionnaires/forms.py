@@ -1,0 +1,231 @@
+"""One generic form builder: an instrument definition in, a Django form out.
+
+Item wording is our paraphrase passed through gettext (so a translation catalogue can carry
+it), unless the trial loaded the official wording for the respondent's language
+(:class:`questionnaires.models.InstrumentWording`), which then wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Fieldset, Layout
+from django import forms
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .instruments import base
+
+# A SCALE with more points than this is a number box (e.g. EQ VAS 0-100), not radios.
+MAX_RADIO_POINTS = 11
+
+
+class ScaleWidget(forms.RadioSelect):
+    """Radio buttons in a wrapping row with the end anchors shown; native radios, so the
+    arrow keys move within the row and Tab leaves it."""
+
+    template_name = "questionnaires/widgets/scale.html"
+    option_template_name = "questionnaires/widgets/scale_option.html"
+
+    def __init__(self, anchors=None, **kwargs):
+        super().__init__(**kwargs)
+        self.anchors = anchors or ("", "")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["anchors"] = self.anchors
+        return context
+
+
+class InstrumentForm(forms.Form):
+    """The items of one instrument as form fields named by item id.
+
+    ``require``: required items must be answered (off for "save and continue later" and
+    for paper forms, where a blank on paper is a missing answer, not an error).
+    ``hide``: item ids not shown (e.g. the CRPE final-visit items at the first visit).
+    ``notes``: item id -> text shown under the item (e.g. the first visit's grade).
+    """
+
+    def __init__(
+        self,
+        instrument: base.Instrument,
+        *args,
+        wording=None,
+        require: bool = True,
+        hide: tuple[str, ...] = (),
+        notes: dict[str, str] | None = None,
+        answers: dict | None = None,
+        **kwargs,
+    ):
+        self.instrument = instrument
+        self.wording = wording
+        if answers is not None:
+            kwargs.setdefault("initial", initial_from_answers(instrument, answers))
+        super().__init__(*args, **kwargs)
+        notes = notes or {}
+        self.shown_items = [item for item in instrument.items if item.id not in hide]
+        for item in self.shown_items:
+            field = self._field_for(item)
+            field.required = require and item.required
+            if item.id in notes:
+                note = notes[item.id]
+                field.help_text = format_html(
+                    '{}<span class="d-block fw-semibold previous-answer">{}</span>',
+                    field.help_text,
+                    note,
+                )
+            self.fields[item.id] = field
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = self._layout()
+
+    # --- wording ------------------------------------------------------------------------
+
+    def _text(self, item: base.Item) -> str:
+        if self.wording and self.wording.items.get(item.id):
+            return self.wording.items[item.id]
+        return gettext(item.text)
+
+    def _anchors(self, item: base.Item) -> tuple[str, str]:
+        if self.wording and self.wording.anchors.get(item.id):
+            low, high = self.wording.anchors[item.id]
+            return low, high
+        if item.anchors:
+            return gettext(item.anchors[0]), gettext(item.anchors[1])
+        return "", ""
+
+    def _choices(self, item: base.Item) -> list[tuple[int, str]]:
+        own = (self.wording.choices.get(item.id) or {}) if self.wording else {}
+        return [(c.code, own.get(str(c.code)) or gettext(c.label)) for c in item.choices]
+
+    # --- fields -------------------------------------------------------------------------
+
+    def _field_for(self, item: base.Item) -> forms.Field:
+        label = self._text(item)
+        help_text = gettext(item.help) if item.help else ""
+        common = {"label": label, "help_text": help_text, "required": False}
+        if item.kind == base.SCALE:
+            low, high = self._anchors(item)
+            if item.max - item.min + 1 <= MAX_RADIO_POINTS:
+                return forms.TypedChoiceField(
+                    choices=[(v, str(v)) for v in range(item.min, item.max + 1)],
+                    coerce=int,
+                    widget=ScaleWidget(anchors=(low, high)),
+                    error_messages={"invalid_choice": _range_message(item)},
+                    **common,
+                )
+            if low or high:
+                common["help_text"] = f"{item.min} = {low}; {item.max} = {high}. {help_text}"
+            return _integer_field(item, common)
+        if item.kind == base.NUMBER:
+            return _integer_field(item, common)
+        if item.kind == base.CHOICE:
+            return forms.TypedChoiceField(
+                choices=self._choices(item),
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"invalid_choice": gettext("Choose one of the answers shown.")},
+                **common,
+            )
+        if item.kind == base.MULTI:
+            return forms.TypedMultipleChoiceField(
+                choices=self._choices(item),
+                coerce=int,
+                widget=forms.CheckboxSelectMultiple,
+                **common,
+            )
+        if item.kind == base.YESNO:
+            return forms.TypedChoiceField(
+                choices=[(1, gettext("Yes")), (0, gettext("No"))],
+                coerce=int,
+                widget=forms.RadioSelect,
+                **common,
+            )
+        if item.kind == base.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+
+    def _layout(self) -> Layout:
+        parts = []
+        if self.wording and self.wording.instructions:
+            parts.append(HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions)))
+        elif self.instrument.recall:
+            recall = gettext("Please answer about %(recall)s.") % {
+                "recall": gettext(self.instrument.recall)
+            }
+            parts.append(HTML(format_html('<p class="instructions">{}</p>', recall)))
+        section, fields = None, []
+        groups = []
+        for item in self.shown_items:
+            if item.section != section and fields:
+                groups.append((section, fields))
+                fields = []
+            section = item.section
+            fields.append(item.id)
+        if fields:
+            groups.append((section, fields))
+        for name, ids in groups:
+            if name:
+                parts.append(Fieldset(gettext(name), *ids, css_class="item-section"))
+            else:
+                parts.extend(ids)
+        return Layout(*parts)
+
+    # --- answers ------------------------------------------------------------------------
+
+    def valid_answers(self) -> dict:
+        """Answers of every shown item that passed validation (after is_valid())."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {
+            item.id: to_answer(cleaned[item.id])
+            for item in self.shown_items
+            if item.id in cleaned and item.id not in self.errors
+        }
+
+    def merged_answers(self, saved: dict) -> dict:
+        """The saved answers with this page's valid answers replacing them; an item whose
+        new value is invalid keeps its saved value, so nothing answered is lost."""
+        merged = dict(saved)
+        for item_id, value in self.valid_answers().items():
+            if value is None:
+                merged.pop(item_id, None)
+            else:
+                merged[item_id] = value
+        return merged
+
+
+def _range_message(item: base.Item) -> str:
+    return gettext("Choose a value from %(min)s to %(max)s.") % {"min": item.min, "max": item.max}
+
+
+def _integer_field(item: base.Item, common: dict) -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=item.min,
+        max_value=item.max,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        **common,
+    )
+
+
+def to_answer(value):
+    """A cleaned form value as stored in Response.answers (see instruments.base)."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return sorted(value)
+    return value
+
+
+def initial_from_answers(instrument: base.Instrument, answers: dict) -> dict:
+    return {k: v for k, v in answers.items() if k in instrument.item_ids and v is not None}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2}), required=True
+    )

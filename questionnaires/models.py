@@ -1,0 +1,146 @@
+"""Responses to instruments, and the official wording a trial loads per language.
+
+A :class:`Response` keeps the instrument code and version it was answered on, so a later
+version of a definition never changes what was answered or how it was scored. Every change
+is in the audit history; once a response is completed a change needs a reason (staff
+corrections, rescoring, double-entry resolution), as with :class:`enrolment.models.AuditedModel`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from enrolment.models import AuditedModel, Participant, Physiotherapist, ReasonRequired, Timepoint
+
+
+class Response(AuditedModel):
+    """One instrument answered at one timepoint by (or about) one respondent.
+
+    ``participant`` is set for patient instruments and for clinician instruments about a
+    patient (the CRPE-tool; the physiotherapist who filled it in is ``entered_by``);
+    ``physiotherapist`` is set for a physiotherapist's own questionnaires. Exactly one.
+    """
+
+    PATIENT_ONLINE = "patient_online"
+    STAFF_PAPER = "staff_paper"
+    STAFF_CLINIC = "staff_clinic"
+    MODES = [
+        (PATIENT_ONLINE, _("Patient online")),
+        (STAFF_PAPER, _("Staff from paper")),
+        (STAFF_CLINIC, _("Staff in clinic")),
+    ]
+    # Double data entry of a paper form: two independent entries, then the resolved final.
+    FINAL = 0
+    FIRST_ENTRY = 1
+    SECOND_ENTRY = 2
+    ENTRIES = [
+        (FINAL, _("Final")),
+        (FIRST_ENTRY, _("First paper entry")),
+        (SECOND_ENTRY, _("Second paper entry")),
+    ]
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    physiotherapist = models.ForeignKey(
+        Physiotherapist, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    timepoint = models.ForeignKey(Timepoint, on_delete=models.PROTECT, related_name="responses")
+    instrument = models.CharField(max_length=40)
+    version = models.PositiveSmallIntegerField()
+    entry = models.PositiveSmallIntegerField(choices=ENTRIES, default=FINAL)
+    language = models.CharField(max_length=8, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=20, choices=MODES)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Double data entry: item id -> {"first", "second", "final", "reason"} as resolved.
+    resolution = models.JSONField(default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["timepoint__order", "instrument", "entry"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=False, physiotherapist__isnull=True)
+                | Q(participant__isnull=True, physiotherapist__isnull=False),
+                name="response_has_one_respondent",
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "timepoint", "instrument", "entry"],
+                condition=Q(participant__isnull=False),
+                name="unique_participant_response",
+            ),
+            models.UniqueConstraint(
+                fields=["physiotherapist", "timepoint", "instrument", "entry"],
+                condition=Q(physiotherapist__isnull=False),
+                name="unique_physiotherapist_response",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.respondent_code} {self.timepoint.code} {self.instrument} v{self.version}"
+
+    @property
+    def respondent_code(self) -> str:
+        return self.participant.study_id if self.participant_id else self.physiotherapist.study_code
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+    def definition(self):
+        from .instruments import get
+
+        return get(self.instrument, self.version)
+
+    def save(self, *args, **kwargs):
+        # Answering page by page changes a response freely; once it was completed, a
+        # change needs a reason (AuditedModel asks for one on every change).
+        if self.pk is not None and not getattr(self, "_change_reason", None):
+            saved = type(self)._default_manager.filter(pk=self.pk).values("completed_at").first()
+            if saved and saved["completed_at"] is not None and self.changed_fields():
+                raise ReasonRequired(
+                    _("A reason is required to change %(fields)s of a completed response.")
+                    % {"fields": ", ".join(sorted(self.changed_fields()))}
+                )
+        models.Model.save(self, *args, **kwargs)
+        self._change_reason = None
+
+
+class InstrumentWording(models.Model):
+    """The official (licensed) wording of an instrument in one language, loaded by a trial
+    from a file (``manage.py load_wording``). Anything not given falls back to our
+    paraphrase."""
+
+    trial = models.ForeignKey("enrolment.Trial", on_delete=models.CASCADE, related_name="+")
+    instrument = models.CharField(max_length=40)
+    version = models.PositiveSmallIntegerField()
+    language = models.CharField(max_length=8)
+    title = models.CharField(max_length=300, blank=True)
+    instructions = models.TextField(blank=True)
+    # item id -> text; item id -> [min label, max label]; item id -> {code: label}
+    items = models.JSONField(default=dict, blank=True)
+    anchors = models.JSONField(default=dict, blank=True)
+    choices = models.JSONField(default=dict, blank=True)
+    source_file = models.CharField(max_length=300, blank=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "instrument", "version", "language"], name="unique_wording"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} v{self.version} ({self.language}) for {self.trial.code}"
