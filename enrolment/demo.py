@@ -19,10 +19,40 @@ from .protocol import load_protocol, read_protocol
 DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
 PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "betterback.toml"
 
-FIRST_NAMES = ["Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Sara",
-               "Per", "Lena", "Nils", "Ingrid", "Olof", "Emma", "Karl", "Elin", "Gustav"]
-LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson",
-              "Olsson", "Persson", "Svensson", "Gustafsson", "Lindqvist", "Berg"]
+FIRST_NAMES = [
+    "Anna",
+    "Erik",
+    "Maria",
+    "Lars",
+    "Karin",
+    "Johan",
+    "Eva",
+    "Anders",
+    "Sara",
+    "Per",
+    "Lena",
+    "Nils",
+    "Ingrid",
+    "Olof",
+    "Emma",
+    "Karl",
+    "Elin",
+    "Gustav",
+]
+LAST_NAMES = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Lindqvist",
+    "Berg",
+]
 
 
 def demo_shift_days(today: date) -> int:

@@ -35,6 +35,18 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not getattr(self, "_change_reason", None):
+            changes = self.changed_fields()
+            if changes:
+                raise ReasonRequired(
+                    _("A reason is required to change %(fields)s.")
+                    % {"fields": ", ".join(sorted(changes))}
+                )
+        super().save(*args, **kwargs)
+        # A reason covers one save: a stale one must not let a later change through.
+        self._change_reason = None
+
     def changed_fields(self) -> dict[str, tuple[object, object]]:
         """Field name -> (saved value, new value) for every audited field that differs."""
         if self.pk is None:
@@ -50,18 +62,6 @@ class AuditedModel(models.Model):
             if old != new:
                 changes[f.name] = (old, new)
         return changes
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not getattr(self, "_change_reason", None):
-            changes = self.changed_fields()
-            if changes:
-                raise ReasonRequired(
-                    _("A reason is required to change %(fields)s.")
-                    % {"fields": ", ".join(sorted(changes))}
-                )
-        super().save(*args, **kwargs)
-        # A reason covers one save: a stale one must not let a later change through.
-        self._change_reason = None
 
 
 class Trial(models.Model):
@@ -334,12 +334,6 @@ class Participant(AuditedModel):
     def __str__(self) -> str:
         return self.study_id
 
-    def clean(self) -> None:
-        if self.status == self.WITHDRAWN and not (self.withdrawn_on and self.withdrawal_reason):
-            raise ValidationError(_("A withdrawal needs a date and a reason."))
-        if self.withdrawn_on and self.enrolled_on and self.withdrawn_on < self.enrolled_on:
-            raise ValidationError({"withdrawn_on": _("Withdrawal precedes enrolment.")})
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             saved = Participant.objects.filter(pk=self.pk).values("condition").first()
@@ -347,6 +341,12 @@ class Participant(AuditedModel):
                 # Invariant of the design, not a correction: a reason does not unlock it.
                 raise ValidationError(_("The allocated condition never changes."))
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.status == self.WITHDRAWN and not (self.withdrawn_on and self.withdrawal_reason):
+            raise ValidationError(_("A withdrawal needs a date and a reason."))
+        if self.withdrawn_on and self.enrolled_on and self.withdrawn_on < self.enrolled_on:
+            raise ValidationError({"withdrawn_on": _("Withdrawal precedes enrolment.")})
 
     @property
     def cluster(self) -> Cluster:
@@ -378,4 +378,3 @@ class PersonalDetails(AuditedModel):
         years = day.year - self.date_of_birth.year
         birthday_passed = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
         return years if birthday_passed else years - 1
-

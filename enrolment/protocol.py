@@ -206,9 +206,7 @@ class ProtocolSpec(_Strict):
             for q in self.sms.questions:
                 missing = set(self.trial.languages) - set(q.wording)
                 if missing:
-                    raise ValueError(
-                        f"sms question {q.code!r} has no wording in {sorted(missing)}"
-                    )
+                    raise ValueError(f"sms question {q.code!r} has no wording in {sorted(missing)}")
         return self
 
     def eq5d_codes(self) -> set[str]:
@@ -287,8 +285,7 @@ class LoadReport:
 
     def __str__(self) -> str:
         return (
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{self.unchanged} unchanged"
+            f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
         )
 
 

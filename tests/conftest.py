@@ -21,7 +21,9 @@ def pytest_sessionstart(session):
         try:
             redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
         except redis.exceptions.ConnectionError as exc:
-            raise pytest.UsageError(f"Redis at {urlparse(broker).netloc} is unreachable: {exc}")
+            raise pytest.UsageError(
+                f"Redis at {urlparse(broker).netloc} is unreachable: {exc}"
+            ) from exc
 
 
 @pytest.fixture

@@ -25,17 +25,25 @@ def _free_port() -> int:
 def test_demo_serves_the_site_and_beat_runs(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
-    env.update(VAR_DIR=str(tmp_path), HEARTBEAT_SECONDS="2", DJANGO_SETTINGS_MODULE="trialsite.settings")
+    env.update(
+        VAR_DIR=str(tmp_path), HEARTBEAT_SECONDS="2", DJANGO_SETTINGS_MODULE="trialsite.settings"
+    )
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "demo", "--addr", f"127.0.0.1:{port}", "--participants", "6"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
         page = ""
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=2
+                ) as r:
                     page = r.read().decode()
                     break
             except OSError:

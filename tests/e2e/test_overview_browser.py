@@ -8,7 +8,9 @@ from ..factories import enrol
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_coordinator_logs_in_and_sees_the_overview(browser, live_server, coordinator, clinic_central, tmp_path):
+def test_coordinator_logs_in_and_sees_the_overview(
+    browser, live_server, coordinator, clinic_central, tmp_path
+):
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))

@@ -36,8 +36,13 @@ def test_user_without_a_role_sees_nobody(patients):
 
 def test_physiotherapist_gets_404_for_another_clinics_participant(client, physio_west, patients):
     client.force_login(physio_west)
-    for name in ("participant_detail", "participant_edit", "participant_history",
-                 "personal_details_edit", "participant_withdraw"):
+    for name in (
+        "participant_detail",
+        "participant_edit",
+        "participant_history",
+        "personal_details_edit",
+        "participant_withdraw",
+    ):
         response = client.get(reverse(name, args=[patients["east"].study_id]))
         assert response.status_code == 404, name
     own = client.get(reverse("participant_detail", args=[patients["west"].study_id]))
@@ -84,7 +89,10 @@ def test_another_trials_coordinator_sees_nothing_of_betterback(client, patients)
     safe, _ = load_protocol(PROTOCOLS / "safe.toml")
     other = TrialRoleFactory(trial=safe, role=TrialRole.COORDINATOR).user
     client.force_login(other)
-    assert client.get(reverse("participant_detail", args=[patients["west"].study_id])).status_code == 404
+    assert (
+        client.get(reverse("participant_detail", args=[patients["west"].study_id])).status_code
+        == 404
+    )
     assert client.get(reverse("trial_overview", args=["betterback"])).status_code == 404
 
 
@@ -93,7 +101,9 @@ def test_anonymous_user_is_sent_to_login(client, patients):
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_coordinator_overview_shows_clusters_crossovers_and_counts(client, coordinator, clinic_central, clinic_east):
+def test_coordinator_overview_shows_clusters_crossovers_and_counts(
+    client, coordinator, clinic_central, clinic_east
+):
     enrol(clinic_central, enrolled_on=date(2017, 5, 1))
     enrol(clinic_central, enrolled_on=date(2017, 10, 1))
     enrol(clinic_east, enrolled_on=date(2017, 10, 1))

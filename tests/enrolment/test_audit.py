@@ -53,7 +53,9 @@ def test_withdrawal_is_audited_with_its_reason(clinic_west):
     assert ("status", "active", "withdrawn") in change.changes
 
 
-def test_edit_in_the_browser_asks_for_a_reason_and_keeps_the_input(client, coordinator, clinic_west):
+def test_edit_in_the_browser_asks_for_a_reason_and_keeps_the_input(
+    client, coordinator, clinic_west
+):
     p = enrol(clinic_west, mobile="+46700000001")
     client.force_login(coordinator)
     url = reverse("personal_details_edit", args=[p.study_id])
@@ -91,7 +93,9 @@ def test_history_records_the_logged_in_user(client, coordinator, clinic_west):
     assert change.changes == [("enrolled_on", date(2017, 5, 2), date(2017, 5, 3))]
 
 
-def test_data_manager_reads_history_physiotherapist_does_not(client, data_manager, physio_west, clinic_west):
+def test_data_manager_reads_history_physiotherapist_does_not(
+    client, data_manager, physio_west, clinic_west
+):
     p = enrol(clinic_west)
     client.force_login(data_manager)
     assert client.get(reverse("participant_history", args=[p.study_id])).status_code == 200

@@ -28,7 +28,11 @@ def test_each_protocol_loads(path):
 @pytest.mark.django_db
 def test_betterback_has_the_protocols_clusters(betterback):
     clusters = {
-        c.code: (c.name, c.clinics.count(), sum(x.planned_physiotherapists for x in c.clinics.all()))
+        c.code: (
+            c.name,
+            c.clinics.count(),
+            sum(x.planned_physiotherapists for x in c.clinics.all()),
+        )
         for c in Cluster.objects.filter(trial=betterback)
     }
     # Protocol, "Study setting": west 5 clinics/27 PTs, central 6/44, east 6/41.
@@ -38,8 +42,12 @@ def test_betterback_has_the_protocols_clusters(betterback):
     assert betterback.recruitment_start < central.crossover < betterback.recruitment_end
     assert east.crossover is None
     patient = Timepoint.objects.filter(trial=betterback, respondent="patient")
-    assert [(t.offset, t.unit) for t in patient] == [(0, "months"), (3, "months"), (6, "months"),
-                                                     (12, "months")]
+    assert [(t.offset, t.unit) for t in patient] == [
+        (0, "months"),
+        (3, "months"),
+        (6, "months"),
+        (12, "months"),
+    ]
 
 
 @pytest.mark.django_db
@@ -95,11 +103,21 @@ def _broken(tmp_path, old, new):
 @pytest.mark.parametrize(
     "old,new,key,problem",
     [
-        ('physiotherapists = 6 }', 'physiotherapists = "six" }', "clusters[0].clinics[0].physiotherapists", "integer"),
-        ('crossover = 2017-09-18', 'crossover = "mid September"', "clusters[1].crossover", "date"),
+        (
+            "physiotherapists = 6 }",
+            'physiotherapists = "six" }',
+            "clusters[0].clinics[0].physiotherapists",
+            "integer",
+        ),
+        ("crossover = 2017-09-18", 'crossover = "mid September"', "clusters[1].crossover", "date"),
         ('"sbst"]', '"sbst", "startback"]', "timepoints[0].instruments", "unknown instrument"),
-        ('time_zone = "Europe/Stockholm"', 'time_zone = "Europe/Linkoping"', "trial.time_zone", "not a time zone"),
-        ('washout_days = 14', 'washout_dayz = 14', "trial.washout_dayz", "unknown key"),
+        (
+            'time_zone = "Europe/Stockholm"',
+            'time_zone = "Europe/Linkoping"',
+            "trial.time_zone",
+            "not a time zone",
+        ),
+        ("washout_days = 14", "washout_dayz = 14", "trial.washout_dayz", "unknown key"),
         ('code = "E"', 'code = "W"', "clusters", "duplicate code ['W']"),
     ],
 )
@@ -121,7 +139,9 @@ def test_toml_syntax_error_names_the_file(tmp_path):
 @pytest.mark.django_db
 def test_malformed_file_writes_nothing(tmp_path):
     # The clusters are valid, the last timepoint is not: nothing at all may be written.
-    path = _broken(tmp_path, 'instruments = ["crpe"]\n\n[[eligibility]]', 'instruments = []\n\n[[eligibility]]')
+    path = _broken(
+        tmp_path, 'instruments = ["crpe"]\n\n[[eligibility]]', "instruments = []\n\n[[eligibility]]"
+    )
     with pytest.raises(CommandError, match="Nothing was written"):
         call_command("load_protocol", str(path))
     assert not Trial.objects.exists() and not Clinic.objects.exists()
@@ -134,7 +154,9 @@ def test_error_while_writing_rolls_back_the_whole_file(tmp_path, betterback):
 
     enrol(Clinic.objects.get(code="BOX"))
     text = (PROTOCOLS / "betterback.toml").read_text()
-    text = text.replace('  { code = "BOX", name = "Boxholm rehab clinic", physiotherapists = 5 },\n', "")
+    text = text.replace(
+        '  { code = "BOX", name = "Boxholm rehab clinic", physiotherapists = 5 },\n', ""
+    )
     text = text.replace('name = "West"', 'name = "West cluster"')
     path = tmp_path / "betterback.toml"
     path.write_text(text)

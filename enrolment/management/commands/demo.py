@@ -52,9 +52,17 @@ class Command(BaseCommand):
         # One process runs the worker and the embedded beat scheduler (-B); solo pool keeps
         # SQLite to one writer connection per process.
         cmd = [
-            sys.executable, "-m", "celery", "-A", "trialsite", "worker", "-B",
-            "--pool=solo", "--loglevel=WARNING",
-            "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "trialsite",
+            "worker",
+            "-B",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--schedule",
+            settings.CELERY_BEAT_SCHEDULE_FILENAME,
         ]
         self.stdout.write("Starting the Celery worker and beat: " + " ".join(cmd[1:]))
         return subprocess.Popen(cmd, cwd=settings.BASE_DIR)

@@ -7,7 +7,9 @@ class Command(BaseCommand):
     help = "Create or update a trial from its protocol file (TOML). One transaction."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="protocol files, e.g. protocols/betterback.toml")
+        parser.add_argument(
+            "paths", nargs="+", help="protocol files, e.g. protocols/betterback.toml"
+        )
 
     def handle(self, *args, paths, **options):
         for path in paths:
