@@ -1,0 +1,47 @@
+"""Production settings are secure: with DEBUG off a SECRET_KEY is required and Django's
+deployment checks pass; DATABASE_URL switches the database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    clean.update(env, DJANGO_SETTINGS_MODULE="trialsite.settings")
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_debug_off_without_secret_key_refuses_to_start():
+    result = _run("import django; django.setup()", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_debug_off_passes_the_deployment_checks(tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text("x" * 60 + "a-long-random-production-secret-key")
+    result = _run(
+        "import django, sys; django.setup();"
+        "from django.core.management import call_command;"
+        "call_command('check', '--deploy', '--fail-level', 'WARNING')",
+        DEBUG="0",
+        SECRET_KEY_FILE=str(key_file),
+        ALLOWED_HOSTS="trial.example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_database_url_selects_postgresql():
+    result = _run(
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.DATABASES['default']['ENGINE'])",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/x",
+    )
+    assert result.stdout.strip() == "django.db.backends.postgresql"
