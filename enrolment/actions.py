@@ -8,9 +8,26 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.dispatch import Signal
+from django.utils import timezone
 
 from . import allocation
-from .models import Clinic, Cluster, Participant, PersonalDetails
+from .models import (
+    Clinic,
+    Cluster,
+    Consent,
+    Participant,
+    PersonalDetails,
+    RandomisationList,
+    RandomisationSlot,
+    ScreeningRecord,
+)
+
+# Sent inside the enrolment's (withdrawal's) transaction. The follow-up app listens and
+# plans (cancels) the contacts, as database writes only: enrolment never imports
+# follow-up, so the data flows one way, and a schedule is never half written.
+participant_enrolled = Signal()
+participant_withdrawn = Signal()
 
 
 class EnrolmentError(ValidationError):
@@ -32,33 +49,77 @@ def allocate(cluster: Cluster, enrolled_on: date) -> tuple[str, bool]:
     )
 
 
+def stratum_key(trial, cluster: Cluster, values: dict | None) -> str:
+    """The randomisation stratum of a patient, e.g. ``site=MID|sbst_risk_group=2``."""
+    keys = (trial.randomisation or {}).get("strata", ["site"])
+    values = {**(values or {}), "site": cluster.code}
+    missing = [k for k in keys if values.get(k) in (None, "")]
+    if missing:
+        raise EnrolmentError(f"Randomisation is stratified by {', '.join(missing)}: give it.")
+    return "|".join(f"{k}={values[k]}" for k in keys)
+
+
+def next_slot(trial, stratum: str) -> RandomisationSlot:
+    """The next free slot of ``stratum``. The list row is locked until the transaction
+    ends, so two enrolments at once queue for it instead of reading the same slot."""
+    rlist = RandomisationList.objects.select_for_update().filter(trial=trial, active=True).first()
+    if rlist is None:
+        raise EnrolmentError(
+            "This trial has no randomisation list yet: a coordinator must generate or upload one."
+        )
+    slot = (
+        RandomisationSlot.objects.filter(rlist=rlist, stratum=stratum, participant=None)
+        .order_by("sequence")
+        .first()
+    )
+    if slot is None:
+        raise EnrolmentError(f"The randomisation list has no slot left in stratum {stratum}.")
+    return slot
+
+
+def take_slot(slot: RandomisationSlot, participant: Participant, user) -> None:
+    """Record the reveal: once, with who and when."""
+    # Conditional update: on a database without row locks (SQLite) a concurrent reveal of
+    # the same slot makes this match nothing instead of handing the slot out twice.
+    taken = RandomisationSlot.objects.filter(pk=slot.pk, participant=None).update(
+        participant=participant, revealed_at=timezone.now(), revealed_by=user
+    )
+    if not taken:
+        raise EnrolmentError("Another enrolment took this slot at the same moment: try again.")
+
+
 @transaction.atomic
 def enrol_participant(
     *,
     clinic: Clinic,
     enrolled_on: date,
     personal: dict,
+    consent: dict,
     user=None,
-    condition: str | None = None,
+    stratum_values: dict | None = None,
+    screening: ScreeningRecord | None = None,
 ) -> Participant:
-    """Create a participant with a new study ID and their personal details.
+    """Create a participant with a new study ID, consent and personal details.
 
     In a cluster design the condition is the clinic's cluster's condition on the
-    enrolment date; in an individually randomised design the caller passes the condition
-    revealed by the randomisation list.
+    enrolment date; in an individually randomised design it is revealed from the
+    concealed randomisation list, here and only here.
     """
+    if not consent or not consent.get("consented_on") or not consent.get("form_version"):
+        raise EnrolmentError("Enrolment needs the date and version of the signed consent form.")
+    if consent["consented_on"] > enrolled_on:
+        raise EnrolmentError("Consent must be given on or before the enrolment date.")
     # Lock the cluster row: two enrolments at once never get the same number, and the
     # allocation reads the crossover date as it is now, not as a cached object had it.
     cluster = Cluster.objects.select_for_update().select_related("trial").get(pk=clinic.cluster_id)
     trial = cluster.trial
+    stratum, slot = "", None
     if trial.is_cluster_design:
-        if condition is not None:
-            raise EnrolmentError("In a cluster design the condition comes from the cluster.")
         condition, washout = allocate(cluster, enrolled_on)
     else:
-        if condition is None or not trial.arms.filter(code=condition).exists():
-            raise EnrolmentError(f"Unknown condition {condition!r} for {trial.code}.")
-        washout = False
+        stratum = stratum_key(trial, cluster, stratum_values)
+        slot = next_slot(trial, stratum)
+        condition, washout = slot.arm, False
     last = Participant.objects.filter(clinic__cluster=cluster).aggregate(n=Max("sequence"))["n"]
     sequence = (last or 0) + 1
     participant = Participant(
@@ -70,15 +131,30 @@ def enrol_participant(
         enrolled_by=user,
         condition=condition,
         crossover_washout=washout,
+        stratum=stratum,
     )
     participant.full_clean()
     participant._change_reason = "enrolment"
     participant.save()
+    if slot is not None:
+        take_slot(slot, participant, user)
     details = PersonalDetails(participant=participant, **personal)
     details.preferred_language = details.preferred_language or trial.default_language
     details.full_clean()
     details._change_reason = "enrolment"
     details.save()
+    record = Consent(participant=participant, taken_by=consent.get("taken_by") or user,
+                     consented_on=consent["consented_on"], form_version=consent["form_version"])
+    record.full_clean()
+    record.save()
+    if screening is not None:
+        if screening.outcome != ScreeningRecord.ELIGIBLE or screening.participant_id:
+            raise EnrolmentError("Only an eligible screening can lead to one enrolment.")
+        screening.outcome = ScreeningRecord.ENROLLED
+        screening.participant = participant
+        screening.save()
+    # Inside the transaction: the schedule is written with the enrolment or not at all.
+    participant_enrolled.send(Participant, participant=participant)
     return participant
 
 
@@ -124,7 +200,10 @@ def update_personal_details(details: PersonalDetails, changes: dict, reason: str
 
 
 @transaction.atomic
-def withdraw_participant(participant: Participant, on: date, reason: str) -> Participant:
+def withdraw_participant(
+    participant: Participant, on: date, reason: str, scope: str = Participant.ALL_CONTACT
+) -> Participant:
+    """Withdraw; the follow-up app cancels every future contact when it hears of it."""
     if participant.status == Participant.WITHDRAWN:
         raise EnrolmentError(f"{participant.study_id} is already withdrawn.")
     if not (reason or "").strip():
@@ -132,7 +211,9 @@ def withdraw_participant(participant: Participant, on: date, reason: str) -> Par
     participant.status = Participant.WITHDRAWN
     participant.withdrawn_on = on
     participant.withdrawal_reason = reason.strip()
+    participant.withdrawal_scope = scope
     participant.full_clean()
     participant._change_reason = f"withdrawal: {reason.strip()}"
     participant.save()
+    participant_withdrawn.send(Participant, participant=participant)
     return participant

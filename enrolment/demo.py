@@ -124,16 +124,23 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     start, end = trial.recruitment_start, trial.recruitment_end
     span = (end - start).days
     physios = {c.pk: list(c.physiotherapists.select_related("user")) for c in clinics}
+    coordinator = get_user_model().objects.get(username="coordinator")
     for i in range(count):
         enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / count))
         clinic = rng.choice(clinics)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
         staff = physios[clinic.pk]
+        physio = rng.choice(staff).user if staff else coordinator
         enrol_participant(
             clinic=clinic,
             enrolled_on=enrolled_on,
-            user=rng.choice(staff).user if staff else None,
+            user=physio,
+            consent={
+                "consented_on": enrolled_on,
+                "form_version": trial.consent_form_version or "1.0",
+                "taken_by": physio,
+            },
             personal={
                 "full_name": f"{first} {last}",
                 "national_id": synthetic_personnummer(rng, born),

@@ -85,6 +85,10 @@ class Trial(models.Model):
     recruitment_target_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     recruitment_ceiling_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     washout_days = models.PositiveIntegerField(default=14)
+    randomisation = models.JSONField(
+        default=dict, blank=True, help_text=_("strata, block sizes and ratio (individual designs)")
+    )
+    consent_form_version = models.CharField(max_length=40, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 
@@ -321,9 +325,18 @@ class Participant(AuditedModel):
     crossover_washout = models.BooleanField(
         default=False, help_text=_("Enrolled in the two weeks around a crossover.")
     )
+    stratum = models.CharField(max_length=100, blank=True)
+    final_visit_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    FOLLOW_UP_ONLY = "follow_up"
+    ALL_CONTACT = "all_contact"
+    WITHDRAWAL_SCOPES = [
+        (FOLLOW_UP_ONLY, _("From follow-up questionnaires (registry and clinical data kept)")),
+        (ALL_CONTACT, _("From all further contact and data collection")),
+    ]
     withdrawn_on = models.DateField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
+    withdrawal_scope = models.CharField(max_length=12, choices=WITHDRAWAL_SCOPES, blank=True)
     history = HistoricalRecords()
 
     objects = ParticipantQuerySet.as_manager()
@@ -378,3 +391,115 @@ class PersonalDetails(AuditedModel):
         years = day.year - self.date_of_birth.year
         birthday_passed = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
         return years if birthday_passed else years - 1
+
+
+class ScreeningRecord(models.Model):
+    """One consecutive patient screened, eligible or not: the CONSORT flow is built from
+    these rows. No personal identifiers unless the patient is enrolled (then only the
+    link to the participant, whose identifiers live in PersonalDetails)."""
+
+    INELIGIBLE = "ineligible"
+    ELIGIBLE = "eligible"  # screened eligible, not yet enrolled or declined
+    DECLINED = "declined"
+    ENROLLED = "enrolled"
+    OUTCOMES = [
+        (INELIGIBLE, _("Not eligible")),
+        (ELIGIBLE, _("Eligible, awaiting consent")),
+        (DECLINED, _("Eligible, declined")),
+        (ENROLLED, _("Enrolled")),
+    ]
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="screenings")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="screenings")
+    screened_on = models.DateField()
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    answers = models.JSONField(default=dict, help_text=_("criterion code -> yes/no"))
+    scores = models.JSONField(default=dict, blank=True)
+    unmet_criteria = models.JSONField(default=list)
+    outcome = models.CharField(max_length=12, choices=OUTCOMES)
+    decline_reason = models.CharField(max_length=300, blank=True)
+    participant = models.OneToOneField(
+        "Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="screening"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-screened_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Screening {self.pk} at {self.clinic}: {self.outcome}"
+
+
+class Consent(models.Model):
+    participant = models.OneToOneField(
+        "Participant", on_delete=models.CASCADE, related_name="consent"
+    )
+    consented_on = models.DateField()
+    form_version = models.CharField(max_length=40)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Consent of {self.participant} ({self.form_version})"
+
+
+class RandomisationList(models.Model):
+    """A stored allocation sequence. Its slots are never shown by any view, admin page or
+    export: an arm becomes visible only when it is revealed for an enrolled participant."""
+
+    GENERATED = "generated"
+    UPLOADED = "uploaded"
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="randomisation_lists")
+    source = models.CharField(
+        max_length=10, choices=[(GENERATED, _("Generated")), (UPLOADED, _("Uploaded"))]
+    )
+    strata_keys = models.JSONField(default=list)
+    seed = models.BigIntegerField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial"], condition=models.Q(active=True), name="one_active_list"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Randomisation list {self.pk} of {self.trial.code}"
+
+
+class RandomisationSlot(models.Model):
+    rlist = models.ForeignKey(RandomisationList, on_delete=models.PROTECT, related_name="slots")
+    stratum = models.CharField(max_length=100)
+    sequence = models.PositiveIntegerField()
+    arm = models.SlugField()
+    participant = models.OneToOneField(
+        "Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="slot"
+    )
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["rlist", "stratum", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rlist", "stratum", "sequence"], name="unique_slot_sequence"
+            )
+        ]
+        indexes = [models.Index(fields=["rlist", "stratum", "participant", "sequence"])]
+
+    def __str__(self) -> str:
+        # Never the arm: a slot printed in a log must not unmask the sequence.
+        return f"Slot {self.stratum}#{self.sequence}"

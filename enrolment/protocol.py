@@ -110,6 +110,23 @@ class CriterionSpec(_Strict):
     rule: dict[str, Any] = Field(default_factory=dict)
 
 
+class RandomisationSpec(_Strict):
+    """Permuted blocks with random sizes, stratified by site and optional baseline variables."""
+
+    strata: list[Literal["site", "sbst_risk_group"]] = Field(default_factory=lambda: ["site"])
+    block_sizes: list[int] = Field(min_length=1)
+    ratio: list[int] | None = None
+    length_per_stratum: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _blocks(self):
+        per_cycle = sum(self.ratio) if self.ratio else 2
+        bad = [b for b in self.block_sizes if b <= 0 or b % per_cycle]
+        if bad:
+            raise ValueError(f"block sizes {bad} are not multiples of the ratio sum {per_cycle}")
+        return self
+
+
 class TrialSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9-]+$")
     study_id_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
@@ -126,6 +143,7 @@ class TrialSpec(_Strict):
     recruitment_target_per_cluster_month: int | None = Field(default=None, ge=1)
     recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
     washout_days: int = Field(default=14, ge=0)
+    consent_form_version: str = ""
 
     @field_validator("time_zone")
     @classmethod
@@ -164,6 +182,7 @@ class ProtocolSpec(_Strict):
     timepoints: list[TimepointSpec] = Field(min_length=1)
     sms: SmsSpec | None = None
     eligibility: list[CriterionSpec] = Field(default_factory=list)
+    randomisation: RandomisationSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -184,6 +203,13 @@ class ProtocolSpec(_Strict):
                 raise ValueError(
                     f"clusters {crossing} have a crossover but the design is individual"
                 )
+        if design == allocation.INDIVIDUAL and self.randomisation is None:
+            raise ValueError("an individually randomised trial needs a [randomisation] section")
+        if design != allocation.INDIVIDUAL and self.randomisation is not None:
+            raise ValueError(f"a {design} trial is allocated by cluster: remove [randomisation]")
+        if self.randomisation and self.randomisation.ratio:
+            if len(self.randomisation.ratio) != len(self.arms):
+                raise ValueError("randomisation.ratio needs one number per arm")
         if design == allocation.CLUSTER_PARALLEL:
             for c in self.clusters:
                 start = self.trial.recruitment_start
@@ -346,6 +372,8 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "recruitment_target_per_cluster_month": t.recruitment_target_per_cluster_month,
             "recruitment_ceiling_per_cluster_month": t.recruitment_ceiling_per_cluster_month,
             "washout_days": t.washout_days,
+            "consent_form_version": t.consent_form_version,
+            "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

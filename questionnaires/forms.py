@@ -22,10 +22,13 @@ from .instruments import base
 MAX_RADIO_POINTS = 11
 
 
-class ScaleWidget(forms.RadioSelect):
+class ScaleWidget(forms.widgets.ChoiceWidget):
     """Radio buttons in a wrapping row with the end anchors shown; native radios, so the
-    arrow keys move within the row and Tab leaves it."""
+    arrow keys move within the row and Tab leaves it. (Not a RadioSelect subclass, so
+    that crispy-forms renders it with this template rather than as a vertical list.)"""
 
+    input_type = "radio"
+    use_fieldset = True
     template_name = "questionnaires/widgets/scale.html"
     option_template_name = "questionnaires/widgets/scale_option.html"
 
@@ -151,7 +154,9 @@ class InstrumentForm(forms.Form):
     def _layout(self) -> Layout:
         parts = []
         if self.wording and self.wording.instructions:
-            parts.append(HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions)))
+            parts.append(
+                HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions))
+            )
         elif self.instrument.recall:
             recall = gettext("Please answer about %(recall)s.") % {
                 "recall": gettext(self.instrument.recall)

@@ -44,8 +44,17 @@ class PersonalFactory(factory.DictFactory):
     preferred_language = "sv"
 
 
-def enrol(clinic, enrolled_on=date(2017, 5, 2), user=None, **personal):
-    """Enrol through the real action, as the site does."""
+def enrol(clinic, enrolled_on=date(2017, 5, 2), user=None, stratum_values=None, **personal):
+    """Enrol through the real action, as the site does, with consent given that day."""
     return enrol_participant(
-        clinic=clinic, enrolled_on=enrolled_on, user=user, personal=PersonalFactory(**personal)
+        clinic=clinic,
+        enrolled_on=enrolled_on,
+        user=user,
+        personal=PersonalFactory(**personal),
+        consent={
+            "consented_on": enrolled_on,
+            "form_version": "1.0",
+            "taken_by": user or UserFactory(username="consent-taker"),
+        },
+        stratum_values=stratum_values,
     )

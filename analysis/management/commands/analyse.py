@@ -1,0 +1,168 @@
+"""Run one analysis of the statistical analysis plan on an exported analysis dataset.
+
+    manage.py analyse mixed --data patients.csv --outcome nrs_back --out var/analysis
+    manage.py analyse mi --data patients.csv --imputations 5
+    manage.py analyse paired --data physio.csv
+    manage.py analyse specialist --data patients.csv
+    manage.py analyse mcid --data patients.csv --outcome odi --timepoint 3
+    manage.py analyse cea --data patients.csv --utilisation use.csv --prices prices.json
+    manage.py analyse pilot --data physio.csv --recruitment recruitment.csv
+
+The dataset format is documented in analysis/plan/dataset.py. CSV or Parquet.
+"""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from analysis.plan import cea, mcid, mi, mixed, paired, pilot, report, specialist
+from analysis.plan.dataset import missing_columns, validate_dataset
+
+ANALYSES = ["mixed", "mi", "paired", "specialist", "mcid", "cea", "pilot"]
+
+
+def _read(path: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise CommandError(f"{path}: no such file")
+    try:
+        if p.suffix.lower() == ".parquet":
+            return pd.read_parquet(p)
+        return pd.read_csv(p)
+    except Exception as exc:  # unreadable file: report, do not crash
+        raise CommandError(f"{path}: cannot read ({exc})") from exc
+
+
+class Command(BaseCommand):
+    help = "Run an analysis of the statistical analysis plan on an analysis dataset."
+
+    def add_arguments(self, parser):
+        parser.add_argument("analysis", choices=ANALYSES)
+        parser.add_argument("--data", required=True, help="analysis dataset (CSV or Parquet)")
+        parser.add_argument("--outcome", default="nrs_back")
+        parser.add_argument("--imputations", type=int, default=5)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--timepoint", type=int, default=3, help="mcid follow-up (months)")
+        parser.add_argument(
+            "--higher-is-better",
+            action="store_true",
+            help="mcid: outcome improves upwards (e.g. eq5d_index)",
+        )
+        parser.add_argument("--utilisation", help="cea: utilisation table study_id,item,quantity")
+        parser.add_argument("--prices", help="cea: JSON file {item: unit price}")
+        parser.add_argument("--n-boot", type=int, default=2000)
+        parser.add_argument(
+            "--wtp", type=float, default=500000, help="cea: willingness to pay line on the plane"
+        )
+        parser.add_argument("--recruitment", help="pilot: CSV cluster,month,n")
+        parser.add_argument(
+            "--no-cluster-random",
+            action="store_true",
+            help="mixed/mi: use the participant-only model with fixed clusters",
+        )
+        parser.add_argument("--out", help="directory for CSV, JSON and HTML report")
+
+    def _require(self, df, needed, kind="patient"):
+        missing = missing_columns(df, needed)
+        if missing:
+            raise CommandError(f"missing columns: {', '.join(missing)}")
+        problems = validate_dataset(df, kind=kind)
+        if problems:
+            raise CommandError("; ".join(problems))
+
+    def handle(self, *args, **o):
+        df = _read(o["data"])
+        name, outcome = o["analysis"], o["outcome"]
+        cluster_random = not o["no_cluster_random"]
+        patient = [
+            "study_id",
+            "cluster",
+            "clinic",
+            "condition",
+            "timepoint_months",
+            "crossover_washout",
+            "sbst_risk_group",
+        ]
+        figures = {}
+        if name == "mixed":
+            self._require(df, [*patient, outcome])
+            results = {
+                f"Mixed model, {outcome}": mixed.mixed_change(df, outcome, cluster_random),
+                f"Mixed model by STarT Back risk group, {outcome}": mixed.mixed_by_risk_group(
+                    df, outcome, cluster_random
+                ),
+            }
+        elif name == "mi":
+            self._require(df, [*patient, outcome])
+            results = {
+                f"Multiple imputation, {outcome}": mi.all_mi(
+                    df, outcome, m=o["imputations"], seed=o["seed"], cluster_random=cluster_random
+                )
+            }
+        elif name == "paired":
+            self._require(df, ["physio_id", "timepoint", *paired.HCP_SCORES], kind="physio")
+            results = {"Matched-pairs t-tests, physiotherapists": paired.paired_change(df)}
+        elif name == "specialist":
+            self._require(df, [*patient, "specialist_care"])
+            results = {"Specialist care within 12 months": specialist.specialist_incidence(df)}
+        elif name == "mcid":
+            self._require(df, [*patient, outcome, "pgic"])
+            results = {
+                f"MCID (PGIC anchor), {outcome}": mcid.mcid_anchor(
+                    df, outcome, o["timepoint"], lower_is_better=not o["higher_is_better"]
+                )
+            }
+        elif name == "cea":
+            results, figures = self._cea(df, o, patient)
+        else:
+            self._require(df, ["physio_id", "timepoint", "dibq_useful"], kind="physio")
+            if not o["recruitment"]:
+                raise CommandError("pilot needs --recruitment (CSV with cluster,month,n)")
+            rec = _read(o["recruitment"])
+            missing = missing_columns(rec, ["cluster", "month", "n"])
+            if missing:
+                raise CommandError(f"missing columns in recruitment: {', '.join(missing)}")
+            results = {"Internal pilot progression criteria": pilot.progression(df, rec)}
+        for title, table in results.items():
+            self.stdout.write(title)
+            self.stdout.write(table.to_string(index=False))
+        if o["out"]:
+            written = report.write_outputs(
+                results, o["out"], f"BetterBack analysis: {name}", figures
+            )
+            self.stdout.write(f"written: {written['html']}")
+
+    def _cea(self, df, o, patient):
+        needed = [*patient, "eq5d_index"]
+        if not o["utilisation"]:
+            needed.append("cost")
+        self._require(df, needed)
+        use = prices = None
+        if o["utilisation"]:
+            use = _read(o["utilisation"])
+            missing = missing_columns(use, ["study_id", "item", "quantity"])
+            if missing:
+                raise CommandError(f"missing columns in utilisation: {', '.join(missing)}")
+            if not o["prices"]:
+                raise CommandError("--utilisation needs --prices (JSON {item: price})")
+            try:
+                prices = json.loads(Path(o["prices"]).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"{o['prices']}: {exc}") from exc
+        try:
+            pp = cea.per_person(df, use, prices)
+        except KeyError as exc:
+            raise CommandError(str(exc)) from exc
+        boot = cea.bootstrap(pp, o["n_boot"], o["seed"])
+        curve = cea.ceac(boot)
+        results = {
+            "Cost-effectiveness (ICER)": cea.icer(pp, o["n_boot"], o["seed"]),
+            "Cost-effectiveness acceptability curve": curve,
+        }
+        figures = {
+            "Cost-effectiveness plane": cea.plane_svg(boot, o["wtp"]),
+            "Cost-effectiveness acceptability curve": cea.ceac_svg(curve),
+        }
+        return results, figures

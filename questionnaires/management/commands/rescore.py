@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand
+
+from questionnaires.services import rescore
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every stored score with the instrument version it was answered on and "
+        "report each score that changed; changes are audited with the reason 'rescore'."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
+
+    def handle(self, *args, dry_run, **options):
+        changes = rescore(dry_run=dry_run)
+        for c in changes:
+            r = c.response
+            self.stdout.write(
+                f"{r.respondent_code} {r.timepoint.code} {r.instrument} v{r.version} "
+                f"{c.score}: {c.old!r} -> {c.new!r}"
+            )
+        responses = len({c.response.pk for c in changes})
+        verb = "would change" if dry_run else "changed"
+        self.stdout.write(f"{len(changes)} scores in {responses} responses {verb}.")

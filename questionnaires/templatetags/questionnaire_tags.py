@@ -1,0 +1,79 @@
+"""The questionnaire block of the participant page, and answer labels for staff pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from enrolment.models import Timepoint
+from trialsite import roles
+
+from ..instruments import base, get
+from ..models import Response
+
+register = template.Library()
+
+
+@register.filter
+def answer_label(value, item: base.Item) -> str:
+    """An answer as staff read it: the code with its label for choices."""
+    if value is None:
+        return "—"
+    if item.kind in (base.CHOICE, base.MULTI):
+        labels = {c.code: c.label for c in item.choices}
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(f"{v} {labels.get(v, '?')}" for v in values)
+    if item.kind == base.YESNO:
+        return {1: "1 yes", 0: "0 no"}.get(value, str(value))
+    return str(value)
+
+
+@register.inclusion_tag("questionnaires/_participant_block.html", takes_context=True)
+def participant_questionnaires(context, participant):
+    user = context["request"].user
+    can_edit = roles.can_edit(user, participant)
+    responses = {}
+    for r in Response.objects.filter(participant=participant).select_related("entered_by"):
+        responses.setdefault(r.timepoint_id, []).append(r)
+    rows = []
+    # Patient timepoints first (in order), then the clinician's (the CRPE-tool).
+    timepoints = sorted(
+        participant.trial.timepoints.filter(
+            respondent__in=[Timepoint.PATIENT, Timepoint.CLINICIAN]
+        ),
+        key=lambda tp: (tp.respondent != Timepoint.PATIENT, tp.order),
+    )
+    for tp in timepoints:
+        instruments = []
+        for code in tp.instruments:
+            mine = [r for r in responses.get(tp.pk, []) if r.instrument == code]
+            final = next((r for r in mine if r.entry == Response.FINAL), None)
+            paper = [r for r in mine if r.entry != Response.FINAL]
+            instruments.append(
+                {
+                    "code": code,
+                    "name": _name(code),
+                    "final": final,
+                    "paper": paper,
+                    "scores": _scores(final),
+                }
+            )
+        rows.append({"timepoint": tp, "instruments": instruments})
+    return {"participant": participant, "rows": rows, "can_edit": can_edit}
+
+
+def _name(code: str) -> str:
+    try:
+        return get(code).name
+    except KeyError:
+        return code
+
+
+def _scores(response) -> str:
+    if response is None or not response.scores:
+        return ""
+    parts = []
+    for name, value in response.scores.items():
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        parts.append(f"{name} {value if value is not None else '—'}")
+    return ", ".join(parts)

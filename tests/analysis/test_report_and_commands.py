@@ -1,0 +1,147 @@
+"""Report writer, dataset validator and the analyse command."""
+
+import json
+from io import StringIO
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from analysis.plan import cea, report, simulate
+from analysis.plan.dataset import validate_dataset, wide
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return simulate.simulate_trial(n_per_cluster=30, seed=2, p_missing=0.1)
+
+
+def test_validator(trial):
+    assert validate_dataset(trial, ["nrs_back"]) == []
+    assert validate_dataset(trial.drop(columns=["cluster"]), ["odi"]) == [
+        "missing columns: cluster, odi"
+    ]
+    bad = trial.copy()
+    bad.loc[0, "condition"] = "placebo"
+    bad.loc[1, "timepoint_months"] = 24
+    problems = validate_dataset(bad)
+    assert any("condition" in p for p in problems)
+    assert any("timepoint_months" in p for p in problems)
+    bad = trial.copy()
+    bad.loc[0, "sbst_risk_group"] = 3 if bad.loc[0, "sbst_risk_group"] != 3 else 1
+    assert "sbst_risk_group must be constant within a participant" in validate_dataset(bad)
+    physio = simulate.simulate_physio(5)
+    assert validate_dataset(physio, ["pcs_total"], kind="physio") == []
+    assert validate_dataset(physio.drop(columns="physio_id"), kind="physio") == [
+        "missing columns: physio_id"
+    ]
+
+
+def test_wide_shape(trial):
+    w = wide(trial, "nrs_back")
+    assert len(w) == 90
+    assert [c for c in w.columns if c.startswith("nrs_back_")] == [
+        "nrs_back_0",
+        "nrs_back_3",
+        "nrs_back_6",
+        "nrs_back_12",
+    ]
+
+
+def test_write_outputs(tmp_path):
+    table = pd.DataFrame(
+        {
+            "term": ["a <b>"],
+            "estimate": [1.5],
+            "std_error": [float("nan")],
+            "ci_low": [1.0],
+            "ci_high": [2.0],
+            "p_value": [0.01],
+        }
+    )
+    boot = pd.DataFrame({"delta_cost": [1.0, 2.0], "delta_qaly": [0.1, 0.2]})
+    paths = report.write_outputs(
+        {"My table": table}, tmp_path, "Title & co", {"Plane": cea.plane_svg(boot)}
+    )
+    assert paths["My table"].name == "my_table.csv"
+    assert pd.read_csv(paths["My table"]).estimate.iloc[0] == 1.5
+    data = json.loads(paths["json"].read_text())
+    assert data["results"]["My table"][0]["std_error"] is None
+    page = paths["html"].read_text()
+    assert "Title &amp; co" in page and "a &lt;b&gt;" in page and "<svg" in page
+    assert "<script" not in page and "<link" not in page and 'src="http' not in page
+
+
+def test_analyse_missing_columns(tmp_path, trial):
+    path = tmp_path / "bad.csv"
+    trial.drop(columns=["cluster", "sbst_risk_group"]).to_csv(path, index=False)
+    with pytest.raises(CommandError, match="missing columns: cluster, sbst_risk_group"):
+        call_command("analyse", "mixed", "--data", str(path), stdout=StringIO())
+    with pytest.raises(CommandError, match="missing columns: odi"):
+        trial.to_csv(path, index=False)
+        call_command("analyse", "mixed", "--data", str(path), "--outcome", "odi", stdout=StringIO())
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("analyse", "mixed", "--data", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize("analysis", ["mixed", "specialist", "mcid", "mi"])
+def test_analyse_patient_analyses(tmp_path, trial, analysis):
+    path = tmp_path / "patients.csv"
+    trial.to_csv(path, index=False)
+    out = StringIO()
+    call_command(
+        "analyse",
+        analysis,
+        "--data",
+        str(path),
+        "--imputations",
+        "2",
+        "--no-cluster-random",
+        "--out",
+        str(tmp_path / "out"),
+        stdout=out,
+    )
+    assert "written:" in out.getvalue()
+    assert (tmp_path / "out" / "report.html").exists()
+    assert (tmp_path / "out" / "results.json").exists()
+
+
+def test_analyse_cea_and_physio(tmp_path, trial):
+    data, use, prices = tmp_path / "p.csv", tmp_path / "u.csv", tmp_path / "prices.json"
+    trial.to_csv(data, index=False)
+    simulate.simulate_utilisation(trial).to_csv(use, index=False)
+    prices.write_text(json.dumps(simulate.PRICES_SEK))
+    call_command(
+        "analyse",
+        "cea",
+        "--data",
+        str(data),
+        "--utilisation",
+        str(use),
+        "--prices",
+        str(prices),
+        "--n-boot",
+        "200",
+        "--out",
+        str(tmp_path / "cea"),
+        stdout=StringIO(),
+    )
+    assert "<svg" in (tmp_path / "cea" / "report.html").read_text()
+    with pytest.raises(CommandError, match="missing columns: cost"):
+        call_command("analyse", "cea", "--data", str(data), stdout=StringIO())
+
+    physio = tmp_path / "physio.csv"
+    simulate.simulate_physio(20).to_csv(physio, index=False)
+    out = StringIO()
+    call_command("analyse", "paired", "--data", str(physio), stdout=out)
+    assert "pcs_total: 3m - before" in out.getvalue()
+    rec = tmp_path / "rec.csv"
+    pd.DataFrame({"cluster": [1, 2], "month": ["apr", "apr"], "n": [25, 10]}).to_csv(
+        rec, index=False
+    )
+    out = StringIO()
+    call_command("analyse", "pilot", "--data", str(physio), "--recruitment", str(rec), stdout=out)
+    assert "progression (all criteria met)" in out.getvalue()
+    with pytest.raises(CommandError, match="--recruitment"):
+        call_command("analyse", "pilot", "--data", str(physio), stdout=StringIO())
