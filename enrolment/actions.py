@@ -143,8 +143,12 @@ def enrol_participant(
     details.full_clean()
     details._change_reason = "enrolment"
     details.save()
-    record = Consent(participant=participant, taken_by=consent.get("taken_by") or user,
-                     consented_on=consent["consented_on"], form_version=consent["form_version"])
+    record = Consent(
+        participant=participant,
+        taken_by=consent.get("taken_by") or user,
+        consented_on=consent["consented_on"],
+        form_version=consent["form_version"],
+    )
     record.full_clean()
     record.save()
     if screening is not None:
@@ -217,3 +221,59 @@ def withdraw_participant(
     participant.save()
     participant_withdrawn.send(Participant, participant=participant)
     return participant
+
+
+@transaction.atomic
+def move_crossover(cluster: Cluster, new_date: date, reason: str, today: date) -> Cluster:
+    """Set or move a cluster's crossover, only for the future and with a reason.
+
+    Participants already enrolled keep their condition; only later enrolments follow
+    the new date. A cluster that has already crossed over cannot be moved back."""
+    cluster = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    if not cluster.trial.is_cluster_design:
+        raise EnrolmentError("Only cluster designs have crossovers.")
+    if new_date <= today:
+        raise EnrolmentError("A crossover can only be set for the future.")
+    if cluster.crossover is not None and cluster.crossover <= today:
+        raise EnrolmentError(f"{cluster.name} crossed over on {cluster.crossover}: it stays.")
+    if not (reason or "").strip():
+        raise EnrolmentError("Say why the crossover moves.")
+    cluster.crossover = new_date
+    cluster._change_reason = reason.strip()
+    cluster.save()
+    return cluster
+
+
+@transaction.atomic
+def record_screening(*, trial, clinic, screened_on, user, age, answers, scores) -> ScreeningRecord:
+    from .eligibility import Criterion, assess
+    from .models import EligibilityCriterion
+
+    criteria = [
+        Criterion(c.code, c.kind, c.text, c.rule)
+        for c in EligibilityCriterion.objects.filter(trial=trial)
+    ]
+    result = assess(criteria, answers, age=age, scores=scores)
+    if result.missing:
+        raise EnrolmentError(f"Screening is incomplete: {', '.join(result.missing)}.")
+    return ScreeningRecord.objects.create(
+        trial=trial,
+        clinic=clinic,
+        screened_on=screened_on,
+        screened_by=user,
+        age=age,
+        answers=answers,
+        scores=scores,
+        unmet_criteria=list(result.unmet),
+        outcome=ScreeningRecord.ELIGIBLE if result.eligible else ScreeningRecord.INELIGIBLE,
+    )
+
+
+@transaction.atomic
+def record_decline(screening: ScreeningRecord, reason: str) -> ScreeningRecord:
+    if screening.outcome != ScreeningRecord.ELIGIBLE:
+        raise EnrolmentError("Only an eligible patient awaiting consent can decline.")
+    screening.outcome = ScreeningRecord.DECLINED
+    screening.decline_reason = (reason or "").strip()
+    screening.save()
+    return screening

@@ -66,4 +66,6 @@ def assess(
         passes = ok if c.kind == "inclusion" else not ok
         if not passes:
             unmet.append(c.code)
-    return Assessment(eligible=not unmet and not missing, unmet=tuple(unmet), missing=tuple(missing))
+    return Assessment(
+        eligible=not unmet and not missing, unmet=tuple(unmet), missing=tuple(missing)
+    )

@@ -89,6 +89,9 @@ class Trial(models.Model):
         default=dict, blank=True, help_text=_("strata, block sizes and ratio (individual designs)")
     )
     consent_form_version = models.CharField(max_length=40, blank=True)
+    prices = models.JSONField(
+        default=dict, blank=True, help_text=_("unit costs: currency, year, items")
+    )
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

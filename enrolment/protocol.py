@@ -127,6 +127,22 @@ class RandomisationSpec(_Strict):
         return self
 
 
+class PricesSpec(_Strict):
+    """Unit costs for the cost-effectiveness analysis (registry utilisation x price)."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    year: int = Field(ge=1990, le=2100)
+    items: dict[str, float]
+
+    @field_validator("items")
+    @classmethod
+    def _non_negative(cls, items: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, v in items.items() if v < 0)
+        if bad:
+            raise ValueError(f"negative prices for {bad}")
+        return items
+
+
 class TrialSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9-]+$")
     study_id_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
@@ -183,6 +199,7 @@ class ProtocolSpec(_Strict):
     sms: SmsSpec | None = None
     eligibility: list[CriterionSpec] = Field(default_factory=list)
     randomisation: RandomisationSpec | None = None
+    prices: PricesSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -374,6 +391,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "washout_days": t.washout_days,
             "consent_form_version": t.consent_form_version,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
+            "prices": spec.prices.model_dump() if spec.prices else {},
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

@@ -1,11 +1,24 @@
 from django.urls import path
 
-from . import views
+from . import views, views_enrol
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("trials/<slug:code>/", views.trial_overview, name="trial_overview"),
     path("trials/<slug:code>/participants/", views.participant_list, name="participant_list"),
+    path("trials/<slug:code>/screen/", views_enrol.screen, name="screen"),
+    path("trials/<slug:code>/enrol/<int:screening>/", views_enrol.enrol, name="enrol"),
+    path("trials/<slug:code>/screening-log/", views_enrol.screening_log, name="screening_log"),
+    path(
+        "trials/<slug:code>/clusters/<str:cluster>/crossover/",
+        views_enrol.crossover,
+        name="cluster_crossover",
+    ),
+    path(
+        "trials/<slug:code>/randomisation/",
+        views_enrol.randomisation_list,
+        name="randomisation_list",
+    ),
     path("participants/<str:study_id>/", views.participant_detail, name="participant_detail"),
     path("participants/<str:study_id>/edit/", views.participant_edit, name="participant_edit"),
     path(

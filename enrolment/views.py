@@ -23,7 +23,7 @@ from trialsite.models import SchedulerHeartbeat
 from . import actions, allocation
 from .audit import participant_history
 from .forms import ParticipantForm, PersonalDetailsForm, WithdrawForm
-from .models import Cluster, Participant, PersonalDetails, Trial
+from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
 
 
 def _trial_for(user, code: str) -> Trial:
@@ -88,6 +88,12 @@ def trial_overview(request, code):
             "status_counts": dict(status_counts),
             "heartbeat": heartbeat,
             "my_roles": sorted(roles.roles_in(request.user, trial)),
+            "can_enrol": roles.has_any(
+                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+            ),
+            "can_move_crossover": roles.has_any(
+                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR}
+            ),
             "is_cluster_design": trial.is_cluster_design,
             "intervention": allocation.INTERVENTION,
         },
@@ -105,10 +111,23 @@ def participant_list(request, code):
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(Q(study_id__icontains=query) | Q(clinic__name__icontains=query))
-    status = request.GET.get("status", "")
-    if status:
-        qs = qs.filter(status=status)
+    filters = {
+        "status": request.GET.get("status", ""),
+        "cluster": request.GET.get("cluster", ""),
+        "clinic": request.GET.get("clinic", ""),
+        "condition": request.GET.get("condition", ""),
+    }
+    if filters["status"]:
+        qs = qs.filter(status=filters["status"])
+    if filters["cluster"]:
+        qs = qs.filter(clinic__cluster__code=filters["cluster"])
+    if filters["clinic"]:
+        qs = qs.filter(clinic__code=filters["clinic"])
+    if filters["condition"]:
+        qs = qs.filter(condition=filters["condition"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
     return render(
         request,
         "enrolment/participant_list.html",
@@ -116,8 +135,11 @@ def participant_list(request, code):
             "trial": trial,
             "page": page,
             "query": query,
-            "status": status,
+            "filters": filters,
+            "querystring": querystring.urlencode(),
             "statuses": Participant.STATUSES,
+            "clusters": trial.clusters.all(),
+            "clinics": Clinic.objects.filter(cluster__trial=trial),
             "arm_labels": dict(trial.arms.values_list("code", "label")),
         },
     )

@@ -54,7 +54,8 @@ def enrol(clinic, enrolled_on=date(2017, 5, 2), user=None, stratum_values=None, 
         consent={
             "consented_on": enrolled_on,
             "form_version": "1.0",
-            "taken_by": user or UserFactory(username="consent-taker"),
+            # get_or_create without a password: hashing one per enrolment is slow.
+            "taken_by": user or get_user_model().objects.get_or_create(username="consent-taker")[0],
         },
         stratum_values=stratum_values,
     )

@@ -1,0 +1,157 @@
+"""Forms for screening, consent and enrolment, built from the trial's protocol."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .eligibility import Criterion, needs_answer
+from .models import Clinic, EligibilityCriterion, Trial
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+def criteria_of(trial: Trial) -> list[Criterion]:
+    return [
+        Criterion(c.code, c.kind, c.text, c.rule)
+        for c in EligibilityCriterion.objects.filter(trial=trial)
+    ]
+
+
+class ScreeningForm(forms.Form):
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), label=_("Clinic"))
+    screened_on = forms.DateField(
+        label=_("Date of screening"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    age = forms.IntegerField(label=_("Age (years)"), min_value=0, max_value=120)
+
+    def __init__(self, *args, trial: Trial, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trial = trial
+        self.fields["clinic"].queryset = clinics
+        if clinics.count() == 1:
+            self.fields["clinic"].initial = clinics.first()
+        self.fields["screened_on"].initial = timezone.localdate()
+        self.criteria = criteria_of(trial)
+        for c in self.criteria:
+            rule = c.rule or {}
+            if "instrument" in rule:
+                self.fields[f"score_{c.code}"] = forms.IntegerField(
+                    label=f"{c.text} ({rule['instrument'].upper()} {rule['score']})",
+                    required=True,
+                )
+            elif needs_answer(c):
+                prefix = _("Inclusion") if c.kind == "inclusion" else _("Exclusion")
+                self.fields[f"crit_{c.code}"] = forms.ChoiceField(
+                    label=f"{prefix}: {c.text}",
+                    choices=YES_NO,
+                    widget=forms.RadioSelect,
+                )
+
+    def answers(self) -> dict[str, bool]:
+        return {
+            c.code: self.cleaned_data[f"crit_{c.code}"] == "yes"
+            for c in self.criteria
+            if f"crit_{c.code}" in self.cleaned_data
+        }
+
+    def scores(self) -> dict[str, float]:
+        out = {}
+        for c in self.criteria:
+            key = f"score_{c.code}"
+            if key in self.cleaned_data:
+                out[f"{c.rule['instrument']}_{c.rule['score']}"] = self.cleaned_data[key]
+        return out
+
+
+class DeclineForm(forms.Form):
+    decline_reason = forms.CharField(
+        label=_("Reason the patient declined (if given)"), required=False, max_length=300
+    )
+
+
+class EnrolForm(forms.Form):
+    enrolled_on = forms.DateField(
+        label=_("Enrolment date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    consented_on = forms.DateField(
+        label=_("Date the consent form was signed"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    form_version = forms.CharField(label=_("Consent form version"), max_length=40)
+    consent_seen = forms.BooleanField(
+        label=_("I have the patient's signed consent form"), required=True
+    )
+    full_name = forms.CharField(label=_("Name"), max_length=200)
+    national_id = forms.CharField(label=_("National ID number"), max_length=20, required=False)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"))
+
+    def __init__(self, *args, trial: Trial, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["enrolled_on"].initial = today
+        self.fields["consented_on"].initial = today
+        self.fields["form_version"].initial = trial.consent_form_version
+        names = dict(settings.LANGUAGES)
+        self.fields["preferred_language"].choices = [(c, names.get(c, c)) for c in trial.languages]
+        self.fields["preferred_language"].initial = trial.default_language
+        strata = (trial.randomisation or {}).get("strata", [])
+        if "sbst_risk_group" in strata:
+            self.fields["sbst_risk_group"] = forms.ChoiceField(
+                label=_("STarT Back risk group at baseline"),
+                choices=[("1", _("Low")), ("2", _("Medium")), ("3", _("High"))],
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        consented, enrolled = cleaned.get("consented_on"), cleaned.get("enrolled_on")
+        if consented and enrolled and consented > enrolled:
+            self.add_error("consented_on", _("Consent must be given on or before enrolment."))
+        if not cleaned.get("email") and not cleaned.get("mobile"):
+            self.add_error("email", _("Give an email address or a mobile number for follow-up."))
+        return cleaned
+
+    def personal(self) -> dict:
+        keys = (
+            "full_name",
+            "national_id",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_language",
+        )
+        return {k: self.cleaned_data[k] for k in keys}
+
+
+class CrossoverForm(forms.Form):
+    crossover = forms.DateField(
+        label=_("New crossover date (first day in the intervention)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_crossover(self):
+        day = self.cleaned_data["crossover"]
+        if day <= self.today:
+            raise forms.ValidationError(
+                _(
+                    "A crossover can only be set for the future: patients already enrolled "
+                    "keep the condition they were allocated."
+                )
+            )
+        return day
+
+
+class UploadListForm(forms.Form):
+    file = forms.FileField(label=_("Randomisation list (CSV)"))
