@@ -113,7 +113,7 @@ def test_screening_log_counts_feed_consort(
     and the page shows the same counts as counted independently from the rows."""
     rng = random.Random(7)
     criteria = list(betterback.eligibility.values_list("code", "kind"))
-    for i in range(60):
+    for _ in range(60):
         clinic = rng.choice([clinic_west, clinic_east])
         answers = {code: (kind == "inclusion") for code, kind in criteria if code != "age"}
         if rng.random() < 0.3:
