@@ -162,7 +162,7 @@ def enrol_participant(
     return participant
 
 
-EDITABLE_PARTICIPANT_FIELDS = ("clinic", "enrolled_on")
+EDITABLE_PARTICIPANT_FIELDS = ("clinic", "enrolled_on", "final_visit_on")
 EDITABLE_PERSONAL_FIELDS = (
     "full_name",
     "national_id",
@@ -277,3 +277,15 @@ def record_decline(screening: ScreeningRecord, reason: str) -> ScreeningRecord:
     screening.decline_reason = (reason or "").strip()
     screening.save()
     return screening
+
+
+@transaction.atomic
+def mark_final_visit(participant: Participant, on: date, reason: str = "") -> Participant:
+    """Record the final clinical visit (the CRPE-tool's second timepoint)."""
+    if participant.final_visit_on is None:
+        participant.final_visit_on = on
+        participant._change_reason = "final clinical visit recorded"
+        participant.save()
+        return participant
+    update_participant(participant, {"final_visit_on": on}, reason)
+    return participant

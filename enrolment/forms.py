@@ -63,4 +63,31 @@ class WithdrawForm(forms.Form):
     withdrawn_on = forms.DateField(
         label=_("Date of withdrawal"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    scope = forms.ChoiceField(
+        label=_("Withdraw from"),
+        choices=Participant.WITHDRAWAL_SCOPES,
+        widget=forms.RadioSelect,
+        help_text=_("Either way every future email and SMS stops at once."),
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FinalVisitForm(ReasonMixin, forms.Form):
+    final_visit_on = forms.DateField(
+        label=_("Date of the final clinical visit"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, participant, **kwargs):
+        super().__init__(*args, initial={"final_visit_on": participant.final_visit_on}, **kwargs)
+        self.participant = participant
+
+    def has_changed_values(self) -> bool:
+        # The first entry needs no reason; correcting a saved date does.
+        return self.participant.final_visit_on is not None and "final_visit_on" in self.changed_data
+
+    def clean_final_visit_on(self):
+        day = self.cleaned_data["final_visit_on"]
+        if day < self.participant.enrolled_on:
+            raise forms.ValidationError(_("The final visit cannot precede enrolment."))
+        return day

@@ -32,6 +32,11 @@ urlpatterns = [
         name="participant_withdraw",
     ),
     path(
+        "participants/<str:study_id>/final-visit/",
+        views.participant_final_visit,
+        name="participant_final_visit",
+    ),
+    path(
         "participants/<str:study_id>/history/",
         views.participant_history_view,
         name="participant_history",

@@ -22,7 +22,7 @@ from trialsite.models import SchedulerHeartbeat
 
 from . import actions, allocation
 from .audit import participant_history
-from .forms import ParticipantForm, PersonalDetailsForm, WithdrawForm
+from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
 
 
@@ -226,7 +226,10 @@ def participant_withdraw(request, study_id):
     if request.method == "POST" and form.is_valid():
         try:
             actions.withdraw_participant(
-                participant, form.cleaned_data["withdrawn_on"], form.cleaned_data["reason"]
+                participant,
+                form.cleaned_data["withdrawn_on"],
+                form.cleaned_data["reason"],
+                scope=form.cleaned_data["scope"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -237,6 +240,30 @@ def participant_withdraw(request, study_id):
         request,
         "enrolment/edit.html",
         {"participant": participant, "form": form, "title": "Withdraw from the trial"},
+    )
+
+
+@login_required
+def participant_final_visit(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    _require_edit(request.user, participant)
+    form = FinalVisitForm(request.POST or None, participant=participant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.mark_final_visit(
+                Participant.objects.get(pk=participant.pk),
+                form.cleaned_data["final_visit_on"],
+                form.cleaned_data.get("reason", ""),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Final clinical visit recorded.")
+            return redirect("participant_detail", study_id=participant.study_id)
+    return render(
+        request,
+        "enrolment/edit.html",
+        {"participant": participant, "form": form, "title": "Final clinical visit"},
     )
 
 

@@ -1,0 +1,51 @@
+"""The participant page's actions: mark the final clinical visit, withdraw with a scope."""
+
+import pytest
+from django.urls import reverse
+
+from enrolment.models import Participant
+
+from ..factories import enrol
+
+pytestmark = pytest.mark.django_db
+
+
+def test_final_visit_first_entry_then_correction_needs_a_reason(client, physio_west, clinic_west):
+    p = enrol(clinic_west)
+    client.force_login(physio_west)
+    url = reverse("participant_final_visit", args=[p.study_id])
+    assert client.post(url, {"final_visit_on": "2017-06-20"}).status_code == 302
+    p.refresh_from_db()
+    assert str(p.final_visit_on) == "2017-06-20"
+    response = client.post(url, {"final_visit_on": "2017-06-27"})
+    assert "Say why" in response.content.decode()
+    response = client.post(url, {"final_visit_on": "2017-06-27", "reason": "wrong week"})
+    assert response.status_code == 302
+    assert Participant.history.filter(id=p.pk).first().history_change_reason == "wrong week"
+
+
+def test_final_visit_before_enrolment_is_refused(client, physio_west, clinic_west):
+    p = enrol(clinic_west)
+    client.force_login(physio_west)
+    response = client.post(
+        reverse("participant_final_visit", args=[p.study_id]), {"final_visit_on": "2017-01-01"}
+    )
+    assert "cannot precede enrolment" in response.content.decode()
+
+
+def test_withdrawal_records_scope_and_reason(client, coordinator, clinic_west):
+    p = enrol(clinic_west)
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("participant_withdraw", args=[p.study_id]),
+        {"withdrawn_on": "2017-07-01", "scope": "follow_up", "reason": "too busy"},
+    )
+    assert response.status_code == 302
+    p.refresh_from_db()
+    assert (p.status, p.withdrawal_scope, p.withdrawal_reason) == (
+        "withdrawn",
+        "follow_up",
+        "too busy",
+    )
+    page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
+    assert "too busy" in page and "From follow-up questionnaires" in page
