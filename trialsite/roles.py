@@ -103,4 +103,8 @@ def context_processor(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"my_trials": trials_of(user)}
+    trials = list(trials_of(user))
+    return {
+        "my_trials": trials,
+        "analysis_trials": {t.pk for t in trials if has_any(user, t, TRIAL_WIDE)},
+    }

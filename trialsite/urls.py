@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("outbox/", include("followup.urls")),
     path("questionnaires/", include("questionnaires.urls")),
+    path("analysis/", include("analysis.urls")),
     path("", include("enrolment.urls")),
 ]

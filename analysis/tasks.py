@@ -1,0 +1,18 @@
+"""Thin Celery tasks around plain functions (tests call the functions directly)."""
+
+from celery import shared_task
+
+from .jobs import run_export_job
+
+
+@shared_task
+def export_task(job_id: int) -> str:
+    return run_export_job(job_id).status
+
+
+@shared_task
+def analysis_task(run_id: int) -> str:
+    from .models import AnalysisRun
+    from .runs import run_analysis
+
+    return run_analysis(AnalysisRun.objects.get(pk=run_id)).status

@@ -1,0 +1,212 @@
+"""Analysis pages: exports, blinding codes, registry uploads, the analysis plan and the
+sample size calculator. A trial the user has no role in is 404; a role that may not use a
+page (physiotherapists, and others) gets 403. Querysets are filtered by trial and user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from trialsite import roles
+
+from . import registry, runs
+from .forms import AnalysisForm, ExportForm, RegistryForm, SampleSizeForm
+from .jobs import exports_dir
+from .models import AnalysisRun, BlindingCode, ExportJob, ExportLog, RegistryImport
+from .plan import sample_size as ss
+
+ANALYSIS_ROLES = {roles.STATISTICIAN, roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR}
+REGISTRY_ROLES = {roles.DATA_MANAGER, roles.COORDINATOR, roles.ADMINISTRATOR}
+BLINDING_ROLES = {roles.COORDINATOR, roles.ADMINISTRATOR}
+
+
+def _trial(request, code, wanted=ANALYSIS_ROLES):
+    trial = get_object_or_404(roles.trials_of(request.user), code=code)
+    if not roles.has_any(request.user, trial, wanted):
+        raise PermissionDenied
+    return trial
+
+
+def dispatch(task, *args) -> None:
+    """Run eagerly where settings say so (tests, embedded demo), else after commit."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        task.apply(args=args)
+    else:
+        transaction.on_commit(lambda: task.delay(*args))
+
+
+@login_required
+def home(request, code):
+    trial = _trial(request, code)
+    user_roles = roles.roles_in(request.user, trial)
+    return render(request, "analysis/home.html", {
+        "trial": trial,
+        "form": ExportForm(),
+        "jobs": ExportJob.objects.filter(trial=trial, user=request.user)[:20],
+        "logs": ExportLog.objects.filter(trial=trial)[:20],
+        "imports": RegistryImport.objects.filter(trial=trial)[:10],
+        "runs": AnalysisRun.objects.filter(trial=trial)[:20],
+        "may_upload": bool(user_roles & REGISTRY_ROLES),
+        "may_see_blinding": bool(user_roles & BLINDING_ROLES),
+    })
+
+
+@login_required
+@require_POST
+def export_start(request, code):
+    from .tasks import export_task
+
+    trial = _trial(request, code)
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("analysis_home", code=code)
+    job = ExportJob.objects.create(trial=trial, user=request.user, **form.cleaned_data)
+    dispatch(export_task, job.pk)
+    return redirect("analysis_export_status", code=code, pk=job.pk)
+
+
+def _job(request, code, pk):
+    trial = _trial(request, code)
+    return get_object_or_404(ExportJob, pk=pk, trial=trial, user=request.user)
+
+
+@login_required
+def export_status(request, code, pk):
+    job = _job(request, code, pk)
+    return render(request, "analysis/export_status.html", {"trial": job.trial, "job": job})
+
+
+@login_required
+def export_progress(request, code, pk):
+    job = _job(request, code, pk)
+    return JsonResponse({"status": job.status, "progress": job.progress, "error": job.error})
+
+
+@login_required
+def export_download(request, code, pk, what):
+    job = _job(request, code, pk)
+    if job.status != ExportJob.DONE:
+        raise Http404
+    data = Path(job.path)
+    paths = {
+        "data": data,
+        "codebook.csv": data.with_name(data.stem + "_codebook.csv"),
+        "codebook.html": data.with_name(data.stem + "_codebook.html"),
+    }
+    path = paths.get(what)
+    root = exports_dir().resolve()
+    if path is None or not path.is_file() or root not in path.resolve().parents:
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=what != "codebook.html",
+                        filename=path.name)
+
+
+@login_required
+def blinding(request, code):
+    trial = _trial(request, code, BLINDING_ROLES)
+    from .exports import blinding_codes
+
+    if request.method == "POST":
+        blinding_codes(trial)
+        return redirect("analysis_blinding", code=code)
+    codes = BlindingCode.objects.filter(trial=trial).order_by("code")
+    labels = dict(trial.arms.values_list("code", "label"))
+    return render(request, "analysis/blinding.html", {
+        "trial": trial, "codes": [(c.code, c.arm, labels.get(c.arm, "")) for c in codes],
+    })
+
+
+@login_required
+def registry_upload(request, code):
+    trial = _trial(request, code, REGISTRY_ROLES)
+    errors = []
+    form = RegistryForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            imp = registry.import_file(trial, upload.name, upload.read(), request.user,
+                                       form.cleaned_data["note"])
+        except registry.RegistryError as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Imported {imp.rows} rows from {imp.file_name}.")
+            return redirect("analysis_registry", code=code)
+    return render(request, "analysis/registry.html", {
+        "trial": trial, "form": form, "errors": errors, "columns": registry.ITEMS,
+        "imports": RegistryImport.objects.filter(trial=trial).select_related(
+            "uploaded_by", "replaced_by"),
+        "prices": trial.prices,
+    })
+
+
+@login_required
+def plan(request, code):
+    from .tasks import analysis_task
+
+    trial = _trial(request, code)
+    form = AnalysisForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run = AnalysisRun.objects.create(trial=trial, user=request.user,
+                                         analysis=form.cleaned_data["analysis"],
+                                         outcome=form.cleaned_data["outcome"] or "")
+        dispatch(analysis_task, run.pk)
+        return redirect("analysis_run", code=code, pk=run.pk)
+    return render(request, "analysis/plan.html", {
+        "trial": trial, "form": form, "analyses": runs.ANALYSES,
+        "runs": AnalysisRun.objects.filter(trial=trial)[:20],
+    })
+
+
+@login_required
+def run_status(request, code, pk):
+    trial = _trial(request, code)
+    run = get_object_or_404(AnalysisRun, pk=pk, trial=trial)
+    return render(request, "analysis/run.html", {
+        "trial": trial, "run": run, "has_report": runs.report_path(run) is not None,
+        "title": runs.ANALYSES.get(run.analysis, run.analysis),
+    })
+
+
+@login_required
+def run_report(request, code, pk):
+    trial = _trial(request, code)
+    run = get_object_or_404(AnalysisRun, pk=pk, trial=trial)
+    path = runs.report_path(run)
+    if path is None or runs.runs_dir().resolve() not in path.resolve().parents:
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="text/html; charset=utf-8")
+
+
+@login_required
+def sample_size(request, code):
+    trial = _trial(request, code)
+    form = SampleSizeForm(request.GET or None)
+    result = error = None
+    if request.GET and form.is_valid():
+        c = form.cleaned_data
+        common = {"d": c["d"], "alpha": c["alpha"], "power": c["power"], "sided": c["sided"]}
+        try:
+            if c["design"] in ("individual", "paired"):
+                result = getattr(ss, c["design"])(**common, loss=c["loss"] or 0.0,
+                                                   loss_method=c["loss_method"])
+            elif c["design"] == "cluster":
+                result = ss.cluster_parallel(**common, icc=c["icc"] or 0.0, m=c["m"] or 1)
+            else:
+                result = ss.dogleg(**common, icc=c["icc"] or 0.0, cac=c["cac"] or 0.0,
+                                   m=c["m"] or 1)
+        except ValueError as exc:
+            error = str(exc)
+        if result:
+            result = {k: (float(v) if hasattr(v, "item") else v) for k, v in result.items()}
+    return render(request, "analysis/sample_size.html", {
+        "trial": trial, "form": form, "result": result, "error": error,
+    })

@@ -1,0 +1,99 @@
+"""Browser pages of the analysis app: roles, export jobs with progress and downloads,
+blinding codes for coordinators only, the plan and the sample size calculator."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from analysis.models import AnalysisRun, ExportJob, ExportLog
+from tests.analysis.exportdata import make_trial_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data(betterback):
+    return make_trial_data(betterback, per_clinic=2)
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+PAGES = ["analysis_home", "analysis_plan", "analysis_sample_size"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_analysis_roles_only(client, betterback, statistician, coordinator, data_manager,
+                             physio_west, page):
+    url = reverse(page, args=["betterback"])
+    for user in (statistician, coordinator, data_manager):
+        client.force_login(user)
+        assert client.get(url).status_code == 200
+    client.force_login(physio_west)
+    assert client.get(url).status_code == 403
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_export_job_from_the_browser(client, betterback, data, statistician, coordinator):
+    client.force_login(statistician)
+    response = client.post(reverse("analysis_export_start", args=["betterback"]),
+                           {"format": "sav", "shape": "wide", "level": "score"})
+    job = ExportJob.objects.get()
+    assert response.url == reverse("analysis_export_status", args=["betterback", job.pk])
+    assert (job.status, job.progress) == ("done", 100)
+    progress = client.get(reverse("analysis_export_progress", args=["betterback", job.pk]))
+    assert progress.json() == {"status": "done", "progress": 100, "error": ""}
+    download = client.get(reverse("analysis_export_download", args=["betterback", job.pk, "data"]))
+    assert download.status_code == 200 and b"".join(download.streaming_content)[:4] == b"$FL2"
+    book = client.get(reverse("analysis_export_download",
+                              args=["betterback", job.pk, "codebook.html"]))
+    assert b"sbst_risk_group" in b"".join(book.streaming_content)
+    log = ExportLog.objects.get()
+    assert (log.user, log.format, log.shape, log.rows) == (statistician, "sav", "wide", len(data))
+    # another user of the trial does not see this job
+    client.force_login(coordinator)
+    assert client.get(reverse("analysis_export_status",
+                              args=["betterback", job.pk])).status_code == 404
+
+
+def test_blinding_codes_only_for_coordinators(client, betterback, statistician, coordinator):
+    url = reverse("analysis_blinding", args=["betterback"])
+    client.force_login(statistician)
+    assert client.get(url).status_code == 403
+    client.force_login(coordinator)
+    client.post(url)
+    page = client.get(url).content.decode()
+    assert "Current routine practice" in page and "BetterBack model of care" in page
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_plan_runs_the_mixed_model_and_serves_the_report(client, betterback, statistician,
+                                                         physio_west):
+    make_trial_data(betterback, per_clinic=10)  # enough for every risk group in each arm
+    client.force_login(statistician)
+    client.post(reverse("analysis_plan", args=["betterback"]),
+                {"analysis": "mixed", "outcome": "odi"})
+    run = AnalysisRun.objects.get()
+    assert run.status == "done", run.error
+    report = client.get(reverse("analysis_run_report", args=["betterback", run.pk]))
+    assert b"Mixed model, odi" in b"".join(report.streaming_content)
+    client.force_login(physio_west)
+    assert client.get(reverse("analysis_run_report",
+                              args=["betterback", run.pk])).status_code == 403
+
+
+def test_sample_size_page_reproduces_the_protocol(client, betterback, statistician):
+    client.force_login(statistician)
+    page = client.get(reverse("analysis_sample_size", args=["betterback"]),
+                      {"design": "individual", "d": 0.35, "alpha": 0.05, "sided": 1,
+                       "power": 0.8, "loss": 0, "loss_method": "divide", "icc": 0.01,
+                       "cac": 0.8, "m": 100})
+    assert page.context["result"]["patients"] == 204
