@@ -16,3 +16,7 @@ def analysis_task(run_id: int) -> str:
     from .runs import run_analysis
 
     return run_analysis(AnalysisRun.objects.get(pk=run_id)).status
+
+
+# Registered here so that the worker's autodiscovery finds the weekly summary task.
+from .monitoring import send_weekly_summaries  # noqa: E402, F401

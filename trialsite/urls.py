@@ -10,5 +10,6 @@ urlpatterns = [
     path("outbox/", include("followup.urls")),
     path("questionnaires/", include("questionnaires.urls")),
     path("analysis/", include("analysis.urls")),
+    path("monitoring/", include("analysis.urls_monitoring")),
     path("", include("enrolment.urls")),
 ]

@@ -1,0 +1,289 @@
+"""Monitoring figures drawn on the server with matplotlib: SVG for the page (text kept as
+text, so it scales on a tablet and the numbers can be searched), PDF for the paper.
+
+Only the object-oriented API (``Figure``), never pyplot: no global state, safe in a
+threaded server. Every figure is a function of the plain data from
+:mod:`analysis.monitoring`, so a test can check the drawn numbers against the data.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Rectangle
+
+from .monitoring import ConsortFlow, Recruitment
+
+matplotlib.use("Agg")
+# Embedding the font in a PDF logs every subset step at INFO: not worth a log line.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+CONTROL = "#c9ccd1"
+INTERVENTION = "#5aa77f"
+COLOURS = ["#1f6fb2", "#e08a1e", "#6a3d9a", "#2a9d8f", "#b23a48", "#7a7a7a"]
+RC = {"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "monitoring"}
+
+
+def _svg(fig: Figure) -> str:
+    buf = io.StringIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    svg = buf.getvalue()
+    # Inline in the page: drop the XML prolog and the fixed size, keep the viewBox, so
+    # CSS scales the figure to the column on a laptop or a tablet.
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    return svg
+
+
+def _pdf(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    with matplotlib.rc_context({**RC, "pdf.fonttype": 42}):
+        fig.savefig(buf, format="pdf", bbox_inches="tight", metadata={"CreationDate": None})
+    return buf.getvalue()
+
+
+def _month_label(m) -> str:
+    return m.strftime("%b %y")
+
+
+def recruitment_figure(rec: Recruitment) -> Figure:
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(8, 5.6))
+        ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+        x = list(range(len(rec.months)))
+        k = max(len(rec.clusters), 1)
+        width = 0.8 / k
+        for i, cl in enumerate(rec.clusters):
+            pos = [xi - 0.4 + width * (i + 0.5) for xi in x]
+            ax.bar(pos, cl["months"], width, label=cl["name"], color=COLOURS[i % len(COLOURS)])
+        if rec.target:
+            ax.axhline(rec.target, color="black", lw=1, ls="--", label=f"target {rec.target}")
+        if rec.ceiling:
+            ax.axhline(rec.ceiling, color="#b23a48", lw=1, ls=":", label=f"ceiling {rec.ceiling}")
+        ax.set_ylabel("enrolled per cluster")
+        ax.set_title("Recruitment per cluster and month")
+        ax.legend(fontsize=8, ncol=3, loc="upper left", frameon=False)
+        ax2.plot(x, rec.cumulative, marker="o", color="#1f6fb2", label="enrolled (cumulative)")
+        if rec.planned_cumulative:
+            ax2.plot(x, rec.planned_cumulative, color="black", ls="--", label="planned")
+        if rec.sample_size:
+            ax2.axhline(
+                rec.sample_size, color="#b23a48", lw=1, label=f"sample size {rec.sample_size}"
+            )
+        ax2.set_ylabel("cumulative")
+        ax2.legend(fontsize=8, loc="upper left", frameon=False)
+        ax2.set_xticks(x, [_month_label(m) for m in rec.months], rotation=45, ha="right")
+        for a in (ax, ax2):
+            a.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
+def recruitment_svg(rec: Recruitment) -> str:
+    return _svg(recruitment_figure(rec))
+
+
+def schedule_figure(rows: list[dict], months: list) -> Figure:
+    """The dog-leg schedule as the protocol's Table 2: 0 = control, 1 = intervention,
+    the crossover month split and outlined."""
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(max(4, 0.6 * len(months) + 2), 0.5 * len(rows) + 1.2))
+        ax = fig.subplots()
+        for r, row in enumerate(rows):
+            y = len(rows) - 1 - r
+            for c, cell in enumerate(row["cells"]):
+                if cell["state"] == "crossover":
+                    ax.add_patch(Rectangle((c, y), 0.5, 1, fc=CONTROL, ec="white"))
+                    ax.add_patch(Rectangle((c + 0.5, y), 0.5, 1, fc=INTERVENTION, ec="white"))
+                else:
+                    fc = INTERVENTION if cell["state"] == "intervention" else CONTROL
+                    ax.add_patch(Rectangle((c, y), 1, 1, fc=fc, ec="white"))
+                if cell["crossover"]:
+                    ax.add_patch(
+                        Rectangle(
+                            (c + 0.04, y + 0.04),
+                            0.92,
+                            0.92,
+                            fill=False,
+                            ec="black",
+                            lw=1.5,
+                            ls="--",
+                        )
+                    )
+                ax.text(c + 0.5, y + 0.5, cell["label"], ha="center", va="center")
+        ax.set_xlim(0, len(months))
+        ax.set_ylim(0, len(rows))
+        ax.set_xticks(
+            [c + 0.5 for c in range(len(months))],
+            [_month_label(m) for m in months],
+            rotation=45,
+            ha="right",
+        )
+        ax.set_yticks(
+            [len(rows) - 0.5 - r for r in range(len(rows))], [row["name"] for row in rows]
+        )
+        ax.tick_params(length=0)
+        for s in ax.spines.values():
+            s.set_visible(False)
+        ax.set_title("Schedule: 0 control, 1 intervention, dashed = crossover", fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+def schedule_svg(rows: list[dict], months: list) -> str:
+    return _svg(schedule_figure(rows, months))
+
+
+# --- CONSORT -------------------------------------------------------------------------
+
+
+def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> list[dict]:
+    """The boxes of the diagram as data: id, column (0..arms-1 or "all"/"side"), row and
+    text. The figure and the tests both read these."""
+    criteria = criteria or {}
+    reasons = "\n".join(
+        f"  {criteria.get(k, k)[:38]}: {n}" for k, n in flow.excluded_by_reason.most_common()
+    )
+    boxes = [
+        {
+            "id": "assessed",
+            "col": "all",
+            "row": 0,
+            "text": f"Assessed for eligibility (n={flow.assessed})",
+        },
+        {
+            "id": "excluded",
+            "col": "side",
+            "row": 1,
+            "text": f"Excluded (n={flow.excluded + flow.declined + flow.awaiting_consent})\n"
+            f"Not meeting criteria (n={flow.excluded})\n{reasons}\n"
+            f"Declined to participate (n={flow.declined})\n"
+            f"Eligible, awaiting consent (n={flow.awaiting_consent})",
+        },
+        {
+            "id": "enrolled",
+            "col": "all",
+            "row": 2,
+            "text": f"Enrolled (n={flow.enrolled})"
+            + (
+                f"\nincl. {flow.unscreened} without a screening-log entry"
+                if flow.unscreened
+                else ""
+            ),
+        },
+    ]
+    labels = {t["code"]: t["label"] for t in flow.timepoints}
+    for a, arm in enumerate(flow.arms):
+        boxes.append(
+            {
+                "id": f"allocated-{arm.condition}",
+                "col": a,
+                "row": 3,
+                "text": f"Allocated to {arm.label}\n(n={arm.allocated})",
+            }
+        )
+        for t, code in enumerate(labels):
+            boxes.append(
+                {
+                    "id": f"{code}-{arm.condition}",
+                    "col": a,
+                    "row": 4 + t,
+                    "text": f"{labels[code]}\nResponded (n={arm.responded[code]})\n"
+                    f"No response (n={arm.no_response[code]})\n"
+                    f"Awaiting (n={arm.awaiting[code]})\n"
+                    f"Withdrawn before (n={arm.withdrawn_before[code]})",
+                }
+            )
+        boxes.append(
+            {
+                "id": f"analysed-{arm.condition}",
+                "col": a,
+                "row": 4 + len(labels),
+                "text": f"Analysed at {labels.get(flow.analysis_timepoint, '-')} "
+                f"(n={arm.analysed})\n"
+                f"Lost to follow-up (n={arm.lost})\n"
+                f"Follow-up not yet due (n={arm.pending})\n"
+                f"Withdrawn (n={arm.withdrawn})",
+            }
+        )
+    return boxes
+
+
+def consort_figure(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> Figure:
+    boxes = consort_boxes(flow, criteria)
+    arms = max(len(flow.arms), 1)
+    rows = max(b["row"] for b in boxes) + 1
+    height = {0: 0.45, 1: 0.3 + 0.17 * boxes[1]["text"].count("\n"), 2: 0.45, 3: 0.55}
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(3.3 * arms + 0.8, 1.25 * rows + 0.6 + height[1]))
+        ax = fig.subplots()
+        ax.set_axis_off()
+        col_w = 1.0 / arms
+
+        def centre(b):
+            if b["col"] == "all":
+                return 0.3 if arms > 1 else 0.25, 0.38
+            if b["col"] == "side":
+                return 0.78 if arms > 1 else 0.72, 0.42
+            return col_w * (b["col"] + 0.5), col_w * 0.9
+
+        ys = {}
+        y = 0.0
+        for r in range(rows):
+            h = height.get(r, 0.85)
+            ys[r] = (y - h / 2, h)
+            y -= h / 2 + 0.45 + (height.get(r + 1, 0.85) / 2)
+        for b in boxes:
+            cx, w = centre(b)
+            cy, h = ys[b["row"]]
+            ax.add_patch(
+                FancyBboxPatch(
+                    (cx - w / 2, cy - h / 2),
+                    w,
+                    h,
+                    boxstyle="round,pad=0.01,rounding_size=0.02",
+                    fc="white",
+                    ec="#333333",
+                    lw=1,
+                )
+            )
+            ax.text(cx, cy, b["text"], ha="center", va="center", fontsize=8, linespacing=1.3)
+            b["_xy"] = (cx, cy, h)
+
+        def arrow(x0, y0, x1, y1):
+            ax.annotate(
+                "", (x1, y1), (x0, y0), arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 1}
+            )
+
+        by_id = {b["id"]: b for b in boxes}
+        ax_, ay_, ah_ = by_id["assessed"]["_xy"]
+        ex, ey, eh = by_id["enrolled"]["_xy"]
+        sx, sy, sh = by_id["excluded"]["_xy"]
+        arrow(ax_, ay_ - ah_ / 2, ex, ey + eh / 2)
+        arrow(ax_, sy, centre(by_id["excluded"])[0] - centre(by_id["excluded"])[1] / 2, sy)
+        for arm in flow.arms:
+            chain = [b for b in boxes if b["id"].endswith(f"-{arm.condition}")]
+            chain.sort(key=lambda b: b["row"])
+            cx, cy, ch = chain[0]["_xy"]
+            arrow(ex, ey - eh / 2, cx, cy + ch / 2)
+            for upper, lower in zip(chain, chain[1:], strict=False):
+                ux, uy, uh = upper["_xy"]
+                lx, ly, lh = lower["_xy"]
+                arrow(ux, uy - uh / 2, lx, ly + lh / 2)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(y + 0.3, 0.1)
+        fig.subplots_adjust(0.01, 0.01, 0.99, 0.99)
+    return fig
+
+
+def consort_svg(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> str:
+    return _svg(consort_figure(flow, criteria))
+
+
+def consort_pdf(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> bytes:
+    return _pdf(consort_figure(flow, criteria))

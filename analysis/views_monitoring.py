@@ -1,0 +1,214 @@
+"""The monitoring dashboard: where the trial stands and where to act.
+
+Coordinators (every trial-wide role) see the whole trial; a physiotherapist sees their
+own clinic only. Both come from :mod:`analysis.monitoring`, whose querysets start from
+``Participant.objects.visible_to(user)``: access lives in the querysets, not in templates.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from enrolment.models import EligibilityCriterion
+from trialsite import roles
+
+from . import monitoring as mon
+from . import monitoring_figures as figures
+
+DASHBOARD_ROLES = roles.TRIAL_WIDE | {roles.PHYSIOTHERAPIST}
+
+
+def _trial(user, code):
+    trial = get_object_or_404(roles.trials_of(user), code=code)
+    if not roles.has_any(user, trial, DASHBOARD_ROLES):
+        raise PermissionDenied
+    return trial
+
+
+def _today(request):
+    # ?today=YYYY-MM-DD lets a coordinator look at the trial as it stood on a day.
+    raw = request.GET.get("today")
+    if raw:
+        from datetime import date
+
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    return timezone.localdate()
+
+
+def _criteria(trial) -> dict[str, str]:
+    return dict(EligibilityCriterion.objects.filter(trial=trial).values_list("code", "text"))
+
+
+@login_required
+def dashboard(request, code):
+    trial = _trial(request.user, code)
+    today = _today(request)
+    sc = mon.scope(request.user, trial)
+    participants = sc["participants"]
+    arm_labels = dict(trial.arms.values_list("code", "label"))
+    rec = mon.recruitment_for(trial, participants, sc["clinics"], today)
+    schedule = None
+    if trial.is_cluster_design:
+        clusters = trial.clusters.all()
+        if not sc["trial_wide"]:
+            clusters = clusters.filter(clinics__in=sc["clinics"]).distinct()
+        schedule = mon.dogleg_schedule(
+            [{"code": c.code, "name": c.name, "crossover": c.crossover} for c in clusters],
+            rec.months,
+            trial.washout_days,
+        )
+    tp_codes = [t.code for t in mon.patient_timepoints(trial)]
+    contacts = mon.followup_rows(participants, today)
+    followup = None if contacts is None else mon.followup_summary(contacts, tp_codes)
+    sms_data = mon.sms_rows(participants)
+    sms = None if sms_data is None else mon.sms_summary(sms_data["rows"], sms_data["opted_out"])
+    flow = mon.consort_for(trial, participants, sc["screenings"], today)
+    criteria = _criteria(trial)
+    context = {
+        "trial": trial,
+        "today": today,
+        "trial_wide": sc["trial_wide"],
+        "arm_labels": arm_labels,
+        "rec": rec,
+        "rec_svg": figures.recruitment_svg(rec) if rec.months else "",
+        "month_rows": [
+            {
+                "month": m,
+                "cells": [(c["months"][i], c["flags"][i]) for c in rec.clusters],
+                "total": rec.totals[i],
+                "cumulative": rec.cumulative[i],
+                "planned": rec.planned_cumulative[i] if rec.planned_cumulative else None,
+            }
+            for i, m in enumerate(rec.months)
+        ],
+        "schedule": schedule,
+        "schedule_svg": figures.schedule_svg(schedule, rec.months)
+        if schedule and rec.months
+        else "",
+        "followup": followup,
+        "sms": sms,
+        "quality": mon.data_quality(trial, participants),
+        "flow": flow,
+        "flow_arms": [
+            {
+                "arm": arm,
+                "timepoints": [
+                    {
+                        "code": t["code"],
+                        "label": t["label"],
+                        "responded": arm.responded[t["code"]],
+                        "no_response": arm.no_response[t["code"]],
+                        "awaiting": arm.awaiting[t["code"]],
+                        "withdrawn": arm.withdrawn_before[t["code"]],
+                    }
+                    for t in flow.timepoints
+                ],
+            }
+            for arm in flow.arms
+        ],
+        "excluded_reasons": [
+            (criteria.get(k, k), n) for k, n in flow.excluded_by_reason.most_common()
+        ],
+        "consort_svg": figures.consort_svg(flow, criteria),
+    }
+    return render(request, "analysis/monitoring/dashboard.html", context)
+
+
+LIST_KINDS = {
+    "missing-items": "Completed responses with required items unanswered",
+    "out-of-window": "Responses answered outside the timepoint's window",
+    "double-entry": "Paper forms entered twice, not yet resolved",
+    "crpe-missing": "Final visit recorded, CRPE-tool missing",
+    "contacts": "Follow-up contacts",
+    "consort": "CONSORT box",
+}
+
+
+@login_required
+def participants(request, code, kind):
+    """The participants behind one number of the dashboard."""
+    if kind not in LIST_KINDS:
+        raise Http404
+    trial = _trial(request.user, code)
+    today = _today(request)
+    visible = mon.scope(request.user, trial)["participants"]
+    get = request.GET.get
+    rows: list[dict] = []
+    if kind == "missing-items":
+        ids = mon.missing_items_participants(visible, get("instrument", ""))
+    elif kind == "out-of-window":
+        ids = mon.out_of_window(trial, visible, get("timepoint") or None, with_ids=True)
+    elif kind == "double-entry":
+        rows = list(mon.unresolved_double_entries(visible))
+        ids = sorted({r["participant__study_id"] for r in rows})
+    elif kind == "crpe-missing":
+        qs = mon.crpe_missing_at_final_visit(trial, visible)
+        ids = [] if qs is None else sorted(qs.values_list("study_id", flat=True))
+    elif kind == "contacts":
+        ids = _contact_ids(
+            visible, today, get("status", ""), get("timepoint", ""), get("condition", "")
+        )
+    else:
+        box = get("box", "")
+        if box not in (mon.RESPONDED, mon.NO_RESPONSE, mon.AWAITING, mon.WITHDRAWN):
+            raise Http404
+        ids = mon.consort_participants(
+            trial, visible, today, box, get("timepoint", ""), get("condition", "")
+        )
+    filters = {k: v for k, v in request.GET.items() if k != "today"}
+    return render(
+        request,
+        "analysis/monitoring/participants.html",
+        {"trial": trial, "title": LIST_KINDS[kind], "ids": ids, "rows": rows, "filters": filters},
+    )
+
+
+def _contact_ids(visible, today, status, timepoint, condition) -> list[str]:
+    from django.db.models import Q
+
+    Contact = mon.contact_model()
+    if Contact is None:
+        return []
+    qs = Contact.objects.filter(participant__in=visible.values("pk"))
+    if status == "overdue":
+        qs = qs.filter(status__in=mon.OPEN_STATUSES, due_on__lt=today)
+    elif status == "open":
+        qs = qs.filter(status__in=mon.OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if timepoint:
+        qs = qs.filter(timepoint__code=timepoint)
+    if condition:
+        qs = qs.filter(Q(participant__condition=condition))
+    return sorted(set(qs.values_list("participant__study_id", flat=True)))
+
+
+@login_required
+def consort_download(request, code, fmt):
+    """The trial's CONSORT diagram for the paper: trial-wide roles only (a clinic's own
+    flow is on its dashboard, not in the paper)."""
+    trial = _trial(request.user, code)
+    if not mon.trial_wide(request.user, trial):
+        raise PermissionDenied
+    sc = mon.scope(request.user, trial)
+    flow = mon.consort_for(trial, sc["participants"], sc["screenings"], _today(request))
+    criteria = _criteria(trial)
+    if fmt == "svg":
+        body = figures.consort_svg(flow, criteria)
+        svg = '<?xml version="1.0" encoding="utf-8"?>\n' + body.replace(
+            "<svg", '<svg width="800"', 1
+        )
+        response = HttpResponse(svg, content_type="image/svg+xml")
+    elif fmt == "pdf":
+        response = HttpResponse(figures.consort_pdf(flow, criteria), content_type="application/pdf")
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{trial.code}-consort.{fmt}"'
+    return response

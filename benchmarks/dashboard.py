@@ -1,0 +1,116 @@
+"""Render time and query count of the monitoring dashboard at two trial sizes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/trialsite \
+        .venv/bin/python benchmarks/dashboard.py [participants ...]
+
+Creates a throw-away test database (``test_<name>``), loads BetterBack, bulk-inserts
+participants (10 responses each), screening records and follow-up contacts, then renders
+the coordinator's dashboard. The query count must be the same at both sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsite.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+
+def populate(trial, n: int, rng: random.Random) -> None:
+    from enrolment.models import Clinic, Participant, ScreeningRecord
+    from questionnaires.models import Response
+
+    user = get_user_model().objects.get(username="bench")
+    clinics = list(Clinic.objects.filter(cluster__trial=trial).select_related("cluster"))
+    tps = {t.code: t for t in trial.timepoints.all()}
+    start = Participant.objects.count()
+    people = []
+    for k in range(n):
+        clinic = rng.choice(clinics)
+        day = date(2017, 4, 1) + timedelta(days=rng.randint(0, 300))
+        people.append(Participant(
+            trial=trial, clinic=clinic, sequence=start + k + 1,
+            study_id=f"BB-{clinic.cluster.code}-{start + k + 1:06d}", enrolled_on=day,
+            condition=clinic.cluster.condition_on(day),
+            final_visit_on=day + timedelta(days=40) if rng.random() < 0.5 else None))
+    people = Participant.objects.bulk_create(people, batch_size=2000)
+    screenings = [ScreeningRecord(trial=trial, clinic=p.clinic, screened_on=p.enrolled_on,
+                                  screened_by=user, outcome="enrolled", participant=p)
+                  for p in people]
+    screenings += [ScreeningRecord(trial=trial, clinic=rng.choice(clinics),
+                                   screened_on=date(2017, 6, 1), screened_by=user,
+                                   outcome="ineligible", unmet_criteria=["age"])
+                   for _ in range(n // 3)]
+    ScreeningRecord.objects.bulk_create(screenings, batch_size=2000)
+    responses = []
+    plan = [("baseline", "nrs"), ("baseline", "odi"), ("baseline", "eq5d3l"),
+            ("3m", "nrs"), ("3m", "odi"), ("3m", "eq5d3l"), ("6m", "nrs"), ("6m", "odi"),
+            ("12m", "nrs"), ("12m", "odi")]  # 10 responses per participant
+    for p in people:
+        for code, ins in plan:
+            tp = tps[code]
+            when = datetime.combine(p.enrolled_on, datetime.min.time(), UTC) + timedelta(
+                days=30 * tp.offset + rng.randint(-20, 50))
+            answers = {"back": 3, "leg": 2} if ins == "nrs" else {"q1": 1, "q2": 2}
+            responses.append(Response(participant=p, timepoint=tp, instrument=ins, version=1,
+                                      answers=answers, mode="patient_online",
+                                      started_at=when, completed_at=when))
+    Response.objects.bulk_create(responses, batch_size=5000)
+
+
+def render(trial, user) -> tuple[float, int, int]:
+    from analysis.views_monitoring import dashboard
+
+    request = RequestFactory().get(f"/monitoring/trials/{trial.code}/?today=2018-09-01")
+    request.user = user
+    with CaptureQueriesContext(connection) as ctx:
+        t0 = time.perf_counter()
+        response = dashboard(request, code=trial.code)
+        elapsed = time.perf_counter() - t0
+    return elapsed, len(ctx.captured_queries), len(response.content)
+
+
+def main(sizes: list[int]) -> None:
+    from enrolment.models import Participant, TrialRole
+    from enrolment.protocol import load_protocol
+    from questionnaires.models import Response
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        trial, _ = load_protocol(ROOT / "protocols" / "betterback.toml")
+        user = get_user_model().objects.create_user("bench", password="x")
+        TrialRole.objects.create(user=user, trial=trial, role=TrialRole.COORDINATOR)
+        rng = random.Random(1)
+        print(f"database: {connection.vendor}")
+        done = 0
+        for size in sizes:
+            populate(trial, size - done, rng)
+            done = size
+            render(trial, user)  # warm caches (instrument registry, templates)
+            elapsed, queries, size_b = render(trial, user)
+            print(f"participants={Participant.objects.count():>6} "
+                  f"responses={Response.objects.count():>7} render={elapsed:.3f}s "
+                  f"queries={queries} html={size_b // 1024} KiB")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1000, 10000])

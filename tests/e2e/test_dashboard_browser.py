@@ -1,0 +1,36 @@
+"""The monitoring dashboard and the CONSORT figure in headless Chromium, on a laptop and
+a tablet: figures drawn, numbers beside them, no sideways scrolling."""
+
+from datetime import date
+
+import pytest
+
+from ..factories import enrol
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (820, 1180)])
+def test_dashboard_and_consort_in_the_browser(
+    browser, live_server, coordinator, clinic_central, clinic_west, tmp_path, width, height
+):
+    enrol(clinic_central, enrolled_on=date(2017, 10, 2))
+    enrol(clinic_west, enrolled_on=date(2017, 5, 3))
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#recruitment-figure svg")
+    assert page.inner_text("#total-enrolled") == "2"
+    assert "Assessed for eligibility (n=2)" in page.inner_text("#consort-figure")
+    assert page.locator("#recruitment-table").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    box = page.locator("#recruitment-figure svg").bounding_box()
+    assert box["width"] > 200
+    page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
+    page.locator("#consort-figure").screenshot(path=str(tmp_path / f"consort-{width}.png"))
+    page.close()
