@@ -745,9 +745,13 @@ def out_of_window(trial, participants, timepoint: str | None = None, with_ids: b
         t.code: {"timepoint": t.code, "label": t.label, "early": 0, "late": 0} for t in tps.values()
     }
     ids = set()
+    windows: dict = {}  # many rows share an enrolment date: compute each window once
     for r in rows:
         tp = tps[r["timepoint_id"]]
-        lo, hi = window_of(r["participant__enrolled_on"], tp)
+        key = (r["participant__enrolled_on"], tp.pk)
+        if key not in windows:
+            windows[key] = window_of(r["participant__enrolled_on"], tp)
+        lo, hi = windows[key]
         if r["day"] < lo:
             counts[tp.code]["early"] += r["n"]
         elif r["day"] > hi:
