@@ -1,0 +1,57 @@
+"""Mobile numbers to E.164 (followup.sms.phone), read in the trial's country.
+Numbering plans: Swedish mobiles 07x (PTS), Danish numbers 8 digits without trunk
+prefix; libphonenumber cannot tell Danish mobiles from landlines, so both pass."""
+
+import re
+
+import pytest
+
+from followup.sms.phone import is_e164, normalise
+
+
+@pytest.mark.parametrize(
+    "number,region,expected",
+    [
+        ("070-123 45 67", "SE", "+46701234567"),
+        ("0701234567", "SE", "+46701234567"),
+        ("+46 70 123 45 67", "SE", "+46701234567"),
+        ("0046701234567", "SE", "+46701234567"),  # international prefix from Sweden
+        ("+46701234567", "DK", "+46701234567"),  # a country code wins over the region
+        ("20 12 34 56", "DK", "+4520123456"),
+        ("+45 20 12 34 56", "DK", "+4520123456"),
+        ("004520123456", "SE", "+4520123456"),
+        ("20123456", "dk", "+4520123456"),  # region case does not matter
+    ],
+)
+def test_normalise(number, region, expected):
+    assert normalise(number, region) == expected
+
+
+@pytest.mark.parametrize(
+    "number,region,message",
+    [
+        ("08-123 456 78", "SE", "not a mobile number"),  # Stockholm landline
+        ("12", "SE", "not a valid phone number for SE"),
+        ("0701234567", "DK", "not a valid phone number for DK"),  # Swedish form, Danish trial
+        ("abc", "SE", "not a phone number (no digits)"),
+        ("+999 1234567", "SE", "unknown country code"),
+        ("", "SE", "no phone number given"),
+        ("0701234567", "", "unknown region"),
+        ("0701234567", "XX", "unknown region"),
+    ],
+)
+def test_invalid_numbers_raise_a_clear_value_error(number, region, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as exc:
+        normalise(number, region)
+    # The message never repeats the number (it may end up in a log).
+    digits = "".join(c for c in number if c.isdigit())
+    if len(digits) > 3:
+        assert digits not in str(exc.value).replace(" ", "")
+
+
+def test_is_e164():
+    assert is_e164("+46701234567")
+    assert not is_e164("0701234567")
+    assert not is_e164("+46 70 123 45 67")
+    assert not is_e164("+4")
+    assert not is_e164("+٤٦٧٠١٢٣٤٥٦٧")  # non-ASCII digits
