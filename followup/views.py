@@ -1,11 +1,23 @@
+"""Staff pages of follow-up: the outbox, the overdue list, the message log, and
+rescheduling one contact. Patient pages (the survey link) are in :mod:`followup.survey`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from enrolment.models import Trial
 from trialsite import roles
 
-from .models import OutboxMessage
+from . import access
+from .forms import RescheduleForm
+from .models import Contact, Message, OutboxMessage
+from .planning import RESCHEDULABLE, RescheduleError, reschedule_contact
 
 
 @login_required
@@ -21,3 +33,93 @@ def outbox(request):
         raise PermissionDenied
     page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "followup/outbox.html", {"page": page})
+
+
+def _trial_for(user, code: str) -> Trial:
+    return get_object_or_404(roles.trials_of(user), code=code)
+
+
+@login_required
+def overdue(request, code):
+    """Missed contacts and contacts whose message could not be delivered."""
+    trial = _trial_for(request.user, code)
+    failed = Message.objects.filter(contact=OuterRef("pk"), status=Message.FAILED)
+    contacts = (
+        access.contacts_visible_to(request.user, trial)
+        .annotate(delivery_failed=Exists(failed))
+        .filter(Q(status=Contact.MISSED) | Q(delivery_failed=True, status=Contact.INVITED))
+        .select_related("participant__clinic", "timepoint")
+        .order_by("due_at", "id")
+    )
+    page = Paginator(contacts, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "followup/overdue.html",
+        {
+            "trial": trial,
+            "page": page,
+            "may_reschedule": access.may_reschedule(request.user, trial),
+        },
+    )
+
+
+@login_required
+def message_log(request, code):
+    trial = _trial_for(request.user, code)
+    if not roles.has_any(request.user, trial, access.MESSAGE_LOG):
+        raise PermissionDenied
+    rows = (
+        access.messages_visible_to(request.user, trial)
+        .select_related("contact__participant", "contact__physiotherapist", "contact__timepoint")
+        .order_by("-created", "-id")
+    )
+    status = request.GET.get("status")
+    if status in dict(Message.STATUSES):
+        rows = rows.filter(status=status)
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "followup/message_log.html",
+        {
+            "trial": trial,
+            "page": page,
+            "status": status or "",
+            "statuses": Message.STATUSES,
+            "show_recipients": access.may_see_recipients(request.user, trial),
+        },
+    )
+
+
+@login_required
+def contact_reschedule(request, pk):
+    contact = get_object_or_404(Contact.objects.select_related("timepoint__trial"), pk=pk)
+    trial = contact.timepoint.trial
+    visible = access.contacts_visible_to(request.user, trial).filter(pk=pk).exists()
+    if not visible:
+        raise PermissionDenied
+    if not access.may_reschedule(request.user, trial):
+        raise PermissionDenied
+    form = RescheduleForm(request.POST or None, initial={"due_on": contact.due_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            reschedule_contact(
+                contact, form.cleaned_data["due_on"], form.cleaned_data["reason"], request.user
+            )
+        except RescheduleError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("The contact was rescheduled."))
+            return redirect("participant_detail", study_id=contact.participant.study_id)
+    return render(
+        request,
+        "followup/reschedule.html",
+        {
+            "contact": contact,
+            "participant": contact.participant,
+            "form": form,
+            "reschedulable": contact.status in RESCHEDULABLE,
+            "history": contact.history.select_related("history_user").order_by("-history_date")[
+                :20
+            ],
+        },
+    )

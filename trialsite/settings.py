@@ -133,6 +133,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", default="") or ""
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP call may take; without a limit a hung server holds a dispatcher's
+# claim past its lease (followup.dispatch).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="trial-office@localhost")
 
 # Celery: a filesystem broker when no server is configured, so the embedded site still
@@ -159,7 +162,39 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trialsite.tasks.record_heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=60.0),
     },
+    # The database decides what is due; a run that is lost or doubled changes nothing
+    # (followup.dispatch). A run still queued after its interval is dropped, not stacked.
+    "followup-dispatch": {
+        "task": "followup.tasks.dispatch",
+        "schedule": env.float("FOLLOWUP_DISPATCH_SECONDS", default=60.0),
+        "options": {"expires": env.float("FOLLOWUP_DISPATCH_SECONDS", default=60.0)},
+    },
 }
+
+# Follow-up: invitations, reminders and retries (followup.dispatch).
+FOLLOWUP_BASE_URL = env.str("FOLLOWUP_BASE_URL", default="http://localhost:8000")
+FOLLOWUP_SEND_TIME = env.str("FOLLOWUP_SEND_TIME", default="09:00")  # local time of the trial
+FOLLOWUP_BATCH_SIZE = env.int("FOLLOWUP_BATCH_SIZE", default=200)
+FOLLOWUP_MAX_BATCHES_PER_RUN = env.int("FOLLOWUP_MAX_BATCHES_PER_RUN", default=50)
+# Days between reminders; as many reminders as values (default 3, a week apart).
+FOLLOWUP_REMINDER_DAYS = [
+    int(d) for d in env.list("FOLLOWUP_REMINDER_DAYS", default=["7", "7", "7"])
+]
+FOLLOWUP_MAX_ATTEMPTS = env.int("FOLLOWUP_MAX_ATTEMPTS", default=5)
+FOLLOWUP_RETRY_SECONDS = env.int("FOLLOWUP_RETRY_SECONDS", default=300)  # doubles each attempt
+# A claim older than this belongs to a dispatcher that died while sending: taken over.
+FOLLOWUP_SENDING_LEASE_SECONDS = env.int("FOLLOWUP_SENDING_LEASE_SECONDS", default=900)
+FOLLOWUP_TRIAL_OFFICE_EMAIL = env.str("FOLLOWUP_TRIAL_OFFICE_EMAIL", default=DEFAULT_FROM_EMAIL)
+FOLLOWUP_TRIAL_OFFICE_PHONE = env.str("FOLLOWUP_TRIAL_OFFICE_PHONE", default="")
+
+# SMS: the outbox by default; Twilio's REST API in production (followup.sms).
+SMS_BACKEND = env.str("SMS_BACKEND", default="followup.sms.backends.OutboxBackend")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", default="") or ""
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 
 LOGGING = {
     "version": 1,

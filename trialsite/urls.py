@@ -7,7 +7,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("outbox/", include("followup.urls")),
+    path("", include("followup.urls")),
     path("questionnaires/", include("questionnaires.urls")),
     path("analysis/", include("analysis.urls")),
     path("monitoring/", include("analysis.urls_monitoring")),

@@ -1,0 +1,194 @@
+"""Dispatch throughput against PostgreSQL: contacts per second and queries per batch.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python benchmarks/dispatch.py [--participants N] [--batch-sizes 200 1000]
+
+The database named in DATABASE_URL is dropped and created again (it must not be one
+you keep data in). The BetterBack trial is loaded from its protocol file; N participants
+with personal details and one 3-month contact each, all due, are bulk inserted; then
+the real :func:`followup.dispatch.dispatch_due` runs with Django's locmem email backend
+(rendering, the link token and the SMTP-shaped send path included, no network): the
+first half of the contacts at the first batch size, the rest at the second. The
+queries of every batch are counted: they must not grow with the batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name or name in ("postgres", "trialsite"):
+        raise SystemExit(f"refusing to drop database {name!r}: name a scratch database")
+    admin = psycopg2.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsite.settings")
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def populate(n: int) -> int:
+    """N participants due for their 3-month questionnaire now; returns the contact count."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from enrolment.models import Clinic, Participant, PersonalDetails, Timepoint
+    from enrolment.protocol import load_protocol
+    from followup.models import Contact
+    from followup.planning import _timing, send_time
+    from followup.schedule import add_months, planned_contacts
+
+    trial, _ = load_protocol(ROOT / "protocols" / "betterback.toml")
+    clinic = Clinic.objects.filter(cluster__trial=trial).order_by("pk").first()
+    timepoint = Timepoint.objects.get(trial=trial, code="3m")
+    enrolled_on = add_months(date.today(), -3)
+    (planned,) = planned_contacts(
+        baseline=enrolled_on,
+        timepoints=[timepoint],
+        time_zone=trial.time_zone,
+        send_at=send_time(),
+    )
+    timing = _timing(planned, ZoneInfo(trial.time_zone))
+    due = timezone.now() - timedelta(minutes=1)  # due now, whatever today's send time
+    chunk = 5000
+    for start in range(0, n, chunk):
+        ids = range(start, min(start + chunk, n))
+        people = Participant.objects.bulk_create(
+            Participant(
+                trial=trial,
+                clinic=clinic,
+                study_id=f"BENCH-{i:07d}",
+                sequence=i + 1,
+                enrolled_on=enrolled_on,
+                condition="control",
+            )
+            for i in ids
+        )
+        PersonalDetails.objects.bulk_create(
+            PersonalDetails(
+                participant=p,
+                full_name=f"Bench Patient {p.sequence}",
+                date_of_birth=date(1970, 1, 1),
+                email=f"patient{p.sequence}@example.org",
+                preferred_language=("sv", "en", "da")[p.sequence % 3],
+            )
+            for p in people
+        )
+        Contact.objects.bulk_create(
+            Contact(
+                participant=p,
+                timepoint=timepoint,
+                anchor_date=enrolled_on,
+                next_action_at=due,
+                **{**timing, "due_at": due},
+            )
+            for p in people
+        )
+    # What autovacuum does in a running system: statistics for the planner.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return Contact.objects.count()
+
+
+def run_batches(count: int, batch_size: int) -> tuple[float, list[int], int, list[float]]:
+    """Dispatch ``count`` contacts; (seconds, queries per batch, messages sent, seconds
+    per batch)."""
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from followup.dispatch import dispatch_due
+
+    queries, sent, done, durations = [], 0, 0, []
+    started = time.perf_counter()
+    while done < count:
+        t0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            stats = dispatch_due(timezone.now(), min(batch_size, count - done))
+        durations.append(time.perf_counter() - t0)
+        queries.append(len(captured.captured_queries))
+        done += stats.invitations
+        sent += stats.sent
+        mail.outbox = []  # keep memory flat
+        if stats.invitations == 0:
+            break
+    return time.perf_counter() - started, queries, sent, durations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--batch-sizes", type=int, nargs=2, default=[200, 1000])
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("set DATABASE_URL to a scratch PostgreSQL database")
+    recreate_database(url)
+    setup_django()
+    t0 = time.perf_counter()
+    total = populate(args.participants)
+    print(f"inserted {args.participants} participants, {total} due contacts "
+          f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    # Warm up what a running worker has loaded already (URLconf, templates, catalogues),
+    # so the first batch size does not pay for it.
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    reverse("outbox")
+    for kind in ("invitation", "reminder"):
+        for suffix in ("_subject.txt", ".txt", ".html"):
+            get_template(f"followup/email/{kind}{suffix}")
+    halves = [total // 2, total - total // 2]
+    for batch_size, count in zip(args.batch_sizes, halves, strict=True):
+        seconds, queries, sent, durations = run_batches(count, batch_size)
+        print(
+            f"batch size {batch_size:>5}: {sent} sent in {seconds:.1f} s = "
+            f"{sent / seconds:,.0f} contacts/s; queries per batch "
+            f"min {min(queries)} max {max(queries)} over {len(queries)} batches; "
+            f"seconds per batch first {durations[0]:.2f} last {durations[-1]:.2f}"
+        )
+    from followup.models import Message
+
+    duplicates = Message.objects.count() - Message.objects.values("contact").distinct().count()
+    print(f"messages {Message.objects.count()}, sent "
+          f"{Message.objects.filter(status='sent').count()}, duplicates {duplicates}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""The dispatcher: find due contacts in the database, claim, send, record.
+
+Plain functions; the Celery task (:mod:`followup.tasks`) is a thin shell around
+:func:`run`, and tests call :func:`dispatch_due` with an explicit ``now``.
+
+One batch is two short steps, each a constant number of queries whatever its size:
+
+1. **Plan** (one transaction). Open contacts whose ``next_action_at`` has come are
+   locked (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two dispatchers take
+   disjoint batches). For each: answered -> completed; window closed -> missed;
+   otherwise an invitation or the next reminder is *written* as a :class:`Message` row
+   with the idempotency key ``<contact>:<kind>:<sequence>`` (unique in the database), and
+   the contact's ``next_action_at`` moves on. Message rows and the contact's progress
+   commit together: a contact never gets a second message for the same step, and a
+   planned message is never forgotten.
+2. **Send**. Waiting messages (pending, or retry whose ``next_attempt_at`` has come)
+   are claimed by a conditional ``UPDATE`` to ``sending`` with a claim id and
+   ``attempts + 1``, committed *before* the provider is called. Then each is handed to
+   the provider; the outcomes (sent + provider id, or retry with back-off, or failed
+   after ``FOLLOWUP_MAX_ATTEMPTS`` or a permanent error) are written in one bulk update,
+   also when an exception ends the batch early (``finally``).
+
+Delivery guarantee:
+
+- *Never lost*: a message exists in the database before any attempt and leaves the
+  waiting states only as sent, failed (visible on the overdue list and the message
+  log) or skipped (its contact closed first). A dispatcher that dies while sending
+  leaves its rows in ``sending``; after ``FOLLOWUP_SENDING_LEASE_SECONDS`` another
+  dispatcher takes them over. Celery carries no state: a lost, flushed or doubled task
+  only makes the next run find the same rows in the database.
+- *Never sent twice*, with one exception: if the process is killed (SIGKILL, power
+  loss; not a Python exception, which the ``finally`` records) between the provider
+  accepting a message and the batch's outcome update, the messages of that batch that
+  were accepted are sent again after the lease. The resend carries the same Message-ID
+  (the idempotency key), so a provider or mail client that deduplicates on it shows one
+  email. Smaller batches make the window smaller; recording each outcome separately
+  would shrink it to one message but make the queries grow with the batch.
+- The lease must outlast a batch: a dispatcher stops trying new messages after half
+  the lease and hands the rest back, but one provider call that hangs longer than
+  the lease could be taken over and doubled, so set ``EMAIL_TIMEOUT`` (seconds) in
+  production; Django's SMTP backend waits forever without it.
+
+Without row locks (SQLite, the embedded installation) two dispatchers may read the
+same due contacts; the unique idempotency key turns the second insert into a no-op
+and the conditional claim lets only one of them send a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from questionnaires.models import Response
+
+from .bulk import bulk_set
+from .channels import Rendered, TransportError, channel_for
+from .models import Contact, Message
+from .planning import close_contacts
+from .tokens import hash_token, link_for, token_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Stats:
+    invitations: int = 0
+    reminders: int = 0
+    completed: int = 0
+    missed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    contacts: int = 0  # contacts looked at
+    messages: int = 0  # messages claimed
+
+    def add(self, other: Stats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _locked(queryset):
+    """Rows locked for this transaction; rows another dispatcher holds are skipped.
+    SQLite has no row locks: it serialises writers, and the conditional updates and
+    the unique idempotency key keep two dispatchers from doubling a message."""
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
+
+
+def reminder_days() -> list[int]:
+    return list(settings.FOLLOWUP_REMINDER_DAYS)
+
+
+def reminder_at(contact: Contact, number: int) -> datetime:
+    """When reminder ``number`` (1-based) is due: the intervals add up from the invitation."""
+    return contact.invited_at + timedelta(days=sum(reminder_days()[:number]))
+
+
+def next_action(contact: Contact) -> datetime:
+    """The next reminder if it falls inside the window, otherwise the window's end."""
+    number = contact.reminders_sent + 1
+    if number <= len(reminder_days()):
+        at = reminder_at(contact, number)
+        if at < contact.closes_at:
+            return at
+    return contact.closes_at
+
+
+def language_of(contact: Contact) -> str:
+    """The respondent's preferred language if the site speaks it, else the trial's."""
+    available = {code for code, _name in settings.LANGUAGES}
+    trial = contact.timepoint.trial
+    if contact.participant_id:
+        details = getattr(contact.participant, "personal_details", None)
+        if details is not None and details.preferred_language in available:
+            return details.preferred_language
+    return trial.default_language if trial.default_language in available else "en"
+
+
+def recipient_of(contact: Contact) -> str:
+    if contact.participant_id:
+        details = getattr(contact.participant, "personal_details", None)
+        return details.email if details is not None else ""
+    return contact.physiotherapist.user.email
+
+
+# --- step 1: plan ----------------------------------------------------------------------
+
+
+def _answered(contacts: list[Contact]) -> set[int]:
+    """Ids of the contacts whose every instrument has a completed response (answered
+    by the link, on paper or at the clinic: any way counts). One query."""
+    participants = {c.participant_id for c in contacts if c.participant_id}
+    physios = {c.physiotherapist_id for c in contacts if c.physiotherapist_id}
+    rows = Response.objects.filter(
+        Q(participant_id__in=participants) | Q(physiotherapist_id__in=physios),
+        timepoint_id__in={c.timepoint_id for c in contacts},
+        entry=Response.FINAL,
+        completed_at__isnull=False,
+    ).values_list("participant_id", "physiotherapist_id", "timepoint_id", "instrument")
+    done = defaultdict(set)
+    for participant_id, physio_id, timepoint_id, instrument in rows:
+        done[(participant_id, physio_id, timepoint_id)].add(instrument)
+    return {
+        c.pk
+        for c in contacts
+        if c.timepoint.instruments
+        and set(c.timepoint.instruments)
+        <= done[(c.participant_id, c.physiotherapist_id, c.timepoint_id)]
+    }
+
+
+def _new_message(contact: Contact, kind: str, now: datetime) -> Message:
+    sequence = contact.messages_planned
+    contact.messages_planned += 1
+    return Message(
+        contact=contact,
+        kind=kind,
+        sequence=sequence,
+        idempotency_key=f"{contact.pk}:{kind}:{sequence}",
+        channel=Message.EMAIL,
+        recipient=recipient_of(contact),
+        template=f"followup/email/{kind}",
+        language=language_of(contact),
+        status=Message.PENDING,
+        next_attempt_at=now,
+        created=now,
+    )
+
+
+@transaction.atomic
+def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
+    due = Contact.objects.filter(status__in=Contact.OPEN, next_action_at__lte=now).order_by(
+        "next_action_at", "id"
+    )
+    contacts = list(
+        _locked(due).select_related(
+            "timepoint__trial", "participant__personal_details", "physiotherapist__user"
+        )[:batch_size]
+    )
+    stats.contacts += len(contacts)
+    if not contacts:
+        return
+    answered = _answered(contacts)
+    completed, missed, progressed, messages = [], [], [], []
+    for contact in contacts:
+        if contact.pk in answered:
+            completed.append(contact)
+        elif now >= contact.closes_at:
+            missed.append(contact)
+        elif contact.status == Contact.SCHEDULED:
+            messages.append(_new_message(contact, Message.INVITATION, now))
+            contact.status = Contact.INVITED
+            contact.invited_at = now
+            contact.token_hash = contact.token_hash or hash_token(token_for(contact))
+            contact.next_action_at = next_action(contact)
+            progressed.append(contact)
+            stats.invitations += 1
+        else:
+            number = contact.reminders_sent + 1
+            if number <= len(reminder_days()) and reminder_at(contact, number) <= now:
+                messages.append(_new_message(contact, Message.REMINDER, now))
+                contact.reminders_sent = number
+                stats.reminders += 1
+            contact.next_action_at = next_action(contact)
+            progressed.append(contact)
+    # The unique idempotency key makes a second planner of the same step a no-op.
+    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    if progressed:
+        bulk_set(
+            Contact,
+            progressed,
+            [
+                "status",
+                "invited_at",
+                "reminders_sent",
+                "messages_planned",
+                "next_action_at",
+                "token_hash",
+            ],
+        )
+    stats.completed += close_contacts(completed, Contact.COMPLETED, "answered", now)
+    stats.missed += close_contacts(missed, Contact.MISSED, "window closed unanswered", now)
+
+
+# --- step 2: send ----------------------------------------------------------------------
+
+
+def _waiting(now: datetime) -> Q:
+    return Q(status__in=[Message.PENDING, Message.RETRY], next_attempt_at__lte=now) | _stale(now)
+
+
+def _stale(now: datetime) -> Q:
+    """Claimed by a dispatcher that has not recorded an outcome within the lease."""
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
+    return Q(status=Message.SENDING, claimed_at__lt=now - lease)
+
+
+def claim_waiting(now: datetime, batch_size: int) -> list[Message]:
+    """Claim up to ``batch_size`` waiting messages for this dispatcher and commit the
+    claim (with the attempt counted) before anything is sent."""
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        # Two index-ordered scans rather than one OR: each stops at its LIMIT.
+        waiting = Message.objects.filter(
+            status__in=[Message.PENDING, Message.RETRY], next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id")
+        ids = list(_locked(waiting).values_list("id", flat=True)[:batch_size])
+        stale = Message.objects.filter(_stale(now)).order_by("claimed_at", "id")
+        ids += list(_locked(stale).values_list("id", flat=True)[: batch_size - len(ids) + 1])
+        ids = ids[:batch_size]
+        if not ids:
+            return []
+        # Conditional: without row locks (SQLite) a row another dispatcher claimed in
+        # the meantime no longer matches and stays theirs.
+        Message.objects.filter(_waiting(now), pk__in=ids).update(
+            status=Message.SENDING, claim=claim, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(
+        Message.objects.filter(claim=claim, status=Message.SENDING)
+        .select_related(
+            "contact__timepoint__trial",
+            "contact__participant__personal_details",
+            "contact__physiotherapist__user",
+        )
+        .order_by("id")
+    )
+
+
+LINK_PLACEHOLDER = "https://link.invalid/personal-link/"
+
+
+def render_message(message: Message, cache: dict | None = None) -> Rendered:
+    """Subject, text and HTML from three templates, in the recipient's language.
+    Nothing about the allocation is in the context.
+
+    Messages of a batch mostly share template, language and window, so the templates
+    are rendered once per such group (``cache``) and only the personal link differs:
+    it is URL-safe base64, so it needs no escaping in the HTML either."""
+    contact = message.contact
+    context = {
+        "kind": message.kind,
+        "reminder": message.kind == Message.REMINDER,
+        "window_closes": contact.window_closes,
+        "office_email": settings.FOLLOWUP_TRIAL_OFFICE_EMAIL,
+        "office_phone": settings.FOLLOWUP_TRIAL_OFFICE_PHONE,
+        "language": message.language,
+    }
+    key = (message.template, *context.values())
+    cache = {} if cache is None else cache
+    if key not in cache:
+        context["link"] = LINK_PLACEHOLDER
+        with translation.override(message.language):
+            subject = render_to_string(f"{message.template}_subject.txt", context)
+            cache[key] = Rendered(
+                subject=" ".join(subject.split()),
+                text=render_to_string(f"{message.template}.txt", context),
+                html=render_to_string(f"{message.template}.html", context),
+            )
+    generic, link = cache[key], link_for(contact)
+    return Rendered(
+        subject=generic.subject,
+        text=generic.text.replace(LINK_PLACEHOLDER, link),
+        html=generic.html.replace(LINK_PLACEHOLDER, link),
+    )
+
+
+def _record_failure(message: Message, error: str, permanent: bool, now: datetime) -> None:
+    message.error = error[:2000]
+    if permanent or message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+        message.status = Message.FAILED
+        message.next_attempt_at = None
+    else:
+        message.status = Message.RETRY
+        backoff = settings.FOLLOWUP_RETRY_SECONDS * 2 ** (message.attempts - 1)
+        message.next_attempt_at = now + timedelta(seconds=backoff)
+
+
+OUTCOME_FIELDS = [
+    "status",
+    "provider_id",
+    "error",
+    "next_attempt_at",
+    "sent_at",
+    "duration_ms",
+    "attempts",
+]
+
+
+def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
+    stats.messages += len(messages)
+    started = clock.monotonic()
+    channels = {}
+    rendered_by_group: dict = {}
+    try:
+        budget = settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2
+        for message in messages:
+            if clock.monotonic() - started > budget:
+                # A slow provider: hand back what was not tried before the lease runs
+                # out, or another dispatcher would take over claims still in use.
+                message.status, message.next_attempt_at = Message.PENDING, now
+                message.attempts -= 1
+                continue
+            if message.contact.status != Contact.INVITED:
+                # Answered, cancelled, missed or moved since it was planned.
+                message.status, message.next_attempt_at = Message.SKIPPED, None
+                stats.skipped += 1
+                continue
+            t0 = clock.monotonic()
+            try:
+                rendered = render_message(message, rendered_by_group)
+                channel = channels.get(message.channel) or channel_for(message.channel)
+                channels[message.channel] = channel
+                message.provider_id = channel.send(message, rendered)
+            except TransportError as exc:
+                _record_failure(message, str(exc), exc.permanent, now)
+            except Exception as exc:  # a bug or an unexpected provider error: retried, logged
+                logger.exception("sending message %s failed", message.pk)
+                _record_failure(message, f"{type(exc).__name__}: {exc}", False, now)
+            else:
+                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                message.sent_at = now + timedelta(seconds=clock.monotonic() - started)
+            message.duration_ms = round((clock.monotonic() - t0) * 1000)
+            if message.status == Message.SENT:
+                stats.sent += 1
+            elif message.status == Message.RETRY:
+                stats.retried += 1
+            else:
+                stats.failed += 1
+                logger.warning("message %s failed for good: %s", message.pk, message.error)
+    finally:
+        # Also after an exception that ends the batch: what was sent is recorded as
+        # sent; the rest stays 'sending' and is taken over after the lease.
+        if messages:
+            bulk_set(Message, messages, OUTCOME_FIELDS)
+        for channel in channels.values():
+            channel.close()
+
+
+def dispatch_due(now: datetime, batch_size: int) -> Stats:
+    """One batch: plan what is due at ``now``, then send what is waiting."""
+    stats = Stats()
+    plan_due(now, batch_size, stats)
+    send_claimed(claim_waiting(now, batch_size), now, stats)
+    return stats
+
+
+def run(batch_size: int | None = None, max_batches: int | None = None, now=None) -> Stats:
+    """Batches until nothing more is due (or ``FOLLOWUP_MAX_BATCHES_PER_RUN``)."""
+    batch_size = batch_size or settings.FOLLOWUP_BATCH_SIZE
+    max_batches = max_batches or settings.FOLLOWUP_MAX_BATCHES_PER_RUN
+    total = Stats()
+    for _ in range(max_batches):
+        stats = dispatch_due(now or timezone.now(), batch_size)
+        total.add(stats)
+        if stats.contacts < batch_size and stats.messages < batch_size:
+            break
+    return total

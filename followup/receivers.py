@@ -1,0 +1,45 @@
+"""Listeners to enrolment: database writes only, inside the sender's transaction."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+
+from enrolment.actions import participant_enrolled, participant_withdrawn
+from enrolment.models import Participant, Physiotherapist
+
+from . import planning
+
+
+def on_enrolled(sender, participant, **kwargs) -> None:
+    planning.plan_participant(participant)
+
+
+def on_withdrawn(sender, participant, **kwargs) -> None:
+    reason = f"withdrawn: {participant.withdrawal_reason}".strip()
+    planning.cancel_open_contacts(participant, reason)
+
+
+def on_participant_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    if created or raw:
+        return
+    # Completion of the trial ends follow-up; withdrawal has its own signal.
+    if instance.status == Participant.COMPLETED:
+        planning.cancel_open_contacts(instance, "participant completed the trial")
+    elif instance.status == Participant.ACTIVE:
+        # A corrected enrolment date moves the contacts not yet sent.
+        planning.replan_participant(instance, "enrolment date corrected")
+
+
+def on_physiotherapist_saved(sender, instance, raw=False, **kwargs) -> None:
+    # The workshop date anchors the physiotherapist's own questionnaires.
+    if not raw and instance.workshop_date is not None and instance.active:
+        planning.plan_physiotherapist(instance)
+
+
+def connect() -> None:
+    participant_enrolled.connect(on_enrolled, dispatch_uid="followup.plan")
+    participant_withdrawn.connect(on_withdrawn, dispatch_uid="followup.cancel")
+    post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
+    post_save.connect(
+        on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"
+    )

@@ -1,0 +1,36 @@
+"""``{% participant_contacts participant %}``: the participant's follow-up timeline."""
+
+from django import template
+from django.db.models import Count, Min, Q
+
+from followup.access import may_reschedule
+from followup.models import Contact, Message
+from followup.planning import RESCHEDULABLE
+
+register = template.Library()
+
+
+@register.inclusion_tag("followup/_participant_contacts.html", takes_context=True)
+def participant_contacts(context, participant):
+    # The caller (the participant page) has already checked that the user sees this
+    # participant; the reschedule link still asks the roles.
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    rows = list(
+        Contact.objects.filter(participant=participant)
+        .select_related("timepoint")
+        .annotate(
+            invitation_sent=Min(
+                "messages__sent_at",
+                filter=Q(messages__kind=Message.INVITATION, messages__status=Message.SENT),
+            ),
+            failed_messages=Count("messages", filter=Q(messages__status=Message.FAILED)),
+        )
+        .order_by("due_at", "id")
+    )
+    for row in rows:
+        row.reschedulable = row.status in RESCHEDULABLE
+    return {
+        "rows": rows,
+        "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
+    }
