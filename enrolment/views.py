@@ -125,6 +125,13 @@ def participant_list(request, code):
         qs = qs.filter(clinic__code=filters["clinic"])
     if filters["condition"]:
         qs = qs.filter(condition=filters["condition"])
+    filters["overdue"] = request.GET.get("overdue", "")
+    if filters["overdue"]:
+        # Follow-up owns contacts; the list only follows the relation it registers
+        # ("contacts"), so enrolment still imports nothing from follow-up.
+        qs = qs.filter(
+            contacts__status__in=["invited", "missed"], contacts__due_at__lt=timezone.now()
+        ).distinct()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     querystring = request.GET.copy()
     querystring.pop("page", None)

@@ -49,3 +49,26 @@ def test_withdrawal_records_scope_and_reason(client, coordinator, clinic_west):
     )
     page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
     assert "too busy" in page and "From follow-up questionnaires" in page
+
+
+def test_participant_list_filters_overdue_follow_up(client, coordinator, clinic_west, clinic_east):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from followup.models import Contact
+
+    late = enrol(clinic_west)
+    on_time = enrol(clinic_east)
+    Contact.objects.filter(participant=late).update(
+        status=Contact.MISSED, due_at=timezone.now() - timedelta(days=40)
+    )
+    Contact.objects.filter(participant=on_time).update(
+        status=Contact.SCHEDULED, due_at=timezone.now() + timedelta(days=40)
+    )
+    client.force_login(coordinator)
+    page = client.get(reverse("participant_list", args=["betterback"]), {"overdue": "1"})
+    text = page.content.decode()
+    assert late.study_id in text and on_time.study_id not in text
+    page = client.get(reverse("participant_list", args=["betterback"]), {"cluster": "E"})
+    assert on_time.study_id in page.content.decode() and late.study_id not in page.content.decode()
