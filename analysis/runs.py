@@ -36,9 +36,9 @@ ANALYSES = {
 OUTCOMES = ["nrs_back", "odi", "eq5d_index", "bipq_total"]
 # BetterBack timepoint codes of the physiotherapist questionnaires -> analysis codes.
 PHYSIO_TIMEPOINTS = {"pt-before": "before", "pt-after": "after", "pt-3m": "3m", "pt-12m": "12m"}
-# The DIBQ item "I expect the BetterBack model of care to be useful" (1-5). Not identified
-# in our DIBQ item file yet: until it is, dibq_useful is empty and the pilot says so.
-DIBQ_USEFUL_ITEM: str | None = None
+# The protocol's progression question ("I expect that the application of BetterBack model
+# of care will be useful", 1 agree completely - 5 do not agree at all) is DIBQ item q24.
+DIBQ_USEFUL_ITEM: str | None = "q24"
 
 
 def runs_dir() -> Path:
