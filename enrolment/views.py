@@ -178,26 +178,30 @@ def _require_edit(user, participant):
         raise PermissionDenied
 
 
-@login_required
-def participant_edit(request, study_id):
-    participant = _participant_for(request.user, study_id)
-    _require_edit(request.user, participant)
-    form = ParticipantForm(request.POST or None, instance=participant)
+def _correct(request, participant, form, update, title: str):
+    """A correction form: the action gets the saved row (the form has already written its
+    values onto ``form.instance``) so that it sees old and new values and asks for a reason."""
     if request.method == "POST" and form.is_valid():
-        fresh = Participant.objects.get(pk=participant.pk)
-        changes = {f: form.cleaned_data[f] for f in ParticipantForm.Meta.fields}
+        fresh = type(form.instance).objects.get(pk=form.instance.pk)
+        changes = {f: form.cleaned_data[f] for f in form.Meta.fields}
         try:
-            changed = actions.update_participant(fresh, changes, form.cleaned_data["reason"])
+            changed = update(fresh, changes, form.cleaned_data["reason"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             _saved_message(request, changed)
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
-        request,
-        "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Enrolment data"},
+        request, "enrolment/edit.html", {"participant": participant, "form": form, "title": title}
     )
+
+
+@login_required
+def participant_edit(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    _require_edit(request.user, participant)
+    form = ParticipantForm(request.POST or None, instance=participant)
+    return _correct(request, participant, form, actions.update_participant, "Enrolment data")
 
 
 @login_required
@@ -208,20 +212,8 @@ def personal_details_edit(request, study_id):
         raise Http404
     details = get_object_or_404(PersonalDetails, participant=participant)
     form = PersonalDetailsForm(request.POST or None, instance=details)
-    if request.method == "POST" and form.is_valid():
-        fresh = PersonalDetails.objects.get(pk=details.pk)
-        changes = {f: form.cleaned_data[f] for f in PersonalDetailsForm.Meta.fields}
-        try:
-            changed = actions.update_personal_details(fresh, changes, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            _saved_message(request, changed)
-            return redirect("participant_detail", study_id=participant.study_id)
-    return render(
-        request,
-        "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Personal details"},
+    return _correct(
+        request, participant, form, actions.update_personal_details, "Personal details"
     )
 
 

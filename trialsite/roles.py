@@ -80,23 +80,23 @@ def participant_filter(user) -> Q:
     return Q(trial_id__in=trial_wide) | Q(clinic_id__in=own_clinics)
 
 
-def can_see_personal_details(user, participant) -> bool:
-    """Statisticians never; physiotherapists only for their own clinic."""
+def _allowed(user, participant, wanted: set[str]) -> bool:
+    """``wanted`` roles in the participant's trial; physiotherapists only at their clinic."""
     roles = roles_in(user, participant.trial)
-    if roles & (PERSONAL_DETAILS - {PHYSIOTHERAPIST}):
+    if roles & (wanted - {PHYSIOTHERAPIST}):
         return True
-    if PHYSIOTHERAPIST in roles:
+    if PHYSIOTHERAPIST in roles and PHYSIOTHERAPIST in wanted:
         return participant.clinic.physiotherapists.filter(user=user, active=True).exists()
     return False
+
+
+def can_see_personal_details(user, participant) -> bool:
+    """Statisticians never; physiotherapists only for their own clinic."""
+    return _allowed(user, participant, PERSONAL_DETAILS)
 
 
 def can_edit(user, participant) -> bool:
-    roles = roles_in(user, participant.trial)
-    if roles & (EDIT - {PHYSIOTHERAPIST}):
-        return True
-    if PHYSIOTHERAPIST in roles:
-        return participant.clinic.physiotherapists.filter(user=user, active=True).exists()
-    return False
+    return _allowed(user, participant, EDIT)
 
 
 def context_processor(request) -> dict:
