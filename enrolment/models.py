@@ -37,8 +37,9 @@ class AuditedModel(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not getattr(self, "_change_reason", None):
-            changes = self.changed_fields()
-            if changes:
+            saved = self._saved_values()
+            changes = self.changed_fields(saved)
+            if changes and self.needs_reason(saved):
                 raise ReasonRequired(
                     _("A reason is required to change %(fields)s.")
                     % {"fields": ", ".join(sorted(changes))}
@@ -47,11 +48,20 @@ class AuditedModel(models.Model):
         # A reason covers one save: a stale one must not let a later change through.
         self._change_reason = None
 
-    def changed_fields(self) -> dict[str, tuple[object, object]]:
-        """Field name -> (saved value, new value) for every audited field that differs."""
+    def needs_reason(self, saved: dict | None) -> bool:
+        """Whether a change to this saved row needs a reason; always, unless a model
+        says otherwise (a response being answered page by page does not)."""
+        return True
+
+    def _saved_values(self) -> dict | None:
         if self.pk is None:
-            return {}
-        saved = type(self)._default_manager.filter(pk=self.pk).values().first()
+            return None
+        return type(self)._default_manager.filter(pk=self.pk).values().first()
+
+    def changed_fields(self, saved: dict | None = None) -> dict[str, tuple[object, object]]:
+        """Field name -> (saved value, new value) for every audited field that differs."""
+        if saved is None:
+            saved = self._saved_values()
         if saved is None:
             return {}
         changes = {}

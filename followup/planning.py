@@ -39,6 +39,21 @@ def _timing(planned: PlannedContact, zone: ZoneInfo) -> dict:
     }
 
 
+def _contacts(planned, timepoints, trial, anchor_date, **respondent) -> list:
+    """Unsaved contacts of one respondent (participant= or physiotherapist=)."""
+    zone = ZoneInfo(trial.time_zone)
+    return [
+        Contact(
+            timepoint=timepoints[p.timepoint],
+            anchor_date=anchor_date,
+            next_action_at=p.due_at,
+            **respondent,
+            **_timing(p, zone),
+        )
+        for p in planned
+    ]
+
+
 def plan_participant(participant: Participant) -> list[Contact]:
     """A contact per patient timepoint anchored on enrolment (baseline excluded: it is
     answered at the enrolment visit)."""
@@ -55,17 +70,9 @@ def plan_participant(participant: Participant) -> list[Contact]:
         time_zone=trial.time_zone,
         send_at=send_time(),
     )
-    zone = ZoneInfo(trial.time_zone)
-    contacts = [
-        Contact(
-            participant=participant,
-            timepoint=timepoints[p.timepoint],
-            anchor_date=participant.enrolled_on,
-            next_action_at=p.due_at,
-            **_timing(p, zone),
-        )
-        for p in planned
-    ]
+    contacts = _contacts(
+        planned, timepoints, trial, participant.enrolled_on, participant=participant
+    )
     return bulk_create_with_history(contacts, Contact, default_change_reason="planned at enrolment")
 
 
@@ -139,17 +146,7 @@ def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
         send_at=send_time(),
         include_baseline=True,
     )
-    zone = ZoneInfo(trial.time_zone)
-    contacts = [
-        Contact(
-            physiotherapist=physio,
-            timepoint=timepoints[p.timepoint],
-            anchor_date=physio.workshop_date,
-            next_action_at=p.due_at,
-            **_timing(p, zone),
-        )
-        for p in planned
-    ]
+    contacts = _contacts(planned, timepoints, trial, physio.workshop_date, physiotherapist=physio)
     return bulk_create_with_history(
         contacts, Contact, default_change_reason="planned from the workshop date"
     )

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from enrolment.models import AuditedModel, Participant, Physiotherapist, ReasonRequired, Timepoint
+from enrolment.models import AuditedModel, Participant, Physiotherapist, Timepoint
 
 
 class Response(AuditedModel):
@@ -102,18 +102,10 @@ class Response(AuditedModel):
 
         return get(self.instrument, self.version)
 
-    def save(self, *args, **kwargs):
+    def needs_reason(self, saved: dict | None) -> bool:
         # Answering page by page changes a response freely; once it was completed, a
-        # change needs a reason (AuditedModel asks for one on every change).
-        if self.pk is not None and not getattr(self, "_change_reason", None):
-            saved = type(self)._default_manager.filter(pk=self.pk).values("completed_at").first()
-            if saved and saved["completed_at"] is not None and self.changed_fields():
-                raise ReasonRequired(
-                    _("A reason is required to change %(fields)s of a completed response.")
-                    % {"fields": ", ".join(sorted(self.changed_fields()))}
-                )
-        models.Model.save(self, *args, **kwargs)
-        self._change_reason = None
+        # change needs a reason.
+        return bool(saved) and saved["completed_at"] is not None
 
 
 class InstrumentWording(models.Model):
