@@ -99,9 +99,7 @@ def blinding_codes(trial: Trial) -> dict[str, str]:
     """Arm code -> blinding code (A, B, ...), drawn at random the first time it is asked."""
     with transaction.atomic():
         existing = dict(
-            BlindingCode.objects.select_for_update()
-            .filter(trial=trial)
-            .values_list("arm", "code")
+            BlindingCode.objects.select_for_update().filter(trial=trial).values_list("arm", "code")
         )
         arms = list(trial.arms.values_list("code", flat=True))
         if set(arms) <= set(existing):
@@ -120,11 +118,20 @@ def blinding_codes(trial: Trial) -> dict[str, str]:
 
 def participant_timepoints(trial: Trial) -> list[Timepoint]:
     """Timepoints answered by or about a participant (patient and clinician)."""
-    tps = trial.timepoints.filter(
-        respondent__in=[Timepoint.PATIENT, Timepoint.CLINICIAN]
-    ).order_by("respondent", "order")
+    tps = trial.timepoints.filter(respondent__in=[Timepoint.PATIENT, Timepoint.CLINICIAN]).order_by(
+        "respondent", "order"
+    )
     # patients first ("clinician" sorts before "patient")
     return sorted(tps, key=lambda t: (t.respondent != Timepoint.PATIENT, t.order))
+
+
+def weekly_timepoints(trial: Trial) -> dict[int, int]:
+    """Timepoint id -> number of weeks, for timepoints answered once a week (the weekly
+    SMS tracking: one response per week, ``Response.week``)."""
+    schedule = getattr(trial, "sms_schedule", None)
+    if schedule is None:
+        return {}
+    return {t.id: schedule.weeks for t in trial.timepoints.all() if "sms_tracking" in t.instruments}
 
 
 def baseline_timepoint(trial: Trial) -> Timepoint | None:
@@ -145,19 +152,41 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
     risk = next(s for s in sbst.scores if s.name == "risk_group")
     return [
         Var("study_id", "Study ID (pseudonym)", STRING),
-        Var("cluster", "Cluster code", STRING,
-            labels=dict(trial.clusters.values_list("code", "name"))),
+        Var(
+            "cluster",
+            "Cluster code",
+            STRING,
+            labels=dict(trial.clusters.values_list("code", "name")),
+        ),
         Var("clinic", "Clinic code", STRING),
-        Var("condition", "Condition at recruitment" + (" (blinded)" if blinded else ""),
-            STRING, labels=conditions),
+        Var(
+            "condition",
+            "Condition at recruitment" + (" (blinded)" if blinded else ""),
+            STRING,
+            labels=conditions,
+        ),
         Var("enrolment_date", "Date of enrolment (baseline)", DATE),
-        Var("crossover_washout", "Enrolled in the washout around the cluster's crossover",
-            NUMERIC, labels={1: "Yes", 0: "No"}),
-        Var("sbst_risk_group", "STarT Back risk group at baseline", NUMERIC,
-            labels=dict(risk.labels), instrument="sbst", version=str(sbst.version),
-            rule=risk.rule),
-        Var("status", "Participant status", STRING,
-            labels={c: str(lab) for c, lab in Participant.STATUSES}),
+        Var(
+            "crossover_washout",
+            "Enrolled in the washout around the cluster's crossover",
+            NUMERIC,
+            labels={1: "Yes", 0: "No"},
+        ),
+        Var(
+            "sbst_risk_group",
+            "STarT Back risk group at baseline",
+            NUMERIC,
+            labels=dict(risk.labels),
+            instrument="sbst",
+            version=str(sbst.version),
+            rule=risk.rule,
+        ),
+        Var(
+            "status",
+            "Participant status",
+            STRING,
+            labels={c: str(lab) for c, lab in Participant.STATUSES},
+        ),
         Var("withdrawn", "Date of withdrawal", DATE),
         Var("age_at_enrolment", "Age at enrolment (years)", NUMERIC),
     ]
@@ -287,10 +316,17 @@ def _responses(trial: Trial, timepoints) -> Iterator[tuple]:
             entry=Response.FINAL,
             completed_at__isnull=False,
         )
-        .order_by("participant_id", "timepoint_id", "instrument")
+        .order_by("participant_id", "timepoint_id", "instrument", "week")
         .values_list(
-            "participant_id", "timepoint_id", "instrument", "version", "answers", "scores",
-            "mode", "completed_at",
+            "participant_id",
+            "timepoint_id",
+            "instrument",
+            "version",
+            "answers",
+            "scores",
+            "mode",
+            "completed_at",
+            "week",
         )
     )
     yield from qs.iterator(chunk_size=CHUNK)
@@ -335,15 +371,18 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
             variables.setdefault(code, instrument_vars(code, level))
     all_vars = [v for vs in variables.values() for v in vs]
     cols = pvars + [
-        Var("timepoint", "Timepoint code", STRING,
-            labels={t.code: t.label for t in tps}),
+        Var("timepoint", "Timepoint code", STRING, labels={t.code: t.label for t in tps}),
         Var("days_from_baseline", "Days from enrolment to completion", NUMERIC),
+        Var("week", "Week since baseline (weekly SMS tracking; empty otherwise)", NUMERIC),
         Var("entry_mode", "How the response was entered", STRING, labels=MODE_LABELS),
-        Var("instrument", "Instrument code", STRING,
-            labels={c: get(c).name for c in variables}),
+        Var("instrument", "Instrument code", STRING, labels={c: get(c).name for c in variables}),
         Var("version", "Instrument version", NUMERIC),
-        Var("variable", "Variable (<instrument>_<score or item>)", STRING,
-            labels={v.name: v.label for v in all_vars}),
+        Var(
+            "variable",
+            "Variable (<instrument>_<score or item>)",
+            STRING,
+            labels={v.name: v.label for v in all_vars},
+        ),
         Var("value", "Numeric value (see the variable's codebook entry)", NUMERIC),
         Var("value_text", "Text value (EQ-5D profile, dates, multiple choices)", STRING),
     ]
@@ -353,7 +392,7 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
     def rows():
         for p, responses in _joined(trial, tps):
             head = _participant_row(p, conditions)
-            for _pid, tp_id, code, version, answers, scores, mode, completed in responses:
+            for _pid, tp_id, code, version, answers, scores, mode, completed, week in responses:
                 days = (completed.astimezone(tz).date() - p["enrolled_on"]).days
                 source = scores if level == "score" else answers
                 prefix = len(code) + 1
@@ -361,8 +400,16 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
                     value = _value(var, level, source or {}, var.name[prefix:])
                     numeric = var.type == NUMERIC
                     yield [
-                        *head, by_id[tp_id].code, days, mode, code, version, var.name,
-                        value if numeric else None, None if numeric else value,
+                        *head,
+                        by_id[tp_id].code,
+                        days,
+                        week,
+                        mode,
+                        code,
+                        version,
+                        var.name,
+                        value if numeric else None,
+                        None if numeric else value,
                     ]
 
     return Export(cols, rows, Participant.objects.filter(trial=trial).count())
@@ -371,42 +418,88 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
 def wide_export(trial: Trial, level: str = "score", blinded: bool = False) -> Export:
     tps = participant_timepoints(trial)
     cols = participant_vars(trial, blinded)
-    layout = []  # (timepoint id, instrument code, var) in column order
+    layout = []  # (timepoint id, instrument code, week, var) in column order
+    weekly = weekly_timepoints(trial)
     for t in tps:
         s = tp_suffix(t.code)
-        cols.append(Var(f"days_from_baseline_{s}", f"Days from enrolment, {t.label}", NUMERIC,
-                        timepoint=t.code))
-        cols.append(Var(f"entry_mode_{s}", f"How entered, {t.label}", STRING,
-                        labels=MODE_LABELS, timepoint=t.code))
+        if t.id in weekly:
+            # One column per week and variable: sms_tracking_pain_sms_w01 ...
+            for week in range(1, weekly[t.id] + 1):
+                for code in t.instruments:
+                    for v in instrument_vars(code, level):
+                        cols.append(
+                            Var(
+                                f"{v.name}_{s}_w{week:02d}",
+                                f"{v.label} ({t.label}, week {week})",
+                                v.type,
+                                v.labels,
+                                v.allowed,
+                                v.instrument,
+                                v.version,
+                                v.rule,
+                                t.code,
+                            )
+                        )
+                        layout.append((t.id, code, week, v))
+            continue
+        cols.append(
+            Var(
+                f"days_from_baseline_{s}",
+                f"Days from enrolment, {t.label}",
+                NUMERIC,
+                timepoint=t.code,
+            )
+        )
+        cols.append(
+            Var(
+                f"entry_mode_{s}",
+                f"How entered, {t.label}",
+                STRING,
+                labels=MODE_LABELS,
+                timepoint=t.code,
+            )
+        )
         for code in t.instruments:
             for v in instrument_vars(code, level):
-                cols.append(Var(f"{v.name}_{s}", f"{v.label} ({t.label})", v.type, v.labels,
-                                v.allowed, v.instrument, v.version, v.rule, t.code))
-                layout.append((t.id, code, v))
+                cols.append(
+                    Var(
+                        f"{v.name}_{s}",
+                        f"{v.label} ({t.label})",
+                        v.type,
+                        v.labels,
+                        v.allowed,
+                        v.instrument,
+                        v.version,
+                        v.rule,
+                        t.code,
+                    )
+                )
+                layout.append((t.id, code, None, v))
     tp_index = {t.id: i for i, t in enumerate(tps)}
     conditions = _conditions(trial, blinded)
     tz = ZoneInfo(trial.time_zone)
 
     def rows():
         for p, responses in _joined(trial, tps):
-            by_key = {(r[1], r[2]): r for r in responses}
+            by_key = {(r[1], r[2], r[8]): r for r in responses}
             per_tp: list[list] = [[None, None] for _ in tps]
             for r in sorted(responses, key=lambda r: r[7], reverse=True):
                 # the earliest completed response of a timepoint gives its days and mode
-                per_tp[tp_index[r[1]]] = [(r[7].astimezone(tz).date() - p["enrolled_on"]).days,
-                                          r[6]]
+                per_tp[tp_index[r[1]]] = [
+                    (r[7].astimezone(tz).date() - p["enrolled_on"]).days,
+                    r[6],
+                ]
             row = _participant_row(p, conditions)
             pos = 0
             for t in tps:
-                row.extend(per_tp[tp_index[t.id]])
-                for code in t.instruments:
-                    r = by_key.get((t.id, code))
-                    prefix = len(code) + 1
-                    while pos < len(layout) and layout[pos][0] == t.id and layout[pos][1] == code:
-                        var = layout[pos][2]
-                        source = (r[5] if level == "score" else r[4]) if r else {}
-                        row.append(_value(var, level, source or {}, var.name[prefix:]))
-                        pos += 1
+                if t.id not in weekly:
+                    row.extend(per_tp[tp_index[t.id]])
+                while pos < len(layout) and layout[pos][0] == t.id:
+                    _tp, code, week, var = layout[pos]
+                    r = by_key.get((t.id, code, week))
+                    source = (r[5] if level == "score" else r[4]) if r else {}
+                    row.append(_value(var, level, source or {}, var.name[len(code) + 1 :]))
+                    pos += 1
             yield row
 
     return Export(cols, rows, Participant.objects.filter(trial=trial).count())
@@ -438,7 +531,9 @@ def analysis_timepoints(trial: Trial) -> list[Timepoint]:
     return [
         t
         for t in trial.timepoints.filter(
-            respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT, unit="months",
+            respondent=Timepoint.PATIENT,
+            anchor=Timepoint.ENROLMENT,
+            unit="months",
             offset__in=[0, 3, 6, 12],
         ).order_by("offset")
     ]
@@ -453,25 +548,49 @@ def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -
         pv["clinic"],
         pv["condition"],
         Var("timepoint_months", "Months from baseline", NUMERIC, allowed="0;3;6;12"),
-        Var("crossover_washout", pv["crossover_washout"].label, NUMERIC,
-            labels={1: "True", 0: "False"}),
+        Var(
+            "crossover_washout",
+            pv["crossover_washout"].label,
+            NUMERIC,
+            labels={1: "True", 0: "False"},
+        ),
         pv["sbst_risk_group"],
-        Var("days_from_baseline", "Days from enrolment to completion (first response)",
-            NUMERIC),
+        Var("days_from_baseline", "Days from enrolment to completion (first response)", NUMERIC),
     ]
     for name, (codes, score) in ANALYSIS_SCORES.items():
         ins = get(codes[0])
         sdef = next(s for s in ins.scores if s.name == score)
-        out.append(Var(name, sdef.label, NUMERIC, dict(sdef.labels),
-                       f"{sdef.min}..{sdef.max}" if sdef.min is not None else "",
-                       "/".join(codes), str(ins.version), sdef.rule))
+        out.append(
+            Var(
+                name,
+                sdef.label,
+                NUMERIC,
+                dict(sdef.labels),
+                f"{sdef.min}..{sdef.max}" if sdef.min is not None else "",
+                "/".join(codes),
+                str(ins.version),
+                sdef.rule,
+            )
+        )
     if registry:
-        out.append(Var("specialist_care", "Specialist care for LBP within 12 months "
-                       "(registry: " + ", ".join(SPECIALIST_ITEMS) + ")", NUMERIC,
-                       labels={1: "True", 0: "False"}))
-        out.append(Var("cost", "Health care and sick-leave cost over 12 months "
-                       f"({trial.prices.get('currency', '')} {trial.prices.get('year', '')})",
-                       NUMERIC, rule="sum of registry quantities times the protocol's prices"))
+        out.append(
+            Var(
+                "specialist_care",
+                "Specialist care for LBP within 12 months "
+                "(registry: " + ", ".join(SPECIALIST_ITEMS) + ")",
+                NUMERIC,
+                labels={1: "True", 0: "False"},
+            )
+        )
+        out.append(
+            Var(
+                "cost",
+                "Health care and sick-leave cost over 12 months "
+                f"({trial.prices.get('currency', '')} {trial.prices.get('year', '')})",
+                NUMERIC,
+                rule="sum of registry quantities times the protocol's prices",
+            )
+        )
     return out
 
 
@@ -492,7 +611,7 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
     for p, responses in _joined(trial, tps):
         by_tp: dict[int, dict] = {t.id: {} for t in tps}
         days: dict[int, int] = {}
-        for _pid, tp_id, code, _v, _a, scores, _m, completed in responses:
+        for _pid, tp_id, code, _v, _a, scores, _m, completed, _week in responses:
             for name, (codes, score) in ANALYSIS_SCORES.items():
                 if code in codes and scores:
                     by_tp[tp_id][name] = scores.get(score)
@@ -554,8 +673,15 @@ def build(trial: Trial, shape: str, level: str = "score", blinded: bool = False)
 # --- codebook ------------------------------------------------------------------------
 
 CODEBOOK_COLUMNS = [
-    "name", "label", "type", "allowed_values", "value_labels", "instrument", "version",
-    "scoring_rule", "timepoint",
+    "name",
+    "label",
+    "type",
+    "allowed_values",
+    "value_labels",
+    "instrument",
+    "version",
+    "scoring_rule",
+    "timepoint",
 ]
 
 
@@ -563,10 +689,15 @@ def codebook(variables: list[Var]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             [
-                v.name, v.label, v.type,
+                v.name,
+                v.label,
+                v.type,
                 v.allowed or ";".join(str(k) for k in v.labels),
                 "; ".join(f"{k}={lab}" for k, lab in v.labels.items()),
-                v.instrument, v.version, v.rule, v.timepoint,
+                v.instrument,
+                v.version,
+                v.rule,
+                v.timepoint,
             ]
             for v in variables
         ],
@@ -576,8 +707,9 @@ def codebook(variables: list[Var]) -> pd.DataFrame:
 
 def write_codebook(variables: list[Var], stem: Path, title: str) -> tuple[Path, Path]:
     book = codebook(variables)
-    csv_path, html_path = stem.with_name(stem.name + "_codebook.csv"), stem.with_name(
-        stem.name + "_codebook.html"
+    csv_path, html_path = (
+        stem.with_name(stem.name + "_codebook.csv"),
+        stem.with_name(stem.name + "_codebook.html"),
     )
     book.to_csv(csv_path, index=False)
     html_path.write_text(
@@ -679,11 +811,13 @@ def write_readstat(export: Export, path: Path, fmt: str) -> int:
         if v.type == NUMERIC and v.labels
     }
     if fmt == "sav":
-        pyreadstat.write_sav(df, str(path), column_labels=labels,
-                             variable_value_labels=value_labels)
+        pyreadstat.write_sav(
+            df, str(path), column_labels=labels, variable_value_labels=value_labels
+        )
     else:
-        pyreadstat.write_dta(df, str(path), column_labels=labels,
-                             variable_value_labels=value_labels, version=15)
+        pyreadstat.write_dta(
+            df, str(path), column_labels=labels, variable_value_labels=value_labels, version=15
+        )
     return len(df)
 
 

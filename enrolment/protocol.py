@@ -250,6 +250,21 @@ class ProtocolSpec(_Strict):
                 missing = set(self.trial.languages) - set(q.wording)
                 if missing:
                     raise ValueError(f"sms question {q.code!r} has no wording in {sorted(missing)}")
+            holders = [t.code for t in self.timepoints if "sms_tracking" in t.instruments]
+            if len(holders) != 1:
+                raise ValueError(
+                    "sms: exactly one timepoint must list the instrument 'sms_tracking' "
+                    f"(the weekly answers are stored under it); found {holders or 'none'}"
+                )
+            from questionnaires.instruments import get
+
+            items = {item.id for item in get("sms_tracking").items}
+            unknown = [q.code for q in self.sms.questions if q.code not in items]
+            if unknown:
+                raise ValueError(
+                    f"sms question(s) {unknown} are not items of sms_tracking; "
+                    f"use {sorted(items)}"
+                )
         return self
 
     def eq5d_codes(self) -> set[str]:

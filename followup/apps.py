@@ -7,5 +7,7 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers
+        from .sms import receivers as sms_receivers
 
         receivers.connect()
+        sms_receivers.connect()

@@ -4,6 +4,7 @@ survey link under s/."""
 from django.urls import path
 
 from . import survey, views
+from .sms import views as sms_views
 
 urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
@@ -14,6 +15,9 @@ urlpatterns = [
         views.contact_reschedule,
         name="contact_reschedule",
     ),
+    path("followup/<slug:code>/sms/", views.sms_followup, name="followup_sms"),
+    path("sms/twilio/inbound/", sms_views.inbound, name="sms_inbound"),
+    path("sms/twilio/status/", sms_views.status, name="sms_status"),
     path("s/<str:token>/", survey.survey_start, name="survey_start"),
     path("s/<str:token>/<int:page>/", survey.survey_page, name="survey_page"),
     path("s/<str:token>/done/", survey.survey_done, name="survey_done"),

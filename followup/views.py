@@ -123,3 +123,48 @@ def contact_reschedule(request, pk):
             ],
         },
     )
+
+
+@login_required
+def sms_followup(request, code):
+    """Weekly SMS tracking: who missed 3 weeks in a row (to be phoned), who opted out,
+    undelivered questions, and the latest replies. Physiotherapists see their clinic."""
+    from enrolment.models import Participant
+
+    from .models import InboundSms, SmsMessage, SmsOptOut
+    from .sms import tracking
+
+    trial = _trial_for(request.user, code)
+    participants = Participant.objects.visible_to(request.user).filter(trial=trial)
+    rows = tracking.weekly_rows(participants)
+    missed = tracking.missed_in_a_row(rows)
+    opt_outs = (
+        SmsOptOut.objects.filter(participant__in=participants)
+        .select_related("participant")
+        .order_by("-at")
+    )
+    undelivered = (
+        SmsMessage.objects.filter(participant__in=participants, status=Message.FAILED)
+        .select_related("participant", "prompt")
+        .order_by("-created")[:100]
+    )
+    show_text = access.may_see_recipients(request.user, trial)
+    replies = (
+        InboundSms.objects.filter(participant__in=participants)
+        .select_related("participant", "prompt")
+        .order_by("-received_at")[:50]
+    )
+    return render(
+        request,
+        "followup/sms.html",
+        {
+            "trial": trial,
+            "missed": missed,
+            "opt_outs": opt_outs,
+            "undelivered": undelivered,
+            "replies": replies,
+            "show_text": show_text,
+            "weeks_closed": len(rows),
+            "weeks_answered": sum(r["answered"] for r in rows),
+        },
+    )

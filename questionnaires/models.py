@@ -28,8 +28,10 @@ class Response(AuditedModel):
     PATIENT_ONLINE = "patient_online"
     STAFF_PAPER = "staff_paper"
     STAFF_CLINIC = "staff_clinic"
+    PATIENT_SMS = "patient_sms"
     MODES = [
         (PATIENT_ONLINE, _("Patient online")),
+        (PATIENT_SMS, _("Patient by SMS")),
         (STAFF_PAPER, _("Staff from paper")),
         (STAFF_CLINIC, _("Staff in clinic")),
     ]
@@ -53,6 +55,8 @@ class Response(AuditedModel):
     instrument = models.CharField(max_length=40)
     version = models.PositiveSmallIntegerField()
     entry = models.PositiveSmallIntegerField(choices=ENTRIES, default=FINAL)
+    # Repeated measures within one timepoint (weekly SMS tracking): week since baseline.
+    week = models.PositiveSmallIntegerField(null=True, blank=True)
     language = models.CharField(max_length=8, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     scores = models.JSONField(default=dict, blank=True)
@@ -76,8 +80,13 @@ class Response(AuditedModel):
             ),
             models.UniqueConstraint(
                 fields=["participant", "timepoint", "instrument", "entry"],
-                condition=Q(participant__isnull=False),
+                condition=Q(participant__isnull=False, week__isnull=True),
                 name="unique_participant_response",
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "timepoint", "instrument", "entry", "week"],
+                condition=Q(participant__isnull=False, week__isnull=False),
+                name="unique_participant_week_response",
             ),
             models.UniqueConstraint(
                 fields=["physiotherapist", "timepoint", "instrument", "entry"],

@@ -108,3 +108,16 @@ def context_processor(request) -> dict:
         "my_trials": trials,
         "analysis_trials": {t.pk for t in trials if has_any(user, t, TRIAL_WIDE)},
     }
+
+
+def emails_of(trial, wanted: set[str]) -> list[str]:
+    """Email addresses of the active users holding any of ``wanted`` in ``trial``."""
+    from enrolment.models import TrialRole
+
+    return sorted(
+        set(
+            TrialRole.objects.filter(trial=trial, role__in=wanted, user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )

@@ -169,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("FOLLOWUP_DISPATCH_SECONDS", default=60.0),
         "options": {"expires": env.float("FOLLOWUP_DISPATCH_SECONDS", default=60.0)},
     },
+    "followup-sms-dispatch": {
+        "task": "followup.sms.tasks.dispatch_sms",
+        "schedule": env.float("SMS_DISPATCH_SECONDS", default=60.0),
+        "options": {"expires": env.float("SMS_DISPATCH_SECONDS", default=60.0)},
+    },
 }
 
 # Follow-up: invitations, reminders and retries (followup.dispatch).
@@ -195,6 +200,11 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# The public address Twilio calls (behind a proxy the Host header is not it): the
+# webhook's signature is checked against this URL, and delivery callbacks go to it.
+SMS_CALLBACK_BASE_URL = env.str("SMS_CALLBACK_BASE_URL", default="")
+# Inbound webhook: requests per minute per client address before 429.
+SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="600/m")
 
 LOGGING = {
     "version": 1,

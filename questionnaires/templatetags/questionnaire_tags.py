@@ -43,6 +43,8 @@ def participant_questionnaires(context, participant):
         key=lambda tp: (tp.respondent != Timepoint.PATIENT, tp.order),
     )
     for tp in timepoints:
+        if "sms_tracking" in tp.instruments:
+            continue  # weekly SMS answers: shown by followup's participant_sms block
         instruments = []
         for code in tp.instruments:
             mine = [r for r in responses.get(tp.pk, []) if r.instrument == code]

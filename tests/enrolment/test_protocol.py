@@ -53,8 +53,10 @@ def test_betterback_has_the_protocols_clusters(betterback):
 @pytest.mark.django_db
 def test_safe_has_follow_ups_to_24_months_and_weekly_sms_for_a_year():
     trial, _ = load_protocol(PROTOCOLS / "safe.toml")
-    offsets = list(trial.timepoints.filter(respondent="patient").values_list("offset", flat=True))
-    assert offsets == [0, 3, 6, 12, 18, 24]
+    follow_ups = trial.timepoints.filter(respondent="patient", anchor="enrolment")
+    assert list(follow_ups.values_list("offset", flat=True)) == [0, 3, 6, 12, 18, 24]
+    # the weekly answers are stored under their own timepoint, one response per week
+    assert trial.timepoints.get(code="sms").instruments == ["sms_tracking"]
     assert trial.sms_schedule.weeks == 52
     assert [q["code"] for q in trial.sms_schedule.questions] == ["pain", "sick_leave_days"]
 
@@ -127,6 +129,22 @@ def test_malformed_file_names_file_key_and_problem(tmp_path, old, new, key, prob
         read_protocol(path)
     message = str(exc.value)
     assert str(path) in message and key in message and problem in message
+
+
+@pytest.mark.parametrize(
+    "old,new,problem",
+    [
+        ('instruments = ["sms_tracking"]', 'instruments = ["nrs"]', "sms_tracking"),
+        ('code = "sick_leave_days"', 'code = "work_days"', "not items of sms_tracking"),
+    ],
+)
+def test_sms_questions_must_be_stored_somewhere_known(tmp_path, old, new, problem):
+    text = (PROTOCOLS / "safe.toml").read_text()
+    assert old in text
+    path = tmp_path / "safe.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ProtocolError, match=problem):
+        read_protocol(path)
 
 
 def test_toml_syntax_error_names_the_file(tmp_path):

@@ -1,0 +1,675 @@
+"""Weekly SMS tracking: planning the questions, sending them, understanding replies.
+
+The database is the source of truth, as for the emails (:mod:`followup.dispatch`):
+
+- At enrolment each participant of a trial with an SMS schedule gets one
+  :class:`~followup.models.SmsPrompt` per week for the schedule's first question, due at
+  the configured weekday and local time (:func:`followup.schedule.weekly_sms_times`).
+- :func:`dispatch` (a Celery beat task) plans what is due in batches: a question to send
+  (the participant's open questions of earlier weeks close as unanswered as it goes
+  out), one reminder ``reminder_after_hours`` after a question, and the end of the last
+  week. Each planned SMS is written as an :class:`~followup.models.SmsMessage` with a
+  unique idempotency key, then claimed and handed to the backend (``SMS_BACKEND``),
+  the outcomes recorded in one update per batch: a constant number of queries per batch.
+- A reply (:func:`receive`) is stored raw by the webhook first, then interpreted: it
+  answers the participant's oldest open question; a clean answer becomes data (the
+  week's ``sms_tracking`` response) and plans the week's next question; an unclear one
+  gets one clarification per question and week; STOP ends all SMS at once and is
+  confirmed once; a number that belongs to no active participant gets no answer and is
+  erased from the stored reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
+from questionnaires.models import Response
+
+from ..bulk import bulk_set
+from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt
+from ..schedule import weekly_sms_times
+from .backends import SmsError, get_backend
+from .replies import NUMBER, STOP, parse_reply
+
+logger = logging.getLogger(__name__)
+
+INSTRUMENT = "sms_tracking"
+INSTRUMENT_VERSION = 1
+
+
+@dataclass
+class SmsStats:
+    questions: int = 0
+    reminders: int = 0
+    expired: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    prompts: int = 0  # prompts looked at
+    messages: int = 0  # messages claimed
+    replies: int = 0  # stored replies interpreted again
+    notified: int = 0  # opt-outs told to the coordinators
+
+    def add(self, other: SmsStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- the schedule ------------------------------------------------------------------------
+
+
+def schedule_of(trial) -> SmsSchedule | None:
+    try:
+        return trial.sms_schedule
+    except SmsSchedule.DoesNotExist:
+        return None
+
+
+def question_spec(schedule: SmsSchedule, code: str) -> dict:
+    return next(q for q in schedule.questions if q["code"] == code)
+
+
+def plan_participant(participant: Participant) -> list[SmsPrompt]:
+    """The first question of every week, from the enrolment date (nothing if the trial
+    has no SMS tracking)."""
+    schedule = schedule_of(participant.trial)
+    if schedule is None or not schedule.questions:
+        return []
+    first = schedule.questions[0]["code"]
+    times = weekly_sms_times(
+        baseline=participant.enrolled_on,
+        weeks=schedule.weeks,
+        weekday=schedule.weekday,
+        send_time=schedule.send_time,
+        time_zone=participant.trial.time_zone,
+    )
+    prompts = [
+        SmsPrompt(
+            participant=participant,
+            week=week,
+            question=first,
+            position=0,
+            due_at=at,
+            next_action_at=at,
+        )
+        for week, at in times
+    ]
+    # No history rows for 52 planned rows per participant: the plan follows from the
+    # enrolment date and the protocol file; every change after this is recorded.
+    return SmsPrompt.objects.bulk_create(prompts, ignore_conflicts=True)
+
+
+def cancel_participant(participant_id: int, reason: str, now: datetime) -> int:
+    """Withdrawal, death, completion or STOP: nothing more is asked."""
+    prompts = list(
+        SmsPrompt.objects.select_for_update().filter(
+            participant_id=participant_id, status__in=SmsPrompt.OPEN
+        )
+    )
+    for p in prompts:
+        p.status, p.next_action_at = SmsPrompt.CANCELLED, None
+    if prompts:
+        bulk_set(SmsPrompt, prompts, ["status", "next_action_at"])
+        SmsPrompt.history.bulk_history_create(
+            prompts, update=True, default_change_reason=reason[:100], default_date=now
+        )
+    SmsMessage.objects.filter(
+        participant_id=participant_id,
+        status__in=[Message.PENDING, Message.RETRY],
+    ).exclude(kind=SmsMessage.STOP_CONFIRMATION).update(
+        status=Message.SKIPPED, next_attempt_at=None
+    )
+    return len(prompts)
+
+
+# --- texts ---------------------------------------------------------------------------------
+
+
+def language_of(participant: Participant) -> str:
+    available = {code for code, _name in settings.LANGUAGES}
+    details = getattr(participant, "personal_details", None)
+    if details is not None and details.preferred_language in available:
+        return details.preferred_language
+    trial = participant.trial
+    return trial.default_language if trial.default_language in available else "en"
+
+
+def wording(question: dict, language: str) -> str:
+    texts = question.get("wording", {})
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+
+
+def body_for(kind: str, question: dict | None, language: str) -> str:
+    with translation.override(language):
+        if kind == SmsMessage.STOP_CONFIRMATION:
+            return _("You will receive no more text messages from the study. Thank you.")
+        text = wording(question, language)
+        if kind == SmsMessage.REMINDER:
+            return _("Reminder: %(question)s") % {"question": text}
+        if kind == SmsMessage.CLARIFICATION:
+            return _(
+                "Sorry, we did not understand your answer. Please reply with one number "
+                "from %(min)s to %(max)s. %(question)s"
+            ) % {"min": question["min"], "max": question["max"], "question": text}
+        return text
+
+
+def _message(participant, prompt, kind, question, now, key=None) -> SmsMessage:
+    language = language_of(participant)
+    details = getattr(participant, "personal_details", None)
+    return SmsMessage(
+        participant=participant,
+        prompt=prompt,
+        kind=kind,
+        idempotency_key=key or f"{prompt.pk}:{kind}",
+        recipient=(details.mobile if details is not None else "") or "",
+        body=body_for(kind, question, language),
+        language=language,
+        status=Message.PENDING,
+        next_attempt_at=now,
+        created=now,
+    )
+
+
+# --- step 1: plan ----------------------------------------------------------------------------
+
+
+def _locked(queryset):
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset
+
+
+@transaction.atomic
+def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
+    due = SmsPrompt.objects.filter(status__in=SmsPrompt.OPEN, next_action_at__lte=now).order_by(
+        "next_action_at", "id"
+    )
+    prompts = list(
+        _locked(due).select_related(
+            "participant__trial__sms_schedule",
+            "participant__personal_details",
+            "participant__sms_opt_out",
+        )[:batch_size]
+    )
+    stats.prompts += len(prompts)
+    if not prompts:
+        return
+    messages, changed, sending = [], [], []
+    for prompt in prompts:
+        participant = prompt.participant
+        schedule = schedule_of(participant.trial)
+        stopped = participant.status != Participant.ACTIVE or hasattr(participant, "sms_opt_out")
+        if stopped or schedule is None:
+            prompt.status, prompt.next_action_at = SmsPrompt.CANCELLED, None
+        elif prompt.status == SmsPrompt.SCHEDULED:
+            question = question_spec(schedule, prompt.question)
+            messages.append(_message(participant, prompt, SmsMessage.QUESTION, question, now))
+            prompt.status, prompt.sent_at = SmsPrompt.SENT, now
+            prompt.next_action_at = now + timedelta(hours=schedule.reminder_after_hours)
+            sending.append(prompt)
+            stats.questions += 1
+        elif prompt.reminded_at is None:
+            question = question_spec(schedule, prompt.question)
+            messages.append(_message(participant, prompt, SmsMessage.REMINDER, question, now))
+            prompt.reminded_at = now
+            # Later weeks close it when their question goes out; the last week has none.
+            last = prompt.week >= schedule.weeks
+            prompt.next_action_at = prompt.sent_at + timedelta(days=7) if last else None
+            stats.reminders += 1
+        else:
+            prompt.status, prompt.next_action_at = SmsPrompt.EXPIRED, None
+            stats.expired += 1
+        changed.append(prompt)
+    SmsMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    fields_ = ["status", "sent_at", "reminded_at", "next_action_at"]
+    bulk_set(SmsPrompt, changed, fields_)
+    SmsPrompt.history.bulk_history_create(changed, update=True, default_date=now)
+    stats.expired += _expire_earlier(sending, now)
+
+
+def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
+    """A reply counts for a question until the participant's next week's question goes
+    out: then the earlier weeks' open questions close unanswered. One query each way."""
+    if not sending:
+        return 0
+    newer = SmsPrompt.objects.filter(
+        pk__in=[p.pk for p in sending],
+        participant=OuterRef("participant"),
+        week__gt=OuterRef("week"),
+    )
+    stale = list(
+        SmsPrompt.objects.filter(
+            participant_id__in={p.participant_id for p in sending},
+            status__in=SmsPrompt.OPEN,
+        ).filter(Exists(newer))
+    )
+    for p in stale:
+        p.status, p.next_action_at = SmsPrompt.EXPIRED, None
+    if stale:
+        bulk_set(SmsPrompt, stale, ["status", "next_action_at"])
+        SmsPrompt.history.bulk_history_create(
+            stale, update=True, default_change_reason="next week's question sent", default_date=now
+        )
+    return len(stale)
+
+
+# --- step 2: send ------------------------------------------------------------------------------
+
+
+def _stale(now: datetime) -> Q:
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
+    return Q(status=Message.SENDING, claimed_at__lt=now - lease)
+
+
+def _waiting(now: datetime) -> Q:
+    return Q(status__in=[Message.PENDING, Message.RETRY], next_attempt_at__lte=now) | _stale(now)
+
+
+def claim_waiting(now: datetime, batch_size: int) -> list[SmsMessage]:
+    """As :func:`followup.dispatch.claim_waiting`: the claim is committed before any send."""
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        waiting = SmsMessage.objects.filter(_waiting(now)).order_by("id")
+        ids = list(_locked(waiting).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return []
+        SmsMessage.objects.filter(_waiting(now), pk__in=ids).update(
+            status=Message.SENDING, claim=claim, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return list(
+        SmsMessage.objects.filter(claim=claim, status=Message.SENDING)
+        .select_related("prompt", "participant__sms_opt_out")
+        .order_by("id")
+    )
+
+
+def status_callback_url() -> str | None:
+    base = getattr(settings, "SMS_CALLBACK_BASE_URL", "")
+    return f"{base.rstrip('/')}/sms/twilio/status/" if base else None
+
+
+OUTCOME_FIELDS = ["status", "provider_id", "provider_status", "error", "next_attempt_at", "sent_at"]
+
+
+def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
+    stats.messages += len(messages)
+    failed_prompts = []
+    backend = None
+    try:
+        for message in messages:
+            if _not_needed(message):
+                message.status, message.next_attempt_at = Message.SKIPPED, None
+                stats.skipped += 1
+                continue
+            try:
+                backend = backend or get_backend()
+                result = backend.send(
+                    message.recipient, message.body, status_callback=status_callback_url()
+                )
+            except SmsError as exc:
+                _record_failure(message, str(exc), exc.permanent, now)
+            except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
+                logger.exception("sending SMS %s failed", message.pk)
+                _record_failure(message, f"{type(exc).__name__}", False, now)
+            else:
+                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                message.provider_id, message.provider_status = result.provider_id, result.status
+                message.sent_at = now
+            if message.status == Message.SENT:
+                stats.sent += 1
+            elif message.status == Message.RETRY:
+                stats.retried += 1
+            else:
+                stats.failed += 1
+                if message.prompt_id and message.kind == SmsMessage.QUESTION:
+                    failed_prompts.append(message.prompt_id)
+    finally:
+        if messages:
+            bulk_set(SmsMessage, messages, OUTCOME_FIELDS)
+        if failed_prompts:
+            # A question that cannot be delivered is not waiting for a reply.
+            SmsPrompt.objects.filter(pk__in=failed_prompts, status=SmsPrompt.SENT).update(
+                status=SmsPrompt.FAILED, next_action_at=None
+            )
+
+
+def _not_needed(message: SmsMessage) -> bool:
+    if message.kind == SmsMessage.STOP_CONFIRMATION:
+        return False
+    if hasattr(message.participant, "sms_opt_out"):
+        return True
+    # Answered, expired or cancelled since it was planned.
+    return message.prompt is not None and message.prompt.status != SmsPrompt.SENT
+
+
+def _record_failure(message: SmsMessage, error: str, permanent: bool, now: datetime) -> None:
+    message.error = error[:2000]
+    if permanent or message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
+        message.status, message.next_attempt_at = Message.FAILED, None
+        logger.warning("SMS %s failed for good: %s", message.pk, message.error)
+    else:
+        message.status = Message.RETRY
+        backoff = settings.FOLLOWUP_RETRY_SECONDS * 2 ** (message.attempts - 1)
+        message.next_attempt_at = now + timedelta(seconds=backoff)
+
+
+# --- step 3: replies stored but not interpreted, and opt-outs to tell -------------------------
+
+
+def interpret_pending(now: datetime, batch_size: int, stats: SmsStats) -> None:
+    """Replies whose interpretation failed (or was cut short by a crash) are tried again."""
+    ids = list(
+        InboundSms.objects.filter(outcome=InboundSms.PENDING)
+        .order_by("received_at", "id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    for pk in ids:
+        try:
+            receive(pk, now)
+            stats.replies += 1
+        except Exception:  # noqa: BLE001 - kept pending with the error, tried next run
+            logger.exception("interpreting SMS reply %s failed", pk)
+            InboundSms.objects.filter(pk=pk).update(error="interpretation failed; will retry")
+
+
+def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
+    """Tell each trial's coordinators who stopped the SMS (study IDs only)."""
+    from trialsite import roles
+
+    pending = list(
+        SmsOptOut.objects.filter(coordinator_notified_at__isnull=True).select_related(
+            "participant__trial"
+        )[:500]
+    )
+    by_trial: dict = {}
+    for opt_out in pending:
+        by_trial.setdefault(opt_out.participant.trial, []).append(opt_out)
+    for trial, opt_outs in by_trial.items():
+        recipients = roles.emails_of(trial, {roles.COORDINATOR})
+        if recipients:
+            ids = ", ".join(o.participant.study_id for o in opt_outs)
+            send_mail(
+                subject=f"[{trial.code}] SMS tracking stopped by {len(opt_outs)} participant(s)",
+                message=(
+                    f"These participants replied STOP and receive no more SMS: {ids}.\n"
+                    f"Their earlier answers are kept. See the SMS follow-up list:\n"
+                    f"{settings.FOLLOWUP_BASE_URL.rstrip('/')}/followup/{trial.code}/sms/\n"
+                ),
+                from_email=None,
+                recipient_list=recipients,
+            )
+        SmsOptOut.objects.filter(pk__in=[o.pk for o in opt_outs]).update(
+            coordinator_notified_at=now
+        )
+        stats.notified += len(opt_outs)
+
+
+def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
+    stats = SmsStats()
+    plan_due(now, batch_size, stats)
+    send_claimed(claim_waiting(now, batch_size), now, stats)
+    return stats
+
+
+def run(batch_size: int | None = None, max_batches: int | None = None, now=None) -> SmsStats:
+    batch_size = batch_size or settings.FOLLOWUP_BATCH_SIZE
+    max_batches = max_batches or settings.FOLLOWUP_MAX_BATCHES_PER_RUN
+    total = SmsStats()
+    at = now or timezone.now()
+    interpret_pending(at, batch_size, total)
+    for _batch in range(max_batches):
+        stats = dispatch_due(now or timezone.now(), batch_size)
+        total.add(stats)
+        if stats.prompts < batch_size and stats.messages < batch_size:
+            break
+    notify_opt_outs(at, total)
+    return total
+
+
+# --- replies ------------------------------------------------------------------------------------
+
+
+def store(provider_id: str, sender: str, body: str, now: datetime | None = None) -> tuple:
+    """The raw reply, once per provider id: (InboundSms, created)."""
+    return InboundSms.objects.get_or_create(
+        provider_id=provider_id,
+        defaults={"sender": sender[:32], "body": body, "received_at": now or timezone.now()},
+    )
+
+
+def _sender_of(number: str):
+    """The active participant with this mobile number whose question is oldest open."""
+    if not number:
+        return None
+    details = (
+        PersonalDetails.objects.filter(mobile=number, participant__status=Participant.ACTIVE)
+        .select_related("participant__trial__sms_schedule", "participant__sms_opt_out")
+        .annotate(
+            open=Exists(
+                SmsPrompt.objects.filter(participant=OuterRef("participant"), status=SmsPrompt.SENT)
+            )
+        )
+        .order_by("-open", "participant_id")
+        .first()
+    )
+    return details.participant if details is not None else None
+
+
+@transaction.atomic
+def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
+    """Interpret one stored reply (idempotent: a reply already interpreted is left)."""
+    now = now or timezone.now()
+    inbound = InboundSms.objects.select_for_update().get(pk=inbound_id)
+    if inbound.outcome != InboundSms.PENDING:
+        return inbound
+    participant = _sender_of(inbound.sender)
+    inbound.processed_at, inbound.error = now, ""
+    if participant is None:
+        # Nobody we may contact: no answer, and nothing personal kept.
+        inbound.outcome, inbound.sender, inbound.body = InboundSms.UNKNOWN_SENDER, "", ""
+        inbound.save()
+        return inbound
+    inbound.participant = participant
+    language = language_of(participant)
+    schedule = schedule_of(participant.trial)
+    prompt = (
+        SmsPrompt.objects.select_for_update()
+        .filter(participant=participant, status=SmsPrompt.SENT)
+        .order_by("week", "position")
+        .first()
+    )
+    replaceable = None if prompt else _replaceable(participant)
+    question = (
+        question_spec(schedule, (prompt or replaceable).question)
+        if (schedule and (prompt or replaceable))
+        else {"min": 0, "max": 10}
+    )
+    parsed = parse_reply(inbound.body, question["min"], question["max"], language)
+    inbound.reason = parsed.reason
+    if parsed.kind == STOP:
+        inbound.outcome = InboundSms.STOP
+        inbound.save()
+        opt_out(participant, now, source="reply", reply=inbound)
+        return inbound
+    if hasattr(participant, "sms_opt_out") or schedule is None:
+        inbound.outcome = InboundSms.NO_QUESTION
+        inbound.save()
+        return inbound
+    target = prompt or replaceable
+    if target is None:
+        inbound.outcome = InboundSms.NO_QUESTION
+        inbound.save()
+        return inbound
+    inbound.prompt = target
+    if parsed.kind != NUMBER:
+        inbound.outcome = InboundSms.UNCLEAR
+        inbound.save()
+        if prompt is not None and prompt.clarified_at is None:
+            prompt.clarified_at = now
+            prompt._change_reason = f"unclear reply ({parsed.reason}); asked again"
+            prompt.save(update_fields=["clarified_at"])
+            SmsMessage.objects.bulk_create(
+                [_message(participant, prompt, SmsMessage.CLARIFICATION, question, now)],
+                ignore_conflicts=True,
+            )
+        return inbound
+    inbound.value = parsed.value
+    inbound.outcome = InboundSms.ANSWER if prompt is not None else InboundSms.REPLACED
+    inbound.save()
+    _answer(target, parsed.value, inbound, schedule, now, replacing=prompt is None)
+    return inbound
+
+
+def _replaceable(participant) -> SmsPrompt | None:
+    """The participant's last answered question, if no later question has gone out."""
+    last = (
+        SmsPrompt.objects.select_for_update()
+        .filter(participant=participant, sent_at__isnull=False)
+        .order_by("-sent_at", "-week", "-position")
+        .first()
+    )
+    return last if last is not None and last.status == SmsPrompt.ANSWERED else None
+
+
+def _answer(prompt, value, inbound, schedule, now, replacing: bool) -> None:
+    old = prompt.value
+    prompt.value, prompt.reply = value, inbound
+    if replacing:
+        prompt._change_reason = f"second reply replaced {old} by {value}"
+    else:
+        prompt.status, prompt.answered_at, prompt.next_action_at = SmsPrompt.ANSWERED, now, None
+        prompt._change_reason = "answered by SMS"
+    prompt.save()
+    _record_response(prompt, value, now, replacing, old)
+    codes = [q["code"] for q in schedule.questions]
+    position = codes.index(prompt.question) if prompt.question in codes else len(codes)
+    if not replacing and position + 1 < len(codes):
+        # One question at a time: the week's next one goes out now.
+        SmsPrompt.objects.get_or_create(
+            participant=prompt.participant,
+            week=prompt.week,
+            question=codes[position + 1],
+            defaults={"position": position + 1, "due_at": now, "next_action_at": now},
+        )
+
+
+def tracking_timepoint(trial) -> Timepoint | None:
+    """The protocol's timepoint that holds the SMS-tracking instrument (a few rows)."""
+    return next((t for t in trial.timepoints.all() if INSTRUMENT in t.instruments), None)
+
+
+def _record_response(prompt, value, now, replacing, old) -> None:
+    """The week's answers as a response of the SMS-tracking instrument."""
+    from questionnaires.instruments import get
+
+    participant = prompt.participant
+    timepoint = tracking_timepoint(participant.trial)
+    if timepoint is None:
+        return
+    response = (
+        Response.objects.select_for_update()
+        .filter(
+            participant=participant,
+            timepoint=timepoint,
+            instrument=INSTRUMENT,
+            entry=Response.FINAL,
+            week=prompt.week,
+        )
+        .first()
+    )
+    if response is None:
+        response = Response(
+            participant=participant,
+            timepoint=timepoint,
+            instrument=INSTRUMENT,
+            version=INSTRUMENT_VERSION,
+            entry=Response.FINAL,
+            week=prompt.week,
+            mode=Response.PATIENT_SMS,
+            language=language_of(participant),
+            started_at=prompt.sent_at or now,
+        )
+    else:
+        response._change_reason = (
+            f"SMS reply replaced {prompt.question} {old} by {value}"
+            if replacing
+            else f"SMS reply to {prompt.question}"
+        )
+    response.answers = {**response.answers, prompt.question: value}
+    response.scores = get(INSTRUMENT, INSTRUMENT_VERSION).score(response.answers)
+    response.completed_at = response.completed_at or now
+    response.save()
+
+
+@transaction.atomic
+def opt_out(participant, now: datetime, source: str, reply=None) -> bool:
+    """Stop all SMS to the participant; confirm once. False if already stopped."""
+    record, created = SmsOptOut.objects.get_or_create(
+        participant=participant, defaults={"at": now, "source": source, "reply": reply}
+    )
+    if not created:
+        return False
+    cancel_participant(participant.pk, f"participant stopped SMS ({source})", now)
+    if source == "reply":
+        # A provider-side opt-out (the gateway refuses to send) cannot be confirmed by SMS.
+        SmsMessage.objects.bulk_create(
+            [
+                _message(
+                    participant,
+                    None,
+                    SmsMessage.STOP_CONFIRMATION,
+                    None,
+                    now,
+                    key=f"stop:{participant.pk}",
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    return True
+
+
+# --- the coordinator's view ---------------------------------------------------------------------
+
+CLOSED_WEEK = (SmsPrompt.ANSWERED, SmsPrompt.EXPIRED, SmsPrompt.FAILED)
+
+
+def weekly_rows(participants) -> list[dict]:
+    """One row per participant and week whose first question has closed: ``participant``
+    (study ID), ``week``, ``answered``. ``participants``: a Participant queryset."""
+    return [
+        {"participant": study_id, "week": week, "answered": status == SmsPrompt.ANSWERED}
+        for study_id, week, status in SmsPrompt.objects.filter(
+            participant__in=participants, position=0, status__in=CLOSED_WEEK
+        )
+        .order_by()
+        .values_list("participant__study_id", "week", "status")
+    ]
+
+
+def missed_in_a_row(rows, run: int = 3) -> list[str]:
+    """Study IDs whose latest ``run`` closed weeks all went unanswered: to be phoned."""
+    weeks: dict[str, dict[int, bool]] = {}
+    for r in rows:
+        weeks.setdefault(r["participant"], {})[r["week"]] = bool(r["answered"])
+    out = []
+    for study_id, answered in weeks.items():
+        latest = [answered[w] for w in sorted(answered)[-run:]]
+        if len(latest) == run and not any(latest):
+            out.append(study_id)
+    return sorted(out)

@@ -1,0 +1,93 @@
+"""The gateway's webhooks: inbound replies and delivery status (Twilio's form posts).
+
+Both refuse a request without a valid ``X-Twilio-Signature`` (403, nothing stored),
+are rate limited per client address (429), and answer at once: the reply is stored
+raw first and interpreted second, so a failure to interpret loses nothing (the
+dispatcher tries stored replies again).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from ..models import Message, SmsMessage
+from . import tracking
+from .twilio import EMPTY_TWIML, parse_inbound, parse_status, validate_signature
+
+logger = logging.getLogger(__name__)
+
+
+def _rate(group, request) -> str:
+    return settings.SMS_WEBHOOK_RATE
+
+
+def _signed(request) -> bool:
+    base = settings.SMS_CALLBACK_BASE_URL
+    url = f"{base.rstrip('/')}{request.get_full_path()}" if base else request.build_absolute_uri()
+    return validate_signature(
+        settings.TWILIO_AUTH_TOKEN, url, request.POST, request.headers.get("X-Twilio-Signature")
+    )
+
+
+def rate_limited(request) -> HttpResponse:
+    return HttpResponse("Too many requests", status=429, content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+@ratelimit(key="ip", rate=_rate, block=False)
+def inbound(request):
+    if getattr(request, "limited", False):
+        return rate_limited(request)
+    if not _signed(request):
+        return HttpResponseForbidden("invalid signature")
+    try:
+        sms = parse_inbound(request.POST)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    # Committed on its own, before interpretation: nothing received is lost.
+    with transaction.atomic():
+        stored, created = tracking.store(sms.provider_id, sms.sender, sms.body)
+    if created:
+        try:
+            tracking.receive(stored.pk)
+        except Exception:  # noqa: BLE001 - kept pending, interpreted again by the dispatcher
+            logger.exception("interpreting SMS reply %s failed; kept for a retry", stored.pk)
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+FAILED_STATUSES = {"failed", "undelivered"}
+
+
+@csrf_exempt
+@require_POST
+@ratelimit(key="ip", rate=_rate, block=False)
+def status(request):
+    if getattr(request, "limited", False):
+        return rate_limited(request)
+    if not _signed(request):
+        return HttpResponseForbidden("invalid signature")
+    try:
+        update = parse_status(request.POST)
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    message = (
+        SmsMessage.objects.select_related("participant").filter(provider_id=update.provider_id)
+    ).first()
+    if message is not None:
+        message.provider_status = update.status[:20]
+        if update.status in FAILED_STATUSES:
+            message.status = Message.FAILED
+            message.error = f"gateway: {update.status} (error {update.error_code})"
+        message.save(update_fields=["provider_status", "status", "error"])
+        if update.opted_out:
+            tracking.opt_out(message.participant, timezone.now(), source="provider")
+    return HttpResponse(status=204)

@@ -1,0 +1,166 @@
+"""The gateway's webhooks as Twilio calls them: form posts signed with X-Twilio-Signature
+(HMAC-SHA1 of URL + sorted parameters with the auth token, Twilio's "Webhooks security"
+documentation; the signing itself is tested against Twilio's published examples in
+test_sms_twilio.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.cache import cache
+
+from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
+from followup.sms import tracking
+from followup.sms.backends import InMemoryBackend
+from followup.sms.twilio import compute_signature
+from questionnaires.models import Response
+
+from ..factories import enrol
+from .conftest import clinic_of
+
+TOKEN = "12345"
+INBOUND = "http://testserver/sms/twilio/inbound/"
+STATUS = "http://testserver/sms/twilio/status/"
+
+
+@pytest.fixture
+def gateway(settings):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.SMS_CALLBACK_BASE_URL = ""
+    settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
+    InMemoryBackend.outbox.clear()
+    cache.clear()  # the rate limit's counters
+    yield
+    InMemoryBackend.outbox.clear()
+
+
+@pytest.fixture
+def asked(safe, gateway):
+    """A SAFE participant whose first weekly question has gone out."""
+    p = enrol(
+        clinic_of(safe), enrolled_on=date(2022, 1, 5), mobile="+4520112233", preferred_language="da"
+    )
+    first = SmsPrompt.objects.get(participant=p, week=1)
+    tracking.run(now=first.due_at)
+    return p
+
+
+def post(client, url, params, token=TOKEN, **headers):
+    signature = compute_signature(token, url, params)
+    return client.post(url, params, HTTP_X_TWILIO_SIGNATURE=signature, **headers)
+
+
+def inbound(sid="SM0001", sender="+4520112233", body="5"):
+    return {
+        "MessageSid": sid,
+        "From": sender,
+        "To": "+4570000000",
+        "Body": body,
+        "AccountSid": "AC123",
+    }
+
+
+def test_a_bad_signature_is_refused_and_stores_nothing(client, asked):
+    r = post(client, INBOUND, inbound(), token="not-the-token")
+    assert r.status_code == 403
+    r = client.post(INBOUND, inbound())  # no signature at all
+    assert r.status_code == 403
+    assert not InboundSms.objects.exists()
+    assert SmsPrompt.objects.get(participant=asked, week=1).status == SmsPrompt.SENT
+
+
+def test_a_signed_reply_is_stored_and_becomes_the_weeks_answer(client, asked):
+    r = post(client, INBOUND, inbound(body=" 5 (hård uge)"))
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/xml")
+    assert b"<Response></Response>" in r.content  # no automatic reply from Twilio
+    stored = InboundSms.objects.get()
+    assert (stored.outcome, stored.value, stored.body) == ("answer", 5, " 5 (hård uge)")
+    assert Response.objects.get(participant=asked, week=1).scores["pain"] == 5
+
+
+def test_a_reply_that_cannot_be_parsed_is_still_stored(client, asked):
+    r = post(client, INBOUND, inbound(body="🙂🙂"))
+    assert r.status_code == 200
+    stored = InboundSms.objects.get()
+    assert stored.body == "🙂🙂" and stored.outcome == InboundSms.UNCLEAR
+
+
+def test_a_reply_is_kept_when_interpretation_fails(client, asked, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(tracking, "receive", broken)
+    r = post(client, INBOUND, inbound(body="4"))
+    assert r.status_code == 200  # the gateway must not retry forever
+    stored = InboundSms.objects.get()
+    assert stored.outcome == InboundSms.PENDING and stored.body == "4"
+    monkeypatch.undo()
+    tracking.run(now=SmsPrompt.objects.get(participant=asked, week=1).due_at + timedelta(minutes=1))
+    stored.refresh_from_db()
+    assert stored.outcome == InboundSms.ANSWER and stored.value == 4
+
+
+def test_the_same_provider_message_delivered_twice_is_stored_once(client, asked):
+    for _ in range(2):
+        assert post(client, INBOUND, inbound(sid="SMdup", body="7")).status_code == 200
+    assert InboundSms.objects.filter(provider_id="SMdup").count() == 1
+    prompt = SmsPrompt.objects.get(participant=asked, week=1, position=0)
+    assert (
+        prompt.value == 7
+        and prompt.history.filter(history_change_reason__startswith="second reply").count() == 0
+    )
+
+
+def test_the_webhook_is_rate_limited(client, asked, settings):
+    settings.SMS_WEBHOOK_RATE = "3/m"
+    codes = [post(client, INBOUND, inbound(sid=f"SM{i}", body="x")).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    assert InboundSms.objects.count() == 3
+
+
+def test_not_a_twilio_message_is_a_bad_request(client, asked):
+    r = post(client, INBOUND, {"Body": "5"})
+    assert r.status_code == 400 and not InboundSms.objects.exists()
+
+
+def test_behind_a_proxy_the_public_url_is_what_is_signed(client, asked, settings):
+    settings.SMS_CALLBACK_BASE_URL = "https://edc.example.org"
+    params = inbound()
+    # Signed for the address the request reached (the Host header), not the public one
+    assert post(client, INBOUND, params).status_code == 403
+    signature = compute_signature(TOKEN, "https://edc.example.org/sms/twilio/inbound/", params)
+    r = client.post(INBOUND, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert r.status_code == 200 and InboundSms.objects.count() == 1
+
+
+def test_delivery_failure_and_provider_opt_out_from_the_status_callback(client, asked):
+    message = SmsMessage.objects.get(participant=asked, kind=SmsMessage.QUESTION)
+    r = post(client, STATUS, {"MessageSid": message.provider_id, "MessageStatus": "delivered"})
+    assert r.status_code == 204
+    message.refresh_from_db()
+    assert message.provider_status == "delivered" and message.status == "sent"
+
+    r = post(
+        client,
+        STATUS,
+        {"MessageSid": message.provider_id, "MessageStatus": "undelivered", "ErrorCode": "21610"},
+    )
+    assert r.status_code == 204
+    message.refresh_from_db()
+    assert message.status == "failed" and "21610" in message.error
+    assert SmsOptOut.objects.get(participant=asked).source == "provider"
+    assert not SmsPrompt.objects.filter(participant=asked, status__in=SmsPrompt.OPEN).exists()
+
+
+def test_the_status_callback_checks_the_signature_too(client, asked):
+    message = SmsMessage.objects.get(participant=asked, kind=SmsMessage.QUESTION)
+    r = post(
+        client,
+        STATUS,
+        {"MessageSid": message.provider_id, "MessageStatus": "failed"},
+        token="wrong",
+    )
+    assert r.status_code == 403
+    message.refresh_from_db()
+    assert message.status == "sent"
