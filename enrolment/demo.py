@@ -55,10 +55,13 @@ LAST_NAMES = [
 ]
 
 
-def demo_shift_days(today: date) -> int:
-    """Move the real 2017 calendar so that recruitment ended a month ago: the demo then
-    has participants at every stage of follow-up."""
-    spec = read_protocol(PROTOCOL)
+SAFE_PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "safe.toml"
+
+
+def demo_shift_days(today: date, protocol: Path = PROTOCOL) -> int:
+    """Move the real calendar so that recruitment ended a month ago: the demo then has
+    participants at every stage of follow-up."""
+    spec = read_protocol(protocol)
     return (today - timedelta(days=30) - spec.trial.recruitment_end).days
 
 
@@ -158,3 +161,49 @@ def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, st
     logins = create_staff(trial)
     enrol_participants(trial, participants)
     return trial, logins
+
+
+@transaction.atomic
+def build_safe_demo(today: date, participants: int = 12, seed: int = 2021) -> Trial:
+    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking. The
+    demo's coordinator, data manager and statistician hold the same roles in it."""
+    from . import randomisation_store
+
+    trial, _ = load_protocol(SAFE_PROTOCOL, shift_days=demo_shift_days(today, SAFE_PROTOCOL))
+    User = get_user_model()
+    for username, role in [
+        ("coordinator", TrialRole.COORDINATOR),
+        ("datamanager", TrialRole.DATA_MANAGER),
+        ("statistician", TrialRole.STATISTICIAN),
+    ]:
+        TrialRole.objects.get_or_create(user=User.objects.get(username=username), trial=trial,
+                                        role=role)  # fmt: skip
+    coordinator = User.objects.get(username="coordinator")
+    if not trial.randomisation_lists.exists():
+        randomisation_store.generate(trial, coordinator, seed=seed)
+    if Participant.objects.filter(trial=trial).exists():
+        return trial
+    rng = random.Random(seed)
+    clinic = trial.clusters.first().clinics.first()
+    start, end = trial.recruitment_start, trial.recruitment_end
+    span = (end - start).days
+    for i in range(participants):
+        enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / participants))
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
+        enrol_participant(
+            clinic=clinic,
+            enrolled_on=enrolled_on,
+            user=coordinator,
+            consent={"consented_on": enrolled_on, "form_version": "1.0", "taken_by": coordinator},
+            personal={
+                "full_name": f"{first} {last}",
+                "national_id": "",
+                "date_of_birth": born,
+                "email": f"{first.lower()}.{last.lower()}.safe{i}@example.com",
+                # Danish mobile numbers begin with 2, 3, 4, 5, 6, 7 or 9 (8 digits).
+                "mobile": f"+452{rng.randint(0, 9_999_999):07d}",
+                "preferred_language": rng.choice(["da", "da", "da", "en"]),
+            },
+        )
+    return trial

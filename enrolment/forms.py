@@ -59,6 +59,13 @@ class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
         )
 
 
+    def clean_mobile(self):
+        from .screening_forms import _clean_mobile
+
+        trial = self.instance.participant.trial
+        return _clean_mobile(self.cleaned_data.get("mobile", ""), trial.time_zone)
+
+
 class WithdrawForm(forms.Form):
     withdrawn_on = forms.DateField(
         label=_("Date of withdrawal"), widget=forms.DateInput(attrs={"type": "date"})

@@ -95,6 +95,7 @@ class EnrolForm(forms.Form):
 
     def __init__(self, *args, trial: Trial, **kwargs):
         super().__init__(*args, **kwargs)
+        self.trial = trial
         today = timezone.localdate()
         self.fields["enrolled_on"].initial = today
         self.fields["consented_on"].initial = today
@@ -108,6 +109,9 @@ class EnrolForm(forms.Form):
                 label=_("STarT Back risk group at baseline"),
                 choices=[("1", _("Low")), ("2", _("Medium")), ("3", _("High"))],
             )
+
+    def clean_mobile(self):
+        return _clean_mobile(self.cleaned_data.get("mobile", ""), self.trial.time_zone)
 
     def clean(self):
         cleaned = super().clean()
@@ -155,3 +159,12 @@ class CrossoverForm(forms.Form):
 
 class UploadListForm(forms.Form):
     file = forms.FileField(label=_("Randomisation list (CSV)"))
+
+
+def _clean_mobile(number: str, time_zone: str) -> str:
+    from .phone import clean_mobile
+
+    try:
+        return clean_mobile(number, time_zone)
+    except ValueError as exc:
+        raise forms.ValidationError(_("Mobile number: %(problem)s.") % {"problem": exc}) from exc

@@ -137,12 +137,14 @@ def sms_followup(request, code):
     trial = _trial_for(request.user, code)
     participants = Participant.objects.visible_to(request.user).filter(trial=trial)
     rows = tracking.weekly_rows(participants)
-    missed = tracking.missed_in_a_row(rows)
     opt_outs = (
         SmsOptOut.objects.filter(participant__in=participants)
         .select_related("participant")
         .order_by("-at")
     )
+    # Who asked for no more SMS is listed apart, not as someone to chase.
+    stopped = {o.participant.study_id for o in opt_outs}
+    missed = [s for s in tracking.missed_in_a_row(rows) if s not in stopped]
     undelivered = (
         SmsMessage.objects.filter(participant__in=participants, status=Message.FAILED)
         .select_related("participant", "prompt")

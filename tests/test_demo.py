@@ -30,8 +30,35 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
 
 
 def test_demo_command_twice_adds_nobody(capsys):
-    call_command("demo", "--no-serve", "--participants", "12")
-    call_command("demo", "--no-serve", "--participants", "12")
-    assert Participant.objects.count() == 12
+    from followup.models import InboundSms
+
+    call_command("demo", "--no-serve", "--participants", "12", "--safe-participants", "3")
+    replies = InboundSms.objects.count()
+    call_command("demo", "--no-serve", "--participants", "12", "--safe-participants", "3")
+    assert Participant.objects.filter(trial__code="betterback").count() == 12
+    assert Participant.objects.filter(trial__code="safe").count() == 3
+    assert InboundSms.objects.count() == replies > 0  # past weeks replayed once
     out = capsys.readouterr().out
     assert "coordinator" in out and DEMO_PASSWORD in out
+
+
+def test_demo_has_a_safe_trial_with_a_history_of_weekly_sms():
+    from django.utils import timezone
+
+    from enrolment.demo import build_safe_demo
+    from followup.models import InboundSms, SmsOptOut, SmsPrompt
+    from followup.sms import tracking
+    from followup.sms.demo import replay_weeks
+
+    build_demo(date.today(), participants=4)
+    safe = build_safe_demo(date.today(), participants=6)
+    assert replay_weeks(safe, timezone.now()) > 0
+    statuses = set(
+        SmsPrompt.objects.filter(participant__trial=safe).values_list("status", flat=True)
+    )
+    assert {"answered", "expired", "scheduled", "cancelled"} <= statuses
+    # every reply went through the real interpretation: none left pending
+    assert not InboundSms.objects.filter(outcome="pending").exists()
+    assert SmsOptOut.objects.filter(participant__trial=safe).count() == 1
+    quiet = safe.participants.order_by("pk")[1]
+    assert quiet.study_id in tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all()))

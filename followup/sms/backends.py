@@ -8,7 +8,7 @@
 ``send(to, body, status_callback=None)`` returns a :class:`SendResult` or raises
 :class:`SmsError`; ``permanent`` means trying the same message again cannot help (an
 invalid number, a participant who opted out), so the dispatcher gives up at once.
-Recipients must already be E.164 (:func:`followup.sms.phone.normalise` at data entry).
+Recipients must already be E.164 (:func:`enrolment.phone.normalise` at data entry).
 
 Text helpers: keep messages in the GSM-7 alphabet (Swedish and Danish letters are in
 it); one typographic quote or non-breaking space switches the whole message to UCS-2,
@@ -24,7 +24,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .phone import is_e164
+from enrolment.phone import is_e164
 
 DEFAULT_BACKEND = "followup.sms.backends.OutboxBackend"
 

@@ -39,7 +39,7 @@ from questionnaires.models import Response
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt
 from ..schedule import weekly_sms_times
-from .backends import SmsError, get_backend
+from .backends import SmsError, get_backend, gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,8 @@ def _message(participant, prompt, kind, question, now, key=None) -> SmsMessage:
         kind=kind,
         idempotency_key=key or f"{prompt.pk}:{kind}",
         recipient=(details.mobile if details is not None else "") or "",
-        body=body_for(kind, question, language),
+        # Typographic quotes or dashes in a protocol's wording would double the cost.
+        body=gsm7_safe(body_for(kind, question, language)),
         language=language,
         status=Message.PENDING,
         next_attempt_at=now,

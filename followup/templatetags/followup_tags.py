@@ -34,3 +34,26 @@ def participant_contacts(context, participant):
         "rows": rows,
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
     }
+
+
+@register.inclusion_tag("followup/_participant_sms.html")
+def participant_sms(participant):
+    """The weekly SMS tracking of one participant: each week's answers, and whether the
+    participant stopped the SMS. Nothing for a trial without SMS tracking."""
+    from followup.models import SmsOptOut, SmsPrompt
+
+    prompts = list(SmsPrompt.objects.filter(participant=participant).order_by("week", "position"))
+    weeks: dict[int, dict] = {}
+    for p in prompts:
+        week = weeks.setdefault(p.week, {"week": p.week, "due_at": p.due_at, "answers": []})
+        week["answers"].append(p)
+    opt_out = SmsOptOut.objects.filter(participant=participant).first()
+    closed = [w for w in weeks.values() if w["answers"][0].status != SmsPrompt.SCHEDULED]
+    return {
+        "has_sms": bool(prompts),
+        "weeks": closed[-12:],
+        "answered": sum(w["answers"][0].status == SmsPrompt.ANSWERED for w in closed),
+        "asked": len(closed),
+        "planned": len(weeks),
+        "opt_out": opt_out,
+    }

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from enrolment.demo import DEMO_PASSWORD, build_demo
+from enrolment.demo import DEMO_PASSWORD, build_demo, build_safe_demo
 
 
 class Command(BaseCommand):
@@ -22,16 +22,31 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--participants", type=int, default=60)
         parser.add_argument(
+            "--safe-participants",
+            type=int,
+            default=12,
+            help="SAFE participants with a history of weekly SMS (0: no SAFE trial)",
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="set up the data only, then exit"
         )
 
-    def handle(self, *args, addr, participants, no_serve, **options):
+    def handle(self, *args, addr, participants, safe_participants, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         trial, logins = build_demo(timezone.localdate(), participants)
         self.stdout.write(self.style.SUCCESS(f"Demo trial: {trial.name}"))
         self.stdout.write(
             f"  {trial.participants.count()} participants in {trial.clusters.count()} clusters"
         )
+        if safe_participants:
+            # The command composes the apps: enrolment's data, then follow-up's past weeks.
+            from followup.sms.demo import replay_weeks
+
+            safe = build_safe_demo(timezone.localdate(), safe_participants)
+            if not safe.participants.filter(sms_replies__isnull=False).exists():
+                replay_weeks(safe, timezone.now())
+            self.stdout.write(self.style.SUCCESS(f"Second trial: {safe.name}"))
+            self.stdout.write(f"  {safe.participants.count()} participants with weekly SMS")
         if no_serve:
             self._print_logins(None, logins)
             return

@@ -55,3 +55,33 @@ _PARSE_ERRORS = {
     NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
     NumberParseException.TOO_LONG: "too long",
 }
+
+
+# The country a number without a country code is read in: the trial's, from its time
+# zone (the protocol files name a zone, not a country).
+REGION_OF_ZONE = {
+    "Europe/Stockholm": "SE",
+    "Europe/Copenhagen": "DK",
+    "Europe/Oslo": "NO",
+    "Europe/Helsinki": "FI",
+    "Europe/London": "GB",
+    "Europe/Berlin": "DE",
+    "Europe/Amsterdam": "NL",
+    "America/New_York": "US",
+    "America/Chicago": "US",
+    "America/Los_Angeles": "US",
+}
+
+
+def region_of(time_zone: str) -> str:
+    return REGION_OF_ZONE.get(time_zone, "")
+
+
+def clean_mobile(number: str, time_zone: str) -> str:
+    """A mobile number typed at data entry, as stored: E.164, or '' when none was given.
+    ValueError with a message fit for the form (it never repeats the number)."""
+    if not (number or "").strip():
+        return ""
+    if not number.strip().startswith("+") and not region_of(time_zone):
+        raise ValueError("give the number with its country code, e.g. +46 70 123 45 67")
+    return normalise(number, region_of(time_zone) or "SE")

@@ -1,4 +1,4 @@
-"""Mobile numbers to E.164 (followup.sms.phone), read in the trial's country.
+"""Mobile numbers to E.164 (enrolment.phone), read in the trial's country.
 Numbering plans: Swedish mobiles 07x (PTS), Danish numbers 8 digits without trunk
 prefix; libphonenumber cannot tell Danish mobiles from landlines, so both pass."""
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from followup.sms.phone import is_e164, normalise
+from enrolment.phone import is_e164, normalise
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,27 @@ def test_is_e164():
     assert not is_e164("+46 70 123 45 67")
     assert not is_e164("+4")
     assert not is_e164("+٤٦٧٠١٢٣٤٥٦٧")  # non-ASCII digits
+
+
+def test_a_number_typed_at_enrolment_is_stored_in_e164_read_in_the_trials_country():
+    from enrolment.phone import clean_mobile
+
+    assert clean_mobile("070-123 45 67", "Europe/Stockholm") == "+46701234567"
+    assert clean_mobile("20 12 34 56", "Europe/Copenhagen") == "+4520123456"
+    assert clean_mobile("  ", "Europe/Stockholm") == ""
+    with pytest.raises(ValueError, match="not a mobile number"):
+        clean_mobile("08-123 456 78", "Europe/Stockholm")  # a Stockholm landline
+
+
+def test_the_enrolment_form_explains_a_bad_mobile_number_and_keeps_the_rest(betterback):
+    from enrolment.screening_forms import EnrolForm
+
+    form = EnrolForm(
+        data={"mobile": "12", "full_name": "Anna Berg", "email": "anna@example.org"},
+        trial=betterback,
+    )
+    assert not form.is_valid()
+    [error] = form.errors["mobile"]
+    assert error.startswith("Mobile number: not a valid phone number for SE")
+    assert "12" not in form.errors["mobile"][0]
+    assert form["full_name"].value() == "Anna Berg"  # nothing typed is lost
