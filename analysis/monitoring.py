@@ -19,9 +19,27 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
+from operator import add, or_
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db import NotSupportedError
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 
 from followup.schedule import add_months, offset_date
@@ -384,9 +402,10 @@ def consort_flow(
 
     ``screenings``: dicts with ``outcome``, ``unmet_criteria`` and ``n`` (a group row).
     ``participants``: dicts with ``condition``, ``enrolled_on``, ``withdrawn_on``,
-    ``screened`` (has a screening-log entry) and ``responded`` (timepoint codes with a
-    completed final response). ``timepoints``: follow-up timepoints anchored on
-    enrolment, in order, dicts with code, label, offset, unit, window_after_days.
+    ``screened`` (has a screening-log entry), ``responded`` (timepoint codes with a
+    completed final response) and ``n`` (a group row: participants alike in all these).
+    ``timepoints``: follow-up timepoints anchored on enrolment, in order, dicts with
+    code, label, offset, unit, window_after_days.
     A withdrawn participant counts at the first timepoint due after the withdrawal.
     """
     flow = ConsortFlow(timepoints=[{"code": t["code"], "label": t["label"]} for t in timepoints])
@@ -411,27 +430,28 @@ def consort_flow(
     codes = [t["code"] for t in timepoints]
     flow.analysis_timepoint = analysis_timepoint or (codes[-1] if codes else "")
     for p in participants:
+        n = _n(p)
         if not p.get("screened", True):
-            flow.unscreened += 1
-            flow.assessed += 1
-            flow.enrolled += 1
+            flow.unscreened += n
+            flow.assessed += n
+            flow.enrolled += n
         arm = arm_by_code.get(p["condition"])
         if arm is None:
             arm = arm_by_code[p["condition"]] = ArmFlow(p["condition"], p["condition"])
             flow.arms.append(arm)
-        arm.allocated += 1
+        arm.allocated += n
         boxes = placement(p, timepoints, today)
         for code, box in boxes.items():
-            getattr(arm, WITHDRAWN if box == WITHDRAWN else box)[code] += 1
+            getattr(arm, WITHDRAWN if box == WITHDRAWN else box)[code] += n
         if p.get("withdrawn_on") and WITHDRAWN not in boxes.values():
-            arm.withdrawn_after_last += 1
+            arm.withdrawn_after_last += n
         final = boxes.get(flow.analysis_timepoint)
         if final == RESPONDED:
-            arm.analysed += 1
+            arm.analysed += n
         elif final == NO_RESPONSE:
-            arm.lost += 1
+            arm.lost += n
         elif final == AWAITING:
-            arm.pending += 1
+            arm.pending += n
     return flow
 
 
@@ -563,47 +583,70 @@ def patient_timepoints(trial) -> list:
     )
 
 
+def _timepoint_spec(t) -> dict:
+    return {
+        "code": t.code,
+        "label": t.label,
+        "offset": t.offset,
+        "unit": t.unit,
+        "window_after_days": t.window_after_days,
+    }
+
+
+def _is_in(ids) -> ExpressionWrapper:
+    return ExpressionWrapper(Q(pk__in=ids), output_field=BooleanField())
+
+
+def consort_groups(participants, screenings, follow: list) -> list[dict]:
+    """Participant rows for :func:`consort_flow`, one per group of participants alike in
+    everything the flow reads (condition, enrolment and withdrawal dates, screening-log
+    entry, the follow-up timepoints answered), with ``n``. One query; a trial of 10,000
+    participants has a few thousand such groups."""
+    from questionnaires.models import Response
+
+    # "id IN (subquery)" rather than a correlated EXISTS: one hashed pass over each
+    # subquery, the same plan whether or not the planner's statistics are current (with
+    # none, EXISTS became a nested loop: seconds instead of milliseconds at 10,000).
+    answered = {
+        f"answered_{k}": _is_in(
+            Response.objects.filter(
+                participant__isnull=False,
+                timepoint=t,
+                entry=Response.FINAL,
+                completed_at__isnull=False,
+            ).values("participant_id")
+        )
+        for k, t in enumerate(follow)
+    }
+    screened = _is_in(screenings.filter(participant__isnull=False).values("participant_id"))
+    rows = (
+        participants.annotate(screened=screened, **answered)
+        .values("condition", "enrolled_on", "withdrawn_on", "screened", *answered)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {
+            "condition": r["condition"],
+            "enrolled_on": r["enrolled_on"],
+            "withdrawn_on": r["withdrawn_on"],
+            "screened": r["screened"],
+            "responded": {t.code for k, t in enumerate(follow) if r[f"answered_{k}"]},
+            "n": r["n"],
+        }
+        for r in rows
+    ]
+
+
 def consort_for(
     trial, participants, screenings, today: date, analysis_timepoint: str | None = None
 ) -> ConsortFlow:
-    from questionnaires.models import Response
-
-    tps = patient_timepoints(trial)
-    follow = [t for t in tps if t.offset > 0]
+    follow = [t for t in patient_timepoints(trial) if t.offset > 0]
     screen_rows = screenings.values("outcome", "unmet_criteria").annotate(n=Count("id")).order_by()
-    screened = screenings.filter(participant__isnull=False).values("participant_id")
-    plist = list(
-        participants.annotate(
-            screened=Exists(screened.filter(participant_id=OuterRef("pk")))
-        ).values("pk", "condition", "enrolled_on", "withdrawn_on", "screened")
-    )
-    responded: dict[int, set] = defaultdict(set)
-    for pid, code in (
-        Response.objects.filter(
-            participant__in=participants.values("pk"),
-            entry=Response.FINAL,
-            completed_at__isnull=False,
-            timepoint__in=follow,
-        )
-        .values_list("participant_id", "timepoint__code")
-        .distinct()
-    ):
-        responded[pid].add(code)
-    for p in plist:
-        p["responded"] = responded.get(p["pk"], ())
     return consort_flow(
         screen_rows,
-        plist,
-        [
-            {
-                "code": t.code,
-                "label": t.label,
-                "offset": t.offset,
-                "unit": t.unit,
-                "window_after_days": t.window_after_days,
-            }
-            for t in follow
-        ],
+        consort_groups(participants, screenings, follow),
+        [_timepoint_spec(t) for t in follow],
         list(trial.arms.values_list("code", "label")),
         today,
         analysis_timepoint,
@@ -614,17 +657,7 @@ def consort_participants(
     trial, participants, today: date, box: str, timepoint: str, condition: str
 ) -> list[str]:
     """Study IDs behind one CONSORT box (``placement`` box at ``timepoint``)."""
-    spec = [
-        {
-            "code": t.code,
-            "label": t.label,
-            "offset": t.offset,
-            "unit": t.unit,
-            "window_after_days": t.window_after_days,
-        }
-        for t in patient_timepoints(trial)
-        if t.offset > 0
-    ]
+    spec = [_timepoint_spec(t) for t in patient_timepoints(trial) if t.offset > 0]
     # A box at a timepoint depends on the response at that timepoint only.
     done = set(
         completed_finals(participants)
@@ -644,20 +677,124 @@ def consort_participants(
 # --- data quality --------------------------------------------------------------------
 
 
-def _missing(item_id: str) -> Q:
-    # An absent key is the one way to say "missing" (questionnaires.services.clean_answers);
-    # a JSON null counts too, for data written by other means.
-    return Q(**{f"answers__{item_id}__isnull": True}) | Q(**{f"answers__{item_id}": None})
+class ShiftedDate(Func):
+    """``add_months(date, months) + days`` computed by the database, a month end clamped
+    exactly as :func:`followup.schedule.add_months` does (31 Jan + 1 month = 28 Feb).
+
+    PostgreSQL's ``date + interval`` clamps the same way; SQLite's ``date()`` rolls over
+    into the next month instead, so there the day is clamped to the month's last day."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, *, months: int = 0, days: int = 0):
+        super().__init__(expression)
+        self.months, self.days = int(months), int(days)
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"((({sql}) + make_interval(months => %s))::date + %s)",
+            (*params, self.months, self.days),
+        )
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        same_day = (
+            f"date({sql}, 'start of month', %s, "
+            f"'+' || (CAST(strftime(%s, {sql}) AS INTEGER) - 1) || ' days')"
+        )
+        last_day = f"date({sql}, 'start of month', %s, '-1 day')"
+        return (
+            f"date(min({same_day}, {last_day}), %s)",
+            (
+                *params,
+                f"{self.months:+d} months",
+                "%d",
+                *params,
+                *params,
+                f"{self.months + 1:+d} months",
+                f"{self.days:+d} days",
+            ),
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotSupportedError("ShiftedDate is written for PostgreSQL and SQLite")
 
 
-def _required(code: str, version: int) -> list[str]:
-    from questionnaires.instruments import get
+def _offset_parts(offset: int, unit: str) -> tuple[int, int]:
+    """(months, days) of a timepoint's offset, read as followup.schedule.offset_date does."""
+    if unit == "months":
+        return offset, 0
+    if unit == "weeks":
+        return 0, 7 * offset
+    if unit == "days":
+        return 0, offset
+    raise ValueError(f"unknown unit {unit!r}")
 
-    try:
-        ins = get(code, version)
-    except KeyError:
-        return []
-    return [i.id for i in ins.items if i.required]
+
+def _window_edge(tp, days: int, enrolled_on: str = "participant__enrolled_on") -> ShiftedDate:
+    """The due date of ``tp`` moved by ``days``, for each row's enrolment date."""
+    months, offset_days = _offset_parts(tp.offset, tp.unit)
+    return ShiftedDate(F(enrolled_on), months=months, days=offset_days + days)
+
+
+class Unanswered(Func):
+    """True where the required item ``item_id`` is unanswered: its key absent from the
+    answers (the one way to say "missing", questionnaires.services.clean_answers) or JSON
+    null (data written by other means). One key lookup per item: ``->>`` on PostgreSQL,
+    ``json_extract`` on SQLite both give NULL for either (Django's key transform on
+    SQLite gives the text 'null' for a JSON null, hence this expression)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, item_id: str):
+        super().__init__(F("answers"))
+        self.item_id = item_id
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql} ->> %s) IS NULL)", (*params, self.item_id)
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(json_extract({sql}, %s) IS NULL)", (*params, f'$."{self.item_id}"')
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotSupportedError("Unanswered is written for PostgreSQL and SQLite")
+
+
+def required_items(instrument: str | None = None) -> dict[tuple[str, int], list[str]]:
+    """Required item ids of every registered instrument version (or of one instrument)."""
+    from questionnaires.instruments import all_instruments
+
+    return {
+        (ins.code, ins.version): [i.id for i in ins.items if i.required]
+        for ins in all_instruments()
+        if instrument is None or ins.code == instrument
+    }
+
+
+MASK_BITS = 62  # required items per bigint mask column
+
+
+def _unanswered_masks(required: Mapping[tuple[str, int], list[str]]) -> dict[str, Case]:
+    """Columns ``mask_<c>``: bit j set when required item ``MASK_BITS * c + j`` of the
+    response's instrument version is unanswered. A row evaluates its own instrument's
+    items only, and responses group by the pattern of unanswered items."""
+    width = max((len(items) for items in required.values()), default=0)
+    masks = {}
+    for c, start in enumerate(range(0, width, MASK_BITS)):
+        whens = []
+        for (code, version), items in required.items():
+            chunk = items[start : start + MASK_BITS]
+            if chunk:
+                bits = [
+                    Case(When(Unanswered(item), then=Value(1 << j)), default=Value(0))
+                    for j, item in enumerate(chunk)
+                ]
+                whens.append(When(Q(instrument=code, version=version), then=reduce(add, bits)))
+        masks[f"mask_{c}"] = Case(*whens, default=Value(0), output_field=BigIntegerField())
+    return masks
 
 
 def completed_finals(participants):
@@ -665,37 +802,39 @@ def completed_finals(participants):
 
     return Response.objects.filter(
         participant__in=participants.values("pk"), entry=Response.FINAL, completed_at__isnull=False
-    )
+    ).order_by()
 
 
-def missing_items(participants) -> list[dict]:
+def missing_item_counts(
+    rows: Iterable[Mapping], required: Mapping[tuple[str, int], list[str]]
+) -> list[dict]:
     """Per instrument and version: completed final responses, those with a required item
-    unanswered, and the number of unanswered required items. Two queries."""
-    finals = completed_finals(participants)
-    versions = sorted(set(finals.values_list("instrument", "version").distinct().order_by()))
-    aggregates = {}
-    for k, (code, version) in enumerate(versions):
-        req = _required(code, version)
-        this = Q(instrument=code, version=version)
-        aggregates[f"r{k}"] = Count("id", filter=this)
-        anymiss = Q(pk__in=[])
-        for j, item in enumerate(req):
-            aggregates[f"m{k}_{j}"] = Count("id", filter=this & _missing(item))
-            anymiss |= _missing(item)
-        aggregates[f"i{k}"] = (
-            Count("id", filter=this & anymiss) if req else Count("id", filter=Q(pk__in=[]))
+    unanswered, and the number of unanswered required items (in all and per item).
+
+    ``rows``: dicts with ``instrument``, ``version``, ``unanswered`` (the required item
+    ids left unanswered) and ``n``; ``required``: item ids by (instrument, version)."""
+    cells: dict[tuple[str, int], dict] = {}
+    for r in rows:
+        n = _n(r)
+        cell = cells.setdefault(
+            (r["instrument"], r["version"]),
+            {"responses": 0, "incomplete": 0, "per_item": Counter()},
         )
-    got = finals.aggregate(**aggregates) if aggregates else {}
+        cell["responses"] += n
+        if r["unanswered"]:
+            cell["incomplete"] += n
+        for item in r["unanswered"]:
+            cell["per_item"][item] += n
     out = []
-    for k, (code, version) in enumerate(versions):
-        req = _required(code, version)
-        per_item = {item: got[f"m{k}_{j}"] for j, item in enumerate(req) if got[f"m{k}_{j}"]}
+    for (code, version), cell in sorted(cells.items()):
+        counted = cell["per_item"]
+        per_item = {i: counted[i] for i in required.get((code, version), ()) if counted[i]}
         out.append(
             {
                 "instrument": code,
                 "version": version,
-                "responses": got[f"r{k}"],
-                "incomplete": got[f"i{k}"],
+                "responses": cell["responses"],
+                "incomplete": cell["incomplete"],
                 "missing_items": sum(per_item.values()),
                 "per_item": per_item,
             }
@@ -703,19 +842,37 @@ def missing_items(participants) -> list[dict]:
     return out
 
 
+def missing_items(participants) -> list[dict]:
+    """:func:`missing_item_counts` of the completed final responses. One query: the
+    responses grouped by instrument, version and pattern of unanswered required items."""
+    required = required_items()
+    masks = _unanswered_masks(required)
+    groups = (
+        completed_finals(participants)
+        .annotate(**masks)
+        .values("instrument", "version", *masks)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = []
+    for g in groups:
+        items = required.get((g["instrument"], g["version"]), [])
+        unanswered = [
+            item
+            for j, item in enumerate(items)
+            if g[f"mask_{j // MASK_BITS}"] >> (j % MASK_BITS) & 1
+        ]
+        rows.append({**g, "unanswered": unanswered})
+    return missing_item_counts(rows, required)
+
+
 def missing_items_participants(participants, instrument: str) -> list[str]:
-    finals = completed_finals(participants).filter(instrument=instrument)
-    ids = set()
-    for version in finals.values_list("version", flat=True).distinct().order_by():
-        anymiss = Q(pk__in=[])
-        for item in _required(instrument, version):
-            anymiss |= _missing(item)
-        ids |= set(
-            finals.filter(Q(version=version) & anymiss).values_list(
-                "participant__study_id", flat=True
-            )
-        )
-    return sorted(ids)
+    any_unanswered = Q(pk__in=[])
+    for (_, version), items in required_items(instrument).items():
+        if items:
+            any_unanswered |= Q(version=version) & reduce(or_, map(Unanswered, items))
+    finals = completed_finals(participants).filter(Q(instrument=instrument) & any_unanswered)
+    return sorted(set(finals.values_list("participant__study_id", flat=True)))
 
 
 def window_of(enrolled_on: date, tp) -> tuple[date, date]:
@@ -723,62 +880,92 @@ def window_of(enrolled_on: date, tp) -> tuple[date, date]:
     return due - timedelta(days=tp.window_before_days), due + timedelta(days=tp.window_after_days)
 
 
-def out_of_window(trial, participants, timepoint: str | None = None, with_ids: bool = False):
-    """Completed final responses answered outside their timepoint's window (due date =
-    enrolment + offset; window from ``window_before_days`` before to ``window_after_days``
-    after), in the trial's time zone. One query: rows grouped by (timepoint, enrolment
-    date, answer date), so the rows shrink with instruments answered on the same day."""
-    tps = {t.pk: t for t in patient_timepoints(trial)}
-    finals = completed_finals(participants).filter(timepoint__in=list(tps))
-    if timepoint:
-        finals = finals.filter(timepoint__code=timepoint)
-    fields = ["timepoint_id", "participant__enrolled_on", "day"]
-    if with_ids:
-        fields.append("participant__study_id")
-    rows = (
-        finals.annotate(day=TruncDate("completed_at", tzinfo=ZoneInfo(trial.time_zone)))
-        .values(*fields)
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def window_counts(rows: Iterable[Mapping], timepoints: list) -> list[dict]:
+    """Responses answered before or after their timepoint's window, per timepoint.
+
+    ``rows``: dicts with ``timepoint`` (code), ``enrolled_on``, ``day`` (the answer's date
+    in the trial's time zone) and ``n``; ``timepoints``: objects with code, label, offset,
+    unit, window_before_days and window_after_days (the due date is enrolment + offset)."""
+    tps = {t.code: t for t in timepoints}
     counts = {
         t.code: {"timepoint": t.code, "label": t.label, "early": 0, "late": 0} for t in tps.values()
     }
-    ids = set()
     windows: dict = {}  # many rows share an enrolment date: compute each window once
     for r in rows:
-        tp = tps[r["timepoint_id"]]
-        key = (r["participant__enrolled_on"], tp.pk)
+        tp = tps.get(r["timepoint"])
+        if tp is None:
+            continue
+        key = (r["enrolled_on"], tp.code)
         if key not in windows:
-            windows[key] = window_of(r["participant__enrolled_on"], tp)
+            windows[key] = window_of(r["enrolled_on"], tp)
         lo, hi = windows[key]
         if r["day"] < lo:
-            counts[tp.code]["early"] += r["n"]
+            counts[tp.code]["early"] += _n(r)
         elif r["day"] > hi:
-            counts[tp.code]["late"] += r["n"]
-        else:
-            continue
-        if with_ids:
-            ids.add(r["participant__study_id"])
-    if with_ids:
-        return sorted(ids)
-    out = [c for c in counts.values() if not timepoint or c["timepoint"] == timepoint]
+            counts[tp.code]["late"] += _n(r)
+    out = list(counts.values())
     for c in out:
         c["total"] = c["early"] + c["late"]
     return out
+
+
+def out_of_window(trial, participants, timepoint: str | None = None, with_ids: bool = False):
+    """:func:`window_counts` of the completed final responses at the patient timepoints
+    (or at ``timepoint``); ``with_ids``: the study IDs behind them. One query: the window
+    edges are computed by the database from each participant's enrolment date."""
+    tps = [t for t in patient_timepoints(trial) if not timepoint or t.code == timepoint]
+    if not tps:
+        return []
+    finals = (
+        completed_finals(participants)
+        .filter(timepoint__in=tps)
+        .alias(day=TruncDate("completed_at", tzinfo=ZoneInfo(trial.time_zone)))
+    )
+    # The timepoint first: a row is compared with its own timepoint's window only.
+    # Windows never have a negative width (PositiveIntegerField), so early and late
+    # exclude each other.
+    early = [Q(timepoint=t) & Q(day__lt=_window_edge(t, -t.window_before_days)) for t in tps]
+    late = [Q(timepoint=t) & Q(day__gt=_window_edge(t, t.window_after_days)) for t in tps]
+    if with_ids:
+        outside = finals.filter(reduce(or_, early + late))
+        return sorted(set(outside.values_list("participant__study_id", flat=True)))
+    got = finals.aggregate(
+        **{f"early_{k}": Count("id", filter=q) for k, q in enumerate(early)},
+        **{f"late_{k}": Count("id", filter=q) for k, q in enumerate(late)},
+    )
+    return [
+        {
+            "timepoint": t.code,
+            "label": t.label,
+            "early": got[f"early_{k}"],
+            "late": got[f"late_{k}"],
+            "total": got[f"early_{k}"] + got[f"late_{k}"],
+        }
+        for k, t in enumerate(tps)
+    ]
 
 
 def unresolved_double_entries(participants):
     """(participant, timepoint, instrument) with both paper entries and no final."""
     from questionnaires.models import Response
 
+    # Only paper entries without a final beside them can make such a group, so the
+    # grouping runs over those few rows rather than over every response.
+    final = Response.objects.filter(
+        participant_id=OuterRef("participant_id"),
+        timepoint__code=OuterRef("timepoint__code"),
+        instrument=OuterRef("instrument"),
+        entry=Response.FINAL,
+    )
     return (
-        Response.objects.filter(participant__in=participants.values("pk"))
-        .values("participant__study_id", "timepoint__code", "instrument")
-        .annotate(
-            paper=Count("id", filter=Q(entry__in=[1, 2])), final=Count("id", filter=Q(entry=0))
+        Response.objects.filter(
+            participant__in=participants.values("pk"),
+            entry__in=[Response.FIRST_ENTRY, Response.SECOND_ENTRY],
         )
-        .filter(paper=2, final=0)
+        .exclude(Exists(final))
+        .values("participant__study_id", "timepoint__code", "instrument")
+        .annotate(paper=Count("id"))
+        .filter(paper=2)
         .order_by("participant__study_id")
     )
 

@@ -4,14 +4,22 @@
         .venv/bin/python benchmarks/dashboard.py [participants ...]
 
 Creates a throw-away test database (``test_<name>``), loads BetterBack, bulk-inserts
-participants (10 responses each), screening records and follow-up contacts, then renders
-the coordinator's dashboard. The query count must be the same at both sizes.
+participants (10 responses each) and screening records, then renders the coordinator's
+dashboard. The query count must be the same at both sizes.
+
+Printed per size:
+  cold   the first render of that data: nothing of it cached (the figures are cached
+         keyed on their numbers), the process itself warmed once on the empty trial
+  cold3  median of three more renders, each after clearing the cache (this machine is
+         shared: one render alone can be off by a few tenths of a second)
+  warm   median of three renders with the figures cached
 """
 
 from __future__ import annotations
 
 import os
 import random
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -43,33 +51,73 @@ def populate(trial, n: int, rng: random.Random) -> None:
     for k in range(n):
         clinic = rng.choice(clinics)
         day = date(2017, 4, 1) + timedelta(days=rng.randint(0, 300))
-        people.append(Participant(
-            trial=trial, clinic=clinic, sequence=start + k + 1,
-            study_id=f"BB-{clinic.cluster.code}-{start + k + 1:06d}", enrolled_on=day,
-            condition=clinic.cluster.condition_on(day),
-            final_visit_on=day + timedelta(days=40) if rng.random() < 0.5 else None))
+        people.append(
+            Participant(
+                trial=trial,
+                clinic=clinic,
+                sequence=start + k + 1,
+                study_id=f"BB-{clinic.cluster.code}-{start + k + 1:06d}",
+                enrolled_on=day,
+                condition=clinic.cluster.condition_on(day),
+                final_visit_on=day + timedelta(days=40) if rng.random() < 0.5 else None,
+            )
+        )
     people = Participant.objects.bulk_create(people, batch_size=2000)
-    screenings = [ScreeningRecord(trial=trial, clinic=p.clinic, screened_on=p.enrolled_on,
-                                  screened_by=user, outcome="enrolled", participant=p)
-                  for p in people]
-    screenings += [ScreeningRecord(trial=trial, clinic=rng.choice(clinics),
-                                   screened_on=date(2017, 6, 1), screened_by=user,
-                                   outcome="ineligible", unmet_criteria=["age"])
-                   for _ in range(n // 3)]
+    screenings = [
+        ScreeningRecord(
+            trial=trial,
+            clinic=p.clinic,
+            screened_on=p.enrolled_on,
+            screened_by=user,
+            outcome="enrolled",
+            participant=p,
+        )
+        for p in people
+    ]
+    screenings += [
+        ScreeningRecord(
+            trial=trial,
+            clinic=rng.choice(clinics),
+            screened_on=date(2017, 6, 1),
+            screened_by=user,
+            outcome="ineligible",
+            unmet_criteria=["age"],
+        )
+        for _ in range(n // 3)
+    ]
     ScreeningRecord.objects.bulk_create(screenings, batch_size=2000)
     responses = []
-    plan = [("baseline", "nrs"), ("baseline", "odi"), ("baseline", "eq5d3l"),
-            ("3m", "nrs"), ("3m", "odi"), ("3m", "eq5d3l"), ("6m", "nrs"), ("6m", "odi"),
-            ("12m", "nrs"), ("12m", "odi")]  # 10 responses per participant
+    plan = [
+        ("baseline", "nrs"),
+        ("baseline", "odi"),
+        ("baseline", "eq5d3l"),
+        ("3m", "nrs"),
+        ("3m", "odi"),
+        ("3m", "eq5d3l"),
+        ("6m", "nrs"),
+        ("6m", "odi"),
+        ("12m", "nrs"),
+        ("12m", "odi"),
+    ]  # 10 responses per participant
     for p in people:
         for code, ins in plan:
             tp = tps[code]
             when = datetime.combine(p.enrolled_on, datetime.min.time(), UTC) + timedelta(
-                days=30 * tp.offset + rng.randint(-20, 50))
+                days=30 * tp.offset + rng.randint(-20, 50)
+            )
             answers = {"back": 3, "leg": 2} if ins == "nrs" else {"q1": 1, "q2": 2}
-            responses.append(Response(participant=p, timepoint=tp, instrument=ins, version=1,
-                                      answers=answers, mode="patient_online",
-                                      started_at=when, completed_at=when))
+            responses.append(
+                Response(
+                    participant=p,
+                    timepoint=tp,
+                    instrument=ins,
+                    version=1,
+                    answers=answers,
+                    mode="patient_online",
+                    started_at=when,
+                    completed_at=when,
+                )
+            )
     Response.objects.bulk_create(responses, batch_size=5000)
 
 
@@ -85,29 +133,52 @@ def render(trial, user) -> tuple[float, int, int]:
     return elapsed, len(ctx.captured_queries), len(response.content)
 
 
+def analyse() -> None:
+    # What autovacuum does shortly after a bulk load; without statistics PostgreSQL
+    # plans for a table of a few rows (and autovacuum is off on some development servers).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def main(sizes: list[int]) -> None:
+    from django.core.cache import cache
+
     from enrolment.models import Participant, TrialRole
     from enrolment.protocol import load_protocol
     from questionnaires.models import Response
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         trial, _ = load_protocol(ROOT / "protocols" / "betterback.toml")
         user = get_user_model().objects.create_user("bench", password="x")
         TrialRole.objects.create(user=user, trial=trial, role=TrialRole.COORDINATOR)
         rng = random.Random(1)
         print(f"database: {connection.vendor}")
+        # Once per process: templates, the instrument registry, matplotlib's fonts.
+        first, _, _ = render(trial, user)
+        print(f"first render in this process (empty trial): {first:.3f}s")
         done = 0
         for size in sizes:
             populate(trial, size - done, rng)
             done = size
-            render(trial, user)  # warm caches (instrument registry, templates)
-            elapsed, queries, size_b = render(trial, user)
-            print(f"participants={Participant.objects.count():>6} "
-                  f"responses={Response.objects.count():>7} render={elapsed:.3f}s "
-                  f"queries={queries} html={size_b // 1024} KiB")
+            analyse()
+            cache.clear()
+            cold, queries, size_b = render(trial, user)
+            again = []
+            for _ in range(3):
+                cache.clear()
+                again.append(render(trial, user)[0])
+            warm = [render(trial, user) for _ in range(3)]
+            print(
+                f"participants={Participant.objects.count():>6} "
+                f"responses={Response.objects.count():>7} cold={cold:.3f}s "
+                f"cold3={statistics.median(again):.3f}s "
+                f"warm={statistics.median(w[0] for w in warm):.3f}s "
+                f"queries={queries} (warm {warm[0][1]}) html={size_b // 1024} KiB"
+            )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
