@@ -280,25 +280,22 @@ def sms_weekly_rates(rows: Iterable[Mapping]) -> list[dict]:
 
 
 def sms_missed_in_a_row(rows: Iterable[Mapping], run: int = 3) -> list[str]:
-    """Participants whose latest ``run`` weekly SMS are all unanswered (to be phoned)."""
-    history: dict[str, dict[int, bool]] = defaultdict(dict)
-    for r in rows:
-        history[r["participant"]][r["week"]] = bool(r["answered"])
-    out = []
-    for participant, weeks in history.items():
-        latest = [weeks[w] for w in sorted(weeks)[-run:]]
-        if len(latest) == run and not any(latest):
-            out.append(participant)
-    return sorted(out)
+    """Participants whose latest ``run`` closed weeks are all unanswered (to be phoned):
+    the rule of the coordinator's SMS list, so both always agree."""
+    from followup.sms.tracking import missed_in_a_row
+
+    return missed_in_a_row(rows, run)
 
 
 def sms_summary(rows: Iterable[Mapping], opted_out: Iterable[str] = (), run: int = 3) -> dict:
     rows = list(rows)
+    stopped = set(opted_out)
     return {
         "weeks": sms_weekly_rates(rows),
-        "missed_in_a_row": sms_missed_in_a_row(rows, run),
+        # Who asked for no more SMS is counted apart, not as someone to chase.
+        "missed_in_a_row": [s for s in sms_missed_in_a_row(rows, run) if s not in stopped],
         "run": run,
-        "opt_outs": sorted(set(opted_out)),
+        "opt_outs": sorted(stopped),
     }
 
 
@@ -564,13 +561,19 @@ def followup_rows(participants, today: date) -> list[dict] | None:
     ]
 
 
-def sms_rows(participants) -> dict | None:
-    """SMS tracking rows for :func:`sms_summary`, or None while follow-up has no SMS model.
+def sms_rows(trial, participants) -> dict | None:
+    """SMS tracking rows for :func:`sms_summary` (one per participant and closed week:
+    study ID, week, answered) and the study IDs that opted out; None for a trial without
+    weekly SMS tracking. Two queries."""
+    from followup.models import SmsOptOut
+    from followup.sms import tracking
 
-    The interface: rows {participant (study ID), week, answered} per question sent, and
-    the study IDs that opted out. Wire it here once followup stores SMS answers.
-    """
-    return None
+    if tracking.schedule_of(trial) is None:
+        return None
+    opted_out = SmsOptOut.objects.filter(participant__in=participants).values_list(
+        "participant__study_id", flat=True
+    )
+    return {"rows": tracking.weekly_rows(participants), "opted_out": list(opted_out)}
 
 
 def patient_timepoints(trial) -> list:

@@ -136,6 +136,25 @@ def recruitment_svg(rec: Recruitment) -> str:
     return _cached("recruitment", rec, lambda: _svg(recruitment_figure(rec)))
 
 
+def sms_rate_figure(weeks: list[dict]) -> Figure:
+    """The share of each week's SMS question answered, by week since baseline."""
+    fig = Figure(figsize=(6.4, 2.4))
+    ax = fig.add_subplot()
+    x = [w["week"] for w in weeks]
+    ax.plot(x, [100 * w["rate"] for w in weeks], color=COLOURS[0], marker=".", linewidth=1.2)
+    ax.set_ylim(0, 100)
+    ax.set_xlim(0.5, max(x) + 0.5)
+    ax.set_xlabel("Week since baseline")
+    ax.set_ylabel("Answered (%)")
+    ax.grid(axis="y", color="#e5e5e5")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def sms_rate_svg(weeks: list[dict]) -> str:
+    return _cached("sms", weeks, lambda: _svg(sms_rate_figure(weeks)))
+
+
 def _box(x: float, y: float, w: float, h: float) -> list[tuple[float, float]]:
     # Anticlockwise from the lower left, as a Rectangle: dashes start where they did.
     return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
