@@ -254,11 +254,12 @@ def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
         participant=OuterRef("participant"),
         week__gt=OuterRef("week"),
     )
+    # Locked: a reply being recorded holds its prompt, and PostgreSQL re-checks the
+    # status once it commits, so an answer is never overwritten as unanswered.
     stale = list(
-        SmsPrompt.objects.filter(
-            participant_id__in={p.participant_id for p in sending},
-            status__in=SmsPrompt.OPEN,
-        ).filter(Exists(newer))
+        SmsPrompt.objects.select_for_update()
+        .filter(participant_id__in={p.participant_id for p in sending}, status__in=SmsPrompt.OPEN)
+        .filter(Exists(newer))
     )
     for p in stale:
         p.status, p.next_action_at = SmsPrompt.EXPIRED, None
