@@ -10,6 +10,10 @@ the real :func:`followup.dispatch.dispatch_due` runs with Django's locmem email 
 (rendering, the link token and the SMTP-shaped send path included, no network): the
 first half of the contacts at the first batch size, the rest at the second. The
 queries of every batch are counted: they must not grow with the batch size.
+
+Each message sent also writes its sent mark to the ``followup`` cache (Redis when
+CELERY_BROKER_URL or FOLLOWUP_CACHE_URL names one, else files under VAR_DIR): those
+calls are counted apart; they are one per message by design, not database queries.
 """
 
 from __future__ import annotations
@@ -125,9 +129,33 @@ def populate(n: int) -> int:
     return Contact.objects.count()
 
 
-def run_batches(count: int, batch_size: int) -> tuple[float, list[int], int, list[float]]:
+class CacheCalls:
+    """Counts the calls the dispatcher makes to its cache (the sent marks)."""
+
+    def __init__(self):
+        from followup.dispatch import sent_marks
+
+        self.cache, self.calls = sent_marks(), 0
+        for name in ("get_many", "set", "delete_many"):
+            setattr(self.cache, name, self._counted(getattr(self.cache, name)))
+
+    def _counted(self, method):
+        def call(*args, **kwargs):
+            self.calls += 1
+            return method(*args, **kwargs)
+
+        return call
+
+    def take(self) -> int:
+        calls, self.calls = self.calls, 0
+        return calls
+
+
+def run_batches(
+    count: int, batch_size: int, cache_calls: CacheCalls
+) -> tuple[float, list[int], int, list[float], list[int]]:
     """Dispatch ``count`` contacts; (seconds, queries per batch, messages sent, seconds
-    per batch)."""
+    per batch, cache calls per batch)."""
     from django.core import mail
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -135,7 +163,7 @@ def run_batches(count: int, batch_size: int) -> tuple[float, list[int], int, lis
 
     from followup.dispatch import dispatch_due
 
-    queries, sent, done, durations = [], 0, 0, []
+    queries, sent, done, durations, cache = [], 0, 0, [], []
     started = time.perf_counter()
     while done < count:
         t0 = time.perf_counter()
@@ -143,12 +171,13 @@ def run_batches(count: int, batch_size: int) -> tuple[float, list[int], int, lis
             stats = dispatch_due(timezone.now(), min(batch_size, count - done))
         durations.append(time.perf_counter() - t0)
         queries.append(len(captured.captured_queries))
+        cache.append(cache_calls.take())
         done += stats.invitations
         sent += stats.sent
         mail.outbox = []  # keep memory flat
         if stats.invitations == 0:
             break
-    return time.perf_counter() - started, queries, sent, durations
+    return time.perf_counter() - started, queries, sent, durations, cache
 
 
 def main() -> None:
@@ -174,13 +203,18 @@ def main() -> None:
     for kind in ("invitation", "reminder"):
         for suffix in ("_subject.txt", ".txt", ".html"):
             get_template(f"followup/email/{kind}{suffix}")
+    from django.conf import settings
+
+    print(f"sent marks in {settings.CACHES['followup']['BACKEND'].rsplit('.', 1)[-1]}")
+    cache_calls = CacheCalls()
     halves = [total // 2, total - total // 2]
     for batch_size, count in zip(args.batch_sizes, halves, strict=True):
-        seconds, queries, sent, durations = run_batches(count, batch_size)
+        seconds, queries, sent, durations, cache = run_batches(count, batch_size, cache_calls)
         print(
             f"batch size {batch_size:>5}: {sent} sent in {seconds:.1f} s = "
             f"{sent / seconds:,.0f} contacts/s; queries per batch "
             f"min {min(queries)} max {max(queries)} over {len(queries)} batches; "
+            f"cache calls per batch max {max(cache)}; "
             f"seconds per batch first {durations[0]:.2f} last {durations[-1]:.2f}"
         )
     from followup.models import Message

@@ -23,11 +23,12 @@ from .models import (
     ScreeningRecord,
 )
 
-# Sent inside the enrolment's (withdrawal's) transaction. The follow-up app listens and
-# plans (cancels) the contacts, as database writes only: enrolment never imports
-# follow-up, so the data flows one way, and a schedule is never half written.
+# Sent inside the enrolment's (withdrawal's, death's) transaction. The follow-up app
+# listens and plans (cancels) the contacts, as database writes only: enrolment never
+# imports follow-up, so the data flows one way, and a schedule is never half written.
 participant_enrolled = Signal()
 participant_withdrawn = Signal()
+participant_died = Signal()
 
 
 class EnrolmentError(ValidationError):
@@ -217,9 +218,33 @@ def withdraw_participant(
     participant.withdrawal_reason = reason.strip()
     participant.withdrawal_scope = scope
     participant.full_clean()
-    participant._change_reason = f"withdrawal: {reason.strip()}"
+    # The history row keeps 100 characters; the whole reason is in withdrawal_reason.
+    participant._change_reason = f"withdrawal: {reason.strip()}"[:100]
     participant.save()
     participant_withdrawn.send(Participant, participant=participant)
+    return participant
+
+
+@transaction.atomic
+def record_death(participant: Participant, on: date, reason: str, today: date | None = None):
+    """Record that a participant died; the follow-up app cancels every open contact
+    when it hears of it, so no invitation or reminder reaches the family.
+
+    ``reason`` says how the site learned of it (a relative's call, the registry): it is
+    the history row's reason. Withdrawal data, if any, is kept."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.status == Participant.DIED:
+        raise EnrolmentError(f"The death of {participant.study_id} is already recorded.")
+    if not (reason or "").strip():
+        raise EnrolmentError("Say how the death became known.")
+    if on > (today or timezone.localdate()):
+        raise EnrolmentError("The date of death cannot be in the future.")
+    participant.status = Participant.DIED
+    participant.died_on = on
+    participant.full_clean()
+    participant._change_reason = f"death recorded: {reason.strip()}"[:100]
+    participant.save()
+    participant_died.send(Participant, participant=participant)
     return participant
 
 

@@ -321,10 +321,12 @@ class Participant(AuditedModel):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     COMPLETED = "completed"
+    DIED = "died"
     STATUSES = [
         (ACTIVE, _("Active")),
         (WITHDRAWN, _("Withdrawn")),
         (COMPLETED, _("Completed")),
+        (DIED, _("Died")),
     ]
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="participants")
     study_id = models.CharField(max_length=20, unique=True)
@@ -350,6 +352,8 @@ class Participant(AuditedModel):
     withdrawn_on = models.DateField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
     withdrawal_scope = models.CharField(max_length=12, choices=WITHDRAWAL_SCOPES, blank=True)
+    # Who reported the death and how is the reason on the history row (enrolment.actions).
+    died_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     objects = ParticipantQuerySet.as_manager()
@@ -373,6 +377,10 @@ class Participant(AuditedModel):
             raise ValidationError(_("A withdrawal needs a date and a reason."))
         if self.withdrawn_on and self.enrolled_on and self.withdrawn_on < self.enrolled_on:
             raise ValidationError({"withdrawn_on": _("Withdrawal precedes enrolment.")})
+        if self.status == self.DIED and not self.died_on:
+            raise ValidationError(_("A death needs a date."))
+        if self.died_on and self.enrolled_on and self.died_on < self.enrolled_on:
+            raise ValidationError({"died_on": _("The date of death precedes enrolment.")})
 
     @property
     def cluster(self) -> Cluster:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from trialsite import roles
 from trialsite.models import SchedulerHeartbeat
 
-from . import actions, allocation
+from . import actions, allocation, views_death
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
@@ -156,6 +156,15 @@ def participant_list(request, code):
 def participant_detail(request, study_id):
     participant = _participant_for(request.user, study_id)
     user = request.user
+    death_form = None
+    if request.method == "POST":
+        # The page's one form: recording a death (views_death).
+        outcome = views_death.record_death(request, participant)
+        if not isinstance(outcome, views_death.DeathForm):
+            return outcome
+        death_form = outcome
+    elif views_death.may_record_death(user, participant):
+        death_form = views_death.death_form()
     details = None
     if roles.can_see_personal_details(user, participant):
         details = PersonalDetails.objects.filter(participant=participant).first()
@@ -169,7 +178,9 @@ def participant_detail(request, study_id):
             "condition_label": participant.trial.arms.get(code=participant.condition).label,
             "can_edit": roles.can_edit(user, participant),
             "can_read_history": roles.has_any(user, participant.trial, roles.HISTORY),
+            "death_form": death_form,
         },
+        status=400 if death_form is not None and death_form.is_bound else 200,
     )
 
 
@@ -212,9 +223,7 @@ def personal_details_edit(request, study_id):
         raise Http404
     details = get_object_or_404(PersonalDetails, participant=participant)
     form = PersonalDetailsForm(request.POST or None, instance=details)
-    return _correct(
-        request, participant, form, actions.update_personal_details, "Personal details"
-    )
+    return _correct(request, participant, form, actions.update_personal_details, "Personal details")
 
 
 @login_required

@@ -16,9 +16,19 @@ One batch is two short steps, each a constant number of queries whatever its siz
 2. **Send**. Waiting messages (pending, or retry whose ``next_attempt_at`` has come)
    are claimed by a conditional ``UPDATE`` to ``sending`` with a claim id and
    ``attempts + 1``, committed *before* the provider is called. Then each is handed to
-   the provider; the outcomes (sent + provider id, or retry with back-off, or failed
-   after ``FOLLOWUP_MAX_ATTEMPTS`` or a permanent error) are written in one bulk update,
-   also when an exception ends the batch early (``finally``).
+   the provider, and the moment the provider accepts one a *sent mark* (its provider
+   id and time) is written to the ``followup`` cache (Redis in production, files under
+   ``VAR_DIR`` when embedded: shared by every worker). The outcomes (sent + provider
+   id, or retry with back-off, or failed after ``FOLLOWUP_MAX_ATTEMPTS`` or a
+   permanent error) are written in one bulk update, also when an exception ends the
+   batch early (``finally``); then the batch's marks are deleted, the database holding
+   the outcome. A claimed message that has been tried before (``attempts > 1``: a
+   retry, or a claim taken over from a dispatcher that died) is looked up among the
+   marks first, one ``get_many`` for the batch: a marked one is recorded as sent with
+   the mark's provider id and time, and not handed to the provider again.
+
+   Database queries per batch stay constant; the cache sees one write per message
+   sent and at most two calls per batch besides.
 
 Delivery guarantee:
 
@@ -27,18 +37,30 @@ Delivery guarantee:
   log) or skipped (its contact closed first). A dispatcher that dies while sending
   leaves its rows in ``sending``; after ``FOLLOWUP_SENDING_LEASE_SECONDS`` another
   dispatcher takes them over. Celery carries no state: a lost, flushed or doubled task
-  only makes the next run find the same rows in the database.
-- *Never sent twice*, with one exception: if the process is killed (SIGKILL, power
-  loss; not a Python exception, which the ``finally`` records) between the provider
-  accepting a message and the batch's outcome update, the messages of that batch that
-  were accepted are sent again after the lease. The resend carries the same Message-ID
-  (the idempotency key), so a provider or mail client that deduplicates on it shows one
-  email. Smaller batches make the window smaller; recording each outcome separately
-  would shrink it to one message but make the queries grow with the batch.
-- The lease must outlast a batch: a dispatcher stops trying new messages after half
-  the lease and hands the rest back, but one provider call that hangs longer than
-  the lease could be taken over and doubled, so set ``EMAIL_TIMEOUT`` (seconds) in
-  production; Django's SMTP backend waits forever without it.
+  only makes the next run find the same rows in the database. A mark is only ever a
+  reason not to send a message that really went out: its key holds the contact's
+  random nonce, so another installation's or a recreated database's message (same
+  ids, same idempotency key) never finds it.
+- *Never sent twice*, with these exceptions, each narrow:
+
+  - The process is killed (SIGKILL, power loss) in the instant between the provider's
+    acceptance and the mark's write (one cache round trip, about a millisecond): that
+    message is sent again after the lease. A Python exception cannot cause this (the
+    ``finally`` records the outcome).
+  - The dispatcher dies *and* its marks are lost before the takeover: Redis restarted
+    without persistence or flushed, or the embedded cache folder removed, in the same
+    minutes. Turn on Redis persistence (AOF) where this matters.
+  - The cache cannot be read or written (Redis down): the dispatcher logs it and
+    sends as before, at least once; the database stays the record.
+  - One provider call that hangs longer than the lease: its claim is taken over and
+    the message doubled. A dispatcher stops trying new messages after half the lease
+    and hands the rest back, so set ``EMAIL_TIMEOUT`` (seconds) below that; Django's
+    SMTP backend waits forever without it.
+  - SMTP itself: a server that accepted the data but whose "250" never reached us
+    (connection lost) gets the message again.
+
+  A resend carries the same Message-ID (the idempotency key), so a provider or mail
+  client that deduplicates on it shows one email.
 
 Without row locks (SQLite, the embedded installation) two dispatchers may read the
 same due contacts; the unique idempotency key turns the second insert into a no-op
@@ -47,6 +69,7 @@ and the conditional claim lets only one of them send a message.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time as clock
 import uuid
@@ -55,6 +78,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -81,6 +105,7 @@ class Stats:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    recovered: int = 0  # accepted before a dispatcher died: recorded from its mark, not resent
     contacts: int = 0  # contacts looked at
     messages: int = 0  # messages claimed
 
@@ -101,7 +126,7 @@ def _locked(queryset):
     return queryset
 
 
-def reminder_days() -> list[int]:
+def reminder_days() -> list[float]:
     return list(settings.FOLLOWUP_REMINDER_DAYS)
 
 
@@ -341,14 +366,74 @@ OUTCOME_FIELDS = [
 ]
 
 
+# --- sent marks ------------------------------------------------------------------------
+
+
+def sent_marks():
+    return caches["followup"]
+
+
+def mark_key(message: Message) -> str:
+    # Ids and idempotency keys repeat across installations and recreated databases; the
+    # contact's random nonce does not, so a mark never stands for another message.
+    tag = hashlib.sha256(
+        f"{message.contact.token_nonce}:{message.idempotency_key}".encode()
+    ).hexdigest()[:16]
+    return f"followup:sent:{message.idempotency_key}:{tag}"
+
+
+def read_marks(messages: list[Message]) -> dict[int, tuple[str, datetime]]:
+    """Message id -> (provider id, sent at) of the claimed messages already accepted by
+    the provider. Only a message tried before can have one: one call, often none."""
+    keys = {mark_key(m): m.pk for m in messages if m.attempts > 1}
+    if not keys:
+        return {}
+    try:
+        found = sent_marks().get_many(list(keys))
+    except Exception:  # noqa: BLE001 - the database stays the record: send as before
+        logger.exception("could not read the sent marks; sending at least once")
+        return {}
+    return {keys[key]: value for key, value in found.items()}
+
+
+def write_mark(message: Message) -> None:
+    try:
+        sent_marks().set(
+            mark_key(message),
+            (message.provider_id, message.sent_at),
+            timeout=settings.FOLLOWUP_SENT_MARK_SECONDS,
+        )
+    except Exception:  # noqa: BLE001 - sent all the same; only a crash now would double it
+        logger.exception("could not write the sent mark of message %s", message.pk)
+
+
+def forget_marks(messages: list[Message]) -> None:
+    """Once the database holds the outcome the marks are not needed (and the embedded
+    cache folder does not grow)."""
+    keys = [mark_key(m) for m in messages if m.status == Message.SENT]
+    if not keys:
+        return
+    try:
+        sent_marks().delete_many(keys)
+    except Exception:  # noqa: BLE001 - they expire by themselves
+        logger.exception("could not delete %s sent marks", len(keys))
+
+
 def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
     stats.messages += len(messages)
     started = clock.monotonic()
     channels = {}
     rendered_by_group: dict = {}
+    marks = read_marks(messages)
     try:
         budget = settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2
         for message in messages:
+            if message.pk in marks:
+                # The provider accepted it before the dispatcher that claimed it died.
+                message.provider_id, message.sent_at = marks[message.pk]
+                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                stats.recovered += 1
+                continue
             if clock.monotonic() - started > budget:
                 # A slow provider: hand back what was not tried before the lease runs
                 # out, or another dispatcher would take over claims still in use.
@@ -374,6 +459,7 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
             else:
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
                 message.sent_at = now + timedelta(seconds=clock.monotonic() - started)
+                write_mark(message)
             message.duration_ms = round((clock.monotonic() - t0) * 1000)
             if message.status == Message.SENT:
                 stats.sent += 1
@@ -385,10 +471,13 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
     finally:
         # Also after an exception that ends the batch: what was sent is recorded as
         # sent; the rest stays 'sending' and is taken over after the lease.
-        if messages:
-            bulk_set(Message, messages, OUTCOME_FIELDS)
-        for channel in channels.values():
-            channel.close()
+        try:
+            if messages:
+                bulk_set(Message, messages, OUTCOME_FIELDS)
+                forget_marks(messages)
+        finally:
+            for channel in channels.values():
+                channel.close()
 
 
 def dispatch_due(now: datetime, batch_size: int) -> Stats:

@@ -205,6 +205,7 @@ class RescheduleError(ValidationError):
 
 
 RESCHEDULABLE = (Contact.SCHEDULED, Contact.INVITED, Contact.MISSED)
+NOT_TO_BE_CONTACTED = (Participant.WITHDRAWN, Participant.DIED)
 
 
 @transaction.atomic
@@ -214,11 +215,21 @@ def reschedule_contact(contact: Contact, due_on: date, reason: str, user=None) -
     The invitation goes out again on the new date with the same link; earlier messages
     not yet sent are dropped and the reminders count again from the new invitation."""
     contact = (
-        Contact.objects.select_for_update().select_related("timepoint__trial").get(pk=contact.pk)
+        # Only the contact is locked: record_death locks the participant, then contacts.
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("timepoint__trial", "participant")
+        .get(pk=contact.pk)
     )
     if contact.status not in RESCHEDULABLE:
         raise RescheduleError(
             f"A contact that is {contact.get_status_display().lower()} cannot be rescheduled."
+        )
+    participant = contact.participant
+    if participant is not None and participant.status in NOT_TO_BE_CONTACTED:
+        # A missed contact stays reschedulable for the living, never for these.
+        raise RescheduleError(
+            f"{participant.study_id} is {participant.get_status_display().lower()}: "
+            "no more contacts."
         )
     if not (reason or "").strip():
         raise RescheduleError("Say why the contact moves.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from enrolment.actions import participant_enrolled, participant_withdrawn
+from enrolment.actions import participant_died, participant_enrolled, participant_withdrawn
 from enrolment.models import Participant, Physiotherapist
 
 from . import planning
@@ -17,6 +17,10 @@ def on_enrolled(sender, participant, **kwargs) -> None:
 def on_withdrawn(sender, participant, **kwargs) -> None:
     reason = f"withdrawn: {participant.withdrawal_reason}".strip()
     planning.cancel_open_contacts(participant, reason)
+
+
+def on_died(sender, participant, **kwargs) -> None:
+    planning.cancel_open_contacts(participant, "died")
 
 
 def on_participant_saved(sender, instance, created, raw=False, **kwargs) -> None:
@@ -39,6 +43,7 @@ def on_physiotherapist_saved(sender, instance, raw=False, **kwargs) -> None:
 def connect() -> None:
     participant_enrolled.connect(on_enrolled, dispatch_uid="followup.plan")
     participant_withdrawn.connect(on_withdrawn, dispatch_uid="followup.cancel")
+    participant_died.connect(on_died, dispatch_uid="followup.died")
     post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"

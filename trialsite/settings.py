@@ -182,8 +182,9 @@ FOLLOWUP_SEND_TIME = env.str("FOLLOWUP_SEND_TIME", default="09:00")  # local tim
 FOLLOWUP_BATCH_SIZE = env.int("FOLLOWUP_BATCH_SIZE", default=200)
 FOLLOWUP_MAX_BATCHES_PER_RUN = env.int("FOLLOWUP_MAX_BATCHES_PER_RUN", default=50)
 # Days between reminders; as many reminders as values (default 3, a week apart).
+# Fractions are allowed (0.5 is twelve hours).
 FOLLOWUP_REMINDER_DAYS = [
-    int(d) for d in env.list("FOLLOWUP_REMINDER_DAYS", default=["7", "7", "7"])
+    float(d) for d in env.list("FOLLOWUP_REMINDER_DAYS", default=["7", "7", "7"])
 ]
 FOLLOWUP_MAX_ATTEMPTS = env.int("FOLLOWUP_MAX_ATTEMPTS", default=5)
 FOLLOWUP_RETRY_SECONDS = env.int("FOLLOWUP_RETRY_SECONDS", default=300)  # doubles each attempt
@@ -191,6 +192,35 @@ FOLLOWUP_RETRY_SECONDS = env.int("FOLLOWUP_RETRY_SECONDS", default=300)  # doubl
 FOLLOWUP_SENDING_LEASE_SECONDS = env.int("FOLLOWUP_SENDING_LEASE_SECONDS", default=900)
 FOLLOWUP_TRIAL_OFFICE_EMAIL = env.str("FOLLOWUP_TRIAL_OFFICE_EMAIL", default=DEFAULT_FROM_EMAIL)
 FOLLOWUP_TRIAL_OFFICE_PHONE = env.str("FOLLOWUP_TRIAL_OFFICE_PHONE", default="")
+# Where a dispatcher notes that the provider accepted a message, the moment it does
+# (followup.dispatch): every worker must see it, so a worker killed mid-batch is not
+# doubled by the one that takes its claims over. Redis (the broker's, unless
+# FOLLOWUP_CACHE_URL names another) in production; files under VAR_DIR when embedded.
+FOLLOWUP_CACHE_URL = env.str("FOLLOWUP_CACHE_URL", default="")
+if not FOLLOWUP_CACHE_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    FOLLOWUP_CACHE_URL = CELERY_BROKER_URL
+if FOLLOWUP_CACHE_URL:
+    _followup_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": FOLLOWUP_CACHE_URL,
+        "KEY_PREFIX": "trialsite",
+        # A hung Redis must not hold a batch's claims past the lease.
+        "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+    }
+else:
+    _followup_cache = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "followup"),
+        # Culling would drop marks at random; they are deleted once recorded instead.
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
+# How long a mark outlives a dispatcher that died before recording it in the database.
+FOLLOWUP_SENT_MARK_SECONDS = env.int("FOLLOWUP_SENT_MARK_SECONDS", default=14 * 24 * 3600)
+# "default": per-process memory (the dashboard's figures, the webhook's rate limit).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "followup": _followup_cache,
+}
 
 # SMS: the outbox by default; Twilio's REST API in production (followup.sms).
 SMS_BACKEND = env.str("SMS_BACKEND", default="followup.sms.backends.OutboxBackend")

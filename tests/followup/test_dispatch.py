@@ -3,6 +3,7 @@
 The email backend is Django's locmem backend here (pytest-django's default), so that
 what was handed to the provider is ``mail.outbox``; the SMTP tests use a real server."""
 
+import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -97,6 +98,13 @@ def test_the_task_body_twice_or_a_flushed_queue_change_nothing(clinic_west, sett
     assert set(Contact.objects.values_list("status", flat=True)) == {Contact.MISSED}
 
 
+def closed_port() -> int:
+    """A port on this machine that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Crash(BaseException):
     """The process dies mid-batch (not an ordinary exception: nothing catches it)."""
 
@@ -155,6 +163,93 @@ def test_a_crash_mid_batch_records_what_went_out_and_the_rest_is_taken_over(
     assert dispatcher.dispatch_due(DUE_3M + lease + timedelta(seconds=1), 50).sent == 3
     assert sorted(invitations_by_recipient().values()) == [1] * 5
     assert Message.objects.filter(status=Message.SENT).count() == 5
+
+
+@pytest.mark.django_db
+def test_killed_before_recording_the_batch_what_the_provider_accepted_is_not_sent_again(
+    clinic_west, monkeypatch, settings
+):
+    """A hard kill (SIGKILL: no ``finally``) after the provider accepted two messages
+    and before the batch's outcome update: the sent marks in the shared cache let the
+    dispatcher that takes the claims over record those two as sent instead of sending
+    them again. (tests/e2e/test_followup_worker.py kills a real worker process.)"""
+    enrol_many(clinic_west, 5)
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real_send, real_bulk_set = EmailBackend.send_messages, dispatcher.bulk_set
+    calls = {"n": 0}
+
+    def dies_on_the_third(self, messages):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Crash
+        return real_send(self, messages)
+
+    def killed_before_recording(model, objs, fields):
+        if model is Message:
+            raise Crash  # nothing of the batch reaches the database
+        return real_bulk_set(model, objs, fields)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", dies_on_the_third)
+    monkeypatch.setattr(dispatcher, "bulk_set", killed_before_recording)
+    with pytest.raises(Crash):
+        dispatcher.dispatch_due(DUE_3M, 50)
+    accepted = {m.extra_headers["Message-ID"]: m.to[0] for m in mail.outbox}
+    assert len(accepted) == 2
+    assert Message.objects.filter(status=Message.SENDING).count() == 5  # as a kill leaves it
+    monkeypatch.setattr(EmailBackend, "send_messages", real_send)
+    monkeypatch.setattr(dispatcher, "bulk_set", real_bulk_set)
+
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
+    stats = dispatcher.dispatch_due(DUE_3M + lease + timedelta(seconds=1), 50)
+    assert (stats.recovered, stats.sent) == (2, 3)
+    assert sorted(invitations_by_recipient().values()) == [1] * 5
+    recovered = Message.objects.filter(provider_id__in=accepted)
+    assert recovered.count() == 2
+    for m in recovered:
+        assert m.status == Message.SENT and m.sent_at < DUE_3M + lease  # the first send's time
+    assert Message.objects.filter(status=Message.SENT).count() == 5
+    # Recorded in the database, the marks are gone.
+    marks = dispatcher.sent_marks()
+    assert marks.get_many([dispatcher.mark_key(m) for m in Message.objects.all()]) == {}
+
+
+@pytest.mark.django_db
+def test_a_mark_left_by_another_database_with_the_same_ids_sends_all_the_same(clinic_west):
+    """Ids and idempotency keys repeat when a database is recreated (a test database, a
+    fresh installation on the same Redis); a mark written for that other message must
+    not stop this one."""
+    enrol_many(clinic_west, 1)
+    dispatcher.plan_due(DUE_3M, 10, dispatcher.Stats())
+    message = Message.objects.select_related("contact").get()
+    Message.objects.filter(pk=message.pk).update(status=Message.RETRY, attempts=1)
+    other = Message.objects.select_related("contact").get()
+    other.contact.token_nonce = "another-database"
+    assert dispatcher.mark_key(other) != dispatcher.mark_key(message)
+    dispatcher.sent_marks().set(dispatcher.mark_key(other), ("<elsewhere@x>", DUE_3M), 60)
+    try:
+        stats = dispatcher.dispatch_due(DUE_3M, 10)
+    finally:
+        dispatcher.sent_marks().delete(dispatcher.mark_key(other))
+    assert (stats.sent, stats.recovered, len(mail.outbox)) == (1, 0, 1)
+
+
+@pytest.mark.django_db
+def test_without_the_cache_messages_still_go_out(clinic_west, settings, caplog):
+    """Redis down: the marks cannot be read or written; sending goes on, at least once."""
+    enrol_many(clinic_west, 2)
+    settings.CACHES = {
+        **settings.CACHES,
+        "followup": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    stats = dispatcher.dispatch_due(DUE_3M, 10)
+    assert stats.sent == 2 and len(mail.outbox) == 2
+    assert "could not write the sent mark" in caplog.text
+    assert Message.objects.filter(status=Message.SENT).count() == 2
 
 
 @pytest.mark.django_db
