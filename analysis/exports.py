@@ -188,6 +188,7 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
             labels={c: str(lab) for c, lab in Participant.STATUSES},
         ),
         Var("withdrawn", "Date of withdrawal", DATE),
+        Var("died", "Date of death", DATE),
         Var("age_at_enrolment", "Age at enrolment (years)", NUMERIC),
     ]
 
@@ -274,6 +275,7 @@ def _participants(trial: Trial) -> Iterator[dict]:
             "crossover_washout",
             "status",
             "withdrawn_on",
+            "died_on",
             "risk",
             "personal_details__date_of_birth",  # for the age only; never written
         )
@@ -304,6 +306,7 @@ def _participant_row(p: dict, conditions: dict[str, str] | None) -> list:
         _risk(risk),
         p["status"],
         p["withdrawn_on"],
+        p["died_on"],
         _age(p["personal_details__date_of_birth"], p["enrolled_on"]),
     ]
 

@@ -313,6 +313,7 @@ class ArmFlow:
     no_response: Counter = field(default_factory=Counter)
     awaiting: Counter = field(default_factory=Counter)
     withdrawn_before: Counter = field(default_factory=Counter)
+    died_before: Counter = field(default_factory=Counter)  # of withdrawn_before: by death
     withdrawn_after_last: int = 0  # after every timepoint was due: still analysed if answered
     analysed: int = 0  # answered at the analysis timepoint
     lost: int = 0  # not withdrawn, the analysis timepoint's window closed unanswered
@@ -403,7 +404,9 @@ def consort_flow(
     completed final response) and ``n`` (a group row: participants alike in all these).
     ``timepoints``: follow-up timepoints anchored on enrolment, in order, dicts with
     code, label, offset, unit, window_after_days.
-    A withdrawn participant counts at the first timepoint due after the withdrawal.
+    A withdrawn participant counts at the first timepoint due after the withdrawal; a
+    participant who died counts there too (``withdrawn_on`` is the earlier of the two
+    dates, ``died`` says which), and also in ``died_before``.
     """
     flow = ConsortFlow(timepoints=[{"code": t["code"], "label": t["label"]} for t in timepoints])
     for row in screenings:
@@ -442,6 +445,10 @@ def consort_flow(
             getattr(arm, WITHDRAWN if box == WITHDRAWN else box)[code] += n
         if p.get("withdrawn_on") and WITHDRAWN not in boxes.values():
             arm.withdrawn_after_last += n
+        if p.get("died"):
+            for code, box in boxes.items():
+                if box == WITHDRAWN:
+                    arm.died_before[code] += n
         final = boxes.get(flow.analysis_timepoint)
         if final == RESPONDED:
             arm.analysed += n
@@ -600,6 +607,11 @@ def _is_in(ids) -> ExpressionWrapper:
     return ExpressionWrapper(Q(pk__in=ids), output_field=BooleanField())
 
 
+def left_on(withdrawn_on: date | None, died_on: date | None) -> date | None:
+    """When follow-up ended early: the earlier of withdrawal and death."""
+    return min((d for d in (withdrawn_on, died_on) if d is not None), default=None)
+
+
 def consort_groups(participants, screenings, follow: list) -> list[dict]:
     """Participant rows for :func:`consort_flow`, one per group of participants alike in
     everything the flow reads (condition, enrolment and withdrawal dates, screening-log
@@ -624,7 +636,7 @@ def consort_groups(participants, screenings, follow: list) -> list[dict]:
     screened = _is_in(screenings.filter(participant__isnull=False).values("participant_id"))
     rows = (
         participants.annotate(screened=screened, **answered)
-        .values("condition", "enrolled_on", "withdrawn_on", "screened", *answered)
+        .values("condition", "enrolled_on", "withdrawn_on", "died_on", "screened", *answered)
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -632,7 +644,9 @@ def consort_groups(participants, screenings, follow: list) -> list[dict]:
         {
             "condition": r["condition"],
             "enrolled_on": r["enrolled_on"],
-            "withdrawn_on": r["withdrawn_on"],
+            "withdrawn_on": left_on(r["withdrawn_on"], r["died_on"]),
+            "died": r["died_on"] is not None
+            and left_on(r["withdrawn_on"], r["died_on"]) == r["died_on"],
             "screened": r["screened"],
             "responded": {t.code for k, t in enumerate(follow) if r[f"answered_{k}"]},
             "n": r["n"],
@@ -669,8 +683,9 @@ def consort_participants(
     )
     out = []
     for p in participants.filter(condition=condition).values(
-        "pk", "study_id", "enrolled_on", "withdrawn_on"
+        "pk", "study_id", "enrolled_on", "withdrawn_on", "died_on"
     ):
+        p["withdrawn_on"] = left_on(p["withdrawn_on"], p["died_on"])
         p["responded"] = {timepoint} if p["pk"] in done else set()
         if placement(p, spec, today).get(timepoint) == box:
             out.append(p["study_id"])

@@ -274,7 +274,8 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
                     "text": f"{labels[code]}\nResponded (n={arm.responded[code]})\n"
                     f"No response (n={arm.no_response[code]})\n"
                     f"Awaiting (n={arm.awaiting[code]})\n"
-                    f"Withdrawn before (n={arm.withdrawn_before[code]})",
+                    f"Withdrawn before (n={arm.withdrawn_before[code]}"
+                    + (f", died {arm.died_before[code]})" if arm.died_before[code] else ")"),
                 }
             )
         boxes.append(

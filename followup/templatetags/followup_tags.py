@@ -5,7 +5,7 @@ from django.db.models import Count, Min, Q
 
 from followup.access import may_reschedule
 from followup.models import Contact, Message
-from followup.planning import RESCHEDULABLE
+from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
 
 register = template.Library()
 
@@ -28,8 +28,9 @@ def participant_contacts(context, participant):
         )
         .order_by("due_at", "id")
     )
+    contactable = participant.status not in NOT_TO_BE_CONTACTED
     for row in rows:
-        row.reschedulable = row.status in RESCHEDULABLE
+        row.reschedulable = contactable and row.status in RESCHEDULABLE
     return {
         "rows": rows,
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
@@ -48,7 +49,7 @@ def participant_sms(participant):
         week = weeks.setdefault(p.week, {"week": p.week, "due_at": p.due_at, "answers": []})
         week["answers"].append(p)
     opt_out = SmsOptOut.objects.filter(participant=participant).first()
-    closed = [w for w in weeks.values() if w["answers"][0].status != SmsPrompt.SCHEDULED]
+    closed = [w for w in weeks.values() if w["answers"][0].sent_at is not None]
     return {
         "has_sms": bool(prompts),
         "weeks": closed[-12:],

@@ -169,3 +169,14 @@ def test_withdrawal_and_status_are_exported(betterback, data, tmp_path):
     exports.write_export(betterback, tmp_path / "w.csv", "csv", "wide", "score")
     row = pd.read_csv(tmp_path / "w.csv").set_index("study_id").loc[p.study_id]
     assert (row.status, row.withdrawn) == ("withdrawn", "2017-08-01")
+
+
+def test_death_and_its_date_are_exported(betterback, data, tmp_path):
+    from enrolment.actions import record_death
+
+    p = data[2]
+    record_death(p, date(2017, 9, 3), "informed by the clinic", today=date(2018, 1, 1))
+    exports.write_export(betterback, tmp_path / "d.csv", "csv", "wide", "score")
+    table = pd.read_csv(tmp_path / "d.csv").set_index("study_id")
+    assert (table.loc[p.study_id].status, table.loc[p.study_id].died) == ("died", "2017-09-03")
+    assert table.drop(p.study_id).died.isna().all()

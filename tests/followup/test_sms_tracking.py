@@ -279,3 +279,21 @@ def test_queries_per_batch_do_not_grow_with_the_batch(safe, sms):
         assert stats.sent == n
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_the_participant_page_shows_the_weekly_answers_and_a_stop(safe, sms, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    p = person(safe)
+    at = week_at(1)
+    run(at)
+    reply(p, "7", at + timedelta(minutes=1))
+    run(at + timedelta(minutes=2))
+    reply(p, "stop", at + timedelta(minutes=3))
+    client.force_login(get_user_model().objects.get(username="safe-coord"))
+    page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
+    section = page[page.index('id="sms"') :]
+    assert "1 of 1 weeks answered so far (52 weeks planned)" in section
+    assert "pain: <strong>7</strong>" in section
+    assert "Stopped SMS on" in section
