@@ -46,3 +46,14 @@ def test_database_url_selects_postgresql():
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/x",
     )
     assert result.stdout.strip() == "django.db.backends.postgresql"
+
+
+def test_the_web_process_warm_up_loads_what_it_names(caplog):
+    """A renamed template or instrument would make the warm-up log and do nothing."""
+    import logging
+
+    from trialsite.warmup import warm_up
+
+    with caplog.at_level(logging.ERROR, logger="trialsite.warmup"):
+        warm_up()
+    assert not caplog.records
