@@ -117,7 +117,7 @@ class Stats:
         return asdict(self)
 
 
-def _locked(queryset):
+def skip_locked(queryset):
     """Rows locked for this transaction; rows another dispatcher holds are skipped.
     SQLite has no row locks: it serialises writers, and the conditional updates and
     the unique idempotency key keep two dispatchers from doubling a message."""
@@ -213,7 +213,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
         "next_action_at", "id"
     )
     contacts = list(
-        _locked(due).select_related(
+        skip_locked(due).select_related(
             "timepoint__trial", "participant__personal_details", "physiotherapist__user"
         )[:batch_size]
     )
@@ -275,33 +275,39 @@ def _stale(now: datetime) -> Q:
     return Q(status=Message.SENDING, claimed_at__lt=now - lease)
 
 
-def claim_waiting(now: datetime, batch_size: int) -> list[Message]:
+MESSAGE_RELATED = (
+    "contact__timepoint__trial",
+    "contact__participant__personal_details",
+    "contact__physiotherapist__user",
+)
+
+
+def claim_waiting(
+    now: datetime, batch_size: int, model=Message, related: tuple[str, ...] = MESSAGE_RELATED
+) -> list:
     """Claim up to ``batch_size`` waiting messages for this dispatcher and commit the
-    claim (with the attempt counted) before anything is sent."""
+    claim (with the attempt counted) before anything is sent. ``model``: the emails'
+    :class:`Message` or the SMS's :class:`~followup.models.SmsMessage` (same fields)."""
     claim = uuid.uuid4().hex
     with transaction.atomic():
         # Two index-ordered scans rather than one OR: each stops at its LIMIT.
-        waiting = Message.objects.filter(
+        waiting = model.objects.filter(
             status__in=[Message.PENDING, Message.RETRY], next_attempt_at__lte=now
         ).order_by("next_attempt_at", "id")
-        ids = list(_locked(waiting).values_list("id", flat=True)[:batch_size])
-        stale = Message.objects.filter(_stale(now)).order_by("claimed_at", "id")
-        ids += list(_locked(stale).values_list("id", flat=True)[: batch_size - len(ids) + 1])
+        ids = list(skip_locked(waiting).values_list("id", flat=True)[:batch_size])
+        stale = model.objects.filter(_stale(now)).order_by("claimed_at", "id")
+        ids += list(skip_locked(stale).values_list("id", flat=True)[: batch_size - len(ids) + 1])
         ids = ids[:batch_size]
         if not ids:
             return []
         # Conditional: without row locks (SQLite) a row another dispatcher claimed in
         # the meantime no longer matches and stays theirs.
-        Message.objects.filter(_waiting(now), pk__in=ids).update(
+        model.objects.filter(_waiting(now), pk__in=ids).update(
             status=Message.SENDING, claim=claim, claimed_at=now, attempts=F("attempts") + 1
         )
     return list(
-        Message.objects.filter(claim=claim, status=Message.SENDING)
-        .select_related(
-            "contact__timepoint__trial",
-            "contact__participant__personal_details",
-            "contact__physiotherapist__user",
-        )
+        model.objects.filter(claim=claim, status=Message.SENDING)
+        .select_related(*related)
         .order_by("id")
     )
 
@@ -344,7 +350,8 @@ def render_message(message: Message, cache: dict | None = None) -> Rendered:
     )
 
 
-def _record_failure(message: Message, error: str, permanent: bool, now: datetime) -> None:
+def record_failure(message, error: str, permanent: bool, now: datetime) -> None:
+    """Retry with back-off, or failed for good (a permanent error, or the last attempt)."""
     message.error = error[:2000]
     if permanent or message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
         message.status = Message.FAILED
@@ -373,12 +380,11 @@ def sent_marks():
     return caches["followup"]
 
 
-def mark_key(message: Message) -> str:
-    # Ids and idempotency keys repeat across installations and recreated databases; the
-    # contact's random nonce does not, so a mark never stands for another message.
-    tag = hashlib.sha256(
-        f"{message.contact.token_nonce}:{message.idempotency_key}".encode()
-    ).hexdigest()[:16]
+def mark_key(message) -> str:
+    # Ids and idempotency keys repeat across installations and recreated databases; a
+    # random nonce does not, so a mark never stands for another message.
+    seed = f"{message.mark_nonce}:{message.idempotency_key}"
+    tag = hashlib.sha256(seed.encode()).hexdigest()[:16]
     return f"followup:sent:{message.idempotency_key}:{tag}"
 
 
@@ -452,10 +458,10 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
                 channels[message.channel] = channel
                 message.provider_id = channel.send(message, rendered)
             except TransportError as exc:
-                _record_failure(message, str(exc), exc.permanent, now)
+                record_failure(message, str(exc), exc.permanent, now)
             except Exception as exc:  # a bug or an unexpected provider error: retried, logged
                 logger.exception("sending message %s failed", message.pk)
-                _record_failure(message, f"{type(exc).__name__}: {exc}", False, now)
+                record_failure(message, f"{type(exc).__name__}: {exc}", False, now)
             else:
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
                 message.sent_at = now + timedelta(seconds=clock.monotonic() - started)

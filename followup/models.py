@@ -200,6 +200,11 @@ class Message(models.Model):
         # Never the recipient: a message printed in a log carries no personal data.
         return f"{self.kind} {self.sequence} of contact {self.contact_id}: {self.status}"
 
+    @property
+    def mark_nonce(self) -> str:
+        """Random per contact: tells this installation's sent marks from another's."""
+        return self.contact.token_nonce
+
 
 # --- weekly SMS tracking ---------------------------------------------------------------
 
@@ -323,6 +328,8 @@ class SmsMessage(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Tells this installation's sent marks (followup.dispatch) from another's.
+    mark_nonce = models.CharField(max_length=32, default=new_nonce)
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -22,20 +22,20 @@ The database is the source of truth, as for the emails (:mod:`followup.dispatch`
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
+from .. import dispatch
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt
 from ..schedule import weekly_sms_times
@@ -57,6 +57,7 @@ class SmsStats:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    recovered: int = 0  # accepted before a dispatcher died: recorded from its mark
     prompts: int = 0  # prompts looked at
     messages: int = 0  # messages claimed
     replies: int = 0  # stored replies interpreted again
@@ -190,19 +191,13 @@ def _message(participant, prompt, kind, question, now, key=None) -> SmsMessage:
 # --- step 1: plan ----------------------------------------------------------------------------
 
 
-def _locked(queryset):
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset
-
-
 @transaction.atomic
 def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
     due = SmsPrompt.objects.filter(status__in=SmsPrompt.OPEN, next_action_at__lte=now).order_by(
         "next_action_at", "id"
     )
     prompts = list(
-        _locked(due).select_related(
+        dispatch.skip_locked(due).select_related(
             "participant__trial__sms_schedule",
             "participant__personal_details",
             "participant__sms_opt_out",
@@ -274,33 +269,6 @@ def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
 # --- step 2: send ------------------------------------------------------------------------------
 
 
-def _stale(now: datetime) -> Q:
-    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
-    return Q(status=Message.SENDING, claimed_at__lt=now - lease)
-
-
-def _waiting(now: datetime) -> Q:
-    return Q(status__in=[Message.PENDING, Message.RETRY], next_attempt_at__lte=now) | _stale(now)
-
-
-def claim_waiting(now: datetime, batch_size: int) -> list[SmsMessage]:
-    """As :func:`followup.dispatch.claim_waiting`: the claim is committed before any send."""
-    claim = uuid.uuid4().hex
-    with transaction.atomic():
-        waiting = SmsMessage.objects.filter(_waiting(now)).order_by("id")
-        ids = list(_locked(waiting).values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return []
-        SmsMessage.objects.filter(_waiting(now), pk__in=ids).update(
-            status=Message.SENDING, claim=claim, claimed_at=now, attempts=F("attempts") + 1
-        )
-    return list(
-        SmsMessage.objects.filter(claim=claim, status=Message.SENDING)
-        .select_related("prompt", "participant__sms_opt_out")
-        .order_by("id")
-    )
-
-
 def status_callback_url() -> str | None:
     base = getattr(settings, "SMS_CALLBACK_BASE_URL", "")
     return f"{base.rstrip('/')}/sms/twilio/status/" if base else None
@@ -310,11 +278,19 @@ OUTCOME_FIELDS = ["status", "provider_id", "provider_status", "error", "next_att
 
 
 def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
+    """As :func:`followup.dispatch.send_claimed`, with the same sent marks: a claim taken
+    over from a dispatcher killed mid-batch does not text the participant twice."""
     stats.messages += len(messages)
     failed_prompts = []
     backend = None
+    marks = dispatch.read_marks(messages)
     try:
         for message in messages:
+            if message.pk in marks:
+                message.provider_id, message.sent_at = marks[message.pk]
+                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                stats.recovered += 1
+                continue
             if _not_needed(message):
                 message.status, message.next_attempt_at = Message.SKIPPED, None
                 stats.skipped += 1
@@ -325,14 +301,15 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                     message.recipient, message.body, status_callback=status_callback_url()
                 )
             except SmsError as exc:
-                _record_failure(message, str(exc), exc.permanent, now)
+                dispatch.record_failure(message, str(exc), exc.permanent, now)
             except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
                 logger.exception("sending SMS %s failed", message.pk)
-                _record_failure(message, f"{type(exc).__name__}", False, now)
+                dispatch.record_failure(message, f"{type(exc).__name__}", False, now)
             else:
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
                 message.provider_id, message.provider_status = result.provider_id, result.status
                 message.sent_at = now
+                dispatch.write_mark(message)
             if message.status == Message.SENT:
                 stats.sent += 1
             elif message.status == Message.RETRY:
@@ -344,6 +321,7 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
     finally:
         if messages:
             bulk_set(SmsMessage, messages, OUTCOME_FIELDS)
+            dispatch.forget_marks(messages)
         if failed_prompts:
             # A question that cannot be delivered is not waiting for a reply.
             SmsPrompt.objects.filter(pk__in=failed_prompts, status=SmsPrompt.SENT).update(
@@ -358,17 +336,6 @@ def _not_needed(message: SmsMessage) -> bool:
         return True
     # Answered, expired or cancelled since it was planned.
     return message.prompt is not None and message.prompt.status != SmsPrompt.SENT
-
-
-def _record_failure(message: SmsMessage, error: str, permanent: bool, now: datetime) -> None:
-    message.error = error[:2000]
-    if permanent or message.attempts >= settings.FOLLOWUP_MAX_ATTEMPTS:
-        message.status, message.next_attempt_at = Message.FAILED, None
-        logger.warning("SMS %s failed for good: %s", message.pk, message.error)
-    else:
-        message.status = Message.RETRY
-        backoff = settings.FOLLOWUP_RETRY_SECONDS * 2 ** (message.attempts - 1)
-        message.next_attempt_at = now + timedelta(seconds=backoff)
 
 
 # --- step 3: replies stored but not interpreted, and opt-outs to tell -------------------------
@@ -425,7 +392,10 @@ def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
 def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
     stats = SmsStats()
     plan_due(now, batch_size, stats)
-    send_claimed(claim_waiting(now, batch_size), now, stats)
+    claimed = dispatch.claim_waiting(
+        now, batch_size, model=SmsMessage, related=("prompt", "participant__sms_opt_out")
+    )
+    send_claimed(claimed, now, stats)
     return stats
 
 

@@ -297,3 +297,43 @@ def test_the_participant_page_shows_the_weekly_answers_and_a_stop(safe, sms, cli
     assert "1 of 1 weeks answered so far (52 weeks planned)" in section
     assert "pain: <strong>7</strong>" in section
     assert "Stopped SMS on" in section
+
+
+def test_a_dispatcher_killed_after_the_gateway_accepted_does_not_text_twice(
+    safe, sms, settings, monkeypatch
+):
+    """The same sent marks as the emails (followup.dispatch): accepted SMS of a batch
+    whose outcome never reached the database are recorded, not sent again."""
+
+    class Crash(BaseException):  # like a SIGKILL: no except clause catches it
+        pass
+
+    people = [person(safe, n) for n in range(1, 6)]
+    at = week_at(1)
+    real_send, real_bulk_set = InMemoryBackend.send, tracking.bulk_set
+    calls = {"n": 0}
+
+    def dies_on_the_third(self, to, body, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Crash
+        return real_send(self, to, body, **kwargs)
+
+    def killed_before_recording(model, objs, fields):
+        if model is SmsMessage:
+            raise Crash
+        return real_bulk_set(model, objs, fields)
+
+    monkeypatch.setattr(InMemoryBackend, "send", dies_on_the_third)
+    monkeypatch.setattr(tracking, "bulk_set", killed_before_recording)
+    with pytest.raises(Crash):
+        tracking.dispatch_due(at, 50)
+    assert len(sms) == 2 and SmsMessage.objects.filter(status="sending").count() == 5
+    monkeypatch.undo()
+    settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
+
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS, minutes=1)
+    stats = tracking.dispatch_due(at + lease, 50)
+    assert (stats.recovered, stats.sent) == (2, 3)
+    assert sorted(len(to(p, sms)) for p in people) == [1] * 5
+    assert SmsMessage.objects.filter(status="sent").count() == 5
