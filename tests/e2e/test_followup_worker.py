@@ -18,13 +18,8 @@ import asyncio
 import email
 import http.cookiejar
 import json
-import os
 import re
 import signal
-import socket
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -32,8 +27,6 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -41,8 +34,15 @@ from aiosmtpd.controller import Controller
 from questionnaires.instruments import get
 
 from ..questionnaires.engine_helpers import as_post, valid_answers
+from .stack import (
+    Installation,
+    embedded_installation,
+    free_port,
+    postgres_redis_installation,
+    start_site,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 # A Redis database of its own, flushed before and after: other tests and other
@@ -52,23 +52,6 @@ E2E_DATABASE = "trialsite_e2e_followup"
 # Reminders 6.9, 1.7 and 1.7 seconds apart: the answering participant has 6.9 seconds
 # (answering every page takes about two).
 REMINDER_DAYS = "0.00008,0.00002,0.00002"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1, logs=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    detail = f"\n--- logs ---\n{logs()}" if logs else ""
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
 
 
 # --- the SMTP server ------------------------------------------------------------------
@@ -135,13 +118,6 @@ def mailbox():
 
 # --- the installation: database, broker, processes --------------------------------------
 
-DJANGO_SCRIPT = """
-import json, sys
-import django
-django.setup()
-ARGS = json.load(sys.stdin)
-"""
-
 # Moves a window's end: the contact is missed that many seconds after its invitation.
 CLOSE_WINDOW = """
 from datetime import timedelta
@@ -185,107 +161,15 @@ print(json.dumps(contacts))
 """
 
 
-@dataclass
-class Installation:
-    name: str
-    var_dir: Path
-    env: dict
-    database: str  # a SQLite path or a PostgreSQL URL
-    redis_url: str = ""
-    processes: list = field(default_factory=list)
-
-    # The database, read and written directly: what the processes see.
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        if self.database.startswith("postgres"):
-            import psycopg2
-
-            with psycopg2.connect(self.database) as db, db.cursor() as cursor:
-                cursor.execute(query, params)
-                return cursor.fetchall() if cursor.description else []
-        with sqlite3.connect(self.database, timeout=20) as db:
-            return db.execute(query.replace("%s", "?"), params).fetchall()
-
-    def django(self, script: str, args=None, **env) -> object:
-        """Run ``script`` in a Django process of this installation; its last line of
-        output is JSON."""
-        done = subprocess.run(
-            [sys.executable, "-c", DJANGO_SCRIPT + script],
-            input=json.dumps(args or {}),
-            cwd=ROOT,
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.strip().splitlines()[-1])
+class FollowupInstallation(Installation):
+    """The installation, with what the email tests enrol and read."""
 
     def enrol(self, emails: list[str]) -> dict[str, int]:
         """Participants whose 3-month contact is due now: contact id by email."""
         return self.django(ENROL, {"emails": emails}, FOLLOWUP_SEND_TIME="00:00")
 
-    def start(self, name: str, args: list[str], **env) -> subprocess.Popen:
-        log = open(self.var_dir / f"{name}.log", "a")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(
-            [sys.executable, "-m", *args],
-            cwd=ROOT,
-            env={**self.env, **{k: str(v) for k, v in env.items()}},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: killed whole, children too
-        )
-        proc.log = log
-        proc.name = name
-        self.processes.append(proc)
-        return proc
-
-    def start_worker(self, smtp_port: int, beat: bool = True, **env) -> list[subprocess.Popen]:
-        """The worker and beat as the installation runs them: one process with ``-B``
-        and the solo pool on SQLite (as ``manage.py demo``), a worker with two pool
-        processes and a separate beat on PostgreSQL + Redis (as docker-compose)."""
-        env = {"EMAIL_PORT": smtp_port, **env}
-        common = ["celery", "-A", "trialsite"]
-        quiet = ["--without-gossip", "--without-mingle", "--loglevel=INFO"]
-        schedule = str(self.var_dir / "beat-schedule")
-        if self.redis_url:
-            worker = [self.start("worker", [*common, "worker", "--concurrency=2", *quiet], **env)]
-            if not beat:
-                return worker
-            return [*worker, self.start("beat", [*common, "beat", "--schedule", schedule], **env)]
-        return [
-            self.start(
-                "worker",
-                [*common, "worker", "-B", "--pool=solo", "--schedule", schedule, *quiet],
-                **env,
-            )
-        ]
-
-    def logs(self) -> str:
-        names = dict.fromkeys(p.name for p in self.processes)
-        return "\n".join(
-            f"[{name}] " + (self.var_dir / f"{name}.log").read_text()[-4000:] for name in names
-        )
-
-    def stop(self, procs, sig=signal.SIGTERM) -> None:
-        for proc in procs:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    pass
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-            proc.log.close()
-
-    def stop_all(self) -> None:
-        self.stop([p for p in self.processes if p.poll() is None])
-        for p in self.processes:
-            if not p.log.closed:
-                p.log.close()
+    def start_worker(self, smtp_port: int, beat: bool = True, **env) -> list:
+        return super().start_worker(beat=beat, **{"EMAIL_PORT": smtp_port, **env})
 
     # What the dispatcher recorded for these participants' 3-month contacts.
     def messages(self, emails: list[str]) -> list[dict]:
@@ -313,84 +197,34 @@ class Installation:
         return self.sql("SELECT status FROM followup_contact WHERE id = %s", (contact_id,))[0][0]
 
 
-def base_env(var_dir: Path) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_URL", "CELERY_", "FOLLOWUP_", "EMAIL_", "VAR_DIR"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="trialsite.settings",
-        VAR_DIR=str(var_dir),
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_TIMEOUT="10",
-        FOLLOWUP_DISPATCH_SECONDS="1",
-        HEARTBEAT_SECONDS="3600",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+# Email through the SMTP server of the test, dispatched every second.
+SETTINGS = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_TIMEOUT": "10",
+    "FOLLOWUP_DISPATCH_SECONDS": "1",
+}
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("embedded")
-    site = Installation("embedded", var_dir, base_env(var_dir), str(var_dir / "trialsite.sqlite3"))
-    site.django(SETUP)
-    yield site
-    site.stop_all()
-
-
-def require_postgres_and_redis() -> tuple[str, str]:
-    """CI runs on PostgreSQL and Redis: there a missing one fails; elsewhere it skips."""
-    database = os.environ.get("DATABASE_URL", "")
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    problem = ""
-    if not database.startswith(("postgres://", "postgresql://")):
-        problem = "DATABASE_URL is not PostgreSQL"
-    else:
-        import redis
-
-        parsed = urlparse(broker if broker.startswith("redis://") else "redis://127.0.0.1:6379")
-        broker = f"redis://{parsed.netloc}/{REDIS_DB}"
-        try:
-            redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
-        except redis.exceptions.ConnectionError as exc:
-            problem = f"Redis is unreachable: {exc}"
-    if problem and os.environ.get("CI"):
-        pytest.fail(f"CI must run the follow-up worker tests on PostgreSQL + Redis: {problem}")
-    if problem:
-        pytest.skip(f"{problem} (set DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://...)")
-    return database, broker
+    with embedded_installation(var_dir, SETUP, SETTINGS, kind=FollowupInstallation) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 def postgres_redis(tmp_path_factory):
-    import psycopg2
-    import redis
-
-    database, broker = require_postgres_and_redis()
-    url = urlparse(database)._replace(path=f"/{E2E_DATABASE}").geturl()
-    admin = psycopg2.connect(urlparse(database)._replace(path="/postgres").geturl())
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{E2E_DATABASE}"')
-    store = redis.Redis.from_url(broker)
-    store.flushdb()
-    var_dir = tmp_path_factory.mktemp("postgres")
-    env = {**base_env(var_dir), "DATABASE_URL": url, "CELERY_BROKER_URL": broker}
-    site = Installation("postgres_redis", var_dir, env, url, redis_url=broker)
-    try:
-        site.django(SETUP)
+    with postgres_redis_installation(
+        tmp_path_factory.mktemp("postgres"),
+        SETUP,
+        SETTINGS,
+        database_name=E2E_DATABASE,
+        redis_db=REDIS_DB,
+        what="the follow-up worker tests",
+        kind=FollowupInstallation,
+    ) as site:
         yield site
-    finally:
-        site.stop_all()
-        store.flushdb()
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(params=["embedded", "postgres_redis"])
@@ -427,19 +261,6 @@ def answer_every_questionnaire(link: str, instruments: list[str]) -> str:
         with opener.open(url, data=data, timeout=20) as r:
             page, url = r.read().decode(), r.geturl()
     return url
-
-
-def start_site(site: Installation, port: int) -> None:
-    site.start("web", ["gunicorn", "trialsite.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"])
-
-    def up():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2):
-                return True
-        except OSError:
-            return False
-
-    wait_for(up, 60, "the site to serve", interval=0.3, logs=site.logs)
 
 
 # --- the tests --------------------------------------------------------------------------
