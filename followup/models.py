@@ -401,3 +401,26 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"Inbound SMS {self.pk}: {self.outcome}"
+
+
+class SmsStatusCallback(models.Model):
+    """A delivery report as the gateway sent it. Kept, and applied to its message once
+    the message's provider id is recorded: a report can arrive before the dispatcher
+    has written the outcome of the batch that sent it."""
+
+    provider_id = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=20)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(applied_at=None), name="sms_status_pending_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery report {self.status} for {self.provider_id}"

@@ -37,7 +37,7 @@ from questionnaires.models import Response
 
 from .. import dispatch
 from ..bulk import bulk_set
-from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt
+from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
 from .backends import SmsError, get_backend, gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
@@ -62,6 +62,7 @@ class SmsStats:
     messages: int = 0  # messages claimed
     replies: int = 0  # stored replies interpreted again
     notified: int = 0  # opt-outs told to the coordinators
+    reports: int = 0  # delivery reports applied after their message was recorded
 
     def add(self, other: SmsStats) -> None:
         for f in fields(self):
@@ -357,6 +358,46 @@ def interpret_pending(now: datetime, batch_size: int, stats: SmsStats) -> None:
             InboundSms.objects.filter(pk=pk).update(error="interpretation failed; will retry")
 
 
+FAILED_STATUSES = {"failed", "undelivered"}
+OPTED_OUT = 21610  # Twilio: the recipient has opted out at the gateway
+REPORT_DAYS = 2  # a report whose message is still unknown after this is left
+
+
+def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int:
+    """Apply delivery reports to their messages; those whose message has no recorded
+    provider id yet stay for the next dispatcher run. Returns how many were applied."""
+    ids = {r.provider_id for r in reports}
+    messages = {
+        m.provider_id: m
+        for m in SmsMessage.objects.filter(provider_id__in=ids).select_related("participant")
+    }
+    applied = []
+    for report in reports:
+        message = messages.get(report.provider_id)
+        if message is None:
+            continue
+        message.provider_status = report.status
+        if report.status in FAILED_STATUSES:
+            message.status = Message.FAILED
+            message.error = f"gateway: {report.status} (error {report.error_code})"
+        message.save(update_fields=["provider_status", "status", "error"])
+        if report.error_code == OPTED_OUT:
+            opt_out(message.participant, now, source="provider")
+        applied.append(report.pk)
+    SmsStatusCallback.objects.filter(pk__in=applied).update(applied_at=now)
+    return len(applied)
+
+
+def apply_pending_reports(now: datetime, stats: SmsStats) -> None:
+    pending = list(
+        SmsStatusCallback.objects.filter(
+            applied_at__isnull=True, received_at__gte=now - timedelta(days=REPORT_DAYS)
+        )[:1000]
+    )
+    if pending:
+        stats.reports += apply_status_reports(pending, now)
+
+
 def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
     """Tell each trial's coordinators who stopped the SMS (study IDs only)."""
     from trialsite import roles
@@ -410,6 +451,7 @@ def run(batch_size: int | None = None, max_batches: int | None = None, now=None)
         total.add(stats)
         if stats.prompts < batch_size and stats.messages < batch_size:
             break
+    apply_pending_reports(at, total)
     notify_opt_outs(at, total)
     return total
 

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from ..models import Message, SmsMessage
+from ..models import SmsStatusCallback
 from . import tracking
 from .twilio import EMPTY_TWIML, parse_inbound, parse_status, validate_signature
 
@@ -64,9 +64,6 @@ def inbound(request):
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
-FAILED_STATUSES = {"failed", "undelivered"}
-
-
 @csrf_exempt
 @require_POST
 @ratelimit(key="ip", rate=_rate, block=False)
@@ -79,15 +76,12 @@ def status(request):
         update = parse_status(request.POST)
     except ValueError as exc:
         return HttpResponseBadRequest(str(exc))
-    message = (
-        SmsMessage.objects.select_related("participant").filter(provider_id=update.provider_id)
-    ).first()
-    if message is not None:
-        message.provider_status = update.status[:20]
-        if update.status in FAILED_STATUSES:
-            message.status = Message.FAILED
-            message.error = f"gateway: {update.status} (error {update.error_code})"
-        message.save(update_fields=["provider_status", "status", "error"])
-        if update.opted_out:
-            tracking.opt_out(message.participant, timezone.now(), source="provider")
+    # Kept first: the batch that sent the message may not have recorded its id yet.
+    report = SmsStatusCallback.objects.create(
+        provider_id=update.provider_id,
+        status=update.status[:20],
+        error_code=update.error_code,
+        received_at=timezone.now(),
+    )
+    tracking.apply_status_reports([report], timezone.now())
     return HttpResponse(status=204)

@@ -164,3 +164,25 @@ def test_the_status_callback_checks_the_signature_too(client, asked):
     assert r.status_code == 403
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+def test_a_delivery_report_that_comes_before_its_message_is_recorded_is_kept(client, asked):
+    from followup.models import SmsStatusCallback
+
+    message = SmsMessage.objects.get(participant=asked, kind=SmsMessage.QUESTION)
+    provider_id = message.provider_id
+    # As if the gateway reported before the dispatcher wrote the batch's outcome.
+    SmsMessage.objects.filter(pk=message.pk).update(provider_id="", status="sending")
+    r = post(client, STATUS, {"MessageSid": provider_id, "MessageStatus": "undelivered",
+                              "ErrorCode": "30003"})  # fmt: skip
+    assert r.status_code == 204
+    report = SmsStatusCallback.objects.get(provider_id=provider_id)
+    assert report.applied_at is None
+
+    SmsMessage.objects.filter(pk=message.pk).update(provider_id=provider_id, status="sent")
+    stats = tracking.run(now=SmsPrompt.objects.get(participant=asked, week=1).due_at)
+    assert stats.reports == 1
+    message.refresh_from_db()
+    report.refresh_from_db()
+    assert (message.status, message.provider_status) == ("failed", "undelivered")
+    assert "30003" in message.error and report.applied_at is not None
