@@ -5,7 +5,7 @@ from __future__ import annotations
 from enrolment.models import Participant
 from trialsite import roles
 
-from .models import Contact, Message
+from .models import Contact, Message, SmsMessage
 
 # Roles that may read a trial's message log (recipients only where personal details are).
 MESSAGE_LOG = {roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.STATISTICIAN}
@@ -22,6 +22,12 @@ def messages_visible_to(user, trial):
     if not roles.has_any(user, trial, MESSAGE_LOG):
         return Message.objects.none()
     return Message.objects.filter(contact__timepoint__trial=trial)
+
+
+def sms_messages_visible_to(user, trial):
+    if not roles.has_any(user, trial, MESSAGE_LOG):
+        return SmsMessage.objects.none()
+    return SmsMessage.objects.filter(participant__trial=trial)
 
 
 def may_see_recipients(user, trial) -> bool:

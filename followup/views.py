@@ -68,11 +68,21 @@ def message_log(request, code):
     trial = _trial_for(request.user, code)
     if not roles.has_any(request.user, trial, access.MESSAGE_LOG):
         raise PermissionDenied
-    rows = (
-        access.messages_visible_to(request.user, trial)
-        .select_related("contact__participant", "contact__physiotherapist", "contact__timepoint")
-        .order_by("-created", "-id")
-    )
+    channel = "sms" if request.GET.get("channel") == "sms" else "email"
+    if channel == "sms":
+        rows = (
+            access.sms_messages_visible_to(request.user, trial)
+            .select_related("participant", "prompt")
+            .order_by("-created", "-id")
+        )
+    else:
+        rows = (
+            access.messages_visible_to(request.user, trial)
+            .select_related(
+                "contact__participant", "contact__physiotherapist", "contact__timepoint"
+            )
+            .order_by("-created", "-id")
+        )
     status = request.GET.get("status")
     if status in dict(Message.STATUSES):
         rows = rows.filter(status=status)
@@ -84,10 +94,18 @@ def message_log(request, code):
             "trial": trial,
             "page": page,
             "status": status or "",
+            "channel": channel,
+            "has_sms": tracking_enabled(trial),
             "statuses": Message.STATUSES,
             "show_recipients": access.may_see_recipients(request.user, trial),
         },
     )
+
+
+def tracking_enabled(trial) -> bool:
+    from .sms.tracking import schedule_of
+
+    return schedule_of(trial) is not None
 
 
 @login_required

@@ -337,3 +337,25 @@ def test_a_dispatcher_killed_after_the_gateway_accepted_does_not_text_twice(
     assert (stats.recovered, stats.sent) == (2, 3)
     assert sorted(len(to(p, sms)) for p in people) == [1] * 5
     assert SmsMessage.objects.filter(status="sent").count() == 5
+
+
+def test_the_message_log_lists_the_sms_with_recipients_only_for_allowed_roles(safe, sms, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from enrolment.models import TrialRole
+    from tests.factories import TrialRoleFactory, UserFactory
+
+    p = person(safe)
+    run(week_at(1))
+    url = reverse("followup_messages", args=["safe"]) + "?channel=sms"
+    client.force_login(get_user_model().objects.get(username="safe-coord"))
+    page = client.get(url).content.decode()
+    assert 'id="sms-log"' in page and p.study_id in page
+    assert p.personal_details.mobile in page  # a coordinator may see personal details
+    statistician = TrialRoleFactory(
+        user=UserFactory(username="safe-stat"), trial=safe, role=TrialRole.STATISTICIAN
+    ).user
+    client.force_login(statistician)
+    page = client.get(url).content.decode()
+    assert p.study_id in page and p.personal_details.mobile not in page
