@@ -233,8 +233,12 @@ TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # The public address Twilio calls (behind a proxy the Host header is not it): the
 # webhook's signature is checked against this URL, and delivery callbacks go to it.
 SMS_CALLBACK_BASE_URL = env.str("SMS_CALLBACK_BASE_URL", default="")
-# Inbound webhook: requests per minute per client address before 429.
-SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="600/m")
+# Webhooks: unsigned requests per minute per client address before 429 (signed ones
+# are never limited). Counted in the shared "followup" cache (Redis in production);
+# behind a proxy name the header with the client's address, e.g. HTTP_X_REAL_IP.
+SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="60/m")
+RATELIMIT_USE_CACHE = "followup"
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
 LOGGING = {
     "version": 1,

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -197,8 +197,11 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
     due = SmsPrompt.objects.filter(status__in=SmsPrompt.OPEN, next_action_at__lte=now).order_by(
         "next_action_at", "id"
     )
+    if connection.features.has_select_for_update_skip_locked:
+        # The participant too: a reply being interpreted holds it (see ``receive``).
+        due = due.select_for_update(skip_locked=True, of=("self", "participant"))
     prompts = list(
-        dispatch.skip_locked(due).select_related(
+        due.select_related(
             "participant__trial__sms_schedule",
             "participant__personal_details",
             "participant__sms_opt_out",
@@ -467,22 +470,31 @@ def store(provider_id: str, sender: str, body: str, now: datetime | None = None)
     )
 
 
-def _sender_of(number: str):
-    """The active participant with this mobile number whose question is oldest open."""
+def _senders(number: str) -> list[Participant]:
+    """The active participants with this mobile number (a parent and a child may share
+    one), locked: one reply at a time per participant, and the dispatcher, which locks
+    the participants of its batch too, leaves them to its next run meanwhile."""
     if not number:
-        return None
-    details = (
-        PersonalDetails.objects.filter(mobile=number, participant__status=Participant.ACTIVE)
-        .select_related("participant__trial__sms_schedule", "participant__sms_opt_out")
-        .annotate(
-            open=Exists(
-                SmsPrompt.objects.filter(participant=OuterRef("participant"), status=SmsPrompt.SENT)
-            )
-        )
-        .order_by("-open", "participant_id")
+        return []
+    ids = PersonalDetails.objects.filter(
+        mobile=number, participant__status=Participant.ACTIVE
+    ).values("participant_id")
+    return list(
+        Participant.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("trial__sms_schedule", "personal_details", "sms_opt_out")
+        .order_by("pk")
+    )
+
+
+def _oldest_open(participants: list[Participant]) -> SmsPrompt | None:
+    """The oldest question still waiting for a reply from this number."""
+    return (
+        SmsPrompt.objects.select_for_update()
+        .filter(participant__in=participants, status=SmsPrompt.SENT)
+        .order_by("sent_at", "week", "position", "pk")
         .first()
     )
-    return details.participant if details is not None else None
 
 
 @transaction.atomic
@@ -492,23 +504,20 @@ def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
     inbound = InboundSms.objects.select_for_update().get(pk=inbound_id)
     if inbound.outcome != InboundSms.PENDING:
         return inbound
-    participant = _sender_of(inbound.sender)
+    senders = _senders(inbound.sender)
     inbound.processed_at, inbound.error = now, ""
-    if participant is None:
+    if not senders:
         # Nobody we may contact: no answer, and nothing personal kept.
         inbound.outcome, inbound.sender, inbound.body = InboundSms.UNKNOWN_SENDER, "", ""
         inbound.save()
         return inbound
+    prompt = _oldest_open(senders)
+    replaceable = None if prompt else _replaceable(senders, now)
+    target = prompt or replaceable
+    participant = next(p for p in senders if target is None or p.pk == target.participant_id)
     inbound.participant = participant
     language = language_of(participant)
     schedule = schedule_of(participant.trial)
-    prompt = (
-        SmsPrompt.objects.select_for_update()
-        .filter(participant=participant, status=SmsPrompt.SENT)
-        .order_by("week", "position")
-        .first()
-    )
-    replaceable = None if prompt else _replaceable(participant)
     question = (
         question_spec(schedule, (prompt or replaceable).question)
         if (schedule and (prompt or replaceable))
@@ -519,13 +528,13 @@ def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
     if parsed.kind == STOP:
         inbound.outcome = InboundSms.STOP
         inbound.save()
-        opt_out(participant, now, source="reply", reply=inbound)
+        for sender in senders:  # the number asked: nobody is texted on it any more
+            opt_out(sender, now, source="reply", reply=inbound)
         return inbound
     if hasattr(participant, "sms_opt_out") or schedule is None:
         inbound.outcome = InboundSms.NO_QUESTION
         inbound.save()
         return inbound
-    target = prompt or replaceable
     if target is None:
         inbound.outcome = InboundSms.NO_QUESTION
         inbound.save()
@@ -550,15 +559,21 @@ def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
     return inbound
 
 
-def _replaceable(participant) -> SmsPrompt | None:
-    """The participant's last answered question, if no later question has gone out."""
+REPLACEABLE_DAYS = 7  # after the last week, a reply replaces nothing once it is this old
+
+
+def _replaceable(participants, now: datetime) -> SmsPrompt | None:
+    """The number's last answered question, if no later question has gone out (and,
+    after the last week, while it is less than a week old)."""
     last = (
         SmsPrompt.objects.select_for_update()
-        .filter(participant=participant, sent_at__isnull=False)
-        .order_by("-sent_at", "-week", "-position")
+        .filter(participant__in=participants, sent_at__isnull=False)
+        .order_by("-sent_at", "-week", "-position", "-pk")
         .first()
     )
-    return last if last is not None and last.status == SmsPrompt.ANSWERED else None
+    if last is None or last.status != SmsPrompt.ANSWERED:
+        return None
+    return last if last.sent_at >= now - timedelta(days=REPLACEABLE_DAYS) else None
 
 
 def _answer(prompt, value, inbound, schedule, now, replacing: bool) -> None:
@@ -634,6 +649,7 @@ def _record_response(prompt, value, now, replacing, old) -> None:
 @transaction.atomic
 def opt_out(participant, now: datetime, source: str, reply=None) -> bool:
     """Stop all SMS to the participant; confirm once. False if already stopped."""
+    Participant.objects.select_for_update(of=("self",)).filter(pk=participant.pk).first()
     record, created = SmsOptOut.objects.get_or_create(
         participant=participant, defaults={"at": now, "source": source, "reply": reply}
     )

@@ -1,7 +1,7 @@
 """The gateway's webhooks: inbound replies and delivery status (Twilio's form posts).
 
 Both refuse a request without a valid ``X-Twilio-Signature`` (403, nothing stored),
-are rate limited per client address (429), and answer at once: the reply is stored
+limit unsigned requests per client address (429), and answer at once: the reply is stored
 raw first and interpreted second, so a failure to interpret loses nothing (the
 dispatcher tries stored replies again).
 """
@@ -16,7 +16,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import is_ratelimited
 
 from ..models import SmsStatusCallback
 from . import tracking
@@ -37,18 +37,23 @@ def _signed(request) -> bool:
     )
 
 
-def rate_limited(request) -> HttpResponse:
-    return HttpResponse("Too many requests", status=429, content_type="text/plain")
+def _refused(request) -> HttpResponse | None:
+    """None for a request the gateway signed; otherwise 403, or 429 once one address
+    has sent ``SMS_WEBHOOK_RATE`` unsigned requests. Only unsigned requests count and
+    are limited: a forger cannot use up the gateway's allowance, and a signed reply is
+    never refused (Twilio does not send a refused reply again)."""
+    if _signed(request):
+        return None
+    if is_ratelimited(request, group="sms-webhook", key="ip", rate=_rate, increment=True):
+        return HttpResponse("Too many requests", status=429, content_type="text/plain")
+    return HttpResponseForbidden("invalid signature")
 
 
 @csrf_exempt
 @require_POST
-@ratelimit(key="ip", rate=_rate, block=False)
 def inbound(request):
-    if getattr(request, "limited", False):
-        return rate_limited(request)
-    if not _signed(request):
-        return HttpResponseForbidden("invalid signature")
+    if refused := _refused(request):
+        return refused
     try:
         sms = parse_inbound(request.POST)
     except ValueError as exc:
@@ -66,12 +71,9 @@ def inbound(request):
 
 @csrf_exempt
 @require_POST
-@ratelimit(key="ip", rate=_rate, block=False)
 def status(request):
-    if getattr(request, "limited", False):
-        return rate_limited(request)
-    if not _signed(request):
-        return HttpResponseForbidden("invalid signature")
+    if refused := _refused(request):
+        return refused
     try:
         update = parse_status(request.POST)
     except ValueError as exc:

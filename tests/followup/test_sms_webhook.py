@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sms import tracking
@@ -30,7 +30,7 @@ def gateway(settings):
     settings.SMS_CALLBACK_BASE_URL = ""
     settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
     InMemoryBackend.outbox.clear()
-    cache.clear()  # the rate limit's counters
+    caches["followup"].clear()  # the rate limit's counters
     yield
     InMemoryBackend.outbox.clear()
 
@@ -112,11 +112,16 @@ def test_the_same_provider_message_delivered_twice_is_stored_once(client, asked)
     )
 
 
-def test_the_webhook_is_rate_limited(client, asked, settings):
+def test_unsigned_requests_are_rate_limited_and_signed_ones_never(client, asked, settings):
     settings.SMS_WEBHOOK_RATE = "3/m"
-    codes = [post(client, INBOUND, inbound(sid=f"SM{i}", body="x")).status_code for i in range(5)]
-    assert codes == [200, 200, 200, 429, 429]
-    assert InboundSms.objects.count() == 3
+    forged = [
+        post(client, INBOUND, inbound(sid=f"SMx{i}"), token="guess").status_code
+        for i in range(5)
+    ]
+    assert forged == [403, 403, 403, 429, 429]
+    # the same address, signed by the gateway: still heard, and stored
+    assert post(client, INBOUND, inbound(sid="SMreal", body="4")).status_code == 200
+    assert list(InboundSms.objects.values_list("provider_id", flat=True)) == ["SMreal"]
 
 
 def test_not_a_twilio_message_is_a_bad_request(client, asked):
