@@ -426,13 +426,13 @@ def wide_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
     for t in tps:
         s = tp_suffix(t.code)
         if t.id in weekly:
-            # One column per week and variable: sms_tracking_pain_sms_w01 ...
+            # One column per week and variable: sms_tracking_pain_w01 ...
             for week in range(1, weekly[t.id] + 1):
                 for code in t.instruments:
                     for v in instrument_vars(code, level):
                         cols.append(
                             Var(
-                                f"{v.name}_{s}_w{week:02d}",
+                                f"{v.name}_w{week:02d}",  # <= 32 characters for Stata
                                 f"{v.label} ({t.label}, week {week})",
                                 v.type,
                                 v.labels,

@@ -30,9 +30,10 @@ DEFAULT_BACKEND = "followup.sms.backends.OutboxBackend"
 
 
 class SmsError(Exception):
-    def __init__(self, message: str, permanent: bool = False):
+    def __init__(self, message: str, permanent: bool = False, code: int | None = None):
         super().__init__(message)
         self.permanent = permanent
+        self.code = code  # the gateway's error code, when it gave one
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ The database is the source of truth, as for the emails (:mod:`followup.dispatch`
 from __future__ import annotations
 
 import logging
+import time as clock
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
@@ -278,18 +279,34 @@ def status_callback_url() -> str | None:
     return f"{base.rstrip('/')}/sms/twilio/status/" if base else None
 
 
-OUTCOME_FIELDS = ["status", "provider_id", "provider_status", "error", "next_attempt_at", "sent_at"]
+OUTCOME_FIELDS = [
+    "status",
+    "provider_id",
+    "provider_status",
+    "error",
+    "next_attempt_at",
+    "sent_at",
+    "attempts",
+    "recipient",
+]
 
 
 def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
     """As :func:`followup.dispatch.send_claimed`, with the same sent marks: a claim taken
     over from a dispatcher killed mid-batch does not text the participant twice."""
     stats.messages += len(messages)
-    failed_prompts = []
+    failed_prompts, refused_at_gateway = [], []
     backend = None
     marks = dispatch.read_marks(messages)
+    started = clock.monotonic()
     try:
         for message in messages:
+            if clock.monotonic() - started > settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2:
+                # A slow gateway: hand back what was not tried before the lease runs out,
+                # or another dispatcher would take over claims still in use.
+                message.status, message.next_attempt_at = Message.PENDING, now
+                message.attempts -= 1
+                continue
             if message.pk in marks:
                 message.provider_id, message.sent_at = marks[message.pk]
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
@@ -299,6 +316,9 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                 message.status, message.next_attempt_at = Message.SKIPPED, None
                 stats.skipped += 1
                 continue
+            details = getattr(message.participant, "personal_details", None)
+            if details is not None:
+                message.recipient = details.mobile  # a corrected number counts at once
             try:
                 backend = backend or get_backend()
                 result = backend.send(
@@ -306,6 +326,8 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                 )
             except SmsError as exc:
                 dispatch.record_failure(message, str(exc), exc.permanent, now)
+                if exc.code == OPTED_OUT:
+                    refused_at_gateway.append(message.participant)
             except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
                 logger.exception("sending SMS %s failed", message.pk)
                 dispatch.record_failure(message, f"{type(exc).__name__}", False, now)
@@ -331,6 +353,9 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
             SmsPrompt.objects.filter(pk__in=failed_prompts, status=SmsPrompt.SENT).update(
                 status=SmsPrompt.FAILED, next_action_at=None
             )
+        for participant in refused_at_gateway:
+            # Stopped at the gateway (Twilio's own STOP handling): record it as such.
+            opt_out(participant, now, source="provider")
 
 
 def _not_needed(message: SmsMessage) -> bool:
@@ -383,6 +408,11 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         if report.status in FAILED_STATUSES:
             message.status = Message.FAILED
             message.error = f"gateway: {report.status} (error {report.error_code})"
+            if message.prompt_id and message.kind == SmsMessage.QUESTION:
+                # Never delivered: not waiting for a reply (as a refused send).
+                SmsPrompt.objects.filter(pk=message.prompt_id, status=SmsPrompt.SENT).update(
+                    status=SmsPrompt.FAILED, next_action_at=None
+                )
         message.save(update_fields=["provider_status", "status", "error"])
         if report.error_code == OPTED_OUT:
             opt_out(message.participant, now, source="provider")
@@ -437,7 +467,10 @@ def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
     stats = SmsStats()
     plan_due(now, batch_size, stats)
     claimed = dispatch.claim_waiting(
-        now, batch_size, model=SmsMessage, related=("prompt", "participant__sms_opt_out")
+        now,
+        batch_size,
+        model=SmsMessage,
+        related=("prompt", "participant__sms_opt_out", "participant__personal_details"),
     )
     send_claimed(claimed, now, stats)
     return stats
@@ -681,21 +714,30 @@ CLOSED_WEEK = (SmsPrompt.ANSWERED, SmsPrompt.EXPIRED, SmsPrompt.FAILED)
 
 def weekly_rows(participants) -> list[dict]:
     """One row per participant and week whose first question has closed: ``participant``
-    (study ID), ``week``, ``answered``. ``participants``: a Participant queryset."""
+    (study ID), ``week``, ``answered``, and ``active`` (not withdrawn, dead or done: only
+    they are anyone to phone). ``participants``: a Participant queryset."""
     return [
-        {"participant": study_id, "week": week, "answered": status == SmsPrompt.ANSWERED}
-        for study_id, week, status in SmsPrompt.objects.filter(
+        {
+            "participant": study_id,
+            "week": week,
+            "answered": status == SmsPrompt.ANSWERED,
+            "active": participant_status == Participant.ACTIVE,
+        }
+        for study_id, week, status, participant_status in SmsPrompt.objects.filter(
             participant__in=participants, position=0, status__in=CLOSED_WEEK
         )
         .order_by()
-        .values_list("participant__study_id", "week", "status")
+        .values_list("participant__study_id", "week", "status", "participant__status")
     ]
 
 
 def missed_in_a_row(rows, run: int = 3) -> list[str]:
-    """Study IDs whose latest ``run`` closed weeks all went unanswered: to be phoned."""
+    """Study IDs whose latest ``run`` closed weeks all went unanswered: to be phoned.
+    Rows marked ``active: False`` (withdrawn, died, completed) never are."""
     weeks: dict[str, dict[int, bool]] = {}
     for r in rows:
+        if not r.get("active", True):
+            continue
         weeks.setdefault(r["participant"], {})[r["week"]] = bool(r["answered"])
     out = []
     for study_id, answered in weeks.items():

@@ -165,7 +165,7 @@ def _http_error(status: int, raw: bytes) -> SmsError:
     text = f"Twilio HTTP {status}" + (f" error {code}" if code else "")
     text += f": {message}" if message else ""
     if code in PERMANENT_CODES:
-        return SmsError(f"{text} ({PERMANENT_CODES[code]})", permanent=True)
+        return SmsError(f"{text} ({PERMANENT_CODES[code]})", permanent=True, code=code)
     if status in (401, 403):
         return SmsError(f"{text} (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
     if status == 429 or status >= 500:

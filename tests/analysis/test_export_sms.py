@@ -61,14 +61,28 @@ def test_long_export_has_one_row_per_week_and_variable(answered):
 def test_wide_export_has_a_column_per_week(answered):
     trial, a, b = answered
     names, rows = _table(wide_export(trial, "score"))
-    assert "sms_tracking_pain_sms_w01" in names and "sms_tracking_pain_sms_w52" in names
+    assert "sms_tracking_pain_w01" in names and "sms_tracking_pain_w52" in names
     assert "days_from_baseline_sms" not in names
     row = {r["study_id"]: r for r in rows}
-    assert [row[a.study_id][f"sms_tracking_pain_sms_w0{w}"] for w in (1, 2, 3, 4)] == [
+    assert [row[a.study_id][f"sms_tracking_pain_w0{w}"] for w in (1, 2, 3, 4)] == [
         6,
         5,
         3,
         None,
     ]
-    assert row[b.study_id]["sms_tracking_pain_sms_w02"] == 8
-    assert row[b.study_id]["sms_tracking_sick_leave_days_sms_w02"] is None
+    assert row[b.study_id]["sms_tracking_pain_w02"] == 8
+    assert row[b.study_id]["sms_tracking_sick_leave_days_w02"] is None
+
+
+def test_stata_keeps_the_week_in_every_weekly_column_name(answered, tmp_path):
+    import pyreadstat
+
+    from analysis.exports import write_export
+
+    trial, a, _b = answered
+    write_export(trial, tmp_path / "safe.dta", "dta", "wide", "score")
+    df, meta = pyreadstat.read_dta(str(tmp_path / "safe.dta"))
+    weekly = [c for c in df.columns if c.startswith("sms_tracking_")]
+    assert len(weekly) == 104 and "sms_tracking_sick_leave_days_w52" in weekly
+    row = df.set_index("study_id").loc[a.study_id]
+    assert (row["sms_tracking_pain_w01"], row["sms_tracking_sick_leave_days_w01"]) == (6, 2)

@@ -359,3 +359,77 @@ def test_the_message_log_lists_the_sms_with_recipients_only_for_allowed_roles(sa
     client.force_login(statistician)
     page = client.get(url).content.decode()
     assert p.study_id in page and p.personal_details.mobile not in page
+
+
+def test_a_participant_who_died_is_not_on_the_list_to_phone(safe, sms):
+    from enrolment.actions import record_death
+
+    p = person(safe)
+    for n in (1, 2, 3, 4):
+        run(week_at(n))
+    rows = tracking.weekly_rows(safe.participants.all())
+    assert tracking.missed_in_a_row(rows) == [p.study_id]
+    record_death(p, week_at(4).date(), "informed by the family", today=week_at(4).date())
+    rows = tracking.weekly_rows(safe.participants.all())
+    assert tracking.missed_in_a_row(rows) == []
+    assert len(rows) == 3  # the weeks still count in the response rates
+
+
+def test_a_corrected_mobile_number_counts_for_sms_already_planned(safe, sms):
+    p = person(safe, 1)
+    at = week_at(1)
+    tracking.plan_due(at, 50, tracking.SmsStats())  # written for the old number
+    details = p.personal_details
+    details.mobile = "+4520999888"
+    details._change_reason = "the participant has a new phone"
+    details.save()
+    tracking.send_claimed(
+        tracking.dispatch.claim_waiting(
+            at, 50, model=SmsMessage, related=("prompt", "participant__personal_details")
+        ),
+        at,
+        tracking.SmsStats(),
+    )
+    assert [m.to for m in sms] == ["+4520999888"]
+    assert SmsMessage.objects.get(participant=p).recipient == "+4520999888"
+
+
+def test_a_number_stopped_at_the_gateway_is_recorded_as_an_opt_out(safe, sms, monkeypatch):
+    from followup.sms.backends import SmsError
+
+    def refused(self, to, body, **kwargs):
+        raise SmsError("Twilio HTTP 400 error 21610", permanent=True, code=21610)
+
+    p = person(safe)
+    monkeypatch.setattr(InMemoryBackend, "send", refused)
+    run(week_at(1))
+    assert SmsOptOut.objects.get(participant=p).source == "provider"
+    assert not SmsPrompt.objects.filter(participant=p, status__in=SmsPrompt.OPEN).exists()
+    assert tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all())) == []
+
+
+def test_a_slow_gateway_hands_back_what_it_could_not_try_within_half_the_lease(
+    safe, sms, settings, monkeypatch
+):
+    import time
+
+    settings.FOLLOWUP_SENDING_LEASE_SECONDS = 1
+    real_send = InMemoryBackend.send
+
+    def slow(self, to, body, **kwargs):
+        time.sleep(0.3)
+        return real_send(self, to, body, **kwargs)
+
+    monkeypatch.setattr(InMemoryBackend, "send", slow)
+    people = [person(safe, n) for n in range(1, 9)]
+    at = week_at(1)
+    first = tracking.dispatch_due(at, 50)
+    assert 0 < first.sent < 8
+    waiting = SmsMessage.objects.filter(status="pending")
+    assert waiting.count() == 8 - first.sent and {m.attempts for m in waiting} == {0}
+    # later runs take only what was handed back: nobody is texted twice
+    sent = first.sent
+    for n in range(1, 10):
+        sent += tracking.dispatch_due(at + timedelta(seconds=5 * n), 50).sent
+    assert sent == 8
+    assert sorted(len(to(p, sms)) for p in people) == [1] * 8
