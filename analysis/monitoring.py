@@ -568,19 +568,27 @@ def followup_rows(participants, today: date) -> list[dict] | None:
     ]
 
 
-def sms_rows(trial, participants) -> dict | None:
-    """SMS tracking rows for :func:`sms_summary` (one per participant and closed week:
-    study ID, week, answered) and the study IDs that opted out; None for a trial without
-    weekly SMS tracking. Two queries."""
+def sms_for(trial, participants, run: int = 3) -> dict | None:
+    """The SMS section (as :func:`sms_summary` makes it from rows, which stays the
+    reference), counted by the database: three queries whatever the trial's size. None
+    for a trial without weekly SMS tracking."""
     from followup.models import SmsOptOut
     from followup.sms import tracking
 
     if tracking.schedule_of(trial) is None:
         return None
-    opted_out = SmsOptOut.objects.filter(participant__in=participants).values_list(
-        "participant__study_id", flat=True
+    stopped = set(
+        SmsOptOut.objects.filter(participant__in=participants).values_list(
+            "participant__study_id", flat=True
+        )
     )
-    return {"rows": tracking.weekly_rows(participants), "opted_out": list(opted_out)}
+    missed = tracking.missed_weeks_in_a_row(participants, run)
+    return {
+        "weeks": tracking.weekly_rates(participants),
+        "missed_in_a_row": [s for s in missed if s not in stopped],
+        "run": run,
+        "opt_outs": sorted(stopped),
+    }
 
 
 def patient_timepoints(trial) -> list:

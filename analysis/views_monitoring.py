@@ -67,8 +67,7 @@ def dashboard(request, code):
     tp_codes = [t.code for t in mon.patient_timepoints(trial)]
     contacts = mon.followup_rows(participants, today)
     followup = None if contacts is None else mon.followup_summary(contacts, tp_codes)
-    sms_data = mon.sms_rows(trial, participants)
-    sms = None if sms_data is None else mon.sms_summary(sms_data["rows"], sms_data["opted_out"])
+    sms = mon.sms_for(trial, participants)
     flow = mon.consort_for(trial, participants, sc["screenings"], today)
     criteria = _criteria(trial)
     context = {

@@ -154,7 +154,7 @@ def sms_followup(request, code):
 
     trial = _trial_for(request.user, code)
     participants = Participant.objects.visible_to(request.user).filter(trial=trial)
-    rows = tracking.weekly_rows(participants)
+    weeks = tracking.weekly_rates(participants)
     opt_outs = (
         SmsOptOut.objects.filter(participant__in=participants)
         .select_related("participant")
@@ -162,7 +162,7 @@ def sms_followup(request, code):
     )
     # Who asked for no more SMS is listed apart, not as someone to chase.
     stopped = {o.participant.study_id for o in opt_outs}
-    missed = [s for s in tracking.missed_in_a_row(rows) if s not in stopped]
+    missed = [s for s in tracking.missed_weeks_in_a_row(participants) if s not in stopped]
     undelivered = (
         SmsMessage.objects.filter(participant__in=participants, status=Message.FAILED)
         .select_related("participant", "prompt")
@@ -184,7 +184,7 @@ def sms_followup(request, code):
             "undelivered": undelivered,
             "replies": replies,
             "show_text": show_text,
-            "weeks_closed": len(rows),
-            "weeks_answered": sum(r["answered"] for r in rows),
+            "weeks_closed": sum(w["sent"] for w in weeks),
+            "weeks_answered": sum(w["answered"] for w in weeks),
         },
     )

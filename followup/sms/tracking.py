@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -745,3 +746,44 @@ def missed_in_a_row(rows, run: int = 3) -> list[str]:
         if len(latest) == run and not any(latest):
             out.append(study_id)
     return sorted(out)
+
+
+def weekly_rates(participants) -> list[dict]:
+    """Per week since baseline: closed first questions (``sent``), ``answered`` and the
+    ``rate``, counted by the database (what :func:`weekly_rows` gives row by row)."""
+    rows = (
+        SmsPrompt.objects.filter(participant__in=participants, position=0, status__in=CLOSED_WEEK)
+        .values("week")
+        .annotate(sent=Count("id"), answered=Count("id", filter=Q(status=SmsPrompt.ANSWERED)))
+        .order_by("week")
+    )
+    return [{**r, "rate": r["answered"] / r["sent"]} for r in rows]
+
+
+def missed_weeks_in_a_row(participants, run: int = 3) -> list[str]:
+    """:func:`missed_in_a_row` counted by the database: active participants with at
+    least ``run`` closed, unanswered weeks after their last answered one."""
+    last_answered = (
+        SmsPrompt.objects.filter(participant=OuterRef("pk"), position=0, status=SmsPrompt.ANSWERED)
+        .order_by()
+        .values("participant")
+        .annotate(last=Max("week"))
+        .values("last")
+    )
+    return list(
+        Participant.objects.filter(pk__in=participants.values("pk"), status=Participant.ACTIVE)
+        .annotate(last=Coalesce(Subquery(last_answered), 0))
+        .annotate(
+            missed=Count(
+                "sms_prompts",
+                filter=Q(
+                    sms_prompts__position=0,
+                    sms_prompts__status__in=(SmsPrompt.EXPIRED, SmsPrompt.FAILED),
+                    sms_prompts__week__gt=F("last"),
+                ),
+            )
+        )
+        .filter(missed__gte=run)
+        .order_by("study_id")
+        .values_list("study_id", flat=True)
+    )

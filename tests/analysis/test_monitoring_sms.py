@@ -83,3 +83,17 @@ def test_a_trial_without_sms_tracking_says_so(client, betterback, coordinator):
     client.force_login(coordinator)
     page = client.get(reverse("monitoring_dashboard", args=["betterback"])).content.decode()
     assert "This trial has no weekly SMS tracking." in page
+
+
+def test_the_sql_section_equals_the_pure_summary_of_every_row(safe_weeks):
+    from followup.sms import tracking
+
+    people = safe_weeks.participants.all()
+    stopped = list(
+        SmsOptOut.objects.filter(participant__in=people).values_list(
+            "participant__study_id", flat=True
+        )
+    )
+    assert mon.sms_for(safe_weeks, people) == mon.sms_summary(
+        tracking.weekly_rows(people), opted_out=stopped
+    )

@@ -433,3 +433,26 @@ def test_a_slow_gateway_hands_back_what_it_could_not_try_within_half_the_lease(
         sent += tracking.dispatch_due(at + timedelta(seconds=5 * n), 50).sent
     assert sent == 8
     assert sorted(len(to(p, sms)) for p in people) == [1] * 8
+
+
+def test_the_database_counts_agree_with_the_row_by_row_rules(safe, sms):
+    """Over weeks replayed with random answering (the demo's replay), the SQL counts the
+    pages use equal the pure functions applied to every row."""
+    from collections import Counter
+
+    from followup.sms.demo import replay_weeks
+
+    for n in range(1, 9):
+        person(safe, n)
+    replay_weeks(safe, week_at(20))
+    people = safe.participants.all()
+    rows = tracking.weekly_rows(people)
+    asked, answered = Counter(r["week"] for r in rows), Counter(
+        r["week"] for r in rows if r["answered"]
+    )
+    assert [(w["week"], w["sent"], w["answered"]) for w in tracking.weekly_rates(people)] == [
+        (w, asked[w], answered[w]) for w in sorted(asked)
+    ]
+    expected = tracking.missed_in_a_row(rows)
+    assert expected  # the replay leaves one participant quiet
+    assert tracking.missed_weeks_in_a_row(people) == expected
