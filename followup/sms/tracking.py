@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import time as clock
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -191,6 +192,14 @@ def _message(participant, prompt, kind, question, now, key=None) -> SmsMessage:
     )
 
 
+def reminder_at(sent_at: datetime, hours: int, time_zone: str) -> datetime:
+    """``hours`` after ``sent_at`` on the trial's wall clock: "the next day" stays the
+    same local time when the clocks change overnight."""
+    zone = ZoneInfo(time_zone)
+    local = sent_at.astimezone(zone).replace(tzinfo=None) + timedelta(hours=hours)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
 # --- step 1: plan ----------------------------------------------------------------------------
 
 
@@ -223,7 +232,9 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
             question = question_spec(schedule, prompt.question)
             messages.append(_message(participant, prompt, SmsMessage.QUESTION, question, now))
             prompt.status, prompt.sent_at = SmsPrompt.SENT, now
-            prompt.next_action_at = now + timedelta(hours=schedule.reminder_after_hours)
+            prompt.next_action_at = reminder_at(
+                now, schedule.reminder_after_hours, participant.trial.time_zone
+            )
             sending.append(prompt)
             stats.questions += 1
         elif prompt.reminded_at is None:

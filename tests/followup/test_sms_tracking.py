@@ -447,8 +447,9 @@ def test_the_database_counts_agree_with_the_row_by_row_rules(safe, sms):
     replay_weeks(safe, week_at(20))
     people = safe.participants.all()
     rows = tracking.weekly_rows(people)
-    asked, answered = Counter(r["week"] for r in rows), Counter(
-        r["week"] for r in rows if r["answered"]
+    asked, answered = (
+        Counter(r["week"] for r in rows),
+        Counter(r["week"] for r in rows if r["answered"]),
     )
     assert [(w["week"], w["sent"], w["answered"]) for w in tracking.weekly_rates(people)] == [
         (w, asked[w], answered[w]) for w in sorted(asked)
@@ -456,3 +457,13 @@ def test_the_database_counts_agree_with_the_row_by_row_rules(safe, sms):
     expected = tracking.missed_in_a_row(rows)
     assert expected  # the replay leaves one participant quiet
     assert tracking.missed_weeks_in_a_row(people) == expected
+
+
+def test_the_next_days_reminder_keeps_the_local_time_over_a_clock_change():
+    from datetime import UTC, datetime
+
+    # Saturday 26 March 2022 18:00 in Copenhagen (CET); the clocks go forward that night
+    sent = datetime(2022, 3, 26, 17, 0, tzinfo=UTC)
+    at = tracking.reminder_at(sent, 24, "Europe/Copenhagen").astimezone(CPH)
+    assert (at.date(), at.time()) == (date(2022, 3, 27), time(18, 0))
+    assert at - sent == timedelta(hours=23)
