@@ -95,8 +95,19 @@ from .tokens import hash_token, link_for, token_for
 logger = logging.getLogger(__name__)
 
 
+class Counts:
+    """Counters of one dispatcher run, added up batch by batch (a dataclass mixin)."""
+
+    def add(self, other) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
-class Stats:
+class Stats(Counts):
     invitations: int = 0
     reminders: int = 0
     completed: int = 0
@@ -108,13 +119,6 @@ class Stats:
     recovered: int = 0  # accepted before a dispatcher died: recorded from its mark, not resent
     contacts: int = 0  # contacts looked at
     messages: int = 0  # messages claimed
-
-    def add(self, other: Stats) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def skip_locked(queryset):

@@ -137,15 +137,10 @@ class Contact(models.Model):
         return self.status in self.OPEN
 
 
-class Message(models.Model):
-    """One message to one recipient, written before the provider is called."""
+class Outgoing(models.Model):
+    """What every outgoing message carries for the dispatcher (:mod:`followup.dispatch`):
+    written before the provider is called, claimed, sent once, its outcome recorded."""
 
-    INVITATION = "invitation"
-    REMINDER = "reminder"
-    KINDS = [(INVITATION, _("Invitation")), (REMINDER, _("Reminder"))]
-    EMAIL = "email"
-    SMS = "sms"
-    CHANNELS = [(EMAIL, _("Email")), (SMS, _("SMS"))]
     PENDING = "pending"  # written, not yet handed to the provider
     SENDING = "sending"  # claimed by a dispatcher that is calling the provider
     SENT = "sent"  # the provider accepted it
@@ -161,13 +156,8 @@ class Message(models.Model):
         (SKIPPED, _("Not needed")),
     ]
 
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
-    kind = models.CharField(max_length=12, choices=KINDS)
-    sequence = models.PositiveSmallIntegerField()
     idempotency_key = models.CharField(max_length=80, unique=True)
-    channel = models.CharField(max_length=8, choices=CHANNELS, default=EMAIL)
     recipient = models.CharField(max_length=300, blank=True)  # personal data
-    template = models.CharField(max_length=100)
     language = models.CharField(max_length=8)
     status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -178,6 +168,26 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Message(Outgoing):
+    """One email to one recipient, for one contact."""
+
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    KINDS = [(INVITATION, _("Invitation")), (REMINDER, _("Reminder"))]
+    EMAIL = "email"
+    SMS = "sms"
+    CHANNELS = [(EMAIL, _("Email")), (SMS, _("SMS"))]
+
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=12, choices=KINDS)
+    sequence = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=8, choices=CHANNELS, default=EMAIL)
+    template = models.CharField(max_length=100)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
@@ -292,8 +302,8 @@ class SmsOptOut(models.Model):
         return f"SMS opt-out of participant {self.participant_id}"
 
 
-class SmsMessage(models.Model):
-    """One outgoing SMS, written before the gateway is called (as :class:`Message`)."""
+class SmsMessage(Outgoing):
+    """One outgoing SMS, sent by the same dispatcher machinery as :class:`Message`."""
 
     QUESTION = "question"
     REMINDER = "reminder"
@@ -305,7 +315,6 @@ class SmsMessage(models.Model):
         (CLARIFICATION, _("Clarification")),
         (STOP_CONFIRMATION, _("Stop confirmation")),
     ]
-    STATUSES = Message.STATUSES
 
     participant = models.ForeignKey(
         "enrolment.Participant", on_delete=models.PROTECT, related_name="sms_messages"
@@ -314,20 +323,8 @@ class SmsMessage(models.Model):
         SmsPrompt, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     kind = models.CharField(max_length=20, choices=KINDS)
-    idempotency_key = models.CharField(max_length=80, unique=True)
-    recipient = models.CharField(max_length=20, blank=True)  # personal data
     body = models.TextField()
-    language = models.CharField(max_length=8)
-    status = models.CharField(max_length=8, choices=STATUSES, default=Message.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claim = models.CharField(max_length=32, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
     provider_status = models.CharField(max_length=20, blank=True)
-    error = models.TextField(blank=True)
-    created = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
     # Tells this installation's sent marks (followup.dispatch) from another's.
     mark_nonce = models.CharField(max_length=32, default=new_nonce)
 
@@ -343,6 +340,8 @@ class SmsMessage(models.Model):
                 fields=["claimed_at"], condition=Q(status="sending"), name="sms_sending_idx"
             ),
             models.Index(fields=["claim"], name="sms_claim_idx"),
+            # Delivery reports find their message by the gateway's id.
+            models.Index(fields=["provider_id"], name="sms_provider_idx"),
         ]
 
     def __str__(self) -> str:

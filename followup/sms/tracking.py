@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time as clock
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ INSTRUMENT_VERSION = 1
 
 
 @dataclass
-class SmsStats:
+class SmsStats(dispatch.Counts):
     questions: int = 0
     reminders: int = 0
     expired: int = 0
@@ -66,13 +66,6 @@ class SmsStats:
     replies: int = 0  # stored replies interpreted again
     notified: int = 0  # opt-outs told to the coordinators
     reports: int = 0  # delivery reports applied after their message was recorded
-
-    def add(self, other: SmsStats) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 # --- the schedule ------------------------------------------------------------------------
