@@ -279,21 +279,17 @@ def sms_weekly_rates(rows: Iterable[Mapping]) -> list[dict]:
     ]
 
 
-def sms_missed_in_a_row(rows: Iterable[Mapping], run: int = 3) -> list[str]:
-    """Participants whose latest ``run`` closed weeks are all unanswered (to be phoned):
-    the rule of the coordinator's SMS list, so both always agree."""
+def sms_summary(rows: Iterable[Mapping], opted_out: Iterable[str] = (), run: int = 3) -> dict:
+    """The SMS section from one row per participant and closed week (the reference the
+    database counts of :func:`sms_for` are tested against)."""
     from followup.sms.tracking import missed_in_a_row
 
-    return missed_in_a_row(rows, run)
-
-
-def sms_summary(rows: Iterable[Mapping], opted_out: Iterable[str] = (), run: int = 3) -> dict:
     rows = list(rows)
     stopped = set(opted_out)
     return {
         "weeks": sms_weekly_rates(rows),
         # Who asked for no more SMS is counted apart, not as someone to chase.
-        "missed_in_a_row": [s for s in sms_missed_in_a_row(rows, run) if s not in stopped],
+        "missed_in_a_row": [s for s in missed_in_a_row(rows, run) if s not in stopped],
         "run": run,
         "opt_outs": sorted(stopped),
     }

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .actions import EDITABLE_PERSONAL_FIELDS
 from .models import Clinic, Participant, PersonalDetails
 
 
@@ -38,14 +39,7 @@ class ParticipantForm(ReasonMixin, forms.ModelForm):
 class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
     class Meta:
         model = PersonalDetails
-        fields = [
-            "full_name",
-            "national_id",
-            "date_of_birth",
-            "email",
-            "mobile",
-            "preferred_language",
-        ]
+        fields = list(EDITABLE_PERSONAL_FIELDS)
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
@@ -57,7 +51,6 @@ class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
         self.fields["preferred_language"] = forms.ChoiceField(
             label=_("Preferred language"), choices=[(c, names.get(c, c)) for c in languages]
         )
-
 
     def clean_mobile(self):
         from .screening_forms import _clean_mobile

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .actions import EDITABLE_PERSONAL_FIELDS
 from .eligibility import Criterion, needs_answer
 from .models import Clinic, EligibilityCriterion, Trial
 
@@ -123,15 +124,7 @@ class EnrolForm(forms.Form):
         return cleaned
 
     def personal(self) -> dict:
-        keys = (
-            "full_name",
-            "national_id",
-            "date_of_birth",
-            "email",
-            "mobile",
-            "preferred_language",
-        )
-        return {k: self.cleaned_data[k] for k in keys}
+        return {k: self.cleaned_data[k] for k in EDITABLE_PERSONAL_FIELDS}
 
 
 class CrossoverForm(forms.Form):

@@ -95,8 +95,17 @@ from .tokens import hash_token, link_for, token_for
 logger = logging.getLogger(__name__)
 
 
+@dataclass
 class Counts:
-    """Counters of one dispatcher run, added up batch by batch (a dataclass mixin)."""
+    """Counters of one dispatcher run, added up batch by batch: what the sending step
+    counts for email and SMS alike; each dispatcher adds its own planning counters."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recovered: int = 0  # accepted before a dispatcher died: recorded from its mark, not resent
+    messages: int = 0  # messages claimed
 
     def add(self, other) -> None:
         for f in fields(self):
@@ -112,13 +121,7 @@ class Stats(Counts):
     reminders: int = 0
     completed: int = 0
     missed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    skipped: int = 0
-    recovered: int = 0  # accepted before a dispatcher died: recorded from its mark, not resent
     contacts: int = 0  # contacts looked at
-    messages: int = 0  # messages claimed
 
 
 def skip_locked(queryset):

@@ -171,6 +171,20 @@ class Outgoing(models.Model):
 
     class Meta:
         abstract = True
+        ordering = ["-created", "-id"]
+        indexes = [
+            # The sender's scan: messages waiting for an attempt, in claim order.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status__in=["pending", "retry"]),
+                name="%(class)s_waiting_idx",
+            ),
+            # Stale claims of a dispatcher that died while sending.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="%(class)s_sending_idx"
+            ),
+            models.Index(fields=["claim"], name="%(class)s_claim_idx"),
+        ]
 
 
 class Message(Outgoing):
@@ -190,21 +204,8 @@ class Message(Outgoing):
     template = models.CharField(max_length=100)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created", "-id"]
-        indexes = [
-            # The sender's scan: messages waiting for an attempt, in claim order.
-            models.Index(
-                fields=["next_attempt_at", "id"],
-                condition=Q(status__in=["pending", "retry"]),
-                name="message_waiting_idx",
-            ),
-            # Stale claims of a dispatcher that died while sending.
-            models.Index(
-                fields=["claimed_at"], condition=Q(status="sending"), name="message_sending_idx"
-            ),
-            models.Index(fields=["claim"], name="message_claim_idx"),
-        ]
+    class Meta(Outgoing.Meta):
+        pass
 
     def __str__(self) -> str:
         # Never the recipient: a message printed in a log carries no personal data.
@@ -328,18 +329,9 @@ class SmsMessage(Outgoing):
     # Tells this installation's sent marks (followup.dispatch) from another's.
     mark_nonce = models.CharField(max_length=32, default=new_nonce)
 
-    class Meta:
-        ordering = ["-created", "-id"]
+    class Meta(Outgoing.Meta):
         indexes = [
-            models.Index(
-                fields=["next_attempt_at", "id"],
-                condition=Q(status__in=["pending", "retry"]),
-                name="sms_waiting_idx",
-            ),
-            models.Index(
-                fields=["claimed_at"], condition=Q(status="sending"), name="sms_sending_idx"
-            ),
-            models.Index(fields=["claim"], name="sms_claim_idx"),
+            *Outgoing.Meta.indexes,
             # Delivery reports find their message by the gateway's id.
             models.Index(fields=["provider_id"], name="sms_provider_idx"),
         ]

@@ -56,13 +56,7 @@ class SmsStats(dispatch.Counts):
     questions: int = 0
     reminders: int = 0
     expired: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    skipped: int = 0
-    recovered: int = 0  # accepted before a dispatcher died: recorded from its mark
     prompts: int = 0  # prompts looked at
-    messages: int = 0  # messages claimed
     replies: int = 0  # stored replies interpreted again
     notified: int = 0  # opt-outs told to the coordinators
     reports: int = 0  # delivery reports applied after their message was recorded

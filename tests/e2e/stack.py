@@ -262,3 +262,44 @@ def start_site(site: Installation, port: int, **env) -> None:
             return False
 
     wait_for(up, 60, "the site to serve", interval=0.3, logs=site.logs)
+
+
+def installation_fixtures(
+    setup: str,
+    settings: dict,
+    *,
+    kind: type[Installation],
+    database_name: str,
+    redis_db: int,
+    what: str,
+):
+    """A test module's fixtures: ``embedded`` and ``postgres_redis`` (each installation
+    set up once per module) and ``site``, which runs a test on each of them. Use as
+    ``embedded, postgres_redis, site = installation_fixtures(...)``."""
+
+    @pytest.fixture(scope="module")
+    def embedded(tmp_path_factory):
+        var_dir = tmp_path_factory.mktemp("embedded")
+        with embedded_installation(var_dir, setup, settings, kind=kind) as installation:
+            yield installation
+
+    @pytest.fixture(scope="module")
+    def postgres_redis(tmp_path_factory):
+        with postgres_redis_installation(
+            tmp_path_factory.mktemp("postgres"),
+            setup,
+            settings,
+            database_name=database_name,
+            redis_db=redis_db,
+            what=what,
+            kind=kind,
+        ) as installation:
+            yield installation
+
+    @pytest.fixture(params=["embedded", "postgres_redis"])
+    def site(request):
+        installation = request.getfixturevalue(request.param)
+        yield installation
+        installation.stop_all()
+
+    return embedded, postgres_redis, site

@@ -36,9 +36,8 @@ from questionnaires.instruments import get
 from ..questionnaires.engine_helpers import as_post, valid_answers
 from .stack import (
     Installation,
-    embedded_installation,
     free_port,
-    postgres_redis_installation,
+    installation_fixtures,
     start_site,
     wait_for,
 )
@@ -206,32 +205,14 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("embedded")
-    with embedded_installation(var_dir, SETUP, SETTINGS, kind=FollowupInstallation) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def postgres_redis(tmp_path_factory):
-    with postgres_redis_installation(
-        tmp_path_factory.mktemp("postgres"),
-        SETUP,
-        SETTINGS,
-        database_name=E2E_DATABASE,
-        redis_db=REDIS_DB,
-        what="the follow-up worker tests",
-        kind=FollowupInstallation,
-    ) as site:
-        yield site
-
-
-@pytest.fixture(params=["embedded", "postgres_redis"])
-def site(request):
-    installation = request.getfixturevalue(request.param)
-    yield installation
-    installation.stop_all()
+embedded, postgres_redis, site = installation_fixtures(
+    SETUP,
+    SETTINGS,
+    kind=FollowupInstallation,
+    database_name=E2E_DATABASE,
+    redis_db=REDIS_DB,
+    what="the follow-up worker tests",
+)
 
 
 # --- the patient's side -----------------------------------------------------------------

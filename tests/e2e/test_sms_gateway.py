@@ -35,9 +35,8 @@ import pytest
 from .stack import (
     ROOT,
     Installation,
-    embedded_installation,
     free_port,
-    postgres_redis_installation,
+    installation_fixtures,
     start_site,
     wait_for,
 )
@@ -313,32 +312,14 @@ class SmsInstallation(Installation):
         )
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("embedded-sms")
-    with embedded_installation(var_dir, SETUP, SETTINGS, kind=SmsInstallation) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def postgres_redis(tmp_path_factory):
-    with postgres_redis_installation(
-        tmp_path_factory.mktemp("postgres-sms"),
-        SETUP,
-        SETTINGS,
-        database_name=E2E_DATABASE,
-        redis_db=REDIS_DB,
-        what="the SMS gateway tests",
-        kind=SmsInstallation,
-    ) as site:
-        yield site
-
-
-@pytest.fixture(params=["embedded", "postgres_redis"])
-def site(request):
-    installation = request.getfixturevalue(request.param)
-    yield installation
-    installation.stop_all()
+embedded, postgres_redis, site = installation_fixtures(
+    SETUP,
+    SETTINGS,
+    kind=SmsInstallation,
+    database_name=E2E_DATABASE,
+    redis_db=REDIS_DB,
+    what="the SMS gateway tests",
+)
 
 
 # --- the test ----------------------------------------------------------------------------
