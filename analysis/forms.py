@@ -26,18 +26,61 @@ class SampleSizeForm(forms.Form):
     design = forms.ChoiceField(
         choices=[("individual", _("Individually randomised, two groups")),
                  ("paired", _("Matched pairs")),
-                 ("cluster", _("Parallel cluster")),
-                 ("dogleg", _("Dog-leg (Hooper & Bourke 2015)"))]
+                 ("cluster", _("Parallel cluster (layout C,I)")),
+                 ("dogleg", _("Dog-leg (Hooper & Bourke 2015, layout I.,CI,.C)")),
+                 ("layout", _("Any cluster layout (sequences × periods)"))]
     )
     d = forms.FloatField(label=_("Effect size (Cohen's d)"), initial=0.35, min_value=0.001)
     alpha = forms.FloatField(initial=0.05, min_value=0.0001, max_value=0.5)
     sided = forms.TypedChoiceField(choices=[(1, "1"), (2, "2")], coerce=int, initial=2)
     power = forms.FloatField(initial=0.80, min_value=0.01, max_value=0.999)
+    method = forms.ChoiceField(
+        label=_("Individually randomised n from"), required=False,
+        choices=[("", _("default: t for individual and paired, normal for clusters")),
+                 ("t", _("noncentral t (power.t.test)")), ("z", _("normal approximation"))],
+    )
     loss = forms.FloatField(initial=0.0, min_value=0, max_value=0.99, required=False)
     loss_method = forms.ChoiceField(choices=[("divide", "n/(1-loss)"),
                                              ("inflate", "n*(1+loss)")], initial="divide")
-    icc = forms.FloatField(initial=0.01, min_value=0, max_value=1, required=False)
-    cac = forms.FloatField(label=_("Cluster autocorrelation"), initial=0.80, min_value=0,
-                           max_value=1, required=False)
-    m = forms.IntegerField(label=_("Patients per cluster (period)"), initial=100, min_value=1,
-                           required=False)
+    layout = forms.CharField(
+        required=False, max_length=200, initial="I.,CI,.C",
+        label=_("Layout (any cluster layout)"),
+        help_text=_("One sequence per group of clusters, separated by commas; each period C "
+                    "(control), I (intervention) or . (not assessed). Parallel C,I; with "
+                    "baseline CC,CI; dog-leg I.,CI,.C; stepped wedge CII,CCI."),
+    )
+    icc = forms.FloatField(label=_("Intracluster correlation (ICC)"), initial=0.01,
+                           min_value=0, max_value=1, required=False)
+    cac = forms.FloatField(label=_("Cluster autocorrelation (CAC)"), initial=0.80,
+                           min_value=0, max_value=1, required=False)
+    m = forms.IntegerField(label=_("Patients per cluster-period (m)"), initial=100,
+                           min_value=1, required=False)
+    clusters = forms.IntegerField(
+        label=_("Clusters (optional)"), min_value=1, required=False,
+        help_text=_("Leave empty to round up to whole clusters per sequence; give a number "
+                    "to see the power of that design."),
+    )
+
+    CLUSTER_FIELDS = ("icc", "cac", "m")
+
+    @classmethod
+    def initial_from(cls, protocol: dict) -> dict:
+        """Start from the protocol file's [sample_size] inputs when the trial has them."""
+        if not protocol:
+            return {}
+        keys = ("d", "alpha", "sided", "power", "icc", "cac", "m", "layout", "method")
+        initial = {k: protocol[k] for k in keys if protocol.get(k) not in (None, "")}
+        if protocol.get("layout"):
+            initial["design"] = "layout"
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        design = data.get("design")
+        if design in ("cluster", "dogleg", "layout"):
+            for name in self.CLUSTER_FIELDS:
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("Needed for a cluster design."))
+        if design == "layout" and not data.get("layout") and "layout" not in self.errors:
+            self.add_error("layout", _("Give the layout, e.g. I.,CI,.C"))
+        return data

@@ -22,6 +22,8 @@ from .forms import AnalysisForm, ExportForm, RegistryForm, SampleSizeForm
 from .jobs import exports_dir
 from .models import AnalysisRun, BlindingCode, ExportJob, ExportLog, RegistryImport
 from .plan import sample_size as ss
+from .plan.sample_size.describe import describe
+from .plan.sample_size.readings import protocol_readings
 
 ANALYSIS_ROLES = {roles.STATISTICIAN, roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR}
 REGISTRY_ROLES = {roles.DATA_MANAGER, roles.COORDINATOR, roles.ADMINISTRATOR}
@@ -189,24 +191,29 @@ def run_report(request, code, pk):
 @login_required
 def sample_size(request, code):
     trial = _trial(request, code)
-    form = SampleSizeForm(request.GET or None)
-    result = error = None
+    initial = SampleSizeForm.initial_from(trial.sample_size)
+    form = SampleSizeForm(request.GET or None, initial=initial)
+    result = summary = error = None
     if request.GET and form.is_valid():
         c = form.cleaned_data
-        common = {"d": c["d"], "alpha": c["alpha"], "power": c["power"], "sided": c["sided"]}
         try:
-            if c["design"] in ("individual", "paired"):
-                result = getattr(ss, c["design"])(**common, loss=c["loss"] or 0.0,
-                                                   loss_method=c["loss_method"])
-            elif c["design"] == "cluster":
-                result = ss.cluster_parallel(**common, icc=c["icc"] or 0.0, m=c["m"] or 1)
-            else:
-                result = ss.dogleg(**common, icc=c["icc"] or 0.0, cac=c["cac"] or 0.0,
-                                   m=c["m"] or 1)
+            result = ss.calculate(
+                c["design"], c["d"], c["alpha"], c["power"], c["sided"],
+                loss=c["loss"] or 0.0, loss_method=c["loss_method"], method=c["method"] or None,
+                icc=c["icc"], cac=c["cac"], m=c["m"], layout_text=c["layout"],
+                clusters=c["clusters"],
+            )
+            summary = describe(result)
         except ValueError as exc:
             error = str(exc)
-        if result:
-            result = {k: (float(v) if hasattr(v, "item") else v) for k, v in result.items()}
+    readings = readings_error = None
+    if trial.sample_size.get("layout"):
+        try:
+            readings = protocol_readings(trial.sample_size)
+        except ValueError as exc:  # a protocol file whose inputs the calculator refuses
+            readings_error = str(exc)
     return render(request, "analysis/sample_size.html", {
-        "trial": trial, "form": form, "result": result, "error": error,
+        "trial": trial, "form": form, "result": result, "summary": summary, "error": error,
+        "readings": readings, "readings_error": readings_error,
     })
+

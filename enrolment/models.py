@@ -102,6 +102,9 @@ class Trial(models.Model):
     prices = models.JSONField(
         default=dict, blank=True, help_text=_("unit costs: currency, year, items")
     )
+    sample_size = models.JSONField(
+        default=dict, blank=True, help_text=_("the protocol's sample size inputs and result")
+    )
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

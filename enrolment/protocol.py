@@ -143,6 +143,24 @@ class PricesSpec(_Strict):
         return items
 
 
+class SampleSizeSpec(_Strict):
+    """The protocol's sample size inputs and its stated result; the analysis app's
+    calculator starts from them and reads the stated figures against its own."""
+
+    d: float = Field(gt=0)
+    alpha: float = Field(gt=0, lt=1)
+    sided: Literal[1, 2] = 2
+    power: float = Field(gt=0, lt=1)
+    icc: float = Field(default=0.0, ge=0, le=1)
+    cac: float = Field(default=0.0, ge=0, le=1)
+    m: int = Field(default=1, ge=1)
+    layout: str = Field(default="", pattern=r"^([CI.]+(,[CI.]+)+)?$")
+    method: Literal["t", "z"] = "z"
+    clusters_as_run: int | None = Field(default=None, ge=1)
+    stated_patients: int | None = Field(default=None, ge=1)
+    stated_clusters: float | None = Field(default=None, gt=0)
+
+
 class TrialSpec(_Strict):
     code: str = Field(pattern=r"^[a-z0-9-]+$")
     study_id_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
@@ -200,6 +218,7 @@ class ProtocolSpec(_Strict):
     eligibility: list[CriterionSpec] = Field(default_factory=list)
     randomisation: RandomisationSpec | None = None
     prices: PricesSpec | None = None
+    sample_size: SampleSizeSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -407,6 +426,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "consent_form_version": t.consent_form_version,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
+            "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

@@ -123,7 +123,7 @@ def effect_variance(lay: Layout, icc: float, cac: float, m: int) -> float:
     periods = lay.periods
     v, c = icc + (1 - icc) / m, icc * cac
     info = np.zeros((periods + 1, periods + 1))
-    for i, seq in enumerate(lay.cells, 1):
+    for seq in lay.cells:
         seen = [j for j, x in enumerate(seq) if x is not None]
         x = np.zeros((len(seen), periods + 1))
         for row, j in enumerate(seen):
@@ -218,24 +218,28 @@ def layout(
     }
 
 
-def cluster_parallel(d, alpha=0.05, power=0.80, sided=2, icc=0.01, m=100, method="z"):
+def cluster_parallel(
+    d, alpha=0.05, power=0.80, sided=2, icc=0.01, m=100, method="z", clusters=None
+):
     """Parallel cluster trial, one cross-section of m per cluster: layout ``C,I``.
 
     Its patient total is the classical n_individual * (1 + (m - 1) * icc).
     """
-    result = layout(d, alpha, power, sided, icc, 0.0, m, PARALLEL, method)
+    result = layout(d, alpha, power, sided, icc, 0.0, m, PARALLEL, method, clusters)
     result["design"] = "cluster"
     return result
 
 
-def dogleg(d, alpha=0.05, power=0.80, sided=2, icc=0.01, cac=0.80, m=100, method="z"):
+def dogleg(
+    d, alpha=0.05, power=0.80, sided=2, icc=0.01, cac=0.80, m=100, method="z", clusters=None
+):
     """Dog-leg with two assessments in routine care (Hooper & Bourke 2015): ``I.,CI,.C``.
 
     Adds the closed form of its variance, v * (1 - r/2) with v = icc + (1 - icc)/m and r
     :func:`cluster_mean_correlation`, and ``patients_parallel_cluster``, the parallel
     cluster design's total, which is the protocol's "402" (see :mod:`.readings`).
     """
-    result = layout(d, alpha, power, sided, icc, cac, m, DOGLEG, method)
+    result = layout(d, alpha, power, sided, icc, cac, m, DOGLEG, method, clusters)
     deff = 1 + (m - 1) * icc
     n_ind = result["n_individual_exact"]
     result.update(
