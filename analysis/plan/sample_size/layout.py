@@ -105,8 +105,9 @@ def check_correlations(icc, cac, m) -> None:
     if not (isinstance(cac, (int, float)) and 0 <= cac <= 1):
         problems.append(f"the cluster autocorrelation (CAC) must be between 0 and 1 (got {cac})")
     if not (isinstance(m, (int, float)) and math.isfinite(m) and m >= 1 and m == int(m)):
+        got = f"{m:g}" if isinstance(m, (int, float)) else m
         problems.append(
-            f"patients per cluster-period (m) must be a whole number of at least 1 (got {m})"
+            f"patients per cluster-period (m) must be a whole number of at least 1 (got {got})"
         )
     if problems:
         raise ValueError("; ".join(problems))
