@@ -1,4 +1,4 @@
-"""Cluster layouts (analysis.plan.sample_size.layout): the GLS variance against closed
+"""Cluster layouts (analysis.plan.sample_size.cluster): the GLS variance against closed
 forms derived independently, a simulation of the design as run, the JSON of the
 command, rounding to whole clusters per sequence, validation, and the two readings of
 BetterBack's "402 patients over 2.41 clusters"."""

@@ -1,17 +1,8 @@
 """Sample size: individually randomised designs (:mod:`.individual`), any cluster layout
-of sequences x periods by GLS on cluster-period means (:mod:`.layout`), the readings of a
+of sequences x periods by GLS on cluster-period means (:mod:`.cluster`), the readings of a
 protocol's stated figures (:mod:`.readings`) and a readable summary (:mod:`.describe`)."""
 
-from .individual import (  # noqa: F401
-    _n_t,
-    _n_z,
-    _power_t,
-    individual,
-    n_individual_exact,
-    paired,
-    power_individual,
-)
-from .layout import (  # noqa: F401
+from .cluster import (  # noqa: F401
     DOGLEG,
     PARALLEL,
     check_correlations,
@@ -22,6 +13,15 @@ from .layout import (  # noqa: F401
     effect_variance,
     layout,
     parse_layout,
+)
+from .individual import (  # noqa: F401
+    _n_t,
+    _n_z,
+    _power_t,
+    individual,
+    n_individual_exact,
+    paired,
+    power_individual,
 )
 
 DESIGNS = ("individual", "paired", "cluster", "dogleg", "layout")

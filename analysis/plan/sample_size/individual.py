@@ -9,7 +9,7 @@ Loss to follow-up (``loss``): ``loss_method="divide"`` gives n/(1-loss), the usu
 ``loss_method="inflate"`` gives n*(1+loss), the rule that reproduces the protocol's
 63 physiotherapists (51.85 * 1.2 = 62.2 -> 63; dividing would give 65).
 
-The cluster designs (:mod:`.layout`) start from the individually randomised n computed here.
+The cluster designs (:mod:`.cluster`) start from the individually randomised n computed here.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .layout import cluster_parallel, layout
+from .cluster import cluster_parallel, layout
 
 
 def _sided(sided: int) -> str:
