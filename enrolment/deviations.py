@@ -86,6 +86,8 @@ def record_deviation(
     )
     deviation.full_clean()
     deviation._change_reason = "deviation recorded"
+    # The recorder is the history row's user outside a request too (a command, a test).
+    deviation._history_user = user
     deviation.save()
     return deviation
 
@@ -132,5 +134,6 @@ def correct_deviation(
         setattr(deviation, k, changes[k])
     deviation.full_clean()
     deviation._change_reason = reason.strip()[:100]
+    deviation._history_user = user
     deviation.save()
     return changed
