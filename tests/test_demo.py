@@ -30,7 +30,11 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
     # A few deviations, one per per-protocol rule in turn, through the real write path.
     deviations = Deviation.objects.filter(participant__trial=trial)
     assert [d.type.per_protocol for d in deviations.order_by("id")] == [
-        "excluded", "kept", "judged", "excluded"]
+        "excluded",
+        "kept",
+        "judged",
+        "excluded",
+    ]
     assert deviations.filter(excludes_per_protocol=True).count() == 2
 
 

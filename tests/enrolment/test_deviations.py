@@ -101,17 +101,6 @@ def test_bad_input_gets_a_clear_message(participant, coordinator):
     assert not Deviation.objects.exists()
 
 
-def test_who_may_record(
-    participant, coordinator, data_manager, physio_west, physio_east, statistician
-):
-    for user in (coordinator, data_manager, physio_west):
-        record(participant, user, "consent")
-    for user in (physio_east, statistician):
-        with pytest.raises(PermissionDenied):
-            record(participant, user, "consent")
-    assert Deviation.objects.count() == 3
-
-
 def test_recording_and_correcting_are_audited_with_user_and_reason(
     participant, coordinator, physio_west
 ):
@@ -160,10 +149,15 @@ def test_the_clinics_physiotherapist_records_one_on_the_participant_page(
     assert escape(SECRET) in page.decode() and b"excluded" in page
 
 
-def test_other_clinics_and_statisticians_cannot_record_and_never_read_descriptions(
-    client, participant, coordinator, physio_east, statistician
+def test_who_may_record_and_who_reads_descriptions(
+    client, participant, coordinator, data_manager, physio_west, physio_east, statistician
 ):
-    record(participant, coordinator, "ineligible")
+    for user in (coordinator, data_manager, physio_west):
+        record(participant, user, "ineligible")
+    for user in (physio_east, statistician):
+        with pytest.raises(PermissionDenied):
+            record(participant, user, "consent")
+    assert Deviation.objects.count() == 3
     client.force_login(physio_east)
     assert client.get(reverse("deviation_record", args=[participant.study_id])).status_code == 404
     client.force_login(statistician)
