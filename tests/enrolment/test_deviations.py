@@ -147,6 +147,14 @@ def test_the_clinics_physiotherapist_records_one_on_the_participant_page(
     assert (d.recorded_by, d.type.code, d.excludes_per_protocol) == (physio_west, "other", True)
     page = client.get(reverse("participant_detail", args=[participant.study_id])).content
     assert escape(SECRET) in page.decode() and b"excluded" in page
+    # A correction on its own page: refused without a reason, kept with one.
+    url = reverse("deviation_correct", args=[participant.study_id, d.pk])
+    fix = {**form, "occurred_on": d.occurred_on.isoformat(), "excludes": "no"}
+    assert client.post(url, fix).status_code == 400
+    assert client.post(url, {**fix, "reason": "judged minor at review"}).status_code == 302
+    d.refresh_from_db()
+    assert d.excludes_per_protocol is False
+    assert d.history.first().history_change_reason == "judged minor at review"
 
 
 def test_who_may_record_and_who_reads_descriptions(
