@@ -46,13 +46,9 @@ def record(participant, user, code, excludes=None, on=date(2017, 6, 1), text=SEC
 
 
 @pytest.mark.parametrize("path", sorted(PROTOCOLS.glob("*.toml")), ids=lambda p: p.stem)
-def test_every_seed_protocol_declares_deviation_types_with_an_excluding_one(path):
+def test_every_seed_protocol_declares_deviation_types_of_each_rule(path):
     spec = read_protocol(path)
-    assert {d.per_protocol for d in spec.deviation_types} >= {
-        "excluded",
-        "kept" if spec.trial.code != "selfback" else "excluded",
-        "judged",
-    }
+    assert {d.per_protocol for d in spec.deviation_types} == {"excluded", "kept", "judged"}
     assert "ineligible" in {d.code for d in spec.deviation_types}
 
 
