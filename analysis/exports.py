@@ -51,10 +51,11 @@ from django.db import transaction
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
-from enrolment.models import Participant, Timepoint, Trial
+from enrolment.models import Clinic, Participant, Timepoint, Trial
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
+from .design_export import DesignFacts, design_vars
 from .models import BlindingCode, ExportLog
 
 CHUNK = 2000
@@ -548,7 +549,14 @@ def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -
     out = [
         pv["study_id"],
         Var("cluster", "Cluster (allocation order)", NUMERIC, labels=clusters),
-        pv["clinic"],
+        Var(
+            "clinic",
+            "Clinic code",
+            STRING,
+            labels=dict(Clinic.objects.filter(cluster__trial=trial).values_list("code", "name")),
+            rule="the clinic the participant was enrolled at (its code in the protocol file); "
+            "the level of the clinic random effects",
+        ),
         pv["condition"],
         Var("timepoint_months", "Months from baseline", NUMERIC, allowed="0;3;6;12"),
         Var(
@@ -558,6 +566,7 @@ def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -
             labels={1: "True", 0: "False"},
         ),
         pv["sbst_risk_group"],
+        *design_vars(trial, blinded),
         Var("days_from_baseline", "Days from enrolment to completion (first response)", NUMERIC),
     ]
     for name, (codes, score) in ANALYSIS_SCORES.items():
@@ -610,6 +619,7 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
     imp = current_import(trial)
     costs = participant_costs(imp) if imp else {}
     tz = ZoneInfo(trial.time_zone)
+    design = DesignFacts.of(trial)
     records = []
     for p, responses in _joined(trial, tps):
         by_tp: dict[int, dict] = {t.id: {} for t in tps}
@@ -629,6 +639,7 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
                 "timepoint_months": months[t.id],
                 "crossover_washout": bool(p["crossover_washout"]),
                 "sbst_risk_group": _risk(p["risk"]),
+                **design.columns(p["id"], p["enrolled_on"], blinded),
                 "days_from_baseline": days.get(t.id),
             }
             for name in ANALYSIS_SCORES:
@@ -645,6 +656,9 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
             df[name] = pd.to_numeric(df[name], errors="coerce").astype(float)
     df["timepoint_months"] = df["timepoint_months"].astype(int)
     df["crossover_washout"] = df["crossover_washout"].astype(bool)
+    df["per_protocol"] = df["per_protocol"].astype(bool)
+    for name in ("enrolled_month", "period"):
+        df[name] = df[name].astype(int)
     if "specialist_care" in df:
         df["specialist_care"] = df["specialist_care"].astype("boolean")
     return df

@@ -1021,6 +1021,70 @@ def data_quality(trial, participants) -> dict:
     }
 
 
+# --- protocol deviations --------------------------------------------------------------
+
+
+def deviation_table(rows: Iterable[Mapping], types: list[Mapping], clusters: list[Mapping]) -> dict:
+    """Deviations counted per type (rows) and cluster (columns), with totals; every
+    declared type and cluster appears, with 0 where nothing was recorded.
+
+    ``rows``: ``type``, ``cluster`` (codes), ``n`` deviations, ``excluding`` of those
+    that exclude from per-protocol. ``types``/``clusters``: ``code``, ``label``/``name``."""
+    cells: dict[tuple[str, str], int] = Counter()
+    excluding: dict[str, int] = Counter()
+    for r in rows:
+        cells[(r["type"], r["cluster"])] += r["n"]
+        excluding[r["type"]] += r["excluding"]
+    codes = [c["code"] for c in clusters]
+    table = [
+        {
+            "code": t["code"],
+            "label": t["label"],
+            "counts": [cells[(t["code"], c)] for c in codes],
+            "total": sum(cells[(t["code"], c)] for c in codes),
+            "excluding": excluding[t["code"]],
+        }
+        for t in types
+    ]
+    return {
+        "clusters": clusters,
+        "types": table,
+        "totals": [sum(row["counts"][i] for row in table) for i in range(len(codes))],
+        "total": sum(row["total"] for row in table),
+        "excluding": sum(row["excluding"] for row in table),
+    }
+
+
+def deviations_for(trial, participants, clusters) -> dict:
+    """The deviation table of the participants the user may see (``scope``), plus how
+    many participants are out of the per-protocol set."""
+    from enrolment.models import Deviation, DeviationType
+
+    qs = Deviation.objects.filter(participant__in=participants)
+    rows = (
+        qs.values("type__code", "participant__clinic__cluster__code")
+        .annotate(n=Count("id"), excluding=Count("id", filter=Q(excludes_per_protocol=True)))
+        .order_by()
+    )
+    table = deviation_table(
+        [
+            {
+                "type": r["type__code"],
+                "cluster": r["participant__clinic__cluster__code"],
+                "n": r["n"],
+                "excluding": r["excluding"],
+            }
+            for r in rows
+        ],
+        list(DeviationType.objects.filter(trial=trial).values("code", "label")),
+        clusters,
+    )
+    table["participants_excluded"] = (
+        qs.filter(excludes_per_protocol=True).values("participant_id").distinct().count()
+    )
+    return table
+
+
 # --- weekly summary email ------------------------------------------------------------
 
 

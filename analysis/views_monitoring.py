@@ -42,6 +42,14 @@ def _today(request):
     return timezone.localdate()
 
 
+def _clusters(clinics) -> list[dict]:
+    """The clusters of the clinics a user may see, in allocation order."""
+    ordered = sorted(clinics, key=lambda c: c.cluster.allocation_order)
+    return list(
+        {c.cluster.code: {"code": c.cluster.code, "name": c.cluster.name} for c in ordered}.values()
+    )
+
+
 def _criteria(trial) -> dict[str, str]:
     return dict(EligibilityCriterion.objects.filter(trial=trial).values_list("code", "text"))
 
@@ -117,6 +125,7 @@ def dashboard(request, code):
             (criteria.get(k, k), n) for k, n in flow.excluded_by_reason.most_common()
         ],
         "consort_svg": figures.consort_svg(flow, criteria),
+        "deviations": mon.deviations_for(trial, participants, _clusters(sc["clinics"])),
     }
     return render(request, "analysis/monitoring/dashboard.html", context)
 

@@ -13,6 +13,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from .actions import enrol_participant
+from .deviation_models import Deviation, DeviationType
+from .deviations import record_deviation
 from .models import Participant, Physiotherapist, Trial, TrialRole
 from .protocol import load_protocol, read_protocol
 
@@ -156,10 +158,42 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     return count
 
 
+@transaction.atomic
+def record_demo_deviations(trial: Trial, today: date, every: int = 15) -> int:
+    """A few protocol deviations (one of each per-protocol rule, in turn) so that the
+    deviation log, monitoring and ``per_protocol`` have something to show."""
+    if Deviation.objects.filter(participant__trial=trial).exists():
+        return 0
+    by_rule = {}
+    for dtype in DeviationType.objects.filter(trial=trial):
+        by_rule.setdefault(dtype.per_protocol, dtype)
+    kinds = [
+        by_rule[r]
+        for r in (DeviationType.EXCLUDED, DeviationType.KEPT, DeviationType.JUDGED)
+        if r in by_rule
+    ]
+    coordinator = get_user_model().objects.get(username="coordinator")
+    participants = list(Participant.objects.filter(trial=trial).order_by("enrolled_on", "id"))
+    chosen = participants[every - 1 :: every]
+    for i, participant in enumerate(chosen if kinds else []):
+        dtype = kinds[i % len(kinds)]
+        record_deviation(
+            participant,
+            user=coordinator,
+            type=dtype,
+            occurred_on=participant.enrolled_on,
+            description="Demo deviation (synthetic).",
+            excludes=False if dtype.per_protocol == DeviationType.JUDGED else None,
+            today=today,
+        )
+    return len(chosen) if kinds else 0
+
+
 def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, str]]:
     trial, _ = load_protocol(PROTOCOL, shift_days=demo_shift_days(today))
     logins = create_staff(trial)
     enrol_participants(trial, participants)
+    record_demo_deviations(trial, today)
     return trial, logins
 
 

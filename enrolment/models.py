@@ -527,3 +527,7 @@ class RandomisationSlot(models.Model):
     def __str__(self) -> str:
         # Never the arm: a slot printed in a log must not unmask the sequence.
         return f"Slot {self.stratum}#{self.sequence}"
+
+
+# Kept in their own module; imported here so that Django and `from .models import` find them.
+from .deviation_models import Deviation, DeviationType  # noqa: E402, F401

@@ -110,6 +110,16 @@ class CriterionSpec(_Strict):
     rule: dict[str, Any] = Field(default_factory=dict)
 
 
+class DeviationTypeSpec(_Strict):
+    """A kind of protocol deviation, and what it means for the per-protocol set:
+    ``excluded`` always takes the participant out of it, ``kept`` never does, ``judged``
+    is decided for each deviation by whoever records it."""
+
+    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=200)
+    per_protocol: Literal["excluded", "kept", "judged"]
+
+
 class RandomisationSpec(_Strict):
     """Permuted blocks with random sizes, stratified by site and optional baseline variables."""
 
@@ -219,10 +229,12 @@ class ProtocolSpec(_Strict):
     randomisation: RandomisationSpec | None = None
     prices: PricesSpec | None = None
     sample_size: SampleSizeSpec | None = None
+    deviation_types: list[DeviationTypeSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self):
         _require_unique([a.code for a in self.arms], "arms", "code")
+        _require_unique([d.code for d in self.deviation_types], "deviation_types", "code")
         _require_unique([c.code for c in self.clusters], "clusters", "code")
         _require_unique([c.allocation_order for c in self.clusters], "clusters", "allocation_order")
         _require_unique([t.code for t in self.timepoints], "timepoints", "code")
@@ -281,8 +293,7 @@ class ProtocolSpec(_Strict):
             unknown = [q.code for q in self.sms.questions if q.code not in items]
             if unknown:
                 raise ValueError(
-                    f"sms question(s) {unknown} are not items of sms_tracking; "
-                    f"use {sorted(items)}"
+                    f"sms question(s) {unknown} are not items of sms_tracking; use {sorted(items)}"
                 )
         return self
 
@@ -392,6 +403,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
         Arm,
         Clinic,
         Cluster,
+        DeviationType,
         EligibilityCriterion,
         SmsSchedule,
         Timepoint,
@@ -500,6 +512,20 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
         {c.code for c in spec.eligibility},
         path,
         "eligibility",
+    )
+    for order, dt in enumerate(spec.deviation_types, start=1):
+        _upsert(
+            DeviationType,
+            report,
+            reason,
+            {"trial": trial, "code": dt.code},
+            {"label": dt.label, "per_protocol": dt.per_protocol, "order": order},
+        )
+    _remove_missing(
+        DeviationType.objects.filter(trial=trial),
+        {d.code for d in spec.deviation_types},
+        path,
+        "deviation_types",
     )
     if spec.sms:
         _upsert(

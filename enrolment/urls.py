@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_enrol
+from . import views, views_deviations, views_enrol
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,6 +35,16 @@ urlpatterns = [
         "participants/<str:study_id>/final-visit/",
         views.participant_final_visit,
         name="participant_final_visit",
+    ),
+    path(
+        "participants/<str:study_id>/deviations/new/",
+        views_deviations.record,
+        name="deviation_record",
+    ),
+    path(
+        "participants/<str:study_id>/deviations/<int:pk>/",
+        views_deviations.correct,
+        name="deviation_correct",
     ),
     path(
         "participants/<str:study_id>/history/",

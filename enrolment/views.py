@@ -20,7 +20,7 @@ from django.utils import timezone
 from trialsite import roles
 from trialsite.models import SchedulerHeartbeat
 
-from . import actions, allocation, views_death
+from . import actions, allocation, views_death, views_deviations
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
@@ -179,6 +179,7 @@ def participant_detail(request, study_id):
             "can_edit": roles.can_edit(user, participant),
             "can_read_history": roles.has_any(user, participant.trial, roles.HISTORY),
             "death_form": death_form,
+            **views_deviations.page_context(user, participant),
         },
         status=400 if death_form is not None and death_form.is_bound else 200,
     )

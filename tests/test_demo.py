@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from enrolment.demo import DEMO_PASSWORD, build_demo
-from enrolment.models import Participant, Physiotherapist
+from enrolment.models import Deviation, Participant, Physiotherapist
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,15 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
     assert trial.recruitment_end < date(2026, 11, 22)
     for username in logins:
         assert authenticate(username=username, password=DEMO_PASSWORD), username
+    # A few deviations, one per per-protocol rule in turn, through the real write path.
+    deviations = Deviation.objects.filter(participant__trial=trial)
+    assert [d.type.per_protocol for d in deviations.order_by("id")] == [
+        "excluded",
+        "kept",
+        "judged",
+        "excluded",
+    ]
+    assert deviations.filter(excludes_per_protocol=True).count() == 2
 
 
 def test_demo_command_twice_adds_nobody(capsys):

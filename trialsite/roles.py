@@ -23,6 +23,8 @@ PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
 # Roles that may change participant records.
 EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+# Roles that may record protocol deviations (physiotherapists at the participant's clinic).
+DEVIATIONS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 
 
 def roles_in(user, trial) -> set[str]:
@@ -97,6 +99,10 @@ def can_see_personal_details(user, participant) -> bool:
 
 def can_edit(user, participant) -> bool:
     return _allowed(user, participant, EDIT)
+
+
+def can_record_deviation(user, participant) -> bool:
+    return _allowed(user, participant, DEVIATIONS)
 
 
 def context_processor(request) -> dict:
