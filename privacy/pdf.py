@@ -103,5 +103,7 @@ def render_pdf(data: dict) -> bytes:
             rows = [[m["sent_at"] or m["status"], m["to"], m["text"]] for m in sms["sent"]]
             rows += [[r["received_at"], "", r["text"]] for r in sms["replies"]]
             story.append(_table(rows, [40, 30, 100], small))
-    SimpleDocTemplate(out, pagesize=A4, title=f"{data['study_id']}").build(story)
+    # Uncompressed: a few kilobytes more, and its text can be searched (and checked).
+    doc = SimpleDocTemplate(out, pagesize=A4, title=data["study_id"], pageCompression=0)
+    doc.build(story)
     return out.getvalue()

@@ -50,9 +50,7 @@ def safe_staff(safe):  # noqa: F811
         "physio_here": PhysiotherapistFactory(
             user=user("gdpr-pt-here"), clinic=clinic_of(safe)
         ).user,
-        "physio_away": PhysiotherapistFactory(
-            user=user("gdpr-pt-away"), clinic=away
-        ).user,
+        "physio_away": PhysiotherapistFactory(user=user("gdpr-pt-away"), clinic=away).user,
     }
 
 
