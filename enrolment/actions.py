@@ -4,6 +4,7 @@ one transaction, with the user and the reason recorded in the audit history."""
 from __future__ import annotations
 
 import calendar
+import logging
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,8 @@ from .models import (
     RandomisationSlot,
     ScreeningRecord,
 )
+
+logger = logging.getLogger(__name__)
 
 # Sent inside the enrolment's (withdrawal's, death's) transaction. The follow-up app
 # listens and plans (cancels) the contacts, as database writes only: enrolment never
@@ -288,7 +291,7 @@ def erase_personal_data(
         Participant, participant=participant, identifiers=identifiers, now=now
     ):
         scrubbed.update(answer or {})
-    return Erasure.objects.create(
+    record = Erasure.objects.create(
         participant=participant,
         erased_at=now,
         erased_by=user,
@@ -296,6 +299,14 @@ def erase_personal_data(
         reason=reason[:300],
         scrubbed=scrubbed,
     )
+    # Outside the database too (study ID only): a restore of an older backup brings the
+    # identifiers back, and this line tells the operator whom to erase again.
+    transaction.on_commit(
+        lambda: logger.warning(
+            "ERASURE %s: personal data erased (%s) at %s", participant.study_id, source, now
+        )
+    )
+    return record
 
 
 @transaction.atomic
