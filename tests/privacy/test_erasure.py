@@ -102,15 +102,18 @@ def test_an_active_participant_is_withdrawn_and_never_contacted_again(karen):
     assert OutboxMessage.objects.count() == sent
 
 
-def test_a_participant_withdrawn_from_follow_up_only_gets_no_sms_after_erasure(karen):
-    from enrolment.actions import withdraw_participant
-
-    withdraw_participant(karen, date(2022, 1, 20), "moved", scope=Participant.FOLLOW_UP_ONLY)
+def test_not_even_the_stop_confirmation_goes_out_after_erasure(karen):
+    at = SmsPrompt.objects.get(participant=karen, week=2, position=0).due_at
+    inbound, _ = tracking.store("SM" + "2" * 32, "+4520222222", "STOP", now=at)
+    tracking.receive(inbound.pk, at)
+    confirmation = SmsMessage.objects.get(participant=karen, kind=SmsMessage.STOP_CONFIRMATION)
+    assert confirmation.status == SmsMessage.PENDING
+    sent = OutboxMessage.objects.count()
     erase_personal_data(karen, "request")
-    assert not SmsPrompt.objects.filter(participant=karen, status__in=SmsPrompt.OPEN).exists()
-    assert not SmsMessage.objects.filter(
-        participant=karen, status__in=[SmsMessage.PENDING, SmsMessage.RETRY]
-    ).exists()
+    tracking.run(now=at + timedelta(minutes=1))
+    confirmation.refresh_from_db()
+    assert confirmation.status == SmsMessage.SKIPPED
+    assert OutboxMessage.objects.count() == sent
 
 
 def test_erasure_needs_a_reason_happens_once_and_freezes_the_details(karen):
