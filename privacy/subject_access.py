@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from enrolment.models import Consent, Participant, PersonalDetails
 from followup.models import Contact, InboundSms, SmsMessage, SmsOptOut, SmsPrompt
+from followup.sms import tracking
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 from questionnaires.services import wording_for
@@ -105,7 +106,17 @@ def _answer_text(item: base.Item, value, wording) -> str:
     return str(value)
 
 
+def _sms_questions(participant: Participant, language: str) -> dict[str, str]:
+    """The weekly SMS questions as the protocol file words them in ``language``: the text
+    the participant was sent, better than the instrument's English paraphrase."""
+    schedule = tracking.schedule_of(participant.trial)
+    if schedule is None:
+        return {}
+    return {q["code"]: tracking.wording(q, language) for q in schedule.questions}
+
+
 def _questionnaires(participant: Participant, language: str) -> list[dict]:
+    sms_questions = _sms_questions(participant, language)
     responses = (
         Response.objects.filter(participant=participant, entry=Response.FINAL)
         .select_related("timepoint")
@@ -123,7 +134,11 @@ def _questionnaires(participant: Participant, language: str) -> list[dict]:
         for item in definition.items:
             if not base.answered(r.answers, item.id):
                 continue
-            text = (wording.items.get(item.id) if wording else "") or gettext(item.text)
+            text = (
+                (wording.items.get(item.id) if wording else "")
+                or (sms_questions.get(item.id) if r.instrument == tracking.INSTRUMENT else "")
+                or gettext(item.text)
+            )
             value = r.answers[item.id]
             items.append(
                 {

@@ -95,6 +95,8 @@ def test_the_json_file_is_complete_and_never_names_the_allocation(client, answer
     assert sbst["scores"]  # the risk group, labelled
     weekly = next(q for q in data["questionnaires"] if q["instrument_code"] == "sms_tracking")
     assert weekly["week"] == 1
+    # Her weekly answer under the question as the protocol worded it in Danish for the SMS.
+    assert weekly["answers"][0]["question"].startswith("Hvor ondt har du haft i ryggen")
     assert data["sms"]["replies"][0]["text"] == "5"
     assert data["sms"]["sent"][0]["to"] == "+4520222222"
     three_months = next(c for c in data["contacts"] if c["emails"])
