@@ -56,6 +56,30 @@ def scrub_messages(participant: Participant, identifiers: set[str]) -> dict[str,
     }
 
 
+def scrub_late_copies() -> dict[str, int]:
+    """Addresses written after an erasure committed, by a dispatcher that was mid-batch
+    then (it read the number before, and records it with the outcome), or a reply being
+    interpreted at that moment: found by their erased participant and scrubbed, with the
+    embedded outbox's rows to the same addresses. Idempotent; `manage.py retention` runs it."""
+    erased = Participant.objects.filter(personal_details__erased_at__isnull=False)
+    emails = Message.objects.filter(contact__participant__in=erased).exclude(recipient="")
+    sms = SmsMessage.objects.filter(participant__in=erased).exclude(recipient="")
+    replies = InboundSms.objects.filter(participant__in=erased).exclude(sender="")
+    addresses = {
+        *emails.values_list("recipient", flat=True),
+        *sms.values_list("recipient", flat=True),
+        *replies.values_list("sender", flat=True),
+    }
+    return {
+        "email_messages": emails.update(recipient=""),
+        "sms_sent": sms.update(recipient="", body=SCRUBBED),
+        "sms_replies": replies.update(sender="", body=SCRUBBED),
+        "outbox": OutboxMessage.objects.filter(recipient__in=addresses).update(
+            recipient="", subject=SCRUBBED, body=SCRUBBED, html_body=""
+        ),
+    }
+
+
 def on_erased(sender, participant, identifiers, now, **kwargs) -> dict[str, int]:
     stop_all_contact(participant, now)
     return scrub_messages(participant, identifiers)

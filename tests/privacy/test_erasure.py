@@ -199,3 +199,16 @@ def test_the_retention_command_lists_then_erases_what_is_past_its_date(karen, sa
     assert record.source == Erasure.RETENTION and record.erased_by is None
     assert record.reason == "retention date 2032-12-31 passed"
     assert "0 participant(s)" in retention("--today", "2033-01-01")
+
+
+def test_an_address_recorded_by_a_dispatcher_mid_batch_is_scrubbed_by_the_next_run(karen):
+    """A dispatcher that read the number before the erasure committed records it with the
+    outcome afterwards (and the embedded outbox keeps its copy): retention scrubs it."""
+    erase_personal_data(karen, "request")
+    message = SmsMessage.objects.filter(participant=karen).first()
+    SmsMessage.objects.filter(pk=message.pk).update(recipient="+4520222222")
+    OutboxMessage.objects.create(channel="sms", recipient="+4520222222", body="Hvor ondt ...")
+    out = StringIO()
+    call_command("retention", stdout=out)
+    assert "sms_sent 1" in out.getvalue() and "outbox 1" in out.getvalue()
+    assert stored_identifiers() == []

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from enrolment.actions import erase_personal_data
 from enrolment.models import Erasure
+from followup.erasure import scrub_late_copies
 
 from ...retention import still_identifiable, trials_past_retention
 
@@ -26,6 +27,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, erase=False, trial=None, today=None, **options):
         today = today or timezone.localdate()
+        late = {where: n for where, n in scrub_late_copies().items() if n}
+        if late:
+            self.stdout.write(
+                "Scrubbed copies written after their erasure (a message in flight): "
+                + ", ".join(f"{where} {n}" for where, n in sorted(late.items()))
+            )
         trials = trials_past_retention(today)
         if trial:
             trials = trials.filter(code=trial)
