@@ -80,7 +80,7 @@ def erase(request, study_id):
     participant = _participant_for(request.user, study_id)
     details = PersonalDetails.objects.filter(participant=participant).first()
     if details is None or details.is_erased:
-        messages.info(request, f"The personal data of {participant.study_id} is already erased.")
+        messages.info(request, f"{participant.study_id} has no personal details left to erase.")
         return redirect("participant_detail", study_id=participant.study_id)
     form = ErasureForm(request.POST or None, study_id=participant.study_id)
     if request.method == "POST" and form.is_valid():
