@@ -7,6 +7,7 @@ from .models import (
     Clinic,
     Cluster,
     EligibilityCriterion,
+    Erasure,
     Participant,
     PersonalDetails,
     Physiotherapist,
@@ -71,3 +72,20 @@ class ParticipantAdmin(ReasonAdmin):
 class PersonalDetailsAdmin(ReasonAdmin):
     list_display = ("participant",)
     search_fields = ("participant__study_id",)
+
+
+@admin.register(Erasure)
+class ErasureAdmin(admin.ModelAdmin):
+    """Read only: an erasure is recorded by enrolment.actions.erase_personal_data."""
+
+    list_display = ("participant", "erased_at", "erased_by", "source", "reason")
+    list_filter = ("source", "participant__trial")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

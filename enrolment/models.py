@@ -105,6 +105,14 @@ class Trial(models.Model):
     sample_size = models.JSONField(
         default=dict, blank=True, help_text=_("the protocol's sample size inputs and result")
     )
+    retention_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Personal data is kept until this date; after it every participant's personal "
+            "details must be erased (manage.py retention)."
+        ),
+    )
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 
@@ -403,6 +411,9 @@ class PersonalDetails(AuditedModel):
     email = models.EmailField(blank=True)
     mobile = models.CharField(max_length=20, blank=True)
     preferred_language = models.CharField(max_length=8)
+    # Set when the identifiers were erased (enrolment.actions.erase_personal_data): the
+    # row stays as a tombstone so the participant's research data keeps its study ID.
+    erased_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -410,6 +421,10 @@ class PersonalDetails(AuditedModel):
 
     def __str__(self) -> str:
         return f"Personal details of {self.participant.study_id}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     def age_on(self, day: date) -> int:
         years = day.year - self.date_of_birth.year
@@ -527,6 +542,30 @@ class RandomisationSlot(models.Model):
     def __str__(self) -> str:
         # Never the arm: a slot printed in a log must not unmask the sequence.
         return f"Slot {self.stratum}#{self.sequence}"
+
+
+class Erasure(models.Model):
+    """The audit record of one erasure of a participant's personal data: who, when, why,
+    and how many stored copies of identifiers were scrubbed where. It holds no identifier."""
+
+    REQUEST = "request"  # the participant asked (GDPR art. 17)
+    RETENTION = "retention"  # the trial's retention date passed
+    SOURCES = [(REQUEST, _("The participant's request")), (RETENTION, _("Retention date passed"))]
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.PROTECT, related_name="erasure"
+    )
+    erased_at = models.DateTimeField()
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=SOURCES)
+    reason = models.CharField(max_length=300)
+    # where -> number of rows scrubbed, e.g. {"personal_details_history": 3, "sms_sent": 12}
+    scrubbed = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"Erasure of the personal data of {self.participant}"
 
 
 # Kept in their own module; imported here so that Django and `from .models import` find them.

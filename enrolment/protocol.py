@@ -188,6 +188,9 @@ class TrialSpec(_Strict):
     recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
     washout_days: int = Field(default=14, ge=0)
     consent_form_version: str = ""
+    # The last day personal data may be kept (the ethics approval's or the law's rule);
+    # after it `manage.py retention` lists, and with --erase erases, the personal details.
+    retention_until: date | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -216,6 +219,12 @@ class TrialSpec(_Strict):
             and self.recruitment_end < self.recruitment_start
         ):
             raise ValueError("recruitment_end is before recruitment_start")
+        if (
+            self.retention_until
+            and self.recruitment_end
+            and self.retention_until < self.recruitment_end
+        ):
+            raise ValueError("retention_until is before recruitment_end")
         return self
 
 
@@ -355,6 +364,7 @@ def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:
         update={
             "recruitment_start": move(spec.trial.recruitment_start),
             "recruitment_end": move(spec.trial.recruitment_end),
+            "retention_until": move(spec.trial.retention_until),
         }
     )
     clusters = [c.model_copy(update={"crossover": move(c.crossover)}) for c in spec.clusters]
@@ -436,6 +446,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "recruitment_ceiling_per_cluster_month": t.recruitment_ceiling_per_cluster_month,
             "washout_days": t.washout_days,
             "consent_form_version": t.consent_form_version,
+            "retention_until": t.retention_until,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from enrolment.actions import participant_died, participant_enrolled, participant_withdrawn
+from enrolment.actions import (
+    participant_died,
+    participant_enrolled,
+    participant_withdrawn,
+    personal_data_erased,
+)
 from enrolment.models import Participant, Physiotherapist
 
-from . import planning
+from . import erasure, planning
 
 
 def on_enrolled(sender, participant, **kwargs) -> None:
@@ -44,6 +49,7 @@ def connect() -> None:
     participant_enrolled.connect(on_enrolled, dispatch_uid="followup.plan")
     participant_withdrawn.connect(on_withdrawn, dispatch_uid="followup.cancel")
     participant_died.connect(on_died, dispatch_uid="followup.died")
+    personal_data_erased.connect(erasure.on_erased, dispatch_uid="followup.erased")
     post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"

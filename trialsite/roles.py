@@ -21,6 +21,9 @@ TRIAL_WIDE = {COORDINATOR, DATA_MANAGER, STATISTICIAN, ADMINISTRATOR}
 PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Roles that may read a participant's audit history.
 HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
+# Roles that produce a participant's own data and erase their personal data (GDPR):
+# coordinators, who deal with the participant; not even administrators by their role.
+PRIVACY_RIGHTS = {COORDINATOR}
 # Roles that may change participant records.
 EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Roles that may record protocol deviations (physiotherapists at the participant's clinic).

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "questionnaires",
     "followup",
     "analysis",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("questionnaires/", include("questionnaires.urls")),
     path("analysis/", include("analysis.urls")),
     path("monitoring/", include("analysis.urls_monitoring")),
+    path("", include("privacy.urls")),
     path("", include("enrolment.urls")),
 ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrolment', '0004_participant_died_on'),
+        ('enrolment', '0005_trial_sample_size_inputs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
