@@ -15,20 +15,30 @@ One batch is two short steps, each a constant number of queries whatever its siz
    planned message is never forgotten.
 2. **Send**. Waiting messages (pending, or retry whose ``next_attempt_at`` has come)
    are claimed by a conditional ``UPDATE`` to ``sending`` with a claim id and
-   ``attempts + 1``, committed *before* the provider is called. Then each is handed to
-   the provider, and the moment the provider accepts one a *sent mark* (its provider
-   id and time) is written to the ``followup`` cache (Redis in production, files under
-   ``VAR_DIR`` when embedded: shared by every worker). The outcomes (sent + provider
-   id, or retry with back-off, or failed after ``FOLLOWUP_MAX_ATTEMPTS`` or a
-   permanent error) are written in one bulk update, also when an exception ends the
-   batch early (``finally``); then the batch's marks are deleted, the database holding
-   the outcome. A claimed message that has been tried before (``attempts > 1``: a
-   retry, or a claim taken over from a dispatcher that died) is looked up among the
-   marks first, one ``get_many`` for the batch: a marked one is recorded as sent with
-   the mark's provider id and time, and not handed to the provider again.
+   ``attempts + 1``, committed *before* the provider is called. Before each call an
+   *in-flight mark* (when the attempt began) is written to the ``followup`` cache
+   (Redis in production, files under ``VAR_DIR`` when embedded: shared by every
+   worker); the moment the provider accepts, a *sent mark* (its provider id and time)
+   replaces it in meaning (:class:`Attempts`). The outcomes (sent + provider id, or
+   retry with back-off, or failed after ``FOLLOWUP_MAX_ATTEMPTS`` or a permanent
+   error) are written in one bulk update, also when an exception ends the batch early
+   (``finally``); then the batch's marks are deleted, the database holding the
+   outcome. A claimed message that has been tried before (``attempts > 1``: a retry,
+   or a claim taken over from a dispatcher that died) is looked up among the marks
+   first, one ``get_many`` for the batch (:func:`read_marks`): a sent mark is recorded
+   as sent, not handed to the provider again; an in-flight mark without a sent mark
+   makes the message *uncertain*: the provider may have it. An uncertain SMS is looked
+   up in the gateway's own record first (``find_sent``; Twilio's message list) and
+   recorded from it when found; an uncertain email is sent again (an SMTP server cannot
+   be asked; for a survey invitation a second copy, same Message-ID and link, is the
+   lesser harm than a missed follow-up), as is an SMS whose backend keeps no record.
 
-   Database queries per batch stay constant; the cache sees one write per message
-   sent and at most two calls per batch besides.
+   Database queries per batch stay constant (13 for email, 14 for SMS in
+   ``benchmarks/``); the cache sees two writes per message sent and at most two calls
+   per batch besides. While the cache is down the marks go to the database instead:
+   ``in_flight_at`` committed before the call and the outcome committed at acceptance,
+   two queries per message, so that a kill still doubles at most the message in the
+   provider's hands.
 
 Delivery guarantee:
 
@@ -37,30 +47,29 @@ Delivery guarantee:
   log) or skipped (its contact closed first). A dispatcher that dies while sending
   leaves its rows in ``sending``; after ``FOLLOWUP_SENDING_LEASE_SECONDS`` another
   dispatcher takes them over. Celery carries no state: a lost, flushed or doubled task
-  only makes the next run find the same rows in the database. A mark is only ever a
-  reason not to send a message that really went out: its key holds the contact's
-  random nonce, so another installation's or a recreated database's message (same
-  ids, same idempotency key) never finds it.
+  only makes the next run find the same rows in the database. A mark is only ever
+  about its own message: its key holds a random nonce (the contact's, or the SMS's),
+  so another installation's or a recreated database's message (same ids, same
+  idempotency key) never finds it.
 - *Never sent twice*, with these exceptions, each narrow:
 
-  - The process is killed (SIGKILL, power loss) in the instant between the provider's
-    acceptance and the mark's write (one cache round trip, about a millisecond): that
-    message is sent again after the lease. A Python exception cannot cause this (the
-    ``finally`` records the outcome).
+  - An email in the SMTP call when the process is killed (SIGKILL, power loss), or
+    whose "250" never reached us: sent again, once, after the lease or at the retry
+    (the rule above). At most one per killed dispatcher. An SMS in the same instant is
+    not, as long as the gateway's record can be asked.
   - The dispatcher dies *and* its marks are lost before the takeover: Redis restarted
     without persistence or flushed, or the embedded cache folder removed, in the same
     minutes. Turn on Redis persistence (AOF) where this matters.
-  - The cache cannot be read or written (Redis down): the dispatcher logs it and
-    sends as before, at least once; the database stays the record.
+  - The cache can be written but not read at the takeover: every message tried before
+    is uncertain (SMS: the gateway is asked; email: sent again).
   - One provider call that hangs longer than the lease: its claim is taken over and
     the message doubled. A dispatcher stops trying new messages after half the lease
     and hands the rest back, so set ``EMAIL_TIMEOUT`` (seconds) below that; Django's
     SMTP backend waits forever without it.
-  - SMTP itself: a server that accepted the data but whose "250" never reached us
-    (connection lost) gets the message again.
 
-  A resend carries the same Message-ID (the idempotency key), so a provider or mail
-  client that deduplicates on it shows one email.
+  If neither the cache nor the database can take an in-flight mark, the call is not
+  made (:class:`InFlightUnrecorded` ends the batch). A Python exception never doubles
+  a message (the ``finally`` records the outcome).
 
 Without row locks (SQLite, the embedded installation) two dispatchers may read the
 same due contacts; the unique idempotency key turns the second insert into a no-op
