@@ -562,7 +562,7 @@ def test_worker_killed_during_the_gateway_call_texts_each_participant_once(
         return statuses == [("sent", len(mobiles))]
 
     wait_for(all_recorded, 60, "every question recorded as sent", interval=0.3, logs=site.logs)
-    time.sleep(1.5)  # a run or two more: nothing else may go out
+    time.sleep(0.5)  # every SMS is recorded sent: no run may send one again
     site.stop(site.processes, signal.SIGKILL)  # a graceful stop takes seconds
 
     texted = Counter(m.to for m in gateway.sent)
