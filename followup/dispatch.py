@@ -15,20 +15,30 @@ One batch is two short steps, each a constant number of queries whatever its siz
    planned message is never forgotten.
 2. **Send**. Waiting messages (pending, or retry whose ``next_attempt_at`` has come)
    are claimed by a conditional ``UPDATE`` to ``sending`` with a claim id and
-   ``attempts + 1``, committed *before* the provider is called. Then each is handed to
-   the provider, and the moment the provider accepts one a *sent mark* (its provider
-   id and time) is written to the ``followup`` cache (Redis in production, files under
-   ``VAR_DIR`` when embedded: shared by every worker). The outcomes (sent + provider
-   id, or retry with back-off, or failed after ``FOLLOWUP_MAX_ATTEMPTS`` or a
-   permanent error) are written in one bulk update, also when an exception ends the
-   batch early (``finally``); then the batch's marks are deleted, the database holding
-   the outcome. A claimed message that has been tried before (``attempts > 1``: a
-   retry, or a claim taken over from a dispatcher that died) is looked up among the
-   marks first, one ``get_many`` for the batch: a marked one is recorded as sent with
-   the mark's provider id and time, and not handed to the provider again.
+   ``attempts + 1``, committed *before* the provider is called. Before each call an
+   *in-flight mark* (when the attempt began) is written to the ``followup`` cache
+   (Redis in production, files under ``VAR_DIR`` when embedded: shared by every
+   worker); the moment the provider accepts, a *sent mark* (its provider id and time)
+   replaces it in meaning (:class:`Attempts`). The outcomes (sent + provider id, or
+   retry with back-off, or failed after ``FOLLOWUP_MAX_ATTEMPTS`` or a permanent
+   error) are written in one bulk update, also when an exception ends the batch early
+   (``finally``); then the batch's marks are deleted, the database holding the
+   outcome. A claimed message that has been tried before (``attempts > 1``: a retry,
+   or a claim taken over from a dispatcher that died) is looked up among the marks
+   first, one ``get_many`` for the batch (:func:`read_marks`): a sent mark is recorded
+   as sent, not handed to the provider again; an in-flight mark without a sent mark
+   makes the message *uncertain*: the provider may have it. An uncertain SMS is looked
+   up in the gateway's own record first (``find_sent``; Twilio's message list) and
+   recorded from it when found; an uncertain email is sent again (an SMTP server cannot
+   be asked; for a survey invitation a second copy, same Message-ID and link, is the
+   lesser harm than a missed follow-up), as is an SMS whose backend keeps no record.
 
-   Database queries per batch stay constant; the cache sees one write per message
-   sent and at most two calls per batch besides.
+   Database queries per batch stay constant (13 for email, 14 for SMS in
+   ``benchmarks/``); the cache sees two writes per message sent and at most two calls
+   per batch besides. While the cache is down the marks go to the database instead:
+   ``in_flight_at`` committed before the call and the outcome committed at acceptance,
+   two queries per message, so that a kill still doubles at most the message in the
+   provider's hands.
 
 Delivery guarantee:
 
@@ -37,30 +47,29 @@ Delivery guarantee:
   log) or skipped (its contact closed first). A dispatcher that dies while sending
   leaves its rows in ``sending``; after ``FOLLOWUP_SENDING_LEASE_SECONDS`` another
   dispatcher takes them over. Celery carries no state: a lost, flushed or doubled task
-  only makes the next run find the same rows in the database. A mark is only ever a
-  reason not to send a message that really went out: its key holds the contact's
-  random nonce, so another installation's or a recreated database's message (same
-  ids, same idempotency key) never finds it.
+  only makes the next run find the same rows in the database. A mark is only ever
+  about its own message: its key holds a random nonce (the contact's, or the SMS's),
+  so another installation's or a recreated database's message (same ids, same
+  idempotency key) never finds it.
 - *Never sent twice*, with these exceptions, each narrow:
 
-  - The process is killed (SIGKILL, power loss) in the instant between the provider's
-    acceptance and the mark's write (one cache round trip, about a millisecond): that
-    message is sent again after the lease. A Python exception cannot cause this (the
-    ``finally`` records the outcome).
+  - An email in the SMTP call when the process is killed (SIGKILL, power loss), or
+    whose "250" never reached us: sent again, once, after the lease or at the retry
+    (the rule above). At most one per killed dispatcher. An SMS in the same instant is
+    not, as long as the gateway's record can be asked.
   - The dispatcher dies *and* its marks are lost before the takeover: Redis restarted
     without persistence or flushed, or the embedded cache folder removed, in the same
     minutes. Turn on Redis persistence (AOF) where this matters.
-  - The cache cannot be read or written (Redis down): the dispatcher logs it and
-    sends as before, at least once; the database stays the record.
+  - The cache can be written but not read at the takeover: every message tried before
+    is uncertain (SMS: the gateway is asked; email: sent again).
   - One provider call that hangs longer than the lease: its claim is taken over and
     the message doubled. A dispatcher stops trying new messages after half the lease
     and hands the rest back, so set ``EMAIL_TIMEOUT`` (seconds) below that; Django's
     SMTP backend waits forever without it.
-  - SMTP itself: a server that accepted the data but whose "250" never reached us
-    (connection lost) gets the message again.
 
-  A resend carries the same Message-ID (the idempotency key), so a provider or mail
-  client that deduplicates on it shows one email.
+  If neither the cache nor the database can take an in-flight mark, the call is not
+  made (:class:`InFlightUnrecorded` ends the batch). A Python exception never doubles
+  a message (the ``finally`` records the outcome).
 
 Without row locks (SQLite, the embedded installation) two dispatchers may read the
 same due contacts; the unique idempotency key turns the second insert into a no-op
@@ -105,6 +114,7 @@ class Counts:
     failed: int = 0
     skipped: int = 0
     recovered: int = 0  # accepted before a dispatcher died: recorded from its mark, not resent
+    uncertain: int = 0  # perhaps sent by a dispatcher that died, and sent again (no way to ask)
     messages: int = 0  # messages claimed
 
     def add(self, other) -> None:
@@ -377,59 +387,155 @@ OUTCOME_FIELDS = [
     "sent_at",
     "duration_ms",
     "attempts",
+    "in_flight_at",
 ]
 
 
-# --- sent marks ------------------------------------------------------------------------
+# --- sent marks and in-flight marks ---------------------------------------------------
 
 
 def sent_marks():
     return caches["followup"]
 
 
-def mark_key(message) -> str:
+def _key(kind: str, message) -> str:
     # Ids and idempotency keys repeat across installations and recreated databases; a
     # random nonce does not, so a mark never stands for another message.
     seed = f"{message.mark_nonce}:{message.idempotency_key}"
     tag = hashlib.sha256(seed.encode()).hexdigest()[:16]
-    return f"followup:sent:{message.idempotency_key}:{tag}"
+    return f"followup:{kind}:{message.idempotency_key}:{tag}"
 
 
-def read_marks(messages: list[Message]) -> dict[int, tuple[str, datetime]]:
-    """Message id -> (provider id, sent at) of the claimed messages already accepted by
-    the provider. Only a message tried before can have one: one call, often none."""
-    keys = {mark_key(m): m.pk for m in messages if m.attempts > 1}
-    if not keys:
-        return {}
+def mark_key(message) -> str:
+    return _key("sent", message)
+
+
+def in_flight_key(message) -> str:
+    return _key("inflight", message)
+
+
+# Twilio's and our clocks differ by a little: a provider record this much older than
+# the in-flight mark still counts.
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+@dataclass
+class Marks:
+    """What the claimed messages tried before left behind: ``sent`` (message id ->
+    (provider id, sent at)) the provider accepted; ``uncertain`` (message id -> when the
+    attempt began) may or may not have reached it: a dispatcher died during the call,
+    or the call ended without an answer."""
+
+    sent: dict
+    uncertain: dict
+
+    def since(self, message) -> datetime:
+        return self.uncertain[message.pk] - CLOCK_SKEW
+
+
+def read_marks(messages: list) -> Marks:
+    """The marks of the claimed messages tried before (``attempts > 1``): one cache
+    call, often none. A message with an in-flight mark (in the cache or, when the cache
+    was down, its ``in_flight_at``) and no sent mark is uncertain; when the cache cannot
+    be read every message tried before is, since its mark may be there."""
+    tried = [m for m in messages if m.attempts > 1]
+    marks = Marks({}, {})
+    if not tried:
+        return marks
+    keys = [key for m in tried for key in (mark_key(m), in_flight_key(m))]
     try:
-        found = sent_marks().get_many(list(keys))
-    except Exception:  # noqa: BLE001 - the database stays the record: send as before
-        logger.exception("could not read the sent marks; sending at least once")
-        return {}
-    return {keys[key]: value for key, value in found.items()}
+        found = sent_marks().get_many(keys)
+    except Exception:  # noqa: BLE001 - the provider is asked, or the channel's rule decides
+        logger.exception("could not read the sent marks; tried messages are uncertain")
+        found = None
+    for m in tried:
+        if found is None:
+            marks.uncertain[m.pk] = m.in_flight_at or m.created
+        elif mark_key(m) in found:
+            marks.sent[m.pk] = found[mark_key(m)]
+        elif in_flight_key(m) in found or m.in_flight_at:
+            marks.uncertain[m.pk] = found.get(in_flight_key(m)) or m.in_flight_at
+    return marks
 
 
-def write_mark(message: Message) -> None:
-    try:
-        sent_marks().set(
-            mark_key(message),
-            (message.provider_id, message.sent_at),
-            timeout=settings.FOLLOWUP_SENT_MARK_SECONDS,
-        )
-    except Exception:  # noqa: BLE001 - sent all the same; only a crash now would double it
-        logger.exception("could not write the sent mark of message %s", message.pk)
+class InFlightUnrecorded(Exception):
+    """Neither the cache nor the database took the in-flight mark: the call is not made."""
 
 
-def forget_marks(messages: list[Message]) -> None:
+class Attempts:
+    """One batch's record of its provider calls, kept where a killed worker leaves it:
+    an in-flight mark before each call and a sent mark after the provider accepted, in
+    the shared cache (no database query). When the cache fails, the batch goes on with
+    the database instead: ``in_flight_at`` committed before each call and the outcome
+    committed at acceptance, two queries a message, so that a kill doubles at most the
+    one message being sent. If the database cannot take the mark either, the call is
+    not made (the exception ends the batch; the claims are taken over later)."""
+
+    def __init__(self, model, outcome_fields: list[str]):
+        self.model = model
+        self.outcome_fields = outcome_fields
+        self.cache_up = True
+
+    def begin(self, message) -> None:
+        at = timezone.now()
+        if self.cache_up:
+            try:
+                sent_marks().set(
+                    in_flight_key(message), at, timeout=settings.FOLLOWUP_SENT_MARK_SECONDS
+                )
+                return
+            except Exception:  # noqa: BLE001 - the database takes the mark instead
+                logger.exception("could not write the in-flight mark; marking in the database")
+                self.cache_up = False
+        try:
+            self.model.objects.filter(pk=message.pk).update(in_flight_at=at)
+        except Exception as exc:
+            raise InFlightUnrecorded(f"message {message.pk}: {exc}") from exc
+        message.in_flight_at = at
+
+    def accepted(self, message) -> None:
+        """The provider accepted ``message`` (its outcome fields are set)."""
+        message.in_flight_at = None
+        if self.cache_up:
+            try:
+                sent_marks().set(
+                    mark_key(message),
+                    (message.provider_id, message.sent_at),
+                    timeout=settings.FOLLOWUP_SENT_MARK_SECONDS,
+                )
+                return
+            except Exception:  # noqa: BLE001 - the database takes the outcome instead
+                logger.exception("could not write the sent mark of message %s", message.pk)
+                self.cache_up = False
+        try:
+            self.model.objects.filter(pk=message.pk).update(
+                **{f: getattr(message, f) for f in self.outcome_fields}
+            )
+        except Exception:  # noqa: BLE001 - sent all the same; the batch's update records it
+            logger.exception("could not record message %s as sent", message.pk)
+
+    def unanswered(self, message, started: datetime) -> None:
+        """The call ended without an answer (a timeout): the provider may have it, so
+        the next attempt asks it, or follows the channel's rule, first."""
+        message.in_flight_at = started
+
+
+def forget_marks(messages: list) -> None:
     """Once the database holds the outcome the marks are not needed (and the embedded
-    cache folder does not grow)."""
+    cache folder does not grow). An uncertain message keeps its in-flight mark."""
     keys = [mark_key(m) for m in messages if m.status == Message.SENT]
+    keys += [
+        in_flight_key(m)
+        for m in messages
+        if m.status in (Message.SENT, Message.RETRY, Message.FAILED, Message.SKIPPED)
+        and m.in_flight_at is None
+    ]
     if not keys:
         return
     try:
         sent_marks().delete_many(keys)
     except Exception:  # noqa: BLE001 - they expire by themselves
-        logger.exception("could not delete %s sent marks", len(keys))
+        logger.exception("could not delete %s marks", len(keys))
 
 
 def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
@@ -438,13 +544,15 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
     channels = {}
     rendered_by_group: dict = {}
     marks = read_marks(messages)
+    attempts = Attempts(Message, OUTCOME_FIELDS)
     try:
         budget = settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2
         for message in messages:
-            if message.pk in marks:
+            if message.pk in marks.sent:
                 # The provider accepted it before the dispatcher that claimed it died.
-                message.provider_id, message.sent_at = marks[message.pk]
+                message.provider_id, message.sent_at = marks.sent[message.pk]
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                message.in_flight_at = None
                 stats.recovered += 1
                 continue
             if clock.monotonic() - started > budget:
@@ -452,27 +560,40 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
                 # out, or another dispatcher would take over claims still in use.
                 message.status, message.next_attempt_at = Message.PENDING, now
                 message.attempts -= 1
+                if message.pk in marks.uncertain:
+                    message.in_flight_at = marks.uncertain[message.pk]
                 continue
             if message.contact.status != Contact.INVITED:
                 # Answered, cancelled, missed or moved since it was planned.
                 message.status, message.next_attempt_at = Message.SKIPPED, None
+                message.in_flight_at = None
                 stats.skipped += 1
                 continue
+            if message.pk in marks.uncertain:
+                # An SMTP server cannot be asked whether it has an email. A missed
+                # follow-up costs the trial an outcome; a second copy (same Message-ID,
+                # same link) costs the participant a glance: sent again.
+                stats.uncertain += 1
             t0 = clock.monotonic()
             try:
                 rendered = render_message(message, rendered_by_group)
                 channel = channels.get(message.channel) or channel_for(message.channel)
                 channels[message.channel] = channel
+                attempts.begin(message)
                 message.provider_id = channel.send(message, rendered)
             except TransportError as exc:
                 record_failure(message, str(exc), exc.permanent, now)
+                message.in_flight_at = None
+            except InFlightUnrecorded:
+                raise  # nothing was sent; the claims are taken over after the lease
             except Exception as exc:  # a bug or an unexpected provider error: retried, logged
                 logger.exception("sending message %s failed", message.pk)
                 record_failure(message, f"{type(exc).__name__}: {exc}", False, now)
+                message.in_flight_at = None
             else:
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
                 message.sent_at = now + timedelta(seconds=clock.monotonic() - started)
-                write_mark(message)
+                attempts.accepted(message)
             message.duration_ms = round((clock.monotonic() - t0) * 1000)
             if message.status == Message.SENT:
                 stats.sent += 1

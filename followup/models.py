@@ -168,6 +168,11 @@ class Outgoing(models.Model):
     error = models.TextField(blank=True)
     created = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When an attempt whose outcome is unknown began: the provider may have it. Written
+    # before the provider call only when the shared cache cannot take the in-flight mark
+    # (followup.dispatch), and kept after an attempt that ended without an answer (a
+    # timeout); a dispatcher that claims the message asks the provider first.
+    in_flight_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -7,7 +7,15 @@
 
 ``send(to, body, status_callback=None)`` returns a :class:`SendResult` or raises
 :class:`SmsError`; ``permanent`` means trying the same message again cannot help (an
-invalid number, a participant who opted out), so the dispatcher gives up at once.
+invalid number, a participant who opted out), so the dispatcher gives up at once;
+``unanswered`` that the provider may have the message all the same (a timeout).
+
+``find_sent(to, body, since)`` asks the provider's own record whether it has this
+text to this number from ``since`` on: the dispatcher does before sending a message
+again whose earlier attempt may have reached the provider (a worker killed during the
+call). It returns the record as a :class:`SendResult`, None when there is none, raises
+:class:`SmsError` when the provider cannot be reached, and :class:`CannotTell` when the
+backend keeps no record to ask.
 Recipients must already be E.164 (:func:`enrolment.phone.normalise` at data entry).
 
 Text helpers: keep messages in the GSM-7 alphabet (Swedish and Danish letters are in
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -30,10 +39,21 @@ DEFAULT_BACKEND = "followup.sms.backends.OutboxBackend"
 
 
 class SmsError(Exception):
-    def __init__(self, message: str, permanent: bool = False, code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        permanent: bool = False,
+        code: int | None = None,
+        unanswered: bool = False,
+    ):
         super().__init__(message)
         self.permanent = permanent
         self.code = code  # the gateway's error code, when it gave one
+        self.unanswered = unanswered  # no answer came: the gateway may have the message
+
+
+class CannotTell(Exception):
+    """The backend keeps no record of what it sent that could be asked."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,9 @@ class BaseSmsBackend:
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
         raise NotImplementedError
 
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        raise CannotTell(type(self).__name__)
+
     def check(self, to: str, body: str) -> None:
         """What no provider would accept: refused here, permanently, before any call."""
         if not is_e164(to):
@@ -70,6 +93,18 @@ class OutboxBackend(BaseSmsBackend):
         self.check(to, body)
         row = OutboxMessage.objects.create(channel=OutboxMessage.SMS, recipient=to, body=body)
         return SendResult(provider_id=f"outbox-{row.pk}", status="sent")
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        from followup.models import OutboxMessage
+
+        row = (
+            OutboxMessage.objects.filter(
+                channel=OutboxMessage.SMS, recipient=to, body=body, created__gte=since
+            )
+            .order_by("created", "id")
+            .first()
+        )
+        return row and SendResult(provider_id=f"outbox-{row.pk}", status="sent")
 
 
 @dataclass(frozen=True)
@@ -92,6 +127,12 @@ class InMemoryBackend(BaseSmsBackend):
         InMemoryBackend.outbox.append(sent)
         return SendResult(provider_id=sent.provider_id, status="sent")
 
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        for sent in InMemoryBackend.outbox:
+            if (sent.to, sent.body) == (to, body):
+                return SendResult(provider_id=sent.provider_id, status="sent")
+        return None
+
 
 class TwilioBackend(BaseSmsBackend):
     """Settings are read when the backend is made, not at import (tests override them):
@@ -107,6 +148,9 @@ class TwilioBackend(BaseSmsBackend):
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
         self.check(to, body)
         return self.client.send_message(to, body, status_callback=status_callback)
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
+        return self.client.find_message(to, body, since)
 
 
 # --- GSM-7 -------------------------------------------------------------------------------

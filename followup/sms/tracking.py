@@ -42,7 +42,7 @@ from .. import dispatch
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
-from .backends import SmsError, get_backend, gsm7_safe
+from .backends import CannotTell, SendResult, SmsError, get_backend, gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
 
 logger = logging.getLogger(__name__)
@@ -287,16 +287,20 @@ OUTCOME_FIELDS = [
     "sent_at",
     "attempts",
     "recipient",
+    "in_flight_at",
 ]
 
 
 def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
-    """As :func:`followup.dispatch.send_claimed`, with the same sent marks: a claim taken
-    over from a dispatcher killed mid-batch does not text the participant twice."""
+    """As :func:`followup.dispatch.send_claimed`, with the same marks: a claim taken over
+    from a dispatcher killed mid-batch does not text the participant twice. The message
+    that was in the gateway's hands when it died (in-flight mark, no sent mark) is
+    looked up in the gateway's own record (``find_sent``) before it is sent again."""
     stats.messages += len(messages)
     failed_prompts, refused_at_gateway = [], []
     backend = None
     marks = dispatch.read_marks(messages)
+    attempts = dispatch.Attempts(SmsMessage, OUTCOME_FIELDS)
     started = clock.monotonic()
     try:
         for message in messages:
@@ -305,36 +309,59 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                 # or another dispatcher would take over claims still in use.
                 message.status, message.next_attempt_at = Message.PENDING, now
                 message.attempts -= 1
+                if message.pk in marks.uncertain:
+                    message.in_flight_at = marks.uncertain[message.pk]
                 continue
-            if message.pk in marks:
-                message.provider_id, message.sent_at = marks[message.pk]
+            if message.pk in marks.sent:
+                message.provider_id, message.sent_at = marks.sent[message.pk]
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                message.in_flight_at = None
                 stats.recovered += 1
                 continue
             if _not_needed(message):
                 message.status, message.next_attempt_at = Message.SKIPPED, None
+                message.in_flight_at = None
                 stats.skipped += 1
                 continue
             details = getattr(message.participant, "personal_details", None)
             if details is not None:
                 message.recipient = details.mobile  # a corrected number counts at once
+            attempt_began = timezone.now()
             try:
                 backend = backend or get_backend()
+                found = _already_sent(backend, message, marks, stats)
+                if found is not None:
+                    # The gateway has it: recorded, not sent again.
+                    message.status, message.error, message.next_attempt_at = Message.SENT, "", None
+                    message.provider_id, message.provider_status = found.provider_id, found.status
+                    message.sent_at, message.in_flight_at = now, None
+                    stats.recovered += 1
+                    continue
+                attempts.begin(message)
                 result = backend.send(
                     message.recipient, message.body, status_callback=status_callback_url()
                 )
             except SmsError as exc:
                 dispatch.record_failure(message, str(exc), exc.permanent, now)
+                message.in_flight_at = None
+                if message.pk in marks.uncertain and message.status == Message.RETRY:
+                    # The gateway could not be asked: still uncertain at the next attempt.
+                    message.in_flight_at = marks.uncertain[message.pk]
+                elif exc.unanswered:
+                    attempts.unanswered(message, attempt_began)
                 if exc.code == OPTED_OUT:
                     refused_at_gateway.append(message.participant)
+            except dispatch.InFlightUnrecorded:
+                raise  # nothing was sent; the claims are taken over after the lease
             except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
                 logger.exception("sending SMS %s failed", message.pk)
                 dispatch.record_failure(message, f"{type(exc).__name__}", False, now)
+                message.in_flight_at = None
             else:
                 message.status, message.error, message.next_attempt_at = Message.SENT, "", None
                 message.provider_id, message.provider_status = result.provider_id, result.status
                 message.sent_at = now
-                dispatch.write_mark(message)
+                attempts.accepted(message)
             if message.status == Message.SENT:
                 stats.sent += 1
             elif message.status == Message.RETRY:
@@ -355,6 +382,28 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
         for participant in refused_at_gateway:
             # Stopped at the gateway (Twilio's own STOP handling): record it as such.
             opt_out(participant, now, source="provider")
+
+
+def _already_sent(backend, message: SmsMessage, marks, stats: SmsStats) -> SendResult | None:
+    """For a message an earlier attempt may have handed to the gateway: the gateway's
+    record of it, or None to send. A record another message of ours already holds (two
+    participants sharing a phone get the same question) is not this one's: one query,
+    only after a takeover. A backend that keeps no record cannot tell: a question twice
+    is cheaper than a week without an answer, so it is sent again."""
+    if message.pk not in marks.uncertain:
+        return None
+    try:
+        found = backend.find_sent(message.recipient, message.body, marks.since(message))
+    except CannotTell:
+        stats.uncertain += 1
+        return None
+    except SmsError as exc:  # never permanent: the message itself may be fine
+        raise SmsError(f"could not ask the gateway whether it has this SMS: {exc}") from exc
+    if found is None:
+        return None
+    if SmsMessage.objects.filter(provider_id=found.provider_id).exclude(pk=message.pk).exists():
+        return None
+    return found
 
 
 def _not_needed(message: SmsMessage) -> bool:

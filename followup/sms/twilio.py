@@ -12,8 +12,15 @@ Errors, as :class:`~followup.sms.backends.SmsError`:
 - temporary: 401/403 (credentials: fixed by an operator, then the retries succeed),
   429, 5xx, network errors and timeouts.
 A timeout may come after Twilio accepted the message (the Messages API takes no
-idempotency key), so a retry after a timeout can send it twice; a short message twice
-is the lesser harm than a lost question.
+idempotency key): such an error is ``unanswered``, and before that message is sent
+again the dispatcher asks Twilio's own record (:meth:`TwilioClient.find_message`, as
+after a worker killed during the call).
+
+Finding a message is ``GET {base}/2010-04-01/Accounts/{sid}/Messages.json?To=...&
+DateSent>=YYYY-MM-DD`` (Twilio lists the newest first, ``PageSize`` at most 1000);
+the message is the one with the same recipient and body created at or after the
+attempt began (Twilio keeps no field of ours, so recipient, text and time are the
+match; a failed or undelivered record does not count: sending again is right then).
 
 Error texts from Twilio quote the phone number; it is masked before it reaches our
 error field or logs.
@@ -31,6 +38,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 
@@ -108,24 +117,47 @@ class TwilioClient:
             fields["From"] = self.from_number
         if status_callback:
             fields["StatusCallback"] = status_callback
-        answer = self._post(self.messages_url, fields)
+        answer = self._call(self.messages_url, fields)
         sid, status = answer.get("sid"), answer.get("status")
         if not isinstance(sid, str) or not sid:
             raise SmsError("Twilio accepted the request but returned no message sid")
         return SendResult(provider_id=sid, status=str(status or "queued"))
 
-    def _post(self, url: str, fields: Mapping[str, str]) -> dict:
+    def find_message(self, to: str, body: str, since: datetime) -> SendResult | None:
+        """Twilio's record of ``body`` sent to ``to`` at or after ``since``, or None."""
+        query = urllib.parse.urlencode(
+            # Dates only, in UTC: the day before too, in case the clocks differ at midnight.
+            {"To": to, "DateSent>": (since - timedelta(days=1)).date().isoformat(), "PageSize": 100}
+        )
+        answer = self._call(f"{self.messages_url}?{query}")
+        for record in answer.get("messages") or []:
+            if not isinstance(record, dict) or (record.get("to"), record.get("body")) != (to, body):
+                continue
+            if record.get("status") in NOT_SENT or not record.get("sid"):
+                continue
+            try:
+                created = parsedate_to_datetime(record.get("date_created") or "")
+            except (TypeError, ValueError):
+                continue
+            if created >= since:
+                return SendResult(provider_id=record["sid"], status=str(record.get("status")))
+        return None
+
+    def _call(self, url: str, fields: Mapping[str, str] | None = None) -> dict:
+        """A POST of ``fields``, or a GET without them."""
         credentials = f"{self.account_sid}:{self.auth_token}".encode()
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+            "Accept": "application/json",
+            "User-Agent": "lbp-trialsite-sms/1",
+        }
+        if fields is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
         request = urllib.request.Request(
             url,
-            data=urllib.parse.urlencode(fields).encode(),
-            method="POST",
-            headers={
-                "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                "Accept": "application/json",
-                "User-Agent": "lbp-trialsite-sms/1",
-            },
+            data=urllib.parse.urlencode(fields).encode() if fields is not None else None,
+            method="POST" if fields is not None else "GET",
+            headers=headers,
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -133,18 +165,27 @@ class TwilioClient:
         except urllib.error.HTTPError as exc:
             raise _http_error(exc.code, _read(exc)) from exc
         except TimeoutError as exc:
-            raise SmsError(f"Twilio did not answer within {self.timeout:g} s") from exc
+            raise _unanswered(f"Twilio did not answer within {self.timeout:g} s") from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                raise SmsError(f"Twilio did not answer within {self.timeout:g} s") from exc
+                raise _unanswered(f"Twilio did not answer within {self.timeout:g} s") from exc
+            # Not connected: nothing reached Twilio.
             raise SmsError(f"cannot reach Twilio: {exc.reason}") from exc
         except OSError as exc:  # connection reset while reading, etc.
-            raise SmsError(f"connection to Twilio failed: {type(exc).__name__}") from exc
+            raise _unanswered(f"connection to Twilio failed: {type(exc).__name__}") from exc
         try:
             answer = json.loads(raw)
         except ValueError as exc:
             raise SmsError("Twilio answered with something other than JSON") from exc
         return answer if isinstance(answer, dict) else {}
+
+
+# A record in these states never reached the phone: sending again is right.
+NOT_SENT = {"failed", "undelivered", "canceled"}
+
+
+def _unanswered(text: str) -> SmsError:
+    return SmsError(text, unanswered=True)
 
 
 def _read(exc: urllib.error.HTTPError) -> bytes:

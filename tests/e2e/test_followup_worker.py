@@ -74,6 +74,10 @@ class Mailbox:
     delay: float = 0.0
     port: int = 0
     hold: threading.Event = field(default_factory=threading.Event)
+    # While set, a message is accepted and its "250" held back (``held``): the instant
+    # a worker killed during the SMTP call leaves uncertain.
+    hold_answer: threading.Event = field(default_factory=threading.Event)
+    held: list[Arrived] = field(default_factory=list)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.delay:
@@ -87,14 +91,17 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=policy.default)
         body = msg.get_body(("plain",))
-        self.arrived.append(
-            Arrived(
-                to=envelope.rcpt_tos[0],
-                subject=str(msg["Subject"]),
-                text=body.get_content() if body else "",
-                message_id=str(msg["Message-ID"]),
-            )
+        arrived = Arrived(
+            to=envelope.rcpt_tos[0],
+            subject=str(msg["Subject"]),
+            text=body.get_content() if body else "",
+            message_id=str(msg["Message-ID"]),
         )
+        self.arrived.append(arrived)
+        if self.hold_answer.is_set():
+            self.held.append(arrived)
+            while self.hold_answer.is_set():
+                await asyncio.sleep(0.02)
         return "250 OK"
 
     def to(self, address: str) -> list[Arrived]:
@@ -112,6 +119,7 @@ def mailbox():
     controller.start()
     yield box
     box.hold.clear()
+    box.hold_answer.clear()
     controller.stop()
 
 
@@ -395,3 +403,52 @@ def test_redis_flushed_between_two_beats_loses_and_doubles_nothing(postgres_redi
     assert Counter(m.to for m in mailbox.arrived) == Counter({e: 1 for e in emails})
     mailbox.assert_each_message_once()
     assert {r["status"] for r in site.messages(emails)} == {"sent"}
+
+
+def test_redis_down_and_the_worker_killed_doubles_only_the_email_in_the_servers_hands(
+    postgres_redis, mailbox
+):
+    """The shared cache is down (its Redis unreachable; the broker still runs) and the
+    worker is killed (SIGKILL) while the SMTP server holds the "250" of a message it
+    has taken: the database took each in-flight mark and each outcome, so the worker
+    that takes over sends none of the emails already accepted again. The one in the
+    server's hands is uncertain, and an SMTP server cannot be asked: by the documented
+    rule it is sent again, with the same Message-ID (a missed follow-up costs the trial
+    more than a second copy). Before the in-flight marks, every email accepted in the
+    killed batch arrived twice."""
+    site = postgres_redis
+    emails = [f"down-{n:02d}@example.org" for n in range(10)]
+    site.enrol(emails)
+    mailbox.delay = 0.05
+    no_cache = {"FOLLOWUP_CACHE_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    first = site.start_worker(mailbox.port, **no_cache)
+    wait_for(lambda: len(mailbox.arrived) >= 3, 60, "the first messages", logs=site.logs)
+    mailbox.hold_answer.set()
+    wait_for(lambda: mailbox.held, 10, "a message in the server's hands", logs=site.logs)
+    site.stop([first[0]], signal.SIGKILL)  # the worker only; beat goes on
+    in_hands = {m.to for m in mailbox.held}
+    mailbox.hold_answer.clear()
+    mailbox.delay = 0
+    assert len({m.to for m in mailbox.arrived}) < len(emails)  # killed mid-batch
+
+    site.start_worker(mailbox.port, beat=False, FOLLOWUP_SENDING_LEASE_SECONDS=2, **no_cache)
+    wait_for(
+        lambda: (
+            len({m.to for m in mailbox.arrived}) == len(emails)
+            and {r["status"] for r in site.messages(emails)} == {"sent"}
+        ),
+        60,
+        "every invitation",
+        interval=0.3,
+        logs=site.logs,
+    )
+    time.sleep(0.5)  # every email is recorded sent: no run may send one again
+    site.stop(site.processes, signal.SIGKILL)  # a graceful stop takes seconds
+
+    arrived = Counter(m.to for m in mailbox.arrived)
+    assert set(arrived) == set(emails)
+    assert {to for to, n in arrived.items() if n > 1} == in_hands, arrived
+    assert max(arrived.values()) == 2
+    for to in in_hands:
+        assert len({m.message_id for m in mailbox.to(to)}) == 1  # one Message-ID
+    assert "could not write the in-flight mark" in site.log("worker")

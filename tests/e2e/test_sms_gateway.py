@@ -11,7 +11,9 @@ gave the gateway. The clock is never faked: a week's question falls due when its
 ``due_at`` is moved to now in the database.
 
 Every SMS is counted where it arrived, at the gateway, so "exactly once" is what the
-participant's phone would have received.
+participant's phone would have received. The fake Twilio also lists what it accepted,
+by recipient and date, as Twilio's ``GET Messages.json?To=...&DateSent>=...`` does:
+the dispatcher asks it before texting again a message a killed worker may have sent.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ import hashlib
 import hmac
 import json
 import re
+import signal
 import threading
+import time
 import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -81,16 +88,23 @@ class Sent:
     body: str
     status_callback: str
     sid: str
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
 class Gateway:
-    """What Twilio accepted (``sent``) and what it refused for bad credentials or a
-    wrong account (``refused``: request paths)."""
+    """What Twilio accepted (``sent``), what it refused for bad credentials or a wrong
+    account (``refused``: request paths) and how often it was asked for its list
+    (``lists``). ``delay`` slows every request down; while ``hold`` is set a message is
+    accepted and its answer held back (``held``), as when a worker dies mid-call."""
 
     url: str = ""
     sent: list[Sent] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    lists: int = 0
+    delay: float = 0.0
+    hold: threading.Event = field(default_factory=threading.Event)
+    held: list[Sent] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, number: str) -> list[Sent]:
@@ -112,24 +126,70 @@ def gateway():
                 with state.lock:
                     state.refused.append(self.path)
                 return self.answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
-            sid = "SM" + uuid.uuid4().hex
+            time.sleep(state.delay)
+            sent = Sent(
+                to=form.get("To", [""])[0],
+                sender=form.get("From", [""])[0],
+                body=form.get("Body", [""])[0],
+                status_callback=form.get("StatusCallback", [""])[0],
+                sid="SM" + uuid.uuid4().hex,
+            )
             with state.lock:
-                state.sent.append(
-                    Sent(
-                        to=form.get("To", [""])[0],
-                        sender=form.get("From", [""])[0],
-                        body=form.get("Body", [""])[0],
-                        status_callback=form.get("StatusCallback", [""])[0],
-                        sid=sid,
-                    )
-                )
-            self.answer(201, {"sid": sid, "status": "queued", "to": form.get("To", [""])[0]})
+                state.sent.append(sent)
+                holding = state.hold.is_set()
+                if holding:
+                    state.held.append(sent)
+            while state.hold.is_set():  # accepted: only the answer waits
+                time.sleep(0.02)
+            self.answer(201, {"sid": sent.sid, "status": "queued", "to": sent.to})
+
+        def do_GET(self):
+            """Twilio's message list: the newest first, filtered by ``To`` and by
+            ``DateSent>`` (the query ``DateSent>=YYYY-MM-DD``: on or after that day)."""
+            url = urllib.parse.urlsplit(self.path)
+            query = urllib.parse.parse_qs(url.query)
+            if url.path != path or self.headers.get("Authorization") != credentials:
+                with state.lock:
+                    state.refused.append(self.path)
+                return self.answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            to = query.get("To", [None])[0]
+            since = date.fromisoformat(query.get("DateSent>", ["0001-01-01"])[0][:10])
+            with state.lock:
+                state.lists += 1
+                found = [
+                    m
+                    for m in reversed(state.sent)
+                    if (to is None or m.to == to) and m.created.date() >= since
+                ]
+            stamp = lambda m: format_datetime(m.created.replace(microsecond=0))  # noqa: E731
+            self.answer(
+                200,
+                {
+                    "messages": [
+                        {
+                            "sid": m.sid,
+                            "to": m.to,
+                            "from": m.sender,
+                            "body": m.body,
+                            "status": "sent",
+                            "direction": "outbound-api",
+                            "date_created": stamp(m),
+                            "date_sent": stamp(m),
+                        }
+                        for m in found
+                    ],
+                    "next_page_uri": None,
+                },
+            )
 
         def answer(self, status: int, payload: dict) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(json.dumps(payload).encode())
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(payload).encode())
+            except OSError:
+                pass  # the worker that asked was killed meanwhile
 
         def log_message(self, *args):
             pass
@@ -245,6 +305,35 @@ p = enrol_participant(
     consent={"consented_on": today, "form_version": "1.0", "taken_by": coordinator},
 )
 print(json.dumps({"id": p.pk, "study_id": p.study_id, "weeks": p.sms_prompts.count()}))
+"""
+
+# Many at once, one process: participant id by mobile, each week 1's question due now.
+ENROL_DUE = """
+from datetime import date
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from enrolment.actions import enrol_participant
+from enrolment.models import Clinic
+from followup.models import SmsPrompt
+clinic = Clinic.objects.get(cluster__trial__code="safe", code="MID")
+coordinator = get_user_model().objects.get(username="safe-coordinator")
+today = date.today()
+ids = {}
+for n, mobile in enumerate(ARGS["mobiles"]):
+    p = enrol_participant(
+        clinic=clinic,
+        enrolled_on=today,
+        user=coordinator,
+        personal={"full_name": f"Deltager {n}", "date_of_birth": date(1971, 3, 4),
+                  "mobile": mobile, "preferred_language": "da"},
+        consent={"consented_on": today, "form_version": "1.0", "taken_by": coordinator},
+    )
+    ids[mobile] = p.pk
+now = timezone.now()
+SmsPrompt.objects.filter(participant_id__in=ids.values(), week=1, position=0).update(
+    due_at=now, next_action_at=now
+)
+print(json.dumps(ids))
 """
 
 # The week's first question falls due now.
@@ -435,3 +524,55 @@ def test_weekly_questions_replies_delivery_and_stop_through_the_gateway(site, ga
         ("%safe-coordinator@example.org%",),
     )
     assert len(notices) == 1 and enrolled["study_id"] in notices[0][0], notices
+
+
+def test_worker_killed_during_the_gateway_call_texts_each_participant_once(
+    postgres_redis, gateway
+):
+    """SIGKILL of the worker while Twilio holds a request it has accepted (the gateway
+    takes 50 ms a request): the SMS in the gateway's hands is neither in the database
+    nor marked sent. The worker that takes the claims over asks the gateway's list for
+    it and records it instead of texting it again; the SMS never tried go out once.
+    (PostgreSQL + Redis only, for CI's time: the embedded installation passes it too.)"""
+    site = postgres_redis
+    mobiles = [f"+45310000{n:02d}" for n in range(8)]
+    participants = site.django(ENROL_DUE, {"mobiles": mobiles})
+    gateway.delay = 0.05
+    first = site.start_worker(TWILIO_BASE_URL=gateway.url)
+    wait_for(lambda: len(gateway.sent) >= 3, 60, "the first questions", logs=site.logs)
+    gateway.hold.set()
+    wait_for(lambda: gateway.held, 10, "a request in the gateway's hands", logs=site.logs)
+    site.stop([first[0]], signal.SIGKILL)  # the worker only; beat (if apart) goes on
+    (in_flight,) = gateway.held
+    gateway.hold.clear()
+    assert len(gateway.sent) < len(mobiles)  # killed mid-batch
+    recorded = site.sql(
+        "SELECT provider_id FROM followup_smsmessage WHERE status = 'sent' AND provider_id = %s",
+        (in_flight.sid,),
+    )
+    assert recorded == []  # only the gateway knows it has this one
+
+    site.start_worker(beat=False, TWILIO_BASE_URL=gateway.url, FOLLOWUP_SENDING_LEASE_SECONDS=2)
+
+    def all_recorded():
+        statuses = site.sql(
+            "SELECT status, COUNT(*) FROM followup_smsmessage WHERE participant_id IN "
+            f"({', '.join(str(p) for p in participants.values())}) GROUP BY status"
+        )
+        return statuses == [("sent", len(mobiles))]
+
+    wait_for(all_recorded, 60, "every question recorded as sent", interval=0.3, logs=site.logs)
+    time.sleep(0.5)  # every SMS is recorded sent: no run may send one again
+    site.stop(site.processes, signal.SIGKILL)  # a graceful stop takes seconds
+
+    texted = Counter(m.to for m in gateway.sent)
+    assert texted == Counter({mobile: 1 for mobile in mobiles}), texted
+    assert gateway.lists >= 1  # the gateway was asked
+    (row,) = site.sql(
+        "SELECT participant_id, attempts, provider_id FROM followup_smsmessage "
+        "WHERE provider_id = %s",
+        (in_flight.sid,),
+    )
+    assert row[0] == participants[in_flight.to] and row[1] >= 2, row
+    sids = {r[0] for r in site.sql("SELECT provider_id FROM followup_smsmessage")}
+    assert {m.sid for m in gateway.sent} <= sids

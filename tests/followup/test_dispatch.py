@@ -236,7 +236,8 @@ def test_a_mark_left_by_another_database_with_the_same_ids_sends_all_the_same(cl
 
 @pytest.mark.django_db
 def test_without_the_cache_messages_still_go_out(clinic_west, settings, caplog):
-    """Redis down: the marks cannot be read or written; sending goes on, at least once."""
+    """Redis down: the marks cannot be read or written; sending goes on, the database
+    taking the in-flight marks and each outcome at once."""
     enrol_many(clinic_west, 2)
     settings.CACHES = {
         **settings.CACHES,
@@ -248,8 +249,63 @@ def test_without_the_cache_messages_still_go_out(clinic_west, settings, caplog):
     }
     stats = dispatcher.dispatch_due(DUE_3M, 10)
     assert stats.sent == 2 and len(mail.outbox) == 2
-    assert "could not write the sent mark" in caplog.text
+    assert "could not write the in-flight mark; marking in the database" in caplog.text
+    assert Message.objects.filter(status=Message.SENT, in_flight_at=None).count() == 2
+
+
+@pytest.mark.django_db
+def test_cache_down_and_killed_mid_call_doubles_only_the_email_in_the_providers_hands(
+    clinic_west, settings, monkeypatch
+):
+    """Redis down, then the process dies while the provider has the third email but has
+    not answered (and before the batch's outcome update): the two accepted before were
+    recorded in the database at acceptance; the third is uncertain and, an SMTP server
+    being impossible to ask, sent again once (the documented rule); the rest once."""
+    enrol_many(clinic_west, 5)
+    settings.CACHES = {
+        **settings.CACHES,
+        "followup": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    from django.core.mail.backends.locmem import EmailBackend
+
+    real_send, real_bulk_set = EmailBackend.send_messages, dispatcher.bulk_set
+    calls = {"n": 0}
+
+    def accepted_then_killed(self, messages):
+        calls["n"] += 1
+        sent = real_send(self, messages)
+        if calls["n"] == 3:
+            raise Crash
+        return sent
+
+    def killed_before_recording(model, objs, fields):
+        if model is Message:
+            raise Crash
+        return real_bulk_set(model, objs, fields)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", accepted_then_killed)
+    monkeypatch.setattr(dispatcher, "bulk_set", killed_before_recording)
+    with pytest.raises(Crash):
+        dispatcher.dispatch_due(DUE_3M, 50)
+    assert len(mail.outbox) == 3
     assert Message.objects.filter(status=Message.SENT).count() == 2
+    in_hands = Message.objects.get(status=Message.SENDING, in_flight_at__isnull=False)
+    monkeypatch.setattr(EmailBackend, "send_messages", real_send)
+    monkeypatch.setattr(dispatcher, "bulk_set", real_bulk_set)
+
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
+    stats = dispatcher.dispatch_due(DUE_3M + lease + timedelta(seconds=1), 50)
+    # The cache still down, no mark can be read: each of the three is uncertain, but
+    # only the one the provider had (its in_flight_at) reaches a participant twice.
+    assert (stats.sent, stats.uncertain, stats.recovered) == (3, 3, 0)
+    counts = invitations_by_recipient()
+    assert sorted(counts.values()) == [1, 1, 1, 1, 2]
+    assert counts[in_hands.recipient] == 2
+    assert Message.objects.filter(status=Message.SENT, in_flight_at=None).count() == 5
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.core import mail
 from enrolment.actions import withdraw_participant
 from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sms import tracking
-from followup.sms.backends import InMemoryBackend
+from followup.sms.backends import BaseSmsBackend, InMemoryBackend
 from questionnaires.models import Response
 
 from ..factories import enrol
@@ -337,6 +337,71 @@ def test_a_dispatcher_killed_after_the_gateway_accepted_does_not_text_twice(
     assert (stats.recovered, stats.sent) == (2, 3)
     assert sorted(len(to(p, sms)) for p in people) == [1] * 5
     assert SmsMessage.objects.filter(status="sent").count() == 5
+
+
+def test_a_dispatcher_killed_during_the_gateway_call_does_not_text_twice(
+    safe, sms, settings, monkeypatch
+):
+    """Killed while the gateway had the third SMS but had not answered: no sent mark, only
+    the in-flight mark. The dispatcher that takes the claims over finds it in the
+    gateway's own record and records it; the two never tried go out once."""
+
+    class Crash(BaseException):  # like a SIGKILL: no except clause catches it
+        pass
+
+    people = [person(safe, n) for n in range(1, 6)]
+    at = week_at(1)
+    real_send, real_bulk_set = InMemoryBackend.send, tracking.bulk_set
+    calls = {"n": 0}
+
+    def accepted_then_killed(self, to, body, **kwargs):
+        calls["n"] += 1
+        result = real_send(self, to, body, **kwargs)
+        if calls["n"] == 3:
+            raise Crash  # the gateway has it; the answer never arrives
+        return result
+
+    def killed_before_recording(model, objs, fields):
+        if model is SmsMessage:
+            raise Crash
+        return real_bulk_set(model, objs, fields)
+
+    monkeypatch.setattr(InMemoryBackend, "send", accepted_then_killed)
+    monkeypatch.setattr(tracking, "bulk_set", killed_before_recording)
+    with pytest.raises(Crash):
+        tracking.dispatch_due(at, 50)
+    assert len(sms) == 3 and SmsMessage.objects.filter(status="sending").count() == 5
+    monkeypatch.undo()
+    settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
+
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS, minutes=1)
+    stats = tracking.dispatch_due(at + lease, 50)
+    assert (stats.recovered, stats.sent, stats.uncertain) == (3, 2, 0)
+    assert sorted(len(to(p, sms)) for p in people) == [1] * 5
+    assert SmsMessage.objects.filter(status="sent", in_flight_at=None).count() == 5
+    assert {m.provider_id for m in SmsMessage.objects.all()} == {s.provider_id for s in sms}
+
+
+def test_a_backend_that_keeps_no_record_sends_an_uncertain_sms_again(
+    safe, sms, settings, monkeypatch
+):
+    """The rule where the gateway cannot be asked: a question twice is cheaper than a
+    week without an answer."""
+    person(safe, 1)
+    at = week_at(1)
+    tracking.dispatch_due(at, 50)
+    message = SmsMessage.objects.get()
+    # As a worker killed during the call leaves it: claimed, in flight, no outcome.
+    SmsMessage.objects.filter(pk=message.pk).update(
+        status="sending", claimed_at=at, in_flight_at=at, provider_id=""
+    )
+    # A gateway that keeps no record of what it sent (BaseSmsBackend.find_sent).
+    monkeypatch.setattr(InMemoryBackend, "find_sent", BaseSmsBackend.find_sent)
+    lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS, minutes=1)
+    stats = tracking.dispatch_due(at + lease, 50)
+    assert (stats.uncertain, stats.sent, stats.recovered) == (1, 1, 0)
+    assert len(sms) == 2  # the first copy, and this one
+    assert SmsMessage.objects.get().in_flight_at is None
 
 
 def test_the_message_log_lists_the_sms_with_recipients_only_for_allowed_roles(safe, sms, client):

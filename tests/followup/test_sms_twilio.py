@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -68,6 +69,13 @@ def gateway():
                 self.wfile.write(payload.encode())
             except OSError:  # the client gave up (timeout test)
                 pass
+
+        def do_GET(self):
+            state.requests.append(Recorded("GET", self.path, dict(self.headers), {}))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps(state.answer).encode())
 
         def log_message(self, *args):
             pass
@@ -182,12 +190,13 @@ def test_another_client_error_is_permanent(gateway):
     assert exc.value.permanent
 
 
-def test_timeout_is_temporary(gateway):
+def test_timeout_is_temporary_and_leaves_the_message_uncertain(gateway):
     gateway.delay = 1.0
     started = time.monotonic()
     with pytest.raises(SmsError, match="did not answer") as exc:
         client(gateway, timeout=0.2).send_message("+46701234567", "Q1")
     assert not exc.value.permanent
+    assert exc.value.unanswered  # Twilio may have it: asked before it is sent again
     assert time.monotonic() - started < 0.9
 
 
@@ -195,6 +204,41 @@ def test_unreachable_gateway_is_temporary(gateway):
     with pytest.raises(SmsError) as exc:
         client(gateway, base_url="http://127.0.0.1:1").send_message("+46701234567", "Q1")
     assert not exc.value.permanent
+    assert not exc.value.unanswered  # never connected: Twilio has nothing
+
+
+def record(sid, to, body, created, status="delivered") -> dict:
+    return {"sid": sid, "to": to, "body": body, "status": status, "date_created": created}
+
+
+def test_find_message_lists_by_recipient_and_date_and_matches_body_and_time(gateway):
+    """Twilio's list of messages, newest first: the one with this recipient and body
+    created since the attempt began; an older one (last week's same question), another
+    text, or a failed record is not it."""
+    gateway.answer = {
+        "messages": [
+            record("SMfailed", "+46701234567", "Q1", "Mon, 30 Nov 2026 10:00:09 +0000", "failed"),
+            record("SMother", "+46701234567", "Q2", "Mon, 30 Nov 2026 10:00:08 +0000"),
+            record("SMours", "+46701234567", "Q1", "Mon, 30 Nov 2026 10:00:05 +0000", "sent"),
+            record("SMold", "+46701234567", "Q1", "Mon, 23 Nov 2026 10:00:05 +0000"),
+        ]
+    }
+    since = datetime(2026, 11, 30, 10, 0, 1, tzinfo=UTC)
+    found = client(gateway).find_message("+46701234567", "Q1", since)
+    assert found == SendResult(provider_id="SMours", status="sent")
+    [request] = gateway.requests
+    assert request.method == "GET"
+    path, _, query = request.path.partition("?")
+    assert path == f"/2010-04-01/Accounts/{SID}/Messages.json"
+    assert parse_qs(query) == {
+        "To": ["+46701234567"],
+        "DateSent>": ["2026-11-29"],
+        "PageSize": ["100"],
+    }
+    expected_auth = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert request.headers["Authorization"] == expected_auth
+    later = datetime(2026, 11, 30, 10, 0, 6, tzinfo=UTC)
+    assert client(gateway).find_message("+46701234567", "Q1", later) is None
 
 
 def test_success_without_a_sid_is_an_error(gateway):
