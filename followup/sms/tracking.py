@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
-from .. import dispatch
+from .. import dispatch, outbox
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
@@ -320,9 +320,10 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                 message.recipient = details.mobile  # a corrected number counts at once
             try:
                 backend = backend or get_backend()
-                result = backend.send(
-                    message.recipient, message.body, status_callback=status_callback_url()
-                )
+                with outbox.regarding(message.participant.trial_id, message.participant_id):
+                    result = backend.send(
+                        message.recipient, message.body, status_callback=status_callback_url()
+                    )
             except SmsError as exc:
                 dispatch.record_failure(message, str(exc), exc.permanent, now)
                 if exc.code == OPTED_OUT:
@@ -446,20 +447,25 @@ def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
         recipients = roles.emails_of(trial, {roles.COORDINATOR})
         if recipients:
             ids = ", ".join(o.participant.study_id for o in opt_outs)
-            send_mail(
-                subject=f"[{trial.code}] SMS tracking stopped by {len(opt_outs)} participant(s)",
-                message=(
-                    f"These participants replied STOP and receive no more SMS: {ids}.\n"
-                    f"Their earlier answers are kept. See the SMS follow-up list:\n"
-                    f"{settings.FOLLOWUP_BASE_URL.rstrip('/')}/followup/{trial.code}/sms/\n"
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
+            with outbox.regarding(trial.pk):
+                _notify(trial, ids, len(opt_outs), recipients)
         SmsOptOut.objects.filter(pk__in=[o.pk for o in opt_outs]).update(
             coordinator_notified_at=now
         )
         stats.notified += len(opt_outs)
+
+
+def _notify(trial, ids: str, count: int, recipients: list[str]) -> None:
+    send_mail(
+        subject=f"[{trial.code}] SMS tracking stopped by {count} participant(s)",
+        message=(
+            f"These participants replied STOP and receive no more SMS: {ids}.\n"
+            f"Their earlier answers are kept. See the SMS follow-up list:\n"
+            f"{settings.FOLLOWUP_BASE_URL.rstrip('/')}/followup/{trial.code}/sms/\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
 
 
 def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
