@@ -113,7 +113,11 @@ def message_log(request, code):
     status = request.GET.get("status")
     if status in dict(Message.STATUSES):
         rows = rows.filter(status=status)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    query = request.GET.get("q", "").strip()[:40]
+    if query:
+        study_id = "participant__study_id" if channel == "sms" else "contact__participant__study_id"
+        rows = rows.filter(**{f"{study_id}__icontains": query})
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "followup/message_log.html",
@@ -122,6 +126,8 @@ def message_log(request, code):
             "page": page,
             "status": status or "",
             "channel": channel,
+            "q": query,
+            "query": urlencode({"channel": channel, "status": status or "", "q": query}),
             "has_sms": tracking_enabled(trial),
             "statuses": Message.STATUSES,
             "show_recipients": access.may_see_recipients(request.user, trial),

@@ -3,7 +3,7 @@ each trial's staff read their own trial's messages only, never a working link; a
 coordinator helps a patient by sending a new link (audited); the outbox pages, filters
 and searches."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -155,3 +155,28 @@ def test_staff_urls_taking_contact_ids_answer_404_for_others_and_missing(
     # Their own clinic's contact: found, but not theirs to change.
     own = west.contacts.first().pk
     assert client.get(f"/followup/contacts/{own}/new-link/").status_code == 403
+
+
+def test_the_message_log_pages_and_searches_by_study_id(client, coordinator, sent):
+    west, east, _dane = sent
+    contact = west.contacts.get(status=Contact.INVITED)
+    Message.objects.bulk_create(
+        Message(
+            contact=contact,
+            kind=Message.REMINDER,
+            sequence=n,
+            idempotency_key=f"test:{n}",
+            template="followup/email/reminder",
+            language="sv",
+            status=Message.FAILED,
+            created=INVITED_3M,
+        )
+        for n in range(1, 56)
+    )
+    client.force_login(coordinator)
+    page = client.get("/followup/betterback/messages/").content.decode()
+    assert "57 messages" in page and page.count("<tr") == 51  # header + 50
+    found = client.get(f"/followup/betterback/messages/?q={east.study_id}").content.decode()
+    assert "1 message" in found and east.study_id in found and west.study_id not in found
+    failed = client.get(f"/followup/betterback/messages/?q={west.study_id}&status=failed")
+    assert "channel=email&amp;status=failed&amp;q=" in failed.content.decode()
