@@ -42,6 +42,7 @@ from .. import dispatch, outbox
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
+from . import twilio
 from .backends import SmsError, get_backend, gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
 
@@ -404,6 +405,12 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         message = messages.get(report.provider_id)
         if message is None:
             continue
+        applied.append(report.pk)
+        if report.error_code == OPTED_OUT:
+            # About the participant, whatever the message's stage.
+            opt_out(message.participant, now, source="provider")
+        if not twilio.moves_forward(message.provider_status, report.status):
+            continue  # older than what is known: kept, not applied backwards
         message.provider_status = report.status
         if report.status in FAILED_STATUSES:
             message.status = Message.FAILED
@@ -414,9 +421,6 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
                     status=SmsPrompt.FAILED, next_action_at=None
                 )
         message.save(update_fields=["provider_status", "status", "error"])
-        if report.error_code == OPTED_OUT:
-            opt_out(message.participant, now, source="provider")
-        applied.append(report.pk)
     SmsStatusCallback.objects.filter(pk__in=applied).update(applied_at=now)
     return len(applied)
 
