@@ -160,6 +160,9 @@ class TrialSpec(_Strict):
     recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
     washout_days: int = Field(default=14, ge=0)
     consent_form_version: str = ""
+    # Statisticians see neither a participant's condition nor free-text reasons in the
+    # site, and export blinded by default (trialsite.roles.blinded_for).
+    blinded: bool = True
 
     @field_validator("time_zone")
     @classmethod
@@ -405,6 +408,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "recruitment_ceiling_per_cluster_month": t.recruitment_ceiling_per_cluster_month,
             "washout_days": t.washout_days,
             "consent_form_version": t.consent_form_version,
+            "blinded": t.blinded,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "protocol_file": path.name,

@@ -6,6 +6,7 @@ from django.db.models import Count, Min, Q
 from followup.access import may_reschedule
 from followup.models import Contact, Message
 from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
+from trialsite import roles
 
 register = template.Library()
 
@@ -34,6 +35,8 @@ def participant_contacts(context, participant):
     return {
         "rows": rows,
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
+        # A withdrawal's reason is in the closing reason of the contacts it cancelled.
+        "blinded": bool(user) and roles.blinded_for(user, participant.trial),
     }
 
 
