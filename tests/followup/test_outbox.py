@@ -180,3 +180,20 @@ def test_the_message_log_pages_and_searches_by_study_id(client, coordinator, sen
     assert "1 message" in found and east.study_id in found and west.study_id not in found
     failed = client.get(f"/followup/betterback/messages/?q={west.study_id}&status=failed")
     assert "channel=email&amp;status=failed&amp;q=" in failed.content.decode()
+
+
+def test_the_operator_prints_a_link_on_the_command_line(client, clinic_west, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.FOLLOWUP_BASE_URL = "http://testserver"
+    patient = enrol(clinic_west, enrolled_on=three_months_ago())
+    with pytest.raises(CommandError, match="no follow-up questionnaire open"):
+        call_command("survey_link", patient.study_id)
+    contact = patient.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 10)
+    out = StringIO()
+    call_command("survey_link", patient.study_id, stdout=out)
+    assert client.get(link_path(out.getvalue())).status_code == 302
+    assert contact.history.filter(history_change_reason__contains="command line").exists()
