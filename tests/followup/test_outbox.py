@@ -60,9 +60,7 @@ def test_a_coordinator_reads_only_their_own_trials_messages(client, coordinator,
 def test_no_working_link_is_stored_or_shown_to_staff(client, coordinator, sent):
     west, east, dane = sent
     live = tokens(west, east, dane)
-    stored = " ".join(
-        f"{m.subject} {m.body} {m.html_body}" for m in OutboxMessage.objects.all()
-    )
+    stored = " ".join(f"{m.subject} {m.body} {m.html_body}" for m in OutboxMessage.objects.all())
     assert "/s/[hidden]/" in stored  # that a link was sent shows
     client.force_login(coordinator)
     pages = [
@@ -197,3 +195,21 @@ def test_the_operator_prints_a_link_on_the_command_line(client, clinic_west, set
     call_command("survey_link", patient.study_id, stdout=out)
     assert client.get(link_path(out.getvalue())).status_code == 302
     assert contact.history.filter(history_change_reason__contains="command line").exists()
+
+
+def test_an_sms_body_with_a_link_is_shown_hidden_in_the_message_log(client, coordinator, sent):
+    from followup.models import SmsMessage
+
+    west = sent[0]
+    token = tokens(west)[0]
+    SmsMessage.objects.create(
+        participant=west,
+        kind=SmsMessage.QUESTION,
+        body=f"Svara här: http://testserver/s/{token}/",
+        idempotency_key="sms-with-link",
+        language="sv",
+        created=INVITED_3M,
+    )
+    client.force_login(coordinator)
+    page = client.get("/followup/betterback/messages/?channel=sms").content.decode()
+    assert "/s/[hidden]/" in page and token[:12] not in page
