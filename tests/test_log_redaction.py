@@ -92,3 +92,18 @@ def test_a_token_inside_a_traceback_is_hidden():
     RedactTokens().filter(record)
     assert record.getMessage() == "failed [hidden]"
     assert token not in record.exc_text and "/s/[hidden]/" in record.exc_text
+
+
+def test_the_celery_worker_handlers_filter_tokens_too():
+    from celery.signals import after_setup_logger
+
+    import trialsite.celery  # noqa: F401 - connects the receiver, as the worker does
+
+    worker = logging.getLogger("test-celery-worker")
+    out = io.StringIO()
+    worker.addHandler(logging.StreamHandler(out))
+    after_setup_logger.send(sender=None, logger=worker, loglevel=logging.INFO, logfile=None,
+                            format="", colorize=False)  # fmt: skip
+    token = make_token(3, "worker")
+    worker.error("sending http://x/s/%s/ failed", token)
+    assert "/s/[hidden]/" in out.getvalue() and token not in out.getvalue()
