@@ -23,6 +23,22 @@ def hide_stored_links(apps, schema_editor):
             OutboxMessage.objects.filter(pk=row.pk).update(**fields)
 
 
+def file_existing_sms(apps, schema_editor):
+    """SMS rows written before rows had a trial: the SMS that was sent names its outbox row
+    (provider id "outbox-<id>"). Older emails cannot be told apart: administrators only."""
+    OutboxMessage = apps.get_model("followup", "OutboxMessage")
+    SmsMessage = apps.get_model("followup", "SmsMessage")
+    sent = SmsMessage.objects.filter(provider_id__startswith="outbox-").values_list(
+        "provider_id", "participant_id", "participant__trial_id"
+    )
+    for provider_id, participant_id, trial_id in sent.iterator():
+        pk = provider_id.removeprefix("outbox-")
+        if pk.isdigit():
+            OutboxMessage.objects.filter(pk=int(pk), trial=None).update(
+                trial_id=trial_id, participant_id=participant_id
+            )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("enrolment", "0004_participant_died_on"),
@@ -57,4 +73,5 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["trial", "-created"], name="outbox_trial_idx"),
         ),
         migrations.RunPython(hide_stored_links, migrations.RunPython.noop),
+        migrations.RunPython(file_existing_sms, migrations.RunPython.noop),
     ]

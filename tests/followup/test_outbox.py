@@ -213,3 +213,29 @@ def test_an_sms_body_with_a_link_is_shown_hidden_in_the_message_log(client, coor
     client.force_login(coordinator)
     page = client.get("/followup/betterback/messages/?channel=sms").content.decode()
     assert "/s/[hidden]/" in page and token[:12] not in page
+
+
+def test_rows_stored_before_the_upgrade_get_links_hidden_and_sms_their_trial(safe):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from followup.models import SmsMessage
+
+    migration = import_module("followup.migrations.0004_outbox_trial_and_hidden_links")
+    dane = enrol(clinic_of(safe), mobile="+4520111112")
+    token = "A" * 20 + "b-_" + "9" * 20
+    email = OutboxMessage.objects.create(
+        channel="email", recipient="x@example.dk", body=f"Svar her: http://h/s/{token}/"
+    )
+    sms = OutboxMessage.objects.create(channel="sms", recipient="+4520111112", body="Q1")
+    SmsMessage.objects.create(
+        participant=dane, kind="question", body="Q1", idempotency_key="old-sms",
+        language="da", status="sent", provider_id=f"outbox-{sms.pk}", created=INVITED_3M,
+    )  # fmt: skip
+    migration.hide_stored_links(apps, None)
+    migration.file_existing_sms(apps, None)
+    email.refresh_from_db()
+    sms.refresh_from_db()
+    assert email.body == "Svar her: http://h/s/[hidden]/" and email.trial is None
+    assert (sms.trial, sms.participant) == (safe, dane)
