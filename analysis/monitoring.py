@@ -42,6 +42,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
+from followup import outbox
 from followup.schedule import add_months, offset_date
 
 # Contact statuses of followup.models.Contact ("sent" accepted as an alias of invited).
@@ -1184,8 +1185,9 @@ def send_weekly_summaries_now(
     recipients = cluster_recipients(env)
     sent = 0
     for trial in Trial.objects.all():
-        for message in weekly_summaries(trial, today, recipients):
-            sent += message.send()
+        with outbox.regarding(trial.pk):
+            for message in weekly_summaries(trial, today, recipients):
+                sent += message.send()
     return sent
 
 

@@ -51,7 +51,8 @@ def home(request, code):
     user_roles = roles.roles_in(request.user, trial)
     return render(request, "analysis/home.html", {
         "trial": trial,
-        "form": ExportForm(),
+        # Blinded by default for a statistician of a blinded trial.
+        "form": ExportForm(initial={"blinded": roles.blinded_for(request.user, trial)}),
         "jobs": ExportJob.objects.filter(trial=trial, user=request.user)[:20],
         "logs": ExportLog.objects.filter(trial=trial)[:20],
         "imports": RegistryImport.objects.filter(trial=trial)[:10],

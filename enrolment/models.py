@@ -95,6 +95,13 @@ class Trial(models.Model):
     recruitment_target_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     recruitment_ceiling_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     washout_days = models.PositiveIntegerField(default=14)
+    blinded = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Statisticians see neither a participant's condition nor free-text reasons in "
+            "the site, and export blinded by default (protocol file: trial.blinded)"
+        ),
+    )
     randomisation = models.JSONField(
         default=dict, blank=True, help_text=_("strata, block sizes and ratio (individual designs)")
     )

@@ -191,6 +191,9 @@ class TrialSpec(_Strict):
     # The last day personal data may be kept (the ethics approval's or the law's rule);
     # after it `manage.py retention` lists, and with --erase erases, the personal details.
     retention_until: date | None = None
+    # Statisticians see neither a participant's condition nor free-text reasons in the
+    # site, and export blinded by default (trialsite.roles.blinded_for).
+    blinded: bool = True
 
     @field_validator("time_zone")
     @classmethod
@@ -447,6 +450,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "washout_days": t.washout_days,
             "consent_form_version": t.consent_form_version,
             "retention_until": t.retention_until,
+            "blinded": t.blinded,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},

@@ -123,6 +123,9 @@ def participant_list(request, code):
         qs = qs.filter(clinic__cluster__code=filters["cluster"])
     if filters["clinic"]:
         qs = qs.filter(clinic__code=filters["clinic"])
+    blinded = roles.blinded_for(request.user, trial)
+    if blinded:
+        filters["condition"] = ""  # nor found by filtering
     if filters["condition"]:
         qs = qs.filter(condition=filters["condition"])
     filters["overdue"] = request.GET.get("overdue", "")
@@ -147,7 +150,8 @@ def participant_list(request, code):
             "statuses": Participant.STATUSES,
             "clusters": trial.clusters.all(),
             "clinics": Clinic.objects.filter(cluster__trial=trial),
-            "arm_labels": dict(trial.arms.values_list("code", "label")),
+            "arm_labels": {} if blinded else dict(trial.arms.values_list("code", "label")),
+            "blinded": blinded,
         },
     )
 
@@ -176,6 +180,7 @@ def participant_detail(request, study_id):
             "trial": participant.trial,
             "details": details,
             "condition_label": participant.trial.arms.get(code=participant.condition).label,
+            "blinded": roles.blinded_for(user, participant.trial),
             "can_edit": roles.can_edit(user, participant),
             "can_read_history": roles.has_any(user, participant.trial, roles.HISTORY),
             "death_form": death_form,

@@ -161,7 +161,13 @@ def screening_log(request, code):
     return render(
         request,
         "enrolment/screening_log.html",
-        {"trial": trial, "records": records[:200], "flow": flow, "reasons": reasons},
+        {
+            "trial": trial,
+            "records": records[:200],
+            "flow": flow,
+            "reasons": reasons,
+            "blinded": roles.blinded_for(request.user, trial),
+        },
     )
 
 

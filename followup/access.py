@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from enrolment.models import Participant
 from trialsite import roles
 
-from .models import Contact, Message, SmsMessage
+from .models import Contact, Message, OutboxMessage, SmsMessage
 
 # Roles that may read a trial's message log (recipients only where personal details are).
 MESSAGE_LOG = {roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.STATISTICIAN}
@@ -16,6 +18,19 @@ def contacts_visible_to(user, trial):
     """Participant contacts of ``trial`` the user may see (a physiotherapist: own clinic)."""
     visible = Participant.objects.visible_to(user).filter(trial=trial).values("pk")
     return Contact.objects.filter(participant__in=visible)
+
+
+def contact_or_404(user, pk: int) -> Contact:
+    """A participant's contact the user may see; 404 alike for another trial's or clinic's
+    contact and for one that does not exist, so an id tells nothing."""
+    from django.shortcuts import get_object_or_404
+
+    visible = Participant.objects.visible_to(user).values("pk")
+    return get_object_or_404(
+        Contact.objects.select_related("timepoint__trial", "participant"),
+        pk=pk,
+        participant__in=visible,
+    )
 
 
 def messages_visible_to(user, trial):
@@ -37,3 +52,43 @@ def may_see_recipients(user, trial) -> bool:
 
 def may_reschedule(user, trial) -> bool:
     return roles.has_any(user, trial, RESCHEDULE)
+
+
+# Roles that read a whole trial's outbox (recipients and bodies are personal data).
+OUTBOX_TRIAL_WIDE = roles.PERSONAL_DETAILS - {roles.PHYSIOTHERAPIST}
+
+
+def outbox_visible_to(user):
+    """Outbox rows ``user`` may read: the whole trial for trial-wide roles allowed
+    personal details, a physiotherapist's own clinic's participants, nothing for
+    statisticians. Rows about no trial: administrators only."""
+    if not user.is_authenticated or not user.is_active:
+        return OutboxMessage.objects.none()
+    if user.is_superuser:
+        return OutboxMessage.objects.all()
+    from enrolment.models import Physiotherapist, TrialRole
+
+    trial_wide = TrialRole.objects.filter(user=user, role__in=OUTBOX_TRIAL_WIDE).values("trial_id")
+    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
+    return OutboxMessage.objects.filter(
+        Q(trial_id__in=trial_wide) | Q(participant__clinic_id__in=own_clinics)
+    )
+
+
+def may_read_outbox_of(user, trial) -> bool:
+    return roles.has_any(user, trial, roles.PERSONAL_DETAILS)
+
+
+def may_read_outbox(user) -> bool:
+    """Whether the menu offers the outbox: some trial where the user sees personal details."""
+    if user.is_superuser:
+        return True
+    return any(may_read_outbox_of(user, t) for t in roles.trials_of(user))
+
+
+def context_processor(request) -> dict:
+    """The menu offers the outbox only to whom it would show something."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"may_read_outbox": may_read_outbox(user)}

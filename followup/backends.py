@@ -1,6 +1,9 @@
-"""Email backend of the embedded installation: every message goes to the outbox table."""
+"""Email backend of the embedded installation: every message goes to the outbox table
+(:mod:`followup.outbox`: survey links hidden, filed under the trial it concerns)."""
 
 from django.core.mail.backends.base import BaseEmailBackend
+
+from . import outbox
 
 
 class OutboxEmailBackend(BaseEmailBackend):
@@ -13,11 +16,11 @@ class OutboxEmailBackend(BaseEmailBackend):
             for content, mimetype in getattr(message, "alternatives", []):
                 if mimetype == "text/html":
                     html = content
-            OutboxMessage.objects.create(
-                channel=OutboxMessage.EMAIL,
-                recipient=", ".join(message.recipients()),
+            outbox.store(
+                OutboxMessage.EMAIL,
+                ", ".join(message.recipients()),
+                message.body,
                 subject=message.subject,
-                body=message.body,
                 html_body=html,
             )
             sent += 1

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from . import outbox
+
 
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False):
@@ -57,7 +59,9 @@ class EmailChannel:
             email.attach_alternative(rendered.html, "text/html")
         try:
             self.connection.open()  # no-op when open: one connection for the batch
-            accepted = self.connection.send_messages([email])
+            contact = message.contact
+            with outbox.regarding(contact.timepoint.trial_id, contact.participant_id):
+                accepted = self.connection.send_messages([email])
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from exc

@@ -9,3 +9,11 @@ class RescheduleForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500
     )
+
+
+class NewLinkForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why does the patient need a new link?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+    )

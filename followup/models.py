@@ -26,12 +26,27 @@ class OutboxMessage(models.Model):
     channel = models.CharField(max_length=10, choices=[(EMAIL, _("Email")), (SMS, _("SMS"))])
     recipient = models.CharField(max_length=300)  # personal data: shown only to allowed roles
     subject = models.CharField(max_length=300, blank=True)
+    # Stored with survey links replaced (followup.outbox): staff never read a live link.
     body = models.TextField()
     html_body = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # What the message concerns, so that staff read their own trials' only; none: a
+    # message about no trial, read by administrators only. A copy of a message, so it
+    # goes with its participant.
+    trial = models.ForeignKey(
+        "enrolment.Trial", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    participant = models.ForeignKey(
+        "enrolment.Participant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox_messages",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["trial", "-created"], name="outbox_trial_idx")]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.created:%Y-%m-%d %H:%M}: {self.subject or self.body[:40]}"
@@ -197,7 +212,8 @@ class Message(Outgoing):
 
     INVITATION = "invitation"
     REMINDER = "reminder"
-    KINDS = [(INVITATION, _("Invitation")), (REMINDER, _("Reminder"))]
+    NEW_LINK = "new_link"  # sent by staff for a patient who needs one (followup.links)
+    KINDS = [(INVITATION, _("Invitation")), (REMINDER, _("Reminder")), (NEW_LINK, _("New link"))]
     EMAIL = "email"
     SMS = "sms"
     CHANNELS = [(EMAIL, _("Email")), (SMS, _("SMS"))]

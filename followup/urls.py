@@ -15,6 +15,7 @@ urlpatterns = [
         views.contact_reschedule,
         name="contact_reschedule",
     ),
+    path("followup/contacts/<int:pk>/new-link/", views.contact_new_link, name="contact_new_link"),
     path("followup/<slug:code>/sms/", views.sms_followup, name="followup_sms"),
     path("sms/twilio/inbound/", sms_views.inbound, name="sms_inbound"),
     path("sms/twilio/status/", sms_views.status, name="sms_status"),

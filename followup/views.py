@@ -3,6 +3,8 @@ rescheduling one contact. Patient pages (the survey link) are in :mod:`followup.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,24 +17,49 @@ from enrolment.models import Trial
 from trialsite import roles
 
 from . import access
-from .forms import RescheduleForm
+from .forms import NewLinkForm, RescheduleForm
+from .links import NewLinkError, send_new_link
 from .models import Contact, Message, OutboxMessage
 from .planning import RESCHEDULABLE, RescheduleError, reschedule_contact
+
+OUTBOX_PAGE = 25
 
 
 @login_required
 def outbox(request):
-    """What the embedded installation would have sent. Recipients are personal data, so
-    only roles that may see personal details read this page."""
-    user = request.user
-    allowed = user.is_superuser or any(
-        roles.roles_in(user, t) & {roles.COORDINATOR, roles.ADMINISTRATOR}
-        for t in roles.trials_of(user)
-    )
-    if not allowed:
+    """What the embedded installation would have sent, newest first, for the user's own
+    trials (:func:`access.outbox_visible_to`; survey links are stored hidden). Filter by
+    trial and channel, search by study ID, 25 to a page."""
+    if not access.may_read_outbox(request.user):
         raise PermissionDenied
-    page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
-    return render(request, "followup/outbox.html", {"page": page})
+    rows = access.outbox_visible_to(request.user).select_related("trial", "participant")
+    trials = [
+        t for t in roles.trials_of(request.user) if access.may_read_outbox_of(request.user, t)
+    ]
+    chosen = {
+        "trial": request.GET.get("trial", ""),
+        "channel": request.GET.get("channel", ""),
+        "q": request.GET.get("q", "").strip()[:40],
+    }
+    if chosen["trial"]:
+        rows = rows.filter(trial__code=chosen["trial"])
+    if chosen["channel"] in dict(OutboxMessage._meta.get_field("channel").choices):
+        rows = rows.filter(channel=chosen["channel"])
+    if chosen["q"]:
+        rows = rows.filter(participant__study_id__icontains=chosen["q"])
+    page = Paginator(rows.order_by("-created", "-id"), OUTBOX_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "followup/outbox.html",
+        {
+            "page": page,
+            "trials": trials,
+            "chosen": chosen,
+            "query": urlencode({k: v for k, v in chosen.items() if v}),
+        },
+    )
 
 
 def _trial_for(user, code: str) -> Trial:
@@ -86,7 +113,11 @@ def message_log(request, code):
     status = request.GET.get("status")
     if status in dict(Message.STATUSES):
         rows = rows.filter(status=status)
-    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    query = request.GET.get("q", "").strip()[:40]
+    if query:
+        study_id = "participant__study_id" if channel == "sms" else "contact__participant__study_id"
+        rows = rows.filter(**{f"{study_id}__icontains": query})
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "followup/message_log.html",
@@ -95,6 +126,8 @@ def message_log(request, code):
             "page": page,
             "status": status or "",
             "channel": channel,
+            "q": query,
+            "query": urlencode({"channel": channel, "status": status or "", "q": query}),
             "has_sms": tracking_enabled(trial),
             "statuses": Message.STATUSES,
             "show_recipients": access.may_see_recipients(request.user, trial),
@@ -110,11 +143,8 @@ def tracking_enabled(trial) -> bool:
 
 @login_required
 def contact_reschedule(request, pk):
-    contact = get_object_or_404(Contact.objects.select_related("timepoint__trial"), pk=pk)
+    contact = access.contact_or_404(request.user, pk)
     trial = contact.timepoint.trial
-    visible = access.contacts_visible_to(request.user, trial).filter(pk=pk).exists()
-    if not visible:
-        raise PermissionDenied
     if not access.may_reschedule(request.user, trial):
         raise PermissionDenied
     form = RescheduleForm(request.POST or None, initial={"due_on": contact.due_on})
@@ -139,6 +169,39 @@ def contact_reschedule(request, pk):
             "history": contact.history.select_related("history_user").order_by("-history_date")[
                 :20
             ],
+        },
+    )
+
+
+@login_required
+def contact_new_link(request, pk):
+    """Send the patient a new personal link (the old one stops working), with a reason."""
+    contact = access.contact_or_404(request.user, pk)
+    if not access.may_reschedule(request.user, contact.timepoint.trial):
+        raise PermissionDenied
+    form = NewLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            send_new_link(contact, form.cleaned_data["reason"], request.user)
+        except NewLinkError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request,
+                _(
+                    "A new link goes to the patient by email within a minute; "
+                    "the old one no longer works."
+                ),
+            )
+            return redirect("participant_detail", study_id=contact.participant.study_id)
+    return render(
+        request,
+        "followup/new_link.html",
+        {
+            "contact": contact,
+            "participant": contact.participant,
+            "form": form,
+            "open": contact.status == Contact.INVITED,
         },
     )
 

@@ -149,7 +149,17 @@ class InstrumentForm(forms.Form):
             )
         if item.kind == base.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+        return forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 3}),
+            max_length=base.TEXT_MAX_LENGTH,
+            error_messages={
+                "max_length": gettext(
+                    "Please shorten your answer to at most %(limit_value)d characters "
+                    "(it has %(show_value)d). Your other answers are saved."
+                )
+            },
+            **common,
+        )
 
     def _layout(self) -> Layout:
         parts = []

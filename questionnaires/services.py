@@ -60,7 +60,11 @@ def _check_value(item: base.Item, value) -> str | None:
         bad = [v for v in value if v not in item.allowed_codes()]
         return f"not allowed: {bad}" if bad else None
     if item.kind == base.TEXT:
-        return None if isinstance(value, str) else "expected text"
+        if not isinstance(value, str):
+            return "expected text"
+        if len(value) > base.TEXT_MAX_LENGTH:
+            return f"longer than {base.TEXT_MAX_LENGTH} characters"
+        return None
     if item.kind == base.DATE:
         try:
             dt.date.fromisoformat(value)

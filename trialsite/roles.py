@@ -100,6 +100,13 @@ def can_see_personal_details(user, participant) -> bool:
     return _allowed(user, participant, PERSONAL_DETAILS)
 
 
+def blinded_for(user, trial) -> bool:
+    """A statistician with no other role in a blinded trial: the site shows them no
+    participant's condition and no free-text withdrawal or decline reason."""
+    held = roles_in(user, trial)
+    return trial.blinded and STATISTICIAN in held and not held - {STATISTICIAN}
+
+
 def can_edit(user, participant) -> bool:
     return _allowed(user, participant, EDIT)
 

@@ -88,10 +88,11 @@ class BaseSmsBackend:
 
 class OutboxBackend(BaseSmsBackend):
     def send(self, to: str, body: str, *, status_callback: str | None = None) -> SendResult:
+        from followup import outbox
         from followup.models import OutboxMessage
 
         self.check(to, body)
-        row = OutboxMessage.objects.create(channel=OutboxMessage.SMS, recipient=to, body=body)
+        row = outbox.store(OutboxMessage.SMS, to, body)
         return SendResult(provider_id=f"outbox-{row.pk}", status="sent")
 
     def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:

@@ -38,10 +38,11 @@ from django.utils.translation import gettext as _
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
-from .. import dispatch
+from .. import dispatch, outbox
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
+from . import twilio
 from .backends import CannotTell, SendResult, SmsError, get_backend, gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
 
@@ -338,9 +339,10 @@ def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> 
                     stats.recovered += 1
                     continue
                 attempts.begin(message)
-                result = backend.send(
-                    message.recipient, message.body, status_callback=status_callback_url()
-                )
+                with outbox.regarding(message.participant.trial_id, message.participant_id):
+                    result = backend.send(
+                        message.recipient, message.body, status_callback=status_callback_url()
+                    )
             except SmsError as exc:
                 dispatch.record_failure(message, str(exc), exc.permanent, now)
                 message.in_flight_at = None
@@ -452,6 +454,12 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         message = messages.get(report.provider_id)
         if message is None:
             continue
+        applied.append(report.pk)
+        if report.error_code == OPTED_OUT:
+            # About the participant, whatever the message's stage.
+            opt_out(message.participant, now, source="provider")
+        if not twilio.moves_forward(message.provider_status, report.status):
+            continue  # older than what is known: kept, not applied backwards
         message.provider_status = report.status
         if report.status in FAILED_STATUSES:
             message.status = Message.FAILED
@@ -462,9 +470,6 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
                     status=SmsPrompt.FAILED, next_action_at=None
                 )
         message.save(update_fields=["provider_status", "status", "error"])
-        if report.error_code == OPTED_OUT:
-            opt_out(message.participant, now, source="provider")
-        applied.append(report.pk)
     SmsStatusCallback.objects.filter(pk__in=applied).update(applied_at=now)
     return len(applied)
 
@@ -495,20 +500,25 @@ def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
         recipients = roles.emails_of(trial, {roles.COORDINATOR})
         if recipients:
             ids = ", ".join(o.participant.study_id for o in opt_outs)
-            send_mail(
-                subject=f"[{trial.code}] SMS tracking stopped by {len(opt_outs)} participant(s)",
-                message=(
-                    f"These participants replied STOP and receive no more SMS: {ids}.\n"
-                    f"Their earlier answers are kept. See the SMS follow-up list:\n"
-                    f"{settings.FOLLOWUP_BASE_URL.rstrip('/')}/followup/{trial.code}/sms/\n"
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
+            with outbox.regarding(trial.pk):
+                _notify(trial, ids, len(opt_outs), recipients)
         SmsOptOut.objects.filter(pk__in=[o.pk for o in opt_outs]).update(
             coordinator_notified_at=now
         )
         stats.notified += len(opt_outs)
+
+
+def _notify(trial, ids: str, count: int, recipients: list[str]) -> None:
+    send_mail(
+        subject=f"[{trial.code}] SMS tracking stopped by {count} participant(s)",
+        message=(
+            f"These participants replied STOP and receive no more SMS: {ids}.\n"
+            f"Their earlier answers are kept. See the SMS follow-up list:\n"
+            f"{settings.FOLLOWUP_BASE_URL.rstrip('/')}/followup/{trial.code}/sms/\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
 
 
 def dispatch_due(now: datetime, batch_size: int) -> SmsStats:

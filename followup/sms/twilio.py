@@ -286,6 +286,35 @@ class StatusUpdate:
         return self.error_code == OPTED_OUT
 
 
+# How far along its way a message is, by the statuses Twilio reports: callbacks may
+# arrive out of order (a "sent" after "delivered"), and a report of an earlier stage
+# must not set a message back. The final stages are final: the first one reported stays.
+STAGES = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 4,
+    "canceled": 4,
+}
+FINAL_STAGE = 4
+
+
+def moves_forward(current: str, reported: str) -> bool:
+    """Whether a report of ``reported`` may replace ``current`` (both Twilio statuses;
+    an unknown status never replaces a known one, and replaces only another unknown)."""
+    if reported not in STAGES:
+        return current not in STAGES
+    if current not in STAGES:
+        return True
+    now, then = STAGES[current], STAGES[reported]
+    return then > now or (then == now and now < FINAL_STAGE)
+
+
 def parse_inbound(params: Mapping[str, str]) -> InboundSms:
     """The fields of Twilio's incoming-message webhook; ValueError when it is not one."""
     sid = params.get("MessageSid") or params.get("SmsSid") or ""

@@ -6,6 +6,8 @@ from django.db.models import Count, Min, Q
 from followup.access import may_reschedule
 from followup.models import Contact, Message
 from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
+from trialsite import roles
+from trialsite.redaction import redact
 
 register = template.Library()
 
@@ -34,6 +36,8 @@ def participant_contacts(context, participant):
     return {
         "rows": rows,
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
+        # A withdrawal's reason is in the closing reason of the contacts it cancelled.
+        "blinded": bool(user) and roles.blinded_for(user, participant.trial),
     }
 
 
@@ -58,3 +62,10 @@ def participant_sms(participant):
         "planned": len(weeks),
         "opt_out": opt_out,
     }
+
+
+@register.filter
+def hide_links(text: str) -> str:
+    """A stored message body as staff see it: any survey link hidden (the outbox stores
+    them hidden already; an SMS body is shown as stored, so it is hidden here)."""
+    return redact(text or "")

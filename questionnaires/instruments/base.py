@@ -18,6 +18,9 @@ MULTI = "multi"  # any number of options (codes), stored as a sorted list of cod
 YESNO = "yesno"  # stored as 1 (yes) / 0 (no)
 DATE = "date"  # stored as ISO text YYYY-MM-DD
 TEXT = "text"  # free text, never scored
+# The longest free-text answer kept: the survey link needs no login, so without a limit
+# anyone holding one could store megabytes.
+TEXT_MAX_LENGTH = 2000
 NUMBER = "number"  # integer count with min/max (e.g. number of visits)
 ITEM_KINDS = (SCALE, CHOICE, MULTI, YESNO, DATE, TEXT, NUMBER)
 

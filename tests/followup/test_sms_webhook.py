@@ -115,8 +115,7 @@ def test_the_same_provider_message_delivered_twice_is_stored_once(client, asked)
 def test_unsigned_requests_are_rate_limited_and_signed_ones_never(client, asked, settings):
     settings.SMS_WEBHOOK_RATE = "3/m"
     forged = [
-        post(client, INBOUND, inbound(sid=f"SMx{i}"), token="guess").status_code
-        for i in range(5)
+        post(client, INBOUND, inbound(sid=f"SMx{i}"), token="guess").status_code for i in range(5)
     ]
     assert forged == [403, 403, 403, 429, 429]
     # the same address, signed by the gateway: still heard, and stored
@@ -141,10 +140,10 @@ def test_behind_a_proxy_the_public_url_is_what_is_signed(client, asked, settings
 
 def test_delivery_failure_and_provider_opt_out_from_the_status_callback(client, asked):
     message = SmsMessage.objects.get(participant=asked, kind=SmsMessage.QUESTION)
-    r = post(client, STATUS, {"MessageSid": message.provider_id, "MessageStatus": "delivered"})
+    r = post(client, STATUS, {"MessageSid": message.provider_id, "MessageStatus": "sent"})
     assert r.status_code == 204
     message.refresh_from_db()
-    assert message.provider_status == "delivered" and message.status == "sent"
+    assert message.provider_status == "sent" and message.status == "sent"
 
     r = post(
         client,
@@ -156,6 +155,32 @@ def test_delivery_failure_and_provider_opt_out_from_the_status_callback(client, 
     assert message.status == "failed" and "21610" in message.error
     assert SmsOptOut.objects.get(participant=asked).source == "provider"
     assert not SmsPrompt.objects.filter(participant=asked, status__in=SmsPrompt.OPEN).exists()
+
+
+def test_delivery_reports_out_of_order_never_set_a_message_back(client, asked):
+    message = SmsMessage.objects.get(participant=asked, kind=SmsMessage.QUESTION)
+    for status in ("delivered", "sent", "queued", "undelivered"):
+        r = post(client, STATUS, {"MessageSid": message.provider_id, "MessageStatus": status})
+        assert r.status_code == 204
+        message.refresh_from_db()
+        assert (message.provider_status, message.status) == ("delivered", "sent"), status
+    failed = SmsMessage.objects.create(
+        participant=asked,
+        kind=SmsMessage.REMINDER,
+        body="x",
+        idempotency_key="late-report",
+        language="da",
+        status="sent",
+        provider_id="SMlate",
+        provider_status="queued",
+        created=message.created,
+    )
+    for status in ("failed", "sent", "delivered"):
+        post(
+            client, STATUS, {"MessageSid": "SMlate", "MessageStatus": status, "ErrorCode": "30005"}
+        )
+    failed.refresh_from_db()
+    assert (failed.provider_status, failed.status) == ("failed", "failed")
 
 
 def test_the_status_callback_checks_the_signature_too(client, asked):

@@ -1,0 +1,44 @@
+"""Print a participant's personal survey link, for whoever runs the server.
+
+Staff never see a working link in the site (:mod:`followup.outbox`); in the embedded
+demo, where the outbox is the only "delivery", this is how to open the questionnaires
+as the patient. Whoever can run this holds ``SECRET_KEY`` and could compute the link
+anyway: it gives no one a power they did not have. Each use is kept in the contact's
+history.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from followup.models import Contact
+from followup.survey import OK, link_state
+from followup.tokens import hash_token, link_for, token_for
+
+
+class Command(BaseCommand):
+    help = "Print the survey link of a participant's open follow-up questionnaire."
+
+    def add_arguments(self, parser):
+        parser.add_argument("study_id")
+        parser.add_argument("--timepoint", help="timepoint code (default: the one open now)")
+
+    def handle(self, study_id, timepoint=None, **options):
+        contacts = Contact.objects.filter(participant__study_id=study_id, status=Contact.INVITED)
+        if timepoint:
+            contacts = contacts.filter(timepoint__code=timepoint)
+        now = timezone.now()
+        open_now = [c for c in contacts.order_by("due_at") if link_state(c, now) == OK]
+        if not open_now:
+            raise CommandError(
+                f"{study_id} has no follow-up questionnaire open now"
+                + (f" at {timepoint}" if timepoint else "")
+                + " (a link exists once the invitation has gone out, inside its window)."
+            )
+        contact = open_now[0]
+        if contact.token_hash != hash_token(token_for(contact)):
+            raise CommandError("The link cannot be recomputed: SECRET_KEY has changed.")
+        contact._change_reason = "survey link printed on the command line"
+        contact.save(update_fields=["status"])  # a history row, nothing changed
+        self.stdout.write(link_for(contact))
