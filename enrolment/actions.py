@@ -35,6 +35,29 @@ class EnrolmentError(ValidationError):
     pass
 
 
+class AlreadyEnrolled(EnrolmentError):
+    """The screening was closed (enrolled or declined) by another request first."""
+
+    def __init__(self, screening: ScreeningRecord):
+        self.screening = screening
+        super().__init__("This screening is already closed: only one enrolment comes of it.")
+
+
+def _close_screening(screening: ScreeningRecord, participant: Participant) -> None:
+    """Link the screening to its participant, once. The database decides: the update
+    matches only a screening still open, so where a lock is not taken (SQLite, or a
+    caller that passed a stale object) a second enrolment rolls back instead of
+    relinking the screening and leaving two randomised participants behind."""
+    closed = ScreeningRecord.objects.filter(
+        pk=screening.pk, outcome=ScreeningRecord.ELIGIBLE, participant=None
+    ).update(outcome=ScreeningRecord.ENROLLED, participant=participant)
+    if not closed:
+        raise AlreadyEnrolled(screening)
+    screening.outcome, screening.participant = ScreeningRecord.ENROLLED, participant
+    # A queryset update writes no history row: record the change as save() would have.
+    screening.save(update_fields=["outcome", "participant"])
+
+
 def allocate(cluster: Cluster, enrolled_on: date) -> tuple[str, bool]:
     """(condition, in crossover washout) for a patient enrolled in ``cluster`` that day."""
     trial = cluster.trial
@@ -110,6 +133,12 @@ def enrol_participant(
         raise EnrolmentError("Enrolment needs the date and version of the signed consent form.")
     if consent["consented_on"] > enrolled_on:
         raise EnrolmentError("Consent must be given on or before the enrolment date.")
+    if screening is not None:
+        # Re-read under a row lock: a second submit of the same form waits here until the
+        # first has committed, then sees the screening closed, before any slot is touched.
+        screening = ScreeningRecord.objects.select_for_update().get(pk=screening.pk)
+        if screening.outcome != ScreeningRecord.ELIGIBLE or screening.participant_id:
+            raise AlreadyEnrolled(screening)
     # Lock the cluster row: two enrolments at once never get the same number, and the
     # allocation reads the crossover date as it is now, not as a cached object had it.
     cluster = Cluster.objects.select_for_update().select_related("trial").get(pk=clinic.cluster_id)
@@ -153,11 +182,7 @@ def enrol_participant(
     record.full_clean()
     record.save()
     if screening is not None:
-        if screening.outcome != ScreeningRecord.ELIGIBLE or screening.participant_id:
-            raise EnrolmentError("Only an eligible screening can lead to one enrolment.")
-        screening.outcome = ScreeningRecord.ENROLLED
-        screening.participant = participant
-        screening.save()
+        _close_screening(screening, participant)
     # Inside the transaction: the schedule is written with the enrolment or not at all.
     participant_enrolled.send(Participant, participant=participant)
     return participant

@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trialsite import roles
 
@@ -102,8 +103,7 @@ def enrol(request, code, screening):
         pk=screening,
     )
     if record.outcome != ScreeningRecord.ELIGIBLE:
-        messages.info(request, "This screening is already closed.")
-        return redirect("screening_log", code=trial.code)
+        return _already_closed(request, trial, record)
     form = EnrolForm(request.POST or None, trial=trial)
     decline = DeclineForm(request.POST or None, prefix="decline")
     if request.method == "POST" and "decline" in request.POST:
@@ -127,6 +127,10 @@ def enrol(request, code, screening):
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},
                 screening=record,
             )
+        except actions.AlreadyEnrolled:
+            # A double click or a second tab: the first submit enrolled the patient.
+            record.refresh_from_db()
+            return _already_closed(request, trial, record)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -141,6 +145,20 @@ def enrol(request, code, screening):
         "enrolment/enrol.html",
         {"trial": trial, "form": form, "decline": decline, "screening": record},
     )
+
+
+def _already_closed(request, trial, record):
+    """Where a second submit of a closed screening lands: the participant it enrolled."""
+    if record.outcome == ScreeningRecord.ENROLLED and record.participant_id:
+        study_id = record.participant.study_id
+        messages.info(
+            request,
+            _("This patient was already enrolled as %(study_id)s from this screening; "
+              "nothing was enrolled a second time.") % {"study_id": study_id},
+        )
+        return redirect("participant_detail", study_id=study_id)
+    messages.info(request, _("This screening is already closed."))
+    return redirect("screening_log", code=trial.code)
 
 
 @login_required
