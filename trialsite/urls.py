@@ -13,3 +13,7 @@ urlpatterns = [
     path("monitoring/", include("analysis.urls_monitoring")),
     path("", include("enrolment.urls")),
 ]
+
+handler403 = "trialsite.errors.permission_denied"
+handler404 = "trialsite.errors.page_not_found"
+handler500 = "trialsite.errors.server_error"
