@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,11 +68,24 @@ def read_table(name: str, content: bytes) -> pd.DataFrame:
         except ImportError as exc:
             raise RegistryError([(0, "Excel files need openpyxl, which is not installed; "
                                      "upload CSV")]) from exc
-        return pd.read_excel(io.BytesIO(content), dtype=str)
+        try:
+            return pd.read_excel(io.BytesIO(content), dtype=str)
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+            raise RegistryError([(0, "not an Excel workbook (.xlsx) that can be read: "
+                                     f"{type(exc).__name__}; save it again from Excel, "
+                                     "or upload CSV")]) from None
     if suffix == ".csv" or not suffix:
-        text = content.decode("utf-8-sig")
-        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RegistryError([(0, f"not a text file in UTF-8 (byte {exc.start}): save the "
+                                     "extract as CSV UTF-8, or upload .xlsx")]) from None
+        head = text.split("\n", 1)[0]
+        sep = ";" if head.count(";") > head.count(",") else ","
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise RegistryError([(0, f"not a readable CSV table: {exc}")]) from None
     raise RegistryError([(0, f"unsupported file type {suffix!r}: use .csv or .xlsx")])
 
 

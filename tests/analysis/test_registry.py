@@ -104,3 +104,14 @@ def test_upload_page_shows_errors_and_is_for_data_managers(client, betterback, d
     good.name = "good.csv"
     assert client.post(url, {"file": good}).status_code == 302
     assert RegistryImport.objects.get().uploaded_by == data_manager
+
+
+@pytest.mark.parametrize("name", ["extract.csv", "extract.xlsx"])
+def test_binary_junk_gets_a_clear_message_and_writes_nothing(betterback, data, name):
+    junk = b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfa" + bytes(range(256)) * 20
+    with pytest.raises(registry.RegistryError) as exc:
+        registry.import_file(betterback, name, junk)
+    [(line, reason)] = exc.value.errors
+    expected = "not a text file in UTF-8" if name.endswith(".csv") else "not an Excel workbook"
+    assert line == 0 and reason.startswith(expected)
+    assert not RegistryImport.objects.exists()
