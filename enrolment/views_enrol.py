@@ -207,6 +207,15 @@ def crossover(request, code, cluster):
     )
 
 
+def _text_of(upload) -> str:
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file is not text in UTF-8 (byte {exc.start}): save the list as CSV UTF-8."
+        ) from None
+
+
 @login_required
 def randomisation_list(request, code):
     """The list's status for coordinators: never the order of the arms."""
@@ -215,7 +224,7 @@ def randomisation_list(request, code):
     if not trial.randomisation:
         raise PermissionDenied("This trial is allocated by cluster.")
     upload_form = UploadListForm(request.POST or None, request.FILES or None)
-    problems = []
+    problems, unbalanced = [], []
     if request.method == "POST":
         try:
             if "generate" in request.POST:
@@ -223,12 +232,19 @@ def randomisation_list(request, code):
                 messages.success(request, "A new list was generated from a random seed.")
                 return redirect("randomisation_list", code=trial.code)
             if upload_form.is_valid():
-                text = upload_form.cleaned_data["file"].read().decode("utf-8-sig")
-                randomisation_store.upload(trial, request.user, csv.DictReader(io.StringIO(text)))
+                text = _text_of(upload_form.cleaned_data["file"])
+                randomisation_store.upload(
+                    trial,
+                    request.user,
+                    csv.DictReader(io.StringIO(text)),
+                    accept_imbalance=upload_form.cleaned_data["accept_imbalance"],
+                )
                 messages.success(request, "The uploaded list is stored and active.")
                 return redirect("randomisation_list", code=trial.code)
         except randomisation.ListError as exc:
             problems = exc.errors
+        except randomisation_store.Unbalanced as exc:
+            unbalanced = exc.findings
         except ValueError as exc:
             messages.error(request, str(exc))
     rlist = RandomisationList.objects.filter(trial=trial, active=True).first()
@@ -249,6 +265,7 @@ def randomisation_list(request, code):
             "strata": strata,
             "upload_form": upload_form,
             "problems": problems,
+            "unbalanced": unbalanced,
             "overview_url": reverse("trial_overview", args=[trial.code]),
         },
     )
