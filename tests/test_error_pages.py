@@ -15,7 +15,7 @@ from trialsite import errors
 pytestmark = pytest.mark.django_db
 
 
-def test_forbidden_page_in_swedish_with_a_way_back_and_one_log_line(
+def test_forbidden_and_not_found_pages_in_the_users_language_with_a_way_back(
     client, statistician, caplog
 ):
     client.force_login(statistician)
@@ -35,14 +35,10 @@ def test_forbidden_page_in_swedish_with_a_way_back_and_one_log_line(
     assert len(refused) == 1 and refused[0].exc_info is None
     handler = logging.Formatter()
     assert "\n" not in handler.format(refused[0])
-
-
-def test_page_not_found_in_danish(client, coordinator):
-    client.force_login(coordinator)
+    # A page that does not exist, in Danish.
     page = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="da")
-    html = page.content.decode()
     assert page.status_code == 404
-    assert "Siden findes ikke" in html and "Til forsiden" in html
+    assert "Siden findes ikke" in page.content.decode() and "Til forsiden" in page.content.decode()
 
 
 def test_server_error_page_renders_without_the_database(django_assert_num_queries):

@@ -7,12 +7,12 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("raw", ["0001-01-01", "9999-12-31", "yesterday"])
-def test_a_day_out_of_range_is_refused_with_a_message(client, coordinator, raw):
+def test_a_day_out_of_range_is_refused_with_a_message(client, coordinator):
     client.force_login(coordinator)
     url = reverse("monitoring_dashboard", args=["betterback"])
-    page = client.get(url, {"today": raw})
-    html = page.content.decode()
-    assert page.status_code == 200
-    assert f"“{raw}” is not a day to look at this trial on" in html
-    assert "Showing today instead" in html
+    for raw in ("0001-01-01", "9999-12-31", "yesterday"):
+        page = client.get(url, {"today": raw})
+        html = page.content.decode()
+        assert page.status_code == 200, raw
+        assert f"“{raw}” is not a day to look at this trial on" in html
+        assert "Showing today instead" in html

@@ -139,21 +139,18 @@ def test_a_large_wrong_file_is_checked_in_the_background_and_shows_the_first_err
     assert not RegistryImport.objects.exists() and not Path(upload.path).exists()
 
 
-def test_progress_is_reported_while_the_rows_are_checked(betterback, data):
-    rows = [f"{p.study_id},1,0,0,0,0,0" for p in data]
-    content = _csv(rows + [f"BB-X-{n},1,0,0,0,0,0" for n in range(5000)])
+def test_binary_junk_gets_a_clear_message_and_progress_is_reported(betterback):
+    junk = b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfa" + bytes(range(256)) * 20
+    for name, expected in (("x.csv", "not a text file in UTF-8"),
+                           ("x.xlsx", "not an Excel workbook")):
+        with pytest.raises(registry.RegistryError) as exc:
+            registry.import_file(betterback, name, junk)
+        [(line, reason)] = exc.value.errors
+        assert line == 0 and reason.startswith(expected)
+    assert not RegistryImport.objects.exists()
     seen = []
     with pytest.raises(registry.RegistryError):
-        registry.import_file(betterback, "x.csv", content, progress=seen.append)
+        registry.import_file(betterback, "x.csv",
+                             _csv([f"BB-X-{n},1,0,0,0,0,0" for n in range(5000)]),
+                             progress=seen.append)
     assert seen[0] == 0 and len(seen) >= 5 and seen == sorted(seen) and seen[-1] < 100
-
-
-@pytest.mark.parametrize("name", ["extract.csv", "extract.xlsx"])
-def test_binary_junk_gets_a_clear_message_and_writes_nothing(betterback, data, name):
-    junk = b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfa" + bytes(range(256)) * 20
-    with pytest.raises(registry.RegistryError) as exc:
-        registry.import_file(betterback, name, junk)
-    [(line, reason)] = exc.value.errors
-    expected = "not a text file in UTF-8" if name.endswith(".csv") else "not an Excel workbook"
-    assert line == 0 and reason.startswith(expected)
-    assert not RegistryImport.objects.exists()
