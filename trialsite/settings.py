@@ -244,14 +244,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"one_line_client_errors": {"()": "trialsite.logfilters.OneLineClientErrors"}},
+    "filters": {"short_request_errors": {"()": "trialsite.logfilters.ShortRequestErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Django's default config gives "django" a console handler of its own (with
         # DEBUG on) that also propagates to ours: every line came out twice. One handler.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.request": {"filters": ["one_line_client_errors"]},
+        "django.request": {"filters": ["short_request_errors"]},
     },
 }
 

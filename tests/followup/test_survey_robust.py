@@ -4,6 +4,7 @@ entered is lost, and what they read is in their own language."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from html import unescape
@@ -93,16 +94,18 @@ def hidden_fields(html: str) -> list[tuple[str, str]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_answers_sent_during_an_outage_come_back_in_swedish_and_can_be_sent_again(
-    clinic_west, coordinator
+    clinic_west, coordinator, caplog
 ):
     participant, contact, page = open_link(clinic_west, language="sv")
     client = Client(raise_request_exception=False)
     opened = client.get(page).content.decode()
     assert 'name="respondent_language" value="sv"' in opened
     data = {**first_page_post(contact), "respondent_language": "sv"}
-    with DatabaseDown():
+    with DatabaseDown(), caplog.at_level(logging.ERROR, logger="django.request"):
         down = client.post(page, data)
     html = down.content.decode()
+    [logged] = [r for r in caplog.records if r.name == "django.request"]
+    assert logged.exc_info is None and "database unavailable" in logged.getMessage()
     assert down.status_code == 503 and down["Retry-After"]
     assert 'lang="sv"' in html and "Dina svar är inte sparade ännu" in html
     assert "Skicka igen" in html and "Server Error" not in html
