@@ -68,11 +68,13 @@ def test_the_same_page_sent_three_times_at_once_is_stored_once(clinic_west):
 class DatabaseDown:
     """The database refuses connections for the length of the block: the connection's
     address is pointed at a closed port (PostgreSQL) or an unreachable file (SQLite),
-    as a wrong DATABASE_URL or a stopped server would."""
+    as a wrong DATABASE_URL or a stopped server would. The open connection is set aside,
+    not closed (an in-memory SQLite test database would vanish with it), and put back."""
 
     def __enter__(self):
         self.saved = dict(connection.settings_dict)
-        connection.close()
+        self.live = connection.connection
+        connection.connection = None
         if connection.vendor == "postgresql":
             connection.settings_dict.update(HOST="127.0.0.1", PORT="9")
         else:
@@ -80,9 +82,9 @@ class DatabaseDown:
         return self
 
     def __exit__(self, *exc):
-        connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(self.saved)
+        connection.connection = self.live
 
 
 def hidden_fields(html: str) -> list[tuple[str, str]]:
