@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -31,8 +32,12 @@ LANGUAGE_FIELD = "respondent_language"
 def _way_back(request: HttpRequest) -> str:
     """The page the person came from, if it is ours; else the start page."""
     referer = request.META.get("HTTP_REFERER", "")
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the error page itself must not fail
+        return ""
     if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        referer, allowed_hosts={host}, require_https=request.is_secure()
     ):
         return referer
     return ""
