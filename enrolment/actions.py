@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
@@ -162,10 +162,21 @@ def enrol_participant(
         condition=condition,
         crossover_washout=washout,
         stratum=stratum,
+        enrolled_from=screening,
     )
-    participant.full_clean()
+    # Whether the screening is still free is the database's to decide (its unique
+    # column, below), not a read that another request can overtake.
+    participant.full_clean(exclude=["enrolled_from"])
     participant._change_reason = "enrolment"
-    participant.save()
+    try:
+        with transaction.atomic():
+            participant.save()
+    except IntegrityError:
+        # Reached where no row lock serialised the two requests (SQLite, or a caller
+        # that skipped the lock): the other enrolment from this screening won.
+        if screening is not None and Participant.objects.filter(enrolled_from=screening).exists():
+            raise AlreadyEnrolled(screening) from None
+        raise
     if slot is not None:
         take_slot(slot, participant, user)
     details = PersonalDetails(participant=participant, **personal)

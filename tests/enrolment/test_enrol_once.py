@@ -7,7 +7,7 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -123,3 +123,22 @@ def test_two_submits_at_the_same_instant_enrol_once():
     participant = _assert_enrolled_once(screening)
     target = reverse("participant_detail", args=[participant.study_id])
     assert [(a.status_code, a["Location"]) for a in answers] == [(302, target)] * 4
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_participant_from_one_screening():
+    """Not only the lock: whatever path writes participants, the unique column holds."""
+    trial, coordinator, screening = _setup()
+    first = _enrol_from(screening, coordinator)
+    assert first.enrolled_from == screening
+    second = Participant(
+        trial=trial,
+        clinic=screening.clinic,
+        sequence=99,
+        study_id="SAFE-X-0099",
+        enrolled_on=date(2022, 1, 3),
+        condition="control",
+        enrolled_from=screening,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
