@@ -83,7 +83,9 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     language = dict(fields).get(LANGUAGE_FIELD, "")
     if not translation.check_for_language(language):
         language = translation.get_language()
-    patient = request.path.startswith("/s/")
+    # The survey link, or a questionnaire page handed to the patient on the clinic's
+    # tablet (it posts the respondent's language): the patient's wording either way.
+    patient = request.path.startswith("/s/") or LANGUAGE_FIELD in dict(fields)
     with translation.override(language):
         html = render_to_string(
             "errors/database_unavailable.html",
