@@ -67,6 +67,13 @@ def _resend_fields(request: HttpRequest) -> list[tuple[str, str]]:
         return []
 
 
+def _had_files(request: HttpRequest) -> bool:
+    try:
+        return request.method == "POST" and bool(request.FILES)
+    except Exception:  # noqa: BLE001 - an unreadable body had nothing to keep
+        return False
+
+
 @requires_csrf_token
 def server_error(request):
     """Django's handler500, called inside the ``except`` that caught the error."""
@@ -91,6 +98,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
             "errors/database_unavailable.html",
             {
                 "posted": bool(fields) or request.method == "POST",
+                "had_files": _had_files(request),
                 "fields": fields,
                 "action": request.get_full_path(),
                 "patient": patient,

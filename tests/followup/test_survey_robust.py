@@ -4,6 +4,7 @@ entered is lost, and what they read is in their own language."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -127,3 +128,9 @@ def test_answers_sent_during_an_outage_come_back_in_swedish_and_can_be_sent_agai
         down = client.get("/")
     assert down.status_code == 503
     assert "The database is not reachable" in down.content.decode()
+    extract = io.BytesIO(b"study_id\n")
+    extract.name = "extract.csv"
+    with DatabaseDown():
+        down = client.post("/analysis/betterback/registry/", {"file": extract, "note": "v2"})
+    assert down.status_code == 503 and "choose it again" in down.content.decode()
+    assert ("note", "v2") in hidden_fields(down.content.decode())
