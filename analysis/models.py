@@ -116,6 +116,42 @@ class RegistryImport(models.Model):
         return f"Registry import {self.pk} of {self.trial.code}"
 
 
+class RegistryUpload(models.Model):
+    """One registry file being checked and imported by a Celery task, with progress.
+
+    The file waits under VAR_DIR/registry/ only until the task has read it (it may hold
+    national ID numbers). Of a file with errors the first ``MAX_SHOWN`` are kept, with
+    the total, so a wrong file of a million rows does not become a million-line page."""
+
+    PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+    STATUSES = [(s, s) for s in (PENDING, RUNNING, DONE, FAILED)]
+    MAX_SHOWN = 200
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="registry_uploads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=300)
+    path = models.CharField(max_length=500, blank=True, help_text=_("under VAR_DIR/registry"))
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING)
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("percent"))
+    errors = models.JSONField(default=list, blank=True, help_text=_("the first [line, reason]"))
+    error_count = models.PositiveIntegerField(default=0)
+    registry_import = models.ForeignKey(
+        RegistryImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"Registry upload {self.pk} of {self.trial.code}: {self.status}"
+
+    @property
+    def errors_not_shown(self) -> int:
+        return max(self.error_count - len(self.errors), 0)
+
+
 class RegistryRecord(models.Model):
     """Health care use over the 12 months from baseline, per participant, from the
     regional registry. Field names are the protocol file's ``[prices]`` items."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +48,27 @@ SPECIALIST = (
 )
 
 
+# Of a wrong file the first errors are enough to see what is wrong with it; the rest
+# are counted. (A 37 MB extract in the wrong layout had 1.5 million.)
+MAX_ERRORS = 200
+
+
 class RegistryError(Exception):
-    def __init__(self, errors: list[tuple[int, str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"line {n}: {msg}" for n, msg in errors))
+    def __init__(self, errors: list[tuple[int, str]], total: int | None = None):
+        self.errors = errors[:MAX_ERRORS]
+        self.total = max(total or 0, len(errors))
+        super().__init__("; ".join(f"line {n}: {msg}" for n, msg in self.errors))
+
+
+class _Errors(list):
+    """(line, reason) pairs, keeping the first MAX_ERRORS and counting all."""
+
+    total = 0
+
+    def append(self, item) -> None:
+        self.total += 1
+        if len(self) < MAX_ERRORS:
+            super().append(item)
 
 
 @dataclass
@@ -67,20 +85,34 @@ def read_table(name: str, content: bytes) -> pd.DataFrame:
         except ImportError as exc:
             raise RegistryError([(0, "Excel files need openpyxl, which is not installed; "
                                      "upload CSV")]) from exc
-        return pd.read_excel(io.BytesIO(content), dtype=str)
+        try:
+            return pd.read_excel(io.BytesIO(content), dtype=str)
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+            raise RegistryError([(0, "not an Excel workbook (.xlsx) that can be read: "
+                                     f"{type(exc).__name__}; save it again from Excel, "
+                                     "or upload CSV")]) from None
     if suffix == ".csv" or not suffix:
-        text = content.decode("utf-8-sig")
-        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RegistryError([(0, f"not a text file in UTF-8 (byte {exc.start}): save the "
+                                     "extract as CSV UTF-8, or upload .xlsx")]) from None
+        head = text.split("\n", 1)[0]
+        sep = ";" if head.count(";") > head.count(",") else ","
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise RegistryError([(0, f"not a readable CSV table: {exc}")]) from None
     raise RegistryError([(0, f"unsupported file type {suffix!r}: use .csv or .xlsx")])
 
 
-def validate(trial: Trial, df: pd.DataFrame) -> Parsed:
-    """Check every row; raise RegistryError listing (line, reason) for all problems.
-    Line numbers are the file's: the header is line 1."""
+def validate(trial: Trial, df: pd.DataFrame, progress=None) -> Parsed:
+    """Check every row; raise RegistryError listing (line, reason) for the problems (the
+    first MAX_ERRORS, with the total). Line numbers are the file's: the header is line 1.
+    ``progress(percent)`` is called as the rows are checked."""
     df.columns = [str(c).strip().lower() for c in df.columns]
     keys = [k for k in ("study_id", "national_id") if k in df.columns]
-    errors: list[tuple[int, str]] = []
+    errors = _Errors()
     if len(keys) != 1:
         errors.append((1, "the header needs exactly one of study_id or national_id"))
     missing = [c for c in ITEMS if c not in df.columns]
@@ -101,8 +133,11 @@ def validate(trial: Trial, df: pd.DataFrame) -> Parsed:
         )
     seen: dict[int, int] = {}
     rows = []
+    step = max(len(df) // 100, 1000)
     for i, rec in enumerate(df.fillna("").to_dict("records")):
         line = i + 2
+        if progress is not None and i % step == 0:
+            progress(int(100 * i / len(df)))
         ident = str(rec[key]).strip()
         # never echo a national ID back into an error list that may be shared
         shown = ident if key == "study_id" else "this national_id"
@@ -134,15 +169,15 @@ def validate(trial: Trial, df: pd.DataFrame) -> Parsed:
     if df.empty:
         errors.append((2, "no data rows"))
     if errors:
-        raise RegistryError(errors)
+        raise RegistryError(list(errors), errors.total)
     return Parsed(key, rows)
 
 
 def import_file(
-    trial: Trial, name: str, content: bytes, user=None, note: str = ""
+    trial: Trial, name: str, content: bytes, user=None, note: str = "", progress=None
 ) -> RegistryImport:
     """Validate the whole file, then (atomically) replace the current import with it."""
-    parsed = validate(trial, read_table(name, content))
+    parsed = validate(trial, read_table(name, content), progress)
     with transaction.atomic():
         new = RegistryImport.objects.create(
             trial=trial,

@@ -2,12 +2,17 @@
 
 from celery import shared_task
 
-from .jobs import run_export_job
+from .jobs import run_export_job, run_registry_upload
 
 
 @shared_task
 def export_task(job_id: int) -> str:
     return run_export_job(job_id).status
+
+
+@shared_task
+def registry_upload_task(upload_id: int) -> str:
+    return run_registry_upload(upload_id).status
 
 
 @shared_task

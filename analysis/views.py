@@ -19,8 +19,15 @@ from trialsite import roles
 
 from . import registry, runs
 from .forms import AnalysisForm, ExportForm, RegistryForm, SampleSizeForm
-from .jobs import exports_dir
-from .models import AnalysisRun, BlindingCode, ExportJob, ExportLog, RegistryImport
+from .jobs import exports_dir, store_registry_file
+from .models import (
+    AnalysisRun,
+    BlindingCode,
+    ExportJob,
+    ExportLog,
+    RegistryImport,
+    RegistryUpload,
+)
 from .plan import sample_size as ss
 from .plan.sample_size.describe import describe
 from .plan.sample_size.readings import protocol_readings
@@ -130,21 +137,31 @@ def blinding(request, code):
 
 @login_required
 def registry_upload(request, code):
+    """Upload a registry extract: the request stores the file and hands it to a Celery
+    task; the page shows the check's progress, then its errors or the import."""
+    from .tasks import registry_upload_task
+
     trial = _trial(request, code, REGISTRY_ROLES)
-    errors = []
     form = RegistryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            imp = registry.import_file(trial, upload.name, upload.read(), request.user,
-                                       form.cleaned_data["note"])
-        except registry.RegistryError as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"Imported {imp.rows} rows from {imp.file_name}.")
-            return redirect("analysis_registry", code=code)
+        file = form.cleaned_data["file"]
+        upload = RegistryUpload.objects.create(
+            trial=trial, user=request.user, file_name=Path(file.name).name[:300],
+            note=form.cleaned_data["note"],
+        )
+        store_registry_file(upload, file.chunks())
+        dispatch(registry_upload_task, upload.pk)
+        return redirect(f"{request.path}?upload={upload.pk}")
+    upload = None
+    if request.GET.get("upload", "").isdigit():
+        upload = get_object_or_404(
+            RegistryUpload, pk=request.GET["upload"], trial=trial, user=request.user
+        )
+        if upload.status == RegistryUpload.DONE and upload.registry_import:
+            messages.success(request, f"Imported {upload.registry_import.rows} rows from "
+                                      f"{upload.file_name}.")
     return render(request, "analysis/registry.html", {
-        "trial": trial, "form": form, "errors": errors, "columns": registry.ITEMS,
+        "trial": trial, "form": form, "upload": upload, "columns": registry.ITEMS,
         "imports": RegistryImport.objects.filter(trial=trial).select_related(
             "uploaded_by", "replaced_by"),
         "prices": trial.prices,

@@ -7,11 +7,15 @@ own clinic only. Both come from :mod:`analysis.monitoring`, whose querysets star
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment.models import EligibilityCriterion
 from trialsite import roles
@@ -29,17 +33,29 @@ def _trial(user, code):
     return trial
 
 
-def _today(request):
-    # ?today=YYYY-MM-DD lets a coordinator look at the trial as it stood on a day.
+def _today(request, trial):
+    """The day the pages show the trial as it stood: today, or ``?today=YYYY-MM-DD`` so a
+    coordinator can look back. A day that is no date, or so far out that the month
+    arithmetic of the figures leaves the calendar, is refused with a message."""
+    today = timezone.localdate()
     raw = request.GET.get("today")
-    if raw:
-        from datetime import date
-
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    return timezone.localdate()
+    if not raw:
+        return today
+    first = (trial.recruitment_start or date(2000, 1, 1)) - timedelta(days=366)
+    last = today + timedelta(days=366 * 50)
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or not first <= day <= last:
+        messages.warning(
+            request,
+            _("“%(raw)s” is not a day to look at this trial on: give a date from %(first)s "
+              "to %(last)s (YYYY-MM-DD). Showing today instead.")
+            % {"raw": raw[:20], "first": first.isoformat(), "last": last.isoformat()},
+        )
+        return today
+    return day
 
 
 def _clusters(clinics) -> list[dict]:
@@ -57,7 +73,7 @@ def _criteria(trial) -> dict[str, str]:
 @login_required
 def dashboard(request, code):
     trial = _trial(request.user, code)
-    today = _today(request)
+    today = _today(request, trial)
     sc = mon.scope(request.user, trial)
     participants = sc["participants"]
     arm_labels = dict(trial.arms.values_list("code", "label"))
@@ -146,7 +162,7 @@ def participants(request, code, kind):
     if kind not in LIST_KINDS:
         raise Http404
     trial = _trial(request.user, code)
-    today = _today(request)
+    today = _today(request, trial)
     visible = mon.scope(request.user, trial)["participants"]
     get = request.GET.get
     rows: list[dict] = []
@@ -207,7 +223,7 @@ def consort_download(request, code, fmt):
     if not mon.trial_wide(request.user, trial):
         raise PermissionDenied
     sc = mon.scope(request.user, trial)
-    flow = mon.consort_for(trial, sc["participants"], sc["screenings"], _today(request))
+    flow = mon.consort_for(trial, sc["participants"], sc["screenings"], _today(request, trial))
     criteria = _criteria(trial)
     if fmt == "svg":
         body = figures.consort_svg(flow, criteria)

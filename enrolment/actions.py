@@ -8,7 +8,7 @@ import logging
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
@@ -45,6 +45,29 @@ ERASED = "[erased]"
 
 class EnrolmentError(ValidationError):
     pass
+
+
+class AlreadyEnrolled(EnrolmentError):
+    """The screening was closed (enrolled or declined) by another request first."""
+
+    def __init__(self, screening: ScreeningRecord):
+        self.screening = screening
+        super().__init__("This screening is already closed: only one enrolment comes of it.")
+
+
+def _close_screening(screening: ScreeningRecord, participant: Participant) -> None:
+    """Link the screening to its participant, once. The database decides: the update
+    matches only a screening still open, so where a lock is not taken (SQLite, or a
+    caller that passed a stale object) a second enrolment rolls back instead of
+    relinking the screening and leaving two randomised participants behind."""
+    closed = ScreeningRecord.objects.filter(
+        pk=screening.pk, outcome=ScreeningRecord.ELIGIBLE, participant=None
+    ).update(outcome=ScreeningRecord.ENROLLED, participant=participant)
+    if not closed:
+        raise AlreadyEnrolled(screening)
+    screening.outcome, screening.participant = ScreeningRecord.ENROLLED, participant
+    # A queryset update writes no history row: record the change as save() would have.
+    screening.save(update_fields=["outcome", "participant"])
 
 
 def allocate(cluster: Cluster, enrolled_on: date) -> tuple[str, bool]:
@@ -122,6 +145,12 @@ def enrol_participant(
         raise EnrolmentError("Enrolment needs the date and version of the signed consent form.")
     if consent["consented_on"] > enrolled_on:
         raise EnrolmentError("Consent must be given on or before the enrolment date.")
+    if screening is not None:
+        # Re-read under a row lock: a second submit of the same form waits here until the
+        # first has committed, then sees the screening closed, before any slot is touched.
+        screening = ScreeningRecord.objects.select_for_update().get(pk=screening.pk)
+        if screening.outcome != ScreeningRecord.ELIGIBLE or screening.participant_id:
+            raise AlreadyEnrolled(screening)
     # Lock the cluster row: two enrolments at once never get the same number, and the
     # allocation reads the crossover date as it is now, not as a cached object had it.
     cluster = Cluster.objects.select_for_update().select_related("trial").get(pk=clinic.cluster_id)
@@ -145,10 +174,21 @@ def enrol_participant(
         condition=condition,
         crossover_washout=washout,
         stratum=stratum,
+        enrolled_from=screening,
     )
-    participant.full_clean()
+    # Whether the screening is still free is the database's to decide (its unique
+    # column, below), not a read that another request can overtake.
+    participant.full_clean(exclude=["enrolled_from"])
     participant._change_reason = "enrolment"
-    participant.save()
+    try:
+        with transaction.atomic():
+            participant.save()
+    except IntegrityError:
+        # Reached where no row lock serialised the two requests (SQLite, or a caller
+        # that skipped the lock): the other enrolment from this screening won.
+        if screening is not None and Participant.objects.filter(enrolled_from=screening).exists():
+            raise AlreadyEnrolled(screening) from None
+        raise
     if slot is not None:
         take_slot(slot, participant, user)
     details = PersonalDetails(participant=participant, **personal)
@@ -165,11 +205,7 @@ def enrol_participant(
     record.full_clean()
     record.save()
     if screening is not None:
-        if screening.outcome != ScreeningRecord.ELIGIBLE or screening.participant_id:
-            raise EnrolmentError("Only an eligible screening can lead to one enrolment.")
-        screening.outcome = ScreeningRecord.ENROLLED
-        screening.participant = participant
-        screening.save()
+        _close_screening(screening, participant)
     # Inside the transaction: the schedule is written with the enrolment or not at all.
     participant_enrolled.send(Participant, participant=participant)
     return participant

@@ -372,6 +372,12 @@ class Participant(AuditedModel):
     withdrawal_scope = models.CharField(max_length=12, choices=WITHDRAWAL_SCOPES, blank=True)
     # Who reported the death and how is the reason on the history row (enrolment.actions).
     died_on = models.DateField(null=True, blank=True)
+    # The screening-log entry this participant was enrolled from, unique: the database
+    # itself refuses a second participant from one screening (a double submit), whatever
+    # path writes it. ScreeningRecord.participant links the other way for the log.
+    enrolled_from = models.OneToOneField(
+        "ScreeningRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     objects = ParticipantQuerySet.as_manager()

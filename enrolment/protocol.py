@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import allocation
 
 LANGUAGES = {"en", "sv", "da"}
+MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -36,13 +37,13 @@ class _Strict(BaseModel):
 
 class ClinicSpec(_Strict):
     code: str = Field(min_length=1, max_length=16)
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     physiotherapists: int = Field(default=0, ge=0)
 
 
 class ClusterSpec(_Strict):
     code: str = Field(min_length=1, max_length=8, pattern=r"^[A-Z0-9]+$")
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
     allocation_order: int = Field(ge=1)
     crossover: date | None = None
     clinics: list[ClinicSpec] = Field(min_length=1)
@@ -54,20 +55,34 @@ class ClusterSpec(_Strict):
 
 
 class ArmSpec(_Strict):
-    code: str = Field(pattern=r"^[a-z0-9_-]+$")
-    label: str = Field(min_length=1)
+    code: str = Field(max_length=50, pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=200)
 
 
 class TimepointSpec(_Strict):
-    code: str = Field(pattern=r"^[a-z0-9_-]+$")
-    label: str = Field(min_length=1)
+    code: str = Field(max_length=50, pattern=r"^[a-z0-9_-]+$")
+    label: str = Field(min_length=1, max_length=100)
     respondent: Literal["patient", "physiotherapist", "clinician"]
     anchor: Literal["enrolment", "workshop", "event"]
     offset: int = 0
     unit: Literal["days", "weeks", "months"] = "months"
-    window_before_days: int = Field(default=0, ge=0)
-    window_after_days: int = Field(default=0, ge=0)
+    window_before_days: int = Field(default=0, ge=0, le=MAX_DAYS)
+    window_after_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     instruments: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _within_the_calendar(self):
+        # A patient cannot answer before enrolment, nor about an event before it happens;
+        # physiotherapists can answer before their workshop (BetterBack's pt-before).
+        if self.offset < 0 and self.anchor != "workshop":
+            raise ValueError(
+                f"offset {self.offset} is negative: a timepoint anchored at {self.anchor} "
+                "comes on or after it (only workshop timepoints may come before)"
+            )
+        days = abs(self.offset) * {"days": 1, "weeks": 7, "months": 31}[self.unit]
+        if days > MAX_DAYS:
+            raise ValueError(f"offset {self.offset} {self.unit} is more than 20 years")
+        return self
 
     @field_validator("instruments")
     @classmethod
@@ -104,9 +119,9 @@ class SmsSpec(_Strict):
 
 
 class CriterionSpec(_Strict):
-    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    code: str = Field(max_length=50, pattern=r"^[a-z0-9_-]+$")
     kind: Literal["inclusion", "exclusion"]
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=300)
     rule: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -172,22 +187,22 @@ class SampleSizeSpec(_Strict):
 
 
 class TrialSpec(_Strict):
-    code: str = Field(pattern=r"^[a-z0-9-]+$")
+    code: str = Field(max_length=50, pattern=r"^[a-z0-9-]+$")
     study_id_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
-    name: str = Field(min_length=1)
-    registration: str = ""
+    name: str = Field(min_length=1, max_length=300)
+    registration: str = Field(default="", max_length=40)
     design: Literal["cluster_dogleg", "cluster_parallel", "individual"]
     time_zone: str
     languages: list[str] = Field(min_length=1)
     default_language: str
-    eq5d_value_set: str = ""
+    eq5d_value_set: str = Field(default="", max_length=8)
     recruitment_start: date | None = None
     recruitment_end: date | None = None
     target_sample_size: int | None = Field(default=None, ge=1)
     recruitment_target_per_cluster_month: int | None = Field(default=None, ge=1)
     recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
     washout_days: int = Field(default=14, ge=0)
-    consent_form_version: str = ""
+    consent_form_version: str = Field(default="", max_length=40)
     # The last day personal data may be kept (the ethics approval's or the law's rule);
     # after it `manage.py retention` lists, and with --erase erases, the personal details.
     retention_until: date | None = None
@@ -340,10 +355,20 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProtocolError(path, ["file not found"]) from None
+    except IsADirectoryError:
+        raise ProtocolError(path, ["is a directory, not a protocol file"]) from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(
+            path, [f"not a text file in UTF-8 (byte {exc.start}): is it a protocol file?"]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError(path, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
     try:
         return ProtocolSpec.model_validate(raw)
+    except RecursionError:
+        raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

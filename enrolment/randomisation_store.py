@@ -71,9 +71,21 @@ def generate(trial: Trial, user, seed: int | None = None) -> RandomisationList:
     return _store(trial, user, slots, RandomisationList.GENERATED, seed)
 
 
-def upload(trial: Trial, user, rows: Iterable[Mapping[str, str]]) -> RandomisationList:
+class Unbalanced(ValueError):
+    """The list strays from the ratio further than its block sizes allow."""
+
+    def __init__(self, findings: list[str]):
+        self.findings = findings
+        super().__init__("; ".join(findings))
+
+
+def upload(
+    trial: Trial, user, rows: Iterable[Mapping[str, str]], accept_imbalance: bool = False
+) -> RandomisationList:
     """Store a list uploaded as a table with columns site[, sbst_risk_group], sequence, arm.
-    Raises :class:`randomisation.ListError` with every problem by line."""
+    Raises :class:`randomisation.ListError` with every problem by line, and
+    :class:`Unbalanced` for a list no permuted blocks of the protocol's sizes could give,
+    unless the coordinator has looked at it and accepts it."""
     keys = trial.randomisation.get("strata", ["site"])
     arms = list(trial.arms.values_list("code", flat=True))
     raw_strata = [tuple(part.split("=", 1)[1] for part in s) for s in strata_of(trial)]
@@ -86,4 +98,12 @@ def upload(trial: Trial, user, rows: Iterable[Mapping[str, str]]) -> Randomisati
         )
         for s in raw
     ]
+    findings = randomisation.imbalance_beyond_blocks(
+        slots,
+        list(trial.arms.order_by("code").values_list("code", flat=True)),  # as generate()
+        trial.randomisation["block_sizes"],
+        trial.randomisation.get("ratio"),
+    )
+    if findings and not accept_imbalance:
+        raise Unbalanced(findings)
     return _store(trial, user, slots, RandomisationList.UPLOADED, None)

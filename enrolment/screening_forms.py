@@ -152,6 +152,10 @@ class CrossoverForm(forms.Form):
 
 class UploadListForm(forms.Form):
     file = forms.FileField(label=_("Randomisation list (CSV)"))
+    accept_imbalance = forms.BooleanField(
+        required=False,
+        label=_("I have checked this list: store it although its arms are out of balance"),
+    )
 
 
 def _clean_mobile(number: str, time_zone: str) -> str:

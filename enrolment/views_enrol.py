@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from trialsite import roles
 
@@ -102,8 +103,7 @@ def enrol(request, code, screening):
         pk=screening,
     )
     if record.outcome != ScreeningRecord.ELIGIBLE:
-        messages.info(request, "This screening is already closed.")
-        return redirect("screening_log", code=trial.code)
+        return _already_closed(request, trial, record)
     form = EnrolForm(request.POST or None, trial=trial)
     decline = DeclineForm(request.POST or None, prefix="decline")
     if request.method == "POST" and "decline" in request.POST:
@@ -127,6 +127,10 @@ def enrol(request, code, screening):
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},
                 screening=record,
             )
+        except actions.AlreadyEnrolled:
+            # A double click or a second tab: the first submit enrolled the patient.
+            record.refresh_from_db()
+            return _already_closed(request, trial, record)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -141,6 +145,20 @@ def enrol(request, code, screening):
         "enrolment/enrol.html",
         {"trial": trial, "form": form, "decline": decline, "screening": record},
     )
+
+
+def _already_closed(request, trial, record):
+    """Where a second submit of a closed screening lands: the participant it enrolled."""
+    if record.outcome == ScreeningRecord.ENROLLED and record.participant_id:
+        study_id = record.participant.study_id
+        messages.info(
+            request,
+            _("This patient was already enrolled as %(study_id)s from this screening; "
+              "nothing was enrolled a second time.") % {"study_id": study_id},
+        )
+        return redirect("participant_detail", study_id=study_id)
+    messages.info(request, _("This screening is already closed."))
+    return redirect("screening_log", code=trial.code)
 
 
 @login_required
@@ -195,6 +213,15 @@ def crossover(request, code, cluster):
     )
 
 
+def _text_of(upload) -> str:
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file is not text in UTF-8 (byte {exc.start}): save the list as CSV UTF-8."
+        ) from None
+
+
 @login_required
 def randomisation_list(request, code):
     """The list's status for coordinators: never the order of the arms."""
@@ -203,7 +230,7 @@ def randomisation_list(request, code):
     if not trial.randomisation:
         raise PermissionDenied("This trial is allocated by cluster.")
     upload_form = UploadListForm(request.POST or None, request.FILES or None)
-    problems = []
+    problems, unbalanced = [], []
     if request.method == "POST":
         try:
             if "generate" in request.POST:
@@ -211,12 +238,19 @@ def randomisation_list(request, code):
                 messages.success(request, "A new list was generated from a random seed.")
                 return redirect("randomisation_list", code=trial.code)
             if upload_form.is_valid():
-                text = upload_form.cleaned_data["file"].read().decode("utf-8-sig")
-                randomisation_store.upload(trial, request.user, csv.DictReader(io.StringIO(text)))
+                text = _text_of(upload_form.cleaned_data["file"])
+                randomisation_store.upload(
+                    trial,
+                    request.user,
+                    csv.DictReader(io.StringIO(text)),
+                    accept_imbalance=upload_form.cleaned_data["accept_imbalance"],
+                )
                 messages.success(request, "The uploaded list is stored and active.")
                 return redirect("randomisation_list", code=trial.code)
         except randomisation.ListError as exc:
             problems = exc.errors
+        except randomisation_store.Unbalanced as exc:
+            unbalanced = exc.findings
         except ValueError as exc:
             messages.error(request, str(exc))
     rlist = RandomisationList.objects.filter(trial=trial, active=True).first()
@@ -237,6 +271,7 @@ def randomisation_list(request, code):
             "strata": strata,
             "upload_form": upload_form,
             "problems": problems,
+            "unbalanced": unbalanced,
             "overview_url": reverse("trial_overview", args=[trial.code]),
         },
     )

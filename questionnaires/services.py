@@ -165,6 +165,28 @@ class Visit:
         return len(self.timepoint.instruments) + 1
 
 
+def _locked_response(timepoint, code: str, entry: int, participant, physiotherapist):
+    """The stored response, locked; None if there is none yet.
+
+    A row that does not exist cannot be locked, so the respondent's row is locked
+    first: the same page sent three times at once (a double tap, a retry) is then saved
+    by the first request and found by the others, instead of three inserts of which two
+    break the unique constraint."""
+    respondent = participant if participant is not None else physiotherapist
+    type(respondent).objects.select_for_update().filter(pk=respondent.pk).exists()
+    return (
+        Response.objects.select_for_update()
+        .filter(
+            timepoint=timepoint,
+            instrument=code,
+            entry=entry,
+            participant=participant,
+            physiotherapist=physiotherapist,
+        )
+        .first()
+    )
+
+
 @transaction.atomic
 def save_answers(
     *,
@@ -191,16 +213,8 @@ def save_answers(
         raise ResponseError({k: [v] for k, v in errors.items()})
     answers = clean_answers(answers)
     if response is None:
-        response = (
-            Response.objects.select_for_update()
-            .filter(
-                timepoint=timepoint,
-                instrument=instrument.code,
-                entry=entry,
-                participant=participant,
-                physiotherapist=physiotherapist,
-            )
-            .first()
+        response = _locked_response(
+            timepoint, instrument.code, entry, participant, physiotherapist
         )
     if response is None:
         response = Response(

@@ -72,6 +72,23 @@ def _error_list(exc: ValidationError) -> list[str]:
 # --- the visit, page by page -----------------------------------------------------------
 
 
+def _save_page(form, valid: bool, kwargs: dict):
+    """Save a page; (response, still valid). The same page sent again from another tab
+    a moment earlier, with other answers, completed the response in between: the
+    respondent sees their entry again with a word on why, and nothing is lost."""
+    try:
+        return services.save_answers(**kwargs), valid
+    except services.ResponseError:
+        form.add_error(
+            None,
+            _(
+                "These answers were saved a moment ago from another window. "
+                "Check them and send again to keep what you see now."
+            ),
+        )
+        return kwargs["response"], False
+
+
 def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url: str):
     """Show or save page ``page`` (1-based) of ``visit``.
 
@@ -95,7 +112,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
             valid = form.is_valid()
             answers = form.merged_answers(saved)
             if response is None or answers != saved or (valid and complete):
-                response = services.save_answers(
+                response, valid = _save_page(form, valid, dict(
                     instrument=instrument,
                     timepoint=visit.timepoint,
                     answers=answers,
@@ -109,7 +126,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
                     reason=_("corrected by the respondent during the visit")
                     if response and response.is_complete and answers != saved
                     else "",
-                )
+                ))
             # With an error the page comes back with the values as entered; the valid
             # ones are saved already.
             if valid and action == "save_later":

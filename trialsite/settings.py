@@ -248,7 +248,10 @@ RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "trialsite.redaction.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "trialsite.redaction.RedactTokens"},
+        "short_request_errors": {"()": "trialsite.logfilters.ShortRequestErrors"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "server": {
@@ -269,13 +272,15 @@ LOGGING = {
             "filters": ["redact_tokens"],
         },
     },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Django's defaults give these loggers handlers of their own, outside the filter
         # (and "django" would print each error twice: its handler, then the root's).
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # A refused request (403, 404) is one line, not two tracebacks.
+        "django.request": {"filters": ["short_request_errors"]},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
 if not DEBUG:

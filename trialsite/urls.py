@@ -14,3 +14,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("enrolment.urls")),
 ]
+
+handler403 = "trialsite.errors.permission_denied"
+handler404 = "trialsite.errors.page_not_found"
+handler500 = "trialsite.errors.server_error"

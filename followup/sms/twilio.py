@@ -313,11 +313,20 @@ def moves_forward(current: str, reported: str) -> bool:
         return True
     now, then = STAGES[current], STAGES[reported]
     return then > now or (then == now and now < FINAL_STAGE)
+# Twilio's ids are 34 characters; the columns keep 64. A longer one is not Twilio's.
+MAX_SID = 64
+
+
+def _sid(params: Mapping[str, str]) -> str:
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if len(sid) > MAX_SID:
+        raise ValueError(f"MessageSid longer than {MAX_SID} characters: not a Twilio id")
+    return sid
 
 
 def parse_inbound(params: Mapping[str, str]) -> InboundSms:
     """The fields of Twilio's incoming-message webhook; ValueError when it is not one."""
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    sid = _sid(params)
     if not sid or not params.get("From"):
         raise ValueError("not a Twilio incoming message: MessageSid or From missing")
     return InboundSms(sid, params["From"], params.get("To", ""), params.get("Body", ""))
@@ -325,12 +334,13 @@ def parse_inbound(params: Mapping[str, str]) -> InboundSms:
 
 def parse_status(params: Mapping[str, str]) -> StatusUpdate:
     """The fields of Twilio's status callback; ValueError when it is not one."""
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    sid = _sid(params)
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
     if not sid or not status:
         raise ValueError("not a Twilio status callback: MessageSid or MessageStatus missing")
     code = params.get("ErrorCode") or ""
-    return StatusUpdate(sid, status, int(code) if code.isdigit() else None)
+    # Twilio's error codes have five digits; a longer number would overflow the column.
+    return StatusUpdate(sid, status, int(code) if code.isdigit() and len(code) <= 9 else None)
 
 
 # What the inbound webhook answers: no automatic reply (ours go out through the backend).

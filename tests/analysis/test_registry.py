@@ -2,13 +2,15 @@
 file is valid, a new upload replaces the old one (audited), costs from the protocol prices."""
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from django.urls import reverse
 
 from analysis import exports, registry
-from analysis.models import RegistryImport, RegistryRecord
+from analysis.models import RegistryImport, RegistryRecord, RegistryUpload
+from analysis.tasks import registry_upload_task
 from tests.analysis.exportdata import make_trial_data
 
 pytestmark = pytest.mark.django_db
@@ -90,17 +92,65 @@ def test_excel_upload(betterback, data):
 
 
 def test_upload_page_shows_errors_and_is_for_data_managers(client, betterback, data,
-                                                             data_manager, statistician):
+                                                             data_manager, statistician,
+                                                             settings, tmp_path):
+    settings.CELERY_TASK_ALWAYS_EAGER, settings.VAR_DIR = True, tmp_path
     url = reverse("analysis_registry", args=["betterback"])
     client.force_login(statistician)
     assert client.get(url).status_code == 403
     client.force_login(data_manager)
     bad = io.BytesIO(_csv(["BB-X-1,1,0,0,0,0,0"]))
     bad.name = "bad.csv"
-    page = client.post(url, {"file": bad})
+    page = client.post(url, {"file": bad}, follow=True)
     assert b"line 2: BB-X-1 is not a participant" in page.content
     assert not RegistryImport.objects.exists()
     good = io.BytesIO(_csv([f"{p.study_id},1,0,0,0,0,0" for p in data]))
     good.name = "good.csv"
-    assert client.post(url, {"file": good}).status_code == 302
+    page = client.post(url, {"file": good}, follow=True)
+    assert f"Imported {len(data)} rows from good.csv".encode() in page.content
     assert RegistryImport.objects.get().uploaded_by == data_manager
+    # The uploaded files (they may hold national IDs) are gone once checked.
+    assert not list((tmp_path / "registry").iterdir())
+
+
+def test_a_large_wrong_file_is_checked_in_the_background_and_shows_the_first_errors(
+    client, betterback, data, data_manager, settings, tmp_path
+):
+    settings.VAR_DIR = tmp_path
+    client.force_login(data_manager)
+    url = reverse("analysis_registry", args=["betterback"])
+    wrong = io.BytesIO(_csv([f"BB-X-{n},x,0,0,0,0,0" for n in range(30_000)]))
+    wrong.name = "wrong.csv"
+    queued = client.post(url, {"file": wrong})  # no worker here: the request only queues
+    upload = RegistryUpload.objects.get()
+    assert queued["Location"] == f"{url}?upload={upload.pk}"
+    waiting = client.get(queued["Location"]).content.decode()
+    assert upload.status == "pending" and 'http-equiv="refresh"' in waiting
+    assert "Checking every row" in waiting
+    registry_upload_task.apply(args=[upload.pk])  # what the worker runs
+    upload.refresh_from_db()
+    assert upload.status == "failed" and upload.error_count == 60_000
+    assert len(upload.errors) == registry.MAX_ERRORS and upload.errors[0] == [
+        2, "BB-X-0 is not a participant of betterback"
+    ]
+    page = client.get(queued["Location"]).content.decode()
+    assert page.count("<li>line ") == registry.MAX_ERRORS and 'http-equiv="refresh"' not in page
+    assert f"and {60_000 - registry.MAX_ERRORS} more not shown" in page
+    assert not RegistryImport.objects.exists() and not Path(upload.path).exists()
+
+
+def test_binary_junk_gets_a_clear_message_and_progress_is_reported(betterback):
+    junk = b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfa" + bytes(range(256)) * 20
+    for name, expected in (("x.csv", "not a text file in UTF-8"),
+                           ("x.xlsx", "not an Excel workbook")):
+        with pytest.raises(registry.RegistryError) as exc:
+            registry.import_file(betterback, name, junk)
+        [(line, reason)] = exc.value.errors
+        assert line == 0 and reason.startswith(expected)
+    assert not RegistryImport.objects.exists()
+    seen = []
+    with pytest.raises(registry.RegistryError):
+        registry.import_file(betterback, "x.csv",
+                             _csv([f"BB-X-{n},1,0,0,0,0,0" for n in range(5000)]),
+                             progress=seen.append)
+    assert seen[0] == 0 and len(seen) >= 5 and seen == sorted(seen) and seen[-1] < 100

@@ -52,9 +52,20 @@ def test_screen_consent_enrol_and_baseline_on_one_tablet(
     page.fill("#id_date_of_birth", "1980-02-02")
     page.fill("#id_email", "greta@example.com")
     page.select_option("#id_preferred_language", "en")
-    page.click('#enrol-form button[name="enrol"]')
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    # An impatient second press, once the first request is on its way, sends nothing
+    # (the server would refuse a second enrolment anyway).
+    page.evaluate(
+        """() => {
+          const button = document.querySelector('#enrol-form button[name="enrol"]');
+          button.click();
+          setTimeout(() => button.click(), 30);
+        }"""
+    )
 
     page.wait_for_selector("text=Open visit on this device")
+    assert len(posts) == 1, posts
     participant = Participant.objects.get()
     assert ScreeningRecord.objects.get().participant == participant
     page.click(f'a[href="/questionnaires/visit/{participant.study_id}/baseline/"]')

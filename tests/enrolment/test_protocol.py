@@ -182,3 +182,39 @@ def test_error_while_writing_rolls_back_the_whole_file(tmp_path, betterback):
         load_protocol(path)
     assert Cluster.objects.get(code="W", trial=betterback).name == "West"
     assert Participant.objects.count() == 1 and not Physiotherapist.objects.exists()
+
+
+def _hostile(tmp_path, kind):
+    path = tmp_path / "hostile.toml"
+    text = (PROTOCOLS / "betterback.toml").read_text()
+    if kind == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe" + bytes(range(256)) * 40)
+    elif kind == "long name":
+        name_line = next(line for line in text.splitlines() if line.startswith("name = "))
+        path.write_text(text.replace(name_line, f'name = "{"B" * 100_000}"', 1))
+    elif kind == "deep nesting":
+        path.write_text(text + "\n[extra]\nx = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    elif kind == "negative offset":
+        path.write_text(text.replace("offset = 3", "offset = -3", 1))
+    return path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind,problem",
+    [
+        ("binary", "not a text file in UTF-8"),
+        ("long name", "trial.name: String should have at most 300 characters"),
+        ("deep nesting", "nested too deeply"),
+        ("negative offset", "timepoints[1]: offset -3 is negative"),
+    ],
+)
+def test_a_hostile_file_gets_file_key_and_problem_and_writes_nothing(tmp_path, kind, problem):
+    path = _hostile(tmp_path, kind)
+    with pytest.raises(CommandError) as exc:
+        call_command("load_protocol", str(path))
+    message = str(exc.value)
+    assert message.startswith(f"{path}: ") and problem in message
+    assert message.endswith("Nothing was written.") and len(message) < 2000
+    assert "Traceback" not in message and "B" * 1000 not in message
+    assert not Trial.objects.exists()

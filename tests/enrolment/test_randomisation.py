@@ -19,6 +19,7 @@ from enrolment.randomisation import (
     Slot,
     balance_report,
     generate_list,
+    imbalance_beyond_blocks,
     list_fingerprint,
     parse_uploaded_list,
 )
@@ -408,3 +409,20 @@ def test_balance_report_of_a_generated_list_matches_its_length():
 def test_balance_report_refuses_an_arm_it_was_not_told_about():
     with pytest.raises(ValueError, match="unknown arm"):
         balance_report([Slot(("DK",), 1, "placebo")], ARMS)
+
+
+# --- lists that permuted blocks cannot give ---------------------------------------------
+
+
+def test_generated_lists_are_within_what_their_blocks_allow():
+    for seed in range(20):
+        slots = make(seed=seed, block_sizes=[2, 4, 6], length_per_stratum=60)
+        assert imbalance_beyond_blocks(slots, ARMS, [2, 4, 6]) == []
+    ratio_slots = make(seed=3, block_sizes=[3, 6], ratio=[2, 1], length_per_stratum=60)
+    assert imbalance_beyond_blocks(ratio_slots, ARMS, [3, 6], ratio=[2, 1]) == []
+
+
+def test_a_list_with_every_slot_in_one_arm_is_found_at_the_first_impossible_slot():
+    slots = [Slot(("DK",), n, "control") for n in range(1, 41)]
+    [finding] = imbalance_beyond_blocks(slots, ARMS, [2, 4, 6])
+    assert finding.startswith("stratum DK: after slot 7 the arms have control 7, intervention 0")

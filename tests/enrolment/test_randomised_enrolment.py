@@ -127,3 +127,22 @@ def test_two_enrolments_at_the_same_instant_get_different_slots(safe, safe_coord
     assert taken.count() == 6
     assert sorted(taken.values_list("sequence", flat=True)) == [1, 2, 3, 4, 5, 6]
     assert Participant.objects.values("study_id").distinct().count() == 6
+
+
+@pytest.mark.django_db
+def test_an_upload_with_every_slot_in_one_arm_is_held_back_until_checked(
+    client, safe, safe_coordinator
+):
+    client.force_login(safe_coordinator)
+    url = reverse("randomisation_list", args=["safe"])
+    text = "site,sequence,arm\n" + "".join(f"SCS,{n},control\n" for n in range(1, 21))
+
+    def send(**extra):
+        return client.post(url, {"file": io.BytesIO(text.encode()), **extra}, follow=True)
+
+    page = send().content.decode()
+    assert "not stored" in page and "after slot 7 the arms have control 7" in page
+    assert not RandomisationSlot.objects.exists()
+    page = send(accept_imbalance="on").content.decode()
+    assert "The uploaded list is stored and active." in page
+    assert RandomisationSlot.objects.filter(arm="control").count() == 20

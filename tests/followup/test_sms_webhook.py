@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.cache import caches
 
-from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
+from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from followup.sms import tracking
 from followup.sms.backends import InMemoryBackend
 from followup.sms.twilio import compute_signature
@@ -216,3 +216,15 @@ def test_a_delivery_report_that_comes_before_its_message_is_recorded_is_kept(cli
     report.refresh_from_db()
     assert (message.status, message.provider_status) == ("failed", "undelivered")
     assert "30003" in message.error and report.applied_at is not None
+
+
+def test_a_signed_request_with_an_overlong_message_id_is_refused_and_stores_nothing(
+    client, asked
+):
+    params = inbound(sid="SM" + "0" * 98)
+    params["MessageStatus"] = "delivered"
+    for url in (INBOUND, STATUS):
+        r = post(client, url, params)
+        assert r.status_code == 400 and b"MessageSid longer than 64" in r.content, url
+    assert not InboundSms.objects.exists() and not SmsStatusCallback.objects.exists()
+    assert SmsPrompt.objects.get(participant=asked, week=1).status == SmsPrompt.SENT
