@@ -160,6 +160,8 @@ class TrialSpec(_Strict):
     recruitment_ceiling_per_cluster_month: int | None = Field(default=None, ge=1)
     washout_days: int = Field(default=14, ge=0)
     consent_form_version: str = ""
+    # Staff who may see personal details log in with a second factor (accounts app).
+    two_factor_required: bool = True
 
     @field_validator("time_zone")
     @classmethod
@@ -405,6 +407,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "recruitment_ceiling_per_cluster_month": t.recruitment_ceiling_per_cluster_month,
             "washout_days": t.washout_days,
             "consent_form_version": t.consent_form_version,
+            "two_factor_required": t.two_factor_required,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "protocol_file": path.name,
