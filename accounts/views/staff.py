@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from enrolment.models import Clinic, Physiotherapist, TrialRole
 
@@ -30,15 +31,19 @@ def _member(trial, pk):
     return get_object_or_404(staff.staff_of(trial), pk=pk)
 
 
-def _roles_in(user, trial) -> list[dict]:
-    rows = [
-        {"role": r.role, "label": r.get_role_display(), "clinic": None, "active": True}
-        for r in TrialRole.objects.filter(user=user, trial=trial)
-    ]
-    for p in Physiotherapist.objects.filter(user=user, clinic__cluster__trial=trial).select_related(
-        "clinic"
-    ):
-        rows.append(
+def _roles(trial, users=None) -> dict[int, list[dict]]:
+    """User id -> their roles in ``trial``, in two queries."""
+    trial_roles = TrialRole.objects.filter(trial=trial)
+    physios = Physiotherapist.objects.filter(clinic__cluster__trial=trial).select_related("clinic")
+    if users is not None:
+        trial_roles, physios = trial_roles.filter(user__in=users), physios.filter(user__in=users)
+    rows: dict[int, list[dict]] = {}
+    for r in trial_roles:
+        rows.setdefault(r.user_id, []).append(
+            {"role": r.role, "label": r.get_role_display(), "clinic": None, "active": True}
+        )
+    for p in physios:
+        rows.setdefault(p.user_id, []).append(
             {
                 "role": staff.PHYSIOTHERAPIST,
                 "label": _("Physiotherapist at %(clinic)s (%(code)s)")
@@ -50,13 +55,20 @@ def _roles_in(user, trial) -> list[dict]:
     return rows
 
 
+def _roles_in(user, trial) -> list[dict]:
+    return _roles(trial, [user]).get(user.pk, [])
+
+
 @login_required
 def staff_list(request, code):
     trial = _trial(request, code)
     members = list(staff.staff_of(trial))
+    roles = _roles(trial)
+    devices = TOTPDevice.objects.filter(user__in=members, confirmed=True)
+    with_device = set(devices.values_list("user_id", flat=True))
     for m in members:
-        m.trial_roles = _roles_in(m, trial)
-        m.two_factor = two_factor.has_device(m)
+        m.roles_here = roles.get(m.pk, [])
+        m.two_factor = m.pk in with_device
     return render(request, "accounts/staff_list.html", {"trial": trial, "members": members})
 
 
