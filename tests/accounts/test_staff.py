@@ -142,3 +142,13 @@ def test_access_log_is_read_and_exported_by_administrators_only(client, coordina
     assert ",login_failed,pt-x," in csv
     # The CSV itself is a download, and logged as one.
     assert AccessEvent.objects.filter(kind=AccessEvent.DOWNLOAD, user=admin).exists()
+
+
+def test_exports_are_in_the_access_log(betterback):
+    from analysis.models import ExportLog
+
+    ExportLog.objects.create(user=None, user_label="command line", trial=betterback,
+                             format="csv", shape="long", level="score",
+                             file_name="bb.csv")  # fmt: skip
+    event = AccessEvent.objects.get(kind=AccessEvent.EXPORT)
+    assert event.username == "command line" and "betterback long/score csv" in event.detail
