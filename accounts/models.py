@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccessEvent(models.Model):
-    LOGIN = "login"
+    LOGIN = "login"  # the password was right (a code may still be asked: CODE_GIVEN)
     LOGIN_FAILED = "login_failed"
     LOCKED_OUT = "locked_out"
     LOGOUT = "logout"
+    CODE_GIVEN = "code_given"
     CODE_FAILED = "code_failed"
     TWO_FACTOR_ENROLLED = "two_factor_enrolled"
     UNLOCKED = "unlocked"
@@ -31,6 +32,7 @@ class AccessEvent(models.Model):
         (LOGIN_FAILED, _("Failed login")),
         (LOCKED_OUT, _("Locked out")),
         (LOGOUT, _("Logout")),
+        (CODE_GIVEN, _("Two-factor code given")),
         (CODE_FAILED, _("Wrong two-factor code")),
         (TWO_FACTOR_ENROLLED, _("Two-factor authentication set up")),
         (UNLOCKED, _("Unlocked")),

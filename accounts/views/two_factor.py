@@ -35,6 +35,8 @@ def verify(request):
         device = two_factor.verify(request.user, form.cleaned_data["code"])
         if device is not None:
             django_otp.login(request, device)
+            access_log.record(AccessEvent.CODE_GIVEN, request, user=request.user,
+                              detail=device.name)  # fmt: skip
             if device.name == two_factor.RECOVERY:
                 messages.warning(
                     request,

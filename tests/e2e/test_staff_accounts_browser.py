@@ -204,7 +204,8 @@ def test_invite_set_password_totp_lockout_unlock(site, browser):
     csv = admin.request.get(f"{url}/accounts/access-log.csv?username=anna").text()
     kinds = [line.split(",")[1] for line in csv.splitlines()[1:]]
     assert kinds.count("login_failed") >= 10
-    for kind in ("password_set", "two_factor_enrolled", "login", "locked_out", "unlocked"):
+    for kind in ("password_set", "two_factor_enrolled", "login", "code_given", "locked_out",
+                 "unlocked"):
         assert kind in kinds, kind
 
     # Every page a logged-in browser saw: no-store, scripts only from the site itself.
