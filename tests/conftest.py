@@ -49,6 +49,13 @@ def client():
 
 
 @pytest.fixture
+def admin_client(admin_user):
+    client = VerifiedClient()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def unverified_client():
     return Client()
 
