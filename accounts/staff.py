@@ -165,6 +165,14 @@ def invite(*, trial: Trial, email: str, username: str, first_name: str, last_nam
     assign(user, trial, role, clinic=clinic, study_code=study_code, by=by, request=request)
     access_log.record(AccessEvent.INVITED, request, user=user, actor=by,
                       detail=f"{trial.code}: {role}")
+    send_invitation(user, trial, by=by, request=request)
+    return user
+
+
+def send_invitation(user, trial: Trial, *, by, request) -> None:
+    """The email with the one-time link to set a password. Sent inside the caller's
+    transaction: if the mail server refuses, no account is left behind without its
+    link, and the coordinator sees the error and tries again."""
     link = request.build_absolute_uri(
         reverse(
             "staff_set_password",
@@ -175,12 +183,20 @@ def invite(*, trial: Trial, email: str, username: str, first_name: str, last_nam
         )
     )
     context = {"user": user, "trial": trial, "link": link, "by": by}
-    # Sent inside the transaction: if the mail server refuses, no account is left
-    # behind without its link, and the coordinator sees the error and tries again.
     send_mail(
         render_to_string("accounts/email/invitation_subject.txt", context).strip(),
         render_to_string("accounts/email/invitation.txt", context),
         None,
-        [email],
+        [user.email],
     )
-    return user
+
+
+def resend_invitation(user, trial: Trial, *, by, request) -> None:
+    """A new link for someone who never set a password (the first one expired or got
+    lost). Django's password reset does not serve accounts without a password."""
+    if user.has_usable_password():
+        raise ValidationError(_("This person has set a password: they can use the "
+                                "'Forgot your password?' link on the login page."))
+    send_invitation(user, trial, by=by, request=request)
+    access_log.record(AccessEvent.INVITED, request, user=user, actor=by,
+                      detail=f"{trial.code}: link sent again")

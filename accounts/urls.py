@@ -31,6 +31,8 @@ urlpatterns = [
     path("staff/<slug:code>/<int:pk>/", staff.member, name="staff_member"),
     path("staff/<slug:code>/<int:pk>/remove-role/", staff.remove_role, name="staff_remove_role"),
     path("staff/<slug:code>/<int:pk>/active/", staff.set_active, name="staff_set_active"),
+    path("staff/<slug:code>/<int:pk>/resend/", staff.resend_invitation,
+         name="staff_resend_invitation"),  # fmt: skip
     path("staff/<slug:code>/<int:pk>/reset-two-factor/", staff.reset_two_factor,
          name="staff_reset_two_factor"),  # fmt: skip
     path("access-log/", access.log, name="access_log"),

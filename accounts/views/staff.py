@@ -169,6 +169,20 @@ def set_active(request, code, pk):
 
 @login_required
 @require_POST
+def resend_invitation(request, code, pk):
+    trial = _trial(request, code)
+    user = _member(trial, pk)
+    try:
+        staff.resend_invitation(user, trial, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("A new link went to %(email)s.") % {"email": user.email})
+    return redirect("staff_member", code=trial.code, pk=user.pk)
+
+
+@login_required
+@require_POST
 def reset_two_factor(request, code, pk):
     """A lost phone: the member sets up a new authenticator at their next login."""
     trial = _trial(request, code)

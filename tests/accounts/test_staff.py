@@ -55,8 +55,20 @@ def test_a_coordinator_invites_a_physiotherapist_who_sets_a_password_once(
     # The link works once.
     again = Client().get(link, follow=True)
     assert not again.context["validlink"]
+    # A new link is for those who never set a password; the others reset theirs.
+    client.post(f"/accounts/staff/betterback/{anna.pk}/resend/")
+    assert len(mail.outbox) == 1
     assert AccessEvent.objects.filter(user=anna, kind=AccessEvent.INVITED,
                                       actor=coordinator).exists()  # fmt: skip
+
+
+def test_a_lost_invitation_is_sent_again(client, coordinator, clinic_west):
+    client.force_login(coordinator)
+    _invite(client, "betterback", clinic=clinic_west.pk)
+    anna = get_user_model().objects.get(username="anna")
+    client.post(f"/accounts/staff/betterback/{anna.pk}/resend/")
+    first, second = (re.search(r"/accounts/password/\S+", m.body).group(0) for m in mail.outbox)
+    assert Client().get(second, follow=True).context["validlink"]
 
 
 def test_the_staff_list_shows_roles_and_last_login_of_the_own_trial_only(
