@@ -108,3 +108,15 @@ def test_a_superuser_is_asked_for_it_on_the_admin_login_too(betterback):
     response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/admin/")["Location"].startswith("/accounts/two-factor/set-up/")
+
+
+def test_a_protocol_file_turns_it_off_for_its_trial(tmp_path):
+    from enrolment.protocol import load_protocol
+
+    from ..conftest import PROTOCOLS
+
+    text = (PROTOCOLS / "betterback.toml").read_text()
+    path = tmp_path / "betterback.toml"
+    path.write_text(text.replace("[trial]\n", "[trial]\ntwo_factor_required = false\n", 1))
+    trial, _ = load_protocol(path)
+    assert trial.two_factor_required is False
