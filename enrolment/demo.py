@@ -187,10 +187,17 @@ def record_demo_deviations(trial: Trial, today: date, every: int = 15) -> int:
             today=today,
         )
     return len(chosen) if kinds else 0
+def without_second_factor(trial: Trial) -> Trial:
+    """The demo's logins work with the printed password alone: its trials do not ask
+    for a second factor (the protocol files do; see the README)."""
+    Trial.objects.filter(pk=trial.pk).update(two_factor_required=False)
+    trial.two_factor_required = False
+    return trial
 
 
 def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, str]]:
     trial, _ = load_protocol(PROTOCOL, shift_days=demo_shift_days(today))
+    without_second_factor(trial)
     logins = create_staff(trial)
     enrol_participants(trial, participants)
     record_demo_deviations(trial, today)
@@ -204,6 +211,7 @@ def build_safe_demo(today: date, participants: int = 12, seed: int = 2021) -> Tr
     from . import randomisation_store
 
     trial, _ = load_protocol(SAFE_PROTOCOL, shift_days=demo_shift_days(today, SAFE_PROTOCOL))
+    without_second_factor(trial)
     User = get_user_model()
     for username, role in [
         ("coordinator", TrialRole.COORDINATOR),

@@ -120,6 +120,12 @@ class Trial(models.Model):
             "details must be erased (manage.py retention)."
         ),
     )
+    two_factor_required = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Staff who may see personal details must log in with a second factor (TOTP)."
+        ),
+    )
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

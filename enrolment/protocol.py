@@ -209,6 +209,8 @@ class TrialSpec(_Strict):
     # Statisticians see neither a participant's condition nor free-text reasons in the
     # site, and export blinded by default (trialsite.roles.blinded_for).
     blinded: bool = True
+    # Staff who may see personal details log in with a second factor (accounts app).
+    two_factor_required: bool = True
 
     @field_validator("time_zone")
     @classmethod
@@ -476,6 +478,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "consent_form_version": t.consent_form_version,
             "retention_until": t.retention_until,
             "blinded": t.blinded,
+            "two_factor_required": t.two_factor_required,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},

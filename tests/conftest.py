@@ -3,11 +3,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from enrolment.models import Clinic, TrialRole
 from enrolment.protocol import load_protocol
 
-from .factories import PhysiotherapistFactory, TrialRoleFactory, UserFactory
+from .factories import AuthenticatorFactory, PhysiotherapistFactory, TrialRoleFactory, UserFactory
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
 
@@ -24,6 +26,38 @@ def pytest_sessionstart(session):
             raise pytest.UsageError(
                 f"Redis at {urlparse(broker).netloc} is unreachable: {exc}"
             ) from exc
+
+
+class VerifiedClient(Client):
+    """``force_login`` as a staff member who has also given their second factor, as
+    every staff member of a trial that requires it has (accounts.middleware). Tests of
+    the second factor itself use ``unverified_client``."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        device = user.totpdevice_set.filter(confirmed=True).first() or AuthenticatorFactory(
+            user=user
+        )
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
+@pytest.fixture
+def client():
+    return VerifiedClient()
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = VerifiedClient()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def unverified_client():
+    return Client()
 
 
 @pytest.fixture
@@ -47,8 +81,16 @@ def clinic_east(betterback):
     return Clinic.objects.get(cluster__trial=betterback, code="NCE")
 
 
+def _staff(user):
+    """Staff fixtures have set up an authenticator (browser tests answer its code)."""
+    AuthenticatorFactory(user=user)
+    return user
+
+
 def _role(trial, role, username):
-    return TrialRoleFactory(user=UserFactory(username=username), trial=trial, role=role).user
+    return _staff(
+        TrialRoleFactory(user=UserFactory(username=username), trial=trial, role=role).user
+    )
 
 
 @pytest.fixture
@@ -68,9 +110,13 @@ def data_manager(betterback):
 
 @pytest.fixture
 def physio_west(clinic_west):
-    return PhysiotherapistFactory(user=UserFactory(username="physio_west"), clinic=clinic_west).user
+    return _staff(
+        PhysiotherapistFactory(user=UserFactory(username="physio_west"), clinic=clinic_west).user
+    )
 
 
 @pytest.fixture
 def physio_east(clinic_east):
-    return PhysiotherapistFactory(user=UserFactory(username="physio_east"), clinic=clinic_east).user
+    return _staff(
+        PhysiotherapistFactory(user=UserFactory(username="physio_east"), clinic=clinic_east).user
+    )

@@ -5,6 +5,7 @@ from datetime import date
 
 import factory
 from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from enrolment.actions import enrol_participant
 from enrolment.models import Physiotherapist, TrialRole
@@ -17,6 +18,26 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("correct horse battery staple")
+
+
+class AuthenticatorFactory(factory.django.DjangoModelFactory):
+    """A confirmed TOTP authenticator, as a staff member has after setting one up."""
+
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(UserFactory)
+    name = "authenticator"
+    confirmed = True
+
+
+def current_code(user) -> str:
+    """The code the user's authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
 
 
 class TrialRoleFactory(factory.django.DjangoModelFactory):

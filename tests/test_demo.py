@@ -5,8 +5,8 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import Client
 
 from enrolment.demo import DEMO_PASSWORD, build_demo
 from enrolment.models import Deviation, Participant, Physiotherapist
@@ -25,8 +25,15 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
     assert {c for (cl, c) in by_cluster if cl == "C"} == {"control", "intervention"}
     assert Physiotherapist.objects.filter(clinic__cluster__trial=trial).count() == 27 + 44 + 41
     assert trial.recruitment_end < date(2026, 11, 22)
+    # Every printed login works with the password alone: the demo's trials do not ask
+    # for a second factor.
+    assert not trial.two_factor_required
     for username in logins:
-        assert authenticate(username=username, password=DEMO_PASSWORD), username
+        client = Client()
+        response = client.post("/accounts/login/", {"username": username,
+                                                    "password": DEMO_PASSWORD})  # fmt: skip
+        assert response.status_code == 302, username
+        assert client.get(f"/trials/{trial.code}/").status_code == 200, username
     # A few deviations, one per per-protocol rule in turn, through the real write path.
     deviations = Deviation.objects.filter(participant__trial=trial)
     assert [d.type.per_protocol for d in deviations.order_by("id")] == [

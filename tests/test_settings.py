@@ -57,3 +57,33 @@ def test_the_web_process_warm_up_loads_what_it_names(caplog):
     with caplog.at_level(logging.ERROR, logger="trialsite.warmup"):
         warm_up()
     assert not caplog.records
+
+
+def test_production_settings_keep_staff_accounts_safe(tmp_path):
+    """With DEBUG off (as with it on): lockout on, idle sessions end, second factor asked
+    before any view, scripts only from the site's own files."""
+    key_file = tmp_path / "secret"
+    key_file.write_text("x" * 60 + "a-long-random-production-secret-key")
+    result = _run(
+        "import django, json; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps({'limit': s.AXES_FAILURE_LIMIT, 'params': s.AXES_LOCKOUT_PARAMETERS,"
+        "'backends': s.AUTHENTICATION_BACKENDS, 'middleware': s.MIDDLEWARE,"
+        "'idle': s.SESSION_COOKIE_AGE, 'close': s.SESSION_EXPIRE_AT_BROWSER_CLOSE,"
+        "'every': s.SESSION_SAVE_EVERY_REQUEST, 'secure': s.SESSION_COOKIE_SECURE,"
+        "'csp': s.CONTENT_SECURITY_POLICY['DIRECTIVES'],"
+        "'validators': len(s.AUTH_PASSWORD_VALIDATORS)}))",
+        DEBUG="0",
+        SECRET_KEY_FILE=str(key_file),
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    s = json.loads(result.stdout.strip().splitlines()[-1])
+    assert s["limit"] == 10 and s["params"] == ["username", "ip_address"]
+    assert s["backends"][0].startswith("axes.")
+    assert s["middleware"][-1] == "axes.middleware.AxesMiddleware"
+    assert "accounts.middleware.TwoFactorMiddleware" in s["middleware"]
+    assert s["idle"] == 1800 and s["close"] and s["every"] and s["secure"]
+    assert s["csp"]["script-src"] == ["'self'"]
+    assert s["validators"] >= 3

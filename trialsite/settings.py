@@ -5,6 +5,7 @@ SMS written to the outbox table. DATABASE_URL and CELERY_BROKER_URL switch to Po
 and Redis; with DEBUG off a SECRET_KEY is required and cookies and HSTS are secure.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -48,26 +49,38 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "trialsite",
     "enrolment",
     "questionnaires",
     "followup",
     "analysis",
     "privacy",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # The second factor before any page; no-store and the download log on staff pages.
+    "accounts.middleware.TwoFactorMiddleware",
+    "accounts.middleware.StaffPagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the user (and a reason, where a form gives one) on every history row.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "trialsite.urls"
@@ -86,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "trialsite.roles.context_processor",
                 "followup.access.context_processor",
+                "accounts.context.nav",
             ],
         },
     },
@@ -104,9 +118,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Staff accounts (accounts/): lockout after LOGIN_FAILURE_LIMIT wrong passwords, counted
+# per account and, separately, per client address, on /accounts/login/ and
+# /admin/login/ alike; lifted after LOGIN_LOCKOUT_MINUTES (0: only by an administrator,
+# in the site or with `manage.py axes_reset`). Attempts are rows in the database
+# (AxesDatabaseHandler), so every web process sees them, on SQLite and PostgreSQL.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+_lockout_minutes = env.int("LOGIN_LOCKOUT_MINUTES", default=60)
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes else None
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # the site's own access log (accounts.AccessEvent) has them
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+AXES_VERBOSE = False
+# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# An invitation's or a password reset's link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_HOURS", default=72) * 3600
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Trial site")
+# Content-Security-Policy (django-csp): scripts only from this site's own files, never
+# inline. Styles may still be inline (style attributes in templates and SVG figures).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("sv", "Svenska"), ("da", "Dansk")]

@@ -43,3 +43,18 @@ def browser():
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def submit_login(page, username: str) -> None:
+    """Send the filled-in login form and, when the site asks for the second factor,
+    the code ``username``'s authenticator shows (the staff fixtures have one)."""
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import current_code
+
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    if "/accounts/two-factor/code/" in page.url:
+        page.fill("#id_code", current_code(get_user_model().objects.get(username=username)))
+        page.click("#code-form button[type=submit]")
+        page.wait_for_load_state()

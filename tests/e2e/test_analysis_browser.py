@@ -7,6 +7,8 @@ import pytest
 from analysis import registry
 from tests.analysis.exportdata import make_trial_data
 
+from .conftest import submit_login
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -37,7 +39,7 @@ def test_statistician_runs_the_plan_and_reads_the_report(
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "statistician")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "statistician")
 
     report = _run(page, live_server.url, "mixed", "odi")
     assert "Mixed model, odi" in report and "Mixed model by STarT Back risk group" in report

@@ -7,6 +7,7 @@ import pytest
 from questionnaires.models import Response
 
 from ..factories import enrol
+from .conftest import submit_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,7 @@ def test_physiotherapist_fills_the_crpe_tool_on_a_phone(
     page.goto(f"{live_server.url}/questionnaires/crpe/{participant.study_id}/crpe-first/")
     page.fill("#id_username", "physio_west")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "physio_west")
     page.wait_for_selector("#crpe-form")
     assert no_sideways_scroll(page)
 
@@ -61,7 +62,7 @@ def test_a_patient_scale_wraps_on_a_phone_and_is_answered_with_the_keyboard(
     page.goto(f"{live_server.url}/questionnaires/visit/{participant.study_id}/baseline/1/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "coordinator")
     page.wait_for_selector(".scale-options")
     assert no_sideways_scroll(page)
     # Two rows of buttons: the 0-10 scale wraps rather than scrolls.

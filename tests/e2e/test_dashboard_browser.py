@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from ..factories import enrol
+from .conftest import submit_login
 
 pytestmark = [
     pytest.mark.e2e,
@@ -23,7 +24,7 @@ def test_dashboard_and_consort_in_the_browser(
     page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "coordinator")
     page.wait_for_selector("#recruitment-figure svg")
     assert page.inner_text("#total-enrolled") == "2"
     assert "Assessed for eligibility (n=2)" in page.inner_text("#consort-figure")

@@ -6,6 +6,8 @@ import pytest
 from enrolment.models import Participant, ScreeningRecord
 from questionnaires.models import Response
 
+from .conftest import submit_login
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # Answer every unanswered radio group with its first option and every empty number box
@@ -29,7 +31,7 @@ def test_screen_consent_enrol_and_baseline_on_one_tablet(
     page.goto(f"{live_server.url}/trials/betterback/screen/")
     page.fill("#id_username", "physio_west")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "physio_west")
     page.wait_for_selector("#screening-form")
     page.fill("#id_age", "44")
     for name in ("swedish", "lbp-episode"):

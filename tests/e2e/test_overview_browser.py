@@ -4,6 +4,7 @@ trial overview; on a phone-sized screen the page does not scroll sideways."""
 import pytest
 
 from ..factories import enrol
+from .conftest import submit_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +19,7 @@ def test_coordinator_logs_in_and_sees_the_overview(
     page.goto(f"{live_server.url}/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "coordinator")
     page.wait_for_selector("#participants-per-cluster")
     assert page.inner_text("#total-participants") == "1"
     assert "2017-09-18" in page.inner_text("#participants-per-cluster")

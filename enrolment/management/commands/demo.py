@@ -88,4 +88,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, role in logins.items():
             self.stdout.write(f"  {username:<14} {role}")
+        self.stdout.write(
+            "Two-factor codes are off for the demo trials (on by default in protocol files);\n"
+            "anyone may still set up an authenticator from the menu under their user name."
+        )
         self.stdout.write("")

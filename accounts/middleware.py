@@ -1,0 +1,71 @@
+"""Two middlewares for staff pages: the second factor asked before anything else, and
+every authenticated response kept out of caches with its downloads logged."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+from . import access_log, two_factor
+from .models import AccessEvent
+
+# Pages an authenticated user reaches before giving a code.
+OPEN_BEFORE_CODE = ("logout", "two_factor_verify", "two_factor_setup", "set_language")
+
+
+class TwoFactorMiddleware:
+    """A logged-in user who must give a code (:func:`accounts.two_factor.needed`) and has
+    not yet done so in this session reaches nothing but the code page (or the set-up
+    page, if they have no authenticator yet) and logging out. Applies to every path,
+    /admin/ included, so that no view can forget it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not self._open(request.path)
+            and two_factor.needed(user)
+        ):
+            target = "two_factor_verify" if two_factor.has_device(user) else "two_factor_setup"
+            return redirect_to_login(request.get_full_path(), reverse(target))
+        return self.get_response(request)
+
+    @staticmethod
+    def _open(path: str) -> bool:
+        if path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return True
+        return any(path == reverse(name) for name in OPEN_BEFORE_CODE)
+
+
+class StaffPagesMiddleware:
+    """Pages shown to a logged-in user may hold personal details: no cache (browser,
+    proxy or back button) keeps them. A file sent to a logged-in user is logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+            disposition = response.get("Content-Disposition", "")
+            if disposition:
+                access_log.record(AccessEvent.DOWNLOAD, request, user=user, detail=disposition)
+        return response
+
+
+def client_ip(request) -> str | None:
+    """The client's address for lockouts and the access log: REMOTE_ADDR, or behind a
+    proxy the header named by RATELIMIT_IP_META_KEY (the last address in it, the one
+    the proxy saw)."""
+    key = getattr(settings, "RATELIMIT_IP_META_KEY", None) or "REMOTE_ADDR"
+    value = request.META.get(key) or request.META.get("REMOTE_ADDR") or ""
+    return value.split(",")[-1].strip() or None
