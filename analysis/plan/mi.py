@@ -33,14 +33,17 @@ AUXILIARY = ("nrs_back", "nrs_leg", "odi", "eq5d_index", "bipq_total")
 DEFAULT_M = 20
 
 
-def rubin_pool(estimates, variances, alpha: float = 0.05) -> dict:
+def rubin_pool(estimates, variances, alpha: float = 0.05, df_complete: float = np.inf) -> dict:
     """Pool m estimates and their squared standard errors with Rubin's rules.
 
     Q = mean(q); W = mean(u) (within); B = var(q, ddof=1) (between);
     T = W + (1 + 1/m) B; df = (m - 1) * (1 + W / ((1 + 1/m) B))^2; t-based CI and p.
     Returns estimate, std_error, ci_low, ci_high, p_value, df, within, between, total,
     riv (relative increase in variance) and fmi (fraction of missing information,
-    large-sample form (riv + 2/(df + 3)) / (riv + 1)).
+    large-sample form (riv + 2/(df + 3)) / (riv + 1)). With a finite ``df_complete`` (the
+    complete-data analysis' small-sample df) the df is Barnard & Rubin's (1999):
+    1 / (1/df + 1/df_obs), df_obs = (df_complete + 1)/(df_complete + 3) df_complete (1 - g),
+    g = (1 + 1/m) B / T.
     """
     q = np.asarray(estimates, dtype=float)
     u = np.asarray(variances, dtype=float)
@@ -51,6 +54,10 @@ def rubin_pool(estimates, variances, alpha: float = 0.05) -> dict:
     t = w + (1 + 1 / m) * b
     riv = (1 + 1 / m) * b / w if w > 0 else np.inf
     df = (m - 1) * (1 + 1 / riv) ** 2 if riv > 0 else np.inf
+    if np.isfinite(df_complete):
+        gamma = (1 + 1 / m) * b / t if t > 0 else 0.0
+        df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - gamma)
+        df = 1 / (1 / df + 1 / df_obs) if np.isfinite(df) else df_obs
     se = float(np.sqrt(t))
     crit = stats.t.isf(alpha / 2, df)
     return {
@@ -105,6 +112,27 @@ def _draw_norm(x: np.ndarray, obs: np.ndarray, y: np.ndarray, rng) -> np.ndarray
     return X[mis] @ beta + rng.normal(0.0, np.sqrt(sigma2), mis.sum())
 
 
+def chained_norm(x: pd.DataFrame, m: int, seed: int, burn_in: int = 10) -> list[pd.DataFrame]:
+    """m completed copies of the numeric frame x (Bayesian normal chained equations)."""
+    incomplete = sorted((c for c in x.columns if x[c].isna().any()), key=lambda c: x[c].isna().sum())
+    observed = {c: x[c].notna().to_numpy() for c in incomplete}
+    values = x.to_numpy(dtype=float)
+    index = {c: list(x.columns).index(c) for c in x.columns}
+    completed = []
+    for chain in np.random.default_rng(seed).spawn(m):
+        data = values.copy()
+        for c in incomplete:  # start from the observed mean
+            j = index[c]
+            data[~observed[c], j] = np.nanmean(values[:, j])
+        for _ in range(burn_in if incomplete else 0):
+            for c in incomplete:
+                j = index[c]
+                others = np.delete(data, j, axis=1)
+                data[~observed[c], j] = _draw_norm(others, observed[c], data[:, j], chain)
+        completed.append(pd.DataFrame(data, columns=x.columns, index=x.index))
+    return completed
+
+
 def impute(
     df: pd.DataFrame,
     outcome: str,
@@ -128,23 +156,10 @@ def impute(
             raise InsufficientData(
                 f"Too few observed {outcome} values at {c.rsplit('_', 1)[1]} months to impute."
             )
-    incomplete.sort(key=lambda c: x[c].isna().sum())
-    observed = {c: x[c].notna().to_numpy() for c in incomplete}
-    values = x.to_numpy(dtype=float)
-    index = {c: list(x.columns).index(c) for c in x.columns}
     completed = []
-    for chain in np.random.default_rng(seed).spawn(m):
-        data = values.copy()
-        for c in incomplete:  # start from the observed mean
-            j = index[c]
-            data[~observed[c], j] = np.nanmean(values[:, j])
-        for _ in range(burn_in):
-            for c in incomplete:
-                j = index[c]
-                others = np.delete(data, j, axis=1)
-                data[~observed[c], j] = _draw_norm(others, observed[c], data[:, j], chain)
+    for data in chained_norm(x, m, seed, burn_in):
         filled = w.drop(columns=[c for c in w.columns if c.endswith("_0") and c not in cols])
-        filled[cols] = data[:, [index[c] for c in cols]]
+        filled[cols] = data[cols].to_numpy()
         completed.append(_long(filled, df, outcome))
     return completed
 
@@ -183,7 +198,7 @@ def mi_change(
         rows.append(
             {
                 "term": term,
-                **rubin_pool(est, var),
+                **rubin_pool(est, var, df_complete=float(fits[0].iloc[i].get("df", np.inf))),
                 "timepoint_months": fits[0].iloc[i].get("timepoint_months"),
             }
         )
