@@ -52,7 +52,8 @@ def _summary(name, est, lo, hi):
     cover = np.mean((lo < EFFECT) & (EFFECT < hi))
     bias = est.mean() - EFFECT
     print(
-        f"{name:<48} reps {n:4d}  coverage {cover:6.1%} (MC SE {np.sqrt(cover * (1 - cover) / n):.1%})"
+        f"{name:<48} reps {n:4d}  coverage {cover:6.1%}"
+        f" (MC SE {np.sqrt(cover * (1 - cover) / n):.1%})"
         f"  bias {bias:+.4f} (MC SE {est.std(ddof=1) / np.sqrt(n):.4f})"
         f"  empirical SD {est.std(ddof=1):.4f}"
     )
@@ -68,9 +69,16 @@ def primary(reps: int, seed0: int):
         z = 1.959964
         rows.append(
             dict(
-                est=new.estimate, lo=new.ci_low, hi=new.ci_high, se=new.std_error,
-                zlo=new.estimate - z * new.std_error, zhi=new.estimate + z * new.std_error,
-                oest=old.estimate, olo=old.ci_low, ohi=old.ci_high, ose=old.std_error,
+                est=new.estimate,
+                lo=new.ci_low,
+                hi=new.ci_high,
+                se=new.std_error,
+                zlo=new.estimate - z * new.std_error,
+                zhi=new.estimate + z * new.std_error,
+                oest=old.estimate,
+                olo=old.ci_low,
+                ohi=old.ci_high,
+                ose=old.std_error,
             )
         )
         if (r + 1) % 20 == 0:
@@ -92,18 +100,37 @@ def mi_bias(datasets: int, m: int, seed0: int):
         complete = mixed.mixed_change(full).set_index("timepoint_months").loc[12]
         cc = mixed.mixed_change(miss).set_index("timepoint_months").loc[12]
         pooled = mi.mi_change(miss, m=m, seed=r).set_index("timepoint_months").loc[12]
-        rows.append(dict(full=complete.estimate, cc=cc.estimate, mi=pooled.estimate,
-                         lo=pooled.ci_low, hi=pooled.ci_high,
-                         missing=float(miss.loc[miss.timepoint_months > 0, "nrs_back"].isna().mean())))
+        rows.append(
+            dict(
+                full=complete.estimate,
+                cc=cc.estimate,
+                mi=pooled.estimate,
+                lo=pooled.ci_low,
+                hi=pooled.ci_high,
+                missing=float(miss.loc[miss.timepoint_months > 0, "nrs_back"].isna().mean()),
+            )
+        )
         if (r + 1) % 10 == 0:
             print(f"  {r + 1} datasets, {time.time() - t0:.0f} s", flush=True)
     f = pd.DataFrame(rows)
     n = len(f)
-    print(f"MI simulation: {n} datasets, m = {m}, {f.missing.mean():.0%} of follow-ups missing (MAR)")
-    for name, col in (("MI", f.mi), ("observed-data (likelihood) fit", f.cc), ("complete data", f.full)):
-        print(f"  {name:<32} bias vs truth {col.mean() - EFFECT:+.4f} (MC SE {col.std(ddof=1) / np.sqrt(n):.4f})")
+    print(
+        f"MI simulation: {n} datasets, m = {m}, {f.missing.mean():.0%} of follow-ups missing (MAR)"
+    )
+    for name, col in (
+        ("MI", f.mi),
+        ("observed-data (likelihood) fit", f.cc),
+        ("complete data", f.full),
+    ):
+        print(
+            f"  {name:<32} bias vs truth {col.mean() - EFFECT:+.4f}"
+            f" (MC SE {col.std(ddof=1) / np.sqrt(n):.4f})"
+        )
     diff = f.mi - f.full
-    print(f"  MI minus complete-data estimate: {diff.mean():+.4f} (MC SE {diff.std(ddof=1) / np.sqrt(n):.4f})")
+    print(
+        f"  MI minus complete-data estimate: {diff.mean():+.4f}"
+        f" (MC SE {diff.std(ddof=1) / np.sqrt(n):.4f})"
+    )
     print(f"  MI 95% CI coverage {np.mean((f.lo < EFFECT) & (EFFECT < f.hi)):.1%}")
 
 
@@ -112,14 +139,19 @@ def bootstrap(reps: int, n_boot: int, seed0: int):
     for r in range(reps):
         pp = simulate.simulate_costs(seed=seed0 + r)
         out = cea.cluster_bootstrap(pp, n_boot=n_boot, seed=r)
-        est.append(pp.loc[pp.condition == "intervention", "cost"].mean()
-                   - pp.loc[pp.condition == "control", "cost"].mean())
+        est.append(
+            pp.loc[pp.condition == "intervention", "cost"].mean()
+            - pp.loc[pp.condition == "control", "cost"].mean()
+        )
         ses.append(out.delta_cost.std(ddof=1))
     est, ses = np.array(est), np.array(ses)
     true = simulate.cost_difference_sd()
     print(f"cluster bootstrap over {reps} simulated trials ({n_boot} replicates each):")
-    print(f"  mean bootstrap SE {ses.mean():.1f}; SD of the estimate over trials {est.std(ddof=1):.1f};"
-          f" analytic true SD {true:.1f}; ratio mean SE / true SD {ses.mean() / true:.3f}")
+    print(
+        f"  mean bootstrap SE {ses.mean():.1f};"
+        f" SD of the estimate over trials {est.std(ddof=1):.1f};"
+        f" analytic true SD {true:.1f}; ratio mean SE / true SD {ses.mean() / true:.3f}"
+    )
 
 
 def main():

@@ -91,8 +91,10 @@ def per_person(
         c = df.drop_duplicates("study_id")[["study_id", "cost"]]
         out = q.merge(c, on="study_id", how="left")
     out["_utilities"] = [
-        row for row in df.pivot(index="study_id", columns="timepoint_months", values=utility)
-        .reindex(index=out.study_id, columns=list(YEARS)).to_numpy(dtype=float)
+        row
+        for row in df.pivot(index="study_id", columns="timepoint_months", values=utility)
+        .reindex(index=out.study_id, columns=list(YEARS))
+        .to_numpy(dtype=float)
     ]
     return out
 
@@ -133,8 +135,12 @@ def _deltas_arrays(cost, qaly, u0, arm) -> tuple[float, float]:
 
 def _arrays(pp):
     arm = (pp["condition"].astype(str) == arms(pp)[1]).to_numpy(dtype=float)
-    return (pp["cost"].to_numpy(float), pp["qaly"].to_numpy(float),
-            pp["utility_0"].to_numpy(float), arm)
+    return (
+        pp["cost"].to_numpy(float),
+        pp["qaly"].to_numpy(float),
+        pp["utility_0"].to_numpy(float),
+        arm,
+    )
 
 
 def _deltas(pp: pd.DataFrame) -> tuple[float, float]:
@@ -163,9 +169,7 @@ def cluster_bootstrap(
     point = np.mean([_deltas_arrays(*a) for a in arrays], axis=0)
     out = np.empty((n_boot, 2))
     for b in range(n_boot):
-        idx = np.concatenate(
-            [s[j] for s in strata for j in rng.integers(0, len(s), size=len(s))]
-        )
+        idx = np.concatenate([s[j] for s in strata for j in rng.integers(0, len(s), size=len(s))])
         cost, qaly, u0, arm = (a[idx] for a in arrays[b % len(arrays)])
         if arm.min() == arm.max():  # a replicate with one condition only has no contrast
             out[b] = np.nan

@@ -114,7 +114,9 @@ def _draw_norm(x: np.ndarray, obs: np.ndarray, y: np.ndarray, rng) -> np.ndarray
 
 def chained_norm(x: pd.DataFrame, m: int, seed: int, burn_in: int = 10) -> list[pd.DataFrame]:
     """m completed copies of the numeric frame x (Bayesian normal chained equations)."""
-    incomplete = sorted((c for c in x.columns if x[c].isna().any()), key=lambda c: x[c].isna().sum())
+    incomplete = sorted(
+        (c for c in x.columns if x[c].isna().any()), key=lambda c: x[c].isna().sum()
+    )
     observed = {c: x[c].notna().to_numpy() for c in incomplete}
     values = x.to_numpy(dtype=float)
     index = {c: list(x.columns).index(c) for c in x.columns}

@@ -53,8 +53,7 @@ MODEL_CLUSTER_RE = (
     "sensitivity (previous primary model): condition x time; random cluster, participant"
 )
 MODEL_CLUSTER_FIXED = (
-    "sensitivity (previous primary model, fallback): condition x time + cluster; "
-    "random participant"
+    "sensitivity (previous primary model, fallback): condition x time + cluster; random participant"
 )
 BOUNDARY = 1e-6  # a variance below this share of the total sits on the zero boundary
 COMPONENT_NAMES = {
@@ -204,7 +203,9 @@ def _fit_primary(data: pd.DataFrame, outcome: str, with_period: bool):
             "The primary model gave no finite standard errors on these data; typically too "
             "few participants with follow-up per clinic and condition."
         )
-    messages = sorted({str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)})
+    messages = sorted(
+        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
+    )
     return result, (" ".join(messages) if not result.converged else "")
 
 
@@ -222,8 +223,7 @@ def period_status(df: pd.DataFrame) -> tuple[bool, str]:
         )
     if df["period"].dropna().nunique() < 2:
         return False, (
-            "All participants were enrolled in one calendar period, so period is not in the "
-            "model."
+            "All participants were enrolled in one calendar period, so period is not in the model."
         )
     return True, ""
 

@@ -29,11 +29,19 @@ ONE = "one-sided"
 TWO = "two-sided"
 
 # direction of benefit of a patient outcome: 'lower' when a smaller value is better
-PATIENT_BENEFIT = {"nrs_back": "lower", "nrs_leg": "lower", "odi": "lower", "bipq_total": "lower",
-                   "eq5d_index": "higher"}
+PATIENT_BENEFIT = {
+    "nrs_back": "lower",
+    "nrs_leg": "lower",
+    "odi": "lower",
+    "bipq_total": "lower",
+    "eq5d_index": "higher",
+}
 # physiotherapist outcomes: the direction BetterBack aims for
-HCP_BENEFIT = {"pcs_total": "lower", "pabs_pt_biomedical": "lower",
-               "pabs_pt_biopsychosocial": "higher"}
+HCP_BENEFIT = {
+    "pcs_total": "lower",
+    "pabs_pt_biomedical": "lower",
+    "pabs_pt_biopsychosocial": "higher",
+}
 REASON_PATIENT = (
     "protocol sample size: 1-tailed p = 0.05 for the benefit of BetterBack over usual care"
 )

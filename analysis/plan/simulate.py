@@ -168,8 +168,14 @@ def simulate_physio(
     return pd.DataFrame(rows)
 
 
-COST_LAYOUT = dict(n_per_cluster=100, clinics=(5, 6, 6), mean=20000.0, effect=-1000.0,
-                   sd_clinic=1732.0, sd_person=9849.0)  # clinic ICC 0.03
+COST_LAYOUT = dict(
+    n_per_cluster=100,
+    clinics=(5, 6, 6),
+    mean=20000.0,
+    effect=-1000.0,
+    sd_clinic=1732.0,
+    sd_person=9849.0,
+)  # clinic ICC 0.03
 
 
 def _cost_layout(n_per_cluster, clinics):
@@ -199,7 +205,9 @@ def simulate_costs(seed: int = 1, **kw) -> pd.DataFrame:
             "cluster": [c for c, _, _ in layout],
             "clinic": [k for _, k, _ in layout],
             "condition": np.where(treat == 1, "intervention", "control"),
-            "cost": p["mean"] + p["effect"] * treat + np.array([b[k] for _, k, _ in layout])
+            "cost": p["mean"]
+            + p["effect"] * treat
+            + np.array([b[k] for _, k, _ in layout])
             + rng.normal(0, p["sd_person"], len(layout)),
             "qaly": 0.7 + 0.1 * u0 + 0.02 * treat + rng.normal(0, 0.05, len(layout)),
             "utility_0": u0,
@@ -211,8 +219,9 @@ def cost_difference_sd(**kw) -> float:
     """True SD of mean cost (intervention) - mean cost (control) under simulate_costs:
     sqrt(sd_clinic^2 * sum_k (n_kI/N_I - n_kC/N_C)^2 + sd_person^2 (1/N_I + 1/N_C))."""
     p = {**COST_LAYOUT, **kw}
-    layout = pd.DataFrame(_cost_layout(p["n_per_cluster"], p["clinics"]),
-                          columns=["cluster", "clinic", "treat"])
+    layout = pd.DataFrame(
+        _cost_layout(p["n_per_cluster"], p["clinics"]), columns=["cluster", "clinic", "treat"]
+    )
     n_i, n_c = layout.treat.sum(), (~layout.treat).sum()
     w = layout.groupby("clinic").treat.agg(lambda t: t.sum() / n_i - (~t).sum() / n_c)
     var = p["sd_clinic"] ** 2 * float((w**2).sum()) + p["sd_person"] ** 2 * (1 / n_i + 1 / n_c)
