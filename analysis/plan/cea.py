@@ -129,8 +129,13 @@ def _deltas_arrays(cost, qaly, u0, arm) -> tuple[float, float]:
     """(delta cost, delta QALY adjusted for baseline utility), comparator minus reference."""
     dc = cost[arm == 1].mean() - cost[arm == 0].mean()
     X = np.column_stack([np.ones(len(arm)), arm, u0])
-    beta = np.linalg.lstsq(X, qaly, rcond=None)[0]
-    return float(dc), float(beta[1])
+    xtx = X.T @ X
+    if np.linalg.cond(xtx) > 1e12:  # baseline utility confounded with arm: no adjustment
+        return float(dc), float(qaly[arm == 1].mean() - qaly[arm == 0].mean())
+    beta = np.linalg.solve(xtx, X.T @ qaly)
+    # rounding noise of the regression is not a QALY difference (an ICER would explode)
+    dq = 0.0 if abs(beta[1]) < 1e-9 * max(1.0, float(np.abs(qaly).max())) else float(beta[1])
+    return float(dc), dq
 
 
 def _arrays(pp):
