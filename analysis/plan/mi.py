@@ -135,6 +135,39 @@ def chained_norm(x: pd.DataFrame, m: int, seed: int, burn_in: int = 10) -> list[
     return completed
 
 
+def impute_wide(
+    df: pd.DataFrame,
+    outcome: str,
+    m: int = DEFAULT_M,
+    seed: int = 1,
+    burn_in: int = 10,
+    auxiliary=AUXILIARY,
+) -> list[pd.DataFrame] | None:
+    """m completed wide tables (one row per participant, ``<outcome>_<t>`` columns), or
+    None when nothing is missing."""
+    w = wide(df, outcome)
+    for aux in auxiliary:
+        if aux != outcome and aux in df.columns:
+            base = df.loc[df.timepoint_months == 0].set_index("study_id")[aux]
+            w[f"{aux}_0"] = w["study_id"].map(base)
+    x, incomplete = _design(w, outcome, [a for a in auxiliary if a != outcome])
+    cols = [f"{outcome}_{t}" for t in TIMEPOINTS]
+    if not any(c in incomplete for c in cols):
+        return None
+    for c in cols:
+        if x[c].notna().sum() < 3:
+            raise InsufficientData(
+                f"Too few observed {outcome} values at {c.rsplit('_', 1)[1]} months to impute."
+            )
+    base = w.drop(columns=[c for c in w.columns if c.endswith("_0") and c not in cols])
+    completed = []
+    for data in chained_norm(x, m, seed, burn_in):
+        filled = base.copy()
+        filled[cols] = data[cols].to_numpy()
+        completed.append(filled)
+    return completed
+
+
 def impute(
     df: pd.DataFrame,
     outcome: str,
@@ -144,26 +177,10 @@ def impute(
     auxiliary=AUXILIARY,
 ) -> list[pd.DataFrame]:
     """m completed long datasets (Bayesian normal chained equations on the wide data)."""
-    w = wide(df, outcome)
-    for aux in auxiliary:
-        if aux != outcome and aux in df.columns:
-            base = df.loc[df.timepoint_months == 0].set_index("study_id")[aux]
-            w[f"{aux}_0"] = w["study_id"].map(base)
-    x, incomplete = _design(w, outcome, [a for a in auxiliary if a != outcome])
-    cols = [f"{outcome}_{t}" for t in TIMEPOINTS]
-    if not any(c in incomplete for c in cols):
+    filled = impute_wide(df, outcome, m, seed, burn_in, auxiliary)
+    if filled is None:
         return [df.copy() for _ in range(m)]
-    for c in cols:
-        if x[c].notna().sum() < 3:
-            raise InsufficientData(
-                f"Too few observed {outcome} values at {c.rsplit('_', 1)[1]} months to impute."
-            )
-    completed = []
-    for data in chained_norm(x, m, seed, burn_in):
-        filled = w.drop(columns=[c for c in w.columns if c.endswith("_0") and c not in cols])
-        filled[cols] = data[cols].to_numpy()
-        completed.append(_long(filled, df, outcome))
-    return completed
+    return [_long(f, df, outcome) for f in filled]
 
 
 def _long(filled: pd.DataFrame, original: pd.DataFrame, outcome: str) -> pd.DataFrame:
