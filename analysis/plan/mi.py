@@ -27,7 +27,7 @@ from scipy import stats
 
 from . import ESTIMATE_COLUMNS, InsufficientData, arms
 from .dataset import TIMEPOINTS, wide
-from .mixed import mixed_change
+from .mixed import check_enough, mixed_change, prepare
 
 AUXILIARY = ("nrs_back", "nrs_leg", "odi", "eq5d_index", "bipq_total")
 DEFAULT_M = 20
@@ -209,6 +209,7 @@ def mi_change(
     """
     if m < 2:
         raise InsufficientData("Multiple imputation needs at least 2 imputations (default 20).")
+    check_enough(prepare(df, outcome), outcome)  # imputation cannot create a contrast
     fits = [analyse(d, outcome) for d in impute(df, outcome, m=m, seed=seed)]
     rows = []
     for i, term in enumerate(fits[0]["term"]):

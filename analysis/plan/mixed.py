@@ -40,6 +40,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from . import ESTIMATE_COLUMNS, InsufficientData, arms
 from .dataset import TIMEPOINTS
+from .reml import fe_cov, satterthwaite
 
 MODEL_PRIMARY = (
     "primary: condition x time + cluster + period x time; random clinic, clinic:time, "
@@ -108,33 +109,6 @@ def check_enough(data: pd.DataFrame, outcome: str, need_clinics: bool = False) -
 
 def _term(t: int) -> str:
     return f"arm:C(timepoint_months)[T.{t}]"
-
-
-def fe_cov(result) -> pd.DataFrame:
-    """Covariance of the fixed effects, (X' V^-1 X)^-1 at the REML variance estimates.
-
-    This is the model-based (expected information) covariance that lme4 and SAS report.
-    statsmodels' ``cov_params`` inverts the observed Hessian including the cross terms
-    between fixed effects and variance parameters, which vanish in expectation; with
-    those, SEs differed from a direct GLS fit in the third decimal.
-    """
-    model = result.model
-    cov_re = np.atleast_2d(np.asarray(result.cov_re, dtype=float))
-    k = model.exog.shape[1]
-    xtvx = np.zeros((k, k))
-    for i, _group in enumerate(model.group_labels):
-        X = model.exog_li[i]
-        n = X.shape[0]
-        V = float(result.scale) * np.eye(n)
-        if model.k_re:
-            Z = model.exog_re_li[i]
-            V += Z @ cov_re @ Z.T
-        for j, value in enumerate(result.vcomp):
-            M = np.asarray(model.exog_vc.mats[j][i], dtype=float)
-            V += value * (M @ M.T)
-        xtvx += X.T @ np.linalg.solve(V, X)
-    names = list(result.fe_params.index)
-    return pd.DataFrame(np.linalg.inv(xtvx), index=names, columns=names)
 
 
 def contrast(
@@ -241,9 +215,21 @@ def _fit_primary(data: pd.DataFrame, outcome: str, with_period: bool):
     return result, (" ".join(messages) if not result.converged else "")
 
 
-def small_sample_df(data: pd.DataFrame) -> int:
-    """Clinics minus clusters minus one (see the module docstring), at least 1."""
+def containment_df(data: pd.DataFrame) -> int:
+    """Clinics minus clusters minus one, at least 1: the fallback when Satterthwaite's
+    approximation cannot be computed."""
     return max(int(data["clinic"].nunique() - data["cluster"].nunique() - 1), 1)
+
+
+def term_df(result, weights: list[dict], data: pd.DataFrame) -> list[float]:
+    """Satterthwaite df of each contrast (see :mod:`analysis.plan.reml`)."""
+    names = list(result.fe_params.index)
+    vectors = [np.array([w.get(n, 0.0) for n in names]) for w in weights]
+    try:
+        dfs = satterthwaite(result, vectors)
+    except (np.linalg.LinAlgError, ValueError):
+        return [float(containment_df(data))] * len(vectors)
+    return [d if np.isfinite(d) and d > 0 else float(containment_df(data)) for d in dfs]
 
 
 def period_status(df: pd.DataFrame) -> tuple[bool, str]:
@@ -276,21 +262,21 @@ def mixed_change(
         data["period"] = data["period"].astype(int)
     result, conv = _fit_primary(data, outcome, with_period)
     comps = variance_components(result)
-    ddf = small_sample_df(data)
     notes = [n for n in (note, boundary_note(comps), conv) if n]
     label = _label(df)
     cov = fe_cov(result)
+    terms = [t for t in TIMEPOINTS[1:] if _term(t) in result.fe_params.index]
+    dfs = term_df(result, [{_term(t): 1.0} for t in terms], data)
     rows = [
         {
             "term": f"{label}, change 0-{t} months",
             **contrast(result, {_term(t): 1.0}, alpha, df=ddf, cov=cov),
             "timepoint_months": t,
+            "df": ddf,
         }
-        for t in TIMEPOINTS[1:]
-        if _term(t) in result.fe_params.index
+        for t, ddf in zip(terms, dfs, strict=True)
     ]
-    out = pd.DataFrame(rows, columns=[*ESTIMATE_COLUMNS, "timepoint_months"])
-    out["df"] = ddf
+    out = pd.DataFrame(rows, columns=[*ESTIMATE_COLUMNS, "timepoint_months", "df"])
     out["outcome"] = outcome
     out["n_participants"] = data["study_id"].nunique()
     out["n_clinics"] = data["clinic"].nunique()
@@ -434,7 +420,7 @@ def mixed_by_risk_group(
             raise InsufficientData(
                 f"The risk-group model could not be fitted to these data ({exc})."
             ) from exc
-    ddf = small_sample_df(data)
+    ddf = containment_df(data)  # many contrasts: one conservative df for all
     cov_fe = fe_cov(result)
     names = list(result.fe_params.index)
     groups = sorted(data["sbst_risk_group"].unique())

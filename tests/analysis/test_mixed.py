@@ -37,7 +37,9 @@ def test_primary_model_terms_and_df(fitted):
     assert list(table.timepoint_months) == [3, 6, 12]
     assert table.model.iloc[0] == mixed.MODEL_PRIMARY
     assert table.term.iloc[0] == "intervention - control, change 0-3 months"
-    assert table.n_clinics.iloc[0] == 17 and (table.df == 13).all()  # 17 - 3 - 1
+    assert table.n_clinics.iloc[0] == 17
+    # Satterthwaite df: between the containment df (17 - 3 - 1) and the observations
+    assert (table.df > 13).all() and (table.df < table.n_obs).all()
     fe = list(result.fe_params.index)
     assert any(n.startswith("C(period)[T.2]:C(timepoint_months)") for n in fe)
     assert "C(cluster)[T.3]" in fe
