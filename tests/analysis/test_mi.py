@@ -1,10 +1,9 @@
 """Multiple imputation and Rubin's rules (analysis.plan.mi)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
-
-import pandas as pd
 
 from analysis.plan import InsufficientData, mi, simulate
 
