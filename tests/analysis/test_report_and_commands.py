@@ -201,3 +201,26 @@ def test_blinded_export_accepted_by_every_patient_analysis(tmp_path, trial):
         text = out.getvalue()
         assert "B - A" in text, analysis
         assert "- control" not in text and "intervention -" not in text, analysis
+
+
+def test_physiotherapist_analyses_without_answers_say_why(tmp_path):
+    physio = tmp_path / "physio.csv"
+    cols = ["physio_id", "timepoint", "pcs_total", "pabs_pt_biomedical",
+            "pabs_pt_biopsychosocial", "dibq_useful"]
+    pd.DataFrame(columns=cols).to_csv(physio, index=False)
+    rec = tmp_path / "rec.csv"
+    pd.DataFrame({"cluster": [1], "month": ["2017-04"], "n": [3]}).to_csv(rec, index=False)
+    with pytest.raises(CommandError, match="^No physiotherapist questionnaires have been"):
+        call_command("analyse", "paired", "--data", str(physio), stdout=StringIO())
+    with pytest.raises(CommandError, match="^No physiotherapist has answered the DIBQ"):
+        call_command(
+            "analyse", "pilot", "--data", str(physio), "--recruitment", str(rec),
+            stdout=StringIO(),
+        )
+
+
+def test_specialist_without_registry_says_why(tmp_path, trial):
+    path = tmp_path / "p.csv"
+    trial.drop(columns="specialist_care").to_csv(path, index=False)
+    with pytest.raises(CommandError, match="no specialist_care column: import the registry"):
+        call_command("analyse", "specialist", "--data", str(path), stdout=StringIO())

@@ -111,6 +111,10 @@ class Command(BaseCommand):
             self._require(df, ["physio_id", "timepoint", *HCP_SCORES], kind="physio")
             results, notes = sap.paired_analyses(df)
         elif name == "specialist":
+            if "specialist_care" not in df.columns:
+                raise CommandError(
+                    "The dataset has no specialist_care column: import the registry data first."
+                )
             self._require(df, [*patient, "specialist_care"])
             results, notes = sap.specialist_analyses(df)
         elif name == "mcid":
