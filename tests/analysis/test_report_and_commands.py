@@ -170,6 +170,7 @@ def test_mixed_report_shows_primary_model_and_sensitivity(tmp_path, trial):
         "clinic (random intercept)", "clinic x time", "participant (random intercept)", "residual"
     ]
     assert any("no per_protocol column" in n for n in data["notes"])
+    assert any("Satterthwaite" in n for n in data["notes"])
     page = (tmp_path / "out" / "report.html").read_text()
     assert "clinic x time" in page and "no per_protocol column" in page
 
