@@ -9,7 +9,7 @@ docstring) with BetterBack's layout (3 clusters of 100, 5/6/6 clinics), clinic S
 clinic-by-time SD 0.3, cluster SD 0.3, participant SD 1.2, residual SD 1, a secular
 improvement of 1 NRS point across recruitment, true effect -0.8 at 3, 6 and 12 months and
 15% of follow-ups missing completely at random. Coverage of the primary model's 95% CI
-(t with clinics - clusters - 1 df, and with z), bias, and the previous model's coverage
+(t with Satterthwaite df, and with z), bias, and the previous model's coverage
 beside (fitted in its fallback form, participant random + cluster fixed, because the
 cluster-random form takes ~30 s per fit; both ignore clinic and calendar time).
 
@@ -85,7 +85,7 @@ def primary(reps: int, seed0: int):
             print(f"  {r + 1} reps, {time.time() - t0:.0f} s", flush=True)
     f = pd.DataFrame(rows)
     print(f"primary model simulation, 12-month effect {EFFECT}, {SIM}")
-    _summary("primary model, t(clinics - clusters - 1) CI", f.est, f.lo, f.hi)
+    _summary("primary model, t(Satterthwaite df) CI", f.est, f.lo, f.hi)
     _summary("primary model, z CI", f.est, f.zlo, f.zhi)
     _summary("previous model (sensitivity), z CI", f.oest, f.olo, f.ohi)
     print(f"mean SE primary {f.se.mean():.4f}, previous {f.ose.mean():.4f}")

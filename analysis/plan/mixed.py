@@ -207,7 +207,13 @@ def _fit_primary(data: pd.DataFrame, outcome: str, with_period: bool):
                 f"The primary model could not be fitted to these data ({exc}); typically too "
                 "few participants with follow-up per clinic and condition."
             ) from exc
-    if not np.all(np.isfinite(result.bse_fe)):
+    # statsmodels' own SEs come from the observed Hessian, which is singular when a
+    # variance sits on the boundary; the GLS covariance used for inference is not
+    try:
+        variances = np.diag(fe_cov(result).to_numpy())
+    except np.linalg.LinAlgError:
+        variances = np.array([np.nan])
+    if not np.all(np.isfinite(variances)) or np.any(variances <= 0):
         raise InsufficientData(
             "The primary model gave no finite standard errors on these data; typically too "
             "few participants with follow-up per clinic and condition."
