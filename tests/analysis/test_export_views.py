@@ -1,17 +1,12 @@
 """Browser pages of the analysis app: roles, export jobs with progress and downloads,
 blinding codes for coordinators only, the plan and the sample size calculator."""
 
-import random
-from datetime import date, timedelta
-
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 
 from analysis.models import AnalysisRun, ExportJob, ExportLog
-from enrolment.models import Clinic, Timepoint
-from tests.analysis.exportdata import make_trial_data, respond
-from tests.factories import enrol
+from tests.analysis.exportdata import make_dogleg_data, make_trial_data
 
 pytestmark = pytest.mark.django_db
 
@@ -79,28 +74,10 @@ def test_blinding_codes_only_for_coordinators(client, betterback, statistician, 
     assert "Current routine practice" in page and "BetterBack model of care" in page
 
 
-def _dogleg_data(trial, per_clinic: int = 4, seed: int = 3):
-    """Two clinics per cluster, enrolment on both sides of the central cluster's crossover
-    (2017-09-18), every patient timepoint answered through the real instruments."""
-    rng = random.Random(seed)
-    tps = list(trial.timepoints.filter(respondent=Timepoint.PATIENT).order_by("order"))
-    n = 0
-    for code in ("MOT", "MJO", "EKH", "LAM", "NCE", "HAG"):
-        clinic = Clinic.objects.get(cluster__trial=trial, code=code)
-        for i in range(per_clinic):
-            n += 1
-            day = date(2017, 8, 1) + timedelta(days=i * 90 // per_clinic)  # Aug - Oct
-            p = enrol(clinic, enrolled_on=day, full_name=f"Dog Leg{n:03d}",
-                      date_of_birth=date(1970, 1, n))
-            for tp in tps:
-                for ins in tp.instruments:
-                    respond(p, tp, ins, rng, days=tp.offset * 30 + 1)
-
-
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)
 def test_plan_runs_the_primary_model_and_serves_the_report(client, betterback, statistician,
                                                            physio_west):
-    _dogleg_data(betterback)
+    make_dogleg_data(betterback)
     client.force_login(statistician)
     client.post(reverse("analysis_plan", args=["betterback"]),
                 {"analysis": "mixed", "outcome": "odi"})
