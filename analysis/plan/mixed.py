@@ -23,8 +23,7 @@ mixes clinic-by-time and participant-level variance estimated from 17 clinics, s
 interval is somewhat optimistic, while the containment df (clinics - clusters - 1 = 13)
 ignore that most of the information comes from within clinics: in 200 simulated trials
 (benchmarks/analysis_plan.py) the containment-df interval covered 98%. Containment df
-remain the fallback when the approximation cannot be computed, and serve the many
-contrasts of the risk-group model.
+remain the fallback when the approximation cannot be computed.
 
 Sensitivity analysis (the plan's first model, kept by name): ``y ~ arm * time`` with
 random intercepts for cluster and participant, Wald z; it ignores clinic-level variation
@@ -429,12 +428,11 @@ def mixed_by_risk_group(
             raise InsufficientData(
                 f"The risk-group model could not be fitted to these data ({exc})."
             ) from exc
-    ddf = containment_df(data)  # many contrasts: one conservative df for all
     cov_fe = fe_cov(result)
     names = list(result.fe_params.index)
     groups = sorted(data["sbst_risk_group"].unique())
     label = _label(df)
-    rows = []
+    wanted = []
     for g in groups:
         for t in TIMEPOINTS[1:]:
             if _term(t) not in names:
@@ -445,15 +443,18 @@ def mixed_by_risk_group(
                 if three not in names:
                     continue
                 weights[three] = 1.0
-            rows.append(
-                {
-                    "term": f"risk group {g}: {label}, change 0-{t} months",
-                    **contrast(result, weights, alpha, df=ddf, cov=cov_fe),
-                    "timepoint_months": t,
-                    "sbst_risk_group": g,
-                    "df": ddf,
-                }
-            )
+            wanted.append((g, t, weights))
+    dfs = term_df(result, [w for _, _, w in wanted], data)
+    rows = [
+        {
+            "term": f"risk group {g}: {label}, change 0-{t} months",
+            **contrast(result, weights, alpha, df=ddf, cov=cov_fe),
+            "timepoint_months": t,
+            "sbst_risk_group": g,
+            "df": ddf,
+        }
+        for (g, t, weights), ddf in zip(wanted, dfs, strict=True)
+    ]
     inter = [n for n in names if n.startswith("arm:C(timepoint_months)") and "sbst" in n]
     if inter:
         L = np.zeros((len(inter), len(names)))
