@@ -21,6 +21,7 @@ from . import (
     mixed,
     paired,
     pilot,
+    risk_group,
     sidedness,
     specialist,
 )
@@ -96,7 +97,7 @@ def mixed_analyses(df, outcome="nrs_back", cluster_random=True, higher_is_better
         notes,
         f"Condition x STarT Back risk group (primary model), {outcome}",
         lambda: sidedness.apply(
-            mixed.mixed_by_risk_group(df, outcome),
+            risk_group.mixed_by_risk_group(df, outcome),
             sidedness.TWO,
             benefit,
             sidedness.REASON_TWO,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.plan import InsufficientData, mixed, simulate
+from analysis.plan import InsufficientData, mixed, risk_group, simulate
 
 from . import reml_numpy
 
@@ -136,7 +136,7 @@ def test_too_little_data_is_one_sentence(trial, change, message):
 def test_risk_group_interaction_detected():
     # extra effect -2 in the high-risk group only (stated model in simulate.py)
     d = simulate.simulate_trial(n_per_cluster=100, risk_effect={3: -2.0}, seed=21)
-    out = mixed.mixed_by_risk_group(d, "nrs_back")
+    out = risk_group.mixed_by_risk_group(d, "nrs_back")
     high = out[(out.sbst_risk_group == 3) & (out.timepoint_months == 3)].iloc[0]
     low = out[(out.sbst_risk_group == 1) & (out.timepoint_months == 3)].iloc[0]
     assert high.ci_low < -3.0 < high.ci_high
