@@ -113,9 +113,7 @@ def _term(t: int) -> str:
     return f"arm:C(timepoint_months)[T.{t}]"
 
 
-def contrast(
-    result, weights: dict[str, float], alpha: float = 0.05, df=None, cov=None
-) -> dict:
+def contrast(result, weights: dict[str, float], alpha: float = 0.05, df=None, cov=None) -> dict:
     """Linear combination of fixed effects: Wald SE; t(df) CI and p, or normal if df None.
     ``cov``: covariance of the fixed effects (default statsmodels' ``cov_params``)."""
     names = list(result.fe_params.index)

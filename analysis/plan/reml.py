@@ -71,8 +71,9 @@ def fe_cov_at(theta, blocks) -> np.ndarray:
 def neg_reml(theta, blocks) -> float:
     xtvx, xtvy, logdet, solved = _pieces(theta, blocks)
     beta = np.linalg.solve(xtvx, xtvy)
-    quad = sum(float(y @ vy - 2 * beta @ (X.T @ vy) + beta @ (X.T @ vx) @ beta)
-               for X, y, vx, vy in solved)
+    quad = sum(
+        float(y @ vy - 2 * beta @ (X.T @ vy) + beta @ (X.T @ vx) @ beta) for X, y, vx, vy in solved
+    )
     return 0.5 * (logdet + np.linalg.slogdet(xtvx)[1] + quad)
 
 
@@ -127,8 +128,10 @@ def satterthwaite(result, contrasts: list[np.ndarray], boundary: float = 1e-6) -
     for L in contrasts:
         phi = float(L @ C @ L)
         g = np.array(
-            [(L @ cp @ L - L @ cm @ L) / (2 * h)
-             for cp, cm, h in zip(covs_plus, covs_minus, steps, strict=True)]
+            [
+                (L @ cp @ L - L @ cm @ L) / (2 * h)
+                for cp, cm, h in zip(covs_plus, covs_minus, steps, strict=True)
+            ]
         )
         denom = float(g @ A @ g)
         out.append(float(2 * phi**2 / denom) if denom > 0 else np.inf)

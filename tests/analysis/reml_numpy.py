@@ -98,7 +98,10 @@ def fit(df: pd.DataFrame, outcome: str = "nrs_back") -> dict:
     y, X, names, blocks = design(df, outcome)
     start = np.log([0.1, 0.1, 1.0, 1.0])
     res = optimize.minimize(
-        neg_reml, start, args=(y, X, blocks), method="L-BFGS-B",
+        neg_reml,
+        start,
+        args=(y, X, blocks),
+        method="L-BFGS-B",
         options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 500},
     )
     beta, cov = gls(res.x, y, X, blocks)
