@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -25,8 +26,9 @@ from . import exports, registry
 from .models import AnalysisRun
 
 ANALYSES = {
-    "mixed": "Multilevel model of repeated measurements (change from baseline)",
-    "mi": "Intention to treat with multiple imputation; per-protocol and washout sensitivity",
+    "mixed": "Primary multilevel model (clinic, clinic x time, period) and sensitivity model",
+    "mi": "Intention to treat with multiple imputation (m = 20); per-protocol and washout "
+    "sensitivity",
     "paired": "Physiotherapists: matched-pairs t-tests of PCS and PABS-PT",
     "specialist": "Incidence of specialist care within 12 months (registry)",
     "mcid": "Minimal clinically important difference anchored on PGIC",
@@ -115,14 +117,18 @@ def run_analysis(run: AnalysisRun) -> AnalysisRun:
         if run.analysis == "cea":
             imp = registry.current_import(trial)
             if imp is None:
-                raise ValueError("cost-effectiveness needs a registry import")
+                raise CommandError(
+                    "Cost-effectiveness needs a registry import (costs); none is imported yet."
+                )
             use, prices = data_dir / "utilisation.csv", data_dir / "prices.json"
             registry.utilisation(imp).to_csv(use, index=False)
             prices.write_text(json.dumps(registry.prices_of(trial)), encoding="utf-8")
-            options.update(utilisation=str(use), prices=str(prices), n_boot=500)
+            options.update(utilisation=str(use), prices=str(prices))
         buffer = io.StringIO()
         call_command("analyse", run.analysis, data=str(data), stdout=buffer, **options)
         run.output, run.status = buffer.getvalue(), AnalysisRun.DONE
+    except CommandError as exc:  # the command's own sentence (e.g. too little data)
+        run.status, run.error = AnalysisRun.FAILED, str(exc)
     except Exception as exc:  # shown to the statistician on the run's page
         run.status, run.error = AnalysisRun.FAILED, f"{type(exc).__name__}: {exc}"
     run.finished = timezone.now()

@@ -1,15 +1,23 @@
-"""Cost-effectiveness: QALYs, costs, ICER with a bootstrap CI, CE plane and CEAC.
+"""Cost-effectiveness: QALYs, costs, ICER with a cluster-bootstrap CI, CE plane and CEAC.
 
 * QALY per participant = area under the EQ-5D index curve over 0, 3, 6, 12 months by the
-  trapezoid rule with time in years (0, 0.25, 0.5, 1); participants with a missing
-  EQ-5D value are left out (complete case; impute first if needed).
+  trapezoid rule with time in years (0, 0.25, 0.5, 1).
 * Costs per participant = sum over the utilisation table of quantity * unit price
   (``prices`` dict item -> price); an item without a price is an error.
-* ICER = (mean cost_I - mean cost_C) / (mean QALY_I - mean QALY_C).
-* Non-parametric bootstrap: participants resampled with replacement within each arm
-  (seeded ``numpy.random.default_rng``). CIs are percentile intervals. The ICER interval
-  is only meaningful when the QALY difference stays on one side of zero: the share of
-  replicates in each quadrant of the CE plane is reported so that can be judged.
+* Missing utilities and costs are multiply imputed (``m`` datasets, Bayesian normal chained
+  equations of :mod:`analysis.plan.mi`, with condition, cluster, clinic and period), not
+  dropped: a complete-case analysis lost 27% of participants at 10% missing per visit.
+* Delta QALY is adjusted for baseline utility by regression (QALY ~ condition + EQ-5D at
+  baseline; Manca et al. 2005), since a baseline imbalance carries into the AUC; delta
+  cost is the difference in mean cost. ICER = delta cost / delta QALY. Point estimates are
+  the means over the imputations.
+* Cluster bootstrap: clinics resampled with replacement within each cluster (the unit of
+  clustering, keeping the dog-leg layout); replicate b uses imputation b mod m, so the
+  replicates carry imputation and sampling variation. With only k clinics per cluster the
+  resampled variance is too small by (k - 1)/k, so deviations from the estimate are
+  rescaled by sqrt(k/(k - 1)) (Davison & Hinkley 1997, sec. 3.8), k the mean number of
+  clinics per cluster. 2,000 replicates by default; percentile intervals. The share of
+  replicates in each quadrant of the CE plane is reported.
 * CEAC: for each willingness to pay lambda, the share of replicates with
   lambda * dQALY - dCost > 0 (positive incremental net monetary benefit).
 """
@@ -22,24 +30,39 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from . import ESTIMATE_COLUMNS
+from . import ESTIMATE_COLUMNS, InsufficientData, arms
+from .mi import chained_norm
 
 YEARS = {0: 0.0, 3: 0.25, 6: 0.5, 12: 1.0}
 
 
 def qaly_auc(df: pd.DataFrame, utility: str = "eq5d_index", times=(0, 3, 6, 12)) -> pd.DataFrame:
-    """study_id, condition, qaly (trapezoid AUC in years)."""
+    """study_id, condition, qaly (trapezoid AUC in years; NaN if a utility is missing),
+    utility_0 (baseline)."""
     table = df.pivot(index="study_id", columns="timepoint_months", values=utility)
     table = table.reindex(columns=list(times))
+    return _auc_frame(df, table, times)
+
+
+def _auc_frame(df, table, times):
     years = np.array([t / 12 for t in times])
     values = table.to_numpy(dtype=float)
     widths = np.diff(years)
     auc = ((values[:, 1:] + values[:, :-1]) / 2 * widths).sum(axis=1)
     auc[np.isnan(values).any(axis=1)] = np.nan
-    cond = df.drop_duplicates("study_id").set_index("study_id")["condition"]
-    return pd.DataFrame(
-        {"study_id": table.index, "condition": cond.reindex(table.index).values, "qaly": auc}
-    ).reset_index(drop=True)
+    people = df.drop_duplicates("study_id").set_index("study_id")
+    out = pd.DataFrame(
+        {
+            "study_id": table.index,
+            "condition": people["condition"].reindex(table.index).values,
+            "qaly": auc,
+            "utility_0": values[:, 0],
+        }
+    )
+    for col in ("cluster", "clinic", "period"):
+        if col in people:
+            out[col] = people[col].reindex(table.index).values
+    return out.reset_index(drop=True)
 
 
 def costs(utilisation: pd.DataFrame, prices: dict) -> pd.DataFrame:
@@ -57,7 +80,8 @@ def per_person(
     prices: dict | None = None,
     utility: str = "eq5d_index",
 ) -> pd.DataFrame:
-    """study_id, condition, qaly, cost (cost from the table, or from a ``cost`` column)."""
+    """study_id, condition, cluster, clinic, qaly, utility_0, cost (NaN where missing);
+    cost from the utilisation table, or from a ``cost`` column."""
     q = qaly_auc(df, utility)
     if utilisation is not None:
         c = costs(utilisation, prices or {})
@@ -66,37 +90,119 @@ def per_person(
     else:
         c = df.drop_duplicates("study_id")[["study_id", "cost"]]
         out = q.merge(c, on="study_id", how="left")
-    return out.dropna(subset=["qaly", "cost"])
+    out["_utilities"] = [
+        row
+        for row in df.pivot(index="study_id", columns="timepoint_months", values=utility)
+        .reindex(index=out.study_id, columns=list(YEARS))
+        .to_numpy(dtype=float)
+    ]
+    return out
 
 
-def _deltas(pp: pd.DataFrame) -> tuple[float, float]:
-    """(delta cost, delta QALY), intervention minus control."""
-    i = pp.loc[pp.condition == "intervention"]
-    c = pp.loc[pp.condition == "control"]
-    return i.cost.mean() - c.cost.mean(), i.qaly.mean() - c.qaly.mean()
+def impute_per_person(pp: pd.DataFrame, m: int = 20, seed: int = 1) -> list[pd.DataFrame]:
+    """m completed per-person tables: missing utilities (per visit) and costs imputed."""
+    util = np.vstack(pp["_utilities"].to_numpy()) if "_utilities" in pp else None
+    base = pp.drop(columns=["_utilities"], errors="ignore")
+    if util is None or (not np.isnan(util).any() and base["cost"].notna().all()):
+        return [base.assign(utility_0=util[:, 0] if util is not None else base.utility_0)] * m
+    x = pd.DataFrame(util, columns=[f"u{t}" for t in YEARS])
+    x["cost"] = base["cost"].to_numpy(dtype=float)
+    x["arm"] = (base["condition"].astype(str) == arms(base)[1]).astype(float).to_numpy()
+    for name in ("cluster", "clinic", "period"):
+        if name in base:
+            levels = sorted(base[name].dropna().astype(str).unique())
+            for level in levels[1:]:
+                x[f"{name}_{level}"] = (base[name].astype(str) == level).astype(float).to_numpy()
+    for col in [f"u{t}" for t in YEARS] + ["cost"]:
+        if x[col].notna().sum() < 3:
+            raise InsufficientData(f"Too few observed values of {col} to impute.")
+    out = []
+    for done in chained_norm(x, m, seed):
+        values = done[[f"u{t}" for t in YEARS]].to_numpy()
+        years = np.array(list(YEARS.values()))
+        auc = ((values[:, 1:] + values[:, :-1]) / 2 * np.diff(years)).sum(axis=1)
+        out.append(base.assign(qaly=auc, utility_0=values[:, 0], cost=done["cost"].to_numpy()))
+    return out
 
 
-def bootstrap(pp: pd.DataFrame, n_boot: int = 2000, seed: int = 1) -> pd.DataFrame:
-    """Bootstrap replicates of (delta_cost, delta_qaly), resampling within arm."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for cond in ("intervention", "control"):
-        arm = pp.loc[pp.condition == cond]
-        idx = rng.integers(0, len(arm), size=(n_boot, len(arm)))
-        out[cond] = (arm.cost.to_numpy()[idx].mean(axis=1), arm.qaly.to_numpy()[idx].mean(axis=1))
-    return pd.DataFrame(
-        {
-            "delta_cost": out["intervention"][0] - out["control"][0],
-            "delta_qaly": out["intervention"][1] - out["control"][1],
-        }
+def _deltas_arrays(cost, qaly, u0, arm) -> tuple[float, float]:
+    """(delta cost, delta QALY adjusted for baseline utility), comparator minus reference."""
+    dc = cost[arm == 1].mean() - cost[arm == 0].mean()
+    X = np.column_stack([np.ones(len(arm)), arm, u0])
+    xtx = X.T @ X
+    if np.linalg.cond(xtx) > 1e12:  # baseline utility confounded with arm: no adjustment
+        return float(dc), float(qaly[arm == 1].mean() - qaly[arm == 0].mean())
+    beta = np.linalg.solve(xtx, X.T @ qaly)
+    # rounding noise of the regression is not a QALY difference (an ICER would explode)
+    dq = 0.0 if abs(beta[1]) < 1e-9 * max(1.0, float(np.abs(qaly).max())) else float(beta[1])
+    return float(dc), dq
+
+
+def _arrays(pp):
+    arm = (pp["condition"].astype(str) == arms(pp)[1]).to_numpy(dtype=float)
+    return (
+        pp["cost"].to_numpy(float),
+        pp["qaly"].to_numpy(float),
+        pp["utility_0"].to_numpy(float),
+        arm,
     )
 
 
-def icer(pp: pd.DataFrame, n_boot: int = 2000, seed: int = 1, alpha: float = 0.05) -> pd.DataFrame:
-    """Rows delta_cost, delta_qaly, icer with bootstrap SE and percentile CI."""
-    dc, dq = _deltas(pp)
+def _deltas(pp: pd.DataFrame) -> tuple[float, float]:
+    return _deltas_arrays(*_arrays(pp))
+
+
+def cluster_bootstrap(
+    pp: pd.DataFrame | list, n_boot: int = 2000, seed: int = 1, rescale: bool = True
+) -> pd.DataFrame:
+    """Replicates of (delta_cost, delta_qaly): clinics resampled within cluster; a list of
+    imputed tables is cycled through (replicate b uses table b mod m)."""
+    tables = pp if isinstance(pp, list) else [pp]
+    rng = np.random.default_rng(seed)
+    first = tables[0]
+    clinic = first["clinic"].astype(str).to_numpy() if "clinic" in first else None
+    if clinic is None:
+        raise InsufficientData("The dataset has no clinic column, so no cluster bootstrap.")
+    cluster = first["cluster"].astype(str).to_numpy()
+    strata = []
+    for c in sorted(set(cluster)):
+        names = sorted(set(clinic[cluster == c]))
+        strata.append([np.flatnonzero((cluster == c) & (clinic == k)) for k in names])
+    k = np.mean([len(s) for s in strata])
+    factor = np.sqrt(k / (k - 1)) if rescale and k > 1 else 1.0
+    arrays = [_arrays(t) for t in tables]
+    point = np.mean([_deltas_arrays(*a) for a in arrays], axis=0)
+    out = np.empty((n_boot, 2))
+    for b in range(n_boot):
+        idx = np.concatenate([s[j] for s in strata for j in rng.integers(0, len(s), size=len(s))])
+        cost, qaly, u0, arm = (a[idx] for a in arrays[b % len(arrays)])
+        if arm.min() == arm.max():  # a replicate with one condition only has no contrast
+            out[b] = np.nan
+            continue
+        out[b] = _deltas_arrays(cost, qaly, u0, arm)
+    out = point + factor * (out - point)
+    frame = pd.DataFrame(out, columns=["delta_cost", "delta_qaly"]).dropna()
+    return frame.reset_index(drop=True)
+
+
+def bootstrap(pp, n_boot: int = 2000, seed: int = 1) -> pd.DataFrame:
+    """The cluster bootstrap (kept under its old name for callers)."""
+    return cluster_bootstrap(pp, n_boot, seed)
+
+
+def icer(pp, n_boot: int = 2000, seed: int = 1, alpha: float = 0.05, boot=None) -> pd.DataFrame:
+    """Rows delta_cost, delta_qaly (baseline-adjusted), icer with cluster-bootstrap SE and
+    percentile CI. ``pp``: one per-person table or a list of imputed ones."""
+    tables = pp if isinstance(pp, list) else [pp]
+    for t in tables:
+        if t[["qaly", "cost", "utility_0"]].isna().any().any():
+            raise InsufficientData("Missing QALYs or costs: impute them first.")
+    if len({*tables[0]["condition"].astype(str)}) < 2:
+        raise InsufficientData("Cost-effectiveness needs participants in both conditions.")
+    dc, dq = np.mean([_deltas(t) for t in tables], axis=0)
     dq_safe = dq if dq != 0 else np.nan
-    boot = bootstrap(pp, n_boot, seed)
+    if boot is None:
+        boot = cluster_bootstrap(tables, n_boot, seed)
     # a replicate with no QALY difference has no ICER: left out of its interval
     dq_boot = boot.delta_qaly.where(boot.delta_qaly != 0)
     ratio = (boot.delta_cost / dq_boot).dropna()
@@ -107,10 +213,11 @@ def icer(pp: pd.DataFrame, n_boot: int = 2000, seed: int = 1, alpha: float = 0.0
         "share_SW": float(((boot.delta_qaly <= 0) & (boot.delta_cost <= 0)).mean()),
     }
     lo, hi = 100 * alpha / 2, 100 * (1 - alpha / 2)
+    ref, comp = arms(tables[0])
     rows = []
     for term, est, reps in (
-        ("delta cost (intervention - control)", dc, boot.delta_cost),
-        ("delta QALY (intervention - control)", dq, boot.delta_qaly),
+        (f"delta cost ({comp} - {ref})", dc, boot.delta_cost),
+        (f"delta QALY ({comp} - {ref}), adjusted for baseline utility", dq, boot.delta_qaly),
         ("ICER (cost per QALY gained)", dc / dq_safe, ratio),
     ):
         rows.append(
@@ -127,8 +234,10 @@ def icer(pp: pd.DataFrame, n_boot: int = 2000, seed: int = 1, alpha: float = 0.0
     out = pd.DataFrame(rows)
     out["n_boot"] = n_boot
     out["seed"] = seed
-    out["n_intervention"] = int((pp.condition == "intervention").sum())
-    out["n_control"] = int((pp.condition == "control").sum())
+    out["imputations"] = len(tables)
+    out["bootstrap"] = "clinics resampled within cluster, rescaled sqrt(k/(k-1))"
+    out["n_" + comp] = int((tables[0].condition.astype(str) == comp).sum())
+    out["n_" + ref] = int((tables[0].condition.astype(str) == ref).sum())
     for key, value in quadrants.items():
         out[key] = value
     return out[[*ESTIMATE_COLUMNS, *[c for c in out.columns if c not in ESTIMATE_COLUMNS]]]

@@ -9,7 +9,12 @@ study_id             participant identifier (str or int), unique per participant
 cluster              cluster (BetterBack: 1 west, 2 central, 3 east)
 clinic               clinic code
 condition            'control' or 'intervention' (the condition under which the
-                     participant was recruited; constant per participant)
+                     participant was recruited; constant per participant); a
+                     blinded export has 'A' and 'B' and results read B - A
+enrolled_month       optional: whole months since the trial's first enrolment
+period               optional: calendar period of enrolment, 1 + the number of
+                     crossovers of any cluster (after recruitment started) on or
+                     before the enrolment date; the primary model adjusts for it
 timepoint_months     0 (baseline), 3, 6 or 12
 crossover_washout    bool: recruited in the 2 weeks around the implementation in
                      the cluster (constant per participant)
@@ -48,6 +53,7 @@ PATIENT_COLUMNS = [
     "sbst_risk_group",
 ]
 CONDITIONS = ("control", "intervention")
+BLINDED_CONDITIONS = ("A", "B")  # blinded export: reported as B - A
 TIMEPOINTS = (0, 3, 6, 12)
 PHYSIO_COLUMNS = ["physio_id", "timepoint"]
 PHYSIO_TIMEPOINTS = ("before", "after", "3m", "12m")
@@ -60,6 +66,8 @@ PARTICIPANT_CONSTANT = [
     "per_protocol",
     "specialist_care",
     "cost",
+    "period",
+    "enrolled_month",
 ]
 
 
@@ -79,9 +87,13 @@ def validate_dataset(df: pd.DataFrame, scores=(), kind: str = "patient") -> list
     missing = missing_columns(df, [*PATIENT_COLUMNS, *scores])
     if missing:
         return [f"missing columns: {', '.join(missing)}"]
-    bad = sorted(set(df["condition"].dropna().astype(str)) - set(CONDITIONS))
-    if bad or df["condition"].isna().any():
-        problems.append(f"condition must be 'control' or 'intervention' (found {bad or 'NaN'})")
+    found = set(df["condition"].dropna().astype(str))
+    bad = sorted(found - set(CONDITIONS))
+    if not found <= set(BLINDED_CONDITIONS) and (bad or df["condition"].isna().any()):
+        problems.append(
+            f"condition must be 'control' or 'intervention', or blinded 'A' or 'B' "
+            f"(found {bad or 'NaN'})"
+        )
     tp = pd.to_numeric(df["timepoint_months"], errors="coerce")
     if tp.isna().any() or not set(tp.astype(int)) <= set(TIMEPOINTS):
         problems.append("timepoint_months must be one of 0, 3, 6, 12")

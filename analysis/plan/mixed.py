@@ -1,22 +1,33 @@
 """Multilevel model of repeated measurements (protocol: "multilevel analyses of repeated
 measurements and experiment condition as fixed effects and participants and clusters as
-random effects").
+random effects"), specified to respect the dog-leg design (issue 16).
 
-Model (linear mixed model, REML, statsmodels MixedLM)::
+Primary model (lme4 notation), REML with statsmodels MixedLM::
 
-    y_ict = b0 + b_t + a*I_i + g_t*I_i + u_c + v_i + e_ict,   t in {0, 3, 6, 12}
+    y ~ arm * time + cluster + period * time
+        + (1 | clinic) + (1 | clinic:time) + (1 | study_id)
 
-I_i = 1 if participant i was recruited under the intervention condition, b_t and g_t are
-zero at baseline, u_c ~ N(0, s_c^2) a random intercept for cluster c and v_i ~ N(0, s_p^2)
-one for participant i nested in c. g_t is then the mean difference (intervention minus
-control) in change from baseline at t months; it is reported with a Wald (normal) 95% CI.
+``time`` is the timepoint as a factor (0, 3, 6, 12), ``arm`` 1 for the comparator
+condition (intervention, or B in a blinded export), ``cluster`` a fixed effect (three
+clusters cannot estimate a variance) and ``period`` the calendar period of enrolment
+(1 + the number of crossovers of any cluster on or before the enrolment date), which
+separates condition from calendar time in the cluster that crosses over. In MixedLM the
+clinic is the group with a random intercept; clinic-by-time and participant are variance
+components. The arm x time term at t is the difference between conditions in mean change
+from baseline to t months.
 
-Random effects: ``groups=cluster`` with the participant intercept as a variance component
-(``vc_formula``). With three clusters the cluster variance is estimated from 3 values
-and may be zero or fail to converge; then the fit falls back to ``groups=participant``
-with cluster as a fixed effect (which also removes any cluster-level confounding), and the
-``model`` column of the result says so. Change-from-baseline contrasts are within
-participant, so both fits target the same g_t.
+Inference: Wald SE from (X' V^-1 X)^-1 at the REML estimates; CI and p from a t
+distribution with Satterthwaite's degrees of freedom for each contrast
+(:mod:`analysis.plan.reml`, as lmerTest and SAS DDFM=SAT). Why: the contrast's variance
+mixes clinic-by-time and participant-level variance estimated from 17 clinics, so a z
+interval is somewhat optimistic, while the containment df (clinics - clusters - 1 = 13)
+ignore that most of the information comes from within clinics: in 200 simulated trials
+(benchmarks/analysis_plan.py) the containment-df interval covered 98%. Containment df
+remain the fallback when the approximation cannot be computed.
+
+Sensitivity analysis (the plan's first model, kept by name): ``y ~ arm * time`` with
+random intercepts for cluster and participant, Wald z; it ignores clinic-level variation
+in change and calendar time (it covered 76% in the benchmark).
 """
 
 from __future__ import annotations
@@ -29,42 +40,288 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from . import ESTIMATE_COLUMNS
+from . import ESTIMATE_COLUMNS, InsufficientData, arms
 from .dataset import TIMEPOINTS
+from .reml import fe_cov, satterthwaite
 
-MODEL_CLUSTER_RE = "random intercepts: cluster, participant within cluster"
-MODEL_CLUSTER_FIXED = "random intercept: participant; cluster as fixed effect (fallback)"
+MODEL_PRIMARY = (
+    "primary: condition x time + cluster + period x time; random clinic, clinic:time, "
+    "participant (REML)"
+)
+MODEL_PRIMARY_NO_PERIOD = (
+    "primary without period (no calendar-time adjustment): condition x time + cluster; "
+    "random clinic, clinic:time, participant (REML)"
+)
+MODEL_CLUSTER_RE = (
+    "sensitivity (previous primary model): condition x time; random cluster, participant"
+)
+MODEL_CLUSTER_FIXED = (
+    "sensitivity (previous primary model, fallback): condition x time + cluster; random participant"
+)
+BOUNDARY = 1e-6  # a variance below this share of the total sits on the zero boundary
+COMPONENT_NAMES = {
+    "clinic": "clinic (random intercept)",
+    "clinic_time": "clinic x time",
+    "participant": "participant (random intercept)",
+    "cluster": "cluster (random intercept)",
+    "residual": "residual",
+}
 
 
 def prepare(df: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """Rows with the outcome observed, an ``intervention`` 0/1 column and integer time."""
-    data = df.loc[df[outcome].notna()].copy()
-    data["intervention"] = (data["condition"] == "intervention").astype(int)
+    """Rows with the outcome observed, an ``arm`` 0/1 column and integer time."""
+    if outcome not in df.columns:
+        raise InsufficientData(f"The dataset has no {outcome} column.")
+    _ref, comp = arms(df)
+    data = df.loc[df[outcome].notna() & df["condition"].notna()].copy()
+    data["arm"] = (data["condition"].astype(str) == comp).astype(int)
     data["timepoint_months"] = data["timepoint_months"].astype(int)
     data["study_id"] = data["study_id"].astype(str)
     data["cluster"] = data["cluster"].astype(str)
+    if "clinic" in data.columns:
+        data["clinic"] = data["clinic"].astype(str)
     return data
 
 
-def _fit(formula: str, data: pd.DataFrame, cluster_random: bool = True):
-    """Fit with cluster + participant random intercepts, or the documented fallback.
+def check_enough(data: pd.DataFrame, outcome: str, need_clinics: bool = False) -> None:
+    """Raise InsufficientData with one sentence when no change contrast can be estimated."""
+    if data.empty:
+        raise InsufficientData(f"No {outcome} values have been recorded yet.")
+    if data["arm"].nunique() < 2:
+        raise InsufficientData(
+            f"All {outcome} values are from one condition; the comparison needs both."
+        )
+    base = set(data.loc[data.timepoint_months == 0, "study_id"])
+    fu = data.loc[data.timepoint_months > 0]
+    usable = fu.loc[fu.study_id.isin(base)]
+    if usable.empty:
+        raise InsufficientData(
+            f"No participant has both a baseline and a follow-up {outcome} value yet, "
+            "so no change from baseline can be estimated."
+        )
+    if any(usable.loc[usable.arm == a, "timepoint_months"].nunique() == 0 for a in (0, 1)):
+        raise InsufficientData(
+            f"Follow-up {outcome} values exist in one condition only; the comparison needs both."
+        )
+    if need_clinics and data["clinic"].nunique() < 2:
+        raise InsufficientData(
+            f"{outcome} values come from fewer than 2 clinics; the model needs several."
+        )
 
-    Returns (result, model description, note). A variance on the boundary (typically
-    the cluster variance estimated as ~0 from three clusters) is a valid REML estimate and
-    is kept, with a note; non-convergence or non-finite fixed-effect SEs cause the fallback.
+
+def _term(t: int) -> str:
+    return f"arm:C(timepoint_months)[T.{t}]"
+
+
+def contrast(result, weights: dict[str, float], alpha: float = 0.05, df=None, cov=None) -> dict:
+    """Linear combination of fixed effects: Wald SE; t(df) CI and p, or normal if df None.
+    ``cov``: covariance of the fixed effects (default statsmodels' ``cov_params``)."""
+    names = list(result.fe_params.index)
+    unknown = set(weights) - set(names)
+    if unknown:
+        raise KeyError(f"unknown terms: {sorted(unknown)}")
+    L = np.array([weights.get(n, 0.0) for n in names])
+    if cov is None:
+        cov = result.cov_params()
+    cov = cov.loc[names, names].to_numpy()
+    est = float(L @ result.fe_params.to_numpy())
+    se = float(np.sqrt(L @ cov @ L))
+    dist = stats.norm if df is None else stats.t(df)
+    crit = dist.isf(alpha / 2)
+    return {
+        "estimate": est,
+        "std_error": se,
+        "ci_low": est - crit * se,
+        "ci_high": est + crit * se,
+        "p_value": float(2 * dist.sf(abs(est / se))),
+    }
+
+
+def variance_components(result) -> pd.DataFrame:
+    """One row per variance component, by name, with a flag for the zero boundary."""
+    rows = []
+    group = getattr(result.model, "_group_label", None)
+    if result.cov_re.shape[0]:
+        rows.append((group or "group", float(result.cov_re.iloc[0, 0])))
+    for name, value in zip(result.model.exog_vc.names, result.vcomp, strict=False):
+        rows.append((name, float(value)))
+    rows.append(("residual", float(result.scale)))
+    total = sum(max(v, 0.0) for _, v in rows) or 1.0
+    out = pd.DataFrame(
+        [
+            {
+                "component": COMPONENT_NAMES.get(name, name),
+                "key": name,
+                "variance": value,
+                "sd": float(np.sqrt(max(value, 0.0))),
+                "share": max(value, 0.0) / total,
+                "on_boundary": name != "residual" and value <= BOUNDARY * total,
+            }
+            for name, value in rows
+        ]
+    )
+    return out
+
+
+def boundary_note(components: pd.DataFrame) -> str:
+    hit = components.loc[components.on_boundary, "component"].tolist()
+    if not hit:
+        return ""
+    return (
+        f"Estimated as zero (on the boundary of the parameter space): {', '.join(hit)}; "
+        "the data show no variation at that level beyond the other components."
+    )
+
+
+def _fit_primary(data: pd.DataFrame, outcome: str, with_period: bool):
+    formula = f"{outcome} ~ arm * C(timepoint_months) + C(cluster)"
+    if with_period:
+        formula += " + C(period) * C(timepoint_months)"
+    model = smf.mixedlm(
+        formula,
+        data,
+        groups="clinic",
+        re_formula="1",
+        vc_formula={
+            "clinic_time": "0 + C(timepoint_months)",
+            "participant": "0 + C(study_id)",
+        },
+    )
+    model._group_label = "clinic"
+    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+        raise InsufficientData(
+            "Condition cannot be separated from cluster"
+            + (" and calendar period" if with_period else "")
+            + " in these data (too few follow-ups in each condition, cluster and period)."
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        try:
+            result = model.fit(reml=True, method=["lbfgs", "powell"])
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise InsufficientData(
+                f"The primary model could not be fitted to these data ({exc}); typically too "
+                "few participants with follow-up per clinic and condition."
+            ) from exc
+    # statsmodels' own SEs come from the observed Hessian, which is singular when a
+    # variance sits on the boundary; the GLS covariance used for inference is not
+    try:
+        variances = np.diag(fe_cov(result).to_numpy())
+    except np.linalg.LinAlgError:
+        variances = np.array([np.nan])
+    if not np.all(np.isfinite(variances)) or np.any(variances <= 0):
+        raise InsufficientData(
+            "The primary model gave no finite standard errors on these data; typically too "
+            "few participants with follow-up per clinic and condition."
+        )
+    messages = sorted(
+        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
+    )
+    return result, (" ".join(messages) if not result.converged else "")
+
+
+def containment_df(data: pd.DataFrame) -> int:
+    """Clinics minus clusters minus one, at least 1: the fallback when Satterthwaite's
+    approximation cannot be computed."""
+    return max(int(data["clinic"].nunique() - data["cluster"].nunique() - 1), 1)
+
+
+def term_df(result, weights: list[dict], data: pd.DataFrame) -> list[float]:
+    """Satterthwaite df of each contrast (see :mod:`analysis.plan.reml`)."""
+    names = list(result.fe_params.index)
+    vectors = [np.array([w.get(n, 0.0) for n in names]) for w in weights]
+    try:
+        dfs = satterthwaite(result, vectors)
+    except (np.linalg.LinAlgError, ValueError):
+        return [float(containment_df(data))] * len(vectors)
+    return [d if np.isfinite(d) and d > 0 else float(containment_df(data)) for d in dfs]
+
+
+def period_status(df: pd.DataFrame) -> tuple[bool, str]:
+    """(adjust for period?, sentence when it cannot)."""
+    if "period" not in df.columns:
+        return False, (
+            "The dataset has no period column, so the model does not adjust for calendar "
+            "time (the primary model needs it)."
+        )
+    if df["period"].dropna().nunique() < 2:
+        return False, (
+            "All participants were enrolled in one calendar period, so period is not in the model."
+        )
+    return True, ""
+
+
+def mixed_change(
+    df: pd.DataFrame,
+    outcome: str = "nrs_back",
+    alpha: float = 0.05,
+    return_result: bool = False,
+):
+    """Primary model: difference between conditions in mean change from baseline at 3, 6
+    and 12 months (one row each), with ``df``, ``model``, ``note`` and the variance
+    components as ``var_<name>`` columns. With ``return_result``: ``(table, result)``."""
+    data = prepare(df, outcome)
+    check_enough(data, outcome, need_clinics=True)
+    with_period, note = period_status(data)
+    if with_period:
+        data["period"] = data["period"].astype(int)
+    result, conv = _fit_primary(data, outcome, with_period)
+    comps = variance_components(result)
+    notes = [n for n in (note, boundary_note(comps), conv) if n]
+    label = _label(df)
+    cov = fe_cov(result)
+    terms = [t for t in TIMEPOINTS[1:] if _term(t) in result.fe_params.index]
+    dfs = term_df(result, [{_term(t): 1.0} for t in terms], data)
+    rows = [
+        {
+            "term": f"{label}, change 0-{t} months",
+            **contrast(result, {_term(t): 1.0}, alpha, df=ddf, cov=cov),
+            "timepoint_months": t,
+            "df": ddf,
+        }
+        for t, ddf in zip(terms, dfs, strict=True)
+    ]
+    out = pd.DataFrame(rows, columns=[*ESTIMATE_COLUMNS, "timepoint_months", "df"])
+    out["outcome"] = outcome
+    out["n_participants"] = data["study_id"].nunique()
+    out["n_clinics"] = data["clinic"].nunique()
+    out["n_obs"] = len(data)
+    out["model"] = MODEL_PRIMARY if with_period else MODEL_PRIMARY_NO_PERIOD
+    out["note"] = " ".join(notes)
+    for key, value in zip(comps.key, comps.variance, strict=True):
+        out[f"var_{key}"] = value
+    return (out, result) if return_result else out
+
+
+def _label(df) -> str:
+    ref, comp = arms(df)
+    return f"{comp} - {ref}"
+
+
+# --- sensitivity: the plan's previous primary model ------------------------------------
+
+
+def _fit_previous(formula: str, data: pd.DataFrame, cluster_random: bool = True):
+    """Cluster + participant random intercepts, or participant only with fixed clusters.
+
+    Returns (result, model description, note). A variance on the boundary is kept (valid
+    REML estimate); non-convergence or non-finite SEs cause the fallback.
     """
     note = ""
     if cluster_random:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
-                result = smf.mixedlm(
+                model = smf.mixedlm(
                     formula,
                     data,
                     groups="cluster",
                     re_formula="1",
                     vc_formula={"participant": "0 + C(study_id)"},
-                ).fit(reml=True)
+                )
+                model._group_label = "cluster"
+                result = model.fit(reml=True)
             messages = sorted(
                 {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
             )
@@ -75,146 +332,51 @@ def _fit(formula: str, data: pd.DataFrame, cluster_random: bool = True):
             note = f"cluster random-effect model failed ({exc.__class__.__name__}: {exc})"
     else:
         note = "cluster random effect not requested"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        result = smf.mixedlm(formula + " + C(cluster)", data, groups="study_id").fit(reml=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = smf.mixedlm(formula + " + C(cluster)", data, groups="study_id")
+            model._group_label = "participant"
+            result = model.fit(reml=True)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise InsufficientData(
+            f"The model could not be fitted to these data ({exc}); typically too few "
+            "participants with follow-up in each condition."
+        ) from exc
     return result, MODEL_CLUSTER_FIXED, note.strip()
 
 
-def contrast(result, weights: dict[str, float], alpha: float = 0.05) -> dict:
-    """Linear combination of fixed effects with a Wald (normal) CI and two-sided p."""
-    names = list(result.fe_params.index)
-    unknown = set(weights) - set(names)
-    if unknown:
-        raise KeyError(f"unknown terms: {sorted(unknown)}")
-    L = np.array([weights.get(n, 0.0) for n in names])
-    cov = result.cov_params().loc[names, names].to_numpy()
-    est = float(L @ result.fe_params.to_numpy())
-    se = float(np.sqrt(L @ cov @ L))
-    z = stats.norm.isf(alpha / 2)
-    return {
-        "estimate": est,
-        "std_error": se,
-        "ci_low": est - z * se,
-        "ci_high": est + z * se,
-        "p_value": float(2 * stats.norm.sf(abs(est / se))),
-    }
-
-
-def _term(t: int) -> str:
-    return f"intervention:C(timepoint_months)[T.{t}]"
-
-
-def _variances(result) -> dict:
-    out = {"var_resid": float(result.scale)}
-    if "Group Var" in result.params.index:  # groups' random intercept
-        out["var_group"] = float(result.cov_re.iloc[0, 0])
-    for name, value in zip(result.model.exog_vc.names, result.vcomp, strict=False):
-        out[f"var_{name}"] = float(value)
-    return out
-
-
-def mixed_change(
+def previous_model(
     df: pd.DataFrame,
     outcome: str = "nrs_back",
     cluster_random: bool = True,
     alpha: float = 0.05,
     return_result: bool = False,
 ):
-    """Difference (intervention - control) in mean change from baseline at 3, 6, 12 months.
-
-    Extra columns: ``outcome``, ``timepoint_months``, ``n_participants``, ``n_obs``,
-    ``model``, ``note``, and the variance components. With ``return_result`` the
-    statsmodels result is returned too, as ``(table, result)``.
-    """
+    """Sensitivity analysis: the plan's first model (no clinic level, no calendar time)."""
     data = prepare(df, outcome)
-    formula = f"{outcome} ~ intervention * C(timepoint_months)"
-    result, model, note = _fit(formula, data, cluster_random)
-    rows = []
-    for t in TIMEPOINTS[1:]:
-        if _term(t) not in result.fe_params.index:
-            continue
-        rows.append(
-            {
-                "term": f"intervention - control, change 0-{t} months",
-                **contrast(result, {_term(t): 1.0}, alpha),
-                "timepoint_months": t,
-            }
-        )
+    check_enough(data, outcome)
+    formula = f"{outcome} ~ arm * C(timepoint_months)"
+    result, model, note = _fit_previous(formula, data, cluster_random)
+    comps = variance_components(result)
+    notes = [n for n in (note, boundary_note(comps)) if n]
+    label = _label(df)
+    rows = [
+        {
+            "term": f"{label}, change 0-{t} months",
+            **contrast(result, {_term(t): 1.0}, alpha),
+            "timepoint_months": t,
+        }
+        for t in TIMEPOINTS[1:]
+        if _term(t) in result.fe_params.index
+    ]
     out = pd.DataFrame(rows, columns=[*ESTIMATE_COLUMNS, "timepoint_months"])
+    out["df"] = np.inf
     out["outcome"] = outcome
     out["n_participants"] = data["study_id"].nunique()
     out["n_obs"] = len(data)
     out["model"] = model
-    out["note"] = note
-    for key, value in _variances(result).items():
-        out[key] = value
+    out["note"] = " ".join(notes)
+    for key, value in zip(comps.key, comps.variance, strict=True):
+        out[f"var_{key}"] = value
     return (out, result) if return_result else out
-
-
-def mixed_by_risk_group(
-    df: pd.DataFrame, outcome: str = "nrs_back", cluster_random: bool = True, alpha: float = 0.05
-) -> pd.DataFrame:
-    """Condition x STarT Back risk group interaction (protocol: "fixed effect interactions
-    between experimental condition and The Keele STarT Back Screening Tool").
-
-    Model: y ~ intervention * C(time) * C(sbst_risk_group) with the same random effects.
-    Rows: the change-from-baseline difference within each risk group at each follow-up,
-    then one row ``interaction (Wald)`` whose ``estimate`` is the chi-square statistic for
-    all condition x time x risk-group terms (``df`` column) and ``p_value`` its p-value.
-    """
-    data = prepare(df, outcome)
-    data["sbst_risk_group"] = data["sbst_risk_group"].astype(int)
-    formula = f"{outcome} ~ intervention * C(timepoint_months) * C(sbst_risk_group)"
-    result, model, note = _fit(formula, data, cluster_random)
-    names = list(result.fe_params.index)
-    groups = sorted(data["sbst_risk_group"].unique())
-    ref = groups[0]
-    rows = []
-    for g in groups:
-        for t in TIMEPOINTS[1:]:
-            if _term(t) not in names:
-                continue
-            weights = {_term(t): 1.0}
-            three = f"{_term(t)}:C(sbst_risk_group)[T.{g}]"
-            if g != ref:
-                if three not in names:
-                    continue
-                weights[three] = 1.0
-            rows.append(
-                {
-                    "term": f"risk group {g}: intervention - control, change 0-{t} months",
-                    **contrast(result, weights, alpha),
-                    "timepoint_months": t,
-                    "sbst_risk_group": g,
-                }
-            )
-    inter = [
-        n
-        for n in names
-        if n.startswith("intervention:C(timepoint_months)") and "sbst_risk_group" in n
-    ]
-    if inter:
-        L = np.zeros((len(inter), len(names)))
-        for i, n in enumerate(inter):
-            L[i, names.index(n)] = 1.0
-        beta = result.fe_params.to_numpy()
-        cov = result.cov_params().loc[names, names].to_numpy()
-        lb = L @ beta
-        chi2 = float(lb @ np.linalg.solve(L @ cov @ L.T, lb))
-        rows.append(
-            {
-                "term": "interaction condition x time x risk group (Wald chi-square)",
-                "estimate": chi2,
-                "std_error": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "p_value": float(stats.chi2.sf(chi2, len(inter))),
-                "df": len(inter),
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["outcome"] = outcome
-    out["model"] = model
-    out["note"] = note
-    return out

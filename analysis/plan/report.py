@@ -26,11 +26,17 @@ def _clean(value):
 
 
 def write_outputs(
-    results: dict[str, pd.DataFrame], out_dir, title: str, figures: dict[str, str] | None = None
+    results: dict[str, pd.DataFrame],
+    out_dir,
+    title: str,
+    figures: dict[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``<slug>.csv`` per result, ``results.json`` and ``report.html`` to out_dir.
 
-    ``figures`` maps a caption to an SVG string. Returns the paths written.
+    ``figures`` maps a caption to an SVG string; ``notes`` are sentences shown above the
+    tables (what could not run and why, sidedness, degrees of freedom). Returns the paths
+    written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -38,9 +44,14 @@ def write_outputs(
     payload = {
         "title": title,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "notes": list(notes or []),
         "results": {},
     }
     parts = []
+    if notes:
+        parts.append(
+            '<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
+        )
     for name, table in results.items():
         path = out / f"{_slug(name)}.csv"
         table.to_csv(path, index=False)

@@ -2,16 +2,23 @@
 
 Patients (:func:`simulate_trial`): the dog-leg layout with three clusters (cluster 1
 recruits under intervention, cluster 2 under control in its first half and intervention in
-its second half, cluster 3 under control). For participant i in cluster c at time t:
+its second half, cluster 3 under control) and ``clinics_per_cluster`` clinics each.
+Participant j of n in a cluster enrols at recruitment fraction f = (j + 0.5) / n (the same
+calendar spread in every cluster), in clinic j mod k; period = 1 before cluster 2's
+crossover (f < 0.5), 2 after; enrolled_month = floor(f * months). For participant i in
+clinic k of cluster c at time t:
 
     y = mu_t + effect_t * intervention + risk_shift[g] + risk_effect_t[g] * intervention
-        + u_c + v_i + e,   u_c ~ N(0, sd_cluster^2), v_i ~ N(0, sd_participant^2),
-        e ~ N(0, sd_resid^2)
+        + u_c + w_k + s_kt + secular * f * [t > 0] + v_i + e,
+    u_c ~ N(0, sd_cluster^2), w_k ~ N(0, sd_clinic^2), s_kt ~ N(0, sd_clinic_time^2),
+    v_i ~ N(0, sd_participant^2), e ~ N(0, sd_resid^2)
 
 with effect_0 = 0, so ``effect[t]`` is the true difference between conditions in change
-from baseline at t months. EQ-5D, PGIC, specialist care and costs follow simpler
-models noted in the code. Missing follow-ups are missing completely at random with
-probability ``p_missing``.
+from baseline at t months, and ``secular`` the change in follow-up means from the first to
+the last enrolment (calendar time). EQ-5D, PGIC, specialist care and costs follow simpler
+models noted in the code. Missing follow-ups: with probability ``p_missing`` completely at
+random, or, with ``mar_slope``, at random given the baseline value (logit of the
+probability = logit(p_missing) + mar_slope * (baseline - 6)).
 """
 
 from __future__ import annotations
@@ -31,6 +38,12 @@ def simulate_trial(
     risk_effect: dict | None = None,
     p_missing: float = 0.0,
     seed: int = 1,
+    clinics_per_cluster: tuple = (5, 6, 6),
+    sd_clinic: float = 0.0,
+    sd_clinic_time: float = 0.0,
+    secular: float = 0.0,
+    months: int = 10,
+    mar_slope: float = 0.0,
 ) -> pd.DataFrame:
     """Long patient dataset (format of :mod:`analysis.plan.dataset`), outcome ``nrs_back``.
 
@@ -45,8 +58,13 @@ def simulate_trial(
     pid = 0
     for cluster in (1, 2, 3):
         u = rng.normal(0, sd_cluster)
+        k = clinics_per_cluster[cluster - 1]
+        w = rng.normal(0, sd_clinic, k)
+        s_kt = rng.normal(0, sd_clinic_time, (k, 4))
         for j in range(n_per_cluster):
             pid += 1
+            frac = (j + 0.5) / n_per_cluster
+            clinic = j % k
             if cluster == 1:
                 condition = "intervention"
             elif cluster == 2:
@@ -61,9 +79,12 @@ def simulate_trial(
             per_protocol = bool(rng.random() > 0.1)
             specialist = bool(rng.random() < (0.10 if treat else 0.20))
             util0 = float(np.clip(rng.normal(0.55, 0.15), -0.3, 1))
-            for t in (0, 3, 6, 12):
+            for ti, t in enumerate((0, 3, 6, 12)):
                 y = (
                     MU[t]
+                    + w[clinic]
+                    + s_kt[clinic, ti]
+                    + (secular * frac if t else 0.0)
                     + (effect[t] + (risk_effect.get(risk, 0) if t else 0)) * treat
                     + 0.8 * (risk - 2)
                     + u
@@ -76,7 +97,9 @@ def simulate_trial(
                 row = {
                     "study_id": f"P{pid:04d}",
                     "cluster": cluster,
-                    "clinic": f"C{cluster}",
+                    "clinic": f"C{cluster}-{clinic + 1}",
+                    "period": 1 if frac < 0.5 else 2,
+                    "enrolled_month": int(frac * months),
                     "condition": condition,
                     "timepoint_months": t,
                     "crossover_washout": washout,
@@ -93,7 +116,12 @@ def simulate_trial(
     pgic = np.clip(np.round(1.2 * change + rng.normal(0, 1, len(df))), -5, 5)
     df["pgic"] = np.where(df.timepoint_months == 0, np.nan, pgic)
     if p_missing:
-        drop = (df.timepoint_months > 0) & (rng.random(len(df)) < p_missing)
+        prob = np.full(len(df), p_missing)
+        if mar_slope:
+            y0 = df["study_id"].map(base).to_numpy()
+            logit = np.log(p_missing / (1 - p_missing)) + mar_slope * (y0 - 6.0)
+            prob = 1 / (1 + np.exp(-logit))
+        drop = (df.timepoint_months > 0) & (rng.random(len(df)) < prob)
         df.loc[drop, ["nrs_back", "eq5d_index", "pgic"]] = np.nan
     return df
 
@@ -138,3 +166,63 @@ def simulate_physio(
                 }
             )
     return pd.DataFrame(rows)
+
+
+COST_LAYOUT = dict(
+    n_per_cluster=100,
+    clinics=(5, 6, 6),
+    mean=20000.0,
+    effect=-1000.0,
+    sd_clinic=1732.0,
+    sd_person=9849.0,
+)  # clinic ICC 0.03
+
+
+def _cost_layout(n_per_cluster, clinics):
+    """(cluster, clinic, intervention) per participant: the dog-leg of simulate_trial."""
+    rows = []
+    for cluster, k in zip((1, 2, 3), clinics, strict=True):
+        for j in range(n_per_cluster):
+            treat = cluster == 1 or (cluster == 2 and j >= n_per_cluster // 2)
+            rows.append((cluster, f"C{cluster}-{j % k + 1}", treat))
+    return rows
+
+
+def simulate_costs(seed: int = 1, **kw) -> pd.DataFrame:
+    """Per-person table for the cost bootstrap: cost = mean + effect * I + b_clinic + e,
+    b ~ N(0, sd_clinic^2), e ~ N(0, sd_person^2); QALY = 0.7 + 0.1 * utility_0 + 0.02 * I
+    + N(0, 0.05^2) with utility_0 ~ N(0.6, 0.15^2)."""
+    p = {**COST_LAYOUT, **kw}
+    rng = np.random.default_rng(seed)
+    layout = _cost_layout(p["n_per_cluster"], p["clinics"])
+    clinics = sorted({c for _, c, _ in layout})
+    b = dict(zip(clinics, rng.normal(0, p["sd_clinic"], len(clinics)), strict=True))
+    treat = np.array([t for _, _, t in layout], dtype=float)
+    u0 = rng.normal(0.6, 0.15, len(layout))
+    return pd.DataFrame(
+        {
+            "study_id": [f"P{i:04d}" for i in range(len(layout))],
+            "cluster": [c for c, _, _ in layout],
+            "clinic": [k for _, k, _ in layout],
+            "condition": np.where(treat == 1, "intervention", "control"),
+            "cost": p["mean"]
+            + p["effect"] * treat
+            + np.array([b[k] for _, k, _ in layout])
+            + rng.normal(0, p["sd_person"], len(layout)),
+            "qaly": 0.7 + 0.1 * u0 + 0.02 * treat + rng.normal(0, 0.05, len(layout)),
+            "utility_0": u0,
+        }
+    )
+
+
+def cost_difference_sd(**kw) -> float:
+    """True SD of mean cost (intervention) - mean cost (control) under simulate_costs:
+    sqrt(sd_clinic^2 * sum_k (n_kI/N_I - n_kC/N_C)^2 + sd_person^2 (1/N_I + 1/N_C))."""
+    p = {**COST_LAYOUT, **kw}
+    layout = pd.DataFrame(
+        _cost_layout(p["n_per_cluster"], p["clinics"]), columns=["cluster", "clinic", "treat"]
+    )
+    n_i, n_c = layout.treat.sum(), (~layout.treat).sum()
+    w = layout.groupby("clinic").treat.agg(lambda t: t.sum() / n_i - (~t).sum() / n_c)
+    var = p["sd_clinic"] ** 2 * float((w**2).sum()) + p["sd_person"] ** 2 * (1 / n_i + 1 / n_c)
+    return float(np.sqrt(var))

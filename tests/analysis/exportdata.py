@@ -71,3 +71,24 @@ def make_trial_data(trial, per_clinic: int = 4, seed: int = 7):
     first = people[0]
     respond(first, tps[1], "odi", rng, days=95, mode=Response.STAFF_PAPER, entry=1)
     return people
+
+
+def make_dogleg_data(trial, per_clinic: int = 4, seed: int = 3):
+    """Two clinics per cluster, enrolment on both sides of the central cluster's crossover
+    (2017-09-18), every patient timepoint answered: enough for the primary model, which
+    needs condition separable from cluster (one clinic per cluster, no crossover is not)."""
+    rng = random.Random(seed)
+    tps = list(trial.timepoints.filter(respondent=Timepoint.PATIENT).order_by("order"))
+    people = []
+    for code in ("MOT", "MJO", "EKH", "LAM", "NCE", "HAG"):
+        clinic = Clinic.objects.get(cluster__trial=trial, code=code)
+        for i in range(per_clinic):
+            n = len(people) + 1
+            day = date(2017, 8, 1) + timedelta(days=i * 90 // per_clinic)  # Aug - Oct
+            p = enrol(clinic, enrolled_on=day, full_name=f"Dog Leg{n:03d}",
+                      date_of_birth=date(1970, 1, n))
+            people.append(p)
+            for tp in tps:
+                for ins in tp.instruments:
+                    respond(p, tp, ins, rng, days=tp.offset * 30 + 1)
+    return people

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.plan import cea
+from analysis.plan import cea, simulate
 
 
 def _long(utilities: dict, conditions: dict):
@@ -31,7 +31,7 @@ def test_qaly_trapezoid_by_hand():
     q = cea.qaly_auc(df).set_index("study_id")["qaly"]
     assert q["A"] == pytest.approx(0.7625)
     assert q["B"] == pytest.approx(1.0)  # full health for a year = 1 QALY
-    assert np.isnan(q["C"])  # complete case
+    assert np.isnan(q["C"])  # missing here; per_person's callers impute
 
 
 def test_costs_priced():
@@ -45,21 +45,28 @@ def test_costs_priced():
 
 
 def _pp():
+    # two clinics per cluster; cluster 1 intervention, cluster 2 control
     return pd.DataFrame(
         {
             "study_id": [1, 2, 3, 4],
+            "cluster": [1, 1, 2, 2],
+            "clinic": ["a", "b", "c", "d"],
             "condition": ["intervention"] * 2 + ["control"] * 2,
             "qaly": [0.8, 0.7, 0.6, 0.7],
+            "utility_0": [0.6, 0.5, 0.6, 0.5],
             "cost": [10000.0, 12000.0, 9000.0, 9000.0],
         }
     )
 
 
 def test_icer_by_hand_and_bootstrap_seeded():
-    # dC = 11000 - 9000 = 2000; dQ = 0.75 - 0.65 = 0.10; ICER = 20000 per QALY
+    # dC = 11000 - 9000 = 2000; baseline utility balanced (0.55 in both arms) and its
+    # within-arm slopes +1 and -1 pool to 0, so the adjusted dQ = 0.75 - 0.65 = 0.10;
+    # ICER = 20000 per QALY
     out = cea.icer(_pp(), n_boot=300, seed=7).set_index("term")
     assert out.loc["delta cost (intervention - control)", "estimate"] == pytest.approx(2000)
-    assert out.loc["delta QALY (intervention - control)", "estimate"] == pytest.approx(0.1)
+    dq = "delta QALY (intervention - control), adjusted for baseline utility"
+    assert out.loc[dq, "estimate"] == pytest.approx(0.1)
     assert out.loc["ICER (cost per QALY gained)", "estimate"] == pytest.approx(20000)
     again = cea.icer(_pp(), n_boot=300, seed=7)
     np.testing.assert_allclose(out.ci_low.to_numpy(), again.ci_low.to_numpy())
@@ -67,11 +74,65 @@ def test_icer_by_hand_and_bootstrap_seeded():
     assert shares.sum() == pytest.approx(1)
 
 
-def test_bootstrap_resamples_within_arm():
-    boot = cea.bootstrap(_pp(), n_boot=200, seed=1)
+def test_qaly_difference_adjusted_for_baseline_utility():
+    # QALY = 0.5 + 0.5 * u0 + 0.02 * intervention exactly; baseline utility higher in the
+    # intervention arm (0.7 vs 0.5): raw dQ = 0.87 - 0.75 = 0.12, the truth is 0.02
+    pp = _pp().assign(utility_0=[0.6, 0.8, 0.4, 0.6])
+    pp["qaly"] = 0.5 + 0.5 * pp.utility_0 + 0.02 * (pp.condition == "intervention")
+    out = cea.icer(pp, n_boot=20, seed=1).set_index("term")
+    dq = "delta QALY (intervention - control), adjusted for baseline utility"
+    assert out.loc[dq, "estimate"] == pytest.approx(0.02)
+
+
+def test_bootstrap_resamples_clinics_within_cluster():
+    boot = cea.cluster_bootstrap(_pp(), n_boot=200, seed=1, rescale=False)
     # control costs are constant: every replicate's control mean is 9000, and the
-    # intervention mean is one of 10000, 11000, 12000
+    # intervention mean is one of 10000, 11000, 12000 (clinics a, b of cluster 1)
     assert set(np.round(boot.delta_cost)) <= {1000.0, 2000.0, 3000.0}
+
+
+def test_cluster_bootstrap_se_matches_true_sd():
+    # clinic-level cost ICC 0.03 (stated model: analysis.plan.simulate.simulate_costs);
+    # resampling individuals gave an SE of about 0.85 of the truth
+    true = simulate.cost_difference_sd()
+    ses = [
+        cea.cluster_bootstrap(simulate.simulate_costs(seed=s), n_boot=300, seed=s)
+        .delta_cost.std(ddof=1)
+        for s in range(20)
+    ]
+    assert abs(np.mean(ses) / true - 1) < 0.10
+
+
+def test_missing_utilities_and_costs_imputed_not_dropped():
+    pp = simulate.simulate_costs(seed=3)
+    rows = []
+    rng = np.random.default_rng(0)
+    for rec in pp.itertuples():
+        for t in (0, 3, 6, 12):
+            treat = rec.condition == "intervention"
+            u = rec.utility_0 + ((0.1 + 0.02 * treat) if t else 0)
+            rows.append(
+                {
+                    "study_id": rec.study_id,
+                    "cluster": rec.cluster,
+                    "clinic": rec.clinic,
+                    "condition": rec.condition,
+                    "timepoint_months": t,
+                    "eq5d_index": np.nan if t and rng.random() < 0.1 else u,
+                    "cost": np.nan if rng.random() < 0.05 else rec.cost,
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["cost"] = df.groupby("study_id").cost.transform("first")
+    people = cea.per_person(df)
+    assert people.qaly.isna().mean() > 0.2  # complete case would lose over a fifth
+    tables = cea.impute_per_person(people, m=5, seed=1)
+    assert len(tables) == 5 and all(len(t) == 300 and t.qaly.notna().all() for t in tables)
+    out = cea.icer(tables, n_boot=200).set_index("term")
+    assert out.imputations.iloc[0] == 5
+    dq = "delta QALY (intervention - control), adjusted for baseline utility"
+    # true dQ: the trapezoid AUC of 0.02 from 3 months on is 0.02 * 0.875 = 0.0175
+    assert abs(out.loc[dq, "estimate"] - 0.0175) < 0.005
 
 
 def test_ceac_limits_and_svg():

@@ -6,7 +6,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from analysis.models import AnalysisRun, ExportJob, ExportLog
-from tests.analysis.exportdata import make_trial_data
+from tests.analysis.exportdata import make_dogleg_data, make_trial_data
 
 pytestmark = pytest.mark.django_db
 
@@ -75,19 +75,37 @@ def test_blinding_codes_only_for_coordinators(client, betterback, statistician, 
 
 
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)
-def test_plan_runs_the_mixed_model_and_serves_the_report(client, betterback, statistician,
-                                                         physio_west):
-    make_trial_data(betterback, per_clinic=10)  # enough for every risk group in each arm
+def test_plan_runs_the_primary_model_and_serves_the_report(client, betterback, statistician,
+                                                           physio_west):
+    make_dogleg_data(betterback)
     client.force_login(statistician)
     client.post(reverse("analysis_plan", args=["betterback"]),
                 {"analysis": "mixed", "outcome": "odi"})
     run = AnalysisRun.objects.get()
     assert run.status == "done", run.error
-    report = client.get(reverse("analysis_run_report", args=["betterback", run.pk]))
-    assert b"Mixed model, odi" in b"".join(report.streaming_content)
+    report = b"".join(
+        client.get(reverse("analysis_run_report", args=["betterback", run.pk])).streaming_content
+    )
+    assert b"Primary model (condition x time, cluster, period x time" in report
+    assert b"clinic x time" in report  # variance components by name
+    assert b"Sensitivity analysis: previous model" in report
     client.force_login(physio_west)
     assert client.get(reverse("analysis_run_report",
                               args=["betterback", run.pk])).status_code == 403
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_run_on_too_little_data_says_why_in_one_sentence(client, betterback, statistician):
+    make_trial_data(betterback, per_clinic=2)  # one clinic per cluster, no crossover
+    client.force_login(statistician)
+    client.post(reverse("analysis_plan", args=["betterback"]),
+                {"analysis": "mixed", "outcome": "odi"})
+    run = AnalysisRun.objects.get()
+    assert run.status == "failed"
+    assert run.error.startswith("Condition cannot be separated from cluster")
+    assert "Error" not in run.error and run.error.count(".") == 1
+    page = client.get(reverse("analysis_run", args=["betterback", run.pk]))
+    assert run.error in page.content.decode()
 
 
 def test_sample_size_page_reproduces_the_protocol(client, betterback, statistician):

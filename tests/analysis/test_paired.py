@@ -29,16 +29,26 @@ def test_hand_computed():
     assert row.sd_diff == pytest.approx(1.516575, abs=1e-6)
     assert row.std_error == pytest.approx(0.678233, abs=1e-6)
     assert row.t == pytest.approx(-2.359071, abs=1e-6)
-    assert row.p_value == pytest.approx(2 * stats.t.sf(2.359071, 4), abs=1e-6)
+    # protocol: one-sided towards the BetterBack model (PCS down = more confidence)
+    assert row.p_two_sided == pytest.approx(2 * stats.t.sf(2.359071, 4), abs=1e-6)
+    assert row.p_one_sided == pytest.approx(stats.t.sf(2.359071, 4), abs=1e-6)
+    assert row.p_value == row.p_one_sided and row.sidedness.startswith("p_value is one-sided")
     assert row.ci_low == pytest.approx(-1.6 - 2.776445 * 0.678233, abs=1e-5)
     assert row.cohen_dz == pytest.approx(-1.6 / 1.516575, abs=1e-6)
 
 
-def test_one_sided():
+def test_two_sided_when_asked():
     out = paired.paired_change(
-        _physio(), scores=["pcs_total"], followups=["3m"], alternative="less"
+        _physio(), scores=["pcs_total"], followups=["3m"], prescribed="two-sided"
     )
-    assert out.p_value.iloc[0] == pytest.approx(stats.t.sf(2.359071, 4), abs=1e-6)
+    assert out.p_value.iloc[0] == pytest.approx(2 * stats.t.sf(2.359071, 4), abs=1e-6)
+
+
+def test_directly_after_the_workshop_is_a_followup():
+    df = _physio()
+    after = df[df.timepoint == "3m"].assign(timepoint="after")
+    out = paired.paired_change(pd.concat([df, after]), scores=["pcs_total"])
+    assert list(out.term) == ["pcs_total: after - before", "pcs_total: 3m - before"]
 
 
 def test_missing_followup_skipped():

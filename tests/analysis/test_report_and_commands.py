@@ -98,6 +98,8 @@ def test_analyse_patient_analyses(tmp_path, trial, analysis):
         "--imputations",
         "2",
         "--no-cluster-random",
+        "--n-boot",
+        "100",
         "--out",
         str(tmp_path / "out"),
         stdout=out,
@@ -142,6 +144,84 @@ def test_analyse_cea_and_physio(tmp_path, trial):
     )
     out = StringIO()
     call_command("analyse", "pilot", "--data", str(physio), "--recruitment", str(rec), stdout=out)
-    assert "progression (all criteria met)" in out.getvalue()
+    assert "progression (the DIBQ usefulness criterion met)" in out.getvalue()
     with pytest.raises(CommandError, match="--recruitment"):
         call_command("analyse", "pilot", "--data", str(physio), stdout=StringIO())
+
+
+def test_mixed_report_shows_primary_model_and_sensitivity(tmp_path, trial):
+    path = tmp_path / "patients.csv"
+    trial.drop(columns="per_protocol").to_csv(path, index=False)
+    out = StringIO()
+    call_command(
+        "analyse", "mixed", "--data", str(path), "--no-cluster-random",
+        "--out", str(tmp_path / "out"), stdout=out,
+    )
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    titles = list(data["results"])
+    assert titles[0].startswith("Primary model (condition x time, cluster, period x time")
+    assert titles[1].startswith("Variance components of the primary model")
+    assert any(t.startswith("Sensitivity analysis: previous model") for t in titles)
+    primary = data["results"][titles[0]]
+    assert primary[0]["sidedness"].startswith("p_value is one-sided")
+    assert primary[0]["p_two_sided"] > primary[0]["p_one_sided"]  # effect in benefit direction
+    components = [r["component"] for r in data["results"][titles[1]]]
+    assert components == [
+        "clinic (random intercept)", "clinic x time", "participant (random intercept)", "residual"
+    ]
+    assert any("no per_protocol column" in n for n in data["notes"])
+    assert any("Satterthwaite" in n for n in data["notes"])
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "clinic x time" in page and "no per_protocol column" in page
+
+
+def test_too_little_data_one_sentence(tmp_path, trial):
+    # the demo's export: baseline answered, no follow-up yet
+    path = tmp_path / "baseline_only.csv"
+    thin = trial.assign(nrs_back=trial.nrs_back.where(trial.timepoint_months == 0))
+    thin.to_csv(path, index=False)
+    for analysis in ("mixed", "mi"):
+        with pytest.raises(CommandError) as err:
+            call_command("analyse", analysis, "--data", str(path), stdout=StringIO())
+        message = str(err.value)
+        assert "follow-up" in message and message.count(".") == 1 and "Error" not in message
+
+
+def test_blinded_export_accepted_by_every_patient_analysis(tmp_path, trial):
+    path = tmp_path / "blinded.csv"
+    blind = trial.assign(condition=trial.condition.map({"control": "A", "intervention": "B"}))
+    blind["cost"] = 1000.0 + 10 * blind.nrs_back.fillna(0)
+    blind["cost"] = blind.groupby("study_id").cost.transform("first")
+    blind.to_csv(path, index=False)
+    for analysis in ("mixed", "mi", "specialist", "mcid", "cea"):
+        out = StringIO()
+        call_command(
+            "analyse", analysis, "--data", str(path), "--imputations", "2",
+            "--n-boot", "50", "--no-cluster-random", stdout=out,
+        )
+        text = out.getvalue()
+        assert analysis == "mcid" or "B - A" in text, analysis  # MCID compares no arms
+        assert "- control" not in text and "intervention -" not in text, analysis
+
+
+def test_physiotherapist_analyses_without_answers_say_why(tmp_path):
+    physio = tmp_path / "physio.csv"
+    cols = ["physio_id", "timepoint", "pcs_total", "pabs_pt_biomedical",
+            "pabs_pt_biopsychosocial", "dibq_useful"]
+    pd.DataFrame(columns=cols).to_csv(physio, index=False)
+    rec = tmp_path / "rec.csv"
+    pd.DataFrame({"cluster": [1], "month": ["2017-04"], "n": [3]}).to_csv(rec, index=False)
+    with pytest.raises(CommandError, match="^No physiotherapist questionnaires have been"):
+        call_command("analyse", "paired", "--data", str(physio), stdout=StringIO())
+    with pytest.raises(CommandError, match="^No physiotherapist has answered the DIBQ"):
+        call_command(
+            "analyse", "pilot", "--data", str(physio), "--recruitment", str(rec),
+            stdout=StringIO(),
+        )
+
+
+def test_specialist_without_registry_says_why(tmp_path, trial):
+    path = tmp_path / "p.csv"
+    trial.drop(columns="specialist_care").to_csv(path, index=False)
+    with pytest.raises(CommandError, match="no specialist_care column: import the registry"):
+        call_command("analyse", "specialist", "--data", str(path), stdout=StringIO())

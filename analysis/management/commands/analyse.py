@@ -1,14 +1,16 @@
 """Run one analysis of the statistical analysis plan on an exported analysis dataset.
 
     manage.py analyse mixed --data patients.csv --outcome nrs_back --out var/analysis
-    manage.py analyse mi --data patients.csv --imputations 5
+    manage.py analyse mi --data patients.csv --imputations 20
     manage.py analyse paired --data physio.csv
     manage.py analyse specialist --data patients.csv
     manage.py analyse mcid --data patients.csv --outcome odi --timepoint 3
     manage.py analyse cea --data patients.csv --utilisation use.csv --prices prices.json
     manage.py analyse pilot --data physio.csv --recruitment recruitment.csv
 
-The dataset format is documented in analysis/plan/dataset.py. CSV or Parquet.
+The dataset format is documented in analysis/plan/dataset.py. CSV or Parquet. What the
+report shows is assembled in analysis/plan/sap.py; data too thin for an analysis ends the
+command with one sentence saying what is missing.
 """
 
 import json
@@ -17,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.plan import cea, mcid, mi, mixed, paired, pilot, report, specialist
+from analysis.plan import InsufficientData, report, sap
 from analysis.plan.dataset import missing_columns, validate_dataset
+from analysis.plan.mi import DEFAULT_M
+from analysis.plan.paired import HCP_SCORES
 
 ANALYSES = ["mixed", "mi", "paired", "specialist", "mcid", "cea", "pilot"]
 
@@ -42,13 +46,13 @@ class Command(BaseCommand):
         parser.add_argument("analysis", choices=ANALYSES)
         parser.add_argument("--data", required=True, help="analysis dataset (CSV or Parquet)")
         parser.add_argument("--outcome", default="nrs_back")
-        parser.add_argument("--imputations", type=int, default=5)
+        parser.add_argument("--imputations", type=int, default=DEFAULT_M)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--timepoint", type=int, default=3, help="mcid follow-up (months)")
         parser.add_argument(
             "--higher-is-better",
             action="store_true",
-            help="mcid: outcome improves upwards (e.g. eq5d_index)",
+            help="mcid, mixed, mi: outcome improves upwards (e.g. eq5d_index)",
         )
         parser.add_argument("--utilisation", help="cea: utilisation table study_id,item,quantity")
         parser.add_argument("--prices", help="cea: JSON file {item: unit price}")
@@ -60,7 +64,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-cluster-random",
             action="store_true",
-            help="mixed/mi: use the participant-only model with fixed clusters",
+            help="mixed: fit the sensitivity (previous) model with participant random "
+            "intercepts and fixed clusters",
         )
         parser.add_argument("--out", help="directory for CSV, JSON and HTML report")
 
@@ -73,9 +78,15 @@ class Command(BaseCommand):
             raise CommandError("; ".join(problems))
 
     def handle(self, *args, **o):
+        try:
+            self._handle(o)
+        except InsufficientData as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _handle(self, o):
         df = _read(o["data"])
         name, outcome = o["analysis"], o["outcome"]
-        cluster_random = not o["no_cluster_random"]
+        higher = True if o["higher_is_better"] else None
         patient = [
             "study_id",
             "cluster",
@@ -88,34 +99,31 @@ class Command(BaseCommand):
         figures = {}
         if name == "mixed":
             self._require(df, [*patient, outcome])
-            results = {
-                f"Mixed model, {outcome}": mixed.mixed_change(df, outcome, cluster_random),
-                f"Mixed model by STarT Back risk group, {outcome}": mixed.mixed_by_risk_group(
-                    df, outcome, cluster_random
-                ),
-            }
+            results, notes = sap.mixed_analyses(
+                df, outcome, not o["no_cluster_random"], higher_is_better=higher
+            )
         elif name == "mi":
             self._require(df, [*patient, outcome])
-            results = {
-                f"Multiple imputation, {outcome}": mi.all_mi(
-                    df, outcome, m=o["imputations"], seed=o["seed"], cluster_random=cluster_random
-                )
-            }
+            results, notes = sap.mi_analyses(
+                df, outcome, m=o["imputations"], seed=o["seed"], higher_is_better=higher
+            )
         elif name == "paired":
-            self._require(df, ["physio_id", "timepoint", *paired.HCP_SCORES], kind="physio")
-            results = {"Matched-pairs t-tests, physiotherapists": paired.paired_change(df)}
+            self._require(df, ["physio_id", "timepoint", *HCP_SCORES], kind="physio")
+            results, notes = sap.paired_analyses(df)
         elif name == "specialist":
+            if "specialist_care" not in df.columns:
+                raise CommandError(
+                    "The dataset has no specialist_care column: import the registry data first."
+                )
             self._require(df, [*patient, "specialist_care"])
-            results = {"Specialist care within 12 months": specialist.specialist_incidence(df)}
+            results, notes = sap.specialist_analyses(df)
         elif name == "mcid":
             self._require(df, [*patient, outcome, "pgic"])
-            results = {
-                f"MCID (PGIC anchor), {outcome}": mcid.mcid_anchor(
-                    df, outcome, o["timepoint"], lower_is_better=not o["higher_is_better"]
-                )
-            }
+            results, notes = sap.mcid_analyses(
+                df, outcome, o["timepoint"], higher_is_better=o["higher_is_better"]
+            )
         elif name == "cea":
-            results, figures = self._cea(df, o, patient)
+            results, notes, figures = self._cea(df, o, patient)
         else:
             self._require(df, ["physio_id", "timepoint", "dibq_useful"], kind="physio")
             if not o["recruitment"]:
@@ -124,13 +132,15 @@ class Command(BaseCommand):
             missing = missing_columns(rec, ["cluster", "month", "n"])
             if missing:
                 raise CommandError(f"missing columns in recruitment: {', '.join(missing)}")
-            results = {"Internal pilot progression criteria": pilot.progression(df, rec)}
+            results, notes = sap.pilot_analyses(df, rec)
+        for note in notes:
+            self.stdout.write(f"Note: {note}")
         for title, table in results.items():
             self.stdout.write(title)
             self.stdout.write(table.to_string(index=False))
         if o["out"]:
             written = report.write_outputs(
-                results, o["out"], f"BetterBack analysis: {name}", figures
+                results, o["out"], f"BetterBack analysis: {name}", figures, notes
             )
             self.stdout.write(f"written: {written['html']}")
 
@@ -152,17 +162,8 @@ class Command(BaseCommand):
             except (OSError, ValueError) as exc:
                 raise CommandError(f"{o['prices']}: {exc}") from exc
         try:
-            pp = cea.per_person(df, use, prices)
+            return sap.cea_analyses(
+                df, use, prices, o["n_boot"], o["seed"], o["wtp"], m=o["imputations"]
+            )
         except KeyError as exc:
             raise CommandError(str(exc)) from exc
-        boot = cea.bootstrap(pp, o["n_boot"], o["seed"])
-        curve = cea.ceac(boot)
-        results = {
-            "Cost-effectiveness (ICER)": cea.icer(pp, o["n_boot"], o["seed"]),
-            "Cost-effectiveness acceptability curve": curve,
-        }
-        figures = {
-            "Cost-effectiveness plane": cea.plane_svg(boot, o["wtp"]),
-            "Cost-effectiveness acceptability curve": cea.ceac_svg(curve),
-        }
-        return results, figures
