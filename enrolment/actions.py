@@ -111,8 +111,13 @@ def enrol_participant(
     user=None,
     stratum_values: dict | None = None,
     screening: ScreeningRecord | None = None,
+    late_reason: str = "",
 ) -> Participant:
     """Create a participant with a new study ID, consent and personal details.
+
+    ``late_reason`` says why a patient is enrolled after the recruitment period; the
+    enrol form requires it then (:mod:`enrolment.enrol_checks`), and it is kept on the
+    participant and in its history.
 
     In a cluster design the condition is the clinic's cluster's condition on the
     enrolment date; in an individually randomised design it is revealed from the
@@ -145,6 +150,7 @@ def enrol_participant(
         condition=condition,
         crossover_washout=washout,
         stratum=stratum,
+        late_enrolment_reason=(late_reason or "").strip(),
     )
     participant.full_clean()
     participant._change_reason = "enrolment"

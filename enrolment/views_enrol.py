@@ -104,7 +104,7 @@ def enrol(request, code, screening):
     if record.outcome != ScreeningRecord.ELIGIBLE:
         messages.info(request, "This screening is already closed.")
         return redirect("screening_log", code=trial.code)
-    form = EnrolForm(request.POST or None, trial=trial)
+    form = EnrolForm(request.POST or None, trial=trial, screening=record)
     decline = DeclineForm(request.POST or None, prefix="decline")
     if request.method == "POST" and "decline" in request.POST:
         if decline.is_valid():
@@ -126,6 +126,7 @@ def enrol(request, code, screening):
                 user=request.user,
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},
                 screening=record,
+                late_reason=data["late_reason"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
