@@ -22,7 +22,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from enrolment.models import Participant, Timepoint
 from trialsite import roles
@@ -280,6 +282,7 @@ def paper_entry(request, study_id, timepoint, instrument):
                 _("Paper entry %(n)s of %(instrument)s saved.")
                 % {"n": entry, "instrument": definition.name},
             )
+            _say_how_entries_compare(request, participant, tp, definition)
             return redirect("participant_detail", study_id=study_id)
     else:
         form = InstrumentForm(definition, answers=saved, require=False)
@@ -294,6 +297,43 @@ def paper_entry(request, study_id, timepoint, instrument):
             "can_save_later": True,
         },
     )
+
+
+def _say_how_entries_compare(request, participant, tp, definition) -> None:
+    """Once both paper entries are complete, whether they agree, with a link to the
+    comparison: a typist who just made the second entry learns it disagrees at once."""
+    entries = services.paper_entries(participant, tp, definition.code)
+    first, second = entries.get(Response.FIRST_ENTRY), entries.get(Response.SECOND_ENTRY)
+    if not (first and second and first.is_complete and second.is_complete):
+        return
+    differences = services.compare_entries(first, second)
+    url = reverse("paper_compare", args=[participant.study_id, tp.code, definition.code])
+    if differences:
+        text = ngettext(
+            "The two entries differ in %(n)s item",
+            "The two entries differ in %(n)s items",
+            len(differences),
+        ) % {"n": len(differences)}
+        messages.warning(
+            request,
+            format_html(
+                '{}: {}. <a href="{}" id="compare-link">{}</a>',
+                text,
+                ", ".join(d.item.id for d in differences),
+                url,
+                _("Compare the entries"),
+            ),
+        )
+    else:
+        messages.info(
+            request,
+            format_html(
+                '{} <a href="{}" id="compare-link">{}</a>',
+                _("The two entries agree."),
+                url,
+                _("Compare the entries"),
+            ),
+        )
 
 
 def _decision_value(item, raw: str):
