@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from enrolment.models import Participant, Timepoint
+from enrolment.views_enrol import trial_today
 from trialsite import roles
 
-from . import services
+from . import due, services
 from .forms import InstrumentForm, ReasonForm
 from .instruments import get
 from .instruments.definitions import crpe
@@ -150,9 +151,36 @@ def _staff_visit(request, study_id: str, timepoint: str) -> services.Visit:
     )
 
 
+def _early_key(study_id: str, timepoint: str) -> str:
+    return f"early_visit:{study_id}:{timepoint}"
+
+
+def _window(visit: services.Visit):
+    window = due.visit_window(visit.timepoint, visit.participant.enrolled_on)
+    return window, (window.state(trial_today(visit.trial)) if window else "open")
+
+
 @login_required
 def visit_start(request, study_id, timepoint):
+    """Before the tablet goes to the patient: a visit not due yet needs the staff's
+    confirmation (the answers would count for a timepoint months away)."""
     visit = _staff_visit(request, study_id, timepoint)
+    window, state = _window(visit)
+    if state == "early" and not request.session.get(_early_key(study_id, timepoint)):
+        if request.method == "POST" and request.POST.get("confirm_early"):
+            request.session[_early_key(study_id, timepoint)] = True
+        else:
+            return render(
+                request,
+                "questionnaires/visit_not_due.html",
+                {"participant": visit.participant, "timepoint": visit.timepoint, "window": window},
+            )
+    if state == "late":
+        messages.warning(
+            request,
+            _("The window of %(label)s closed on %(closes)s (it was %(opens)s to %(closes)s).")
+            % {"label": visit.timepoint.label, "opens": window.opens, "closes": window.closes},
+        )
     page = visit.first_open_page()
     if page > len(visit.timepoint.instruments):
         page = 1
@@ -162,6 +190,9 @@ def visit_start(request, study_id, timepoint):
 @login_required
 def visit_page(request, study_id, timepoint, page):
     visit = _staff_visit(request, study_id, timepoint)
+    # A page reached by its address skips no confirmation.
+    if _window(visit)[1] == "early" and not request.session.get(_early_key(study_id, timepoint)):
+        return redirect("visit_start", study_id=study_id, timepoint=timepoint)
     return run_visit_page(
         request,
         visit,
