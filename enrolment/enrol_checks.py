@@ -33,10 +33,11 @@ def is_late(trial: Trial, enrolled_on: date) -> bool:
     return bool(trial.recruitment_end and enrolled_on > trial.recruitment_end)
 
 
-def enrolled_with_id(trial: Trial, number: str) -> tuple[list[str], bool]:
+def enrolled_with_id(trial: Trial, number: str, exclude=None) -> tuple[list[str], bool]:
     """(study IDs in ``trial`` enrolled with the national ID ``number``, whether someone
     in another trial has it). Stored numbers are compared in their normalised form, so
-    ``811228-9874`` finds ``19811228-9874``. Erased details hold no number."""
+    ``811228-9874`` finds ``19811228-9874``. Erased details hold no number; ``exclude``
+    is a participant whose own number is not a duplicate (when it is corrected)."""
     region = region_of(trial.time_zone)
     wanted = national_id.normalise(number, region)
     if not wanted:
@@ -45,6 +46,7 @@ def enrolled_with_id(trial: Trial, number: str) -> tuple[list[str], bool]:
     rows = (
         PersonalDetails.objects.filter(erased_at=None)
         .exclude(national_id="")
+        .exclude(participant=exclude)
         .values_list("national_id", "participant__trial_id", "participant__study_id")
     )
     # Read in Python: old rows may be stored as typed, and a trial holds hundreds, not
@@ -107,3 +109,19 @@ def check_enrolment(
             % {"end": f"{trial.recruitment_end:%Y-%m-%d}"}
         )
     return found
+
+
+def check_corrected_id(participant, number: str) -> tuple[str, list[str]]:
+    """(normalised number, errors) for a national ID corrected on the participant page:
+    the same format checks and no other participant of the trial with it."""
+    trial = participant.trial
+    id_check = national_id.check(number, region_of(trial.time_zone))
+    errors = list(id_check.errors)
+    if id_check.normalised and not errors:
+        here, _elsewhere = enrolled_with_id(trial, id_check.normalised, exclude=participant)
+        if here:
+            errors.append(
+                _("National ID: already enrolled in this trial as %(ids)s.")
+                % {"ids": ", ".join(here)}
+            )
+    return id_check.normalised, errors

@@ -119,3 +119,27 @@ def test_enrolment_after_recruitment_needs_a_reason_that_is_kept_and_audited(
     assert participant.history.get().late_enrolment_reason == "Consented in January"
     detail = client.get(reverse("participant_detail", args=[participant.study_id]))
     assert "Consented in January" in detail.content.decode()
+
+
+def test_a_corrected_id_is_checked_and_cannot_copy_another_participants(
+    client, coordinator, clinic_west
+):
+    first = enrol(clinic_west, national_id="19811228-9874", date_of_birth=date(1981, 12, 28))
+    second = enrol(clinic_west, national_id="")
+    client.force_login(coordinator)
+    url = reverse("personal_details_edit", args=[second.study_id])
+    data = {
+        "full_name": "Tove Test",
+        "date_of_birth": "1980-01-01",
+        "email": "tove@example.com",
+        "mobile": "",
+        "preferred_language": "sv",
+        "reason": "typed from the referral",
+    }
+    page = client.post(url, {**data, "national_id": "8112289874"}).content.decode()
+    assert f"already enrolled in this trial as {first.study_id}" in page
+    page = client.post(url, {**data, "national_id": "811228-9875"}).content.decode()
+    assert "check digit does not match" in page
+    assert client.post(url, {**data, "national_id": "800101-0001"}).status_code == 302
+    second.personal_details.refresh_from_db()
+    assert second.personal_details.national_id == "19800101-0001"
