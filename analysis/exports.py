@@ -23,7 +23,8 @@ Column names (stable, documented in every codebook)
   characters, ``_`` and 4 hex digits of its SHA-1 (:func:`stata_name`); the codebook written
   with a ``.dta`` export lists those names.
 
-Participant columns: study_id, cluster (code), clinic (code), condition (arm code, or the
+Participant columns: study_id, cluster (allocation order 1, 2, ..., labelled with the
+cluster's name and code), clinic (code), condition (arm code, or the
 blinding code A/B), enrolment_date, crossover_washout (1/0), sbst_risk_group (baseline
 STarT Back risk group), status, withdrawn (date), age_at_enrolment (whole years; the date
 of birth is read inside the export and never written).
@@ -143,6 +144,13 @@ def baseline_timepoint(trial: Trial) -> Timepoint | None:
     )
 
 
+def cluster_labels(trial: Trial) -> dict[int, str]:
+    return {
+        order: f"{name} ({code})"
+        for order, name, code in trial.clusters.values_list("allocation_order", "name", "code")
+    }
+
+
 def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
     if blinded:
         codes = sorted(blinding_codes(trial).values())
@@ -153,11 +161,14 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
     risk = next(s for s in sbst.scores if s.name == "risk_group")
     return [
         Var("study_id", "Study ID (pseudonym)", STRING),
+        # One coding in every shape: the allocation order, labelled with the cluster's
+        # name and code. Numeric, because Stata keeps value labels on numbers only, and
+        # it is the coding the analysis plan documents (analysis.plan.dataset).
         Var(
             "cluster",
-            "Cluster code",
-            STRING,
-            labels=dict(trial.clusters.values_list("code", "name")),
+            "Cluster (allocation order)",
+            NUMERIC,
+            labels=cluster_labels(trial),
         ),
         Var("clinic", "Clinic code", STRING),
         Var(
@@ -270,7 +281,7 @@ def _participants(trial: Trial) -> Iterator[dict]:
             "id",
             "study_id",
             "clinic__code",
-            "clinic__cluster__code",
+            "clinic__cluster__allocation_order",
             "condition",
             "enrolled_on",
             "crossover_washout",
@@ -299,7 +310,7 @@ def _participant_row(p: dict, conditions: dict[str, str] | None) -> list:
     risk = p["risk"]
     return [
         p["study_id"],
-        p["clinic__cluster__code"],
+        p["clinic__cluster__allocation_order"],
         p["clinic__code"],
         condition,
         p["enrolled_on"],
@@ -545,10 +556,9 @@ def analysis_timepoints(trial: Trial) -> list[Timepoint]:
 
 def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -> list[Var]:
     pv = {v.name: v for v in participant_vars(trial, blinded)}
-    clusters = dict(trial.clusters.values_list("allocation_order", "name"))
     out = [
         pv["study_id"],
-        Var("cluster", "Cluster (allocation order)", NUMERIC, labels=clusters),
+        pv["cluster"],
         Var(
             "clinic",
             "Clinic code",
@@ -614,7 +624,6 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
 
     tps = analysis_timepoints(trial)
     months = {t.id: t.offset for t in tps}
-    clusters = dict(trial.clusters.values_list("code", "allocation_order"))
     conditions = _conditions(trial, blinded)
     imp = current_import(trial)
     costs = participant_costs(imp) if imp else {}
@@ -633,7 +642,7 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
         for t in tps:
             rec = {
                 "study_id": p["study_id"],
-                "cluster": clusters[p["clinic__cluster__code"]],
+                "cluster": p["clinic__cluster__allocation_order"],
                 "clinic": p["clinic__code"],
                 "condition": conditions.get(p["condition"], "") if conditions else p["condition"],
                 "timepoint_months": months[t.id],

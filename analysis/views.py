@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from trialsite import roles
 
 from . import registry, runs
+from .exports import participant_vars
 from .forms import AnalysisForm, ExportForm, RegistryForm, SampleSizeForm
 from .jobs import exports_dir, store_registry_file
 from .models import (
@@ -66,6 +67,8 @@ def home(request, code):
         "runs": AnalysisRun.objects.filter(trial=trial)[:20],
         "may_upload": bool(user_roles & REGISTRY_ROLES),
         "may_see_blinding": bool(user_roles & BLINDING_ROLES),
+        # From the export's own variables, so the list cannot drift from the file.
+        "participant_columns": [v.name for v in participant_vars(trial)],
     })
 
 

@@ -134,8 +134,13 @@ def enrol_participant(
     user=None,
     stratum_values: dict | None = None,
     screening: ScreeningRecord | None = None,
+    late_reason: str = "",
 ) -> Participant:
     """Create a participant with a new study ID, consent and personal details.
+
+    ``late_reason`` says why a patient is enrolled after the recruitment period; the
+    enrol form requires it then (:mod:`enrolment.enrol_checks`), and it is kept on the
+    participant and in its history.
 
     In a cluster design the condition is the clinic's cluster's condition on the
     enrolment date; in an individually randomised design it is revealed from the
@@ -175,6 +180,7 @@ def enrol_participant(
         crossover_washout=washout,
         stratum=stratum,
         enrolled_from=screening,
+        late_enrolment_reason=(late_reason or "").strip(),
     )
     # Whether the screening is still free is the database's to decide (its unique
     # column, below), not a read that another request can overtake.

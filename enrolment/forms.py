@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .actions import EDITABLE_PERSONAL_FIELDS
+from .enrol_checks import check_corrected_id
 from .models import Clinic, Participant, PersonalDetails
 
 
@@ -51,6 +52,15 @@ class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
         self.fields["preferred_language"] = forms.ChoiceField(
             label=_("Preferred language"), choices=[(c, names.get(c, c)) for c in languages]
         )
+
+    def clean_national_id(self):
+        typed = self.cleaned_data.get("national_id", "")
+        if "national_id" not in self.changed_data:
+            return typed  # an old row is not re-judged when another field changes
+        normalised, errors = check_corrected_id(self.instance.participant, typed)
+        if errors:
+            raise forms.ValidationError(errors)
+        return normalised
 
     def clean_mobile(self):
         from .screening_forms import _clean_mobile

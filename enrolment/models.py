@@ -365,6 +365,9 @@ class Participant(AuditedModel):
         default=False, help_text=_("Enrolled in the two weeks around a crossover.")
     )
     stratum = models.CharField(max_length=100, blank=True)
+    late_enrolment_reason = models.TextField(
+        blank=True, help_text=_("Why the patient was enrolled after the recruitment period.")
+    )
     final_visit_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
     FOLLOW_UP_ONLY = "follow_up"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .actions import EDITABLE_PERSONAL_FIELDS
 from .eligibility import Criterion, needs_answer
+from .enrol_checks import check_enrolment, is_late
 from .models import Clinic, EligibilityCriterion, Trial
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -93,11 +94,24 @@ class EnrolForm(forms.Form):
     email = forms.EmailField(label=_("Email"), required=False)
     mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
     preferred_language = forms.ChoiceField(label=_("Preferred language"))
+    late_reason = forms.CharField(
+        label=_("Reason for enrolling after the recruitment period"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed only after the recruitment period; kept with the enrolment."),
+    )
+    confirm_warnings = forms.BooleanField(
+        label=_("I have read the warnings above and want to enrol all the same"),
+        required=False,
+    )
 
-    def __init__(self, *args, trial: Trial, **kwargs):
+    def __init__(self, *args, trial: Trial, screening=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.trial = trial
+        self.screening = screening
+        self.warnings: list[str] = []
         today = timezone.localdate()
+        self.today = today
         self.fields["enrolled_on"].initial = today
         self.fields["consented_on"].initial = today
         self.fields["form_version"].initial = trial.consent_form_version
@@ -121,7 +135,39 @@ class EnrolForm(forms.Form):
             self.add_error("consented_on", _("Consent must be given on or before enrolment."))
         if not cleaned.get("email") and not cleaned.get("mobile"):
             self.add_error("email", _("Give an email address or a mobile number for follow-up."))
+        self._check_identity(cleaned)
         return cleaned
+
+    def _check_identity(self, cleaned) -> None:
+        found = check_enrolment(
+            self.trial,
+            number=cleaned.get("national_id", ""),
+            date_of_birth=cleaned.get("date_of_birth"),
+            enrolled_on=cleaned.get("enrolled_on"),
+            screening=self.screening,
+            today=self.today,
+        )
+        for name, messages in found.errors.items():
+            for message in messages:
+                self.add_error(name, message)
+        if "national_id" in cleaned and "national_id" not in found.errors:
+            cleaned["national_id"] = found.national_id
+        late = cleaned.get("enrolled_on") and is_late(self.trial, cleaned["enrolled_on"])
+        if late and not (cleaned.get("late_reason") or "").strip():
+            self.add_error(
+                "late_reason", _("Recruitment has ended: say why this patient is enrolled.")
+            )
+        if not late:
+            cleaned["late_reason"] = ""
+        self.warnings = found.warnings
+        if self.warnings and not cleaned.get("confirm_warnings"):
+            self.add_error(
+                "confirm_warnings",
+                _(
+                    "Read the warnings and tick this box to enrol all the same, or correct "
+                    "the entry."
+                ),
+            )
 
     def personal(self) -> dict:
         return {k: self.cleaned_data[k] for k in EDITABLE_PERSONAL_FIELDS}

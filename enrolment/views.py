@@ -136,6 +136,9 @@ def participant_list(request, code):
             contacts__status__in=["invited", "missed"], contacts__due_at__lt=timezone.now()
         ).distinct()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    clinics = Clinic.objects.filter(cluster__trial=trial).filter(
+        roles.clinic_filter(request.user)
+    )
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(
@@ -148,8 +151,9 @@ def participant_list(request, code):
             "filters": filters,
             "querystring": querystring.urlencode(),
             "statuses": Participant.STATUSES,
-            "clusters": trial.clusters.all(),
-            "clinics": Clinic.objects.filter(cluster__trial=trial),
+            # The filters offer only what the user sees: a physiotherapist their clinic.
+            "clusters": trial.clusters.filter(clinics__in=clinics).distinct(),
+            "clinics": clinics,
             "arm_labels": {} if blinded else dict(trial.arms.values_list("code", "label")),
             "blinded": blinded,
         },

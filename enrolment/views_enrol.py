@@ -104,7 +104,7 @@ def enrol(request, code, screening):
     )
     if record.outcome != ScreeningRecord.ELIGIBLE:
         return _already_closed(request, trial, record)
-    form = EnrolForm(request.POST or None, trial=trial)
+    form = EnrolForm(request.POST or None, trial=trial, screening=record)
     decline = DeclineForm(request.POST or None, prefix="decline")
     if request.method == "POST" and "decline" in request.POST:
         if decline.is_valid():
@@ -126,6 +126,7 @@ def enrol(request, code, screening):
                 user=request.user,
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},
                 screening=record,
+                late_reason=data["late_reason"],
             )
         except actions.AlreadyEnrolled:
             # A double click or a second tab: the first submit enrolled the patient.

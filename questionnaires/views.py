@@ -22,12 +22,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from enrolment.models import Participant, Timepoint
+from enrolment.views_enrol import trial_today
 from trialsite import roles
 
-from . import services
+from . import due, services
 from .forms import InstrumentForm, ReasonForm
 from .instruments import get
 from .instruments.definitions import crpe
@@ -165,9 +168,36 @@ def _staff_visit(request, study_id: str, timepoint: str) -> services.Visit:
     )
 
 
+def _early_key(study_id: str, timepoint: str) -> str:
+    return f"early_visit:{study_id}:{timepoint}"
+
+
+def _window(visit: services.Visit):
+    window = due.visit_window(visit.timepoint, visit.participant.enrolled_on)
+    return window, (window.state(trial_today(visit.trial)) if window else "open")
+
+
 @login_required
 def visit_start(request, study_id, timepoint):
+    """Before the tablet goes to the patient: a visit not due yet needs the staff's
+    confirmation (the answers would count for a timepoint months away)."""
     visit = _staff_visit(request, study_id, timepoint)
+    window, state = _window(visit)
+    if state == "early" and not request.session.get(_early_key(study_id, timepoint)):
+        if request.method == "POST" and request.POST.get("confirm_early"):
+            request.session[_early_key(study_id, timepoint)] = True
+        else:
+            return render(
+                request,
+                "questionnaires/visit_not_due.html",
+                {"participant": visit.participant, "timepoint": visit.timepoint, "window": window},
+            )
+    if state == "late":
+        messages.warning(
+            request,
+            _("The window of %(label)s closed on %(closes)s (it was %(opens)s to %(closes)s).")
+            % {"label": visit.timepoint.label, "opens": window.opens, "closes": window.closes},
+        )
     page = visit.first_open_page()
     if page > len(visit.timepoint.instruments):
         page = 1
@@ -177,6 +207,9 @@ def visit_start(request, study_id, timepoint):
 @login_required
 def visit_page(request, study_id, timepoint, page):
     visit = _staff_visit(request, study_id, timepoint)
+    # A page reached by its address skips no confirmation.
+    if _window(visit)[1] == "early" and not request.session.get(_early_key(study_id, timepoint)):
+        return redirect("visit_start", study_id=study_id, timepoint=timepoint)
     return run_visit_page(
         request,
         visit,
@@ -297,6 +330,7 @@ def paper_entry(request, study_id, timepoint, instrument):
                 _("Paper entry %(n)s of %(instrument)s saved.")
                 % {"n": entry, "instrument": definition.name},
             )
+            _say_how_entries_compare(request, participant, tp, definition)
             return redirect("participant_detail", study_id=study_id)
     else:
         form = InstrumentForm(definition, answers=saved, require=False)
@@ -311,6 +345,43 @@ def paper_entry(request, study_id, timepoint, instrument):
             "can_save_later": True,
         },
     )
+
+
+def _say_how_entries_compare(request, participant, tp, definition) -> None:
+    """Once both paper entries are complete, whether they agree, with a link to the
+    comparison: a typist who just made the second entry learns it disagrees at once."""
+    entries = services.paper_entries(participant, tp, definition.code)
+    first, second = entries.get(Response.FIRST_ENTRY), entries.get(Response.SECOND_ENTRY)
+    if not (first and second and first.is_complete and second.is_complete):
+        return
+    differences = services.compare_entries(first, second)
+    url = reverse("paper_compare", args=[participant.study_id, tp.code, definition.code])
+    if differences:
+        text = ngettext(
+            "The two entries differ in %(n)s item",
+            "The two entries differ in %(n)s items",
+            len(differences),
+        ) % {"n": len(differences)}
+        messages.warning(
+            request,
+            format_html(
+                '{}: {}. <a href="{}" id="compare-link">{}</a>',
+                text,
+                ", ".join(d.item.id for d in differences),
+                url,
+                _("Compare the entries"),
+            ),
+        )
+    else:
+        messages.info(
+            request,
+            format_html(
+                '{} <a href="{}" id="compare-link">{}</a>',
+                _("The two entries agree."),
+                url,
+                _("Compare the entries"),
+            ),
+        )
 
 
 def _decision_value(item, raw: str):

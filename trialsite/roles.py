@@ -85,6 +85,20 @@ def participant_filter(user) -> Q:
     return Q(trial_id__in=trial_wide) | Q(clinic_id__in=own_clinics)
 
 
+def clinic_filter(user) -> Q:
+    """The clinics ``user`` may see, as a filter on Clinic: the clinics of the
+    participants :func:`participant_filter` lets through (for a list's filters)."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from enrolment.models import Physiotherapist, TrialRole
+
+    trial_wide = TrialRole.objects.filter(user=user, role__in=TRIAL_WIDE).values("trial_id")
+    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
+    return Q(cluster__trial_id__in=trial_wide) | Q(pk__in=own_clinics)
+
+
 def _allowed(user, participant, wanted: set[str]) -> bool:
     """``wanted`` roles in the participant's trial; physiotherapists only at their clinic."""
     roles = roles_in(user, participant.trial)

@@ -180,3 +180,16 @@ def test_death_and_its_date_are_exported(betterback, data, tmp_path):
     table = pd.read_csv(tmp_path / "d.csv").set_index("study_id")
     assert (table.loc[p.study_id].status, table.loc[p.study_id].died) == ("died", "2017-09-03")
     assert table.drop(p.study_id).died.isna().all()
+
+
+def test_analysis_dataset_codes_cluster_as_the_wide_export_does(betterback, data, tmp_path):
+    """Issue 15 finding 13: one cluster coding (the allocation order), labelled with the
+    cluster's name and code, in the wide export and the analysis dataset."""
+    exports.write_export(betterback, tmp_path / "w.csv", "csv", "wide", "score")
+    wide = _read(tmp_path / "w.csv", "csv").set_index("study_id")["cluster"].astype(int)
+    analysis = exports.analysis_dataset(betterback).groupby("study_id")["cluster"].first()
+    assert analysis.to_dict() == wide.to_dict()
+    var = next(v for v in exports.analysis_vars(betterback) if v.name == "cluster")
+    wide_var = next(v for v in exports.participant_vars(betterback) if v.name == "cluster")
+    assert var.labels == wide_var.labels == {1: "West (W)", 2: "Central (C)", 3: "East (E)"}
+    assert var.type == wide_var.type == exports.NUMERIC

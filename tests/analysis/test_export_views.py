@@ -115,3 +115,15 @@ def test_sample_size_page_reproduces_the_protocol(client, betterback, statistici
                        "power": 0.8, "loss": 0, "loss_method": "divide", "icc": 0.01,
                        "cac": 0.8, "m": 100})
     assert page.context["result"]["patients"] == 204
+
+
+def test_export_page_lists_every_participant_column(client, betterback, statistician):
+    """Issue 15 finding 13: the list missed ``died``."""
+    from analysis.exports import participant_vars
+
+    client.force_login(statistician)
+    html = client.get(reverse("analysis_home", args=["betterback"])).content.decode()
+    listed = html.split('id="participant-columns">')[1].split("</span>")[0]
+    for var in participant_vars(betterback):
+        assert f"<code>{var.name}</code>" in listed
+    assert "<code>died</code>" in listed

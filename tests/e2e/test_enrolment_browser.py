@@ -1,9 +1,12 @@
 """A physiotherapist screens, consents and enrols a patient in the browser, and the patient
 completes the baseline questionnaires on the same tablet (headless Chromium)."""
 
+from datetime import date
+
 import pytest
 
 from enrolment.models import Participant, ScreeningRecord
+from enrolment.national_id import age_on
 from questionnaires.models import Response
 
 from .conftest import submit_login
@@ -33,7 +36,8 @@ def test_screen_consent_enrol_and_baseline_on_one_tablet(
     page.fill("#id_password", "correct horse battery staple")
     submit_login(page, "physio_west")
     page.wait_for_selector("#screening-form")
-    page.fill("#id_age", "44")
+    # The age agrees with the date of birth below (the enrol form checks it).
+    page.fill("#id_age", str(age_on(date(1980, 2, 2), date.today())))
     for name in ("swedish", "lbp-episode"):
         page.check(f'input[name="crit_{name}"][value="yes"]')
     for name in (
@@ -50,10 +54,17 @@ def test_screen_consent_enrol_and_baseline_on_one_tablet(
     page.wait_for_selector("#enrol-form")
     page.check("#id_consent_seen")
     page.fill("#id_full_name", "Greta Gustafsson")
-    page.fill("#id_national_id", "19800202-1236")
+    page.fill("#id_national_id", "19800202-1239")
     page.fill("#id_date_of_birth", "1980-02-02")
     page.fill("#id_email", "greta@example.com")
     page.select_option("#id_preferred_language", "en")
+    page.click('#enrol-form button[name="enrol"]')
+    # Today is after BetterBack's recruitment period: a warning, a reason, a confirmation;
+    # what was typed is still there.
+    page.wait_for_selector("#enrol-warnings >> text=recruitment ended on 2018-01-31")
+    assert page.input_value("#id_full_name") == "Greta Gustafsson"
+    page.fill("#id_late_reason", "Ethics committee approved an extension")
+    page.check("#id_confirm_warnings")
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     # An impatient second press, once the first request is on its way, sends nothing
@@ -69,6 +80,7 @@ def test_screen_consent_enrol_and_baseline_on_one_tablet(
     page.wait_for_selector("text=Open visit on this device")
     assert len(posts) == 1, posts
     participant = Participant.objects.get()
+    assert participant.late_enrolment_reason == "Ethics committee approved an extension"
     assert ScreeningRecord.objects.get().participant == participant
     page.click(f'a[href="/questionnaires/visit/{participant.study_id}/baseline/"]')
     for _ in range(10):

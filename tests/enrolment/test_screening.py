@@ -34,7 +34,7 @@ def _screen(client, clinic, age=40, **answers):
 
 def test_physiotherapist_screens_consents_and_enrols(client, physio_west, clinic_west):
     client.force_login(physio_west)
-    response = _screen(client, clinic_west)
+    response = _screen(client, clinic_west, age=39)
     record = ScreeningRecord.objects.get()
     assert record.outcome == "eligible" and response["Location"].endswith(f"/enrol/{record.pk}/")
     response = client.post(

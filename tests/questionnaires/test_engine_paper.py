@@ -175,3 +175,29 @@ def test_staff_correction_of_a_completed_response_needs_a_reason(client, partici
     r.refresh_from_db()
     assert r.answers == {"back": 4, "leg": 1} and r.scores["back"] == 4
     assert r.history.first().history_change_reason == "patient corrected on the phone"
+
+
+def test_second_entry_that_disagrees_says_so_and_links_to_the_comparison(
+    client, participant, coordinator, physio_west
+):
+    """Issue 15 finding 10: not just "saved"."""
+    odi = get("odi")
+    first = valid_answers(odi)
+    client.force_login(coordinator)
+    client.post(entry_url(participant), as_post(first, action="save"))
+    client.force_login(physio_west)
+    r = client.post(entry_url(participant), as_post(dict(first, q3=0), action="save"), follow=True)
+    html = r.content.decode()
+    assert "The two entries differ in 1 item: q3." in html
+    assert f'<a href="{compare_url(participant)}" id="compare-link">' in html
+
+
+def test_second_entry_that_agrees_says_so(client, participant, coordinator, physio_west):
+    odi = get("odi")
+    first = valid_answers(odi)
+    client.force_login(coordinator)
+    r = client.post(entry_url(participant), as_post(first, action="save"), follow=True)
+    assert "compare-link" not in r.content.decode()  # one entry: nothing to compare yet
+    client.force_login(physio_west)
+    r = client.post(entry_url(participant), as_post(first, action="save"), follow=True)
+    assert "The two entries agree." in r.content.decode()

@@ -1,0 +1,57 @@
+"""A tablet visit before its window needs a confirmation and shows the window (issue 15
+finding 6)."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from enrolment.views_enrol import trial_today
+from followup.schedule import offset_date
+from questionnaires.due import due_date
+
+from ..factories import enrol
+
+
+@given(
+    anchor=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
+    offset=st.integers(0, 60),
+    unit=st.sampled_from(["days", "weeks", "months"]),
+)
+def test_due_date_agrees_with_the_follow_up_schedule(anchor, offset, unit):
+    assert due_date(anchor, offset, unit) == offset_date(anchor, offset, unit)
+
+
+@pytest.mark.django_db
+def test_12_month_visit_on_the_enrolment_day_warns_shows_the_window_and_needs_confirmation(
+    client, physio_west, clinic_west, betterback
+):
+    today = trial_today(betterback)
+    p = enrol(clinic_west, enrolled_on=today)
+    tp = betterback.timepoints.get(code="12m")
+    client.force_login(physio_west)
+    start = reverse("visit_start", args=[p.study_id, "12m"])
+    r = client.get(start)
+    html = r.content.decode()
+    assert r.status_code == 200 and "This visit is not due yet." in html
+    due = offset_date(today, 12, "months")
+    assert f"It is due on {due:%Y-%m-%d}" in html
+    opens = due - timedelta(days=tp.window_before_days)
+    closes = due + timedelta(days=tp.window_after_days)
+    assert f"its window is {opens:%Y-%m-%d} to {closes:%Y-%m-%d}" in html
+    # The page itself by its address is not a way round.
+    first_page = reverse("visit_page", args=[p.study_id, "12m", 1])
+    assert client.get(first_page)["Location"] == start
+    r = client.post(start, {"confirm_early": "1"})
+    assert r.status_code == 302 and r["Location"] == first_page
+    assert client.get(first_page).status_code == 200
+
+
+@pytest.mark.django_db
+def test_baseline_on_the_enrolment_day_opens_at_once(client, physio_west, clinic_west, betterback):
+    p = enrol(clinic_west, enrolled_on=trial_today(betterback))
+    client.force_login(physio_west)
+    r = client.get(reverse("visit_start", args=[p.study_id, "baseline"]))
+    assert r["Location"] == reverse("visit_page", args=[p.study_id, "baseline", 1])
