@@ -45,7 +45,7 @@ def _setup():
         clinic=clinic,
         screened_on=date(2022, 1, 3),
         screened_by=coordinator,
-        age=52,
+        age=51,  # agrees with the date of birth below (the enrol form checks it)
         answers={},
         outcome=ScreeningRecord.ELIGIBLE,
     )
