@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.test import Client
 from django.urls import reverse
 
 from enrolment import randomisation_store
@@ -16,7 +15,7 @@ from enrolment.actions import AlreadyEnrolled, enrol_participant
 from enrolment.models import Clinic, Participant, RandomisationSlot, ScreeningRecord, TrialRole
 from enrolment.protocol import load_protocol
 
-from ..conftest import PROTOCOLS
+from ..conftest import PROTOCOLS, VerifiedClient
 from ..factories import PersonalFactory, TrialRoleFactory, UserFactory
 
 FORM = {
@@ -104,7 +103,7 @@ def test_two_submits_at_the_same_instant_enrol_once():
     barrier, answers, errors = threading.Barrier(4), [], []
 
     def submit():
-        client = Client()
+        client = VerifiedClient()  # a coordinator who has given the second factor
         client.force_login(coordinator)
         try:
             barrier.wait()
