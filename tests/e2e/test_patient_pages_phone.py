@@ -76,7 +76,7 @@ def check_page(page, what: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("language", ["sv"])
+@pytest.mark.parametrize("language", ["sv", "da"])
 def test_every_patient_page_on_a_phone(
     browser, live_server, clinic_west, physio_west, settings, language
 ):
