@@ -82,7 +82,8 @@ class Recruitment:
     clinics: list[dict]  # cluster, code, name, months [n...], weeks [n...], total
     totals: list[int]  # per month, all clusters
     cumulative: list[int]
-    planned_cumulative: list[int]  # target per cluster-month x clusters, month by month
+    # target per cluster-month x clusters, month by month, up to the sample size
+    planned_cumulative: list[int]
     target: int | None
     ceiling: int | None
     sample_size: int | None
@@ -167,6 +168,9 @@ def recruitment(
         running += n
         cumulative.append(running)
     planned = [target * len(clusters) * (i + 1) for i in range(len(months))] if target else []
+    if sample_size:
+        # The plan stops at the sample size: recruitment ends there, whatever months remain.
+        planned = [min(p, sample_size) for p in planned]
     return Recruitment(
         months,
         weeks,
@@ -485,7 +489,12 @@ def scope(user, trial) -> dict:
     }
 
 
-def recruitment_for(trial, participants, clinics, today: date, n_weeks: int = 8) -> Recruitment:
+def recruitment_for(
+    trial, participants, clinics, today: date, n_weeks: int = 8, whole_trial: bool = True
+) -> Recruitment:
+    """``whole_trial`` False (a physiotherapist's own clinic): no plan and no "below
+    target" flags, because the protocol's targets are per cluster and per trial, and a
+    clinic's share of them is not set anywhere."""
     rows = participants.values("clinic__code", "enrolled_on").annotate(n=Count("id")).order_by()
     rows = [{"clinic": r["clinic__code"], "day": r["enrolled_on"], "n": r["n"]} for r in rows]
     days = [r["day"] for r in rows]
@@ -520,9 +529,9 @@ def recruitment_for(trial, participants, clinics, today: date, n_weeks: int = 8)
         months=month_range(first, last),
         weeks=weeks,
         today=today,
-        target=trial.recruitment_target_per_cluster_month,
+        target=trial.recruitment_target_per_cluster_month if whole_trial else None,
         ceiling=trial.recruitment_ceiling_per_cluster_month,
-        sample_size=trial.target_sample_size,
+        sample_size=trial.target_sample_size if whole_trial else None,
     )
 
 

@@ -77,7 +77,9 @@ def dashboard(request, code):
     sc = mon.scope(request.user, trial)
     participants = sc["participants"]
     arm_labels = dict(trial.arms.values_list("code", "label"))
-    rec = mon.recruitment_for(trial, participants, sc["clinics"], today)
+    rec = mon.recruitment_for(
+        trial, participants, sc["clinics"], today, whole_trial=sc["trial_wide"]
+    )
     schedule = None
     if trial.is_cluster_design:
         clusters = trial.clusters.all()

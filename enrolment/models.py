@@ -277,7 +277,9 @@ class Timepoint(models.Model):
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="timepoints")
     code = models.SlugField()
-    label = models.CharField(max_length=100)
+    label = models.CharField(max_length=100)  # staff pages, exports
+    # Patient pages: the protocol file's label per language ({"sv": "6 månader", ...}).
+    labels = models.JSONField(default=dict, blank=True)
     order = models.PositiveIntegerField()
     respondent = models.CharField(max_length=20, choices=RESPONDENTS)
     anchor = models.CharField(max_length=20, choices=ANCHORS)
@@ -295,6 +297,9 @@ class Timepoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial.code} {self.label}"
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language) or self.label
 
 
 class SmsSchedule(models.Model):

@@ -61,7 +61,8 @@ class ArmSpec(_Strict):
 
 class TimepointSpec(_Strict):
     code: str = Field(max_length=50, pattern=r"^[a-z0-9_-]+$")
-    label: str = Field(min_length=1, max_length=100)
+    # One label, or one per language: label = {en = "6 months", sv = "6 månader"}.
+    label: str | dict[str, str] = Field(min_length=1)
     respondent: Literal["patient", "physiotherapist", "clinician"]
     anchor: Literal["enrolment", "workshop", "event"]
     offset: int = 0
@@ -305,6 +306,13 @@ class ProtocolSpec(_Strict):
                         f"trial.eq5d_value_set {self.trial.eq5d_value_set!r} has no {code} "
                         f"value set; available: {sorted(available)}"
                     )
+        for t in self.timepoints:
+            if isinstance(t.label, dict):
+                missing = set(self.trial.languages) - set(t.label)
+                if set(t.label) - set(LANGUAGES):
+                    raise ValueError(f"timepoint {t.code!r}: label languages not in {LANGUAGES}")
+                if missing:
+                    raise ValueError(f"timepoint {t.code!r} has no label in {sorted(missing)}")
         if self.sms:
             for q in self.sms.questions:
                 missing = set(self.trial.languages) - set(q.wording)
@@ -528,7 +536,10 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             reason,
             {"trial": trial, "code": tp.code},
             {
-                "label": tp.label,
+                "label": tp.label
+                if isinstance(tp.label, str)
+                else tp.label.get("en") or tp.label[spec.trial.default_language],
+                "labels": tp.label if isinstance(tp.label, dict) else {},
                 "order": order,
                 "respondent": tp.respondent,
                 "anchor": tp.anchor,

@@ -53,7 +53,7 @@ def collect(participant: Participant) -> dict:
             "participation": _participation(participant),
             "consent": _consent(participant),
             "questionnaires": _questionnaires(participant, language),
-            "contacts": _contacts(participant),
+            "contacts": _contacts(participant, language),
             "sms": _sms(participant),
         }
 
@@ -162,7 +162,7 @@ def _questionnaires(participant: Participant, language: str) -> list[dict]:
         ]
         out.append(
             {
-                "timepoint": r.timepoint.label,
+                "timepoint": r.timepoint.label_in(language),
                 "week": r.week,
                 "instrument": (wording.title if wording and wording.title else "")
                 or gettext(definition.name),
@@ -178,7 +178,7 @@ def _questionnaires(participant: Participant, language: str) -> list[dict]:
     return out
 
 
-def _contacts(participant: Participant) -> list[dict]:
+def _contacts(participant: Participant, language: str) -> list[dict]:
     contacts = (
         Contact.objects.filter(participant=participant)
         .select_related("timepoint")
@@ -187,7 +187,7 @@ def _contacts(participant: Participant) -> list[dict]:
     )
     return [
         {
-            "timepoint": c.timepoint.label,
+            "timepoint": c.timepoint.label_in(language),
             "due_on": _when(c.due_on),
             "window": [_when(c.window_opens), _when(c.window_closes)],
             "status": str(c.get_status_display()),

@@ -168,9 +168,9 @@ class InstrumentForm(forms.Form):
                 HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions))
             )
         elif self.instrument.recall:
-            recall = gettext("Please answer about %(recall)s.") % {
-                "recall": gettext(self.instrument.recall)
-            }
+            # A whole sentence per instrument: a phrase glued into a frame does not
+            # translate ("Svara för the latest week.").
+            recall = gettext(self.instrument.recall)
             parts.append(HTML(format_html('<p class="instructions">{}</p>', recall)))
         section, fields = None, []
         groups = []

@@ -153,7 +153,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
             "page": page,
             "pages": len(instruments),
             "percent": round(100 * (page - 1) / len(instruments)),
-            "timepoint_label": visit.timepoint.label,
+            "timepoint_label": visit.timepoint.label_in(visit.language),
             "back_url": page_url(page - 1) if page > 1 else "",
             "language": language,
         }
@@ -228,7 +228,7 @@ def visit_done(request, study_id, timepoint):
             "questionnaires/visit_done.html",
             {
                 "later": bool(request.GET.get("later")),
-                "timepoint_label": visit.timepoint.label,
+                "timepoint_label": visit.timepoint.label_in(visit.language),
                 "language": visit.language,
                 "resume_url": reverse("visit_start", args=[study_id, timepoint]),
             },
@@ -282,7 +282,7 @@ def own_visit_done(request, trial, timepoint):
             "questionnaires/visit_done.html",
             {
                 "later": bool(request.GET.get("later")),
-                "timepoint_label": visit.timepoint.label,
+                "timepoint_label": visit.timepoint.label_in(visit.language),
                 "language": visit.language,
                 "resume_url": reverse("own_visit_page", args=[trial, timepoint, open_page]),
             },

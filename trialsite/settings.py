@@ -298,6 +298,10 @@ SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="60/m")
 RATELIMIT_USE_CACHE = "followup"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
+# A web process loads fonts, instruments and templates at start (trialsite.warmup), so the
+# first page is not the slow one; off in tests that start many short-lived servers.
+WARM_UP = env.bool("WARM_UP", default=True)
+
 # Every handler filters survey tokens out of its lines (trialsite.redaction): a link
 # not yet answered would let whoever reads the log answer as the patient. Django's own
 # "django.server" request lines (runserver) are routed here too, through the filter.

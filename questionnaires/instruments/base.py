@@ -93,7 +93,9 @@ class Instrument:
     items: tuple[Item, ...]
     scores: tuple[ScoreDef, ...]
     score_fn: Callable[[Answers], Scores]
-    recall: str = ""  # e.g. "the latest week"; shown above the items
+    # The instruction shown above the items, a whole sentence marked for translation
+    # (e.g. "Please answer about the latest week.").
+    recall: str = ""
     source: str = ""  # the published scoring rules the score follows
     options: Mapping[str, Any] = field(default_factory=dict)  # e.g. allowed value sets
 

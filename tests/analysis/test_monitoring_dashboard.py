@@ -284,6 +284,20 @@ def test_physiotherapist_sees_own_clinic_only(client, trial_data, physio_west, p
     assert client.get(reverse("monitoring_consort", args=["betterback", "pdf"])).status_code == 403
 
 
+def test_a_clinic_view_shows_no_cluster_plan(client, trial_data, physio_west, coordinator):
+    # The protocol's target is per cluster-month: a single clinic has no share of it.
+    client.force_login(physio_west)
+    url = reverse("monitoring_dashboard", args=["betterback"]) + f"?today={TODAY}"
+    html = client.get(url).content.decode()
+    table = html.split('id="recruitment-table"')[1].split("</table>")[0]
+    assert "Planned" not in table and "target 14" not in table
+    assert "no plan for a single clinic" in html
+    assert "flag-below" not in table
+    client.force_login(coordinator)
+    table = client.get(url).content.decode().split('id="recruitment-table"')[1]
+    assert "Planned" in table.split("</table>")[0]
+
+
 def test_access(client, trial_data, statistician):
     url = reverse("monitoring_dashboard", args=["betterback"])
     assert client.get(url).status_code == 302

@@ -58,6 +58,18 @@ def test_recruitment_per_cluster_clinic_month_and_week():
     assert rec.total == 47
 
 
+def test_planned_recruitment_stops_at_the_sample_size():
+    # BetterBack: 14 a cluster-month x 3 clusters x 12 months would be 504; it plans 402.
+    three = CLUSTERS + [{"code": "E", "name": "East", "clinics": []}]
+    months = mon.month_range(date(2017, 2, 1), date(2018, 1, 31))
+    rec = mon.recruitment(
+        [], three, months=months, weeks=[], today=date(2018, 2, 1), target=14, sample_size=402
+    )
+    assert rec.planned_cumulative[:3] == [42, 84, 126]
+    assert rec.planned_cumulative[8] == 378  # month 9: 9 x 42, still below
+    assert rec.planned_cumulative[9:] == [402, 402, 402]
+
+
 def test_dogleg_schedule_as_table_2():
     months = mon.month_range(date(2017, 4, 1), date(2017, 11, 1))
     rows = mon.dogleg_schedule(

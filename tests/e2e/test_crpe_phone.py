@@ -54,7 +54,7 @@ def test_physiotherapist_fills_the_crpe_tool_on_a_phone(
     page.close()
 
 
-def test_a_patient_scale_wraps_on_a_phone_and_is_answered_with_the_keyboard(
+def test_a_patient_scale_stays_on_one_row_on_a_phone_and_is_answered_with_the_keyboard(
     browser, live_server, coordinator, clinic_west
 ):
     participant = enrol(clinic_west, preferred_language="en")
@@ -65,11 +65,11 @@ def test_a_patient_scale_wraps_on_a_phone_and_is_answered_with_the_keyboard(
     submit_login(page, "coordinator")
     page.wait_for_selector(".scale-options")
     assert no_sideways_scroll(page)
-    # Two rows of buttons: the 0-10 scale wraps rather than scrolls.
+    # One row of buttons, neither wrapped (10 under 6, issue 15) nor scrolled sideways.
     tops = page.eval_on_selector_all(
         "#id_back .scale-btn", "els => new Set(els.map(e => e.getBoundingClientRect().top)).size"
     )
-    assert tops >= 2
+    assert tops == 1
     page.focus("#id_back_0")
     page.keyboard.press("Space")
     for _ in range(3):

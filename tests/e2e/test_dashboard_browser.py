@@ -35,3 +35,28 @@ def test_dashboard_and_consort_in_the_browser(
     page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
     page.locator("#consort-figure").screenshot(path=str(tmp_path / f"consort-{width}.png"))
     page.close()
+
+
+def test_recruitment_table_fits_a_1280_px_screen(
+    browser, live_server, coordinator, clinic_central, clinic_west, clinic_east
+):
+    for clinic in (clinic_west, clinic_central, clinic_east):
+        enrol(clinic, enrolled_on=date(2017, 5, 3))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#recruitment-table")
+    # The table's scroll box shows all of it: "Planned", the last column, is not cut off.
+    overflow = page.evaluate(
+        "() => { const box = document.querySelector('#recruitment-table').parentElement;"
+        " return box.scrollWidth - box.clientWidth; }"
+    )
+    assert overflow <= 0
+    planned = page.locator("#recruitment-table th", has_text="Planned").bounding_box()
+    box = page.locator("#recruitment-table").evaluate(
+        "t => t.parentElement.getBoundingClientRect().right"
+    )
+    assert planned["x"] + planned["width"] <= box
+    page.close()

@@ -20,6 +20,8 @@ import csv
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from ..base import PHYSIOTHERAPIST, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -107,7 +109,10 @@ DIBQ = register(
             for slug, label in DOMAINS.items()
         ),
         score_fn=score_dibq,
-        recall="working according to the BetterBack model of care",
+        recall=gettext_noop(
+            "Please answer about working according "
+            "to the BetterBack model of care."
+        ),
         source=(
             "Huijg JM et al. Measuring determinants of implementation behavior: psychometric "
             "properties of a questionnaire based on the theoretical domains framework. "

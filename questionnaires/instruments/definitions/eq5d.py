@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from ..base import CHOICE, PATIENT, SCALE, Answers, Choice, Instrument, Item, ScoreDef, Scores
 from ..registry import register
 
@@ -178,7 +180,7 @@ EQ5D3L = register(
         + (VAS_ITEM,),
         scores=_scores("eq5d3l", "EQ-5D-3L", "33333"),
         score_fn=score_eq5d3l,
-        recall="today",
+        recall=gettext_noop("Please answer about how things are today."),
         source="EuroQol EQ-5D-3L user guide; value sets as named in each data file.",
         options={"value_set": tuple(value_sets("eq5d3l")), "default_value_set": DEFAULT_VALUE_SET},
     )
@@ -194,7 +196,7 @@ EQ5D5L = register(
         + (VAS_ITEM,),
         scores=_scores("eq5d5l", "EQ-5D-5L", "55555"),
         score_fn=score_eq5d5l,
-        recall="today",
+        recall=gettext_noop("Please answer about how things are today."),
         source="EuroQol EQ-5D-5L user guide; value sets as named in each data file.",
         options={"value_set": tuple(value_sets("eq5d5l")), "default_value_set": DEFAULT_VALUE_SET},
     )

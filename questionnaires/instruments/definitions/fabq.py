@@ -9,6 +9,8 @@ low back pain guideline, Delitto et al. 2012, table of outcome measures). Items 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PATIENT, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -95,7 +97,10 @@ FABQ = register(
             ),
         ),
         score_fn=score_fabq,
-        recall="how physical activity and your normal work affect or would affect your pain",
+        recall=gettext_noop(
+            "Please answer about how physical activity and your "
+            "normal work affect or would affect your pain."
+        ),
         source=(
             "Waddell G, Newton M, Henderson I, Somerville D, Main CJ. A Fear-Avoidance Beliefs "
             "Questionnaire (FABQ) and the role of fear-avoidance beliefs in chronic low back "

@@ -6,6 +6,8 @@ Each score is the answer as given; a rating left unanswered has no score.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import CHOICE, PATIENT, SCALE, Answers, Choice, Instrument, Item, ScoreDef, Scores
 from ..registry import register
 
@@ -48,7 +50,7 @@ PGIC = register(
             ),
         ),
         score_fn=_single("pgic"),
-        recall="since the start of treatment",
+        recall=gettext_noop("Please answer about the time since your treatment started."),
         source="BetterBack trial protocol (PGIC, balanced 11-point numerical scale).",
     )
 )
@@ -90,7 +92,10 @@ GPE = register(
             ),
         ),
         score_fn=_single("gpe"),
-        recall="since the start of the episode",
+        recall=gettext_noop(
+            "Please answer about the time since "
+            "this episode of back pain started."
+        ),
         source=(
             "Kamper SJ et al. Global Perceived Effect scales provided reliable assessments of "
             "health transition. J Clin Epidemiol 2010;63:760-6; selfBACK trial (Sandal et al., "
@@ -138,7 +143,7 @@ SATISFACTION = register(
             ),
         ),
         score_fn=_single("satisfaction"),
-        recall="over the course of treatment",
+        recall=gettext_noop("Please answer about the whole course of your treatment."),
         source="BetterBack trial protocol (patient satisfaction, single question coded 1-5).",
     )
 )

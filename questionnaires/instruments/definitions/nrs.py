@@ -3,6 +3,8 @@ as in the BetterBack protocol (NRS-LBP: 0 "No pain", 10 "Worst imaginable pain")
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PATIENT, SCALE, Answers, Instrument, Item, ScoreDef, Scores
 from ..registry import register
 
@@ -56,7 +58,7 @@ NRS = register(
             ),
         ),
         score_fn=score_nrs,
-        recall="the latest week",
+        recall=gettext_noop("Please answer about the latest week."),
         source="BetterBack trial protocol: NRS 0-10 for pain intensity during the latest week.",
     )
 )

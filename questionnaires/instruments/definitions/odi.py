@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import CHOICE, PATIENT, Answers, Choice, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -183,7 +185,7 @@ ODI = register(
             ),
         ),
         score_fn=score_odi,
-        recall="today",
+        recall=gettext_noop("Please answer about how things are today."),
         source="Fairbank JCT, Pynsent PB. The Oswestry Disability Index. Spine 2000;25:2940-53.",
     )
 )

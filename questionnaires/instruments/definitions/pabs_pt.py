@@ -16,6 +16,8 @@ here and that the factor of each statement matches Houben et al. (2005), Table 2
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PHYSIOTHERAPIST, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -110,7 +112,10 @@ PABS_PT = register(
             ),
         ),
         score_fn=score_pabs_pt,
-        recall="your views on the management of common low back pain",
+        recall=gettext_noop(
+            "Please answer with your views on "
+            "the management of common low back pain."
+        ),
         source=(
             "Ostelo RWJG et al. Health care provider's attitudes and beliefs towards chronic "
             "low back pain: the development of a questionnaire. Man Ther 2003;8:214-22; Houben "

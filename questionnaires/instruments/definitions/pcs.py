@@ -9,6 +9,8 @@ reversed.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PHYSIOTHERAPIST, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -60,7 +62,7 @@ PCS = register(
             ),
         ),
         score_fn=score_pcs,
-        recall="in your current practice",
+        recall=gettext_noop("Please answer about how you work in your current practice."),
         source=(
             "Smucker DR, Konrad TR, Curtis P, Carey TS. Practitioner self-confidence and "
             "patient outcomes in acute low back pain. Arch Fam Med 1998;7:223-8; BetterBack "

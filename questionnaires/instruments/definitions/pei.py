@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import CHOICE, PATIENT, Answers, Choice, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -66,7 +68,7 @@ PEI = register(
             ),
         ),
         score_fn=score_pei,
-        recall="since the start of the care",
+        recall=gettext_noop("Please answer about the time since your care started."),
         source=(
             "Howie JGR, Heaney DJ, Maxwell M, Walker JJ. A comparison of a Patient Enablement "
             "Instrument (PEI) against two established satisfaction scales as an outcome measure "

@@ -25,6 +25,8 @@ import csv
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from ..base import PATIENT, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -123,7 +125,7 @@ PROMIS_PI = register(
         "pi",
         PAIN_INTERFERENCE,
         PI_ANCHORS,
-        "the past 7 days",
+        gettext_noop("Please answer about the past 7 days."),
         "more interference",
     )
 )

@@ -3,6 +3,8 @@ all confident) to 6 (completely confident) that one can do something despite the
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PATIENT, SCALE, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -62,7 +64,7 @@ PSEQ = register(
             ),
         ),
         score_fn=score_pseq,
-        recall="now, taking your pain into account",
+        recall=gettext_noop("Please answer about how you feel now, taking your pain into account."),
         source=(
             "Nicholas MK. The pain self-efficacy questionnaire: taking pain into account. Eur J "
             "Pain 2007;11:153-63."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import PATIENT, YESNO, Answers, Instrument, Item, ScoreDef, Scores, answered
 from ..registry import register
 
@@ -73,7 +75,7 @@ RMDQ = register(
             ),
         ),
         score_fn=score_rmdq,
-        recall="today",
+        recall=gettext_noop("Please answer about how things are today."),
         source=(
             "Roland M, Morris R. Spine 1983;8:141-4; Roland M, Fairbank J. The Roland-Morris "
             "Disability Questionnaire and the Oswestry Disability Questionnaire. Spine "

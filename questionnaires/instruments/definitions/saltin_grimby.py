@@ -3,6 +3,8 @@ physical activity during the past year (Saltin & Grimby 1968; Grimby et al. 2015
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import CHOICE, PATIENT, Answers, Choice, Instrument, Item, ScoreDef, Scores
 from ..registry import register
 
@@ -48,7 +50,7 @@ SALTIN_GRIMBY = register(
             ),
         ),
         score_fn=score_saltin_grimby,
-        recall="the past year",
+        recall=gettext_noop("Please answer about the past year."),
         source=(
             "Saltin B, Grimby G. Circulation 1968;38:1104-15; Grimby G et al. The Saltin-Grimby "
             "Physical Activity Level Scale and its application to health research. Scand J Med "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import (
     CHOICE,
     PATIENT,
@@ -116,7 +118,7 @@ SBST = register(
             ),
         ),
         score_fn=score_sbst,
-        recall="the last 2 weeks",
+        recall=gettext_noop("Please answer about the last 2 weeks."),
         source=(
             "Hill JC et al. A primary care back pain screening tool. Arthritis Rheum "
             "2008;59:632-41; Keele University, Using and scoring the Keele STarT Back Tool."

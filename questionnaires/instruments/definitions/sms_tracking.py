@@ -7,6 +7,8 @@ score stands on its own.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from ..base import NUMBER, PATIENT, SCALE, Answers, Instrument, Item, ScoreDef, Scores
 from ..registry import register
 
@@ -58,7 +60,7 @@ SMS_TRACKING = register(
             ),
         ),
         score_fn=score_sms_tracking,
-        recall="the past week",
+        recall=gettext_noop("Please answer about the past week."),
         source="SAFE trial (Denmark): weekly SMS tracking of pain and sick leave, months 0-12.",
     )
 )
