@@ -186,6 +186,7 @@ def screening_log(request, code):
             "flow": flow,
             "reasons": reasons,
             "blinded": roles.blinded_for(request.user, trial),
+            "can_screen": roles.has_any(request.user, trial, ENROLLING),
         },
     )
 

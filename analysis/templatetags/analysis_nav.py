@@ -1,0 +1,16 @@
+"""The analysis tabs a user may open: a tab that would answer 403 is not shown."""
+
+from django import template
+
+from trialsite import roles
+
+from ..views import BLINDING_ROLES, REGISTRY_ROLES
+
+register = template.Library()
+
+TAB_ROLES = {"registry": REGISTRY_ROLES, "blinding": BLINDING_ROLES}
+
+
+@register.simple_tag(takes_context=True)
+def may_open(context, trial, tab: str) -> bool:
+    return roles.has_any(context["request"].user, trial, TAB_ROLES[tab])
