@@ -82,29 +82,35 @@ def synthetic_personnummer(rng: random.Random, born: date) -> str:
     return f"{born:%Y%m%d}-{serial}{_luhn_digit(core)}"
 
 
+STAFF = [
+    ("coordinator", TrialRole.COORDINATOR),
+    ("datamanager", TrialRole.DATA_MANAGER),
+    ("statistician", TrialRole.STATISTICIAN),
+]
+
+
+def _user(username: str, password: str, **extra):
+    User = get_user_model()
+    obj, created = User.objects.get_or_create(username=username, defaults=extra)
+    if created:
+        obj.password = password
+        obj.save(update_fields=["password"])
+    return obj
+
+
 @transaction.atomic
 def create_staff(trial: Trial) -> dict[str, str]:
-    """One login per role (username -> role) plus every planned physiotherapist."""
-    User = get_user_model()
+    """One login per role (username -> what it is, as the site names it) plus every
+    planned physiotherapist; the same coordinator, data manager and statistician serve
+    every demo trial."""
     password = make_password(DEMO_PASSWORD)  # hashed once: 112 physiotherapists follow
     logins = {}
-
-    def user(username: str, **extra):
-        obj, created = User.objects.get_or_create(username=username, defaults=extra)
-        if created:
-            obj.password = password
-            obj.save(update_fields=["password"])
-        return obj
-
-    admin = user("admin", is_staff=True, is_superuser=True, email="admin@example.com")
+    admin = _user("admin", password, is_staff=True, is_superuser=True, email="admin@example.com")
     logins[admin.username] = "administrator (superuser)"
-    for username, role in [
-        ("coordinator", TrialRole.COORDINATOR),
-        ("datamanager", TrialRole.DATA_MANAGER),
-        ("statistician", TrialRole.STATISTICIAN),
-    ]:
-        TrialRole.objects.get_or_create(user=user(username), trial=trial, role=role)
-        logins[username] = role
+    for username, role in STAFF:
+        user = _user(username, password, email=f"{username}@example.org")
+        TrialRole.objects.get_or_create(user=user, trial=trial, role=role)
+        logins[username] = str(TrialRole(role=role).get_role_display()).lower()
     for cluster in trial.clusters.all():
         for clinic in cluster.clinics.all():
             for n in range(1, clinic.planned_physiotherapists + 1):
@@ -112,16 +118,44 @@ def create_staff(trial: Trial) -> dict[str, str]:
                 username = f"pt-{clinic.code.lower()}-{n:02d}"
                 Physiotherapist.objects.get_or_create(
                     study_code=code,
-                    defaults={"user": user(username), "clinic": clinic},
+                    # An address: the physiotherapists' own questionnaires go by email.
+                    defaults={
+                        "user": _user(username, password, email=f"{username}@example.org"),
+                        "clinic": clinic,
+                    },
                 )
-    first_clinic = trial.clusters.order_by("allocation_order").first().clinics.first()
-    logins[f"pt-{first_clinic.code.lower()}-01"] = f"physiotherapist at {first_clinic.name}"
+    first = Physiotherapist.objects.filter(clinic__cluster__trial=trial).order_by("pk").first()
+    if first is not None:
+        logins[first.user.username] = f"physiotherapist at {first.clinic.name}"
     return logins
+
+
+def _contact_details(rng: random.Random, trial: Trial, born: date, i: int) -> dict:
+    """Made-up but well-formed identifiers for the trial's country (its time zone)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    details = {
+        "full_name": f"{first} {last}",
+        "national_id": "",
+        "date_of_birth": born,
+        "email": f"{first.lower()}.{last.lower()}.{trial.code}{i}@example.com",
+        "preferred_language": rng.choice([trial.default_language] * 3 + ["en"]),
+    }
+    zone = trial.time_zone
+    if zone == "Europe/Stockholm":
+        details["national_id"] = synthetic_personnummer(rng, born)
+        details["mobile"] = f"+4670{rng.randint(1000000, 9999999)}"
+    elif zone == "Europe/Copenhagen":
+        # Danish mobile numbers begin with 2, 3, 4, 5, 6, 7 or 9 (8 digits).
+        details["mobile"] = f"+452{rng.randint(0, 9_999_999):07d}"
+    else:
+        details["mobile"] = f"+1617{rng.randint(2_000_000, 9_999_999)}"
+    return details
 
 
 @transaction.atomic
 def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
-    """Enrol ``count`` synthetic participants spread evenly over the recruitment period."""
+    """Enrol ``count`` synthetic participants spread evenly over the recruitment period,
+    through the real enrolment action (allocation, consent, personal details)."""
     if Participant.objects.filter(trial=trial).exists():
         return 0
     rng = random.Random(seed)
@@ -133,7 +167,6 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     for i in range(count):
         enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / count))
         clinic = rng.choice(clinics)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
         staff = physios[clinic.pk]
         physio = rng.choice(staff).user if staff else coordinator
@@ -146,14 +179,7 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
                 "form_version": trial.consent_form_version or "1.0",
                 "taken_by": physio,
             },
-            personal={
-                "full_name": f"{first} {last}",
-                "national_id": synthetic_personnummer(rng, born),
-                "date_of_birth": born,
-                "email": f"{first.lower()}.{last.lower()}{i}@example.com",
-                "mobile": f"+4670{rng.randint(1000000, 9999999)}",
-                "preferred_language": rng.choice(["sv", "sv", "sv", "en"]),
-            },
+            personal=_contact_details(rng, trial, born, i),
         )
     return count
 
@@ -189,6 +215,20 @@ def record_demo_deviations(trial: Trial, today: date, every: int = 15) -> int:
     return len(chosen) if kinds else 0
 
 
+def load_trial(protocol: Path, today: date, participants: int, seed: int) -> Trial:
+    """A seed trial moved in time so that its recruitment ended a month ago, with the
+    demo's staff and ``participants`` enrolled (once: a second call adds nobody)."""
+    from . import randomisation_store
+
+    trial, _ = load_protocol(protocol, shift_days=demo_shift_days(today, protocol))
+    create_staff(trial)
+    coordinator = get_user_model().objects.get(username="coordinator")
+    if trial.randomisation and not trial.randomisation_lists.exists():
+        randomisation_store.generate(trial, coordinator, seed=seed)
+    enrol_participants(trial, participants, seed=seed)
+    return trial
+
+
 def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, str]]:
     trial, _ = load_protocol(PROTOCOL, shift_days=demo_shift_days(today))
     logins = create_staff(trial)
@@ -197,47 +237,6 @@ def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, st
     return trial, logins
 
 
-@transaction.atomic
 def build_safe_demo(today: date, participants: int = 12, seed: int = 2021) -> Trial:
-    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking. The
-    demo's coordinator, data manager and statistician hold the same roles in it."""
-    from . import randomisation_store
-
-    trial, _ = load_protocol(SAFE_PROTOCOL, shift_days=demo_shift_days(today, SAFE_PROTOCOL))
-    User = get_user_model()
-    for username, role in [
-        ("coordinator", TrialRole.COORDINATOR),
-        ("datamanager", TrialRole.DATA_MANAGER),
-        ("statistician", TrialRole.STATISTICIAN),
-    ]:
-        TrialRole.objects.get_or_create(user=User.objects.get(username=username), trial=trial,
-                                        role=role)  # fmt: skip
-    coordinator = User.objects.get(username="coordinator")
-    if not trial.randomisation_lists.exists():
-        randomisation_store.generate(trial, coordinator, seed=seed)
-    if Participant.objects.filter(trial=trial).exists():
-        return trial
-    rng = random.Random(seed)
-    clinic = trial.clusters.first().clinics.first()
-    start, end = trial.recruitment_start, trial.recruitment_end
-    span = (end - start).days
-    for i in range(participants):
-        enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / participants))
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
-        enrol_participant(
-            clinic=clinic,
-            enrolled_on=enrolled_on,
-            user=coordinator,
-            consent={"consented_on": enrolled_on, "form_version": "1.0", "taken_by": coordinator},
-            personal={
-                "full_name": f"{first} {last}",
-                "national_id": "",
-                "date_of_birth": born,
-                "email": f"{first.lower()}.{last.lower()}.safe{i}@example.com",
-                # Danish mobile numbers begin with 2, 3, 4, 5, 6, 7 or 9 (8 digits).
-                "mobile": f"+452{rng.randint(0, 9_999_999):07d}",
-                "preferred_language": rng.choice(["da", "da", "da", "en"]),
-            },
-        )
-    return trial
+    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking."""
+    return load_trial(SAFE_PROTOCOL, today, participants, seed)

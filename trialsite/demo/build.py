@@ -1,0 +1,61 @@
+"""Build the demo site: every seed trial loaded, participants enrolled, and their past
+months of follow-up replayed (see :mod:`.history`)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from enrolment.demo import PROTOCOL, SAFE_PROTOCOL, create_staff, load_trial, record_demo_deviations
+from enrolment.models import Trial
+from followup.sms.demo import replay_weeks
+from questionnaires.models import Response
+
+from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+
+PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
+OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
+    (PROTOCOLS / "selfback.toml", 2019),
+    (PROTOCOLS / "impact-lbp.toml", 2022),
+]
+
+
+@dataclass
+class Built:
+    trials: list[Trial]
+    logins: dict[str, str]
+    history: dict[str, int]
+
+
+def build_site(
+    today: date, now: datetime, participants: int = 60, safe: int = 12, others: int = 16
+) -> Built:
+    """Idempotent: a second run adds nobody and replays nothing."""
+    betterback = load_trial(PROTOCOL, today, participants, seed=2017)
+    logins = create_staff(betterback)
+    record_demo_deviations(betterback, today)
+    trials = [betterback]
+    if safe:
+        trials.append(load_trial(SAFE_PROTOCOL, today, safe, seed=2021))
+    if others:
+        trials += [load_trial(path, today, others, seed=seed) for path, seed in OTHER_TRIALS]
+    history: dict[str, int] = {}
+    if not Response.objects.filter(participant__trial__in=trials).exists():
+        # One transaction: a thousand small commits cost SQLite most of the build's time,
+        # and an interrupted build leaves nothing half-replayed to trip the next start.
+        with transaction.atomic():
+            replay = Replay(trials, now, random.Random(2017))
+            for trial in trials:
+                plan_workshops(trial)
+                plan_baselines(replay, trial)
+                plan_clinic_visits(replay, trial)
+            plan_endings(replay, betterback)
+            history = replay.run()
+    if safe and not trials[1].participants.filter(sms_replies__isnull=False).exists():
+        history["weekly SMS replies"] = replay_weeks(trials[1], now)
+    return Built(trials, logins, history)
