@@ -60,11 +60,12 @@ LAST_NAMES = [
 SAFE_PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "safe.toml"
 
 
-def demo_shift_days(today: date, protocol: Path = PROTOCOL) -> int:
-    """Move the real calendar so that recruitment ended a month ago: the demo then has
-    participants at every stage of follow-up."""
+def demo_shift_days(today: date, protocol: Path = PROTOCOL, ended_days_ago: int = 240) -> int:
+    """Move the real calendar so that recruitment ended eight months ago: the demo then
+    has participants at every stage of follow-up, with 3 and 6 months complete and the
+    12-month questionnaires under way."""
     spec = read_protocol(protocol)
-    return (today - timedelta(days=30) - spec.trial.recruitment_end).days
+    return (today - timedelta(days=ended_days_ago) - spec.trial.recruitment_end).days
 
 
 def _luhn_digit(digits: str) -> int:

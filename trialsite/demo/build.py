@@ -56,6 +56,6 @@ def build_site(
                 plan_clinic_visits(replay, trial)
             plan_endings(replay, betterback)
             history = replay.run()
-    if safe and not trials[1].participants.filter(sms_replies__isnull=False).exists():
-        history["weekly SMS replies"] = replay_weeks(trials[1], now)
+            if safe:
+                history["weekly SMS replies"] = replay_weeks(trials[1], now)
     return Built(trials, logins, history)

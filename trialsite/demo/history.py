@@ -293,7 +293,7 @@ def plan_workshops(trial: Trial) -> int:
         clinic_id__in=clinics, workshop_date__isnull=True, clinic__cluster__crossover__isnull=False
     ).select_related("clinic__cluster")
     n = 0
-    for physio in physios:
+    for physio in physios.order_by("pk"):
         physio.workshop_date = physio.clinic.cluster.crossover - timedelta(days=14)
         physio._change_reason = "demo: attended the workshop"
         physio.save()
