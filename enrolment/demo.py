@@ -12,10 +12,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from .actions import enrol_participant
+from .actions import enrol_participant, record_decline, record_screening
 from .deviation_models import Deviation, DeviationType
 from .deviations import record_deviation
-from .models import Participant, Physiotherapist, Trial, TrialRole
+from .models import (
+    EligibilityCriterion,
+    Participant,
+    Physiotherapist,
+    ScreeningRecord,
+    Trial,
+    TrialRole,
+)
 from .protocol import load_protocol, read_protocol
 
 DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
@@ -153,6 +160,32 @@ def _contact_details(rng: random.Random, trial: Trial, born: date, i: int) -> di
     return details
 
 
+def screening_answers(trial: Trial, eligible: bool, rng: random.Random) -> tuple[dict, dict]:
+    """Yes/no answers and screening scores that meet every criterion of the trial's
+    protocol, or (``eligible`` False) with one exclusion that applies."""
+    answers, scores = {}, {}
+    criteria = list(EligibilityCriterion.objects.filter(trial=trial))
+    for c in criteria:
+        rule = c.rule or {}
+        if "instrument" in rule:
+            low, high = rule.get("min", 0), rule.get("max", rule.get("min", 0) + 10)
+            scores[f"{rule['instrument']}_{rule['score']}"] = rng.randint(int(low), int(high))
+        elif not rule:
+            answers[c.code] = c.kind == EligibilityCriterion.INCLUSION
+    exclusions = [c for c in criteria if not c.rule and c.kind != EligibilityCriterion.INCLUSION]
+    if not eligible and exclusions:
+        answers[rng.choice(exclusions).code] = True
+    return answers, scores
+
+
+def _screen(trial, clinic, day, user, age, rng, eligible=True) -> ScreeningRecord:
+    answers, scores = screening_answers(trial, eligible, rng)
+    return record_screening(
+        trial=trial, clinic=clinic, screened_on=day, user=user, age=age, answers=answers,
+        scores=scores,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     """Enrol ``count`` synthetic participants spread evenly over the recruitment period,
@@ -165,13 +198,25 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     span = (end - start).days
     physios = {c.pk: list(c.physiotherapists.select_related("user")) for c in clinics}
     coordinator = get_user_model().objects.get(username="coordinator")
+    ages = [18, 65]
+    for c in EligibilityCriterion.objects.filter(trial=trial, rule__has_key="age_min"):
+        ages = [max(ages[0], c.rule["age_min"]), min(ages[1], c.rule.get("age_max", 200))]
     for i in range(count):
         enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / count))
         clinic = rng.choice(clinics)
-        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
+        age = rng.randint(*ages)
+        born = enrolled_on - timedelta(days=round(365.25 * age) + rng.randint(1, 360))
         staff = physios[clinic.pk]
         physio = rng.choice(staff).user if staff else coordinator
+        # The screening log fills as at a real clinic: a few not eligible, a few decline.
+        if i % 6 == 5:
+            _screen(trial, clinic, enrolled_on, physio, age, rng, eligible=False)
+        if i % 9 == 8:
+            declined = _screen(trial, clinic, enrolled_on, physio, age, rng)
+            record_decline(declined, "demo: no time for the questionnaires")
+        screening = _screen(trial, clinic, enrolled_on, physio, age, rng)
         enrol_participant(
+            screening=screening,
             clinic=clinic,
             enrolled_on=enrolled_on,
             user=physio,

@@ -103,8 +103,10 @@ def test_demo_is_a_trial_in_full_flow(tmp_path, settings):
     rates = (
         Contact.objects.filter(timepoint__trial=bb, participant__isnull=False)
         .values("timepoint__code")
-        .annotate(done=Count("id", filter=Q(status="completed")),
-                  missed=Count("id", filter=Q(status="missed")))  # fmt: skip
+        .annotate(
+            done=Count("id", filter=Q(status="completed")),
+            missed=Count("id", filter=Q(status="missed")),
+        )  # fmt: skip
     )
     rate = {r["timepoint__code"]: r["done"] / (r["done"] + r["missed"]) for r in rates
             if r["done"] + r["missed"]}  # fmt: skip

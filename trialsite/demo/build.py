@@ -10,9 +10,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 
 from enrolment.demo import PROTOCOL, SAFE_PROTOCOL, create_staff, load_trial, record_demo_deviations
-from enrolment.models import Trial
+from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
@@ -38,6 +39,14 @@ def build_site(
     """Idempotent: a second run adds nobody and replays nothing."""
     betterback = load_trial(PROTOCOL, today, participants, seed=2017)
     logins = create_staff(betterback)
+    # The physiotherapist to try: one at the clinic with the most participants.
+    busiest = (
+        betterback.participants.values("clinic").annotate(n=Count("id")).order_by("-n", "clinic")
+    ).first()
+    if busiest:
+        physio = Physiotherapist.objects.filter(clinic_id=busiest["clinic"]).order_by("pk").first()
+        logins = {k: v for k, v in logins.items() if not v.startswith("physiotherapist")}
+        logins[physio.user.username] = f"physiotherapist at {physio.clinic.name}"
     record_demo_deviations(betterback, today)
     trials = [betterback]
     if safe:
