@@ -45,7 +45,9 @@ def synthetic_answers(instrument: base.Instrument, burden: float, rng: random.Ra
         codes = item.allowed_codes()
         if not codes:
             continue  # free text and dates stay unanswered, as most people leave them
-        position = min(1.0, max(0.0, burden + rng.gauss(0, 0.12)))
+        # Yes/no and short scales vary more from item to item than long ones.
+        spread = 0.12 if len(codes) > 4 else 0.25
+        position = min(1.0, max(0.0, burden + rng.gauss(0, spread)))
         if _high_is_good(item):
             position = 1 - position
         value = codes[round(position * (len(codes) - 1))]

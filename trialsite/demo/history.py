@@ -59,6 +59,7 @@ class Replay:
     burden: dict[int, float] = field(default_factory=dict)
     decided: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
+    per_condition: dict[str, int] = field(default_factory=dict)
 
     def at(self, when: datetime, action) -> None:
         if when < self.now:
@@ -123,7 +124,14 @@ class Replay:
         if participant is None:
             # Physiotherapists' fear-avoidance beliefs ease after the workshop.
             return 0.6 if timepoint.offset < 0 else 0.4
-        start = self.burden.setdefault(participant.pk, self.rng.uniform(0.45, 0.75))
+        if participant.pk not in self.burden:
+            # Mild, moderate and severe in turn within each condition: every STarT Back
+            # risk group has people in both arms, as the plan's risk-group model needs.
+            n = self.per_condition.get(participant.condition, 0)
+            self.per_condition[participant.condition] = n + 1
+            level = (0.3, 0.5, 0.7)[n % 3]
+            self.burden[participant.pk] = level + self.rng.uniform(-0.07, 0.07)
+        start = self.burden[participant.pk]
         intervention = participant.condition == "intervention"
         return patient_burden(start, months_of(timepoint), intervention, self.rng)
 
