@@ -67,10 +67,10 @@ LAST_NAMES = [
 SAFE_PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "safe.toml"
 
 
-def demo_shift_days(today: date, protocol: Path = PROTOCOL, ended_days_ago: int = 240) -> int:
-    """Move the real calendar so that recruitment ended eight months ago: the demo then
-    has participants at every stage of follow-up, with 3 and 6 months complete and the
-    12-month questionnaires under way."""
+def demo_shift_days(today: date, protocol: Path = PROTOCOL, ended_days_ago: int = 365) -> int:
+    """Move the real calendar so that recruitment ended a year ago: the demo then has
+    3 and 6 months complete, the last 12-month questionnaires under way (enough for every
+    cell of the analysis plan's models) and SAFE's longer follow-up still running."""
     spec = read_protocol(protocol)
     return (today - timedelta(days=ended_days_ago) - spec.trial.recruitment_end).days
 

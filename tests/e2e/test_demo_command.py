@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 PASSWORD = "demo-pass-2017"  # noqa: S105 - the demo's printed password
 # BetterBack at its demo size: smaller, some cells of the plan's risk-group model are empty.
-SIZE = ["--participants", "60", "--safe-participants", "3", "--other-participants", "4"]
+SIZE = ["--participants", "60", "--safe-participants", "3", "--other-participants", "4",
+        "--workshop-physios", "2"]  # fmt: skip
 
 
 def _free_port() -> int:

@@ -3,7 +3,6 @@ months of follow-up replayed (see :mod:`.history`)."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -34,7 +33,12 @@ class Built:
 
 
 def build_site(
-    today: date, now: datetime, participants: int = 60, safe: int = 12, others: int = 16
+    today: date,
+    now: datetime,
+    participants: int = 60,
+    safe: int = 12,
+    others: int = 16,
+    workshop_physios: int | None = None,
 ) -> Built:
     """Idempotent: a second run adds nobody and replays nothing."""
     betterback = load_trial(PROTOCOL, today, participants, seed=2017)
@@ -58,11 +62,13 @@ def build_site(
         # One transaction: a thousand small commits cost SQLite most of the build's time,
         # and an interrupted build leaves nothing half-replayed to trip the next start.
         with transaction.atomic():
-            replay = Replay(trials, now, random.Random(2017))
+            replay = Replay(trials, now, seed=2017)
             for trial in trials:
-                plan_workshops(trial)
+                replay.current = trial.code
+                plan_workshops(trial, workshop_physios)
                 plan_baselines(replay, trial)
                 plan_clinic_visits(replay, trial)
+            replay.current = betterback.code
             plan_endings(replay, betterback)
             history = replay.run()
             if safe:

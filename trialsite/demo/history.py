@@ -47,23 +47,33 @@ class Event:
     at: datetime
     seq: int
     action: object = field(compare=False)
+    trial: str = field(compare=False, default="")
 
 
 @dataclass
 class Replay:
     trials: list[Trial]
     now: datetime
-    rng: random.Random
+    seed: int
     events: list[Event] = field(default_factory=list)
     counter: itertools.count = field(default_factory=itertools.count)
     burden: dict[int, float] = field(default_factory=dict)
     decided: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
     per_condition: dict[str, int] = field(default_factory=dict)
+    # One random stream per trial: a trial's demo data do not change with the others' sizes.
+    rngs: dict[str, random.Random] = field(default_factory=dict)
+    current: str = ""
+
+    @property
+    def rng(self) -> random.Random:
+        if self.current not in self.rngs:
+            self.rngs[self.current] = random.Random(f"{self.seed}:{self.current}")
+        return self.rngs[self.current]
 
     def at(self, when: datetime, action) -> None:
         if when < self.now:
-            heapq.heappush(self.events, Event(when, next(self.counter), action))
+            heapq.heappush(self.events, Event(when, next(self.counter), action, self.current))
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -81,7 +91,9 @@ class Replay:
             when = min(candidates)
             with time_machine.travel(when, tick=False):
                 if event is not None and event <= when:
-                    heapq.heappop(self.events).action()
+                    popped = heapq.heappop(self.events)
+                    self.current = popped.trial
+                    popped.action()
                 else:
                     dispatch.run(now=when)
                     self.count("dispatcher runs")
@@ -99,6 +111,10 @@ class Replay:
         )
         for contact in invited:
             self.decided.add(contact.pk)
+            # Physiotherapists draw from a stream of their own: how many take part
+            # (--workshop-physios) leaves the patients' data as they are.
+            physio = ":physio" if contact.physiotherapist_id else ""
+            self.current = contact.timepoint.trial.code + physio
             months = months_of(contact.timepoint)
             if contact.physiotherapist_id:
                 rate = PHYSIO_RESPONSE
@@ -289,19 +305,23 @@ def plan_clinic_visits(replay: Replay, trial: Trial) -> None:
         )
 
 
-def plan_workshops(trial: Trial) -> int:
+def plan_workshops(trial: Trial, per_clinic: int | None = None) -> int:
     """Each crossing cluster's physiotherapists attend the workshop two weeks before it
     crosses over; setting the date plans their own questionnaires (before the workshop,
     directly after, 3 and 12 months after). Only clinics with participants take part,
-    so a small demo stays small."""
+    and at most ``per_clinic`` of each clinic's physiotherapists, so a small demo stays
+    small."""
     if not Timepoint.objects.filter(trial=trial, anchor=Timepoint.WORKSHOP).exists():
         return 0
     clinics = set(trial.participants.values_list("clinic_id", flat=True))
     physios = Physiotherapist.objects.filter(
         clinic_id__in=clinics, workshop_date__isnull=True, clinic__cluster__crossover__isnull=False
     ).select_related("clinic__cluster")
-    n = 0
+    n, taken = 0, {}
     for physio in physios.order_by("pk"):
+        taken[physio.clinic_id] = taken.get(physio.clinic_id, 0) + 1
+        if per_clinic is not None and taken[physio.clinic_id] > per_clinic:
+            continue
         physio.workshop_date = physio.clinic.cluster.crossover - timedelta(days=14)
         physio._change_reason = "demo: attended the workshop"
         physio.save()

@@ -38,17 +38,24 @@ class Command(BaseCommand):
             help="participants in each of selfBACK and IMPACt-LBP (0: not loaded)",
         )
         parser.add_argument(
+            "--workshop-physios",
+            type=int,
+            default=None,
+            help="at most this many physiotherapists per clinic answer their own "
+            "questionnaires (default: all; fewer build faster)",
+        )
+        parser.add_argument(
             "--no-serve", action="store_true", help="set up the data only, then exit"
         )
 
     def handle(self, *args, addr, participants, safe_participants, other_participants,
-               no_serve, **options):  # fmt: skip
+               workshop_physios, no_serve, **options):  # fmt: skip
         self._base_url(addr)
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         built = build_site(
             timezone.localdate(), timezone.now(), participants, safe_participants,
-            other_participants,
+            other_participants, workshop_physios,
         )  # fmt: skip
         for trial in built.trials:
             self.stdout.write(self.style.SUCCESS(f"Demo trial: {trial.name}"))
