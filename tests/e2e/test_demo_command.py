@@ -201,6 +201,13 @@ def test_a_newcomers_first_hour_finds_a_trial_in_full_flow(demo, tmp_path):
         page.click("#report-link")
         page.wait_for_selector("h1")
         assert "intervention - control" in page.inner_text("body")
+        page.goto(f"{demo.url}/analysis/betterback/plan/")
+        page.select_option("#id_analysis", "cea")  # on the demo's registry import
+        page.click("#plan-form button[type=submit]")
+        page.wait_for_selector("#report-link", timeout=180_000)
+        page.click("#report-link")
+        page.wait_for_selector("h1")
+        assert page.locator("figure svg").count() == 2  # the plane and the acceptability curve
         page.screenshot(path=str(tmp_path / "statistician_report.png"), full_page=True)
 
         # A patient, on a phone, opens the link from their email: the questionnaire.

@@ -3,14 +3,17 @@ months of follow-up replayed (see :mod:`.history`)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 
+from analysis import registry
 from enrolment.demo import PROTOCOL, SAFE_PROTOCOL, create_staff, load_trial, record_demo_deviations
 from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
@@ -73,4 +76,30 @@ def build_site(
             history = replay.run()
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        if not registry.current_import(betterback):
+            history["registry rows imported"] = import_registry(betterback)
     return Built(trials, logins, history)
+
+
+def import_registry(trial: Trial, seed: int = 2017) -> int:
+    """A synthetic health-care registry extract, imported the way a statistician uploads
+    one, so that the cost-effectiveness analysis (with its figures) runs too. Counts per
+    participant over 12 months, fewer in the intervention."""
+    rng = random.Random(f"{seed}:{trial.code}:registry")
+    lines = ["study_id," + ",".join(registry.ITEMS)]
+    for p in trial.participants.order_by("pk"):
+        fewer = 0.7 if p.condition == "intervention" else 1.0
+        visits = [
+            rng.randint(0, 4),
+            int(rng.random() < 0.1 * fewer),
+            int(rng.random() < 0.05),
+            int(rng.random() < 0.15 * fewer),
+            0,
+            round(rng.randint(0, 30) * fewer),
+        ]
+        lines.append(",".join([p.study_id, *map(str, visits[: len(registry.ITEMS)])]))
+    statistician = get_user_model().objects.get(username="statistician")
+    registry.import_file(
+        trial, "demo-registry.csv", "\n".join(lines).encode(), statistician, "demo (synthetic)"
+    )
+    return len(lines) - 1
