@@ -261,12 +261,15 @@ def record_demo_deviations(trial: Trial, today: date, every: int = 15) -> int:
     return len(chosen) if kinds else 0
 
 
-def load_trial(protocol: Path, today: date, participants: int, seed: int) -> Trial:
+def load_trial(
+    protocol: Path, today: date, participants: int, seed: int, ended_days_ago: int = 365
+) -> Trial:
     """A seed trial moved in time so that its recruitment ended a month ago, with the
     demo's staff and ``participants`` enrolled (once: a second call adds nobody)."""
     from . import randomisation_store
 
-    trial, _ = load_protocol(protocol, shift_days=demo_shift_days(today, protocol))
+    shift = demo_shift_days(today, protocol, ended_days_ago)
+    trial, _ = load_protocol(protocol, shift_days=shift)
     create_staff(trial)
     coordinator = get_user_model().objects.get(username="coordinator")
     if trial.randomisation and not trial.randomisation_lists.exists():
@@ -284,5 +287,6 @@ def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, st
 
 
 def build_safe_demo(today: date, participants: int = 12, seed: int = 2021) -> Trial:
-    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking."""
-    return load_trial(SAFE_PROTOCOL, today, participants, seed)
+    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking. Its
+    recruitment ended seven months ago: a year of weekly SMS is still running for some."""
+    return load_trial(SAFE_PROTOCOL, today, participants, seed, ended_days_ago=210)

@@ -14,7 +14,13 @@ from django.db import transaction
 from django.db.models import Count
 
 from analysis import registry
-from enrolment.demo import PROTOCOL, SAFE_PROTOCOL, create_staff, load_trial, record_demo_deviations
+from enrolment.demo import (
+    PROTOCOL,
+    build_safe_demo,
+    create_staff,
+    load_trial,
+    record_demo_deviations,
+)
 from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
@@ -57,7 +63,7 @@ def build_site(
     record_demo_deviations(betterback, today)
     trials = [betterback]
     if safe:
-        trials.append(load_trial(SAFE_PROTOCOL, today, safe, seed=2021))
+        trials.append(build_safe_demo(today, safe))
     if others:
         trials += [load_trial(path, today, others, seed=seed) for path, seed in OTHER_TRIALS]
     history: dict[str, int] = {}
