@@ -12,10 +12,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from .actions import enrol_participant
+from .actions import enrol_participant, record_decline, record_screening
 from .deviation_models import Deviation, DeviationType
 from .deviations import record_deviation
-from .models import Participant, Physiotherapist, Trial, TrialRole
+from .models import (
+    EligibilityCriterion,
+    Participant,
+    Physiotherapist,
+    ScreeningRecord,
+    Trial,
+    TrialRole,
+)
 from .protocol import load_protocol, read_protocol
 
 DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
@@ -60,11 +67,12 @@ LAST_NAMES = [
 SAFE_PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "safe.toml"
 
 
-def demo_shift_days(today: date, protocol: Path = PROTOCOL) -> int:
-    """Move the real calendar so that recruitment ended a month ago: the demo then has
-    participants at every stage of follow-up."""
+def demo_shift_days(today: date, protocol: Path = PROTOCOL, ended_days_ago: int = 365) -> int:
+    """Move the real calendar so that recruitment ended a year ago: the demo then has
+    3 and 6 months complete, the last 12-month questionnaires under way (enough for every
+    cell of the analysis plan's models) and SAFE's longer follow-up still running."""
     spec = read_protocol(protocol)
-    return (today - timedelta(days=30) - spec.trial.recruitment_end).days
+    return (today - timedelta(days=ended_days_ago) - spec.trial.recruitment_end).days
 
 
 def _luhn_digit(digits: str) -> int:
@@ -82,29 +90,35 @@ def synthetic_personnummer(rng: random.Random, born: date) -> str:
     return f"{born:%Y%m%d}-{serial}{_luhn_digit(core)}"
 
 
+STAFF = [
+    ("coordinator", TrialRole.COORDINATOR),
+    ("datamanager", TrialRole.DATA_MANAGER),
+    ("statistician", TrialRole.STATISTICIAN),
+]
+
+
+def _user(username: str, password: str, **extra):
+    User = get_user_model()
+    obj, created = User.objects.get_or_create(username=username, defaults=extra)
+    if created:
+        obj.password = password
+        obj.save(update_fields=["password"])
+    return obj
+
+
 @transaction.atomic
 def create_staff(trial: Trial) -> dict[str, str]:
-    """One login per role (username -> role) plus every planned physiotherapist."""
-    User = get_user_model()
+    """One login per role (username -> what it is, as the site names it) plus every
+    planned physiotherapist; the same coordinator, data manager and statistician serve
+    every demo trial."""
     password = make_password(DEMO_PASSWORD)  # hashed once: 112 physiotherapists follow
     logins = {}
-
-    def user(username: str, **extra):
-        obj, created = User.objects.get_or_create(username=username, defaults=extra)
-        if created:
-            obj.password = password
-            obj.save(update_fields=["password"])
-        return obj
-
-    admin = user("admin", is_staff=True, is_superuser=True, email="admin@example.com")
+    admin = _user("admin", password, is_staff=True, is_superuser=True, email="admin@example.com")
     logins[admin.username] = "administrator (superuser)"
-    for username, role in [
-        ("coordinator", TrialRole.COORDINATOR),
-        ("datamanager", TrialRole.DATA_MANAGER),
-        ("statistician", TrialRole.STATISTICIAN),
-    ]:
-        TrialRole.objects.get_or_create(user=user(username), trial=trial, role=role)
-        logins[username] = role
+    for username, role in STAFF:
+        user = _user(username, password, email=f"{username}@example.org")
+        TrialRole.objects.get_or_create(user=user, trial=trial, role=role)
+        logins[username] = str(TrialRole(role=role).get_role_display()).lower()
     for cluster in trial.clusters.all():
         for clinic in cluster.clinics.all():
             for n in range(1, clinic.planned_physiotherapists + 1):
@@ -112,16 +126,70 @@ def create_staff(trial: Trial) -> dict[str, str]:
                 username = f"pt-{clinic.code.lower()}-{n:02d}"
                 Physiotherapist.objects.get_or_create(
                     study_code=code,
-                    defaults={"user": user(username), "clinic": clinic},
+                    # An address: the physiotherapists' own questionnaires go by email.
+                    defaults={
+                        "user": _user(username, password, email=f"{username}@example.org"),
+                        "clinic": clinic,
+                    },
                 )
-    first_clinic = trial.clusters.order_by("allocation_order").first().clinics.first()
-    logins[f"pt-{first_clinic.code.lower()}-01"] = f"physiotherapist at {first_clinic.name}"
+    first = Physiotherapist.objects.filter(clinic__cluster__trial=trial).order_by("pk").first()
+    if first is not None:
+        logins[first.user.username] = f"physiotherapist at {first.clinic.name}"
     return logins
+
+
+def _contact_details(rng: random.Random, trial: Trial, born: date, i: int) -> dict:
+    """Made-up but well-formed identifiers for the trial's country (its time zone)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    details = {
+        "full_name": f"{first} {last}",
+        "national_id": "",
+        "date_of_birth": born,
+        "email": f"{first.lower()}.{last.lower()}.{trial.code}{i}@example.com",
+        "preferred_language": rng.choice([trial.default_language] * 3 + ["en"]),
+    }
+    zone = trial.time_zone
+    if zone == "Europe/Stockholm":
+        details["national_id"] = synthetic_personnummer(rng, born)
+        details["mobile"] = f"+4670{rng.randint(1000000, 9999999)}"
+    elif zone == "Europe/Copenhagen":
+        # Danish mobile numbers begin with 2, 3, 4, 5, 6, 7 or 9 (8 digits).
+        details["mobile"] = f"+452{rng.randint(0, 9_999_999):07d}"
+    else:
+        details["mobile"] = f"+1617{rng.randint(2_000_000, 9_999_999)}"
+    return details
+
+
+def screening_answers(trial: Trial, eligible: bool, rng: random.Random) -> tuple[dict, dict]:
+    """Yes/no answers and screening scores that meet every criterion of the trial's
+    protocol, or (``eligible`` False) with one exclusion that applies."""
+    answers, scores = {}, {}
+    criteria = list(EligibilityCriterion.objects.filter(trial=trial))
+    for c in criteria:
+        rule = c.rule or {}
+        if "instrument" in rule:
+            low, high = rule.get("min", 0), rule.get("max", rule.get("min", 0) + 10)
+            scores[f"{rule['instrument']}_{rule['score']}"] = rng.randint(int(low), int(high))
+        elif not rule:
+            answers[c.code] = c.kind == EligibilityCriterion.INCLUSION
+    exclusions = [c for c in criteria if not c.rule and c.kind != EligibilityCriterion.INCLUSION]
+    if not eligible and exclusions:
+        answers[rng.choice(exclusions).code] = True
+    return answers, scores
+
+
+def _screen(trial, clinic, day, user, age, rng, eligible=True) -> ScreeningRecord:
+    answers, scores = screening_answers(trial, eligible, rng)
+    return record_screening(
+        trial=trial, clinic=clinic, screened_on=day, user=user, age=age, answers=answers,
+        scores=scores,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
-    """Enrol ``count`` synthetic participants spread evenly over the recruitment period."""
+    """Enrol ``count`` synthetic participants spread evenly over the recruitment period,
+    through the real enrolment action (allocation, consent, personal details)."""
     if Participant.objects.filter(trial=trial).exists():
         return 0
     rng = random.Random(seed)
@@ -130,14 +198,25 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
     span = (end - start).days
     physios = {c.pk: list(c.physiotherapists.select_related("user")) for c in clinics}
     coordinator = get_user_model().objects.get(username="coordinator")
+    ages = [18, 65]
+    for c in EligibilityCriterion.objects.filter(trial=trial, rule__has_key="age_min"):
+        ages = [max(ages[0], c.rule["age_min"]), min(ages[1], c.rule.get("age_max", 200))]
     for i in range(count):
         enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / count))
         clinic = rng.choice(clinics)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
+        age = rng.randint(*ages)
+        born = enrolled_on - timedelta(days=round(365.25 * age) + rng.randint(1, 360))
         staff = physios[clinic.pk]
         physio = rng.choice(staff).user if staff else coordinator
+        # The screening log fills as at a real clinic: a few not eligible, a few decline.
+        if i % 6 == 5:
+            _screen(trial, clinic, enrolled_on, physio, age, rng, eligible=False)
+        if i % 9 == 8:
+            declined = _screen(trial, clinic, enrolled_on, physio, age, rng)
+            record_decline(declined, "demo: no time for the questionnaires")
+        screening = _screen(trial, clinic, enrolled_on, physio, age, rng)
         enrol_participant(
+            screening=screening,
             clinic=clinic,
             enrolled_on=enrolled_on,
             user=physio,
@@ -146,14 +225,7 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
                 "form_version": trial.consent_form_version or "1.0",
                 "taken_by": physio,
             },
-            personal={
-                "full_name": f"{first} {last}",
-                "national_id": synthetic_personnummer(rng, born),
-                "date_of_birth": born,
-                "email": f"{first.lower()}.{last.lower()}{i}@example.com",
-                "mobile": f"+4670{rng.randint(1000000, 9999999)}",
-                "preferred_language": rng.choice(["sv", "sv", "sv", "en"]),
-            },
+            personal=_contact_details(rng, trial, born, i),
         )
     return count
 
@@ -187,11 +259,31 @@ def record_demo_deviations(trial: Trial, today: date, every: int = 15) -> int:
             today=today,
         )
     return len(chosen) if kinds else 0
+
+
 def without_second_factor(trial: Trial) -> Trial:
     """The demo's logins work with the printed password alone: its trials do not ask
     for a second factor (the protocol files do; see the README)."""
     Trial.objects.filter(pk=trial.pk).update(two_factor_required=False)
     trial.two_factor_required = False
+    return trial
+
+
+def load_trial(
+    protocol: Path, today: date, participants: int, seed: int, ended_days_ago: int = 365
+) -> Trial:
+    """A seed trial moved in time so that its recruitment ended a month ago, with the
+    demo's staff and ``participants`` enrolled (once: a second call adds nobody)."""
+    from . import randomisation_store
+
+    shift = demo_shift_days(today, protocol, ended_days_ago)
+    trial, _ = load_protocol(protocol, shift_days=shift)
+    without_second_factor(trial)
+    create_staff(trial)
+    coordinator = get_user_model().objects.get(username="coordinator")
+    if trial.randomisation and not trial.randomisation_lists.exists():
+        randomisation_store.generate(trial, coordinator, seed=seed)
+    enrol_participants(trial, participants, seed=seed)
     return trial
 
 
@@ -204,48 +296,7 @@ def build_demo(today: date, participants: int = 60) -> tuple[Trial, dict[str, st
     return trial, logins
 
 
-@transaction.atomic
 def build_safe_demo(today: date, participants: int = 12, seed: int = 2021) -> Trial:
-    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking. The
-    demo's coordinator, data manager and statistician hold the same roles in it."""
-    from . import randomisation_store
-
-    trial, _ = load_protocol(SAFE_PROTOCOL, shift_days=demo_shift_days(today, SAFE_PROTOCOL))
-    without_second_factor(trial)
-    User = get_user_model()
-    for username, role in [
-        ("coordinator", TrialRole.COORDINATOR),
-        ("datamanager", TrialRole.DATA_MANAGER),
-        ("statistician", TrialRole.STATISTICIAN),
-    ]:
-        TrialRole.objects.get_or_create(user=User.objects.get(username=username), trial=trial,
-                                        role=role)  # fmt: skip
-    coordinator = User.objects.get(username="coordinator")
-    if not trial.randomisation_lists.exists():
-        randomisation_store.generate(trial, coordinator, seed=seed)
-    if Participant.objects.filter(trial=trial).exists():
-        return trial
-    rng = random.Random(seed)
-    clinic = trial.clusters.first().clinics.first()
-    start, end = trial.recruitment_start, trial.recruitment_end
-    span = (end - start).days
-    for i in range(participants):
-        enrolled_on = start + timedelta(days=round(span * (i + rng.random()) / participants))
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        born = date(enrolled_on.year - rng.randint(18, 65), rng.randint(1, 12), rng.randint(1, 28))
-        enrol_participant(
-            clinic=clinic,
-            enrolled_on=enrolled_on,
-            user=coordinator,
-            consent={"consented_on": enrolled_on, "form_version": "1.0", "taken_by": coordinator},
-            personal={
-                "full_name": f"{first} {last}",
-                "national_id": "",
-                "date_of_birth": born,
-                "email": f"{first.lower()}.{last.lower()}.safe{i}@example.com",
-                # Danish mobile numbers begin with 2, 3, 4, 5, 6, 7 or 9 (8 digits).
-                "mobile": f"+452{rng.randint(0, 9_999_999):07d}",
-                "preferred_language": rng.choice(["da", "da", "da", "en"]),
-            },
-        )
-    return trial
+    """SAFE beside BetterBack: individually randomised, with weekly SMS tracking. Its
+    recruitment ended seven months ago: a year of weekly SMS is still running for some."""
+    return load_trial(SAFE_PROTOCOL, today, participants, seed, ended_days_ago=210)

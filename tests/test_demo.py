@@ -10,6 +10,7 @@ from django.test import Client
 
 from enrolment.demo import DEMO_PASSWORD, build_demo
 from enrolment.models import Deviation, Participant, Physiotherapist
+from questionnaires.models import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +49,19 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
 def test_demo_command_twice_adds_nobody(capsys):
     from followup.models import InboundSms
 
-    call_command("demo", "--no-serve", "--participants", "12", "--safe-participants", "3")
+    args = ["--participants", "6", "--safe-participants", "3", "--other-participants", "0"]
+    call_command("demo", "--no-serve", *args)
     replies = InboundSms.objects.count()
-    call_command("demo", "--no-serve", "--participants", "12", "--safe-participants", "3")
-    assert Participant.objects.filter(trial__code="betterback").count() == 12
+    responses = Response.objects.count()
+    call_command("demo", "--no-serve", *args)
+    assert Response.objects.count() == responses > 0  # the past is replayed once
+    assert Participant.objects.filter(trial__code="betterback").count() == 6
     assert Participant.objects.filter(trial__code="safe").count() == 3
     assert InboundSms.objects.count() == replies > 0  # past weeks replayed once
     out = capsys.readouterr().out
     assert "coordinator" in out and DEMO_PASSWORD in out
+    # Each login as the site names its role (the login is datamanager, no underscore).
+    assert "datamanager    data manager" in out and "data_manager" not in out
 
 
 def test_demo_has_a_safe_trial_with_a_history_of_weekly_sms():

@@ -1,0 +1,111 @@
+"""Build the demo site: every seed trial loaded, participants enrolled, and their past
+months of follow-up replayed (see :mod:`.history`)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count
+
+from analysis import registry
+from enrolment.demo import (
+    PROTOCOL,
+    build_safe_demo,
+    create_staff,
+    load_trial,
+    record_demo_deviations,
+)
+from enrolment.models import Physiotherapist, Trial
+from followup.sms.demo import replay_weeks
+from questionnaires.models import Response
+
+from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+
+PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
+OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
+    (PROTOCOLS / "selfback.toml", 2019),
+    (PROTOCOLS / "impact-lbp.toml", 2022),
+]
+
+
+@dataclass
+class Built:
+    trials: list[Trial]
+    logins: dict[str, str]
+    history: dict[str, int]
+
+
+def build_site(
+    today: date,
+    now: datetime,
+    participants: int = 60,
+    safe: int = 12,
+    others: int = 16,
+    workshop_physios: int | None = None,
+) -> Built:
+    """Idempotent: a second run adds nobody and replays nothing."""
+    betterback = load_trial(PROTOCOL, today, participants, seed=2017)
+    logins = create_staff(betterback)
+    # The physiotherapist to try: one at the clinic with the most participants.
+    busiest = (
+        betterback.participants.values("clinic").annotate(n=Count("id")).order_by("-n", "clinic")
+    ).first()
+    if busiest:
+        physio = Physiotherapist.objects.filter(clinic_id=busiest["clinic"]).order_by("pk").first()
+        logins = {k: v for k, v in logins.items() if not v.startswith("physiotherapist")}
+        logins[physio.user.username] = f"physiotherapist at {physio.clinic.name}"
+    record_demo_deviations(betterback, today)
+    trials = [betterback]
+    if safe:
+        trials.append(build_safe_demo(today, safe))
+    if others:
+        trials += [load_trial(path, today, others, seed=seed) for path, seed in OTHER_TRIALS]
+    history: dict[str, int] = {}
+    if not Response.objects.filter(participant__trial__in=trials).exists():
+        # One transaction: a thousand small commits cost SQLite most of the build's time,
+        # and an interrupted build leaves nothing half-replayed to trip the next start.
+        with transaction.atomic():
+            replay = Replay(trials, now, seed=2017)
+            for trial in trials:
+                replay.current = trial.code
+                plan_workshops(trial, workshop_physios)
+                plan_baselines(replay, trial)
+                plan_clinic_visits(replay, trial)
+            replay.current = betterback.code
+            plan_endings(replay, betterback)
+            history = replay.run()
+            if safe:
+                history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        if not registry.current_import(betterback):
+            history["registry rows imported"] = import_registry(betterback)
+    return Built(trials, logins, history)
+
+
+def import_registry(trial: Trial, seed: int = 2017) -> int:
+    """A synthetic health-care registry extract, imported the way a statistician uploads
+    one, so that the cost-effectiveness analysis (with its figures) runs too. Counts per
+    participant over 12 months, fewer in the intervention."""
+    rng = random.Random(f"{seed}:{trial.code}:registry")
+    lines = ["study_id," + ",".join(registry.ITEMS)]
+    for p in trial.participants.order_by("pk"):
+        fewer = 0.7 if p.condition == "intervention" else 1.0
+        visits = [
+            rng.randint(0, 4),
+            int(rng.random() < 0.1 * fewer),
+            int(rng.random() < 0.05),
+            int(rng.random() < 0.15 * fewer),
+            0,
+            round(rng.randint(0, 30) * fewer),
+        ]
+        lines.append(",".join([p.study_id, *map(str, visits[: len(registry.ITEMS)])]))
+    statistician = get_user_model().objects.get(username="statistician")
+    registry.import_file(
+        trial, "demo-registry.csv", "\n".join(lines).encode(), statistician, "demo (synthetic)"
+    )
+    return len(lines) - 1
