@@ -46,7 +46,7 @@ def test_recruitment_table_fits_a_1280_px_screen(
     page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "coordinator")
     page.wait_for_selector("#recruitment-table")
     # The table's scroll box shows all of it: "Planned", the last column, is not cut off.
     overflow = page.evaluate(

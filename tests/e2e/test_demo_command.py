@@ -16,8 +16,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
-
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 PASSWORD = "demo-pass-2017"  # noqa: S105 - the demo's printed password
@@ -144,78 +142,73 @@ def _fresh_link(site) -> str:
     return re.search(r"http\S+/s/\S+", out).group(0)
 
 
-def test_a_newcomers_first_hour_finds_a_trial_in_full_flow(demo, tmp_path):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def test_a_newcomers_first_hour_finds_a_trial_in_full_flow(demo, browser, tmp_path):
     out = demo.console.read_text()
     physio = re.search(r"^\s+(\S+)\s+physiotherapist at", out, re.M).group(1)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        wide = {"viewport": {"width": 1280, "height": 900}}
+    # The session's browser: a second sync Playwright in this thread would fail.
+    wide = {"viewport": {"width": 1280, "height": 900}}
 
-        # The coordinator: follow-up with real response rates, a CONSORT flow with numbers.
-        page = _login(browser, demo, "coordinator", **wide)
-        page.goto(f"{demo.url}/monitoring/trials/betterback/")
-        rates = [
-            row.locator("td").last.inner_text()
-            for row in page.locator("#followup-table tbody tr").all()
-        ]
-        assert any(r.endswith("%") and int(r[:-1]) >= 50 for r in rates), rates
-        consort = page.locator("#consort-table").inner_text()
-        assessed, enrolled = (
-            _numbers(page.locator(f"#consort-table tr:has-text('{label}') td").inner_text())[0]
-            for label in ("Assessed for eligibility", "Enrolled")
-        )
-        assert assessed > enrolled == 60, consort
-        page.screenshot(path=str(tmp_path / "coordinator_monitoring.png"), full_page=True)
-        for code in ("safe", "selfback", "impact-lbp"):  # every seed trial has participants
-            page.goto(f"{demo.url}/trials/{code}/participants/")
-            assert page.locator("tbody tr").count() > 0, code
+    # The coordinator: follow-up with real response rates, a CONSORT flow with numbers.
+    page = _login(browser, demo, "coordinator", **wide)
+    page.goto(f"{demo.url}/monitoring/trials/betterback/")
+    rates = [
+        row.locator("td").last.inner_text()
+        for row in page.locator("#followup-table tbody tr").all()
+    ]
+    assert any(r.endswith("%") and int(r[:-1]) >= 50 for r in rates), rates
+    consort = page.locator("#consort-table").inner_text()
+    assessed, enrolled = (
+        _numbers(page.locator(f"#consort-table tr:has-text('{label}') td").inner_text())[0]
+        for label in ("Assessed for eligibility", "Enrolled")
+    )
+    assert assessed > enrolled == 60, consort
+    page.screenshot(path=str(tmp_path / "coordinator_monitoring.png"), full_page=True)
+    for code in ("safe", "selfback", "impact-lbp"):  # every seed trial has participants
+        page.goto(f"{demo.url}/trials/{code}/participants/")
+        assert page.locator("tbody tr").count() > 0, code
 
-        # The physiotherapist: their own clinic's participants.
-        page = _login(browser, demo, physio, **wide)
-        page.goto(f"{demo.url}/trials/betterback/participants/")
-        assert page.locator("tbody tr").count() > 0
+    # The physiotherapist: their own clinic's participants.
+    page = _login(browser, demo, physio, **wide)
+    page.goto(f"{demo.url}/trials/betterback/participants/")
+    assert page.locator("tbody tr").count() > 0
 
-        # The data manager: a participant's questionnaires, answered and scored.
-        page = _login(browser, demo, "datamanager", **wide)
-        page.goto(f"{demo.url}/trials/betterback/participants/")
-        page.locator("tbody tr a").first.click()
-        page.wait_for_load_state()
-        assert "Baseline" in page.inner_text("body")
+    # The data manager: a participant's questionnaires, answered and scored.
+    page = _login(browser, demo, "datamanager", **wide)
+    page.goto(f"{demo.url}/trials/betterback/participants/")
+    page.locator("tbody tr a").first.click()
+    page.wait_for_load_state()
+    assert "Baseline" in page.inner_text("body")
 
-        # The statistician: an export with rows, and the analysis plan with its figures.
-        page = _login(browser, demo, "statistician", **wide)
-        page.goto(f"{demo.url}/analysis/betterback/")
-        page.click("#export-form button[type=submit]")
-        page.wait_for_selector("#downloads:not([hidden])", timeout=120_000)
-        page.goto(f"{demo.url}/analysis/betterback/")
-        rows = page.locator("table").last.locator("tbody tr").first.locator("td").nth(3)
-        assert int(rows.inner_text()) > 60
-        page.goto(f"{demo.url}/analysis/betterback/plan/")
-        page.select_option("#id_analysis", "mixed")
-        page.select_option("#id_outcome", "odi")
-        page.click("#plan-form button[type=submit]")
-        page.wait_for_selector("#report-link", timeout=180_000)
-        page.click("#report-link")
-        page.wait_for_selector("h1")
-        assert "intervention - control" in page.inner_text("body")
-        page.goto(f"{demo.url}/analysis/betterback/plan/")
-        page.select_option("#id_analysis", "cea")  # on the demo's registry import
-        page.click("#plan-form button[type=submit]")
-        page.wait_for_selector("#report-link", timeout=180_000)
-        page.click("#report-link")
-        page.wait_for_selector("h1")
-        assert page.locator("figure svg").count() == 2  # the plane and the acceptability curve
-        page.screenshot(path=str(tmp_path / "statistician_report.png"), full_page=True)
+    # The statistician: an export with rows, and the analysis plan with its figures.
+    page = _login(browser, demo, "statistician", **wide)
+    page.goto(f"{demo.url}/analysis/betterback/")
+    page.click("#export-form button[type=submit]")
+    page.wait_for_selector("#downloads:not([hidden])", timeout=120_000)
+    page.goto(f"{demo.url}/analysis/betterback/")
+    rows = page.locator("table").last.locator("tbody tr").first.locator("td").nth(3)
+    assert int(rows.inner_text()) > 60
+    page.goto(f"{demo.url}/analysis/betterback/plan/")
+    page.select_option("#id_analysis", "mixed")
+    page.select_option("#id_outcome", "odi")
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_selector("#report-link", timeout=180_000)
+    page.click("#report-link")
+    page.wait_for_selector("h1")
+    assert "intervention - control" in page.inner_text("body")
+    page.goto(f"{demo.url}/analysis/betterback/plan/")
+    page.select_option("#id_analysis", "cea")  # on the demo's registry import
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_selector("#report-link", timeout=180_000)
+    page.click("#report-link")
+    page.wait_for_selector("h1")
+    assert page.locator("figure svg").count() == 2  # the plane and the acceptability curve
+    page.screenshot(path=str(tmp_path / "statistician_report.png"), full_page=True)
 
-        # A patient, on a phone, opens the link from their email: the questionnaire.
-        phone = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-        ).new_page()
-        phone.goto(_fresh_link(demo))
-        assert re.search(r"/s/[^/]+/\d+/$", phone.url), phone.url
-        assert phone.locator("input[type=radio]").count() > 0
-        phone.screenshot(path=str(tmp_path / "patient_phone.png"), full_page=True)
-        browser.close()
+    # A patient, on a phone, opens the link from their email: the questionnaire.
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    ).new_page()
+    phone.goto(_fresh_link(demo))
+    assert re.search(r"/s/[^/]+/\d+/$", phone.url), phone.url
+    assert phone.locator("input[type=radio]").count() > 0
+    phone.screenshot(path=str(tmp_path / "patient_phone.png"), full_page=True)

@@ -16,6 +16,7 @@ from followup.schedule import add_months
 from followup.tokens import token_for
 
 from ..factories import enrol
+from .conftest import submit_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -108,7 +109,7 @@ def test_every_patient_page_on_a_phone(
     )
     page.fill("#id_username", "physio_west")
     page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
+    submit_login(page, "physio_west")
     page.wait_for_selector("button[value=next]")
     kinds.update(
         page.evaluate("() => [...document.querySelectorAll('form input')].map(i => i.type)")
