@@ -189,8 +189,14 @@ def test_the_operator_prints_a_link_on_the_command_line(client, clinic_west, set
     patient = enrol(clinic_west, enrolled_on=three_months_ago())
     with pytest.raises(CommandError, match="no follow-up questionnaire open"):
         call_command("survey_link", patient.study_id)
+    with pytest.raises(CommandError, match="No participant"):
+        call_command("survey_link")
     contact = patient.contacts.get(timepoint__code="3m")
     dispatcher.dispatch_due(contact.due_at, 10)
+    # Without a study ID: whom to try (a newcomer to the demo does not know).
+    listed = StringIO()
+    call_command("survey_link", stdout=listed)
+    assert listed.getvalue().split() == [patient.study_id, "3m"]
     out = StringIO()
     call_command("survey_link", patient.study_id, stdout=out)
     assert client.get(link_path(out.getvalue())).status_code == 302

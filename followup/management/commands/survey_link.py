@@ -21,10 +21,14 @@ class Command(BaseCommand):
     help = "Print the survey link of a participant's open follow-up questionnaire."
 
     def add_arguments(self, parser):
-        parser.add_argument("study_id")
+        parser.add_argument(
+            "study_id", nargs="?", help="without it: the participants with a link open now"
+        )
         parser.add_argument("--timepoint", help="timepoint code (default: the one open now)")
 
-    def handle(self, study_id, timepoint=None, **options):
+    def handle(self, study_id=None, timepoint=None, **options):
+        if not study_id:
+            return self._list_open(timepoint)
         contacts = Contact.objects.filter(participant__study_id=study_id, status=Contact.INVITED)
         if timepoint:
             contacts = contacts.filter(timepoint__code=timepoint)
@@ -34,7 +38,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{study_id} has no follow-up questionnaire open now"
                 + (f" at {timepoint}" if timepoint else "")
-                + " (a link exists once the invitation has gone out, inside its window)."
+                + " (a link exists once the invitation has gone out, inside its window);"
+                " without a study ID the command lists the participants with one open now."
             )
         contact = open_now[0]
         if contact.token_hash != hash_token(token_for(contact)):
@@ -42,3 +47,17 @@ class Command(BaseCommand):
         contact._change_reason = "survey link printed on the command line"
         contact.save(update_fields=["status"])  # a history row, nothing changed
         self.stdout.write(link_for(contact))
+
+    def _list_open(self, timepoint=None, limit=10):
+        """Study IDs (and timepoints) whose questionnaire link is open now: where to start."""
+        contacts = Contact.objects.filter(status=Contact.INVITED).select_related(
+            "participant", "timepoint"
+        )
+        if timepoint:
+            contacts = contacts.filter(timepoint__code=timepoint)
+        now = timezone.now()
+        found = [c for c in contacts.order_by("due_at")[:2000] if link_state(c, now) == OK]
+        if not found:
+            raise CommandError("No participant has a follow-up questionnaire open now.")
+        for contact in found[:limit]:
+            self.stdout.write(f"{contact.participant.study_id}  {contact.timepoint.code}")
