@@ -53,6 +53,7 @@ from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
 from enrolment.models import Clinic, Participant, Timepoint, Trial
+from enrolment.national_id import age_on
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
@@ -296,9 +297,7 @@ def _participants(trial: Trial) -> Iterator[dict]:
 
 
 def _age(dob: date | None, day: date) -> int | None:
-    if dob is None:
-        return None
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+    return None if dob is None else age_on(dob, day)
 
 
 def _risk(value) -> int | None:

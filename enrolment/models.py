@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import allocation
+from .national_id import age_on
 
 
 class ReasonRequired(ValidationError):
@@ -454,9 +455,7 @@ class PersonalDetails(AuditedModel):
         return self.erased_at is not None
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.date_of_birth.year
-        birthday_passed = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
-        return years if birthday_passed else years - 1
+        return age_on(self.date_of_birth, day)
 
 
 class ScreeningRecord(models.Model):

@@ -8,38 +8,14 @@ on both sides of a daylight saving change.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from enrolment.dates import UNITS, add_months, offset_date  # noqa: F401 - imported from here too
+
 ENROLMENT = "enrolment"  # Timepoint.ENROLMENT: the only anchor known at enrolment
-UNITS = ("days", "weeks", "months")
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month ``months`` later (or earlier, if negative), moved back
-    to the month's last day when that month is shorter: 31 Jan + 1 month = 28 Feb
-    (29 Feb in a leap year)."""
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return day.replace(year=year, month=month0 + 1, day=min(day.day, last))
-
-
-def offset_date(anchor: date, offset: int, unit: str) -> date:
-    """``anchor`` moved by ``offset`` days, weeks or months.
-
-    Months count from the anchor each time (baseline + 3 months, baseline + 6 months),
-    never from the previous contact, so a clamped month end does not drift.
-    """
-    if unit == "days":
-        return anchor + timedelta(days=offset)
-    if unit == "weeks":
-        return anchor + timedelta(weeks=offset)
-    if unit == "months":
-        return add_months(anchor, offset)
-    raise ValueError(f"unknown unit {unit!r} (expected one of {', '.join(UNITS)})")
 
 
 @dataclass(frozen=True)

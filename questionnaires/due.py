@@ -1,16 +1,16 @@
 """When a participant's visit at a timepoint is due: the window staff see before they
 hand the tablet over. A plain function of the timepoint and the enrolment date.
 
-Questionnaires sit above follow-up's schedule in neither direction (follow-up imports
-questionnaires), so the date arithmetic is repeated here; a test holds it equal to
-``followup.schedule.offset_date``.
+The date arithmetic is the protocol's (:mod:`enrolment.dates`), the same that
+follow-up's schedule plans its contacts with.
 """
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from enrolment.dates import offset_date
 
 ENROLMENT = "enrolment"  # Timepoint.ENROLMENT
 
@@ -30,21 +30,8 @@ class Window:
         return "open"
 
 
-def add_months(day: date, months: int) -> date:
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return day.replace(
-        year=year, month=month0 + 1, day=min(day.day, calendar.monthrange(year, month0 + 1)[1])
-    )
-
-
-def due_date(anchor: date, offset: int, unit: str) -> date:
-    if unit == "days":
-        return anchor + timedelta(days=offset)
-    if unit == "weeks":
-        return anchor + timedelta(weeks=offset)
-    if unit == "months":
-        return add_months(anchor, offset)
-    raise ValueError(f"unknown unit {unit!r}")
+# The name staff-side code reads; one computation with the schedule's.
+due_date = offset_date
 
 
 def visit_window(timepoint, enrolled_on: date) -> Window | None:
