@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from . import allocation
+from . import allocation, guards
 from .national_id import age_on
 
 
@@ -37,6 +37,7 @@ class AuditedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        guards.check(self, "save")
         if self.pk is not None and not getattr(self, "_change_reason", None):
             saved = self._saved_values()
             changes = self.changed_fields(saved)
@@ -48,6 +49,10 @@ class AuditedModel(models.Model):
         super().save(*args, **kwargs)
         # A reason covers one save: a stale one must not let a later change through.
         self._change_reason = None
+
+    def delete(self, *args, **kwargs):
+        guards.check(self, "delete")
+        return super().delete(*args, **kwargs)
 
     def needs_reason(self, saved: dict | None) -> bool:
         """Whether a change to this saved row needs a reason; always, unless a model
@@ -234,11 +239,15 @@ class TrialRole(models.Model):
     DATA_MANAGER = "data_manager"
     STATISTICIAN = "statistician"
     ADMINISTRATOR = "administrator"
+    MONITOR = "monitor"
+    INVESTIGATOR = "investigator"
     ROLES = [
         (COORDINATOR, _("Coordinator")),
         (DATA_MANAGER, _("Data manager")),
         (STATISTICIAN, _("Statistician")),
         (ADMINISTRATOR, _("Administrator")),
+        (MONITOR, _("Monitor")),
+        (INVESTIGATOR, _("Investigator")),
     ]
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_roles"

@@ -60,6 +60,9 @@ class Response(AuditedModel):
     language = models.CharField(max_length=8, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     scores = models.JSONField(default=dict, blank=True)
+    # item id -> reason code (questionnaires.missing) for an item left unanswered with a
+    # reason; such an item is absent from ``answers``.
+    missing = models.JSONField(default=dict, blank=True)
     mode = models.CharField(max_length=20, choices=MODES)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

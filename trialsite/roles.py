@@ -14,13 +14,17 @@ DATA_MANAGER = "data_manager"
 STATISTICIAN = "statistician"
 ADMINISTRATOR = "administrator"
 PHYSIOTHERAPIST = "physiotherapist"
+# Monitors read what data managers read (personal details only where the trial allows),
+# raise and close queries and verify against source; investigators sign casebooks.
+MONITOR = "monitor"
+INVESTIGATOR = "investigator"
 
 # Roles that see every participant of their trial.
-TRIAL_WIDE = {COORDINATOR, DATA_MANAGER, STATISTICIAN, ADMINISTRATOR}
+TRIAL_WIDE = {COORDINATOR, DATA_MANAGER, STATISTICIAN, ADMINISTRATOR, MONITOR, INVESTIGATOR}
 # Roles that may see personal identifiers (never statisticians: they get pseudonymised data).
-PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST, INVESTIGATOR}
 # Roles that may read a participant's audit history.
-HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
+HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, MONITOR, INVESTIGATOR}
 # Roles that produce a participant's own data and erase their personal data (GDPR):
 # coordinators, who deal with the participant; not even administrators by their role.
 PRIVACY_RIGHTS = {COORDINATOR}

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "analysis",
     "privacy",
     "accounts",
+    "datamanagement",
+    "paper",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,9 @@ urlpatterns = [
     path("analysis/", include("analysis.urls")),
     path("monitoring/", include("analysis.urls_monitoring")),
     path("", include("privacy.urls")),
+    path("data-management/", include("datamanagement.urls")),
+    path("paper/", include("paper.urls")),
+    path("api/", include("api.urls")),
     path("", include("enrolment.urls")),
 ]
 
