@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -208,7 +209,11 @@ class Outgoing(models.Model):
 
 
 class Message(Outgoing):
-    """One email to one recipient, for one contact."""
+    """One invitation or reminder for one contact, by one channel.
+
+    By post, "sent" means handed to the post tray: the pack is printed from the "post
+    today" list (the paper app), and ``posted_at``/``posted_by`` record that it went out.
+    """
 
     INVITATION = "invitation"
     REMINDER = "reminder"
@@ -216,7 +221,8 @@ class Message(Outgoing):
     KINDS = [(INVITATION, _("Invitation")), (REMINDER, _("Reminder")), (NEW_LINK, _("New link"))]
     EMAIL = "email"
     SMS = "sms"
-    CHANNELS = [(EMAIL, _("Email")), (SMS, _("SMS"))]
+    POST = "post"
+    CHANNELS = [(EMAIL, _("Email")), (SMS, _("SMS")), (POST, _("Post"))]
 
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
     kind = models.CharField(max_length=12, choices=KINDS)
@@ -224,6 +230,10 @@ class Message(Outgoing):
     channel = models.CharField(max_length=8, choices=CHANNELS, default=EMAIL)
     template = models.CharField(max_length=100)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta(Outgoing.Meta):
         pass
