@@ -95,7 +95,10 @@ def _study(trial: Trial, events, instruments, blinded: bool) -> Iterator[str]:
         f"<MetaDataVersion OID={quoteattr(oids.metadata_version(trial.code))} "
         f"Name={quoteattr(f'{trial.code} as exported')}>"
     )
-    refs = [f'<StudyEventRef StudyEventOID="{oids.ENROLMENT_EVENT}" OrderNumber="1" Mandatory="Yes"/>']
+    refs = [
+        f'<StudyEventRef StudyEventOID="{oids.ENROLMENT_EVENT}" OrderNumber="1" '
+        'Mandatory="Yes"/>'
+    ]
     refs += [
         f"<StudyEventRef StudyEventOID={quoteattr(oids.event(e.code))} OrderNumber=\"{n}\" "
         'Mandatory="No"/>'
@@ -121,14 +124,17 @@ def _study(trial: Trial, events, instruments, blinded: bool) -> Iterator[str]:
         f'<ItemGroupRef ItemGroupOID="{oids.ENROLMENT_GROUP}" Mandatory="Yes"/></FormDef>'
     )
     for ins in instruments:
-        yield from (d for d in md.instrument_defs(ins) if d.startswith("<FormDef"))
+        yield md.form_def(ins)
     refs = "".join(
         f'<ItemRef ItemOID="I.ENROLMENT.{name}" OrderNumber="{n}" Mandatory="Yes"/>'
         for n, (name, *_rest) in enumerate(ENROLMENT_ITEMS, start=1)
     )
-    yield f'<ItemGroupDef OID="{oids.ENROLMENT_GROUP}" Name="Enrolment" Repeating="No">{refs}</ItemGroupDef>'
+    yield (
+        f'<ItemGroupDef OID="{oids.ENROLMENT_GROUP}" Name="Enrolment" Repeating="No">{refs}'
+        "</ItemGroupDef>"
+    )
     for ins in instruments:
-        yield from (d for d in md.instrument_defs(ins) if d.startswith("<ItemGroupDef"))
+        yield md.item_group_def(ins)
     for name, kind, code_list, label in ENROLMENT_ITEMS:
         unit = '<MeasurementUnitRef MeasurementUnitOID="MU.YEARS"/>' if name == "AGE" else ""
         ref = f'<CodeListRef CodeListOID="{code_list}"/>' if code_list else ""
@@ -137,7 +143,7 @@ def _study(trial: Trial, events, instruments, blinded: bool) -> Iterator[str]:
             f"<Question>{md.text(label)}</Question>{unit}{ref}</ItemDef>"
         )
     for ins in instruments:
-        yield from (d for d in md.instrument_defs(ins) if d.startswith("<ItemDef"))
+        yield from md.item_defs(ins)
     yield md.labelled_code_list(
         oids.CLUSTER_CODES, "Cluster", "integer", sorted(cluster_labels(trial).items())
     )
@@ -287,7 +293,8 @@ def _chunk(participants, order, codes, conditions) -> Iterator[str]:
         yield _enrolment_form(p, conditions)
         events: dict[tuple, list[dict]] = {}
         for r in responses.get(p["id"], []):
-            events.setdefault((order[r["timepoint_id"]], r["week"] or 0, r["timepoint_id"]), []).append(r)
+            key = (order[r["timepoint_id"]], r["week"] or 0, r["timepoint_id"])
+            events.setdefault(key, []).append(r)
         for (_n, week, tp_id), rs in sorted(events.items()):
             repeat = f' StudyEventRepeatKey="{week}"' if week else ""
             yield f"<StudyEventData StudyEventOID={quoteattr(oids.event(codes[tp_id]))}{repeat}>"

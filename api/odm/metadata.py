@@ -70,14 +70,18 @@ def _question(item: base.Item) -> str:
     return f"<Question>{text(wording)}</Question>"
 
 
-def instrument_defs(ins: base.Instrument) -> Iterator[str]:
+def form_def(ins: base.Instrument) -> str:
     code, version = ins.code, ins.version
-    yield (
+    return (
         f"<FormDef OID={quoteattr(oids.form(code, version))} "
         f"Name={quoteattr(f'{ins.name} (version {version})')} Repeating=\"No\">"
         f"<ItemGroupRef ItemGroupOID={quoteattr(oids.item_group(code, version))} "
         'Mandatory="Yes"/></FormDef>'
     )
+
+
+def item_group_def(ins: base.Instrument) -> str:
+    code, version = ins.code, ins.version
     refs = []
     for n, item in enumerate(exported_items(ins), start=1):
         mandatory = "Yes" if item.required else "No"
@@ -91,10 +95,14 @@ def instrument_defs(ins: base.Instrument) -> Iterator[str]:
             f"<ItemRef ItemOID={quoteattr(score_oid(ins, score.name))} OrderNumber=\"{n}\" "
             f'Mandatory="No" MethodOID={quoteattr(method_oid(ins, score.name))}/>'
         )
-    yield (
+    return (
         f"<ItemGroupDef OID={quoteattr(oids.item_group(code, version))} "
         f"Name={quoteattr(ins.name)} Repeating=\"No\">" + "".join(refs) + "</ItemGroupDef>"
     )
+
+
+def item_defs(ins: base.Instrument) -> Iterator[str]:
+    code, version = ins.code, ins.version
     for item in exported_items(ins):
         choices = _code_list_items(item)
         code_list_ref = (
