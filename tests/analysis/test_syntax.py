@@ -29,7 +29,9 @@ def test_every_csv_export_comes_with_an_r_and_a_sas_script(csv_export):
     assert path.with_suffix(".R").is_file() and path.with_suffix(".sas").is_file()
 
 
-@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (apt-get install r-base-core)")
+@pytest.mark.skipif(
+    shutil.which("Rscript") is None, reason="R is not installed (apt-get install r-base-core)"
+)
 def test_the_r_script_reproduces_the_codebook_labels(csv_export):
     path, book = csv_export
     probe = (
