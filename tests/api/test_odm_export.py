@@ -138,3 +138,23 @@ def test_the_file_writer_returns_the_size_written(betterback, tmp_path, schema):
     size = write_odm(betterback, path)
     assert size == path.stat().st_size > 0
     schema.validate(str(path))
+
+
+@pytest.mark.parametrize("protocol", sorted(p.name for p in PROTOCOLS.glob("*.toml")))
+def test_every_seed_trial_exports_valid_odm_with_every_instrument_answered(
+    db, schema, protocol
+):
+    trial, _ = load_protocol(PROTOCOLS / protocol)
+    if trial.randomisation:
+        randomisation_store.generate(trial, UserFactory(username="coord"), seed=1)
+    p = enrol(trial.clusters.first().clinics.first(), enrolled_on=trial.recruitment_start)
+    rng = random.Random(2)
+    answered = 0
+    for tp in trial.timepoints.filter(respondent__in=["patient", "clinician"]):
+        for code in tp.instruments:
+            respond(p, tp, code, rng, days=1)
+            answered += 1
+    xml = _odm(trial)
+    schema.validate(io.BytesIO(xml))
+    forms = etree.fromstring(xml).findall(".//odm:SubjectData//odm:FormData", NS)
+    assert len(forms) == answered + 1  # and the enrolment form
