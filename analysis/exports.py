@@ -37,7 +37,6 @@ participants; ``.sav`` and ``.dta`` are built in memory (pyreadstat writes a who
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import itertools
 import random
@@ -57,14 +56,15 @@ from enrolment.national_id import age_on
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
+from . import syntax
 from .design_export import DesignFacts, design_vars
 from .models import BlindingCode, ExportLog
+from .varnames import DATE, NUMERIC, STRING, stata_name
 
 CHUNK = 2000
 FORMATS = ("csv", "sav", "dta", "parquet")
 SHAPES = ("long", "wide", "analysis")
 LEVELS = ("score", "item")
-NUMERIC, STRING, DATE = "numeric", "string", "date"
 # Scores that are text, not numbers (the EQ-5D health state, e.g. "11221").
 TEXT_SCORES = {"profile"}
 MODE_LABELS = {code: str(label) for code, label in Response.MODES}
@@ -87,12 +87,6 @@ class Var:
 
 def tp_suffix(code: str) -> str:
     return code.replace("-", "_")
-
-
-def stata_name(name: str) -> str:
-    if len(name) <= 32:
-        return name
-    return f"{name[:27]}_{hashlib.sha1(name.encode()).hexdigest()[:4]}"  # noqa: S324
 
 
 # --- blinding ------------------------------------------------------------------------
@@ -854,6 +848,14 @@ def for_format(export: Export, fmt: str) -> Export:
     return Export(renamed, export.rows, export.total)
 
 
+def write_syntax(variables: list[Var], path: Path, title: str) -> tuple[Path, Path]:
+    """The R and SAS scripts that read the CSV at ``path`` ready-labelled."""
+    r_path, sas_path = path.with_suffix(".R"), path.with_suffix(".sas")
+    r_path.write_text(syntax.r_script(variables, path.name, title), encoding="utf-8")
+    sas_path.write_text(syntax.sas_script(variables, path.name, title), encoding="utf-8")
+    return r_path, sas_path
+
+
 def write_export(
     trial: Trial,
     path,
@@ -885,6 +887,8 @@ def write_export(
     else:
         rows = write_readstat(export, path, fmt)
     write_codebook(export.vars, path.with_suffix(""), f"Codebook: {trial.code} {shape} {level}")
+    if fmt == "csv":
+        write_syntax(export.vars, path, f"{trial.code} {shape} {level}")
     if progress:
         progress(100)
     label = user_label or (user.get_username() if user is not None else "command line")

@@ -14,6 +14,9 @@ from enrolment.models import Participant, Trial
 
 FORMATS = [("csv", "CSV"), ("sav", "SPSS .sav"), ("dta", "Stata .dta"), ("parquet", "Parquet")]
 SHAPES = [("long", _("Long")), ("wide", _("Wide")), ("analysis", _("Analysis dataset"))]
+# Files for other systems (api.odm): logged like the exports, never built as an export job.
+EXCHANGE = "exchange"
+EXCHANGE_FORMATS = [("odm", "CDISC ODM 1.3.2"), ("redcap", _("REDCap data dictionary"))]
 LEVELS = [("score", _("Scores")), ("item", _("Items"))]
 
 
@@ -45,8 +48,8 @@ class ExportLog(models.Model):
     user_label = models.CharField(max_length=150, help_text=_("user name, or 'command line'"))
     created = models.DateTimeField(auto_now_add=True)
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="export_logs")
-    format = models.CharField(max_length=10, choices=FORMATS)
-    shape = models.CharField(max_length=10, choices=SHAPES)
+    format = models.CharField(max_length=10, choices=FORMATS + EXCHANGE_FORMATS)
+    shape = models.CharField(max_length=10, choices=SHAPES + [(EXCHANGE, _("Exchange file"))])
     level = models.CharField(max_length=10, choices=LEVELS)
     blinded = models.BooleanField(default=False)
     rows = models.PositiveIntegerField(default=0)

@@ -114,6 +114,8 @@ def export_download(request, code, pk, what):
         "data": data,
         "codebook.csv": data.with_name(data.stem + "_codebook.csv"),
         "codebook.html": data.with_name(data.stem + "_codebook.html"),
+        "script.R": data.with_suffix(".R"),
+        "script.sas": data.with_suffix(".sas"),
     }
     path = paths.get(what)
     root = exports_dir().resolve()

@@ -245,6 +245,9 @@ def save_answers(
         response.resolution = resolution
     response.full_clean()
     response._change_reason = (reason or "").strip() or None
+    if getattr(user, "is_authenticated", False):
+        # Outside a request (the API, a command) the history middleware knows no user.
+        response._history_user = user
     response.save()
     return response
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("data-management/", include("datamanagement.urls")),
     path("paper/", include("paper.urls")),
     path("api/", include("api.urls")),
+    path("exchange/", include("api.odm.urls")),
     path("", include("enrolment.urls")),
 ]
 
