@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import missing as reasons
 from .instruments import base, get
 from .models import InstrumentWording, Response
 
@@ -94,6 +95,55 @@ def validate_answers(instrument: base.Instrument, answers: dict) -> dict[str, st
         if message:
             errors[item_id] = message
     return errors
+
+
+# Who gives a reason for a missing item: staff (paper entry, corrections: every reason) or
+# the respondent on their own pages (a survey link, the tablet: "prefer not to answer" only).
+STAFF = "staff"
+RESPONDENT = "respondent"
+
+
+def patient_may_skip(item: base.Item) -> bool:
+    """Where a respondent may say "prefer not to answer": an item the instrument does not
+    require (ODI's sex life, B-IPQ's causes...). A required item is one the scoring needs
+    (its published rule has no room for it missing), so no way round it is offered."""
+    return not item.required
+
+
+def allowed_reasons(item: base.Item, who: str) -> tuple[int, ...]:
+    """The reason codes ``who`` (STAFF or RESPONDENT) may give for ``item``."""
+    if who == STAFF:
+        return tuple(reasons.REASONS)
+    return reasons.PATIENT_REASONS if patient_may_skip(item) else ()
+
+
+def validate_missing(
+    instrument: base.Instrument, answers: dict, missing: dict, who: str
+) -> dict[str, str]:
+    """Item id -> error for reasons that do not fit: an unknown item, a code that is not a
+    reason (or not one this respondent may give), or an item with a value and a reason."""
+    errors = {}
+    for item_id, code in missing.items():
+        try:
+            item = instrument.item(item_id)
+        except KeyError:
+            errors[item_id] = f"unknown item of {instrument.code} v{instrument.version}"
+            continue
+        if not reasons.is_reason(code):
+            errors[item_id] = f"not a missing-data reason: {code!r}"
+        elif code not in allowed_reasons(item, who):
+            errors[item_id] = f"reason {code} is not allowed here"
+        elif base.answered(answers, item_id):
+            errors[item_id] = "an item has either a value or a reason for missing, not both"
+    return errors
+
+
+def entered(response: Response | None) -> dict:
+    """What was entered per item: the answer, or the reason code standing in for it (the
+    codes cannot collide with a real value). Used to compare paper entries."""
+    if response is None:
+        return {}
+    return {**clean_answers(response.answers), **(response.missing or {})}
 
 
 def clean_answers(answers: dict) -> dict:
@@ -203,10 +253,13 @@ def save_answers(
     reason: str = "",
     response: Response | None = None,
     resolution: dict | None = None,
+    missing: dict | None = None,
 ) -> Response:
     """Create or update one response: the given answers replace the stored ones, scores
     are recomputed, and ``complete`` stamps completed_at (the first time).
 
+    ``missing`` (item id -> reason code) replaces the stored reasons; without it the
+    stored reasons stay, except for items now answered.
     A completed response only changes with a reason (a staff correction)."""
     errors = validate_answers(instrument, answers)
     if errors:
@@ -216,6 +269,14 @@ def save_answers(
         response = _locked_response(
             timepoint, instrument.code, entry, participant, physiotherapist
         )
+    if missing is None:
+        stored = response.missing if response is not None else {}
+        missing = {k: v for k, v in (stored or {}).items() if k not in answers}
+    # Without a login (a survey link, an SMS reply) the respondent is writing.
+    who = STAFF if getattr(user, "is_authenticated", False) else RESPONDENT
+    errors = validate_missing(instrument, answers, missing, who)
+    if errors:
+        raise ResponseError({k: [v] for k, v in errors.items()})
     if response is None:
         response = Response(
             participant=participant,
@@ -234,10 +295,11 @@ def save_answers(
             f"{response} was started on version {response.version}, not {instrument.version}."
         )
     if response.is_complete and not (reason or "").strip():
-        if clean_answers(response.answers) == answers:
+        if clean_answers(response.answers) == answers and (response.missing or {}) == missing:
             return response  # nothing changed: no reason needed
         raise ResponseError("A reason is required to change a completed response.")
     response.answers = answers
+    response.missing = dict(missing)
     response.scores = compute_scores(instrument, answers, timepoint.trial)
     if complete and response.completed_at is None:
         response.completed_at = timezone.now()
@@ -250,8 +312,11 @@ def save_answers(
 
 
 @transaction.atomic
-def correct_response(response: Response, answers: dict, reason: str, user=None) -> Response:
-    """A staff correction of a saved response: new answers, rescored, with a reason."""
+def correct_response(
+    response: Response, answers: dict, reason: str, user=None, missing: dict | None = None
+) -> Response:
+    """A staff correction of a saved response: new answers (and reasons for missing items,
+    if given), rescored, with a reason."""
     if not (reason or "").strip():
         raise ResponseError("A reason is required to correct a response.")
     response = Response.objects.select_for_update().get(pk=response.pk)
@@ -265,6 +330,7 @@ def correct_response(response: Response, answers: dict, reason: str, user=None) 
         entry=response.entry,
         reason=reason,
         response=response,
+        missing=missing,
     )
 
 
@@ -273,6 +339,8 @@ def correct_response(response: Response, answers: dict, reason: str, user=None) 
 
 @dataclass
 class Difference:
+    """``first`` and ``second`` are what was entered: a value, a reason code, or None."""
+
     item: base.Item
     first: object
     second: object
@@ -308,9 +376,10 @@ def next_entry_for(participant, timepoint, code: str, user) -> tuple[int, Respon
 
 
 def compare_entries(first: Response, second: Response) -> list[Difference]:
-    """Item by item, where the two entries differ (an unanswered item counts as None)."""
+    """Item by item, where the two entries differ (an unanswered item counts as None; a
+    reason for missing in one entry and a value in the other is a difference)."""
     instrument = first.definition()
-    a, b = clean_answers(first.answers), clean_answers(second.answers)
+    a, b = entered(first), entered(second)
     return [
         Difference(item, a.get(item.id), b.get(item.id))
         for item in instrument.items
@@ -341,10 +410,16 @@ def resolve_double_entry(
     if unreasoned:
         raise ResponseError(f"A reason is needed for {', '.join(unreasoned)}.")
     answers = dict(clean_answers(first.answers))
+    missing = dict(first.missing or {})
     resolution = {}
     for d in differences:
         value, why = decisions[d.item.id]
-        answers[d.item.id] = value
+        answers.pop(d.item.id, None)
+        missing.pop(d.item.id, None)
+        if reasons.is_reason(value):
+            missing[d.item.id] = value
+        elif value is not None:
+            answers[d.item.id] = value
         resolution[d.item.id] = {
             "first": d.first,
             "second": d.second,
@@ -370,6 +445,7 @@ def resolve_double_entry(
         language=first.language,
         reason=_resolution_reason(resolution, first, second),
         resolution=resolution,
+        missing=missing,
     )
     return final
 
