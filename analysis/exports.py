@@ -57,6 +57,7 @@ from enrolment.national_id import age_on
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
+from . import missing_export
 from .design_export import DesignFacts, design_vars
 from .models import BlindingCode, ExportLog
 
@@ -830,18 +831,21 @@ def write_readstat(export: Export, path: Path, fmt: str) -> int:
 
     df = _frame(export)
     labels = [v.label[:80] if fmt == "dta" else v.label for v in export.vars]
-    value_labels = {
-        v.name: {float(k): str(lab) for k, lab in v.labels.items()}
-        for v in export.vars
-        if v.type == NUMERIC and v.labels
-    }
+    value_labels = missing_export.readstat_value_labels(export, fmt)
+    # Reason codes as user-missing (SPSS) or extended missing values (Stata).
+    extra = missing_export.readstat_options(export, df, fmt)
     if fmt == "sav":
         pyreadstat.write_sav(
-            df, str(path), column_labels=labels, variable_value_labels=value_labels
+            df, str(path), column_labels=labels, variable_value_labels=value_labels, **extra
         )
     else:
         pyreadstat.write_dta(
-            df, str(path), column_labels=labels, variable_value_labels=value_labels, version=15
+            df,
+            str(path),
+            column_labels=labels,
+            variable_value_labels=value_labels,
+            version=15,
+            **extra,
         )
     return len(df)
 
@@ -871,7 +875,8 @@ def write_export(
         raise ValueError(f"unknown format/shape/level {fmt}/{shape}/{level}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    export = for_format(build(trial, shape, level, blinded), fmt)
+    export = build(trial, shape, level, blinded)
+    export = for_format(missing_export.with_reasons(export, trial, shape, level, fmt), fmt)
     total = max(export.total, 1)
 
     def rows_progress(n):  # rows per participant vary: report participants seen, roughly
