@@ -307,6 +307,10 @@ def save_answers(
         response.resolution = resolution
     response.full_clean()
     response._change_reason = (reason or "").strip() or None
+    if getattr(user, "is_authenticated", False):
+        # Who, also outside a request (commands, the demo, tasks): the history middleware
+        # knows only the request's user.
+        response._history_user = user
     response.save()
     return response
 

@@ -361,6 +361,9 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
     assert started.answers == {nrs.items[0].id: 4} and not started.not_done
     assert all(r.not_done for r in marked if r.instrument != "nrs")
     assert all(r.is_complete for r in marked)
+    # Audited with who and why, also outside a request.
+    latest = marked[-1].history.first()
+    assert latest.history_user == coordinator and "moved abroad" in latest.history_change_reason
 
     # The dispatcher's next pass (when a reminder would be due) closes the contact.
     contact.refresh_from_db()
