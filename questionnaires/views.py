@@ -420,6 +420,8 @@ def _decision_value(item, raw: str):
     raw = (raw or "").strip()
     if raw == "":
         return None
+    if raw.lstrip("-").isdigit() and int(raw) in REASONS:
+        return int(raw)  # a reason for missing, for an item of any kind
     if item.kind in ("text", "date"):
         return raw
     try:

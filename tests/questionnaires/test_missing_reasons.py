@@ -375,3 +375,29 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
         not_done.mark_timepoint_not_done(
             participant=patient, timepoint=tp, code=missing.NOT_DONE, why="x", user=coordinator
         )
+
+
+def test_a_data_manager_types_a_reason_code_as_the_final_value(
+    client, participant, coordinator, physio_west, data_manager
+):
+    # Typed in the comparison's "This value" box; any item kind takes a reason code.
+    answers = valid_answers(ODI)
+    kwargs = dict(
+        instrument=ODI,
+        timepoint=baseline(participant),
+        complete=True,
+        mode=Response.STAFF_PAPER,
+        participant=participant,
+    )
+    services.save_answers(answers=answers, user=coordinator, entry=Response.FIRST_ENTRY, **kwargs)
+    services.save_answers(
+        answers=dict(answers, q4=0), user=physio_west, entry=Response.SECOND_ENTRY, **kwargs
+    )
+    client.force_login(data_manager)
+    r = client.post(
+        compare_url(participant),
+        {"choice_q4": "other", "value_q4": "-97", "reason_q4": "two boxes ticked"},
+    )
+    assert r.status_code == 302
+    final = Response.objects.get(participant=participant, entry=Response.FINAL)
+    assert final.missing == {"q4": missing.DONT_KNOW} and "q4" not in final.answers
