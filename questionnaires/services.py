@@ -118,10 +118,12 @@ def allowed_reasons(item: base.Item, who: str) -> tuple[int, ...]:
 
 
 def validate_missing(
-    instrument: base.Instrument, answers: dict, missing: dict, who: str
+    instrument: base.Instrument, answers: dict, missing: dict, who: str, stored=None
 ) -> dict[str, str]:
     """Item id -> error for reasons that do not fit: an unknown item, a code that is not a
-    reason (or not one this respondent may give), or an item with a value and a reason."""
+    reason (or not one this respondent may give), or an item with a value and a reason.
+    A reason already ``stored`` (given by staff earlier) stays whoever saves next."""
+    stored = stored or {}
     errors = {}
     for item_id, code in missing.items():
         try:
@@ -131,7 +133,7 @@ def validate_missing(
             continue
         if not reasons.is_reason(code):
             errors[item_id] = f"not a missing-data reason: {code!r}"
-        elif code not in allowed_reasons(item, who):
+        elif code not in allowed_reasons(item, who) and stored.get(item_id) != code:
             errors[item_id] = f"reason {code} is not allowed here"
         elif base.answered(answers, item_id):
             errors[item_id] = "an item has either a value or a reason for missing, not both"
@@ -274,7 +276,8 @@ def save_answers(
         missing = {k: v for k, v in (stored or {}).items() if k not in answers}
     # Without a login (a survey link, an SMS reply) the respondent is writing.
     who = STAFF if getattr(user, "is_authenticated", False) else RESPONDENT
-    errors = validate_missing(instrument, answers, missing, who)
+    stored = response.missing if response is not None else {}
+    errors = validate_missing(instrument, answers, missing, who, stored)
     if errors:
         raise ResponseError({k: [v] for k, v in errors.items()})
     if response is None:

@@ -83,6 +83,43 @@ def test_save_answers_refuses_a_reason_from_a_respondent_without_login(participa
     assert not Response.objects.exists()
 
 
+def test_a_reason_staff_gave_stays_when_the_respondent_saves_next(participant, coordinator):
+    tp = baseline(participant)
+    response = services.save_answers(
+        instrument=ODI,
+        timepoint=tp,
+        answers={"q1": 2},
+        missing={"q3": missing.NOT_DONE},
+        complete=False,
+        mode=Response.STAFF_CLINIC,
+        user=coordinator,
+        participant=participant,
+    )
+    # The patient goes on (no login): the staff's reason stays, a new one is refused.
+    response = services.save_answers(
+        instrument=ODI,
+        timepoint=tp,
+        answers={"q1": 2, "q2": 1},
+        missing={"q3": missing.NOT_DONE},
+        complete=False,
+        mode=Response.STAFF_CLINIC,
+        participant=participant,
+        response=response,
+    )
+    assert response.missing == {"q3": missing.NOT_DONE}
+    with pytest.raises(services.ResponseError):
+        services.save_answers(
+            instrument=ODI,
+            timepoint=tp,
+            answers={"q1": 2, "q2": 1},
+            missing={"q3": missing.NOT_DONE, "q4": missing.NOT_DONE},
+            complete=False,
+            mode=Response.STAFF_CLINIC,
+            participant=participant,
+            response=response,
+        )
+
+
 # --- scoring treats every reason as missing --------------------------------------------
 
 
