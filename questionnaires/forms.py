@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import missing as reasons
 from .instruments import base
-from .services import RESPONDENT, allowed_reasons
+from .reasons import RESPONDENT, allowed_reasons
 
 REASON_SUFFIX = "__reason"
 
@@ -53,8 +53,8 @@ class InstrumentForm(forms.Form):
     for paper forms, where a blank on paper is a missing answer, not an error).
     ``hide``: item ids not shown (e.g. the CRPE final-visit items at the first visit).
     ``notes``: item id -> text shown under the item (e.g. the first visit's grade).
-    ``reasons_for``: who may leave items unanswered with a reason (``services.STAFF``: a
-    choice of every reason under each item; ``services.RESPONDENT``: a "prefer not to
+    ``reasons_for``: who may leave items unanswered with a reason (``reasons.STAFF``: a
+    choice of every reason under each item; ``reasons.RESPONDENT``: a "prefer not to
     answer" box under the items the instrument lets them skip); "" offers none.
     ``missing``: the stored reasons (item id -> code), shown as chosen.
     """

@@ -30,7 +30,7 @@ from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from trialsite import roles
 
-from . import due, services
+from . import due, reasons, services
 from .forms import InstrumentForm, ReasonForm
 from .instruments import get
 from .instruments.definitions import crpe
@@ -119,7 +119,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
                 request.POST,
                 wording=wording,
                 require=complete,
-                reasons_for=services.RESPONDENT,
+                reasons_for=reasons.RESPONDENT,
             )
             valid = form.is_valid()
             answers, missing = form.merged(saved, saved_missing)
@@ -161,7 +161,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
                 wording=wording,
                 answers=saved,
                 missing=saved_missing,
-                reasons_for=services.RESPONDENT,
+                reasons_for=reasons.RESPONDENT,
             )
         context = {
             "form": form,
@@ -328,7 +328,7 @@ def paper_entry(request, study_id, timepoint, instrument):
     if request.method == "POST":
         # A blank on paper is a missing answer: nothing is required, values are checked.
         form = InstrumentForm(
-            definition, request.POST, require=False, reasons_for=services.STAFF
+            definition, request.POST, require=False, reasons_for=reasons.STAFF
         )
         valid = form.is_valid()
         answers, missing = form.merged(saved, saved_missing)
@@ -363,7 +363,7 @@ def paper_entry(request, study_id, timepoint, instrument):
             answers=saved,
             missing=saved_missing,
             require=False,
-            reasons_for=services.STAFF,
+            reasons_for=reasons.STAFF,
         )
     return render(
         request,
@@ -510,7 +510,7 @@ def response_correct(request, pk):
         answers=response.answers,
         missing=response.missing,
         require=False,
-        reasons_for=services.STAFF,
+        reasons_for=reasons.STAFF,
     )
     reason_form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():

@@ -12,7 +12,7 @@ from django.utils import timezone
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
 from followup.tokens import token_for
-from questionnaires import missing, not_done, services
+from questionnaires import missing, not_done, reasons, services
 from questionnaires.instruments import get
 from questionnaires.models import Response
 
@@ -44,27 +44,27 @@ def odi_values(values):
 def test_a_reason_must_be_a_known_code_and_never_beside_a_value():
     answers = odi_values([1] * 10)
     del answers["q3"]
-    staff = services.STAFF
-    assert services.validate_missing(ODI, answers, {"q3": missing.LOST}, staff) == {}
-    errors = services.validate_missing(ODI, answers, {"q3": -94}, staff)
+    staff = reasons.STAFF
+    assert reasons.validate_missing(ODI, answers, {"q3": missing.LOST}, staff) == {}
+    errors = reasons.validate_missing(ODI, answers, {"q3": -94}, staff)
     assert "not a missing-data reason" in errors["q3"]
-    errors = services.validate_missing(ODI, answers, {"q3": "-95"}, staff)
+    errors = reasons.validate_missing(ODI, answers, {"q3": "-95"}, staff)
     assert "not a missing-data reason" in errors["q3"]
-    errors = services.validate_missing(ODI, answers, {"q4": missing.LOST}, staff)
+    errors = reasons.validate_missing(ODI, answers, {"q4": missing.LOST}, staff)
     assert "either a value or a reason" in errors["q4"]
-    errors = services.validate_missing(ODI, answers, {"q99": missing.LOST}, staff)
+    errors = reasons.validate_missing(ODI, answers, {"q99": missing.LOST}, staff)
     assert "unknown item" in errors["q99"]
 
 
 def test_a_respondent_may_only_refuse_and_only_where_the_instrument_allows_skipping():
-    who = services.RESPONDENT
+    who = reasons.RESPONDENT
     # ODI's sex life section is not required: "prefer not to answer" is allowed there.
-    assert services.allowed_reasons(ODI.item("q8"), who) == (missing.REFUSED,)
-    assert services.allowed_reasons(ODI.item("q3"), who) == ()
-    assert services.allowed_reasons(ODI.item("q3"), services.STAFF) == tuple(missing.REASONS)
-    errors = services.validate_missing(ODI, {}, {"q8": missing.LOST}, who)
+    assert reasons.allowed_reasons(ODI.item("q8"), who) == (missing.REFUSED,)
+    assert reasons.allowed_reasons(ODI.item("q3"), who) == ()
+    assert reasons.allowed_reasons(ODI.item("q3"), reasons.STAFF) == tuple(missing.REASONS)
+    errors = reasons.validate_missing(ODI, {}, {"q8": missing.LOST}, who)
     assert "not allowed" in errors["q8"]
-    errors = services.validate_missing(ODI, {}, {"q3": missing.REFUSED}, who)
+    errors = reasons.validate_missing(ODI, {}, {"q3": missing.REFUSED}, who)
     assert "not allowed" in errors["q3"]
 
 
