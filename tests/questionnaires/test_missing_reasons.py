@@ -438,3 +438,18 @@ def test_a_data_manager_types_a_reason_code_as_the_final_value(
     assert r.status_code == 302
     final = Response.objects.get(participant=participant, entry=Response.FINAL)
     assert final.missing == {"q4": missing.DONT_KNOW} and "q4" not in final.answers
+
+
+def test_the_participant_page_marks_a_whole_timepoint_not_done(client, participant, coordinator):
+    client.force_login(coordinator)
+    page = client.get(reverse("participant_detail", args=[participant.study_id])).content.decode()
+    url = reverse("mark_not_done", args=[participant.study_id, "3m"])
+    assert f'href="{url}"' in page
+    r = client.post(url, {"code": str(missing.LOST), "why": "the whole booklet was lost"})
+    assert r.status_code == 302
+    tp = participant.trial.timepoints.get(code="3m")
+    rows = Response.objects.filter(participant=participant, timepoint=tp)
+    assert sorted(rows.values_list("instrument", flat=True)) == sorted(tp.instruments)
+    assert all(r.not_done and set(r.missing.values()) == {missing.LOST} for r in rows)
+    page = client.get(reverse("participant_detail", args=[participant.study_id])).content.decode()
+    assert f'href="{url}"' not in page  # nothing left to mark
