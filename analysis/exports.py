@@ -41,7 +41,6 @@ import html
 import itertools
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,10 +55,10 @@ from enrolment.national_id import age_on
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
-from . import syntax
+from . import missing_export, syntax
 from .design_export import DesignFacts, design_vars
 from .models import BlindingCode, ExportLog
-from .varnames import DATE, NUMERIC, STRING, stata_name
+from .varnames import DATE, NUMERIC, STRING, Export, Var, stata_name, tp_suffix
 
 CHUNK = 2000
 FORMATS = ("csv", "sav", "dta", "parquet")
@@ -68,25 +67,6 @@ LEVELS = ("score", "item")
 # Scores that are text, not numbers (the EQ-5D health state, e.g. "11221").
 TEXT_SCORES = {"profile"}
 MODE_LABELS = {code: str(label) for code, label in Response.MODES}
-
-
-@dataclass
-class Var:
-    """One column of an export, as the codebook describes it."""
-
-    name: str
-    label: str
-    type: str = NUMERIC
-    labels: dict = field(default_factory=dict)  # value -> label
-    allowed: str = ""  # e.g. "0..10" or "1;2;3"
-    instrument: str = ""
-    version: str = ""
-    rule: str = ""
-    timepoint: str = ""
-
-
-def tp_suffix(code: str) -> str:
-    return code.replace("-", "_")
 
 
 # --- blinding ------------------------------------------------------------------------
@@ -354,15 +334,6 @@ def _joined(trial: Trial, timepoints) -> Iterator[tuple[dict, list[tuple]]]:
                     pass
             pending = next(groups, None)
         yield p, mine
-
-
-@dataclass
-class Export:
-    """Columns (as :class:`Var`) and a row generator; ``total`` participants for progress."""
-
-    vars: list[Var]
-    rows: Callable[[], Iterator[list]]
-    total: int
 
 
 def _conditions(trial, blinded):
@@ -824,18 +795,21 @@ def write_readstat(export: Export, path: Path, fmt: str) -> int:
 
     df = _frame(export)
     labels = [v.label[:80] if fmt == "dta" else v.label for v in export.vars]
-    value_labels = {
-        v.name: {float(k): str(lab) for k, lab in v.labels.items()}
-        for v in export.vars
-        if v.type == NUMERIC and v.labels
-    }
+    value_labels = missing_export.readstat_value_labels(export, fmt)
+    # Reason codes as user-missing (SPSS) or extended missing values (Stata).
+    extra = missing_export.readstat_options(export, df, fmt)
     if fmt == "sav":
         pyreadstat.write_sav(
-            df, str(path), column_labels=labels, variable_value_labels=value_labels
+            df, str(path), column_labels=labels, variable_value_labels=value_labels, **extra
         )
     else:
         pyreadstat.write_dta(
-            df, str(path), column_labels=labels, variable_value_labels=value_labels, version=15
+            df,
+            str(path),
+            column_labels=labels,
+            variable_value_labels=value_labels,
+            version=15,
+            **extra,
         )
     return len(df)
 
@@ -873,7 +847,8 @@ def write_export(
         raise ValueError(f"unknown format/shape/level {fmt}/{shape}/{level}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    export = for_format(build(trial, shape, level, blinded), fmt)
+    export = build(trial, shape, level, blinded)
+    export = for_format(missing_export.with_reasons(export, trial, shape, level, fmt), fmt)
     total = max(export.total, 1)
 
     def rows_progress(n):  # rows per participant vary: report participants seen, roughly

@@ -1021,10 +1021,13 @@ def crpe_missing_at_final_visit(trial, participants):
 
 
 def data_quality(trial, participants) -> dict:
+    from .monitoring_missing import with_reasons
+
     double = unresolved_double_entries(participants)
     crpe = crpe_missing_at_final_visit(trial, participants)
     return {
-        "missing_items": missing_items(participants),
+        # Split into missing with a reason and without (analysis.monitoring_missing).
+        "missing_items": with_reasons(missing_items(participants), participants),
         "out_of_window": out_of_window(trial, participants),
         "double_entries": double.count(),
         "crpe_missing": None if crpe is None else crpe.count(),
@@ -1143,6 +1146,9 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
         f"Unresolved double entries: {dq['double_entries']}",
         f"Responses out of window: {sum(r['total'] for r in dq['out_of_window'])}",
         f"Responses with missing items: {sum(r['incomplete'] for r in dq['missing_items'])}",
+        "Items missing without a reason: "
+        f"{sum(r['without_reason'] for r in dq['missing_items'])}, "
+        f"with a reason: {sum(r['with_reason'] for r in dq['missing_items'])}",
     ]
     if dq["crpe_missing"] is not None:
         quality.append(f"CRPE-tools missing at the final visit: {dq['crpe_missing']}")

@@ -18,8 +18,9 @@ class ResponseAdmin(SimpleHistoryAdmin):
         "entry",
         "mode",
         "completed_at",
+        "not_done",
     )
-    list_filter = ("instrument", "mode", "entry", "timepoint__trial")
+    list_filter = ("instrument", "mode", "entry", "not_done", "timepoint__trial")
     search_fields = ("participant__study_id", "physiotherapist__study_code")
 
     def has_change_permission(self, request, obj=None):

@@ -16,7 +16,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import missing as reasons
 from .instruments import base
+from .reasons import RESPONDENT, allowed_reasons
+
+REASON_SUFFIX = "__reason"
 
 # A SCALE with more points than this is a number box (e.g. EQ VAS 0-100), not radios.
 MAX_RADIO_POINTS = 11
@@ -49,6 +53,10 @@ class InstrumentForm(forms.Form):
     for paper forms, where a blank on paper is a missing answer, not an error).
     ``hide``: item ids not shown (e.g. the CRPE final-visit items at the first visit).
     ``notes``: item id -> text shown under the item (e.g. the first visit's grade).
+    ``reasons_for``: who may leave items unanswered with a reason (``reasons.STAFF``: a
+    choice of every reason under each item; ``reasons.RESPONDENT``: a "prefer not to
+    answer" box under the items the instrument lets them skip); "" offers none.
+    ``missing``: the stored reasons (item id -> code), shown as chosen.
     """
 
     def __init__(
@@ -60,12 +68,16 @@ class InstrumentForm(forms.Form):
         hide: tuple[str, ...] = (),
         notes: dict[str, str] | None = None,
         answers: dict | None = None,
+        reasons_for: str = "",
+        missing: dict | None = None,
         **kwargs,
     ):
         self.instrument = instrument
         self.wording = wording
-        if answers is not None:
-            kwargs.setdefault("initial", initial_from_answers(instrument, answers))
+        if answers is not None or missing:
+            initial = initial_from_answers(instrument, answers or {})
+            initial.update(initial_reasons(instrument, missing or {}, reasons_for))
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         notes = notes or {}
         self.shown_items = [item for item in instrument.items if item.id not in hide]
@@ -80,6 +92,9 @@ class InstrumentForm(forms.Form):
                     note,
                 )
             self.fields[item.id] = field
+            reason_field = _reason_field(item, reasons_for) if reasons_for else None
+            if reason_field is not None:
+                self.fields[item.id + REASON_SUFFIX] = reason_field
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -180,6 +195,8 @@ class InstrumentForm(forms.Form):
                 fields = []
             section = item.section
             fields.append(item.id)
+            if item.id + REASON_SUFFIX in self.fields:
+                fields.append(item.id + REASON_SUFFIX)
         if fields:
             groups.append((section, fields))
         for name, ids in groups:
@@ -190,6 +207,30 @@ class InstrumentForm(forms.Form):
         return Layout(*parts)
 
     # --- answers ------------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        for item_id, code in self._chosen_reasons(cleaned).items():
+            value = to_answer(cleaned.get(item_id))
+            if code is not None and base.answered({item_id: value}, item_id):
+                self.add_error(
+                    item_id,
+                    gettext("Give either an answer or a reason why it is missing, not both."),
+                )
+        return cleaned
+
+    def _chosen_reasons(self, cleaned: dict) -> dict:
+        """Item id -> the reason code chosen (None: no reason), for items offering one."""
+        chosen = {}
+        for item in self.shown_items:
+            name = item.id + REASON_SUFFIX
+            if name not in self.fields or name not in cleaned:
+                continue
+            value = cleaned[name]
+            if value is True:  # the patient's "prefer not to answer" box
+                value = reasons.REFUSED
+            chosen[item.id] = value if reasons.is_reason(value) else None
+        return chosen
 
     def valid_answers(self) -> dict:
         """Answers of every shown item that passed validation (after is_valid())."""
@@ -210,6 +251,25 @@ class InstrumentForm(forms.Form):
             else:
                 merged[item_id] = value
         return merged
+
+    def merged(self, saved: dict, saved_missing: dict | None = None) -> tuple[dict, dict]:
+        """(answers, missing) after this page: a reason chosen replaces the item's answer, an
+        answer given replaces its reason; invalid items keep what was saved."""
+        answers = self.merged_answers(saved)
+        missing = dict(saved_missing or {})
+        for item_id, value in self.valid_answers().items():
+            if value is not None:
+                missing.pop(item_id, None)
+        cleaned = getattr(self, "cleaned_data", {})
+        for item_id, code in self._chosen_reasons(cleaned).items():
+            if item_id in self.errors:
+                continue
+            if code is None:
+                missing.pop(item_id, None)
+            else:
+                missing[item_id] = code
+                answers.pop(item_id, None)
+        return answers, missing
 
 
 def _range_message(item: base.Item) -> str:
@@ -238,6 +298,38 @@ def to_answer(value):
 
 def initial_from_answers(instrument: base.Instrument, answers: dict) -> dict:
     return {k: v for k, v in answers.items() if k in instrument.item_ids and v is not None}
+
+
+def initial_reasons(instrument: base.Instrument, missing: dict, who: str) -> dict:
+    initial = {}
+    for item_id, code in missing.items():
+        if item_id not in instrument.item_ids:
+            continue
+        if who == RESPONDENT:
+            initial[item_id + REASON_SUFFIX] = code == reasons.REFUSED
+        else:
+            initial[item_id + REASON_SUFFIX] = code
+    return initial
+
+
+def _reason_field(item: base.Item, who: str) -> forms.Field | None:
+    allowed = allowed_reasons(item, who)
+    if not allowed:
+        return None
+    if who == RESPONDENT:
+        return forms.BooleanField(
+            label=gettext("Prefer not to answer"),
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "form-check-input prefer-not"}),
+        )
+    return forms.TypedChoiceField(
+        label=gettext("Or missing because"),
+        choices=[("", "—")] + [(code, reasons.label(code)) for code in allowed],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm missing-reason"}),
+    )
 
 
 class ReasonForm(forms.Form):

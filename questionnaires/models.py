@@ -63,6 +63,10 @@ class Response(AuditedModel):
     # item id -> reason code (questionnaires.missing) for an item left unanswered with a
     # reason; such an item is absent from ``answers``.
     missing = models.JSONField(default=dict, blank=True)
+    # Staff marked the whole questionnaire "not done": no answers, every item's reason the
+    # one chosen (questionnaires.not_done). Keeps it apart from a form with every item
+    # refused or lost one by one.
+    not_done = models.BooleanField(default=False)
     mode = models.CharField(max_length=20, choices=MODES)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

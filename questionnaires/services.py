@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import missing as reasons
 from .instruments import base, get
 from .models import InstrumentWording, Response
+from .reasons import RESPONDENT, STAFF, validate_missing
 
 
 class ResponseError(ValidationError):
@@ -94,6 +96,14 @@ def validate_answers(instrument: base.Instrument, answers: dict) -> dict[str, st
         if message:
             errors[item_id] = message
     return errors
+
+
+def entered(response: Response | None) -> dict:
+    """What was entered per item: the answer, or the reason code standing in for it (the
+    codes cannot collide with a real value). Used to compare paper entries."""
+    if response is None:
+        return {}
+    return {**clean_answers(response.answers), **(response.missing or {})}
 
 
 def clean_answers(answers: dict) -> dict:
@@ -203,10 +213,13 @@ def save_answers(
     reason: str = "",
     response: Response | None = None,
     resolution: dict | None = None,
+    missing: dict | None = None,
 ) -> Response:
     """Create or update one response: the given answers replace the stored ones, scores
     are recomputed, and ``complete`` stamps completed_at (the first time).
 
+    ``missing`` (item id -> reason code) replaces the stored reasons; without it the
+    stored reasons stay, except for items now answered.
     A completed response only changes with a reason (a staff correction)."""
     errors = validate_answers(instrument, answers)
     if errors:
@@ -216,6 +229,15 @@ def save_answers(
         response = _locked_response(
             timepoint, instrument.code, entry, participant, physiotherapist
         )
+    if missing is None:
+        stored = response.missing if response is not None else {}
+        missing = {k: v for k, v in (stored or {}).items() if k not in answers}
+    # Without a login (a survey link, an SMS reply) the respondent is writing.
+    who = STAFF if getattr(user, "is_authenticated", False) else RESPONDENT
+    stored = response.missing if response is not None else {}
+    errors = validate_missing(instrument, answers, missing, who, stored)
+    if errors:
+        raise ResponseError({k: [v] for k, v in errors.items()})
     if response is None:
         response = Response(
             participant=participant,
@@ -234,10 +256,11 @@ def save_answers(
             f"{response} was started on version {response.version}, not {instrument.version}."
         )
     if response.is_complete and not (reason or "").strip():
-        if clean_answers(response.answers) == answers:
+        if clean_answers(response.answers) == answers and (response.missing or {}) == missing:
             return response  # nothing changed: no reason needed
         raise ResponseError("A reason is required to change a completed response.")
     response.answers = answers
+    response.missing = dict(missing)
     response.scores = compute_scores(instrument, answers, timepoint.trial)
     if complete and response.completed_at is None:
         response.completed_at = timezone.now()
@@ -246,15 +269,19 @@ def save_answers(
     response.full_clean()
     response._change_reason = (reason or "").strip() or None
     if getattr(user, "is_authenticated", False):
-        # Outside a request (the API, a command) the history middleware knows no user.
+        # Who, also outside a request (commands, the demo, tasks): the history middleware
+        # knows only the request's user.
         response._history_user = user
     response.save()
     return response
 
 
 @transaction.atomic
-def correct_response(response: Response, answers: dict, reason: str, user=None) -> Response:
-    """A staff correction of a saved response: new answers, rescored, with a reason."""
+def correct_response(
+    response: Response, answers: dict, reason: str, user=None, missing: dict | None = None
+) -> Response:
+    """A staff correction of a saved response: new answers (and reasons for missing items,
+    if given), rescored, with a reason."""
     if not (reason or "").strip():
         raise ResponseError("A reason is required to correct a response.")
     response = Response.objects.select_for_update().get(pk=response.pk)
@@ -268,6 +295,7 @@ def correct_response(response: Response, answers: dict, reason: str, user=None) 
         entry=response.entry,
         reason=reason,
         response=response,
+        missing=missing,
     )
 
 
@@ -276,6 +304,8 @@ def correct_response(response: Response, answers: dict, reason: str, user=None) 
 
 @dataclass
 class Difference:
+    """``first`` and ``second`` are what was entered: a value, a reason code, or None."""
+
     item: base.Item
     first: object
     second: object
@@ -311,9 +341,10 @@ def next_entry_for(participant, timepoint, code: str, user) -> tuple[int, Respon
 
 
 def compare_entries(first: Response, second: Response) -> list[Difference]:
-    """Item by item, where the two entries differ (an unanswered item counts as None)."""
+    """Item by item, where the two entries differ (an unanswered item counts as None; a
+    reason for missing in one entry and a value in the other is a difference)."""
     instrument = first.definition()
-    a, b = clean_answers(first.answers), clean_answers(second.answers)
+    a, b = entered(first), entered(second)
     return [
         Difference(item, a.get(item.id), b.get(item.id))
         for item in instrument.items
@@ -344,10 +375,16 @@ def resolve_double_entry(
     if unreasoned:
         raise ResponseError(f"A reason is needed for {', '.join(unreasoned)}.")
     answers = dict(clean_answers(first.answers))
+    missing = dict(first.missing or {})
     resolution = {}
     for d in differences:
         value, why = decisions[d.item.id]
-        answers[d.item.id] = value
+        answers.pop(d.item.id, None)
+        missing.pop(d.item.id, None)
+        if reasons.is_reason(value):
+            missing[d.item.id] = value
+        elif value is not None:
+            answers[d.item.id] = value
         resolution[d.item.id] = {
             "first": d.first,
             "second": d.second,
@@ -373,6 +410,7 @@ def resolve_double_entry(
         language=first.language,
         reason=_resolution_reason(resolution, first, second),
         resolution=resolution,
+        missing=missing,
     )
     return final
 

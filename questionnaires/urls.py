@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_missing
 
 urlpatterns = [
     path("visit/<str:study_id>/<slug:timepoint>/", views.visit_start, name="visit_start"),
@@ -24,4 +24,9 @@ urlpatterns = [
     path("my/<slug:trial>/<slug:timepoint>/done/", views.own_visit_done, name="own_visit_done"),
     path("crpe/<str:study_id>/<slug:timepoint>/", views.crpe_form, name="crpe_form"),
     path("responses/<int:pk>/correct/", views.response_correct, name="response_correct"),
+    path(
+        "not-done/<str:study_id>/<slug:timepoint>/",
+        views_missing.mark_not_done,
+        name="mark_not_done",
+    ),
 ]

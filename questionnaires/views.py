@@ -30,10 +30,12 @@ from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from trialsite import roles
 
-from . import due, services
+from . import due, reasons, services
 from .forms import InstrumentForm, ReasonForm
 from .instruments import get
 from .instruments.definitions import crpe
+from .missing import REASONS
+from .missing import label as reason_label
 from .models import Response
 
 RESOLVERS = {roles.DATA_MANAGER, roles.ADMINISTRATOR}
@@ -105,16 +107,24 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
     instrument = instruments[page - 1]
     response = visit.response_for(instrument)
     saved = response.answers if response else {}
+    saved_missing = response.missing if response else {}
     language = visit.language
     wording = services.wording_for(visit.trial, instrument, language)
     with translation.override(language):
         if request.method == "POST":
             action = request.POST.get("action", "next")
             complete = action == "next"
-            form = InstrumentForm(instrument, request.POST, wording=wording, require=complete)
+            form = InstrumentForm(
+                instrument,
+                request.POST,
+                wording=wording,
+                require=complete,
+                reasons_for=reasons.RESPONDENT,
+            )
             valid = form.is_valid()
-            answers = form.merged_answers(saved)
-            if response is None or answers != saved or (valid and complete):
+            answers, missing = form.merged(saved, saved_missing)
+            changed = answers != saved or missing != saved_missing
+            if response is None or changed or (valid and complete):
                 response, valid = _save_page(form, valid, dict(
                     instrument=instrument,
                     timepoint=visit.timepoint,
@@ -126,8 +136,9 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
                     physiotherapist=visit.physiotherapist,
                     language=language,
                     response=response,
+                    missing=missing,
                     reason=_("corrected by the respondent during the visit")
-                    if response and response.is_complete and answers != saved
+                    if response and response.is_complete and changed
                     else "",
                 ))
             # With an error the page comes back with the values as entered; the valid
@@ -145,7 +156,13 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
                     return redirect(page_url(open_page))
                 return redirect(done_url)
         else:
-            form = InstrumentForm(instrument, wording=wording, answers=saved)
+            form = InstrumentForm(
+                instrument,
+                wording=wording,
+                answers=saved,
+                missing=saved_missing,
+                reasons_for=reasons.RESPONDENT,
+            )
         context = {
             "form": form,
             "instrument": instrument,
@@ -307,23 +324,31 @@ def paper_entry(request, study_id, timepoint, instrument):
         )
     definition = response.definition() if response else _instrument_or_404(instrument)
     saved = response.answers if response else {}
+    saved_missing = response.missing if response else {}
     if request.method == "POST":
         # A blank on paper is a missing answer: nothing is required, values are checked.
-        form = InstrumentForm(definition, request.POST, require=False)
-        valid = form.is_valid()
-        answers = form.merged_answers(saved)
-        response = services.save_answers(
-            instrument=definition,
-            timepoint=tp,
-            answers=answers,
-            complete=valid and request.POST.get("action") != "save_later",
-            mode=Response.STAFF_PAPER,
-            user=request.user,
-            participant=participant,
-            entry=entry,
-            language=participant.trial.default_language,
-            response=response,
+        form = InstrumentForm(
+            definition, request.POST, require=False, reasons_for=reasons.STAFF
         )
+        valid = form.is_valid()
+        answers, missing = form.merged(saved, saved_missing)
+        try:
+            response = services.save_answers(
+                instrument=definition,
+                timepoint=tp,
+                answers=answers,
+                complete=valid and request.POST.get("action") != "save_later",
+                mode=Response.STAFF_PAPER,
+                user=request.user,
+                participant=participant,
+                entry=entry,
+                language=participant.trial.default_language,
+                response=response,
+                missing=missing,
+            )
+        except ValidationError as exc:
+            form.add_error(None, _error_list(exc))
+            valid = False
         if valid:
             messages.success(
                 request,
@@ -333,7 +358,13 @@ def paper_entry(request, study_id, timepoint, instrument):
             _say_how_entries_compare(request, participant, tp, definition)
             return redirect("participant_detail", study_id=study_id)
     else:
-        form = InstrumentForm(definition, answers=saved, require=False)
+        form = InstrumentForm(
+            definition,
+            answers=saved,
+            missing=saved_missing,
+            require=False,
+            reasons_for=reasons.STAFF,
+        )
     return render(
         request,
         "questionnaires/staff_form.html",
@@ -389,6 +420,8 @@ def _decision_value(item, raw: str):
     raw = (raw or "").strip()
     if raw == "":
         return None
+    if raw.lstrip("-").isdigit() and int(raw) in REASONS:
+        return int(raw)  # a reason for missing, for an item of any kind
     if item.kind in ("text", "date"):
         return raw
     try:
@@ -456,6 +489,7 @@ def paper_compare(request, study_id, timepoint, instrument):
             "may_resolve": may_resolve,
             "errors": errors,
             "post": request.POST,
+            "reasons": [(code, reason_label(code)) for code in REASONS],
         },
     )
 
@@ -470,15 +504,20 @@ def response_correct(request, pk):
         raise Http404
     participant = _editable_participant(request.user, response.participant.study_id)
     definition = response.definition()
-    form = InstrumentForm(definition, request.POST or None, answers=response.answers, require=False)
+    form = InstrumentForm(
+        definition,
+        request.POST or None,
+        answers=response.answers,
+        missing=response.missing,
+        require=False,
+        reasons_for=reasons.STAFF,
+    )
     reason_form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
+        answers, missing = form.merged(response.answers, response.missing)
         try:
             services.correct_response(
-                response,
-                form.merged_answers(response.answers),
-                reason_form.cleaned_data["reason"],
-                request.user,
+                response, answers, reason_form.cleaned_data["reason"], request.user, missing
             )
         except ValidationError as exc:
             form.add_error(None, _error_list(exc))

@@ -22,7 +22,10 @@ sbst_risk_group      baseline STarT Back risk group 1 low, 2 medium, 3 high,
                      repeated on each row of the participant
 per_protocol         bool, optional: participant in the per-protocol set
 score columns        e.g. nrs_back, odi, eq5d_index, bipq_total, pgic (pgic is the
-                     -5..+5 rating of change, missing at baseline); missing = NaN
+                     -5..+5 rating of change, missing at baseline); missing = NaN,
+                     whatever the reason: a missing-data reason code (-99..-95, e.g.
+                     from an SPSS file read with its user-missing values) is missing
+                     too (:func:`reasons_as_missing`); ``*_reason`` columns are ignored
 specialist_care      bool, optional, participant level (repeated): specialist care
                      for LBP between baseline and 12 months
 cost                 float, optional, participant level (repeated): total cost
@@ -42,6 +45,10 @@ a dict item -> unit price (SEK).
 from __future__ import annotations
 
 import pandas as pd
+
+# questionnaires.missing: -99 not done, -98 refused, -97 don't know, -96 not applicable,
+# -95 lost. Kept as numbers here so that the plan reads a file without Django.
+REASON_CODES = (-99, -98, -97, -96, -95)
 
 PATIENT_COLUMNS = [
     "study_id",
@@ -69,6 +76,36 @@ PARTICIPANT_CONSTANT = [
     "period",
     "enrolled_month",
 ]
+
+
+def reasons_as_missing(df: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """A copy with every missing-data reason code in the numeric ``columns`` (default: the
+    numeric columns other than the design columns) as NaN: a reason says why a value is
+    missing, never a value. The analysis treats every reason as missing."""
+    keep = {*PATIENT_COLUMNS, *PHYSIO_COLUMNS, "enrolled_month", "period", "days_from_baseline"}
+    if columns is None:
+        columns = [
+            c
+            for c in df.columns
+            if c not in keep
+            and not str(c).endswith("_reason")
+            and pd.api.types.is_numeric_dtype(df[c])
+        ]
+    out = df.copy()
+    for c in columns:
+        out[c] = out[c].mask(out[c].isin(REASON_CODES))
+    return out
+
+
+def reason_codes_in(df: pd.DataFrame, columns) -> list[str]:
+    """The columns among ``columns`` that hold a reason code as if it were a value."""
+    return [
+        c
+        for c in columns
+        if c in df.columns
+        and pd.api.types.is_numeric_dtype(df[c])
+        and df[c].isin(REASON_CODES).any()
+    ]
 
 
 def missing_columns(df: pd.DataFrame, columns) -> list[str]:
@@ -111,6 +148,12 @@ def validate_dataset(df: pd.DataFrame, scores=(), kind: str = "patient") -> list
     for col in scores:
         if not pd.api.types.is_numeric_dtype(df[col]):
             problems.append(f"{col} must be numeric")
+    coded = reason_codes_in(df, scores)
+    if coded:
+        problems.append(
+            f"{', '.join(coded)} hold missing-data reason codes (-99..-95) as values: "
+            "read them as missing (reasons_as_missing)"
+        )
     return problems
 
 

@@ -7,6 +7,7 @@ from django import template
 from enrolment.models import Timepoint
 from trialsite import roles
 
+from .. import missing
 from ..instruments import base, get
 from ..models import Response
 
@@ -18,6 +19,8 @@ def answer_label(value, item: base.Item) -> str:
     """An answer as staff read it: the code with its label for choices."""
     if value is None:
         return "—"
+    if missing.is_reason(value):
+        return f"{value} {missing.label(value)}"
     if item.kind in (base.CHOICE, base.MULTI):
         labels = {c.code: c.label for c in item.choices}
         values = value if isinstance(value, list) else [value]
@@ -57,9 +60,11 @@ def participant_questionnaires(context, participant):
                     "final": final,
                     "paper": paper,
                     "scores": _scores(final),
+                    "not_done_reason": _not_done_reason(final),
                 }
             )
-        rows.append({"timepoint": tp, "instruments": instruments})
+        all_complete = all(i["final"] and i["final"].is_complete for i in instruments)
+        rows.append({"timepoint": tp, "instruments": instruments, "all_complete": all_complete})
     return {"participant": participant, "rows": rows, "can_edit": can_edit}
 
 
@@ -68,6 +73,12 @@ def _name(code: str) -> str:
         return get(code).name
     except KeyError:
         return code
+
+
+def _not_done_reason(response) -> str:
+    if response is None or not response.not_done or not response.missing:
+        return ""
+    return missing.label(next(iter(response.missing.values())))
 
 
 def _scores(response) -> str:

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from analysis import exports
+from analysis.missing_export import REASON_LABELS
 from analysis.models import BlindingCode, ExportLog
 from analysis.plan.dataset import validate_dataset
 from enrolment.models import PersonalDetails
@@ -88,7 +89,10 @@ def test_sav_keeps_variable_and_value_labels(betterback, data, tmp_path):
         1.0: "Low risk", 2.0: "Medium risk", 3.0: "High risk"
     }
     assert meta.variable_value_labels["crossover_washout"] == {1.0: "Yes", 0.0: "No"}
-    assert meta.variable_value_labels["sbst_q1_baseline"] == {1.0: "Yes", 0.0: "No"}
+    # Item columns also label the missing-data reason codes (user-missing in SPSS).
+    assert meta.variable_value_labels["sbst_q1_baseline"] == {
+        1.0: "Yes", 0.0: "No", **{float(k): v for k, v in REASON_LABELS.items()}
+    }
     assert "odi_q1_3m" in meta.variable_value_labels
     assert labels["odi_q1_3m"].endswith("(3 months)")
 

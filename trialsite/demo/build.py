@@ -26,6 +26,7 @@ from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+from .missing import add_missing_reasons
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -80,6 +81,7 @@ def build_site(
             replay.current = betterback.code
             plan_endings(replay, betterback)
             history = replay.run()
+            history.update(add_missing_reasons(betterback))
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
         if not registry.current_import(betterback):

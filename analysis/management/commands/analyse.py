@@ -20,7 +20,7 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.plan import InsufficientData, report, sap
-from analysis.plan.dataset import missing_columns, validate_dataset
+from analysis.plan.dataset import missing_columns, reasons_as_missing, validate_dataset
 from analysis.plan.mi import DEFAULT_M
 from analysis.plan.paired import HCP_SCORES
 
@@ -33,8 +33,8 @@ def _read(path: str) -> pd.DataFrame:
         raise CommandError(f"{path}: no such file")
     try:
         if p.suffix.lower() == ".parquet":
-            return pd.read_parquet(p)
-        return pd.read_csv(p)
+            return reasons_as_missing(pd.read_parquet(p))
+        return reasons_as_missing(pd.read_csv(p))
     except Exception as exc:  # unreadable file: report, do not crash
         raise CommandError(f"{path}: cannot read ({exc})") from exc
 
