@@ -26,6 +26,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import (
@@ -136,9 +137,15 @@ def is_held(participant) -> bool:
 def held_ids(participants) -> set[int]:
     """Of these participants, the ids whose data collection is held (for the dispatchers)."""
     participants = [p for p in participants if p is not None]
+    # One query in the usual case: a trial holds only while it requires a later version
+    # than its first one, with re-consent.
     holding = set(
-        ConsentPolicy.objects.filter(
-            trial_id__in={p.trial_id for p in participants}, hold_until_reconsent=True
+        ConsentDocument.objects.filter(
+            trial_id__in={p.trial_id for p in participants},
+            trial__consent_policy__hold_until_reconsent=True,
+            trial__consent_policy__required_version=F("version"),
+            reconsent=True,
+            order__gt=1,
         ).values_list("trial_id", flat=True)
     )
     candidates = [p for p in participants if p.trial_id in holding]
