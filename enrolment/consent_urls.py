@@ -3,9 +3,7 @@ from django.urls import path
 from . import consent_views
 
 urlpatterns = [
-    path(
-        "trials/<slug:code>/reconsent/", consent_views.reconsent_list, name="reconsent_list"
-    ),
+    path("trials/<slug:code>/reconsent/", consent_views.reconsent_list, name="reconsent_list"),
     path(
         "trials/<slug:code>/interview-candidates/",
         consent_views.interview_candidates,
