@@ -237,7 +237,10 @@ def record_initial(participant, consent: dict, user) -> ConsentRecord:
         version=consent["form_version"],
         kind=ConsentRecord.INITIAL,
         given_on=consent["consented_on"],
-        answers=clean_answers(doc, answers) if doc and answers is not None else answers or {},
+        # Only what the signed version asks: the form's boxes are the required version's.
+        answers=clean_answers(doc, {k: v for k, v in answers.items() if k in doc.items})
+        if doc and answers is not None
+        else {},
         method=consent.get("method") or ConsentRecord.PAPER,
         recorded_by=consent.get("taken_by") or user,
     )

@@ -448,3 +448,34 @@ def test_a_trial_without_electronic_consent_refuses_to_start_one(clinic_west, tm
     amend(tmp_path, replace={"electronic = true": "electronic = false"})
     with pytest.raises(consent.ConsentError, match="does not offer"):
         consent.start_electronic(p, _user())
+
+
+def test_the_enrol_form_asks_the_required_versions_items(client, coordinator, betterback, tmp_path):
+    from enrolment.screening_forms import EnrolForm
+
+    assert "consent_item_interview_contact" not in EnrolForm(trial=betterback).fields
+    trial = amend(tmp_path)
+    form = EnrolForm(trial=trial)
+    assert form.fields["form_version"].initial == "2.0"
+    assert {"consent_item_interview_contact", "consent_item_registry_linkage"} <= set(form.fields)
+
+
+def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path):
+    from enrolment.actions import enrol_participant
+    from tests.factories import PersonalFactory
+
+    amend(tmp_path)
+    p = enrol_participant(
+        clinic=clinic_west,
+        enrolled_on=date(2017, 7, 3),
+        personal=PersonalFactory(),
+        consent={
+            "consented_on": date(2017, 7, 3),
+            "form_version": "2.0",
+            "taken_by": _user(),
+            "answers": {"interview_contact": True, "registry_linkage": False},
+        },
+    )
+    assert consent.consented_to(p, "interview_contact")
+    assert not consent.consented_to(p, "registry_linkage")
+    assert not consent.awaits_reconsent(p)
