@@ -448,3 +448,16 @@ def confirm_electronic(ec: ElectronicConsent, user, today: date | None = None) -
     ec.confirmed_by, ec.confirmed_at, ec.record = user, timezone.now(), record
     ec.save(update_fields=["confirmed_by", "confirmed_at", "record"])
     return record
+
+
+def scrub_electronic_consents(sender, participant, **kwargs) -> dict:
+    """On erasure: the typed name and the PDF (which shows it) go; the hash stays, the
+    proof that a consent was signed and what its file was."""
+    from .actions import ERASED
+
+    n = (
+        ElectronicConsent.objects.filter(participant=participant)
+        .exclude(signed_name="")
+        .update(signed_name=ERASED, pdf=None)
+    )
+    return {"electronic_consents": n}

@@ -131,6 +131,7 @@ def _participant_page(request, participant, reconsent_form=None, refusal_form=No
             "awaits": consent.awaits_reconsent(participant),
             "held": consent.is_held(participant),
             "electronic": ElectronicConsent.objects.filter(participant=participant),
+            "sees_names": roles.can_see_personal_details(request.user, participant),
             "reconsent_form": reconsent_form
             or ReconsentForm(participant=participant, initial=initial),
             "refusal_form": refusal_form
@@ -211,6 +212,8 @@ def participant_consent(request, study_id):
 @login_required
 def electronic_pdf(request, study_id, pk):
     participant = _participant(request.user, study_id)
+    if not roles.can_see_personal_details(request.user, participant):
+        raise PermissionDenied  # the PDF shows the name the participant typed
     ec = get_object_or_404(ElectronicConsent, pk=pk, participant=participant, pdf__isnull=False)
     response = HttpResponse(bytes(ec.pdf), content_type="application/pdf")
     response["Content-Disposition"] = (

@@ -479,3 +479,17 @@ def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path
     assert consent.consented_to(p, "interview_contact")
     assert not consent.consented_to(p, "registry_linkage")
     assert not consent.awaits_reconsent(p)
+
+
+def test_erasure_removes_the_typed_name_and_the_pdf_but_keeps_the_hash(clinic_west, tmp_path):
+    from enrolment.actions import erase_personal_data
+
+    p = enrol(clinic_west)
+    amend(tmp_path)
+    ec, _token = consent.start_electronic(p, _user())
+    ec = consent.sign_electronic(ec, "Anna Berg", {"interview_contact": True})
+    digest = ec.sha256
+    erasure = erase_personal_data(p, "request of 2017-09-01")
+    ec.refresh_from_db()
+    assert ec.signed_name == "[erased]" and ec.pdf is None and ec.sha256 == digest
+    assert erasure.scrubbed["electronic_consents"] == 1
