@@ -493,3 +493,18 @@ def test_erasure_removes_the_typed_name_and_the_pdf_but_keeps_the_hash(clinic_we
     ec.refresh_from_db()
     assert ec.signed_name == "[erased]" and ec.pdf is None and ec.sha256 == digest
     assert erasure.scrubbed["electronic_consents"] == 1
+
+
+def test_the_migration_turns_enrolment_consents_into_initial_records(clinic_west):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("enrolment.migrations.0015_consent_records_from_enrolment")
+    p = enrol(clinic_west)
+    ConsentRecord.objects.all().delete()  # as before the migration
+    migration.forward(apps, None)
+    migration.forward(apps, None)  # a second run adds nothing
+    (record,) = ConsentRecord.objects.filter(participant=p)
+    assert (record.kind, record.version, record.document.version) == ("initial", "1.0", "1.0")
+    assert record.given_on == p.consent.consented_on and record.recorded_by == p.consent.taken_by
