@@ -14,7 +14,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from enrolment import consent
-from enrolment.demo import PROTOCOL, demo_shift_days
+from enrolment.demo import PROTOCOL, demo_shift_days, without_second_factor
 from enrolment.models import ConsentRecord, Participant, Trial
 from enrolment.protocol import load_protocol
 
@@ -29,7 +29,8 @@ def show_consent_amendment(trial: Trial, today: date, seed: int = 2017) -> dict[
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / PROTOCOL.name
         path.write_text(amended_protocol_text(), encoding="utf-8")
-        load_protocol(path, shift_days=demo_shift_days(today))
+        amended, _report = load_protocol(path, shift_days=demo_shift_days(today))
+    without_second_factor(amended)  # as the demo's first load of the file
     active = list(
         Participant.objects.filter(trial=trial, status=Participant.ACTIVE).order_by(
             "-enrolled_on", "-pk"
