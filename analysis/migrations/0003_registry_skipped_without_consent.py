@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analysis', '0002_registry_upload_job'),
+        ("analysis", "0002_registry_upload_job"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='registryimport',
-            name='skipped_without_consent',
+            model_name="registryimport",
+            name="skipped_without_consent",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

@@ -7,169 +7,472 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enrolment', '0013_contracts_roles_guards_missing'),
+        ("enrolment", "0013_contracts_roles_guards_missing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentDocument',
+            name="ConsentDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('approved_on', models.DateField()),
-                ('languages', models.JSONField(default=list)),
-                ('texts', models.JSONField(default=dict)),
-                ('items', models.JSONField(default=list, help_text='Codes of the optional items it asks')),
-                ('reconsent', models.BooleanField(default=True, help_text='Participants who consented to an earlier version re-consent')),
-                ('required_from_date', models.DateField(blank=True, null=True)),
-                ('required_from_protocol_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('order', models.PositiveIntegerField(default=1)),
-                ('trial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_documents', to='enrolment.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=40)),
+                ("approved_on", models.DateField()),
+                ("languages", models.JSONField(default=list)),
+                ("texts", models.JSONField(default=dict)),
+                (
+                    "items",
+                    models.JSONField(default=list, help_text="Codes of the optional items it asks"),
+                ),
+                (
+                    "reconsent",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Participants who consented to an earlier version re-consent",
+                    ),
+                ),
+                ("required_from_date", models.DateField(blank=True, null=True)),
+                (
+                    "required_from_protocol_version",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                ("order", models.PositiveIntegerField(default=1)),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_documents",
+                        to="enrolment.trial",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['trial', 'order'],
+                "ordering": ["trial", "order"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentPolicy',
+            name="ConsentPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('required_version', models.CharField(max_length=40)),
-                ('hold_until_reconsent', models.BooleanField(default=False)),
-                ('electronic', models.BooleanField(default=False)),
-                ('items', models.JSONField(default=list)),
-                ('trial', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='consent_policy', to='enrolment.trial')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("required_version", models.CharField(max_length=40)),
+                ("hold_until_reconsent", models.BooleanField(default=False)),
+                ("electronic", models.BooleanField(default=False)),
+                ("items", models.JSONField(default=list)),
+                (
+                    "trial",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_policy",
+                        to="enrolment.trial",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('kind', models.CharField(choices=[('initial', 'Consent at enrolment'), ('reconsent', 'Re-consent'), ('refusal', 'Re-consent refused')], max_length=10)),
-                ('given_on', models.DateField()),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('method', models.CharField(choices=[('paper', 'Signed on paper'), ('electronic', 'Signed electronically')], default='paper', max_length=10)),
-                ('refusal_outcome', models.CharField(blank=True, choices=[('continue', 'Continues under the consent already given'), ('follow_up', 'Withdrawn from follow-up questionnaires'), ('all_contact', 'Withdrawn from all further contact and data collection')], max_length=12)),
-                ('note', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='records', to='enrolment.consentdocument')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_records', to='enrolment.participant')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=40)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Consent at enrolment"),
+                            ("reconsent", "Re-consent"),
+                            ("refusal", "Re-consent refused"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("given_on", models.DateField()),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("paper", "Signed on paper"),
+                            ("electronic", "Signed electronically"),
+                        ],
+                        default="paper",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "refusal_outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("continue", "Continues under the consent already given"),
+                            ("follow_up", "Withdrawn from follow-up questionnaires"),
+                            (
+                                "all_contact",
+                                "Withdrawn from all further contact and data collection",
+                            ),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="enrolment.consentdocument",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consent_records",
+                        to="enrolment.participant",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['participant', 'given_on', 'id'],
+                "ordering": ["participant", "given_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ElectronicConsent',
+            name="ElectronicConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=8)),
-                ('kind', models.CharField(choices=[('initial', 'Consent at enrolment'), ('reconsent', 'Re-consent'), ('refusal', 'Re-consent refused')], max_length=10)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('signed_name', models.CharField(blank=True, max_length=200)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('pdf', models.BinaryField(blank=True, null=True)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='enrolment.consentdocument')),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='electronic_consents', to='enrolment.participant')),
-                ('record', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='electronic', to='enrolment.consentrecord')),
-                ('started_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=8)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Consent at enrolment"),
+                            ("reconsent", "Re-consent"),
+                            ("refusal", "Re-consent refused"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("signed_name", models.CharField(blank=True, max_length=200)),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                ("pdf", models.BinaryField(blank=True, null=True)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="enrolment.consentdocument",
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="electronic_consents",
+                        to="enrolment.participant",
+                    ),
+                ),
+                (
+                    "record",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="electronic",
+                        to="enrolment.consentrecord",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalConsentDocument',
+            name="HistoricalConsentDocument",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('approved_on', models.DateField()),
-                ('languages', models.JSONField(default=list)),
-                ('texts', models.JSONField(default=dict)),
-                ('items', models.JSONField(default=list, help_text='Codes of the optional items it asks')),
-                ('reconsent', models.BooleanField(default=True, help_text='Participants who consented to an earlier version re-consent')),
-                ('required_from_date', models.DateField(blank=True, null=True)),
-                ('required_from_protocol_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('order', models.PositiveIntegerField(default=1)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trial', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.trial')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=40)),
+                ("approved_on", models.DateField()),
+                ("languages", models.JSONField(default=list)),
+                ("texts", models.JSONField(default=dict)),
+                (
+                    "items",
+                    models.JSONField(default=list, help_text="Codes of the optional items it asks"),
+                ),
+                (
+                    "reconsent",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Participants who consented to an earlier version re-consent",
+                    ),
+                ),
+                ("required_from_date", models.DateField(blank=True, null=True)),
+                (
+                    "required_from_protocol_version",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                ("order", models.PositiveIntegerField(default=1)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.trial",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical consent document',
-                'verbose_name_plural': 'historical consent documents',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical consent document",
+                "verbose_name_plural": "historical consent documents",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalConsentPolicy',
+            name="HistoricalConsentPolicy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('required_version', models.CharField(max_length=40)),
-                ('hold_until_reconsent', models.BooleanField(default=False)),
-                ('electronic', models.BooleanField(default=False)),
-                ('items', models.JSONField(default=list)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trial', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.trial')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("required_version", models.CharField(max_length=40)),
+                ("hold_until_reconsent", models.BooleanField(default=False)),
+                ("electronic", models.BooleanField(default=False)),
+                ("items", models.JSONField(default=list)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trial",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.trial",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical consent policy',
-                'verbose_name_plural': 'historical consent policys',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical consent policy",
+                "verbose_name_plural": "historical consent policys",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalConsentRecord',
+            name="HistoricalConsentRecord",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
-                ('kind', models.CharField(choices=[('initial', 'Consent at enrolment'), ('reconsent', 'Re-consent'), ('refusal', 'Re-consent refused')], max_length=10)),
-                ('given_on', models.DateField()),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('method', models.CharField(choices=[('paper', 'Signed on paper'), ('electronic', 'Signed electronically')], default='paper', max_length=10)),
-                ('refusal_outcome', models.CharField(blank=True, choices=[('continue', 'Continues under the consent already given'), ('follow_up', 'Withdrawn from follow-up questionnaires'), ('all_contact', 'Withdrawn from all further contact and data collection')], max_length=12)),
-                ('note', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.consentdocument')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.participant')),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=40)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Consent at enrolment"),
+                            ("reconsent", "Re-consent"),
+                            ("refusal", "Re-consent refused"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("given_on", models.DateField()),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("paper", "Signed on paper"),
+                            ("electronic", "Signed electronically"),
+                        ],
+                        default="paper",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "refusal_outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("continue", "Continues under the consent already given"),
+                            ("follow_up", "Withdrawn from follow-up questionnaires"),
+                            (
+                                "all_contact",
+                                "Withdrawn from all further contact and data collection",
+                            ),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.consentdocument",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.participant",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical consent record',
-                'verbose_name_plural': 'historical consent records',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical consent record",
+                "verbose_name_plural": "historical consent records",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='consentdocument',
-            constraint=models.UniqueConstraint(fields=('trial', 'version'), name='unique_consent_version'),
+            model_name="consentdocument",
+            constraint=models.UniqueConstraint(
+                fields=("trial", "version"), name="unique_consent_version"
+            ),
         ),
     ]

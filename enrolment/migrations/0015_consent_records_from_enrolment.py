@@ -10,7 +10,9 @@ def forward(apps, schema_editor):
     ConsentRecord = apps.get_model("enrolment", "ConsentRecord")
     ConsentDocument = apps.get_model("enrolment", "ConsentDocument")
     documents = {(d.trial_id, d.version): d.pk for d in ConsentDocument.objects.all()}
-    have = set(ConsentRecord.objects.filter(kind="initial").values_list("participant_id", flat=True))
+    have = set(
+        ConsentRecord.objects.filter(kind="initial").values_list("participant_id", flat=True)
+    )
     rows = []
     for c in Consent.objects.select_related("participant").exclude(participant_id__in=have):
         rows.append(
