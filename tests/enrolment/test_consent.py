@@ -508,3 +508,17 @@ def test_the_migration_turns_enrolment_consents_into_initial_records(clinic_west
     (record,) = ConsentRecord.objects.filter(participant=p)
     assert (record.kind, record.version, record.document.version) == ("initial", "1.0", "1.0")
     assert record.given_on == p.consent.consented_on and record.recorded_by == p.consent.taken_by
+
+
+def test_the_consent_status_command(clinic_west, tmp_path, capsys):
+    from django.core.management import call_command
+
+    yes, waiting = enrol(clinic_west), enrol(clinic_west)
+    amend(tmp_path)
+    reconsent(yes, interview=True)
+    call_command("consent_status", "betterback")
+    out = capsys.readouterr().out
+    assert "consent 2.0 required; 1 awaiting re-consent, 1 held" in out
+    assert f"{waiting.study_id}  held" in out
+    call_command("consent_status", "betterback", "--interview-candidates")
+    assert capsys.readouterr().out.split() == [yes.study_id]
