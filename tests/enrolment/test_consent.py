@@ -522,3 +522,35 @@ def test_the_consent_status_command(clinic_west, tmp_path, capsys):
     assert f"{waiting.study_id}  held" in out
     call_command("consent_status", "betterback", "--interview-candidates")
     assert capsys.readouterr().out.split() == [yes.study_id]
+
+
+def test_a_danish_participant_signs_by_a_link_in_danish(client, tmp_path):
+    from enrolment import randomisation_store
+    from enrolment.models import TrialRole
+    from tests.factories import TrialRoleFactory, UserFactory
+
+    path = tmp_path / "safe.toml"
+    text = SAFE_CONSENT.replace("hold_until_reconsent = true", "electronic = true")
+    path.write_text((PROTOCOLS / "safe.toml").read_text(encoding="utf-8") + text)
+    trial, _ = load_protocol(path)
+    coordinator = TrialRoleFactory(
+        user=UserFactory(username="safe-coord"), trial=trial, role=TrialRole.COORDINATOR
+    ).user
+    randomisation_store.generate(trial, coordinator, seed=1)
+    p = enrol(
+        trial.clusters.first().clinics.first(),
+        enrolled_on=date(2022, 1, 5),
+        preferred_language="da",
+        mobile="+4520100003",
+    )
+    client.force_login(coordinator)
+    r = client.post(
+        reverse("participant_consent", args=[p.study_id]), {"action": "link"}, follow=True
+    )
+    (message,) = [str(m) for m in r.context["messages"]]
+    url = message.split("): ")[1]
+    assert "/consent/" in url
+    client.logout()
+    page = client.get(url).content.decode()
+    assert 'lang="da"' in page and "Skriv dit fulde navn for at underskrive" in page
+    assert "Jeg giver fortsat samtykke." in page
