@@ -106,6 +106,8 @@ class RegistryImport(models.Model):
     )
     replaced_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    # Study IDs of the rows left out: the participant did not consent to registry linkage.
+    skipped_without_consent = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

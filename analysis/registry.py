@@ -12,7 +12,9 @@ columns
 These are the item names of the protocol file's ``[prices]``, so a cost is the sum of
 quantity times price. Every row is validated; nothing is written unless the whole file is
 valid; a new import of a trial replaces the current one (the old one is kept, inactive,
-with who replaced it and when).
+with who replaced it and when). A participant whose consent does not allow registry
+linkage (:func:`enrolment.consent.consented_to_effect`) is left out, and the import lists
+their study IDs in ``skipped_without_consent``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from enrolment import consent
 from enrolment.models import Participant, PersonalDetails, Trial
 
 from .models import RegistryImport, RegistryRecord
@@ -178,6 +181,14 @@ def import_file(
 ) -> RegistryImport:
     """Validate the whole file, then (atomically) replace the current import with it."""
     parsed = validate(trial, read_table(name, content), progress)
+    # Matched and valid, but not to be linked: the participant's consent says no.
+    refused = consent.without_consent_to(
+        trial, consent.REGISTRY_LINKAGE, [pid for pid, _q in parsed.rows]
+    )
+    parsed.rows = [(pid, q) for pid, q in parsed.rows if pid not in refused]
+    skipped = sorted(
+        Participant.objects.filter(pk__in=refused).values_list("study_id", flat=True)
+    )
     with transaction.atomic():
         new = RegistryImport.objects.create(
             trial=trial,
@@ -188,6 +199,7 @@ def import_file(
             matched_on=parsed.matched_on,
             active=False,
             note=note,
+            skipped_without_consent=skipped,
         )
         old = list(RegistryImport.objects.select_for_update().filter(trial=trial, active=True))
         for o in old:

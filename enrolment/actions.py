@@ -14,6 +14,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from . import allocation
+from .consent import record_initial as record_initial_consent
 from .models import (
     Clinic,
     Cluster,
@@ -210,6 +211,7 @@ def enrol_participant(
     )
     record.full_clean()
     record.save()
+    record_initial_consent(participant, consent, user)
     if screening is not None:
         _close_screening(screening, participant)
     # Inside the transaction: the schedule is written with the enrolment or not at all.

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class EnrolmentConfig(AppConfig):
     name = "enrolment"
     verbose_name = "Enrolment"
+
+    def ready(self) -> None:
+        from .actions import personal_data_erased
+        from .consent import scrub_electronic_consents
+
+        personal_data_erased.connect(scrub_electronic_consents, dispatch_uid="consent-erasure")

@@ -60,11 +60,12 @@ def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
 
 
 def _participant_rows(participant) -> Iterable[tuple[QuerySet, str]]:
-    from .models import Deviation, Participant, PersonalDetails
+    from .models import ConsentRecord, Deviation, Participant, PersonalDetails
 
     yield Participant.history.filter(id=participant.pk), "Participant"
     yield PersonalDetails.history.filter(participant_id=participant.pk), "Personal details"
     yield Deviation.history.filter(participant_id=participant.pk), "Protocol deviation"
+    yield ConsentRecord.history.filter(participant_id=participant.pk), "Consent"
 
 
 PARTICIPANT_HISTORY_SOURCES: list[Callable] = [_participant_rows]

@@ -604,4 +604,10 @@ class Erasure(models.Model):
 
 
 # Kept in their own module; imported here so that Django and `from .models import` find them.
+from .consent_models import (  # noqa: E402, F401
+    ConsentDocument,
+    ConsentPolicy,
+    ConsentRecord,
+    ElectronicConsent,
+)
 from .deviation_models import Deviation, DeviationType  # noqa: E402, F401

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import allocation
+from . import allocation, consent_protocol
 
 LANGUAGES = {"en", "sv", "da"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
@@ -260,6 +260,7 @@ class ProtocolSpec(_Strict):
     prices: PricesSpec | None = None
     sample_size: SampleSizeSpec | None = None
     deviation_types: list[DeviationTypeSpec] = Field(default_factory=list)
+    consent: consent_protocol.ConsentSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -376,7 +377,7 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
     except RecursionError:
         raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
     try:
-        return ProtocolSpec.model_validate(raw)
+        spec = ProtocolSpec.model_validate(raw)
     except RecursionError:
         raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
     except ValidationError as exc:
@@ -387,6 +388,9 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
                 msg = "unknown key (check its spelling)"
             problems.append(f"{_format_location(err['loc'])}: {msg}")
         raise ProtocolError(path, problems) from None
+    if problems := consent_protocol.check(spec.consent, path):
+        raise ProtocolError(path, problems)
+    return spec
 
 
 def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:
@@ -406,7 +410,8 @@ def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:
         }
     )
     clusters = [c.model_copy(update={"crossover": move(c.crossover)}) for c in spec.clusters]
-    return spec.model_copy(update={"trial": trial, "clusters": clusters})
+    consent = consent_protocol.shifted(spec.consent, days)
+    return spec.model_copy(update={"trial": trial, "clusters": clusters, "consent": consent})
 
 
 class LoadReport:
@@ -597,6 +602,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
         )
     else:
         SmsSchedule.objects.filter(trial=trial).delete()
+    consent_protocol.load(trial, spec.consent, path, report, reason)
     return trial, report
 
 

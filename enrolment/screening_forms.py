@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .actions import EDITABLE_PERSONAL_FIELDS
+from .consent_forms import add_consent_items
 from .eligibility import Criterion, needs_answer
 from .enrol_checks import check_enrolment, is_late
 from .models import Clinic, EligibilityCriterion, Trial
@@ -115,6 +116,7 @@ class EnrolForm(forms.Form):
         self.fields["enrolled_on"].initial = today
         self.fields["consented_on"].initial = today
         self.fields["form_version"].initial = trial.consent_form_version
+        add_consent_items(self, trial)
         names = dict(settings.LANGUAGES)
         self.fields["preferred_language"].choices = [(c, names.get(c, c)) for c in trial.languages]
         self.fields["preferred_language"].initial = trial.default_language

@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_deviations, views_enrol
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("enrolment.consent_urls")),
     path("trials/<slug:code>/", views.trial_overview, name="trial_overview"),
     path("trials/<slug:code>/participants/", views.participant_list, name="participant_list"),
     path("trials/<slug:code>/screen/", views_enrol.screen, name="screen"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from trialsite import roles
 
 from . import actions, randomisation, randomisation_store
+from .consent_forms import consent_answers
 from .consort import screening_flow
 from .models import Clinic, Cluster, RandomisationList, RandomisationSlot, ScreeningRecord
 from .screening_forms import (
@@ -122,6 +123,7 @@ def enrol(request, code, screening):
                     "consented_on": data["consented_on"],
                     "form_version": data["form_version"],
                     "taken_by": request.user,
+                    "answers": consent_answers(data),
                 },
                 user=request.user,
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},

@@ -93,6 +93,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from enrolment import consent
 from questionnaires.models import Response
 
 from .bulk import bulk_set
@@ -102,6 +103,7 @@ from .planning import close_contacts
 from .tokens import hash_token, link_for, token_for
 
 logger = logging.getLogger(__name__)
+HOLD_RECHECK = timedelta(hours=1)
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Stats(Counts):
     completed: int = 0
     missed: int = 0
     contacts: int = 0  # contacts looked at
+    held: int = 0  # not invited or reminded: data collection waits for a re-consent
 
 
 def skip_locked(queryset):
@@ -238,12 +241,18 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
     if not contacts:
         return
     answered = _answered(contacts)
+    held = consent.held_ids(c.participant for c in contacts if c.participant_id)
     completed, missed, progressed, messages = [], [], [], []
     for contact in contacts:
         if contact.pk in answered:
             completed.append(contact)
         elif now >= contact.closes_at:
             missed.append(contact)
+        elif contact.participant_id in held:
+            # Looked at again later: the re-consent may come before the window closes.
+            contact.next_action_at = min(now + HOLD_RECHECK, contact.closes_at)
+            progressed.append(contact)
+            stats.held += 1
         elif contact.status == Contact.SCHEDULED:
             messages.append(_new_message(contact, Message.INVITATION, now))
             contact.status = Contact.INVITED

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from enrolment.consent import history as consent_history
 from enrolment.models import Consent, Participant, PersonalDetails
 from followup.models import Contact, InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sms import tracking
@@ -90,7 +91,21 @@ def _consent(p: Participant) -> dict | None:
     c = Consent.objects.filter(participant=p).first()
     if c is None:
         return None
-    return {"consented_on": _when(c.consented_on), "form_version": c.form_version}
+    return {
+        "consented_on": _when(c.consented_on),
+        "form_version": c.form_version,
+        # Every consent given or refused since, with the optional items' answers.
+        "history": [
+            {
+                "date": _when(r.given_on),
+                "kind": r.kind,
+                "version": r.version,
+                "answers": r.answers,
+                "method": r.method,
+            }
+            for r in consent_history(p)
+        ],
+    }
 
 
 def _answer_text(item: base.Item, value, wording) -> str:

@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from enrolment import consent, consent_views
 from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from trialsite import roles
@@ -101,6 +102,8 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
     valid without requiring answers; "next" requires the required items, saves the valid
     answers even when some are wrong, and moves on only when the page is complete.
     """
+    if visit.participant is not None and consent.is_held(visit.participant):
+        return consent_views.not_available_now(request, visit.language)
     instruments = visit.instruments
     if not 1 <= page <= len(instruments):
         raise Http404

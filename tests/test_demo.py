@@ -84,3 +84,19 @@ def test_demo_has_a_safe_trial_with_a_history_of_weekly_sms():
     assert SmsOptOut.objects.filter(participant__trial=safe).count() == 1
     quiet = safe.participants.order_by("pk")[1]
     assert quiet.study_id in tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all()))
+
+
+def test_demo_has_a_participant_awaiting_reconsent():
+    from django.utils import timezone
+
+    from enrolment import consent
+    from enrolment.models import Trial
+    from trialsite.demo.build import build_site
+
+    build_site(date.today(), timezone.now(), participants=8, safe=0, others=0)
+    trial = Trial.objects.get(code="betterback")
+    waiting = consent.awaiting_reconsent(trial)
+    assert len(waiting) == 1 and consent.is_held(waiting[0])
+    assert consent.required_document(trial).version == "2.0"
+    # The amendment's reload keeps the demo's logins working without a second factor.
+    assert not trial.two_factor_required

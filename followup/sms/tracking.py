@@ -35,6 +35,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from enrolment import consent
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
@@ -210,10 +211,13 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
     if not prompts:
         return
     messages, changed, sending = [], [], []
+    held = consent.held_ids(p.participant for p in prompts)
     for prompt in prompts:
         participant = prompt.participant
         schedule = schedule_of(participant.trial)
         stopped = participant.status != Participant.ACTIVE or hasattr(participant, "sms_opt_out")
+        # A week's question not asked while data collection waits for a re-consent.
+        stopped = stopped or participant.pk in held
         if stopped or schedule is None:
             prompt.status, prompt.next_action_at = SmsPrompt.CANCELLED, None
         elif prompt.status == SmsPrompt.SCHEDULED:

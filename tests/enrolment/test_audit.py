@@ -22,6 +22,7 @@ def test_enrolment_is_recorded_as_created(clinic_west, coordinator):
     assert {(e.what, e.action) for e in entries} == {
         ("Participant", "created"),
         ("Personal details", "created"),
+        ("Consent", "created"),  # the consent at enrolment starts the consent history
     }
 
 

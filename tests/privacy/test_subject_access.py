@@ -88,6 +88,7 @@ def test_the_json_file_is_complete_and_never_names_the_allocation(client, answer
     data = json.loads(r.content)
     assert data["personal_details"]["national_id"] == "050380-1234"
     assert data["consent"]["form_version"] == "1.0"
+    assert [(h["kind"], h["version"]) for h in data["consent"]["history"]] == [("initial", "1.0")]
     nrs = next(q for q in data["questionnaires"] if q["instrument_code"] == "nrs")
     assert [(a["item"], a["answer"]) for a in nrs["answers"]] == [("back", 7), ("leg", 2)]
     assert {s["score"]: s["value"] for s in nrs["scores"]} == {"back": 7, "leg": 2}
