@@ -319,7 +319,7 @@ def run_checks(trial: Trial, participant_ids=None) -> RunReport:
         QueryMessage.objects.bulk_create(
             [
                 QueryMessage(query_id=pk, kind=QueryMessage.RAISED, at=now,
-                             text=failures[key].message)
+                             text=failures[tuple(key)].message)
                 for pk, *key in unannounced
                 if tuple(key) in failures
             ],
