@@ -64,8 +64,7 @@ def value_kind(ref: str, spec) -> tuple[str | None, str | None]:
         return "date", None
     if len(parts) != 3:
         return None, (
-            f"{ref!r} is not a value: use enrolment.<field> or "
-            "<timepoint>.<instrument>.<item>"
+            f"{ref!r} is not a value: use enrolment.<field> or <timepoint>.<instrument>.<item>"
         )
     tp_code, instrument, item_id = parts
     timepoint = _timepoints(spec).get(tp_code)
@@ -169,9 +168,7 @@ def _window(check, spec):
     if timepoint.anchor != "enrolment":
         return [("timepoint", "only timepoints anchored at enrolment have a window")]
     if check["instrument"] not in timepoint.instruments:
-        return [
-            ("instrument", f"{check['instrument']!r} is not asked at {check['timepoint']!r}")
-        ]
+        return [("instrument", f"{check['instrument']!r} is not asked at {check['timepoint']!r}")]
     return []
 
 

@@ -46,8 +46,12 @@ def targets_of(participant: Participant) -> list[tuple[str, str]]:
         definition = response.definition()
         prefix = f"{response.timepoint.code}.{response.instrument}"
         for item in definition.items:
-            out.append((f"{prefix}.{item.id}", f"{response.timepoint.label} · {definition.name} · "
-                        f"{item.id}: {item.text[:60]}"))
+            out.append(
+                (
+                    f"{prefix}.{item.id}",
+                    f"{response.timepoint.label} · {definition.name} · {item.id}: {item.text[:60]}",
+                )
+            )
     return out
 
 
@@ -56,8 +60,12 @@ def resolve_target(participant: Participant, ref: str) -> dict:
     value."""
     parts = (ref or "").split(".")
     if len(parts) == 2 and parts[0] == "enrolment" and parts[1] in ENROLMENT_FIELDS:
-        return {"response": None, "field": parts[1], "instrument": "enrolment",
-                "timepoint_code": ""}
+        return {
+            "response": None,
+            "field": parts[1],
+            "instrument": "enrolment",
+            "timepoint_code": "",
+        }
     if len(parts) == 3:
         response = Response.objects.filter(
             participant=participant,
@@ -69,8 +77,12 @@ def resolve_target(participant: Participant, ref: str) -> dict:
         if response is not None and (
             parts[2] == COMPLETED or parts[2] in response.definition().item_ids
         ):
-            return {"response": response, "field": parts[2], "instrument": parts[1],
-                    "timepoint_code": parts[0]}
+            return {
+                "response": response,
+                "field": parts[2],
+                "instrument": parts[1],
+                "timepoint_code": parts[0],
+            }
     raise QueryError(_("%(ref)s is not a value of this participant.") % {"ref": ref})
 
 
@@ -143,7 +155,9 @@ def raise_query(participant: Participant, ref: str, text: str, user) -> Query:
         raise PermissionDenied
     text = _text(text, _("Say what is wrong with the value."))
     query = Query.objects.create(
-        participant=participant, raised_by=user, raised_at=timezone.now(),
+        participant=participant,
+        raised_by=user,
+        raised_at=timezone.now(),
         **resolve_target(participant, ref),
     )
     _say(query, QueryMessage.RAISED, text, user)

@@ -31,7 +31,15 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Query)
 class QueryAdmin(ReadOnly):
-    list_display = ["pk", "participant", "instrument", "timepoint_code", "field", "state",
-                    "check_code", "raised_at"]
+    list_display = [
+        "pk",
+        "participant",
+        "instrument",
+        "timepoint_code",
+        "field",
+        "state",
+        "check_code",
+        "raised_at",
+    ]
     list_filter = ["state", "instrument"]
     inlines = [MessageInline]

@@ -100,9 +100,11 @@ def load_facts(trial: Trial, checks: list[dict], participant_ids=None) -> dict[i
             row["pk"],
             {"enrolled_on": row["enrolled_on"], "final_visit_on": row["final_visit_on"]},
         )
-    for row in scoped(PersonalDetails.objects, "participant__").filter(
-        erased_at__isnull=True
-    ).values("participant_id", "date_of_birth", "national_id"):
+    for row in (
+        scoped(PersonalDetails.objects, "participant__")
+        .filter(erased_at__isnull=True)
+        .values("participant_id", "date_of_birth", "national_id")
+    ):
         if row["participant_id"] in facts:
             facts[row["participant_id"]].enrolment["date_of_birth"] = row["date_of_birth"]
             facts[row["participant_id"]].national_id = row["national_id"]
@@ -112,20 +114,35 @@ def load_facts(trial: Trial, checks: list[dict], participant_ids=None) -> dict[i
     timepoints, instruments = _referenced(checks)
     if timepoints:
         zone = ZoneInfo(trial.time_zone)
-        rows = scoped(Response.objects, "participant__").filter(
-            entry=Response.FINAL,
-            week__isnull=True,
-            completed_at__isnull=False,
-            timepoint__code__in=timepoints,
-            instrument__in=instruments,
-        ).values("pk", "participant_id", "timepoint__code", "instrument", "answers", "missing",
-                 "completed_at")
+        rows = (
+            scoped(Response.objects, "participant__")
+            .filter(
+                entry=Response.FINAL,
+                week__isnull=True,
+                completed_at__isnull=False,
+                timepoint__code__in=timepoints,
+                instrument__in=instruments,
+            )
+            .values(
+                "pk",
+                "participant_id",
+                "timepoint__code",
+                "instrument",
+                "answers",
+                "missing",
+                "completed_at",
+            )
+        )
         for row in rows:
             if row["participant_id"] in facts:
                 facts[row["participant_id"]].responses[
                     (row["timepoint__code"], row["instrument"])
-                ] = (row["pk"], row["answers"] or {}, row["missing"] or {},
-                     row["completed_at"].astimezone(zone).date())
+                ] = (
+                    row["pk"],
+                    row["answers"] or {},
+                    row["missing"] or {},
+                    row["completed_at"].astimezone(zone).date(),
+                )
     return facts
 
 
@@ -290,22 +307,30 @@ def run_checks(trial: Trial, participant_ids=None) -> RunReport:
     )
     known = {
         (q["check_code"], q["participant_id"], q["response_id"], q["field"]): q
-        for q in existing.values("pk", "check_code", "participant_id", "response_id", "field",
-                                 "state")
+        for q in existing.values(
+            "pk", "check_code", "participant_id", "response_id", "field", "state"
+        )
     }
     now = timezone.now()
     new = [f for key, f in failures.items() if key not in known]
     again = [q["pk"] for key, q in known.items() if key in failures and q["state"] == Query.CLOSED]
     passing = [
-        q["pk"] for key, q in known.items()
+        q["pk"]
+        for key, q in known.items()
         if key not in failures and q["state"] in Query.UNRESOLVED
     ]
     if new:
         Query.objects.bulk_create(
             [
-                Query(participant_id=f.participant_id, response_id=f.response_id, field=f.field,
-                      check_code=f.check_code, instrument=f.instrument,
-                      timepoint_code=f.timepoint_code, raised_at=now)
+                Query(
+                    participant_id=f.participant_id,
+                    response_id=f.response_id,
+                    field=f.field,
+                    check_code=f.check_code,
+                    instrument=f.instrument,
+                    timepoint_code=f.timepoint_code,
+                    raised_at=now,
+                )
                 for f in new
             ],
             batch_size=1000,
@@ -318,8 +343,9 @@ def run_checks(trial: Trial, participant_ids=None) -> RunReport:
         )
         QueryMessage.objects.bulk_create(
             [
-                QueryMessage(query_id=pk, kind=QueryMessage.RAISED, at=now,
-                             text=failures[tuple(key)].message)
+                QueryMessage(
+                    query_id=pk, kind=QueryMessage.RAISED, at=now, text=failures[tuple(key)].message
+                )
                 for pk, *key in unannounced
                 if tuple(key) in failures
             ],

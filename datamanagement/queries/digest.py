@@ -28,14 +28,20 @@ def _recipients(trial: Trial, waiting) -> dict:
     for q in waiting:
         by_clinic.setdefault(q.participant.clinic_id, []).append(q)
     out: dict = {}
-    physios = Physiotherapist.objects.filter(
-        active=True, clinic_id__in=list(by_clinic), user__is_active=True
-    ).exclude(user__email="").select_related("user")
+    physios = (
+        Physiotherapist.objects.filter(
+            active=True, clinic_id__in=list(by_clinic), user__is_active=True
+        )
+        .exclude(user__email="")
+        .select_related("user")
+    )
     for p in physios:
         out.setdefault(p.user, []).extend(by_clinic[p.clinic_id])
-    coordinators = TrialRole.objects.filter(
-        trial=trial, role=TrialRole.COORDINATOR, user__is_active=True
-    ).exclude(user__email="").select_related("user")
+    coordinators = (
+        TrialRole.objects.filter(trial=trial, role=TrialRole.COORDINATOR, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+    )
     for role in coordinators:
         out[role.user] = list(waiting)
     return out

@@ -154,3 +154,6 @@ class QueryDigest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["trial", "user", "week"], name="one_digest_a_week")
         ]
+
+    def __str__(self) -> str:
+        return f"Query digest for {self.user} ({self.trial.code}, week of {self.week})"

@@ -60,7 +60,12 @@ def open_by_clinic(queries, now=None) -> list[dict]:
     for code, name, raised in rows:
         ages.setdefault((code, name), []).append((now - raised).total_seconds() / 86400)
     out = [
-        {"code": code, "name": name, "open": len(days), "median_days": round(statistics.median(days), 1)}
+        {
+            "code": code,
+            "name": name,
+            "open": len(days),
+            "median_days": round(statistics.median(days), 1),
+        }
         for (code, name), days in ages.items()
     ]
     return sorted(out, key=lambda r: (-r["median_days"], r["code"]))

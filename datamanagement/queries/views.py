@@ -34,11 +34,10 @@ def _errors(exc: ValidationError) -> str:
 def query_list(request, code):
     trial = _trial(request.user, code)
     visible = Query.objects.visible_to(request.user).filter(participant__trial=trial)
-    params = {k: request.GET.get(k, "") for k in ("state", "clinic", "instrument", "age",
-                                                   "raised_by")}
-    rows = summary.filtered(visible, params).select_related(
-        "participant__clinic", "raised_by"
-    )
+    params = {
+        k: request.GET.get(k, "") for k in ("state", "clinic", "instrument", "age", "raised_by")
+    }
+    rows = summary.filtered(visible, params).select_related("participant__clinic", "raised_by")
     return render(
         request,
         "datamanagement/queries/list.html",
@@ -152,7 +151,8 @@ def query_detail(request, pk):
             "item": item,
             "form": form,
             "may_answer": may_answer and query.state != Query.CLOSED,
-            "may_correct": may_answer and query.state != Query.CLOSED
+            "may_correct": may_answer
+            and query.state != Query.CLOSED
             and query.field != "completed",
             "may_close": may_raise and query.state != Query.CLOSED,
             "may_reopen": may_raise and query.state in (Query.CLOSED, Query.ANSWERED),

@@ -4,7 +4,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from datamanagement.queries.checks import run_for_participant
-
 from enrolment.models import TrialRole
 from questionnaires import services
 from questionnaires.instruments import get

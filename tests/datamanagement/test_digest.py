@@ -19,8 +19,11 @@ def run_beat_entry():
 
 @pytest.fixture
 def waiting(odi_baseline, data_manager, physio_west, physio_east, coordinator):
-    for user, address in ((physio_west, "west@example.org"), (physio_east, "east@example.org"),
-                          (coordinator, "coord@example.org")):
+    for user, address in (
+        (physio_west, "west@example.org"),
+        (physio_east, "east@example.org"),
+        (coordinator, "coord@example.org"),
+    ):
         user.email = address
         user.save()
     answered = actions.raise_query(odi_baseline.participant, "baseline.odi.q1", "?", data_manager)

@@ -31,7 +31,9 @@ def test_a_failing_check_opens_one_query_on_save_and_closes_it_on_correction(
     response = answer(participant, "baseline", "nrs", {"back": 0}, on=date(2017, 5, 3))
     query = auto(participant, "baseline-back-pain").get()
     assert (query.state, query.target, query.response_id) == (
-        Query.OPEN, "baseline.nrs.back", response.pk
+        Query.OPEN,
+        "baseline.nrs.back",
+        response.pk,
     )
     assert query.messages.get().text.startswith("No back pain (0) at baseline")
     assert query.raised_by is None
@@ -43,7 +45,9 @@ def test_a_failing_check_opens_one_query_on_save_and_closes_it_on_correction(
     query.refresh_from_db()
     assert query.state == Query.CLOSED
     assert list(query.messages.values_list("kind", flat=True)) == [
-        "raised", "closed", "corrected"
+        "raised",
+        "closed",
+        "corrected",
     ] or list(query.messages.values_list("kind", flat=True)) == ["raised", "corrected", "closed"]
     assert query.messages.filter(kind="closed").get().text == PASSES_NOW
 
@@ -71,7 +75,8 @@ def test_a_repeated_batch_changes_nothing(participant, clinic_west, betterback):
     assert second.failing == first.failing == 4
     assert QueryMessage.objects.count() == queries
     assert set(Query.objects.filter(check_code__gt="").values_list("check_code", flat=True)) == {
-        "baseline-back-pain", "odi-3m-window"
+        "baseline-back-pain",
+        "odi-3m-window",
     }
 
 
@@ -97,8 +102,12 @@ def test_one_query_per_check_and_value_in_the_database(participant, betterback):
     query = auto(participant, "baseline-back-pain").get()
     with pytest.raises(IntegrityError), transaction.atomic():
         Query.objects.create(
-            participant=participant, response=query.response, field="back",
-            check_code="baseline-back-pain", instrument="nrs", timepoint_code="baseline",
+            participant=participant,
+            response=query.response,
+            field="back",
+            check_code="baseline-back-pain",
+            instrument="nrs",
+            timepoint_code="baseline",
             raised_at=query.raised_at,
         )
     participant.final_visit_on = date(2017, 1, 1)
@@ -107,8 +116,10 @@ def test_one_query_per_check_and_value_in_the_database(participant, betterback):
     enrolment_query = auto(participant, "final-visit-after-enrolment").get()
     with pytest.raises(IntegrityError), transaction.atomic():
         Query.objects.create(
-            participant=participant, field="final_visit_on",
-            check_code="final-visit-after-enrolment", instrument="enrolment",
+            participant=participant,
+            field="final_visit_on",
+            check_code="final-visit-after-enrolment",
+            instrument="enrolment",
             raised_at=enrolment_query.raised_at,
         )
 
@@ -136,12 +147,30 @@ def test_consent_after_enrolment(clinic_west):
 
 def test_rules_as_pure_functions():
     checks = [
-        {"code": "r", "kind": "range", "value": "baseline.nrs.back", "min": 1, "max": 10,
-         "message": "m"},
-        {"code": "q", "kind": "required_if", "value": "3m.eq5d3l.vas", "when": "3m.eq5d3l.mo",
-         "equals": [2, 3], "message": "m"},
-        {"code": "c", "kind": "compare", "left": "3m.odi.completed", "op": ">=",
-         "right": "enrolment.enrolled_on", "message": "m"},
+        {
+            "code": "r",
+            "kind": "range",
+            "value": "baseline.nrs.back",
+            "min": 1,
+            "max": 10,
+            "message": "m",
+        },
+        {
+            "code": "q",
+            "kind": "required_if",
+            "value": "3m.eq5d3l.vas",
+            "when": "3m.eq5d3l.mo",
+            "equals": [2, 3],
+            "message": "m",
+        },
+        {
+            "code": "c",
+            "kind": "compare",
+            "left": "3m.odi.completed",
+            "op": ">=",
+            "right": "enrolment.enrolled_on",
+            "message": "m",
+        },
     ]
     facts = Facts(
         1,
@@ -154,7 +183,9 @@ def test_rules_as_pure_functions():
     )
     failures = evaluate(checks, [facts], {"timepoints": {}, "region": "SE"})
     assert sorted((f.check_code, f.response_id, f.field) for f in failures.values()) == [
-        ("c", 12, "completed"), ("q", 11, "vas"), ("r", 10, "back")
+        ("c", 12, "completed"),
+        ("q", 11, "vas"),
+        ("r", 10, "back"),
     ]
     # A missing-data reason is an answer for required-if; another code does not trigger it.
     facts.responses[("3m", "eq5d3l")] = (11, {"mo": 1}, {}, date(2017, 8, 2))
@@ -167,8 +198,10 @@ def test_run_checks_command(participant, capsys):
     Query.objects.filter(check_code__gt="").update(state=Query.CLOSED)
     call_command("run_checks", "betterback")
     out = capsys.readouterr().out
-    assert "betterback: 10 checks; 1 participants checked: 1 failing; 0 queries opened, " \
-           "1 re-opened, 0 closed" in out
+    assert (
+        "betterback: 10 checks; 1 participants checked: 1 failing; 0 queries opened, "
+        "1 re-opened, 0 closed" in out
+    )
 
 
 def test_nightly_batch_is_the_beat_schedule_entry(participant):

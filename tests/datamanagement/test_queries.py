@@ -22,12 +22,12 @@ def kinds(query):
     return list(query.messages.values_list("kind", flat=True))
 
 
-def test_open_answered_closed_reopened_answered_closed(
-    odi_baseline, data_manager, physio_west
-):
+def test_open_answered_closed_reopened_answered_closed(odi_baseline, data_manager, physio_west):
     query = raise_on(odi_baseline, data_manager)
     assert (query.state, query.raised_by, query.target) == (
-        Query.OPEN, data_manager, "baseline.odi.q4"
+        Query.OPEN,
+        data_manager,
+        "baseline.odi.q4",
     )
     query = actions.answer_query(query, "The form says 5.", physio_west)
     assert query.state == Query.ANSWERED
@@ -40,8 +40,14 @@ def test_open_answered_closed_reopened_answered_closed(
     assert query.state == Query.CLOSED
     assert kinds(query) == ["raised", "answered", "closed", "reopened", "answered", "closed"]
     authors = list(query.messages.values_list("author__username", flat=True))
-    assert authors == ["datamanager", "physio_west", "datamanager", "datamanager",
-                       "physio_west", "datamanager"]
+    assert authors == [
+        "datamanager",
+        "physio_west",
+        "datamanager",
+        "datamanager",
+        "physio_west",
+        "datamanager",
+    ]
 
 
 def test_an_open_query_is_closed_or_reopened_from_answered(odi_baseline, data_manager, monitor):
@@ -72,9 +78,7 @@ def test_correction_from_the_query_goes_through_the_audited_flow(
     assert response.answers["q4"] == 2
     assert response.scores != odi_baseline.scores  # rescored by the one write path
     last = response.history.first()
-    assert last.history_change_reason == (
-        f"query {query.pk} (baseline.odi.q4): Paper form says 2."
-    )
+    assert last.history_change_reason == (f"query {query.pk} (baseline.odi.q4): Paper form says 2.")
     message = query.messages.get(kind=QueryMessage.CORRECTED)
     assert (message.old_value, message.new_value) == (before, 2)
     # A correction since it was raised: closing needs no further reason.
@@ -102,8 +106,9 @@ def test_correcting_an_enrolment_date_from_the_query(participant, data_manager, 
     assert details.history.first().history_change_reason.startswith(f"query {query.pk} ")
 
 
-def test_who_may_do_what(odi_baseline, data_manager, physio_west, physio_east, statistician,
-                         coordinator, monitor):
+def test_who_may_do_what(
+    odi_baseline, data_manager, physio_west, physio_east, statistician, coordinator, monitor
+):
     for user in (physio_west, coordinator, statistician, physio_east):
         with pytest.raises(PermissionDenied):
             raise_on(odi_baseline, user)
@@ -117,8 +122,9 @@ def test_who_may_do_what(odi_baseline, data_manager, physio_west, physio_east, s
             actions.close_query(query, "closing", user)
 
 
-def test_visible_to(odi_baseline, data_manager, physio_west, physio_east, statistician,
-                    coordinator, monitor):
+def test_visible_to(
+    odi_baseline, data_manager, physio_west, physio_east, statistician, coordinator, monitor
+):
     query = raise_on(odi_baseline, data_manager)
     for user in (data_manager, physio_west, coordinator, monitor):
         assert list(Query.objects.visible_to(user).filter(check_code="")) == [query]

@@ -57,8 +57,9 @@ def test_physiotherapist_corrects_from_the_query_and_the_history_says_who(
     client.force_login(physio_west)
     page = client.get(detail(query)).content.decode()
     assert 'id="correct-value"' in page and 'id="close-query"' not in page
-    client.post(detail(query), {"action": "correct", "new_value": "2",
-                                "text": "The paper form says 2."})
+    client.post(
+        detail(query), {"action": "correct", "new_value": "2", "text": "The paper form says 2."}
+    )
     response = Response.objects.get(pk=query.response_id)
     assert response.answers["q4"] == 2
     last = response.history.first()
@@ -77,15 +78,14 @@ def test_a_bad_value_is_shown_and_changes_nothing(client, physio_west, query):
     assert Query.objects.get(pk=query.pk).state == Query.OPEN
 
 
-def test_physio_of_another_clinic_and_statistician_get_404(client, physio_east, statistician,
-                                                           query):
+def test_physio_of_another_clinic_and_statistician_get_404(
+    client, physio_east, statistician, query
+):
     for user in (physio_east, statistician):
         client.force_login(user)
         assert client.get(detail(query)).status_code == 404
         assert client.post(detail(query), {"action": "answer", "text": "x"}).status_code == 404
-    assert client.get(
-        reverse("datamanagement:query_list", args=["betterback"])
-    ).status_code == 404
+    assert client.get(reverse("datamanagement:query_list", args=["betterback"])).status_code == 404
 
 
 def test_physio_may_not_close_nor_raise(client, physio_west, query):
@@ -130,8 +130,9 @@ def test_list_filters_and_counts(client, data_manager, physio_east, query, clini
     client.force_login(physio_east)
     page = client.get(url).content.decode()
     assert page.count('class="query-row"') == 1 and "baseline.nrs.back" in page
-    assert client.get(reverse("datamanagement:query_log_csv", args=["betterback"])).status_code \
-        == 403
+    assert (
+        client.get(reverse("datamanagement:query_log_csv", args=["betterback"])).status_code == 403
+    )
 
 
 def test_marks_on_the_correction_and_comparison_pages(client, coordinator, query):

@@ -29,23 +29,41 @@ def test_every_seed_trial_ships_checks(name):
 @pytest.mark.parametrize(
     "check, problem",
     [
-        ('kind = "range"\nvalue = "3m.odx.q1"\nmin = 0',
-         "checks[0].value: instrument 'odx' is not asked at timepoint '3m'"),
-        ('kind = "range"\nvalue = "3m.odi.q99"\nmax = 3', "checks[0].value: unknown item 'q99' of odi"),
+        (
+            'kind = "range"\nvalue = "3m.odx.q1"\nmin = 0',
+            "checks[0].value: instrument 'odx' is not asked at timepoint '3m'",
+        ),
+        (
+            'kind = "range"\nvalue = "3m.odi.q99"\nmax = 3',
+            "checks[0].value: unknown item 'q99' of odi",
+        ),
         ('kind = "range"\nvalue = "9y.odi.q1"\nmax = 3', "checks[0].value: unknown timepoint '9y'"),
         ('kind = "range"\nvalue = "3m.odi.q1"', "checks[0].min: give min, max or both"),
-        ('kind = "compare"\nleft = "enrolment.shoe_size"\nop = "<"\nright = "enrolment.enrolled_on"',
-         "checks[0].left: unknown enrolment field 'shoe_size'"),
-        ('kind = "compare"\nleft = "3m.nrs.back"\nop = "<"\nright = "enrolment.enrolled_on"',
-         "checks[0].right: compares a number with a date"),
-        ('kind = "compare"\nleft = "3m.nrs.back"\nop = "=<"\nright = "3m.nrs.leg"',
-         "checks[0].op: unknown operator '=<'"),
-        ('kind = "window"\ntimepoint = "crpe-final"\ninstrument = "crpe"',
-         "checks[0].timepoint: only timepoints anchored at enrolment have a window"),
-        ('kind = "required_if"\nvalue = "3m.eq5d3l.vas"\nwhen = "6m.eq5d3l.mo"',
-         "checks[0].when: must be an item of the same response as value"),
-        ('kind = "range"\nvalue = "3m.nrs.back"\nmax = 3\nmaximum = 4',
-         "checks[0].maximum: unknown key for a range check"),
+        (
+            'kind = "compare"\nleft = "enrolment.shoe_size"\nop = "<"\n'
+            'right = "enrolment.enrolled_on"',
+            "checks[0].left: unknown enrolment field 'shoe_size'",
+        ),
+        (
+            'kind = "compare"\nleft = "3m.nrs.back"\nop = "<"\nright = "enrolment.enrolled_on"',
+            "checks[0].right: compares a number with a date",
+        ),
+        (
+            'kind = "compare"\nleft = "3m.nrs.back"\nop = "=<"\nright = "3m.nrs.leg"',
+            "checks[0].op: unknown operator '=<'",
+        ),
+        (
+            'kind = "window"\ntimepoint = "crpe-final"\ninstrument = "crpe"',
+            "checks[0].timepoint: only timepoints anchored at enrolment have a window",
+        ),
+        (
+            'kind = "required_if"\nvalue = "3m.eq5d3l.vas"\nwhen = "6m.eq5d3l.mo"',
+            "checks[0].when: must be an item of the same response as value",
+        ),
+        (
+            'kind = "range"\nvalue = "3m.nrs.back"\nmax = 3\nmaximum = 4',
+            "checks[0].maximum: unknown key for a range check",
+        ),
         ('kind = "spell"\nvalue = "3m.nrs.back"', "checks[0].kind: unknown kind 'spell'"),
     ],
 )
@@ -69,6 +87,7 @@ def test_duplicate_codes_and_a_missing_message(tmp_path):
 
 def test_the_checks_and_the_digest_setting_are_stored_on_the_trial(betterback):
     assert [c["code"] for c in betterback.edit_checks][:2] == [
-        "consent-before-enrolment", "birth-date-personnummer"
+        "consent-before-enrolment",
+        "birth-date-personnummer",
     ]
     assert betterback.query_digest is False  # off unless the protocol file says so
