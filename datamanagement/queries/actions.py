@@ -197,6 +197,9 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
     if old == new_value:
         raise QueryError(_("The new value is the same as the stored one."))
     reason = correction_reason(query, text)
+    # Said first, so that the thread reads "corrected" before an edit check's own
+    # "closed"; a refused correction rolls the message back with it.
+    _say(query, QueryMessage.CORRECTED, text, user, old_value=old, new_value=new_value)
     if query.response_id is not None:
         answers = {k: v for k, v in query.response.answers.items() if k != query.field}
         if new_value is not None:
@@ -204,7 +207,6 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
         services.correct_response(query.response, answers, reason, user)
     else:
         _correct_enrolment(query.participant, query.field, new_value, reason)
-    _say(query, QueryMessage.CORRECTED, text, user, old_value=old, new_value=new_value)
     query.refresh_from_db(fields=["state"])
     # A check run on the save may have closed it already (the value is right now).
     if query.state != Query.CLOSED:
