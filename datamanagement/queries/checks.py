@@ -49,6 +49,9 @@ class Facts:
     participant_id: int
     enrolment: dict = field(default_factory=dict)  # field -> date | None
     national_id: str = ""
+    # Personal details erased: the date of birth cannot be checked any more (its query,
+    # if any, stays as it is rather than being closed as if corrected).
+    erased: bool = False
     # (timepoint code, instrument) -> (response id, answers, missing, completed day)
     responses: dict = field(default_factory=dict)
 
@@ -100,14 +103,17 @@ def load_facts(trial: Trial, checks: list[dict], participant_ids=None) -> dict[i
             row["pk"],
             {"enrolled_on": row["enrolled_on"], "final_visit_on": row["final_visit_on"]},
         )
-    for row in (
-        scoped(PersonalDetails.objects, "participant__")
-        .filter(erased_at__isnull=True)
-        .values("participant_id", "date_of_birth", "national_id")
+    for row in scoped(PersonalDetails.objects, "participant__").values(
+        "participant_id", "date_of_birth", "national_id", "erased_at"
     ):
-        if row["participant_id"] in facts:
-            facts[row["participant_id"]].enrolment["date_of_birth"] = row["date_of_birth"]
-            facts[row["participant_id"]].national_id = row["national_id"]
+        found = facts.get(row["participant_id"])
+        if found is None:
+            continue
+        if row["erased_at"] is not None:
+            found.erased = True
+            continue
+        found.enrolment["date_of_birth"] = row["date_of_birth"]
+        found.national_id = row["national_id"]
     for row in scoped(Consent.objects, "participant__").values("participant_id", "consented_on"):
         if row["participant_id"] in facts:
             facts[row["participant_id"]].enrolment["consented_on"] = row["consented_on"]
@@ -317,7 +323,9 @@ def run_checks(trial: Trial, participant_ids=None) -> RunReport:
     passing = [
         q["pk"]
         for key, q in known.items()
-        if key not in failures and q["state"] in Query.UNRESOLVED
+        if key not in failures
+        and q["state"] in Query.UNRESOLVED
+        and not _undecidable(q, facts.get(q["participant_id"]))
     ]
     if new:
         Query.objects.bulk_create(
@@ -365,6 +373,15 @@ def run_checks(trial: Trial, participant_ids=None) -> RunReport:
         )
         report.closed = len(passing)
     return report
+
+
+def _undecidable(query: dict, facts: Facts | None) -> bool:
+    return (
+        facts is not None
+        and facts.erased
+        and query["response_id"] is None
+        and query["field"] == "date_of_birth"
+    )
 
 
 def run_for_participant(participant_id: int) -> RunReport:

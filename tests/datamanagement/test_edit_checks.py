@@ -214,3 +214,14 @@ def test_nightly_batch_is_the_beat_schedule_entry(participant):
     result = app.tasks[entry["task"]].apply().get()
     assert "1 re-opened" in result["betterback"]
     assert auto(participant, "baseline-back-pain").get().state == Query.REOPENED
+
+
+def test_erasing_personal_details_leaves_the_birth_date_query_as_it_is(clinic_west, coordinator):
+    from enrolment.actions import erase_personal_data
+
+    participant = enrol(clinic_west, national_id="19800101-0001", date_of_birth=date(1980, 2, 1))
+    query = auto(participant, "birth-date-personnummer").get()
+    erase_personal_data(participant, "the participant asked", coordinator)
+    query.refresh_from_db()
+    assert query.state == Query.OPEN  # not closed "as corrected": it can no longer be checked
+    assert not query.messages.filter(text=PASSES_NOW).exists()
