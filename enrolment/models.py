@@ -132,6 +132,13 @@ class Trial(models.Model):
             "Staff who may see personal details must log in with a second factor (TOTP)."
         ),
     )
+    # Edit checks from the protocol file, validated by enrolment.edit_checks; data
+    # management runs them. Off-by-default weekly query digest to clinic staff.
+    edit_checks = models.JSONField(default=list, blank=True)
+    query_digest = models.BooleanField(
+        default=False,
+        help_text=_("Clinic staff get a weekly email of the queries waiting for them."),
+    )
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

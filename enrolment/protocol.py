@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import allocation, consent_protocol
+from . import allocation, consent_protocol, edit_checks
 
 LANGUAGES = {"en", "sv", "da"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
@@ -212,6 +212,8 @@ class TrialSpec(_Strict):
     blinded: bool = True
     # Staff who may see personal details log in with a second factor (accounts app).
     two_factor_required: bool = True
+    # A weekly email to clinic staff of the queries waiting for them (data management).
+    query_digest: bool = False
 
     @field_validator("time_zone")
     @classmethod
@@ -261,6 +263,8 @@ class ProtocolSpec(_Strict):
     sample_size: SampleSizeSpec | None = None
     deviation_types: list[DeviationTypeSpec] = Field(default_factory=list)
     consent: consent_protocol.ConsentSpec | None = None
+    # Edit checks, validated against the timepoints and instruments by enrolment.edit_checks.
+    checks: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -388,7 +392,7 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
                 msg = "unknown key (check its spelling)"
             problems.append(f"{_format_location(err['loc'])}: {msg}")
         raise ProtocolError(path, problems) from None
-    if problems := consent_protocol.check(spec.consent, path):
+    if problems := consent_protocol.check(spec.consent, path) + edit_checks.problems(spec):
         raise ProtocolError(path, problems)
     return spec
 
@@ -492,6 +496,8 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "retention_until": t.retention_until,
             "blinded": t.blinded,
             "two_factor_required": t.two_factor_required,
+            "query_digest": t.query_digest,
+            "edit_checks": edit_checks.stored(spec),
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},

@@ -377,6 +377,7 @@ def paper_entry(request, study_id, timepoint, instrument):
             "title": _("Paper form: %(instrument)s, %(timepoint)s, entry %(n)s")
             % {"instrument": definition.name, "timepoint": tp.label, "n": entry},
             "can_save_later": True,
+            "queried": (tp.code, definition.code),
         },
     )
 
@@ -535,6 +536,7 @@ def response_correct(request, pk):
             "form": form,
             "reason_form": reason_form,
             "title": _("Correct %(response)s") % {"response": response},
+            "queried": (response.timepoint.code, response.instrument),
         },
     )
 
@@ -601,6 +603,7 @@ def crpe_form(request, study_id, timepoint):
             "title": f"{definition.name}: {tp.label}",
             "reason_form": ReasonForm() if response and response.is_complete else None,
             "form_id": "crpe-form",
+            "queried": (tp.code, definition.code),
         },
     )
 

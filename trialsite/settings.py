@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -234,6 +235,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followup.sms.tasks.dispatch_sms",
         "schedule": env.float("SMS_DISPATCH_SECONDS", default=60.0),
         "options": {"expires": env.float("SMS_DISPATCH_SECONDS", default=60.0)},
+    },
+    # Data management: the protocols' edit checks over every participant at night (the
+    # same checks also run on every save), and Monday's digest of queries for clinic staff
+    # (only trials whose protocol file sets query_digest = true). Both are idempotent.
+    "datamanagement-edit-checks": {
+        "task": "datamanagement.queries.tasks.run_edit_checks",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "datamanagement-query-digest": {
+        "task": "datamanagement.queries.tasks.send_query_digests",
+        "schedule": crontab(hour=6, minute=0, day_of_week="monday"),
     },
 }
 

@@ -28,6 +28,7 @@ from questionnaires.models import Response
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 from .missing import add_missing_reasons
+from .queries import build_queries
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -88,6 +89,7 @@ def build_site(
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     history.update(show_consent_amendment(betterback, today))
+    history.update(build_queries(trials))
     return Built(trials, logins, history)
 
 

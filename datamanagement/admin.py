@@ -1,0 +1,3 @@
+"""Admin registrations of each concern (read-only for queries)."""
+
+from .queries import admin as queries_admin  # noqa: F401

@@ -1,0 +1,54 @@
+"""Who may read, raise, answer and close queries. Checked in querysets and in the
+actions, never only in templates."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from trialsite import roles
+
+# Read every query of the trial (statisticians never: they read no single value's story).
+READERS = {
+    roles.COORDINATOR,
+    roles.DATA_MANAGER,
+    roles.ADMINISTRATOR,
+    roles.MONITOR,
+    roles.INVESTIGATOR,
+}
+# Raise, close and re-open.
+RAISERS = {roles.DATA_MANAGER, roles.MONITOR, roles.ADMINISTRATOR}
+# Answer and correct (physiotherapists only at the participant's clinic).
+ANSWERERS = {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+
+
+def query_filter(user) -> Q:
+    """The queries ``user`` may see, as a filter on Query."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from enrolment.models import Physiotherapist, TrialRole
+
+    readers = TrialRole.objects.filter(user=user, role__in=READERS).values("trial_id")
+    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
+    return Q(participant__trial_id__in=readers) | Q(participant__clinic_id__in=own_clinics)
+
+
+def _at_clinic(user, participant) -> bool:
+    return participant.clinic.physiotherapists.filter(user=user, active=True).exists()
+
+
+def can_raise(user, participant) -> bool:
+    return roles.has_any(user, participant.trial, RAISERS)
+
+
+def can_answer(user, participant) -> bool:
+    held = roles.roles_in(user, participant.trial)
+    if held & (ANSWERERS - {roles.PHYSIOTHERAPIST}):
+        return True
+    return roles.PHYSIOTHERAPIST in held and _at_clinic(user, participant)
+
+
+def can_read_trial(user, trial) -> bool:
+    """The trial's query list: readers, and physiotherapists (their clinic's rows)."""
+    return roles.has_any(user, trial, READERS | {roles.PHYSIOTHERAPIST})

@@ -1,0 +1,31 @@
+"""Edit checks on save: a saved response or enrolment record re-runs the trial's checks
+for its participant. Connected in the app's ``ready()``: the apps below never import
+data management."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+
+from enrolment.models import Consent, Participant, PersonalDetails
+from questionnaires.models import Response
+
+from .checks import run_for_participant
+
+
+def _participant_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        run_for_participant(instance.pk)
+
+
+def _related_saved(sender, instance, raw=False, **kwargs):
+    if raw or instance.participant_id is None:
+        return
+    if sender is Response and (instance.entry != Response.FINAL or instance.week is not None):
+        return
+    run_for_participant(instance.participant_id)
+
+
+def connect() -> None:
+    post_save.connect(_participant_saved, sender=Participant, dispatch_uid="dm_checks_participant")
+    for model in (PersonalDetails, Consent, Response):
+        post_save.connect(_related_saved, sender=model, dispatch_uid=f"dm_checks_{model.__name__}")
