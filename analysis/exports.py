@@ -59,8 +59,8 @@ from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
 from .design_export import DesignFacts, design_vars
-from .version_export import protocol_version_var
 from .models import BlindingCode, ExportLog
+from .version_export import protocol_version_var
 
 CHUNK = 2000
 FORMATS = ("csv", "sav", "dta", "parquet")

@@ -25,6 +25,7 @@ from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
+from .amendments import amend_demo_trials
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
@@ -82,6 +83,7 @@ def build_site(
             history = replay.run()
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        history.update(amend_demo_trials(trials, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     return Built(trials, logins, history)
