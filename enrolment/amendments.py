@@ -205,7 +205,9 @@ def load_versioned(
         reason = f"protocol file {path.name}" + (f", amendment {amendment}" if amendment else "")
         if dry_run:
             if trial is not None:
-                result.consequences = _consequences(trial, spec, result.number, None, reason, now)
+                result.consequences = _consequences(
+                    trial, spec, result.number, None, reason, now, previous, result.changes
+                )
             return result
         version = None
         if trial is not None:
@@ -241,7 +243,9 @@ def load_versioned(
         trial.timepoints.filter(code__in=[t.code for t in spec.timepoints]).exclude(
             removed_in=None
         ).update(removed_in=None)
-        result.consequences = _consequences(trial, spec, result.number, version, reason, now)
+        result.consequences = _consequences(
+            trial, spec, result.number, version, reason, now, previous, result.changes
+        )
         version.consequences = result.consequences
         version.save(update_fields=["consequences"])
         result.trial, result.version = trial, version
@@ -280,7 +284,20 @@ def _retire_removed(trial, spec: ProtocolSpec, version) -> None:
             tp.save(update_fields=["removed_in"])
 
 
-def _consequences(trial, spec: ProtocolSpec, number: int, version, reason: str, now) -> list:
+# What a change to a section means when no receiver counts anything for it.
+SECTION_NOTES = {
+    "eligibility": "applies to screenings from this version on; enrolled participants are "
+    "not re-assessed",
+    "clusters": "applies to enrolments from this version on; allocated conditions never change",
+    "trial": "applies from this version on",
+    INSTRUMENT_SECTION: "answers from now on use the new definition; stored responses keep "
+    "the version they were answered on",
+}
+
+
+def _consequences(
+    trial, spec: ProtocolSpec, number: int, version, reason: str, now, previous, changes
+) -> list:
     timepoints = [t.model_dump(mode="json") for t in spec.timepoints]
     out = []
     for _receiver, answer in protocol_amended.send(
@@ -289,11 +306,28 @@ def _consequences(trial, spec: ProtocolSpec, number: int, version, reason: str, 
         number=number,
         version=version,
         timepoints=timepoints,
+        previous_spec=previous.spec if previous else None,
+        new_spec=spec.model_dump(mode="json"),
         reason=reason,
         now=now,
         apply=version is not None,
     ):
         out.extend(answer or [])
+    counted = {c["change"].split(":")[0].split()[0] for c in out}
+    sections: dict[str, int] = {}
+    for c in changes:
+        if c.section not in counted and c.section != "timepoints":
+            sections[c.section] = sections.get(c.section, 0) + 1
+    for section, n in sections.items():
+        note = SECTION_NOTES.get(section, "applies from this version on")
+        out.append(
+            {
+                "change": f"{section}: {n} change(s)",
+                "action": "re-planned",
+                "contacts": 0,
+                "note": note,
+            }
+        )
     return out
 
 

@@ -29,7 +29,7 @@ from simple_history.utils import bulk_create_with_history
 from enrolment.models import Participant, Physiotherapist, Timepoint
 
 from .bulk import bulk_set
-from .models import Contact
+from .models import Contact, SmsPrompt
 from .planning import _TIMING_FIELDS, _timing, close_contacts, send_time
 from .schedule import planned_contacts
 
@@ -181,10 +181,82 @@ def carry_out(trial, steps: list[Step], version, reason: str, now: datetime) -> 
             bulk_create_with_history(new, Contact, default_change_reason=why)
 
 
+def instrument_changes(trial, timepoints: list[dict], previous_spec: dict | None, now) -> list:
+    """Contacts read their questionnaires from the timepoint: those not yet due are asked
+    the new list; invitations already sent (still open) show it too, said here."""
+    before = {t["code"]: t["instruments"] for t in (previous_spec or {}).get("timepoints", [])}
+    out = []
+    for tp in timepoints:
+        old = before.get(tp["code"])
+        if old is None or old == tp["instruments"]:
+            continue
+        plus = [f"+{i}" for i in tp["instruments"] if i not in old]
+        minus = [f"-{i}" for i in old if i not in tp["instruments"]]
+        contacts = Contact.objects.filter(
+            timepoint__trial=trial,
+            timepoint__code=tp["code"],
+            status=Contact.SCHEDULED,
+            due_at__gt=now,
+        ).exclude(
+            participant__status__in=[Participant.WITHDRAWN, Participant.DIED, Participant.COMPLETED]
+        )
+        sent = Contact.objects.filter(
+            timepoint__trial=trial, timepoint__code=tp["code"], status=Contact.INVITED
+        ).count()
+        out.append(
+            {
+                "change": f"timepoints {tp['code']}: instruments {' '.join(plus + minus)}",
+                "action": "asked the new list",
+                "contacts": contacts.count(),
+                "participants": contacts.exclude(participant=None)
+                .values("participant")
+                .distinct()
+                .count(),
+                "physiotherapists": contacts.exclude(physiotherapist=None)
+                .values("physiotherapist")
+                .distinct()
+                .count(),
+                "note": f"{sent} open invitation(s) already sent show the new list too",
+            }
+        )
+    return out
+
+
+def sms_changes(trial, previous_spec: dict | None, new_spec: dict) -> list:
+    old, new = (previous_spec or {}).get("sms"), new_spec.get("sms")
+    if previous_spec is None or old == new:
+        return []
+    planned = SmsPrompt.objects.filter(participant__trial=trial, status=SmsPrompt.SCHEDULED)
+    return [
+        {
+            "change": "sms: schedule or questions changed",
+            "action": "kept as planned",
+            "contacts": planned.count(),
+            "participants": planned.values("participant").distinct().count(),
+            "note": "weekly SMS questions already planned keep their times; participants "
+            "enrolled from this version on get the new schedule",
+        }
+    ]
+
+
 def on_protocol_amended(
-    sender, trial, number, version, timepoints, reason, now, apply: bool = False, **kwargs
+    sender,
+    trial,
+    number,
+    version,
+    timepoints,
+    reason,
+    now,
+    apply: bool = False,
+    previous_spec=None,
+    new_spec=None,
+    **kwargs,
 ) -> list[dict]:
     steps = plan(trial, timepoints, now)
+    # Counted before anything is written: the dry run and the load read the same rows.
+    extra = instrument_changes(trial, timepoints, previous_spec, now) + sms_changes(
+        trial, previous_spec, new_spec or {}
+    )
     if apply:
         carry_out(trial, steps, version, reason, now)
-    return [s.consequence() for s in steps]
+    return [s.consequence() for s in steps] + extra

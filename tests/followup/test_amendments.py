@@ -227,3 +227,23 @@ def test_a_future_crossover_may_move_later(betterback, tmp_path, clinic_west):
 def test_withdrawn_and_unchanged_participants_keep_their_enrolment_version(cohort, tmp_path):
     load_versioned(betterback_v2(tmp_path), amendment="EPN 2017/123")
     assert set(Participant.objects.values_list("protocol_version__number", flat=True)) == {1}
+
+
+def test_a_changed_instrument_list_and_eligibility_are_listed_with_their_reach(cohort, tmp_path):
+    path = betterback_edited(
+        tmp_path,
+        (
+            "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
+            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]',
+            "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
+            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "sbst"]',
+        ),
+        ('text = "Aged 18-65 years"', 'text = "Aged 18-70 years"'),
+    )
+    dry = load_versioned(path, amendment="EPN 2017/400", dry_run=True)
+    by_change = {c["change"]: c for c in dry.consequences}
+    listed = by_change["timepoints 3m: instruments +sbst"]
+    assert (listed["contacts"], listed["participants"]) == (1, 1)  # recent's 3m
+    assert listed["note"] == "1 open invitation(s) already sent show the new list too"
+    assert by_change["eligibility: 1 change(s)"]["note"].startswith("applies to screenings")
+    assert load_versioned(path, amendment="EPN 2017/400").consequences == dry.consequences
