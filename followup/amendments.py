@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from simple_history.utils import bulk_create_with_history
 
-from enrolment.models import Participant, Physiotherapist, Timepoint
+from enrolment.models import Participant, Physiotherapist, ProtocolVersion, Timepoint
 
 from .bulk import bulk_set
 from .models import Contact, SmsPrompt
@@ -56,6 +56,24 @@ class Step:
         if self.skipped:
             out["note"] = f"{self.skipped} not planned: their date has passed"
         return out
+
+
+def instruments_for(contact: Contact, cache: dict | None = None) -> list[str]:
+    """The instruments a contact asks: its protocol version's list for its timepoint (an
+    invitation sent before an amendment keeps it; re-planned contacts carry the new
+    version), or the timepoint's own list for a contact planned before versions existed.
+    ``cache`` (version id -> lists) saves a query per contact in a loop."""
+    if contact.protocol_version_id is None:
+        return list(contact.timepoint.instruments)
+    cache = {} if cache is None else cache
+    lists = cache.get(contact.protocol_version_id)
+    if lists is None:
+        spec = ProtocolVersion.objects.values_list("spec", flat=True).get(
+            pk=contact.protocol_version_id
+        )
+        lists = {t["code"]: t["instruments"] for t in spec.get("timepoints", [])}
+        cache[contact.protocol_version_id] = lists
+    return list(lists.get(contact.timepoint.code, contact.timepoint.instruments))
 
 
 def _plannable(tp: dict, respondent: str) -> bool:
@@ -182,8 +200,8 @@ def carry_out(trial, steps: list[Step], version, reason: str, now: datetime) -> 
 
 
 def instrument_changes(trial, timepoints: list[dict], previous_spec: dict | None, now) -> list:
-    """Contacts read their questionnaires from the timepoint: those not yet due are asked
-    the new list; invitations already sent (still open) show it too, said here."""
+    """Contacts not yet due are asked the new list (they carry the new version); the
+    invitations already sent keep theirs (:func:`instruments_for`)."""
     before = {t["code"]: t["instruments"] for t in (previous_spec or {}).get("timepoints", [])}
     out = []
     for tp in timepoints:
@@ -216,7 +234,7 @@ def instrument_changes(trial, timepoints: list[dict], previous_spec: dict | None
                 .values("physiotherapist")
                 .distinct()
                 .count(),
-                "note": f"{sent} open invitation(s) already sent show the new list too",
+                "note": f"{sent} invitation(s) already sent keep the list they were sent with",
             }
         )
     return out

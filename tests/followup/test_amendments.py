@@ -16,8 +16,10 @@ from enrolment.actions import withdraw_participant
 from enrolment.amendments import load_versioned
 from enrolment.models import Cluster, Participant, ProtocolVersion, Timepoint
 from enrolment.protocol import ProtocolError
+from followup.amendments import instruments_for
 from followup.models import Contact
 from followup.schedule import add_months
+from followup.survey import _visit
 
 from ..analysis.exportdata import respond
 from ..data.amendments import V1, betterback_edited, betterback_v2
@@ -244,6 +246,13 @@ def test_a_changed_instrument_list_and_eligibility_are_listed_with_their_reach(c
     by_change = {c["change"]: c for c in dry.consequences}
     listed = by_change["timepoints 3m: instruments +sbst"]
     assert (listed["contacts"], listed["participants"]) == (1, 1)  # recent's 3m
-    assert listed["note"] == "1 open invitation(s) already sent show the new list too"
+    assert listed["note"] == "1 invitation(s) already sent keep the list they were sent with"
     assert by_change["eligibility: 1 change(s)"]["note"].startswith("applies to screenings")
     assert load_versioned(path, amendment="EPN 2017/400").consequences == dry.consequences
+    # The invitation sent before the amendment asks version 1's list; the one not yet
+    # due asks version 2's, on its survey pages as in the dispatcher's completion check.
+    sent = Contact.objects.get(participant=cohort["sent"], timepoint__code="3m")
+    recent = Contact.objects.get(participant=cohort["recent"], timepoint__code="3m")
+    assert "sbst" not in instruments_for(sent) and instruments_for(recent)[-1] == "sbst"
+    assert _visit(sent).instrument_codes == instruments_for(sent)
+    assert Timepoint.objects.get(code="3m").instruments[-1] == "sbst"
