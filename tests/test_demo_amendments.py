@@ -25,3 +25,7 @@ def test_safe_gets_a_second_protocol_version_once():
     # The demo's calendar shift carries over: no date moved but the amended ones.
     assert v2.spec["trial"] == v1.spec["trial"]
     assert amend_demo_trials([safe], now) == {}  # a second build adds no version
+    # nor loads the shipped file over the amendment
+    build_safe_demo(today, participants=6)
+    assert safe.protocol_versions.count() == 2
+    assert safe.timepoints.get(code="15m").removed_in is None
