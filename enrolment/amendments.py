@@ -243,6 +243,10 @@ def load_versioned(
         trial.timepoints.filter(code__in=[t.code for t in spec.timepoints]).exclude(
             removed_in=None
         ).update(removed_in=None)
+        relisted = {
+            c.key for c in result.changes if c.section == "timepoints" and c.field == "instruments"
+        }
+        trial.timepoints.filter(code__in=relisted).update(instruments_since=version)
         result.consequences = _consequences(
             trial, spec, result.number, version, reason, now, previous, result.changes
         )

@@ -303,6 +303,11 @@ class Timepoint(models.Model):
     removed_in = models.ForeignKey(
         "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The version that last changed the instrument list: contacts planned under an
+    # earlier one ask their version's list (followup.amendments.instruments_for).
+    instruments_since = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["trial", "respondent", "order"]

@@ -63,8 +63,9 @@ def instruments_for(contact: Contact, cache: dict | None = None) -> list[str]:
     invitation sent before an amendment keeps it; re-planned contacts carry the new
     version), or the timepoint's own list for a contact planned before versions existed.
     ``cache`` (version id -> lists) saves a query per contact in a loop."""
-    if contact.protocol_version_id is None:
-        return list(contact.timepoint.instruments)
+    since = contact.timepoint.instruments_since_id
+    if contact.protocol_version_id is None or since is None or contact.protocol_version_id >= since:
+        return list(contact.timepoint.instruments)  # its version asks the current list
     cache = {} if cache is None else cache
     lists = cache.get(contact.protocol_version_id)
     if lists is None:
