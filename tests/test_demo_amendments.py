@@ -17,6 +17,8 @@ def test_safe_gets_a_second_protocol_version_once():
     safe = build_safe_demo(today, participants=6)
     assert amend_demo_trials([safe], now)["contacts re-planned by SAFE's protocol amendment"]
     v1, v2 = safe.protocol_versions.order_by("number")
+    safe.refresh_from_db()
+    assert not safe.two_factor_required  # the demo's logins keep working
     assert v2.amendment == AMENDMENT and v2.loaded_by.username == "coordinator"
     texts = [c["text"] for c in v2.diff]
     assert texts[0] == "timepoints 12m: window_after_days 45 -> 60" and len(texts) == 2

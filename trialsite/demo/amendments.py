@@ -11,7 +11,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from enrolment.amendments import load_versioned
-from enrolment.demo import SAFE_PROTOCOL
+from enrolment.demo import SAFE_PROTOCOL, without_second_factor
 from enrolment.protocol import read_protocol
 
 AMENDMENT = "De Videnskabsetiske Komitéer S-20160177, tillæg 2"
@@ -62,5 +62,6 @@ def amend_demo_trials(trials, now) -> dict[str, int]:
             loaded_by=coordinator,
             now=now,
         )
+    without_second_factor(safe)  # the file asks for it; the demo's logins do not
     touched = sum(c["contacts"] for c in result.consequences if c["action"] != "carried over")
     return {"contacts re-planned by SAFE's protocol amendment": touched}
