@@ -27,7 +27,8 @@ Participant columns: study_id, cluster (allocation order 1, 2, ..., labelled wit
 cluster's name and code), clinic (code), condition (arm code, or the
 blinding code A/B), enrolment_date, crossover_washout (1/0), sbst_risk_group (baseline
 STarT Back risk group), status, withdrawn (date), age_at_enrolment (whole years; the date
-of birth is read inside the export and never written).
+of birth is read inside the export and never written), protocol_version (the number of the
+protocol version the participant was enrolled under; the codebook lists the versions).
 
 Only final (entry 0), completed responses are exported. CSV and Parquet are streamed from
 ``.iterator(chunk_size=...)`` querysets, so memory stays flat with the number of
@@ -59,6 +60,7 @@ from . import missing_export, syntax
 from .design_export import DesignFacts, design_vars
 from .models import BlindingCode, ExportLog
 from .varnames import DATE, NUMERIC, STRING, Export, Var, stata_name, tp_suffix
+from .version_export import protocol_version_var
 
 CHUNK = 2000
 FORMATS = ("csv", "sav", "dta", "parquet")
@@ -177,6 +179,7 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
         Var("withdrawn", "Date of withdrawal", DATE),
         Var("died", "Date of death", DATE),
         Var("age_at_enrolment", "Age at enrolment (years)", NUMERIC),
+        protocol_version_var(trial),
     ]
 
 
@@ -265,6 +268,7 @@ def _participants(trial: Trial) -> Iterator[dict]:
             "died_on",
             "risk",
             "personal_details__date_of_birth",  # for the age only; never written
+            "protocol_version__number",
         )
     )
     yield from qs.iterator(chunk_size=CHUNK)
@@ -293,6 +297,7 @@ def _participant_row(p: dict, conditions: dict[str, str] | None) -> list:
         p["withdrawn_on"],
         p["died_on"],
         _age(p["personal_details__date_of_birth"], p["enrolled_on"]),
+        p["protocol_version__number"],
     ]
 
 
@@ -540,6 +545,7 @@ def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -
             labels={1: "True", 0: "False"},
         ),
         pv["sbst_risk_group"],
+        pv["protocol_version"],
         *design_vars(trial, blinded),
         Var("days_from_baseline", "Days from enrolment to completion (first response)", NUMERIC),
     ]
@@ -612,6 +618,7 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
                 "timepoint_months": months[t.id],
                 "crossover_washout": bool(p["crossover_washout"]),
                 "sbst_risk_group": _risk(p["risk"]),
+                "protocol_version": p["protocol_version__number"],
                 **design.columns(p["id"], p["enrolled_on"], blinded),
                 "days_from_baseline": days.get(t.id),
             }

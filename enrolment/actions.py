@@ -14,6 +14,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from . import allocation
+from .amendments import current_version
 from .consent import record_initial as record_initial_consent
 from .models import (
     Clinic,
@@ -182,6 +183,7 @@ def enrol_participant(
         stratum=stratum,
         enrolled_from=screening,
         late_enrolment_reason=(late_reason or "").strip(),
+        protocol_version=current_version(trial),
     )
     # Whether the screening is still free is the database's to decide (its unique
     # column, below), not a read that another request can overtake.

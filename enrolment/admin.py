@@ -11,6 +11,7 @@ from .models import (
     Participant,
     PersonalDetails,
     Physiotherapist,
+    ProtocolVersion,
     SmsSchedule,
     Timepoint,
     Trial,
@@ -88,4 +89,20 @@ class ErasureAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProtocolVersion)
+class ProtocolVersionAdmin(admin.ModelAdmin):
+    """Read only: a version is written by loading its file (manage.py load_protocol)."""
+
+    list_display = ("trial", "number", "loaded_at", "loaded_by", "amendment", "file_name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -277,7 +277,10 @@ def load_trial(
     from . import randomisation_store
 
     shift = demo_shift_days(today, protocol, ended_days_ago)
-    trial, _ = load_protocol(protocol, shift_days=shift)
+    trial = Trial.objects.filter(code=read_protocol(protocol).trial.code).first()
+    # A second build must not load the shipped file over an amendment made since.
+    if trial is None or not trial.protocol_versions.filter(number__gt=1).exists():
+        trial, _ = load_protocol(protocol, shift_days=shift)
     without_second_factor(trial)
     create_staff(trial)
     coordinator = get_user_model().objects.get(username="coordinator")

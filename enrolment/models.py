@@ -305,6 +305,16 @@ class Timepoint(models.Model):
     window_before_days = models.PositiveIntegerField(default=0)
     window_after_days = models.PositiveIntegerField(default=0)
     instruments = models.JSONField(default=list)
+    # Set when an amendment dropped the timepoint but contacts still refer to it: it is
+    # kept for them and planned for nobody (enrolment.amendments).
+    removed_in = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The version that last changed the instrument list: contacts planned under an
+    # earlier one ask their version's list (followup.amendments.instruments_for).
+    instruments_since = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["trial", "respondent", "order"]
@@ -408,6 +418,9 @@ class Participant(AuditedModel):
     # path writes it. ScreeningRecord.participant links the other way for the log.
     enrolled_from = models.OneToOneField(
         "ScreeningRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    protocol_version = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     history = HistoricalRecords()
 
@@ -618,3 +631,4 @@ from .consent_models import (  # noqa: E402, F401
     ElectronicConsent,
 )
 from .deviation_models import Deviation, DeviationType  # noqa: E402, F401
+from .version_models import ProtocolVersion  # noqa: E402, F401

@@ -453,9 +453,21 @@ def _upsert(model, report: LoadReport, reason: str, lookup: dict, values: dict):
     return obj
 
 
+def load_protocol(
+    path: Path | str, shift_days: int = 0, *, amendment: str = "", loaded_by=None
+) -> tuple[object, LoadReport]:
+    """Create or update the trial described by ``path``; one transaction. A changed file
+    becomes a new protocol version and re-plans enrolled participants
+    (:mod:`enrolment.amendments`)."""
+    from .amendments import load_versioned
+
+    result = load_versioned(path, shift_days, amendment=amendment, loaded_by=loaded_by)
+    return result.trial, result.report
+
+
 @transaction.atomic
-def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadReport]:
-    """Create or update the trial described by ``path``; one transaction."""
+def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[object, LoadReport]:
+    """Write the trial rows of a validated ``spec``, saving only what changed."""
     from .models import (
         Arm,
         Clinic,
@@ -467,10 +479,8 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
         Trial,
     )
 
-    path = Path(path)
-    spec = shifted(read_protocol(path), shift_days)
     report = LoadReport()
-    reason = f"protocol file {path.name}"
+    reason = reason or f"protocol file {path.name}"
     t = spec.trial
     trial = _upsert(
         Trial,
@@ -562,7 +572,11 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             },
         )
     _remove_missing(
-        Timepoint.objects.filter(trial=trial), {t.code for t in spec.timepoints}, path, "timepoints"
+        # A timepoint an amendment dropped stays for the contacts that refer to it.
+        Timepoint.objects.filter(trial=trial, removed_in__isnull=True),
+        {t.code for t in spec.timepoints},
+        path,
+        "timepoints",
     )
     for order, crit in enumerate(spec.eligibility, start=1):
         _upsert(

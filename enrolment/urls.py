@@ -1,12 +1,22 @@
 from django.urls import include, path
 
-from . import views, views_deviations, views_enrol
+from . import views, views_deviations, views_enrol, views_versions
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("enrolment.consent_urls")),
     path("trials/<slug:code>/", views.trial_overview, name="trial_overview"),
     path("trials/<slug:code>/participants/", views.participant_list, name="participant_list"),
+    path(
+        "trials/<slug:code>/protocol-versions/",
+        views_versions.protocol_versions,
+        name="protocol_versions",
+    ),
+    path(
+        "trials/<slug:code>/protocol-versions/<int:number>/",
+        views_versions.protocol_version,
+        name="protocol_version",
+    ),
     path("trials/<slug:code>/screen/", views_enrol.screen, name="screen"),
     path("trials/<slug:code>/enrol/<int:screening>/", views_enrol.enrol, name="enrol"),
     path("trials/<slug:code>/screening-log/", views_enrol.screening_log, name="screening_log"),

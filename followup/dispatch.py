@@ -96,6 +96,7 @@ from django.utils import timezone, translation
 from enrolment import consent
 from questionnaires.models import Response
 
+from .amendments import instruments_for
 from .bulk import bulk_set
 from .channels import Rendered, TransportError, channel_for
 from .models import Contact, Message
@@ -200,12 +201,13 @@ def _answered(contacts: list[Contact]) -> set[int]:
     done = defaultdict(set)
     for participant_id, physio_id, timepoint_id, instrument in rows:
         done[(participant_id, physio_id, timepoint_id)].add(instrument)
+    lists: dict = {}  # the instruments of each contact's protocol version
+    asked = {c.pk: instruments_for(c, lists) for c in contacts}
     return {
         c.pk
         for c in contacts
-        if c.timepoint.instruments
-        and set(c.timepoint.instruments)
-        <= done[(c.participant_id, c.physiotherapist_id, c.timepoint_id)]
+        if asked[c.pk]
+        and set(asked[c.pk]) <= done[(c.participant_id, c.physiotherapist_id, c.timepoint_id)]
     }
 
 

@@ -112,6 +112,15 @@ class Contact(models.Model):
     # The link token is HMAC(SECRET_KEY, id + nonce); only its SHA-256 is stored.
     token_nonce = models.CharField(max_length=32, default=new_nonce)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The protocol version the contact was (last) planned under: an amendment re-plans
+    # contacts not yet due and leaves those sent, answered or missed on theirs.
+    protocol_version = models.ForeignKey(
+        "enrolment.ProtocolVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     history = HistoricalRecords(excluded_fields=["token_nonce", "token_hash"])
 
     class Meta:

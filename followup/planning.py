@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from enrolment.amendments import current_version
 from enrolment.models import Participant, Physiotherapist, Timepoint
 
 from .bulk import bulk_set
@@ -39,7 +40,7 @@ def _timing(planned: PlannedContact, zone: ZoneInfo) -> dict:
     }
 
 
-def _contacts(planned, timepoints, trial, anchor_date, **respondent) -> list:
+def _contacts(planned, timepoints, trial, anchor_date, version=None, **respondent) -> list:
     """Unsaved contacts of one respondent (participant= or physiotherapist=)."""
     zone = ZoneInfo(trial.time_zone)
     return [
@@ -47,6 +48,7 @@ def _contacts(planned, timepoints, trial, anchor_date, **respondent) -> list:
             timepoint=timepoints[p.timepoint],
             anchor_date=anchor_date,
             next_action_at=p.due_at,
+            protocol_version=version,
             **respondent,
             **_timing(p, zone),
         )
@@ -61,7 +63,7 @@ def plan_participant(participant: Participant) -> list[Contact]:
     timepoints = {
         tp.code: tp
         for tp in Timepoint.objects.filter(
-            trial=trial, respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT
+            trial=trial, respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT, removed_in=None
         )
     }
     planned = planned_contacts(
@@ -71,7 +73,12 @@ def plan_participant(participant: Participant) -> list[Contact]:
         send_at=send_time(),
     )
     contacts = _contacts(
-        planned, timepoints, trial, participant.enrolled_on, participant=participant
+        planned,
+        timepoints,
+        trial,
+        participant.enrolled_on,
+        participant.protocol_version,
+        participant=participant,
     )
     return bulk_create_with_history(contacts, Contact, default_change_reason="planned at enrolment")
 
@@ -122,7 +129,10 @@ def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
     timepoints = {
         tp.code: tp
         for tp in Timepoint.objects.filter(
-            trial=trial, respondent=Timepoint.PHYSIOTHERAPIST, anchor=Timepoint.WORKSHOP
+            trial=trial,
+            respondent=Timepoint.PHYSIOTHERAPIST,
+            anchor=Timepoint.WORKSHOP,
+            removed_in=None,
         )
     }
     existing = set(physio.contacts.values_list("timepoint__code", flat=True))
@@ -146,7 +156,10 @@ def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
         send_at=send_time(),
         include_baseline=True,
     )
-    contacts = _contacts(planned, timepoints, trial, physio.workshop_date, physiotherapist=physio)
+    version = current_version(trial)
+    contacts = _contacts(
+        planned, timepoints, trial, physio.workshop_date, version, physiotherapist=physio
+    )
     return bulk_create_with_history(
         contacts, Contact, default_change_reason="planned from the workshop date"
     )

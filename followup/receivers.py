@@ -10,9 +10,10 @@ from enrolment.actions import (
     participant_withdrawn,
     personal_data_erased,
 )
+from enrolment.amendments import protocol_amended
 from enrolment.models import Participant, Physiotherapist
 
-from . import erasure, planning
+from . import amendments, erasure, planning
 
 
 def on_enrolled(sender, participant, **kwargs) -> None:
@@ -50,6 +51,7 @@ def connect() -> None:
     participant_withdrawn.connect(on_withdrawn, dispatch_uid="followup.cancel")
     participant_died.connect(on_died, dispatch_uid="followup.died")
     personal_data_erased.connect(erasure.on_erased, dispatch_uid="followup.erased")
+    protocol_amended.connect(amendments.on_protocol_amended, dispatch_uid="followup.amended")
     post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"

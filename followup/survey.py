@@ -18,6 +18,7 @@ from questionnaires.models import Response
 from questionnaires.services import Visit
 from questionnaires.views import run_visit_page
 
+from .amendments import instruments_for
 from .dispatch import language_of
 from .models import Contact
 from .planning import complete_contact
@@ -61,6 +62,7 @@ def _visit(contact: Contact) -> Visit:
         participant=contact.participant,
         physiotherapist=contact.physiotherapist,
         mode=Response.PATIENT_ONLINE,
+        codes=instruments_for(contact),
     )
 
 
@@ -94,7 +96,7 @@ def survey_start(request, token):
         return refusal
     visit = _visit(contact)
     page = visit.first_open_page()
-    if page > len(visit.timepoint.instruments):
+    if page > len(visit.instrument_codes):
         complete_contact(contact)
         return redirect("survey_done", token=token)
     return redirect("survey_page", token=token, page=page)
@@ -121,7 +123,7 @@ def survey_done(request, token):
     if contact is None:
         return _refuse(request, None, UNKNOWN)
     visit = _visit(contact)
-    finished = visit.first_open_page() > len(visit.timepoint.instruments)
+    finished = visit.first_open_page() > len(visit.instrument_codes)
     if finished:
         complete_contact(contact)
     elif link_state(contact, timezone.now()) != OK:

@@ -7,9 +7,15 @@ class QuestionnairesConfig(AppConfig):
 
     def ready(self) -> None:
         # Responses appear in the participant's audit trail.
+        from enrolment.amendments import protocol_amendment_checks
         from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
 
+        from . import amendment_checks
         from .audit import participant_responses
+
+        protocol_amendment_checks.connect(
+            amendment_checks.refusals, dispatch_uid="questionnaires.amendment_checks"
+        )
 
         if participant_responses not in PARTICIPANT_HISTORY_SOURCES:
             PARTICIPANT_HISTORY_SOURCES.append(participant_responses)

@@ -127,6 +127,13 @@ class Visit:
     physiotherapist: object = None
     mode: str = Response.STAFF_CLINIC
     user: object = None  # who is logged in (entered_by); None for a token link
+    # The instrument codes asked, when not the timepoint's current list: a contact sent
+    # under an earlier protocol version keeps that version's list (followup.amendments).
+    codes: list[str] | None = None
+
+    @property
+    def instrument_codes(self) -> list[str]:
+        return list(self.timepoint.instruments) if self.codes is None else list(self.codes)
 
     @property
     def trial(self):
@@ -138,7 +145,7 @@ class Visit:
         started for this respondent."""
         started = {r.instrument: r for r in self.responses()}
         result = []
-        for code in self.timepoint.instruments:
+        for code in self.instrument_codes:
             if code in started:
                 result.append(started[code].definition())
             else:
@@ -169,10 +176,11 @@ class Visit:
     def first_open_page(self) -> int:
         """1-based page of the first instrument not yet completed (len+1 when all are)."""
         done = {r.instrument for r in self.responses() if r.is_complete}
-        for number, code in enumerate(self.timepoint.instruments, start=1):
+        codes = self.instrument_codes
+        for number, code in enumerate(codes, start=1):
             if code not in done:
                 return number
-        return len(self.timepoint.instruments) + 1
+        return len(codes) + 1
 
 
 def _locked_response(timepoint, code: str, entry: int, participant, physiotherapist):

@@ -219,7 +219,7 @@ def visit_start(request, study_id, timepoint):
             % {"label": visit.timepoint.label, "opens": window.opens, "closes": window.closes},
         )
     page = visit.first_open_page()
-    if page > len(visit.timepoint.instruments):
+    if page > len(visit.instrument_codes):
         page = 1
     return redirect("visit_page", study_id=study_id, timepoint=timepoint, page=page)
 
@@ -294,7 +294,7 @@ def own_visit_page(request, trial, timepoint, page):
 def own_visit_done(request, trial, timepoint):
     visit = _own_visit(request, trial, timepoint)
     open_page = visit.first_open_page()
-    if open_page > len(visit.timepoint.instruments):
+    if open_page > len(visit.instrument_codes):
         open_page = 1
     with translation.override(visit.language):
         return render(

@@ -25,6 +25,7 @@ from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
+from .amendments import amend_demo_trials
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 from .missing import add_missing_reasons
@@ -86,6 +87,7 @@ def build_site(
             history.update(add_missing_reasons(betterback))
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        history.update(amend_demo_trials(trials, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     history.update(show_consent_amendment(betterback, today))
