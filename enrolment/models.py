@@ -132,6 +132,8 @@ class Trial(models.Model):
             "Staff who may see personal details must log in with a second factor (TOTP)."
         ),
     )
+    # The protocol file's [paper] section (return address, scan replaces double entry).
+    paper = models.JSONField(default=dict, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

@@ -169,6 +169,14 @@ class PricesSpec(_Strict):
         return items
 
 
+class PaperSpec(_Strict):
+    """Questionnaires by post (the paper app): where packs come back, and whether a
+    verified scan stands alone or is the first of two paper entries."""
+
+    return_address: list[str] = Field(default_factory=list, max_length=8)
+    scan_replaces_double_entry: bool = False
+
+
 class SampleSizeSpec(_Strict):
     """The protocol's sample size inputs and its stated result; the analysis app's
     calculator starts from them and reads the stated figures against its own."""
@@ -260,6 +268,7 @@ class ProtocolSpec(_Strict):
     prices: PricesSpec | None = None
     sample_size: SampleSizeSpec | None = None
     deviation_types: list[DeviationTypeSpec] = Field(default_factory=list)
+    paper: PaperSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -490,6 +499,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
+            "paper": spec.paper.model_dump() if spec.paper else {},
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },
