@@ -147,13 +147,17 @@ def box_darkness(aligned: np.ndarray, boxes: list[dict], white: float | None = N
     return out
 
 
+def aligned_page(grey: np.ndarray, qr_centre: tuple[float, float]) -> np.ndarray:
+    grey = upright(grey, qr_centre)
+    return straighten(grey, find_marks(grey))
+
+
 def read_page(image: np.ndarray, boxes_for=None) -> PageRead:
     """Read one scanned page. ``boxes_for(qr_text)`` gives the layout boxes of the page the
     QR code names (None: the page is only straightened)."""
     grey = to_grey(image)
     text, centre = find_qr(grey)
-    grey = upright(grey, centre)
-    aligned = straighten(grey, find_marks(grey))
+    aligned = aligned_page(grey, centre)
     boxes = boxes_for(text) if boxes_for else None
     darkness = box_darkness(aligned, boxes) if boxes else []
     return PageRead(text, aligned, darkness)
