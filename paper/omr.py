@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import zxingcpp
+from django.utils.translation import gettext_noop
 
 from . import layout as L
 
@@ -31,12 +32,12 @@ FAINT = 0.05
 
 BLANK, DOUBLE, FAINT_MARK, WRITE, RANGE, NO_PAGE = "blank", "double", "faint", "write", "range", "nopage"
 FLAG_LABELS = {
-    BLANK: "No box ticked",
-    DOUBLE: "More than one box ticked",
-    FAINT_MARK: "A mark too faint to be sure of",
-    WRITE: "Handwriting: type it from the scan",
-    RANGE: "The ticked digits give a number out of range",
-    NO_PAGE: "The page with this item was not in the scan",
+    BLANK: gettext_noop("No box ticked"),
+    DOUBLE: gettext_noop("More than one box ticked"),
+    FAINT_MARK: gettext_noop("A mark too faint to be sure of"),
+    WRITE: gettext_noop("Handwriting: type it from the scan"),
+    RANGE: gettext_noop("The ticked digits give a number out of range"),
+    NO_PAGE: gettext_noop("The page with this item was not in the scan"),
 }
 
 

@@ -26,6 +26,7 @@ from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+from .paper import build_paper_demo
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -82,6 +83,7 @@ def build_site(
             history = replay.run()
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        history.update(build_paper_demo(betterback, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     return Built(trials, logins, history)
