@@ -78,8 +78,10 @@ def main() -> None:
         boxes_read += len(omr.box_darkness(aligned, by_page[printing.parse_qr(text)["page"]]))
     reading = time.perf_counter() - start
 
-    print(f"pages: {args.pages} (100 dpi scans of a {len(layout['pages'])}-page pack), "
-          f"tick boxes read: {boxes_read}")
+    print(
+        f"pages: {args.pages} (100 dpi scans of a {len(layout['pages'])}-page pack), "
+        f"tick boxes read: {boxes_read}"
+    )
     print(f"baseline, decoding the page images alone: {args.pages / baseline:8.1f} pages/s")
     print(f"scanning (decode, QR, align, read boxes):  {args.pages / reading:8.1f} pages/s")
     print(f"ratio scanning / baseline time: {reading / baseline:.1f}x")

@@ -38,7 +38,9 @@ def image_pages(data: bytes) -> list[np.ndarray]:
         image = Image.open(io.BytesIO(data))
         frames = [np.array(frame.convert("L")) for frame in ImageSequence.Iterator(image)]
     except (OSError, Image.DecompressionBombError, ValueError):
-        raise UploadError("Not a PDF or an image this site can read (PDF, PNG, JPEG, TIFF).") from None
+        raise UploadError(
+            "Not a PDF or an image this site can read (PDF, PNG, JPEG, TIFF)."
+        ) from None
     if len(frames) > MAX_PAGES:
         raise UploadError(f"More than {MAX_PAGES} pages: upload the scan in parts.")
     return frames

@@ -61,7 +61,12 @@ class Page:
     writes: list = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"number": self.number, "kind": self.kind, "boxes": self.boxes, "writes": self.writes}
+        return {
+            "number": self.number,
+            "kind": self.kind,
+            "boxes": self.boxes,
+            "writes": self.writes,
+        }
 
 
 def wrap(text: str, width_mm: float, size: float, font: str = FONT) -> list[str]:
@@ -112,7 +117,9 @@ def _scale_row(flow: _Flow, section: Section, item: base.Item, words: ItemWordin
     for n, line in enumerate(low):
         flow.page.ops.append(("text", LEFT, flow.y + 3.2 + n * 3.4, 8, FONT, line))
     for n, line in enumerate(high):
-        flow.page.ops.append(("rtext", LEFT + len(values) * step, flow.y + 3.2 + n * 3.4, 8, FONT, line))
+        flow.page.ops.append(
+            ("rtext", LEFT + len(values) * step, flow.y + 3.2 + n * 3.4, 8, FONT, line)
+        )
     flow.y += 1.0 + 3.4 * max(len(low), len(high), 0)
 
 
@@ -123,7 +130,9 @@ def _choice_list(flow: _Flow, section: Section, item: base.Item, words: ItemWord
         flow.y += 1.2
         _box(flow, section, item, code, LEFT + 1, flow.y)
         for n, line in enumerate(lines):
-            flow.page.ops.append(("text", LEFT + 9, flow.y + 3.8 + n * line_height(9), 9, FONT, line))
+            flow.page.ops.append(
+                ("text", LEFT + 9, flow.y + 3.8 + n * line_height(9), 9, FONT, line)
+            )
         flow.y += max(BOX, line_height(9) * len(lines))
 
 
@@ -148,18 +157,39 @@ def _digit_grid(flow: _Flow, section: Section, item: base.Item, words: ItemWordi
 def _write_area(flow: _Flow, section: Section, item: base.Item) -> None:
     height = TEXT_AREA[item.kind]
     flow.y += 1.5
-    area = {"i": section.instrument.code, "q": item.id, "kind": item.kind,
-            "x": LEFT, "y": round(flow.y, 2), "w": RIGHT - LEFT, "h": height}
+    area = {
+        "i": section.instrument.code,
+        "q": item.id,
+        "kind": item.kind,
+        "x": LEFT,
+        "y": round(flow.y, 2),
+        "w": RIGHT - LEFT,
+        "h": height,
+    }
     flow.page.ops.append(("rect", LEFT, flow.y, RIGHT - LEFT, height))
     flow.page.writes.append(area)
     flow.y += height
 
 
-def _box(flow: _Flow, section: Section, item: base.Item, value: int, x: float, y: float,
-         place: int | None = None) -> None:
+def _box(
+    flow: _Flow,
+    section: Section,
+    item: base.Item,
+    value: int,
+    x: float,
+    y: float,
+    place: int | None = None,
+) -> None:
     flow.page.ops.append(("box", x, y, BOX, BOX))
-    box = {"i": section.instrument.code, "q": item.id, "v": value,
-           "x": round(x, 2), "y": round(y, 2), "w": BOX, "h": BOX}
+    box = {
+        "i": section.instrument.code,
+        "q": item.id,
+        "v": value,
+        "x": round(x, 2),
+        "y": round(y, 2),
+        "w": BOX,
+        "h": BOX,
+    }
     if place is not None:
         box["p"] = place
     flow.page.boxes.append(box)
@@ -213,7 +243,9 @@ def form_pages(sections: list[Section], first_number: int) -> list[Page]:
         lines = wrap(section.instruction, RIGHT - LEFT, 9) if section.instruction else []
         first = section.instrument.items[0]
         flow.room_for(
-            len(head) * line_height(13) + len(lines) * line_height(9) + 6
+            len(head) * line_height(13)
+            + len(lines) * line_height(9)
+            + 6
             + item_height(first, section.items[first.id])
         )
         flow.y += 4.0

@@ -55,7 +55,9 @@ class ScanBatch(models.Model):
     kept: scanners and people name files after patients."""
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     sha256 = models.CharField(max_length=64)
     pages = models.PositiveIntegerField(default=0)
@@ -82,16 +84,16 @@ class ScanPage(models.Model):
     status = models.CharField(max_length=10, choices=STATUSES)
     problem = models.CharField(max_length=300, blank=True)
     qr_text = models.CharField(max_length=200, blank=True)
-    pack = models.ForeignKey(Pack, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pack = models.ForeignKey(
+        Pack, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     pack_page = models.PositiveSmallIntegerField(null=True, blank=True)
     # per box: [instrument, item, value, darkness]; what the reader measured
     marks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["batch", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["batch", "number"], name="unique_scan_page")
-        ]
+        constraints = [models.UniqueConstraint(fields=["batch", "number"], name="unique_scan_page")]
 
     def __str__(self) -> str:
         return f"page {self.number} of {self.batch}"

@@ -30,7 +30,14 @@ INSET = 1.0  # mm of each box's edge left out (its printed border, a slightly sh
 MARKED = 0.18
 FAINT = 0.05
 
-BLANK, DOUBLE, FAINT_MARK, WRITE, RANGE, NO_PAGE = "blank", "double", "faint", "write", "range", "nopage"
+BLANK, DOUBLE, FAINT_MARK, WRITE, RANGE, NO_PAGE = (
+    "blank",
+    "double",
+    "faint",
+    "write",
+    "range",
+    "nopage",
+)
 FLAG_LABELS = {
     BLANK: gettext_noop("No box ticked"),
     DOUBLE: gettext_noop("More than one box ticked"),

@@ -39,8 +39,13 @@ def parse_qr(text: str) -> dict | None:
         return None
     try:
         page, pages = (int(n) for n in parts[4].split("/"))
-        return {"pack": int(parts[1]), "study_id": parts[2], "timepoint": parts[3],
-                "page": page, "pages": pages}
+        return {
+            "pack": int(parts[1]),
+            "study_id": parts[2],
+            "timepoint": parts[3],
+            "page": page,
+            "pages": pages,
+        }
     except ValueError:
         return None
 
@@ -76,28 +81,50 @@ def _letter(participant, timepoint, language: str) -> tuple[list, str, list[str]
         letter = [
             (gettext("Questionnaires: %(timepoint)s") % {"timepoint": label}, 15, L.BOLD),
             ("", 10, L.FONT),
-            (gettext("Dear %(name)s,") % {"name": name} if name else gettext("Dear participant,"),
-             11, L.FONT),
-            (gettext(
-                "Thank you for taking part in %(trial)s. It is time for the questionnaires at "
-                "%(timepoint)s. Please answer the questions on the following pages and send "
-                "all pages back in the enclosed envelope."
-            ) % {"trial": trial.name, "timepoint": label}, 11, L.FONT),
-            (gettext(
-                "Mark each answer with a clear cross inside one box, with a dark pen. If you "
-                "change your mind, write the right answer beside the question: every page is "
-                "checked by a person."
-            ), 11, L.FONT),
-            (gettext(
-                "Please do not write on the black squares in the corners or on the square code "
-                "at the top of each page."
-            ), 11, L.FONT),
+            (
+                gettext("Dear %(name)s,") % {"name": name}
+                if name
+                else gettext("Dear participant,"),
+                11,
+                L.FONT,
+            ),
+            (
+                gettext(
+                    "Thank you for taking part in %(trial)s. It is time for the questionnaires at "
+                    "%(timepoint)s. Please answer the questions on the following pages and send "
+                    "all pages back in the enclosed envelope."
+                )
+                % {"trial": trial.name, "timepoint": label},
+                11,
+                L.FONT,
+            ),
+            (
+                gettext(
+                    "Mark each answer with a clear cross inside one box, with a dark pen. If you "
+                    "change your mind, write the right answer beside the question: every page is "
+                    "checked by a person."
+                ),
+                11,
+                L.FONT,
+            ),
+            (
+                gettext(
+                    "Please do not write on the black squares in the corners or on the square code "
+                    "at the top of each page."
+                ),
+                11,
+                L.FONT,
+            ),
             ("", 10, L.FONT),
             (gettext("Return address:"), 11, L.BOLD),
             *[(line, 11, L.FONT) for line in address],
             ("", 10, L.FONT),
-            (gettext("Questions? Please contact %(clinic)s.") % {"clinic": participant.clinic.name},
-             10, L.FONT),
+            (
+                gettext("Questions? Please contact %(clinic)s.")
+                % {"clinic": participant.clinic.name},
+                10,
+                L.FONT,
+            ),
         ]
     return letter, name, address
 
@@ -128,8 +155,12 @@ def pack_for(participant, timepoint, user=None, message=None) -> Printed:
         )
     if pack is None:
         pack = Pack.objects.create(
-            participant=participant, timepoint=timepoint, language=language,
-            versions=versions, layout=layout, message=message,
+            participant=participant,
+            timepoint=timepoint,
+            language=language,
+            versions=versions,
+            layout=layout,
+            message=message,
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
     _, name, address = _letter(participant, timepoint, language)
@@ -146,7 +177,9 @@ def _y(y_mm: float) -> float:
 def _draw_marks(c: canvas.Canvas) -> None:
     c.setFillGray(0)
     for x, y in L.MARKS:
-        c.rect((x - L.MARK / 2) * mm, _y(y + L.MARK / 2), L.MARK * mm, L.MARK * mm, fill=1, stroke=0)
+        c.rect(
+            (x - L.MARK / 2) * mm, _y(y + L.MARK / 2), L.MARK * mm, L.MARK * mm, fill=1, stroke=0
+        )
 
 
 def _draw_qr(c: canvas.Canvas, text: str) -> None:
@@ -157,8 +190,14 @@ def _draw_qr(c: canvas.Canvas, text: str) -> None:
     for row, bits in enumerate(matrix):
         for col, bit in enumerate(bits):
             if bit:
-                c.rect((x0 + col * module) * mm, _y(y0 + (row + 1) * module),
-                       module * mm + 0.05, module * mm + 0.05, fill=1, stroke=0)
+                c.rect(
+                    (x0 + col * module) * mm,
+                    _y(y0 + (row + 1) * module),
+                    module * mm + 0.05,
+                    module * mm + 0.05,
+                    fill=1,
+                    stroke=0,
+                )
 
 
 def _draw_ops(c: canvas.Canvas, ops: list) -> None:
@@ -167,8 +206,9 @@ def _draw_ops(c: canvas.Canvas, ops: list) -> None:
         if kind in ("text", "ctext", "rtext"):
             _, x, y, size, font, text = op
             c.setFont(font, size)
-            draw = {"text": c.drawString, "ctext": c.drawCentredString,
-                    "rtext": c.drawRightString}[kind]
+            draw = {"text": c.drawString, "ctext": c.drawCentredString, "rtext": c.drawRightString}[
+                kind
+            ]
             draw(x * mm, _y(y), text)
         elif kind in ("box", "rect"):
             _, x, y, w, h = op

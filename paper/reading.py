@@ -23,7 +23,9 @@ class InstrumentReading:
     flags: dict = field(default_factory=dict)  # item id -> omr flag
 
 
-def read_pack(layout: dict, versions: dict, darkness: dict[int, list[float]]) -> list[InstrumentReading]:
+def read_pack(
+    layout: dict, versions: dict, darkness: dict[int, list[float]]
+) -> list[InstrumentReading]:
     """``darkness``: pack page number -> box darkness in the layout's box order, for the
     pages that were scanned."""
     boxes: dict[tuple[str, str], list[tuple[dict, float]]] = {}

@@ -56,9 +56,12 @@ def _match(trial, qr_text: str) -> tuple[Pack | None, int | None, str]:
         .first()
     )
     if pack is None or pack.participant.study_id != fields["study_id"]:
-        return None, None, _("No printed pack of this trial has this QR code (%(code)s).") % {
-            "code": fields["study_id"]
-        }
+        return (
+            None,
+            None,
+            _("No printed pack of this trial has this QR code (%(code)s).")
+            % {"code": fields["study_id"]},
+        )
     if pack.timepoint.code != fields["timepoint"] or not 1 <= fields["page"] <= pack.page_count:
         return None, None, _("The QR code does not fit the printed pack.")
     return pack, fields["page"], ""
@@ -109,8 +112,14 @@ def read_upload(trial, user, data: bytes) -> ScanBatch:
             if all(flag == omr.NO_PAGE for flag in r.flags.values()) and not r.answers:
                 continue  # none of this instrument's pages came back in this upload
             PaperEntry.objects.create(
-                batch=batch, pack=pack, participant=pack.participant, timepoint=pack.timepoint,
-                instrument=r.code, version=r.version, answers=r.answers, flags=r.flags,
+                batch=batch,
+                pack=pack,
+                participant=pack.participant,
+                timepoint=pack.timepoint,
+                instrument=r.code,
+                version=r.version,
+                answers=r.answers,
+                flags=r.flags,
             )
     return batch
 
@@ -130,7 +139,9 @@ def verify_entry(entry: PaperEntry, answers: dict, user) -> Response:
     """The data manager's checked answers become a paper entry response: the first entry
     of the double data entry, or the final response where the trial's protocol says scan
     and verification replace double entry."""
-    entry = PaperEntry.objects.select_for_update().select_related("pack", "timepoint").get(pk=entry.pk)
+    entry = (
+        PaperEntry.objects.select_for_update().select_related("pack", "timepoint").get(pk=entry.pk)
+    )
     if entry.status == PaperEntry.VERIFIED:
         raise ResponseError(_("This paper entry has been verified already."))
     if not may_scan(user, entry.timepoint.trial):
@@ -140,16 +151,27 @@ def verify_entry(entry: PaperEntry, answers: dict, user) -> Response:
     if paper_settings(entry.timepoint.trial).scan_replaces_double_entry:
         number = Response.FINAL
         if Response.objects.filter(
-            participant=entry.participant, timepoint=entry.timepoint,
-            instrument=entry.instrument, entry=Response.FINAL,
+            participant=entry.participant,
+            timepoint=entry.timepoint,
+            instrument=entry.instrument,
+            entry=Response.FINAL,
         ).exists():
             raise ResponseError(_("A final response of this form exists already."))
     else:
-        number, existing = next_entry_for(entry.participant, entry.timepoint, entry.instrument, user)
+        number, existing = next_entry_for(
+            entry.participant, entry.timepoint, entry.instrument, user
+        )
     response = save_answers(
-        instrument=instrument, timepoint=entry.timepoint, answers=answers, complete=True,
-        mode=Response.STAFF_PAPER, user=user, participant=entry.participant, entry=number,
-        language=entry.pack.language, response=existing,
+        instrument=instrument,
+        timepoint=entry.timepoint,
+        answers=answers,
+        complete=True,
+        mode=Response.STAFF_PAPER,
+        user=user,
+        participant=entry.participant,
+        entry=number,
+        language=entry.pack.language,
+        response=existing,
         reason=f"paper entry verified against scan batch {entry.batch_id}",
     )
     entry.answers = dict(response.answers)

@@ -22,7 +22,9 @@ def printed_pages(pdf: bytes, dpi: int = 200) -> list[np.ndarray]:
     return pdf_pages(pdf, dpi=dpi)
 
 
-def tick(image: np.ndarray, box: dict, dpi: int, ink: int = 25, rng: random.Random | None = None) -> None:
+def tick(
+    image: np.ndarray, box: dict, dpi: int, ink: int = 25, rng: random.Random | None = None
+) -> None:
     """A pen cross inside ``box`` (ink: the grey level of the pen, 0 black, 255 white)."""
     rng = rng or random.Random(0)
     ppm = dpi / 25.4
@@ -31,12 +33,24 @@ def tick(image: np.ndarray, box: dict, dpi: int, ink: int = 25, rng: random.Rand
     x1, y1 = box["x"] + box["w"] - 0.8 + wobble(), box["y"] + box["h"] - 0.8 + wobble()
     thickness = max(1, int(round(0.45 * ppm)))
     for (ax, ay), (bx, by) in (((x0, y0), (x1, y1)), ((x0, y1), (x1, y0))):
-        cv2.line(image, (int(ax * ppm), int(ay * ppm)), (int(bx * ppm), int(by * ppm)),
-                 int(ink), thickness, lineType=cv2.LINE_AA)
+        cv2.line(
+            image,
+            (int(ax * ppm), int(ay * ppm)),
+            (int(bx * ppm), int(by * ppm)),
+            int(ink),
+            thickness,
+            lineType=cv2.LINE_AA,
+        )
 
 
-def fill(pages: list[np.ndarray], layout: dict, answers: dict, dpi: int,
-         faint: set | None = None, rng: random.Random | None = None) -> None:
+def fill(
+    pages: list[np.ndarray],
+    layout: dict,
+    answers: dict,
+    dpi: int,
+    faint: set | None = None,
+    rng: random.Random | None = None,
+) -> None:
     """Tick the boxes of ``answers`` ((instrument, item) -> value, a list of values for two
     ticks) on the page images, in place; items in ``faint`` get a light grey pencil."""
     faint = faint or set()
@@ -53,15 +67,24 @@ def fill(pages: list[np.ndarray], layout: dict, answers: dict, dpi: int,
                     continue  # a leading zero is left blank, as people do
             values = wanted if isinstance(wanted, list) else [wanted]
             if box["v"] in values:
-                tick(page_image, box, dpi, ink=205 if key in faint else rng.randint(10, 60), rng=rng)
+                tick(
+                    page_image, box, dpi, ink=205 if key in faint else rng.randint(10, 60), rng=rng
+                )
 
 
 def layout_max(page: dict, key: tuple) -> int:
     return max(b["v"] * 10 ** b["p"] for b in page["boxes"] if (b["i"], b["q"]) == key)
 
 
-def scanner(image: np.ndarray, rng: random.Random, dpi_in: int = 200, dpi_out: int = 100,
-            max_angle: float = 1.5, noise: float = 8.0, jpeg: int = 80) -> np.ndarray:
+def scanner(
+    image: np.ndarray,
+    rng: random.Random,
+    dpi_in: int = 200,
+    dpi_out: int = 100,
+    max_angle: float = 1.5,
+    noise: float = 8.0,
+    jpeg: int = 80,
+) -> np.ndarray:
     """The page as a cheap scanner returns it."""
     h, w = image.shape
     angle = rng.uniform(-max_angle, max_angle)
@@ -72,7 +95,8 @@ def scanner(image: np.ndarray, rng: random.Random, dpi_in: int = 200, dpi_out: i
     scale = dpi_out / dpi_in
     small = cv2.resize(turned, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     noisy = small.astype(np.float32) * rng.uniform(0.9, 1.0) + np.random.default_rng(
-        rng.randrange(1 << 30)).normal(0, noise, small.shape)
+        rng.randrange(1 << 30)
+    ).normal(0, noise, small.shape)
     noisy = np.clip(noisy, 0, 255).astype(np.uint8)
     ok, encoded = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, jpeg])
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)

@@ -192,4 +192,3 @@ def entry(request, code, pk):
             "pages": scanning.pages_of_entry(found).defer("image", "aligned"),
         },
     )
-

@@ -17,7 +17,9 @@ from .conftest import submit_login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_upload_see_flags_beside_the_scan_verify(browser, live_server, data_manager, clinic_west, tmp_path):
+def test_upload_see_flags_beside_the_scan_verify(
+    browser, live_server, data_manager, clinic_west, tmp_path
+):
     trial = clinic_west.cluster.trial
     participant = enrol(clinic_west, preferred_language="sv")
     printed = printing.pack_for(participant, Timepoint.objects.get(trial=trial, code="3m"))
@@ -47,7 +49,9 @@ def test_upload_see_flags_beside_the_scan_verify(browser, live_server, data_mana
     page.click('label[for="id_back_2"]')
     page.click("#verify")
     page.wait_for_selector("#pending-entries")
-    first = Response.objects.get(participant=participant, instrument="nrs", entry=Response.FIRST_ENTRY)
+    first = Response.objects.get(
+        participant=participant, instrument="nrs", entry=Response.FIRST_ENTRY
+    )
     assert first.answers["back"] == 2 and first.answers["leg"] == answers[("nrs", "leg")]
     assert PaperEntry.objects.get(instrument="nrs").status == PaperEntry.VERIFIED
     page.close()

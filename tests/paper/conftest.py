@@ -21,9 +21,16 @@ def in_tray(participant, timepoint_code="3m", kind=Message.INVITATION, sequence=
     contact = Contact.objects.get(participant=participant, timepoint__code=timepoint_code)
     now = timezone.now()
     return Message.objects.create(
-        contact=contact, kind=kind, sequence=sequence, channel=Message.POST,
-        template="post", idempotency_key=f"paper-test-{next(_keys)}", language="sv",
-        status=Message.SENT, created=now, sent_at=now,
+        contact=contact,
+        kind=kind,
+        sequence=sequence,
+        channel=Message.POST,
+        template="post",
+        idempotency_key=f"paper-test-{next(_keys)}",
+        language="sv",
+        status=Message.SENT,
+        created=now,
+        sent_at=now,
     )
 
 

@@ -11,7 +11,9 @@ from .conftest import in_tray
 
 
 @pytest.mark.django_db
-def test_coordinator_prints_the_tray_and_marks_it_posted(client, coordinator, clinic_west, clinic_east):
+def test_coordinator_prints_the_tray_and_marks_it_posted(
+    client, coordinator, clinic_west, clinic_east
+):
     west = in_tray(enrol(clinic_west, preferred_language="sv"))
     east = in_tray(enrol(clinic_east, preferred_language="en"), kind="reminder", sequence=1)
     client.force_login(coordinator)
@@ -41,7 +43,9 @@ def test_coordinator_prints_the_tray_and_marks_it_posted(client, coordinator, cl
 
 
 @pytest.mark.django_db
-def test_a_physiotherapist_sees_only_their_clinics_packs(client, physio_west, clinic_west, clinic_east):
+def test_a_physiotherapist_sees_only_their_clinics_packs(
+    client, physio_west, clinic_west, clinic_east
+):
     west = in_tray(enrol(clinic_west))
     east = in_tray(enrol(clinic_east))
     trial = clinic_west.cluster.trial
@@ -76,7 +80,19 @@ def test_a_pack_for_any_timepoint_in_the_participants_language(client, coordinat
     pack = Pack.objects.get()
     assert pack.language == "sv" and list(pack.versions) == pack.timepoint.instruments
     boxes = [b for page in pack.layout["pages"] for b in page["boxes"]]
-    assert {b["i"] for b in boxes} >= {"nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"}
+    assert {b["i"] for b in boxes} >= {
+        "nrs",
+        "odi",
+        "eq5d3l",
+        "bipq",
+        "pei",
+        "satisfaction",
+        "pgic",
+    }
     assert printing.parse_qr(printing.qr_payload(pack.pk, participant.study_id, "12m", 2, 7)) == {
-        "pack": pack.pk, "study_id": participant.study_id, "timepoint": "12m", "page": 2, "pages": 7
+        "pack": pack.pk,
+        "study_id": participant.study_id,
+        "timepoint": "12m",
+        "page": 2,
+        "pages": 7,
     }

@@ -25,7 +25,9 @@ def _truth(answers: dict, code: str) -> dict:
 
 
 @pytest.mark.django_db
-def test_every_instrument_of_betterbacks_3_months_round_trips(betterback, clinic_west, data_manager):
+def test_every_instrument_of_betterbacks_3_months_round_trips(
+    betterback, clinic_west, data_manager
+):
     three = Timepoint.objects.get(trial=betterback, code="3m")
     assert three.instruments == ["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]
     rng = random.Random(2017)

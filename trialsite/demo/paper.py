@@ -20,10 +20,16 @@ TRAY_SIZE = 4
 
 def _post_message(contact: Contact, now: datetime, n: int) -> Message:
     return Message.objects.create(
-        contact=contact, kind=Message.INVITATION, sequence=0, channel=Message.POST,
-        template="post", idempotency_key=f"demo-post-{contact.pk}-{n}",
-        language=printing.language_of(contact.participant), status=Message.SENT,
-        created=now, sent_at=now,
+        contact=contact,
+        kind=Message.INVITATION,
+        sequence=0,
+        channel=Message.POST,
+        template="post",
+        idempotency_key=f"demo-post-{contact.pk}-{n}",
+        language=printing.language_of(contact.participant),
+        status=Message.SENT,
+        created=now,
+        sent_at=now,
     )
 
 
@@ -35,7 +41,8 @@ def build_paper_demo(trial, now: datetime) -> dict[str, int]:
     manager = TrialRole.objects.filter(trial=trial, role=TrialRole.DATA_MANAGER).first()
     contacts = list(
         Contact.objects.filter(
-            participant__trial=trial, participant__status="active",
+            participant__trial=trial,
+            participant__status="active",
             status__in=[Contact.SCHEDULED, Contact.INVITED],
         )
         .exclude(messages__channel=Message.POST)
