@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from followup.models import Contact
+from followup.planning import close_contacts
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services import ResponseError, next_entry_for, save_answers
@@ -108,9 +110,16 @@ def read_upload(trial, user, data: bytes) -> ScanBatch:
         if pack is not None:
             found.setdefault(pack.pk, (pack, {}))[1][page.pack_page] = page.marks
     for pack, darkness in found.values():
+        _returned(pack, batch)
         for r in reading.read_pack(pack.layout, pack.versions, darkness):
             if all(flag == omr.NO_PAGE for flag in r.flags.values()) and not r.answers:
                 continue  # none of this instrument's pages came back in this upload
+            earlier = PaperEntry.objects.filter(pack=pack, instrument=r.code)
+            if earlier.filter(status=PaperEntry.VERIFIED).exists():
+                continue  # verified from an earlier scan: a rescan changes nothing
+            for stale in earlier:  # a rescan replaces a reading nobody verified yet
+                stale._change_reason = f"replaced by the scan of upload {batch.pk}"
+                stale.delete()
             PaperEntry.objects.create(
                 batch=batch,
                 pack=pack,
@@ -122,6 +131,20 @@ def read_upload(trial, user, data: bytes) -> ScanBatch:
                 flags=r.flags,
             )
     return batch
+
+
+def _returned(pack: Pack, batch: ScanBatch) -> None:
+    """A pack came back: its contact is answered (on paper), so no reminder goes out for
+    it any more, by post or otherwise."""
+    contacts = Contact.objects.select_for_update().filter(
+        participant=pack.participant, timepoint=pack.timepoint, status__in=Contact.OPEN
+    )
+    close_contacts(
+        list(contacts),
+        Contact.COMPLETED,
+        f"paper pack returned (scan upload {batch.pk})",
+        timezone.now(),
+    )
 
 
 def pages_of_entry(entry: PaperEntry):

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from enrolment.models import Timepoint
+from followup.models import Contact
 from paper import omr, printing, scanning, simulate
 from paper.models import PaperEntry, ScanPage
 from questionnaires.instruments import get
@@ -99,6 +100,18 @@ def test_doubtful_marks_are_flagged_and_verified_into_the_first_entry(
     assert nrs.status == PaperEntry.VERIFIED and nrs.response == response
     with pytest.raises(Exception, match="verified already"):
         scanning.verify_entry(nrs, {}, data_manager)
+
+    # the pack came back: its contact is answered and no reminder goes out any more
+    contact = Contact.objects.get(participant=participant, timepoint=three)
+    assert contact.status == Contact.COMPLETED and contact.next_action_at is None
+    assert contact.history.first().history_change_reason.startswith("paper pack returned")
+
+    # a rescan: the verified form stays as it is, the unverified readings are replaced
+    pending = set(batch.entries.filter(status=PaperEntry.PENDING).values_list("pk", flat=True))
+    again = scanning.read_upload(betterback, data_manager, simulate.as_pdf(scan))
+    assert not again.entries.filter(instrument="nrs").exists()
+    assert not PaperEntry.objects.filter(pk__in=pending).exists()
+    assert again.entries.count() == len(pending)
 
 
 @pytest.mark.django_db
