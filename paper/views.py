@@ -51,7 +51,11 @@ def post_today(request, code):
                 messages.error(request, " ".join(exc.messages))
         return redirect("paper:post_today", code=trial.code)
     tray = posting.tray(request.user, trial)
-    return render(request, "paper/post_today.html", {"trial": trial, "tray": tray})
+    return render(
+        request,
+        "paper/post_today.html",
+        {"trial": trial, "tray": tray, "may_scan": scanning.may_scan(request.user, trial)},
+    )
 
 
 @login_required
