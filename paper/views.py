@@ -179,9 +179,10 @@ def entry(request, code, pk):
                 return redirect("paper:scans", code=trial.code)
     else:
         form = InstrumentForm(instrument, answers=found.answers, require=False)
+    # item id, its number and wording as on the form, and why it is flagged
     flags = [
-        (item, _(omr.FLAG_LABELS[flag]))
-        for item in instrument.items
+        (item.id, f"{number}. {form.fields[item.id].label}", _(omr.FLAG_LABELS[flag]))
+        for number, item in enumerate(instrument.items, start=1)
         if (flag := found.flags.get(item.id))
     ]
     return render(
