@@ -45,7 +45,10 @@ def read_pack(
             if seen is not None:
                 writes.add(key)
     readings = []
-    for code, version in versions.items():
+    # in the order printed: a JSON column need not keep the order of its keys
+    printed = list(dict.fromkeys(code for code, _ in pages_of))
+    for code in sorted(versions, key=lambda c: printed.index(c) if c in printed else len(printed)):
+        version = versions[code]
         instrument = get(code, version)
         reading = InstrumentReading(code, version)
         for item in instrument.items:
