@@ -117,14 +117,17 @@ def find_marks(grey: np.ndarray) -> np.ndarray:
             candidates.append((m["m10"] / m["m00"], m["m01"] / m["m00"]))
     if len(candidates) < 4:
         raise PageError("The registration marks in the corners were not found.")
+    # Per corner the outermost candidate near it: the QR code's finder patterns look like
+    # marks too, and on a shifted, turned page one can be nearer a mark's printed place
+    # than the mark itself, but never further out towards the corner.
     found = []
-    limit = 30 * px_per_mm
-    for mx, my in L.MARKS:
+    limit = 40 * px_per_mm
+    for (mx, my), (sx, sy) in zip(L.MARKS, ((-1, -1), (1, -1), (-1, 1), (1, 1)), strict=True):
         ex, ey = mx * px_per_mm, my * (h / L.PAGE_H)
-        best = min(candidates, key=lambda c: (c[0] - ex) ** 2 + (c[1] - ey) ** 2)
-        if (best[0] - ex) ** 2 + (best[1] - ey) ** 2 > limit**2:
+        near = [c for c in candidates if (c[0] - ex) ** 2 + (c[1] - ey) ** 2 <= limit**2]
+        if not near:
             raise PageError("A registration mark is missing (a corner cut off or covered?).")
-        found.append(best)
+        found.append(max(near, key=lambda c: sx * c[0] + sy * c[1]))
     return np.array(found, dtype=np.float32)
 
 

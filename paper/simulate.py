@@ -23,24 +23,32 @@ def printed_pages(pdf: bytes, dpi: int = 200) -> list[np.ndarray]:
 
 
 def tick(
-    image: np.ndarray, box: dict, dpi: int, ink: int = 25, rng: random.Random | None = None
+    image: np.ndarray,
+    box: dict,
+    dpi: int,
+    ink: int = 25,
+    rng: random.Random | None = None,
+    style: str = "cross",
 ) -> None:
-    """A pen cross inside ``box`` (ink: the grey level of the pen, 0 black, 255 white)."""
+    """A pen mark in ``box``: a cross, or a check mark that leaves the box at the top
+    right as people draw it (ink: the pen's grey level, 0 black, 255 white)."""
     rng = rng or random.Random(0)
     ppm = dpi / 25.4
-    wobble = lambda: rng.uniform(-0.4, 0.4)  # noqa: E731
+
+    def wobble() -> float:
+        return rng.uniform(-0.4, 0.4)
+
     x0, y0 = box["x"] + 0.8 + wobble(), box["y"] + 0.8 + wobble()
     x1, y1 = box["x"] + box["w"] - 0.8 + wobble(), box["y"] + box["h"] - 0.8 + wobble()
+    if style == "check":
+        points = [(x0, (y0 + y1) / 2 + 0.3), (x0 + (x1 - x0) * 0.35, y1), (x1 + 0.6, y0 - 0.8)]
+        strokes = list(zip(points, points[1:], strict=False))
+    else:
+        strokes = [((x0, y0), (x1, y1)), ((x0, y1), (x1, y0))]
     thickness = max(1, int(round(0.45 * ppm)))
-    for (ax, ay), (bx, by) in (((x0, y0), (x1, y1)), ((x0, y1), (x1, y0))):
-        cv2.line(
-            image,
-            (int(ax * ppm), int(ay * ppm)),
-            (int(bx * ppm), int(by * ppm)),
-            int(ink),
-            thickness,
-            lineType=cv2.LINE_AA,
-        )
+    for (ax, ay), (bx, by) in strokes:
+        start, end = (int(ax * ppm), int(ay * ppm)), (int(bx * ppm), int(by * ppm))
+        cv2.line(image, start, end, int(ink), thickness, lineType=cv2.LINE_AA)
 
 
 def fill(
@@ -67,9 +75,9 @@ def fill(
                     continue  # a leading zero is left blank, as people do
             values = wanted if isinstance(wanted, list) else [wanted]
             if box["v"] in values:
-                tick(
-                    page_image, box, dpi, ink=205 if key in faint else rng.randint(10, 60), rng=rng
-                )
+                ink = 205 if key in faint else rng.randint(10, 60)
+                style = rng.choice(("cross", "check"))
+                tick(page_image, box, dpi, ink=ink, rng=rng, style=style)
 
 
 def layout_max(page: dict, key: tuple) -> int:
