@@ -4,7 +4,10 @@ on the registration marks, every tick box), against decoding the same page image
 timepoint laid out and printed as the site prints it, filled and scanned in software
 (paper.simulate: 100 dpi, slight rotation, noise, JPEG).
 
-    .venv/bin/python benchmarks/scan.py [--pages 500]
+    .venv/bin/python benchmarks/scan.py [--pages 500] [--packs 10]
+
+It also prints how many tick-box items of the distinct packs were read right, and how
+many were flagged instead (a clean pack should have none flagged but its handwriting).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ django.setup()
 from reportlab.lib.units import mm  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from paper import images, omr, printing, simulate  # noqa: E402
+from paper import images, omr, printing, reading, simulate  # noqa: E402
 from paper import layout as L  # noqa: E402
 from paper.wording import section_for  # noqa: E402
 from questionnaires.instruments import get  # noqa: E402
@@ -53,13 +56,15 @@ def printed_pack() -> tuple[bytes, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--packs", type=int, default=10)
     args = parser.parse_args()
     pdf, layout = printed_pack()
     rng = random.Random(1)
-    scans = []
-    for _ in range(3):  # three differently filled and scanned packs, cycled
+    scans, truths = [], []
+    for _ in range(args.packs):  # differently filled and scanned packs, cycled
         pages = simulate.printed_pages(pdf, 200)
-        simulate.fill(pages, layout, simulate.random_answers(layout, rng), 200, rng=rng)
+        truths.append(simulate.random_answers(layout, rng))
+        simulate.fill(pages, layout, truths[-1], 200, rng=rng)
         scans += [images.png(simulate.scanner(p, rng)) for p in pages]
     batch = [scans[n % len(scans)] for n in range(args.pages)]
     by_page = {p["number"]: p["boxes"] for p in layout["pages"]}
@@ -85,6 +90,32 @@ def main() -> None:
     print(f"baseline, decoding the page images alone: {args.pages / baseline:8.1f} pages/s")
     print(f"scanning (decode, QR, align, read boxes):  {args.pages / reading:8.1f} pages/s")
     print(f"ratio scanning / baseline time: {reading / baseline:.1f}x")
+    accuracy(scans, layout, truths, by_page)
+
+
+def accuracy(scans: list[bytes], layout: dict, truths: list[dict], by_page: dict) -> None:
+    per_pack = len(layout["pages"])
+    versions = {code: get(code).version for code in THREE_MONTHS}
+    right = wrong = flagged = 0
+    for n, truth in enumerate(truths):
+        darkness = {}
+        for data in scans[n * per_pack : (n + 1) * per_pack]:
+            grey = images.from_png(data)
+            text, centre = omr.find_qr(grey)
+            number = printing.parse_qr(text)["page"]
+            darkness[number] = omr.box_darkness(omr.aligned_page(grey, centre), by_page[number])
+        for r in reading.read_pack(layout, versions, darkness):
+            flagged += sum(flag != omr.WRITE for flag in r.flags.values())
+            for (code, item_id), value in truth.items():
+                if code != r.code or item_id in r.flags:
+                    continue
+                right += r.answers.get(item_id) == value
+                wrong += r.answers.get(item_id) != value
+    total = right + wrong + flagged
+    print(
+        f"clean tick-box items of {len(truths)} packs: {total}, read right {right} "
+        f"({100 * right / total:.2f} %), read wrong {wrong}, flagged {flagged}"
+    )
 
 
 if __name__ == "__main__":
