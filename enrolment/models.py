@@ -139,6 +139,8 @@ class Trial(models.Model):
         default=False,
         help_text=_("Clinic staff get a weekly email of the queries waiting for them."),
     )
+    # The protocol file's [paper] section (return address, scan replaces double entry).
+    paper = models.JSONField(default=dict, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

@@ -169,6 +169,14 @@ class PricesSpec(_Strict):
         return items
 
 
+class PaperSpec(_Strict):
+    """Questionnaires by post (the paper app): where packs come back, and whether a
+    verified scan stands alone or is the first of two paper entries."""
+
+    return_address: list[str] = Field(default_factory=list, max_length=8)
+    scan_replaces_double_entry: bool = False
+
+
 class SampleSizeSpec(_Strict):
     """The protocol's sample size inputs and its stated result; the analysis app's
     calculator starts from them and reads the stated figures against its own."""
@@ -265,6 +273,7 @@ class ProtocolSpec(_Strict):
     consent: consent_protocol.ConsentSpec | None = None
     # Edit checks, validated against the timepoints and instruments by enrolment.edit_checks.
     checks: list[dict[str, Any]] = Field(default_factory=list)
+    paper: PaperSpec | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -511,6 +520,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
+            "paper": spec.paper.model_dump() if spec.paper else {},
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

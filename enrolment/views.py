@@ -94,6 +94,10 @@ def trial_overview(request, code):
             "can_move_crossover": roles.has_any(
                 request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR}
             ),
+            # scanned paper questionnaires (the paper app) are read by data managers
+            "can_read_scans": roles.has_any(
+                request.user, trial, {roles.DATA_MANAGER, roles.ADMINISTRATOR}
+            ),
             "is_cluster_design": trial.is_cluster_design,
             "intervention": allocation.INTERVENTION,
         },

@@ -29,6 +29,7 @@ from .amendments import amend_demo_trials
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 from .missing import add_missing_reasons
+from .paper import build_paper_demo
 from .queries import build_queries
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
@@ -88,6 +89,7 @@ def build_site(
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
         history.update(amend_demo_trials(trials, now))
+        history.update(build_paper_demo(betterback, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     history.update(show_consent_amendment(betterback, today))

@@ -1,0 +1,76 @@
+"""The post tray: post messages the dispatcher has handed over (status sent, not yet
+posted), printed as packs and marked posted by the coordinator.
+
+Access is in the querysets: trial-wide roles that deal with participants see the whole
+trial's tray, a physiotherapist only their clinic's participants.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrolment.models import Participant
+from followup.models import Message
+from trialsite import roles
+
+from . import printing
+from .models import Pack
+
+TRAY_ROLES = {roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+
+
+def may_post(user, trial) -> bool:
+    return roles.has_any(user, trial, TRAY_ROLES)
+
+
+def tray(user, trial):
+    """Post messages of ``trial`` waiting to be printed and posted that ``user`` may see."""
+    if not may_post(user, trial):
+        return Message.objects.none()
+    visible = Participant.objects.visible_to(user).filter(trial=trial).values("pk")
+    return (
+        Message.objects.filter(
+            channel=Message.POST,
+            status=Message.SENT,
+            posted_at__isnull=True,
+            contact__participant__in=visible,
+        )
+        .select_related("contact__participant__clinic", "contact__timepoint")
+        .order_by("contact__participant__study_id", "contact__timepoint__order", "sequence")
+    )
+
+
+def print_tray(user, messages) -> bytes:
+    """One PDF of the packs of ``messages`` (each message gets its pack, reused while
+    unposted and unchanged)."""
+    printed = [
+        printing.pack_for(m.contact.participant, m.contact.timepoint, user=user, message=m)
+        for m in messages
+    ]
+    return printing.render(printed)
+
+
+@transaction.atomic
+def mark_posted(user, trial, message_ids: list[int]) -> int:
+    """Record that the packs of these tray messages went into the post: the message's
+    posted_at/posted_by, and the pack's history (who, when) as the audit."""
+    chosen = list(tray(user, trial).select_for_update(of=("self",)).filter(pk__in=message_ids))
+    if len(chosen) != len(set(message_ids)):
+        raise ValidationError(_("Some of the chosen packs are not in your post tray any more."))
+    now = timezone.now()
+    for message in chosen:
+        pack = Pack.objects.filter(message=message, posted_at__isnull=True).order_by("-pk").first()
+        if pack is None:
+            raise ValidationError(
+                _("Print the pack of %(study_id)s before marking it posted.")
+                % {"study_id": message.contact.participant.study_id}
+            )
+        pack.posted_at, pack.posted_by = now, user
+        pack._change_reason = f"posted: message {message.pk} ({message.kind} {message.sequence})"
+        pack.save()
+        message.posted_at, message.posted_by = now, user
+        message.save(update_fields=["posted_at", "posted_by"])
+    return len(chosen)

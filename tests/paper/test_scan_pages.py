@@ -1,0 +1,56 @@
+"""The scan pages: who may upload, bad files get a clear message, the verify page shows
+the flags and the scan, and a verified form becomes the first paper entry."""
+
+import random
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from paper import printing, scanning, simulate
+from paper.models import PaperEntry, ScanBatch
+from questionnaires.models import Response
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_no_scan_is_refused_with_a_message(client, data_manager):
+    client.force_login(data_manager)
+    bad = SimpleUploadedFile("Karin Ödmark.pdf", b"%PDF-1.4 broken", "application/pdf")
+    response = client.post("/paper/betterback/scans/", {"scan": bad}, follow=True)
+    assert "Not a readable PDF" in response.content.decode()
+    text = SimpleUploadedFile("notes.txt", b"hello", "text/plain")
+    response = client.post("/paper/betterback/scans/", {"scan": text}, follow=True)
+    assert "Not a PDF or an image" in response.content.decode()
+    assert not ScanBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_data_managers_upload_and_read_scans(client, coordinator, physio_west, statistician):
+    for user in (coordinator, physio_west, statistician):
+        client.force_login(user)
+        assert client.get("/paper/betterback/scans/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled, three_months):
+    printed = printing.pack_for(enrolled, three_months)
+    rng = random.Random(4)
+    answers = simulate.random_answers(printed.pack.layout, rng)
+    del answers[("pgic", "q1")]
+    pages = simulate.printed_pages(printing.render([printed]), 150)
+    simulate.fill(pages, printed.pack.layout, answers, 150, rng=rng)
+    scan = simulate.as_pdf([simulate.scanner(p, rng, dpi_in=150) for p in pages])
+    client.force_login(data_manager)
+    upload = SimpleUploadedFile("scan.pdf", scan, "application/pdf")
+    response = client.post("/paper/betterback/scans/", {"scan": upload}, follow=True)
+    assert response.status_code == 200 and "batch-pages" in response.content.decode()
+
+    entry = PaperEntry.objects.get(instrument="pgic")
+    page = client.get(f"/paper/betterback/entries/{entry.pk}/").content.decode()
+    assert "No box ticked" in page and 'data-item="q1"' in page
+    (scan_page,) = scanning.pages_of_entry(entry)
+    image = client.get(f"/paper/betterback/pages/{scan_page.pk}.png?as=aligned")
+    assert image["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")
+
+    client.post(f"/paper/betterback/entries/{entry.pk}/", {"q1": "2"})
+    first = Response.objects.get(participant=enrolled, instrument="pgic")
+    assert first.entry == Response.FIRST_ENTRY and first.answers == {"q1": 2}
