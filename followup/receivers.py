@@ -10,13 +10,20 @@ from enrolment.actions import (
     participant_withdrawn,
     personal_data_erased,
 )
-from enrolment.models import Participant, Physiotherapist
+from enrolment.models import Participant, PersonalDetails, Physiotherapist
 
-from . import erasure, planning
+from . import erasure, planning, reach
 
 
 def on_enrolled(sender, participant, **kwargs) -> None:
     planning.plan_participant(participant)
+    reach.refresh_reachability(participant)
+
+
+def on_personal_details_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    # A new address or a changed preference: the overdue list knows at once.
+    if not created and not raw:
+        reach.refresh_reachability(instance.participant)
 
 
 def on_withdrawn(sender, participant, **kwargs) -> None:
@@ -51,6 +58,9 @@ def connect() -> None:
     participant_died.connect(on_died, dispatch_uid="followup.died")
     personal_data_erased.connect(erasure.on_erased, dispatch_uid="followup.erased")
     post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
+    post_save.connect(
+        on_personal_details_saved, sender=PersonalDetails, dispatch_uid="followup.reach"
+    )
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"
     )

@@ -22,7 +22,6 @@ The database is the source of truth, as for the emails (:mod:`followup.dispatch`
 from __future__ import annotations
 
 import logging
-import time as clock
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,13 +37,17 @@ from django.utils.translation import gettext as _
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
-from .. import dispatch, outbox
+from .. import outbox, reach
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
+from ..sending import loop
+from ..sending.claim import claim_waiting
+from ..sending.messages import fall_back
 from . import twilio
-from .backends import CannotTell, SendResult, SmsError, get_backend, gsm7_safe
+from .backends import gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
+from .sending import OPTED_OUT, WeeklySmsSender
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +56,13 @@ INSTRUMENT_VERSION = 1
 
 
 @dataclass
-class SmsStats(dispatch.Counts):
+class SmsStats(loop.Counts):
     questions: int = 0
     reminders: int = 0
     expired: int = 0
     prompts: int = 0  # prompts looked at
+    late: int = 0  # questions held back by the quiet hours (sent at the next allowed time)
+    skipped_late: int = 0  # questions too late for the quiet hours, skipped by the rule
     replies: int = 0  # stored replies interpreted again
     notified: int = 0  # opt-outs told to the coordinators
     reports: int = 0  # delivery reports applied after their message was recorded
@@ -214,8 +219,13 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
         participant = prompt.participant
         schedule = schedule_of(participant.trial)
         stopped = participant.status != Participant.ACTIVE or hasattr(participant, "sms_opt_out")
+        trial = participant.trial
         if stopped or schedule is None:
             prompt.status, prompt.next_action_at = SmsPrompt.CANCELLED, None
+        elif prompt.status == SmsPrompt.SCHEDULED and _quiet(prompt, trial, now, stats):
+            pass  # held for the morning, or skipped for the week (the protocol's rule)
+        elif prompt.status == SmsPrompt.SENT and not reach.allowed(trial, now):
+            prompt.next_action_at = reach.next_allowed(trial, now)  # a reminder: the morning
         elif prompt.status == SmsPrompt.SCHEDULED:
             question = question_spec(schedule, prompt.question)
             messages.append(_message(participant, prompt, SmsMessage.QUESTION, question, now))
@@ -238,10 +248,31 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
             stats.expired += 1
         changed.append(prompt)
     SmsMessage.objects.bulk_create(messages, ignore_conflicts=True)
-    fields_ = ["status", "sent_at", "reminded_at", "next_action_at"]
+    fields_ = ["status", "sent_at", "reminded_at", "next_action_at", "held_at"]
     bulk_set(SmsPrompt, changed, fields_)
     SmsPrompt.history.bulk_history_create(changed, update=True, default_date=now)
     stats.expired += _expire_earlier(sending, now)
+
+
+def _quiet(prompt: SmsPrompt, trial, now: datetime, stats: SmsStats) -> bool:
+    """The trial's quiet hours for a question not sent yet: True when it does not go out
+    now. Later than the trial's tolerance it is skipped for the week where the protocol
+    file says ``late_rule = "skip"``; outside the allowed hours it waits for the next
+    allowed time (``held_at`` records that it was held, for the SMS page's count)."""
+    late = reach.too_late(trial, prompt.due_at, now)
+    if late and reach.late_rule(trial) == "skip":
+        prompt.status, prompt.next_action_at = SmsPrompt.SKIPPED, None
+        prompt.held_at = prompt.held_at or now
+        stats.skipped_late += 1
+        return True
+    if not reach.allowed(trial, now):
+        prompt.next_action_at = reach.next_allowed(trial, now)
+        prompt.held_at = prompt.held_at or now
+        return True
+    if prompt.held_at is not None or late:
+        prompt.held_at = prompt.held_at or now
+        stats.late += 1
+    return False
 
 
 def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
@@ -279,142 +310,9 @@ def status_callback_url() -> str | None:
     return f"{base.rstrip('/')}/sms/twilio/status/" if base else None
 
 
-OUTCOME_FIELDS = [
-    "status",
-    "provider_id",
-    "provider_status",
-    "error",
-    "next_attempt_at",
-    "sent_at",
-    "attempts",
-    "recipient",
-    "in_flight_at",
-]
-
-
 def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
-    """As :func:`followup.dispatch.send_claimed`, with the same marks: a claim taken over
-    from a dispatcher killed mid-batch does not text the participant twice. The message
-    that was in the gateway's hands when it died (in-flight mark, no sent mark) is
-    looked up in the gateway's own record (``find_sent``) before it is sent again."""
-    stats.messages += len(messages)
-    failed_prompts, refused_at_gateway = [], []
-    backend = None
-    marks = dispatch.read_marks(messages)
-    attempts = dispatch.Attempts(SmsMessage, OUTCOME_FIELDS)
-    started = clock.monotonic()
-    try:
-        for message in messages:
-            if clock.monotonic() - started > settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2:
-                # A slow gateway: hand back what was not tried before the lease runs out,
-                # or another dispatcher would take over claims still in use.
-                message.status, message.next_attempt_at = Message.PENDING, now
-                message.attempts -= 1
-                if message.pk in marks.uncertain:
-                    message.in_flight_at = marks.uncertain[message.pk]
-                continue
-            if message.pk in marks.sent:
-                message.provider_id, message.sent_at = marks.sent[message.pk]
-                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                message.in_flight_at = None
-                stats.recovered += 1
-                continue
-            if _not_needed(message):
-                message.status, message.next_attempt_at = Message.SKIPPED, None
-                message.in_flight_at = None
-                stats.skipped += 1
-                continue
-            details = getattr(message.participant, "personal_details", None)
-            if details is not None:
-                message.recipient = details.mobile  # a corrected number counts at once
-            attempt_began = timezone.now()
-            try:
-                backend = backend or get_backend()
-                found = _already_sent(backend, message, marks, stats)
-                if found is not None:
-                    # The gateway has it: recorded, not sent again.
-                    message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                    message.provider_id, message.provider_status = found.provider_id, found.status
-                    message.sent_at, message.in_flight_at = now, None
-                    stats.recovered += 1
-                    continue
-                attempts.begin(message)
-                with outbox.regarding(message.participant.trial_id, message.participant_id):
-                    result = backend.send(
-                        message.recipient, message.body, status_callback=status_callback_url()
-                    )
-            except SmsError as exc:
-                dispatch.record_failure(message, str(exc), exc.permanent, now)
-                message.in_flight_at = None
-                if message.pk in marks.uncertain and message.status == Message.RETRY:
-                    # The gateway could not be asked: still uncertain at the next attempt.
-                    message.in_flight_at = marks.uncertain[message.pk]
-                elif exc.unanswered:
-                    attempts.unanswered(message, attempt_began)
-                if exc.code == OPTED_OUT:
-                    refused_at_gateway.append(message.participant)
-            except dispatch.InFlightUnrecorded:
-                raise  # nothing was sent; the claims are taken over after the lease
-            except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
-                logger.exception("sending SMS %s failed", message.pk)
-                dispatch.record_failure(message, f"{type(exc).__name__}", False, now)
-                message.in_flight_at = None
-            else:
-                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                message.provider_id, message.provider_status = result.provider_id, result.status
-                message.sent_at = now
-                attempts.accepted(message)
-            if message.status == Message.SENT:
-                stats.sent += 1
-            elif message.status == Message.RETRY:
-                stats.retried += 1
-            else:
-                stats.failed += 1
-                if message.prompt_id and message.kind == SmsMessage.QUESTION:
-                    failed_prompts.append(message.prompt_id)
-    finally:
-        if messages:
-            bulk_set(SmsMessage, messages, OUTCOME_FIELDS)
-            dispatch.forget_marks(messages)
-        if failed_prompts:
-            # A question that cannot be delivered is not waiting for a reply.
-            SmsPrompt.objects.filter(pk__in=failed_prompts, status=SmsPrompt.SENT).update(
-                status=SmsPrompt.FAILED, next_action_at=None
-            )
-        for participant in refused_at_gateway:
-            # Stopped at the gateway (Twilio's own STOP handling): record it as such.
-            opt_out(participant, now, source="provider")
-
-
-def _already_sent(backend, message: SmsMessage, marks, stats: SmsStats) -> SendResult | None:
-    """For a message an earlier attempt may have handed to the gateway: the gateway's
-    record of it, or None to send. A record another message of ours already holds (two
-    participants sharing a phone get the same question) is not this one's: one query,
-    only after a takeover. A backend that keeps no record cannot tell: a question twice
-    is cheaper than a week without an answer, so it is sent again."""
-    if message.pk not in marks.uncertain:
-        return None
-    try:
-        found = backend.find_sent(message.recipient, message.body, marks.since(message))
-    except CannotTell:
-        stats.uncertain += 1
-        return None
-    except SmsError as exc:  # never permanent: the message itself may be fine
-        raise SmsError(f"could not ask the gateway whether it has this SMS: {exc}") from exc
-    if found is None:
-        return None
-    if SmsMessage.objects.filter(provider_id=found.provider_id).exclude(pk=message.pk).exists():
-        return None
-    return found
-
-
-def _not_needed(message: SmsMessage) -> bool:
-    if message.kind == SmsMessage.STOP_CONFIRMATION:
-        return False
-    if hasattr(message.participant, "sms_opt_out"):
-        return True
-    # Answered, expired or cancelled since it was planned.
-    return message.prompt is not None and message.prompt.status != SmsPrompt.SENT
+    """The one send loop (:mod:`followup.sending`) with the weekly SMS's ``send_one``."""
+    loop.send_claimed(messages, now, stats, WeeklySmsSender(opt_out, status_callback_url()))
 
 
 # --- step 3: replies stored but not interpreted, and opt-outs to tell -------------------------
@@ -437,7 +335,6 @@ def interpret_pending(now: datetime, batch_size: int, stats: SmsStats) -> None:
 
 
 FAILED_STATUSES = {"failed", "undelivered"}
-OPTED_OUT = 21610  # Twilio: the recipient has opted out at the gateway
 REPORT_DAYS = 2  # a report whose message is still unknown after this is left
 
 
@@ -449,7 +346,7 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         m.provider_id: m
         for m in SmsMessage.objects.filter(provider_id__in=ids).select_related("participant")
     }
-    applied = []
+    applied = _apply_to_invitations(reports, ids, now)
     for report in reports:
         message = messages.get(report.provider_id)
         if message is None:
@@ -472,6 +369,32 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         message.save(update_fields=["provider_status", "status", "error"])
     SmsStatusCallback.objects.filter(pk__in=applied).update(applied_at=now)
     return len(applied)
+
+
+def _apply_to_invitations(reports, ids: set, now: datetime) -> list[int]:
+    """Delivery reports of invitations and reminders sent by SMS: one that was never
+    delivered fails for good and hands its contact to the next channel."""
+    invitations = {
+        m.provider_id: m
+        for m in Message.objects.filter(channel=Message.SMS, provider_id__in=ids).select_related(
+            "contact__participant__trial",
+            "contact__participant__personal_details",
+            "contact__participant__sms_opt_out",
+        )
+    }
+    applied, undelivered = [], []
+    for report in reports:
+        message = invitations.get(report.provider_id)
+        if message is None:
+            continue
+        applied.append(report.pk)
+        if report.status in FAILED_STATUSES and message.status == Message.SENT:
+            message.status = Message.FAILED
+            message.error = f"gateway: {report.status} (error {report.error_code})"
+            message.save(update_fields=["status", "error"])
+            undelivered.append(message)
+    fall_back(undelivered, now)
+    return applied
 
 
 def apply_pending_reports(now: datetime, stats: SmsStats) -> None:
@@ -524,11 +447,16 @@ def _notify(trial, ids: str, count: int, recipients: list[str]) -> None:
 def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
     stats = SmsStats()
     plan_due(now, batch_size, stats)
-    claimed = dispatch.claim_waiting(
+    claimed = claim_waiting(
         now,
         batch_size,
-        model=SmsMessage,
-        related=("prompt", "participant__sms_opt_out", "participant__personal_details"),
+        SmsMessage,
+        (
+            "prompt",
+            "participant__trial",
+            "participant__sms_opt_out",
+            "participant__personal_details",
+        ),
     )
     send_claimed(claimed, now, stats)
     return stats
@@ -843,4 +771,14 @@ def missed_weeks_in_a_row(participants, run: int = 3) -> list[str]:
         .filter(missed__gte=run)
         .order_by("study_id")
         .values_list("study_id", flat=True)
+    )
+
+
+def quiet_hours_counts(participants) -> dict:
+    """Questions the trial's quiet hours held back and then sent (``held``), and those
+    skipped for their week by the protocol's rule (``skipped``)."""
+    prompts = SmsPrompt.objects.filter(participant__in=participants, held_at__isnull=False)
+    return prompts.aggregate(
+        held=Count("id", filter=~Q(status=SmsPrompt.SKIPPED) & Q(sent_at__isnull=False)),
+        skipped=Count("id", filter=Q(status=SmsPrompt.SKIPPED)),
     )
