@@ -338,3 +338,17 @@ def test_an_undelivered_sms_invitation_hands_the_contact_to_the_next_channel(cli
     dispatcher.dispatch_due(later, 50)
     by_post = Message.objects.get(contact=contact, channel="post")
     assert (by_post.kind, by_post.status, by_post.posted_at) == ("invitation", "sent", None)
+
+
+def test_a_new_link_goes_by_sms_to_a_participant_without_email(clinic_west, sms):
+    from followup.links import send_new_link
+
+    p = enrol(clinic_west, enrolled_on=three_months_ago(), email="", contact_preference="sms")
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    first = link_path(sms[0].body.replace("http://localhost:8000", "http://testserver"))
+    message = send_new_link(contact, "the phone was lost", now=contact.due_at + timedelta(days=1))
+    assert (message.channel, message.kind) == ("sms", "new_link")
+    dispatcher.dispatch_due(contact.due_at + timedelta(days=1), 50)
+    assert len(sms) == 2 and "din nya länk" in sms[1].body  # Swedish, her language
+    assert first not in sms[1].body
