@@ -44,12 +44,29 @@ def assign_channels(trial, now: datetime) -> dict[str, int]:
     )
     counts = {"sms": 0, "both": 0, "post": 0, "unreachable": 0}
     post = []
-    for n, person in enumerate(people[:16]):
+    chosen = [p for p in people if not p.personal_details.is_erased][:15]
+    # One more, whose questionnaires are still to come: no channel can reach them (on
+    # the overdue list, with why).
+    later = (
+        Participant.objects.filter(
+            trial=trial,
+            status=Participant.ACTIVE,
+            contacts__status__in=Contact.OPEN,
+            personal_details__erased_at__isnull=True,
+        )
+        .exclude(pk__in=[p.pk for p in chosen])
+        .select_related("personal_details")
+        .order_by("-pk")
+        .first()
+    )
+    if later is not None:
+        chosen.append(later)
+    elif len(chosen) > 4:
+        later = chosen[-1]
+    for n, person in enumerate(chosen):
         details = person.personal_details
-        if details.is_erased:
-            continue
         kind = ["post", "sms", "both", "post", "post", "sms", "both", "post"][n % 8]
-        if n == 15:
+        if person is later:
             kind = "unreachable"
         changes = {"contact_preference": kind, "postal_address": _address(n)}
         reason = (
