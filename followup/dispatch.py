@@ -55,6 +55,7 @@ from .sending.marks import (  # noqa: F401 - named here for the channels and tes
 )
 from .sending.messages import MessageSender
 from .sending.messages import plan as plan_messages
+from .sms import tracking
 from .tokens import hash_token, link_for, token_for
 
 logger = logging.getLogger(__name__)
@@ -276,7 +277,7 @@ def render_message(message: Message, cache: dict | None = None) -> Rendered:
 
 def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
     """The one send loop with the invitations' channels (email, SMS, post)."""
-    loop.send_claimed(messages, now, stats, MessageSender(render_message))
+    loop.send_claimed(messages, now, stats, MessageSender(render_message, tracking.opt_out))
 
 
 def dispatch_due(now: datetime, batch_size: int) -> Stats:

@@ -52,6 +52,7 @@ TEMPLATES = {
 }
 
 MAX_SEGMENTS = 2
+OPTED_OUT = 21610  # Twilio: the recipient has opted out at the gateway
 
 
 # --- texts -------------------------------------------------------------------------------
@@ -136,12 +137,14 @@ class MessageSender(Sender):
     model = Message
     outcome_fields = OUTCOME_FIELDS
 
-    def __init__(self, render):
+    def __init__(self, render, opt_out=None):
         self.render = render  # followup.dispatch.render_message (the email templates)
+        self.opt_out = opt_out  # followup.sms.tracking.opt_out
         self.rendered: dict = {}
         self.email: EmailChannel | None = None
         self.sms = None
         self.permanent: list[Message] = []
+        self.refused_at_gateway = []
 
     def not_needed(self, message) -> bool:
         # Answered, cancelled, missed or moved since it was planned.
@@ -202,8 +205,14 @@ class MessageSender(Sender):
     def failed(self, message, exc) -> None:
         if exc.permanent and message.contact.participant_id:
             self.permanent.append(message)
+        if getattr(exc, "code", None) == OPTED_OUT and message.contact.participant_id:
+            self.refused_at_gateway.append(message.contact.participant)
 
     def after(self, messages, now) -> None:
+        for participant in self.refused_at_gateway:
+            # Stopped at the gateway (Twilio's own STOP): an opt-out, as for the weekly SMS.
+            if self.opt_out is not None:
+                self.opt_out(participant, now, source="provider")
         fall_back(self.permanent, now)
 
     def close(self) -> None:

@@ -352,3 +352,24 @@ def test_a_new_link_goes_by_sms_to_a_participant_without_email(clinic_west, sms)
     dispatcher.dispatch_due(contact.due_at + timedelta(days=1), 50)
     assert len(sms) == 2 and "din nya länk" in sms[1].body  # Swedish, her language
     assert first not in sms[1].body
+
+
+def test_an_sms_invitation_refused_as_opted_out_records_the_opt_out_and_falls_back(
+    clinic_west, sms, smtp, monkeypatch
+):
+    from followup.models import SmsOptOut
+    from followup.sms.backends import InMemoryBackend, SmsError
+
+    def refused(self, to, body, **kwargs):
+        raise SmsError("Twilio HTTP 400 error 21610", permanent=True, code=21610)
+
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2), contact_preference="sms")
+    contact = p.contacts.get(timepoint__code="3m")
+    monkeypatch.setattr(InMemoryBackend, "send", refused)
+    stats = dispatcher.dispatch_due(contact.due_at, 50)
+    assert stats.failed == 1
+    assert SmsOptOut.objects.get(participant=p).source == "provider"
+    contact.refresh_from_db()
+    assert contact.channel == "email" and "sms failed" in contact.channel_note
+    dispatcher.dispatch_due(contact.due_at + timedelta(minutes=1), 50)
+    assert [m.to[0] for m in smtp.received] == [p.personal_details.email]
