@@ -228,7 +228,9 @@ EDITABLE_PERSONAL_FIELDS = (
     "date_of_birth",
     "email",
     "mobile",
+    "postal_address",
     "preferred_language",
+    "contact_preference",
 )
 
 
@@ -275,7 +277,13 @@ def birth_date_kept_for_age(born: date, enrolled_on: date) -> date:
 
 
 # The identifiers an erasure removes; the rest of the row (language, tombstone) stays.
-_ERASED_VALUES = {"full_name": ERASED, "national_id": "", "email": "", "mobile": ""}
+_ERASED_VALUES = {
+    "full_name": ERASED,
+    "national_id": "",
+    "email": "",
+    "mobile": "",
+    "postal_address": "",
+}
 
 
 @transaction.atomic

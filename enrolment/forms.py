@@ -52,6 +52,11 @@ class PersonalDetailsForm(ReasonMixin, forms.ModelForm):
         self.fields["preferred_language"] = forms.ChoiceField(
             label=_("Preferred language"), choices=[(c, names.get(c, c)) for c in languages]
         )
+        # A form that does not send it (an older page, a script) keeps the saved choice.
+        self.fields["contact_preference"].required = False
+
+    def clean_contact_preference(self):
+        return self.cleaned_data.get("contact_preference") or self.instance.contact_preference
 
     def clean_national_id(self):
         typed = self.cleaned_data.get("national_id", "")

@@ -128,9 +128,7 @@ class Trial(models.Model):
     )
     two_factor_required = models.BooleanField(
         default=True,
-        help_text=_(
-            "Staff who may see personal details must log in with a second factor (TOTP)."
-        ),
+        help_text=_("Staff who may see personal details must log in with a second factor (TOTP)."),
     )
     # Edit checks from the protocol file, validated by enrolment.edit_checks; data
     # management runs them. Off-by-default weekly query digest to clinic staff.
@@ -141,6 +139,9 @@ class Trial(models.Model):
     )
     # The protocol file's [paper] section (return address, scan replaces double entry).
     paper = models.JSONField(default=dict, blank=True)
+    # How follow-up reaches participants (protocol file [contact]): the fallback order of
+    # channels and the quiet hours (followup.reach reads it; defaults there).
+    contact = models.JSONField(default=dict, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 
@@ -469,7 +470,21 @@ class PersonalDetails(AuditedModel):
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
     mobile = models.CharField(max_length=20, blank=True)
+    postal_address = models.TextField(blank=True)
     preferred_language = models.CharField(max_length=8)
+    # How invitations and reminders go out first; the trial's fallback order takes over
+    # when this channel fails for good (followup.reach). Not an identifier, but kept
+    # beside the addresses it chooses between.
+    BY_EMAIL, BY_SMS, BY_BOTH, BY_POST = "email", "sms", "both", "post"
+    CONTACT_PREFERENCES = [
+        (BY_EMAIL, _("Email")),
+        (BY_SMS, _("SMS")),
+        (BY_BOTH, _("Email and SMS")),
+        (BY_POST, _("Post")),
+    ]
+    contact_preference = models.CharField(
+        max_length=8, choices=CONTACT_PREFERENCES, default=BY_EMAIL
+    )
     # Set when the identifiers were erased (enrolment.actions.erase_personal_data): the
     # row stays as a tombstone so the participant's research data keeps its study ID.
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,7 @@ from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import allocation, consent_protocol, edit_checks
+from .contact_spec import ContactSpec
 
 LANGUAGES = {"en", "sv", "da"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
@@ -265,6 +266,7 @@ class ProtocolSpec(_Strict):
     clusters: list[ClusterSpec] = Field(min_length=1)
     timepoints: list[TimepointSpec] = Field(min_length=1)
     sms: SmsSpec | None = None
+    contact: ContactSpec = Field(default_factory=ContactSpec)
     eligibility: list[CriterionSpec] = Field(default_factory=list)
     randomisation: RandomisationSpec | None = None
     prices: PricesSpec | None = None
@@ -517,6 +519,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "two_factor_required": t.two_factor_required,
             "query_digest": t.query_digest,
             "edit_checks": edit_checks.stored(spec),
+            "contact": spec.contact.stored(),
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},

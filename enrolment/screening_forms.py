@@ -11,7 +11,7 @@ from .actions import EDITABLE_PERSONAL_FIELDS
 from .consent_forms import add_consent_items
 from .eligibility import Criterion, needs_answer
 from .enrol_checks import check_enrolment, is_late
-from .models import Clinic, EligibilityCriterion, Trial
+from .models import Clinic, EligibilityCriterion, PersonalDetails, Trial
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -94,7 +94,20 @@ class EnrolForm(forms.Form):
     )
     email = forms.EmailField(label=_("Email"), required=False)
     mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    postal_address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For questionnaires by post."),
+    )
     preferred_language = forms.ChoiceField(label=_("Preferred language"))
+    contact_preference = forms.ChoiceField(
+        label=_("Follow-up questionnaires by"),
+        choices=PersonalDetails.CONTACT_PREFERENCES,
+        initial=PersonalDetails.BY_EMAIL,
+        required=False,
+        help_text=_("If this fails, the trial's other channels take over."),
+    )
     late_reason = forms.CharField(
         label=_("Reason for enrolling after the recruitment period"),
         required=False,
@@ -130,13 +143,19 @@ class EnrolForm(forms.Form):
     def clean_mobile(self):
         return _clean_mobile(self.cleaned_data.get("mobile", ""), self.trial.time_zone)
 
+    def clean_contact_preference(self):
+        return self.cleaned_data.get("contact_preference") or PersonalDetails.BY_EMAIL
+
     def clean(self):
         cleaned = super().clean()
         consented, enrolled = cleaned.get("consented_on"), cleaned.get("enrolled_on")
         if consented and enrolled and consented > enrolled:
             self.add_error("consented_on", _("Consent must be given on or before enrolment."))
-        if not cleaned.get("email") and not cleaned.get("mobile"):
-            self.add_error("email", _("Give an email address or a mobile number for follow-up."))
+        if not (cleaned.get("email") or cleaned.get("mobile") or cleaned.get("postal_address")):
+            self.add_error(
+                "email",
+                _("Give an email address, a mobile number or a postal address for follow-up."),
+            )
         self._check_identity(cleaned)
         return cleaned
 

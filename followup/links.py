@@ -3,7 +3,8 @@ been seen by someone else): staff never read a working link (:mod:`followup.outb
 so helping a patient means sending them a new one.
 
 The contact gets a new nonce, so its token changes and every earlier link stops
-working; the new link goes out by email through the dispatcher like any invitation
+working; the new link goes out by email or SMS (the participant's channels, never post)
+through the dispatcher like any invitation
 (within a minute), and the change is in the contact's history with who and why.
 """
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from .dispatch import language_of, recipient_of
 from .models import Contact, Message, new_nonce
 from .planning import NOT_TO_BE_CONTACTED
+from .sending.messages import plan
 from .tokens import hash_token, token_for
 
 
@@ -42,28 +44,24 @@ def send_new_link(contact: Contact, reason: str, user=None, now=None) -> Message
         raise NewLinkError(f"{participant.study_id} is not to be contacted.")
     if not (reason or "").strip():
         raise NewLinkError("Say why the patient needs a new link.")
-    recipient = recipient_of(contact)
-    if not recipient:
-        raise NewLinkError("There is no email address on file to send the link to.")
+    # By the channels the participant is reached by (followup.reach); a link is no use
+    # on paper, so post is left out.
+    messages = [
+        m
+        for m in plan(contact, Message.NEW_LINK, now, language_of(contact), recipient_of(contact))
+        if m.channel != Message.POST and m.recipient
+    ]
+    if not messages:
+        raise NewLinkError("There is no email address or mobile number on file to send it to.")
     contact.token_nonce = new_nonce()
     contact.token_hash = hash_token(token_for(contact))
-    sequence = contact.messages_planned
-    contact.messages_planned += 1
     contact._change_reason = f"new link sent: {reason.strip()}"[:100]
     if user is not None:
         contact._history_user = user
     contact.save(update_fields=["token_nonce", "token_hash", "messages_planned"])
-    return Message.objects.create(
-        contact=contact,
-        kind=Message.NEW_LINK,
-        sequence=sequence,
-        idempotency_key=f"{contact.pk}:{Message.NEW_LINK}:{sequence}",
-        channel=Message.EMAIL,
-        recipient=recipient,
-        # The invitation's wording: the questionnaire is open, here is the link.
-        template="followup/email/invitation",
-        language=language_of(contact),
-        status=Message.PENDING,
-        next_attempt_at=now,
-        created=now,
-    )
+    for message in messages:
+        if message.channel == Message.EMAIL:
+            # The invitation's wording: the questionnaire is open, here is the link.
+            message.template = "followup/email/invitation"
+        message.save()
+    return messages[0]

@@ -107,6 +107,10 @@ class Contact(models.Model):
     # (contact, kind, sequence) stays unique across reschedules.
     messages_planned = models.PositiveSmallIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The channel the contact's messages go by when it is not the participant's first
+    # choice (a permanent failure moved it on), and why: shown to the coordinator.
+    channel = models.CharField(max_length=8, blank=True)
+    channel_note = models.CharField(max_length=200, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=200, blank=True)
     # The link token is HMAC(SECRET_KEY, id + nonce); only its SHA-256 is stored.
@@ -198,6 +202,7 @@ class Outgoing(models.Model):
     # (followup.dispatch), and kept after an attempt that ended without an answer (a
     # timeout); a dispatcher that claims the message asks the provider first.
     in_flight_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -238,7 +243,6 @@ class Message(Outgoing):
     sequence = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=8, choices=CHANNELS, default=EMAIL)
     template = models.CharField(max_length=100)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -275,6 +279,7 @@ class SmsPrompt(models.Model):
     EXPIRED = "expired"  # the next week's question went out unanswered
     CANCELLED = "cancelled"  # opted out, withdrawn, died, completed
     FAILED = "failed"  # the question could not be delivered
+    SKIPPED = "skipped"  # too late for the trial's quiet hours, skipped by its rule
     STATUSES = [
         (SCHEDULED, _("Scheduled")),
         (SENT, _("Sent")),
@@ -282,6 +287,7 @@ class SmsPrompt(models.Model):
         (EXPIRED, _("Not answered")),
         (CANCELLED, _("Cancelled")),
         (FAILED, _("Failed")),
+        (SKIPPED, _("Skipped (quiet hours)")),
     ]
     OPEN = (SCHEDULED, SENT)
 
@@ -297,6 +303,8 @@ class SmsPrompt(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     clarified_at = models.DateTimeField(null=True, blank=True)
+    # Held back by the trial's quiet hours (followup.reach): counted on the SMS page.
+    held_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     value = models.SmallIntegerField(null=True, blank=True)
     reply = models.ForeignKey(

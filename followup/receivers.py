@@ -11,13 +11,20 @@ from enrolment.actions import (
     personal_data_erased,
 )
 from enrolment.amendments import protocol_amended
-from enrolment.models import Participant, Physiotherapist
+from enrolment.models import Participant, PersonalDetails, Physiotherapist
 
-from . import amendments, erasure, planning
+from . import amendments, erasure, planning, reach
 
 
 def on_enrolled(sender, participant, **kwargs) -> None:
     planning.plan_participant(participant)
+    reach.refresh_reachability(participant)
+
+
+def on_personal_details_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    # A new address or a changed preference: the overdue list knows at once.
+    if not created and not raw:
+        reach.refresh_reachability(instance.participant)
 
 
 def on_withdrawn(sender, participant, **kwargs) -> None:
@@ -53,6 +60,9 @@ def connect() -> None:
     personal_data_erased.connect(erasure.on_erased, dispatch_uid="followup.erased")
     protocol_amended.connect(amendments.on_protocol_amended, dispatch_uid="followup.amended")
     post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
+    post_save.connect(
+        on_personal_details_saved, sender=PersonalDetails, dispatch_uid="followup.reach"
+    )
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"
     )

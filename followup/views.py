@@ -74,7 +74,12 @@ def overdue(request, code):
     contacts = (
         access.contacts_visible_to(request.user, trial)
         .annotate(delivery_failed=Exists(failed))
-        .filter(Q(status=Contact.MISSED) | Q(delivery_failed=True, status=Contact.INVITED))
+        .filter(
+            Q(status=Contact.MISSED)
+            | Q(delivery_failed=True, status=Contact.INVITED)
+            # Reachable by no channel: listed from the day of enrolment (followup.reach).
+            | Q(channel_note__startswith="unreachable", status__in=Contact.OPEN)
+        )
         .select_related("participant__clinic", "timepoint")
         .order_by("due_at", "id")
     )
@@ -212,6 +217,7 @@ def sms_followup(request, code):
     undelivered questions, and the latest replies. Physiotherapists see their clinic."""
     from enrolment.models import Participant
 
+    from . import reach
     from .models import InboundSms, SmsMessage, SmsOptOut
     from .sms import tracking
 
@@ -249,5 +255,7 @@ def sms_followup(request, code):
             "show_text": show_text,
             "weeks_closed": sum(w["sent"] for w in weeks),
             "weeks_answered": sum(w["answered"] for w in weeks),
+            "quiet": tracking.quiet_hours_counts(participants),
+            "quiet_rule": reach.settings_of(trial),
         },
     )

@@ -17,12 +17,15 @@ The database is the source of truth, as for the emails (:mod:`followup.dispatch`
   gets one clarification per question and week; STOP ends all SMS at once and is
   confirmed once; a number that belongs to no active participant gets no answer and is
   erased from the stored reply.
+
+Sending is the one send loop (:mod:`followup.sending`, with :mod:`.sending`'s
+``send_one``); the coordinator's queries are in :mod:`.weekly`. Planning and replies stay
+together here (about 700 lines) because both build the texts and end SMS on STOP.
 """
 
 from __future__ import annotations
 
 import logging
-import time as clock
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,8 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -39,13 +41,25 @@ from enrolment import consent
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
-from .. import dispatch, outbox
+from .. import outbox, reach
 from ..bulk import bulk_set
 from ..models import InboundSms, Message, SmsMessage, SmsOptOut, SmsPrompt, SmsStatusCallback
 from ..schedule import weekly_sms_times
+from ..sending import loop
+from ..sending.claim import claim_waiting
+from ..sending.messages import fall_back
 from . import twilio
-from .backends import CannotTell, SendResult, SmsError, get_backend, gsm7_safe
+from .backends import gsm7_safe
 from .replies import NUMBER, STOP, parse_reply
+from .sending import OPTED_OUT, WeeklySmsSender
+from .weekly import (  # noqa: F401 - named here for the pages, monitoring and tests
+    CLOSED_WEEK,
+    missed_in_a_row,
+    missed_weeks_in_a_row,
+    quiet_hours_counts,
+    weekly_rates,
+    weekly_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +68,13 @@ INSTRUMENT_VERSION = 1
 
 
 @dataclass
-class SmsStats(dispatch.Counts):
+class SmsStats(loop.Counts):
     questions: int = 0
     reminders: int = 0
     expired: int = 0
     prompts: int = 0  # prompts looked at
+    late: int = 0  # questions held back by the quiet hours (sent at the next allowed time)
+    skipped_late: int = 0  # questions too late for the quiet hours, skipped by the rule
     replies: int = 0  # stored replies interpreted again
     notified: int = 0  # opt-outs told to the coordinators
     reports: int = 0  # delivery reports applied after their message was recorded
@@ -218,8 +234,13 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
         stopped = participant.status != Participant.ACTIVE or hasattr(participant, "sms_opt_out")
         # A week's question not asked while data collection waits for a re-consent.
         stopped = stopped or participant.pk in held
+        trial = participant.trial
         if stopped or schedule is None:
             prompt.status, prompt.next_action_at = SmsPrompt.CANCELLED, None
+        elif prompt.status == SmsPrompt.SCHEDULED and _quiet(prompt, trial, now, stats):
+            pass  # held for the morning, or skipped for the week (the protocol's rule)
+        elif prompt.status == SmsPrompt.SENT and not reach.allowed(trial, now):
+            prompt.next_action_at = reach.next_allowed(trial, now)  # a reminder: the morning
         elif prompt.status == SmsPrompt.SCHEDULED:
             question = question_spec(schedule, prompt.question)
             messages.append(_message(participant, prompt, SmsMessage.QUESTION, question, now))
@@ -242,10 +263,31 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
             stats.expired += 1
         changed.append(prompt)
     SmsMessage.objects.bulk_create(messages, ignore_conflicts=True)
-    fields_ = ["status", "sent_at", "reminded_at", "next_action_at"]
+    fields_ = ["status", "sent_at", "reminded_at", "next_action_at", "held_at"]
     bulk_set(SmsPrompt, changed, fields_)
     SmsPrompt.history.bulk_history_create(changed, update=True, default_date=now)
     stats.expired += _expire_earlier(sending, now)
+
+
+def _quiet(prompt: SmsPrompt, trial, now: datetime, stats: SmsStats) -> bool:
+    """The trial's quiet hours for a question not sent yet: True when it does not go out
+    now. Later than the trial's tolerance it is skipped for the week where the protocol
+    file says ``late_rule = "skip"``; outside the allowed hours it waits for the next
+    allowed time (``held_at`` records that it was held, for the SMS page's count)."""
+    late = reach.too_late(trial, prompt.due_at, now)
+    if late and reach.late_rule(trial) == "skip":
+        prompt.status, prompt.next_action_at = SmsPrompt.SKIPPED, None
+        prompt.held_at = prompt.held_at or now
+        stats.skipped_late += 1
+        return True
+    if not reach.allowed(trial, now):
+        prompt.next_action_at = reach.next_allowed(trial, now)
+        prompt.held_at = prompt.held_at or now
+        return True
+    if prompt.held_at is not None or late:
+        prompt.held_at = prompt.held_at or now
+        stats.late += 1
+    return False
 
 
 def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
@@ -283,142 +325,9 @@ def status_callback_url() -> str | None:
     return f"{base.rstrip('/')}/sms/twilio/status/" if base else None
 
 
-OUTCOME_FIELDS = [
-    "status",
-    "provider_id",
-    "provider_status",
-    "error",
-    "next_attempt_at",
-    "sent_at",
-    "attempts",
-    "recipient",
-    "in_flight_at",
-]
-
-
 def send_claimed(messages: list[SmsMessage], now: datetime, stats: SmsStats) -> None:
-    """As :func:`followup.dispatch.send_claimed`, with the same marks: a claim taken over
-    from a dispatcher killed mid-batch does not text the participant twice. The message
-    that was in the gateway's hands when it died (in-flight mark, no sent mark) is
-    looked up in the gateway's own record (``find_sent``) before it is sent again."""
-    stats.messages += len(messages)
-    failed_prompts, refused_at_gateway = [], []
-    backend = None
-    marks = dispatch.read_marks(messages)
-    attempts = dispatch.Attempts(SmsMessage, OUTCOME_FIELDS)
-    started = clock.monotonic()
-    try:
-        for message in messages:
-            if clock.monotonic() - started > settings.FOLLOWUP_SENDING_LEASE_SECONDS / 2:
-                # A slow gateway: hand back what was not tried before the lease runs out,
-                # or another dispatcher would take over claims still in use.
-                message.status, message.next_attempt_at = Message.PENDING, now
-                message.attempts -= 1
-                if message.pk in marks.uncertain:
-                    message.in_flight_at = marks.uncertain[message.pk]
-                continue
-            if message.pk in marks.sent:
-                message.provider_id, message.sent_at = marks.sent[message.pk]
-                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                message.in_flight_at = None
-                stats.recovered += 1
-                continue
-            if _not_needed(message):
-                message.status, message.next_attempt_at = Message.SKIPPED, None
-                message.in_flight_at = None
-                stats.skipped += 1
-                continue
-            details = getattr(message.participant, "personal_details", None)
-            if details is not None:
-                message.recipient = details.mobile  # a corrected number counts at once
-            attempt_began = timezone.now()
-            try:
-                backend = backend or get_backend()
-                found = _already_sent(backend, message, marks, stats)
-                if found is not None:
-                    # The gateway has it: recorded, not sent again.
-                    message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                    message.provider_id, message.provider_status = found.provider_id, found.status
-                    message.sent_at, message.in_flight_at = now, None
-                    stats.recovered += 1
-                    continue
-                attempts.begin(message)
-                with outbox.regarding(message.participant.trial_id, message.participant_id):
-                    result = backend.send(
-                        message.recipient, message.body, status_callback=status_callback_url()
-                    )
-            except SmsError as exc:
-                dispatch.record_failure(message, str(exc), exc.permanent, now)
-                message.in_flight_at = None
-                if message.pk in marks.uncertain and message.status == Message.RETRY:
-                    # The gateway could not be asked: still uncertain at the next attempt.
-                    message.in_flight_at = marks.uncertain[message.pk]
-                elif exc.unanswered:
-                    attempts.unanswered(message, attempt_began)
-                if exc.code == OPTED_OUT:
-                    refused_at_gateway.append(message.participant)
-            except dispatch.InFlightUnrecorded:
-                raise  # nothing was sent; the claims are taken over after the lease
-            except Exception as exc:  # a bug or an unexpected gateway error: retried, logged
-                logger.exception("sending SMS %s failed", message.pk)
-                dispatch.record_failure(message, f"{type(exc).__name__}", False, now)
-                message.in_flight_at = None
-            else:
-                message.status, message.error, message.next_attempt_at = Message.SENT, "", None
-                message.provider_id, message.provider_status = result.provider_id, result.status
-                message.sent_at = now
-                attempts.accepted(message)
-            if message.status == Message.SENT:
-                stats.sent += 1
-            elif message.status == Message.RETRY:
-                stats.retried += 1
-            else:
-                stats.failed += 1
-                if message.prompt_id and message.kind == SmsMessage.QUESTION:
-                    failed_prompts.append(message.prompt_id)
-    finally:
-        if messages:
-            bulk_set(SmsMessage, messages, OUTCOME_FIELDS)
-            dispatch.forget_marks(messages)
-        if failed_prompts:
-            # A question that cannot be delivered is not waiting for a reply.
-            SmsPrompt.objects.filter(pk__in=failed_prompts, status=SmsPrompt.SENT).update(
-                status=SmsPrompt.FAILED, next_action_at=None
-            )
-        for participant in refused_at_gateway:
-            # Stopped at the gateway (Twilio's own STOP handling): record it as such.
-            opt_out(participant, now, source="provider")
-
-
-def _already_sent(backend, message: SmsMessage, marks, stats: SmsStats) -> SendResult | None:
-    """For a message an earlier attempt may have handed to the gateway: the gateway's
-    record of it, or None to send. A record another message of ours already holds (two
-    participants sharing a phone get the same question) is not this one's: one query,
-    only after a takeover. A backend that keeps no record cannot tell: a question twice
-    is cheaper than a week without an answer, so it is sent again."""
-    if message.pk not in marks.uncertain:
-        return None
-    try:
-        found = backend.find_sent(message.recipient, message.body, marks.since(message))
-    except CannotTell:
-        stats.uncertain += 1
-        return None
-    except SmsError as exc:  # never permanent: the message itself may be fine
-        raise SmsError(f"could not ask the gateway whether it has this SMS: {exc}") from exc
-    if found is None:
-        return None
-    if SmsMessage.objects.filter(provider_id=found.provider_id).exclude(pk=message.pk).exists():
-        return None
-    return found
-
-
-def _not_needed(message: SmsMessage) -> bool:
-    if message.kind == SmsMessage.STOP_CONFIRMATION:
-        return False
-    if hasattr(message.participant, "sms_opt_out"):
-        return True
-    # Answered, expired or cancelled since it was planned.
-    return message.prompt is not None and message.prompt.status != SmsPrompt.SENT
+    """The one send loop (:mod:`followup.sending`) with the weekly SMS's ``send_one``."""
+    loop.send_claimed(messages, now, stats, WeeklySmsSender(opt_out, status_callback_url()))
 
 
 # --- step 3: replies stored but not interpreted, and opt-outs to tell -------------------------
@@ -441,7 +350,6 @@ def interpret_pending(now: datetime, batch_size: int, stats: SmsStats) -> None:
 
 
 FAILED_STATUSES = {"failed", "undelivered"}
-OPTED_OUT = 21610  # Twilio: the recipient has opted out at the gateway
 REPORT_DAYS = 2  # a report whose message is still unknown after this is left
 
 
@@ -453,7 +361,7 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         m.provider_id: m
         for m in SmsMessage.objects.filter(provider_id__in=ids).select_related("participant")
     }
-    applied = []
+    applied = _apply_to_invitations(reports, ids, now)
     for report in reports:
         message = messages.get(report.provider_id)
         if message is None:
@@ -476,6 +384,32 @@ def apply_status_reports(reports: list[SmsStatusCallback], now: datetime) -> int
         message.save(update_fields=["provider_status", "status", "error"])
     SmsStatusCallback.objects.filter(pk__in=applied).update(applied_at=now)
     return len(applied)
+
+
+def _apply_to_invitations(reports, ids: set, now: datetime) -> list[int]:
+    """Delivery reports of invitations and reminders sent by SMS: one that was never
+    delivered fails for good and hands its contact to the next channel."""
+    invitations = {
+        m.provider_id: m
+        for m in Message.objects.filter(channel=Message.SMS, provider_id__in=ids).select_related(
+            "contact__participant__trial",
+            "contact__participant__personal_details",
+            "contact__participant__sms_opt_out",
+        )
+    }
+    applied, undelivered = [], []
+    for report in reports:
+        message = invitations.get(report.provider_id)
+        if message is None:
+            continue
+        applied.append(report.pk)
+        if report.status in FAILED_STATUSES and message.status == Message.SENT:
+            message.status = Message.FAILED
+            message.error = f"gateway: {report.status} (error {report.error_code})"
+            message.save(update_fields=["status", "error"])
+            undelivered.append(message)
+    fall_back(undelivered, now)
+    return applied
 
 
 def apply_pending_reports(now: datetime, stats: SmsStats) -> None:
@@ -528,11 +462,16 @@ def _notify(trial, ids: str, count: int, recipients: list[str]) -> None:
 def dispatch_due(now: datetime, batch_size: int) -> SmsStats:
     stats = SmsStats()
     plan_due(now, batch_size, stats)
-    claimed = dispatch.claim_waiting(
+    claimed = claim_waiting(
         now,
         batch_size,
-        model=SmsMessage,
-        related=("prompt", "participant__sms_opt_out", "participant__personal_details"),
+        SmsMessage,
+        (
+            "prompt",
+            "participant__trial",
+            "participant__sms_opt_out",
+            "participant__personal_details",
+        ),
     )
     send_claimed(claimed, now, stats)
     return stats
@@ -767,84 +706,3 @@ def opt_out(participant, now: datetime, source: str, reply=None) -> bool:
             ignore_conflicts=True,
         )
     return True
-
-
-# --- the coordinator's view ---------------------------------------------------------------------
-
-CLOSED_WEEK = (SmsPrompt.ANSWERED, SmsPrompt.EXPIRED, SmsPrompt.FAILED)
-
-
-def weekly_rows(participants) -> list[dict]:
-    """One row per participant and week whose first question has closed: ``participant``
-    (study ID), ``week``, ``answered``, and ``active`` (not withdrawn, dead or done: only
-    they are anyone to phone). ``participants``: a Participant queryset."""
-    return [
-        {
-            "participant": study_id,
-            "week": week,
-            "answered": status == SmsPrompt.ANSWERED,
-            "active": participant_status == Participant.ACTIVE,
-        }
-        for study_id, week, status, participant_status in SmsPrompt.objects.filter(
-            participant__in=participants, position=0, status__in=CLOSED_WEEK
-        )
-        .order_by()
-        .values_list("participant__study_id", "week", "status", "participant__status")
-    ]
-
-
-def missed_in_a_row(rows, run: int = 3) -> list[str]:
-    """Study IDs whose latest ``run`` closed weeks all went unanswered: to be phoned.
-    Rows marked ``active: False`` (withdrawn, died, completed) never are."""
-    weeks: dict[str, dict[int, bool]] = {}
-    for r in rows:
-        if not r.get("active", True):
-            continue
-        weeks.setdefault(r["participant"], {})[r["week"]] = bool(r["answered"])
-    out = []
-    for study_id, answered in weeks.items():
-        latest = [answered[w] for w in sorted(answered)[-run:]]
-        if len(latest) == run and not any(latest):
-            out.append(study_id)
-    return sorted(out)
-
-
-def weekly_rates(participants) -> list[dict]:
-    """Per week since baseline: closed first questions (``sent``), ``answered`` and the
-    ``rate``, counted by the database (what :func:`weekly_rows` gives row by row)."""
-    rows = (
-        SmsPrompt.objects.filter(participant__in=participants, position=0, status__in=CLOSED_WEEK)
-        .values("week")
-        .annotate(sent=Count("id"), answered=Count("id", filter=Q(status=SmsPrompt.ANSWERED)))
-        .order_by("week")
-    )
-    return [{**r, "rate": r["answered"] / r["sent"]} for r in rows]
-
-
-def missed_weeks_in_a_row(participants, run: int = 3) -> list[str]:
-    """:func:`missed_in_a_row` counted by the database: active participants with at
-    least ``run`` closed, unanswered weeks after their last answered one."""
-    last_answered = (
-        SmsPrompt.objects.filter(participant=OuterRef("pk"), position=0, status=SmsPrompt.ANSWERED)
-        .order_by()
-        .values("participant")
-        .annotate(last=Max("week"))
-        .values("last")
-    )
-    return list(
-        Participant.objects.filter(pk__in=participants.values("pk"), status=Participant.ACTIVE)
-        .annotate(last=Coalesce(Subquery(last_answered), 0))
-        .annotate(
-            missed=Count(
-                "sms_prompts",
-                filter=Q(
-                    sms_prompts__position=0,
-                    sms_prompts__status__in=(SmsPrompt.EXPIRED, SmsPrompt.FAILED),
-                    sms_prompts__week__gt=F("last"),
-                ),
-            )
-        )
-        .filter(missed__gte=run)
-        .order_by("study_id")
-        .values_list("study_id", flat=True)
-    )

@@ -3,6 +3,7 @@
 from django import template
 from django.db.models import Count, Min, Q
 
+from followup import reach
 from followup.access import may_reschedule
 from followup.models import Contact, Message
 from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
@@ -33,8 +34,11 @@ def participant_contacts(context, participant):
     contactable = participant.status not in NOT_TO_BE_CONTACTED
     for row in rows:
         row.reschedulable = contactable and row.status in RESCHEDULABLE
+    details = getattr(participant, "personal_details", None)
     return {
         "rows": rows,
+        "preference": details.get_contact_preference_display() if details else "",
+        "fallback": reach.settings_of(participant.trial)["fallback"],
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
         # A withdrawal's reason is in the closing reason of the contacts it cancelled.
         "blinded": bool(user) and roles.blinded_for(user, participant.trial),

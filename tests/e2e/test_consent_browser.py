@@ -71,7 +71,7 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
     due = Contact.objects.filter(participant=held, timepoint__code="3m").get().next_action_at
     at = max(timezone.now(), due)
     stats = dispatcher.dispatch_due(at, 50)
-    assert stats.invitations == 0 and stats.held == 2
+    assert stats.invitations == 0 and stats.consent_held == 2
     assert _status(held) == Contact.SCHEDULED
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.goto(f"{live_server.url}{_link(held)}")

@@ -170,14 +170,14 @@ def test_data_collection_is_held_until_the_coordinator_records_reconsent(clinic_
     amend(tmp_path)
     reconsent(ready)
     stats = dispatcher.dispatch_due(DUE_3M, 50)
-    assert (stats.invitations, stats.held) == (1, 1)
+    assert (stats.invitations, stats.consent_held) == (1, 1)
     assert Contact.objects.get(participant=held, timepoint__code="3m").status == Contact.SCHEDULED
     # No reminder either, however often the dispatcher runs.
     for hours in (2, 30, 24 * 8):
         assert dispatcher.dispatch_due(DUE_3M + timedelta(hours=hours), 50).invitations == 0
     reconsent(held, on=date(2017, 8, 8))
     stats = dispatcher.dispatch_due(DUE_3M + timedelta(days=8, hours=1), 50)
-    assert stats.invitations == 1 and stats.held == 0
+    assert stats.invitations == 1 and stats.consent_held == 0
     assert Contact.objects.get(participant=held, timepoint__code="3m").status == Contact.INVITED
 
 

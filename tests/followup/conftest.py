@@ -128,3 +128,14 @@ def three_months_ago() -> date:
     """An enrolment whose 3-month contact is due about today, so that the link's own
     check of the real clock finds the window open without mocking time."""
     return add_months(date.today(), -3)
+
+
+@pytest.fixture
+def sms(settings):
+    """SMS kept in memory (``InMemoryBackend.outbox``) instead of leaving the machine."""
+    from followup.sms.backends import InMemoryBackend
+
+    settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
+    InMemoryBackend.outbox.clear()
+    yield InMemoryBackend.outbox
+    InMemoryBackend.outbox.clear()

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
+from followup.sending import loop as send_loop
 from followup.tasks import dispatch as dispatch_task
 
 from ..factories import enrol
@@ -177,7 +178,7 @@ def test_killed_before_recording_the_batch_what_the_provider_accepted_is_not_sen
     enrol_many(clinic_west, 5)
     from django.core.mail.backends.locmem import EmailBackend
 
-    real_send, real_bulk_set = EmailBackend.send_messages, dispatcher.bulk_set
+    real_send, real_bulk_set = EmailBackend.send_messages, send_loop.bulk_set
     calls = {"n": 0}
 
     def dies_on_the_third(self, messages):
@@ -192,14 +193,14 @@ def test_killed_before_recording_the_batch_what_the_provider_accepted_is_not_sen
         return real_bulk_set(model, objs, fields)
 
     monkeypatch.setattr(EmailBackend, "send_messages", dies_on_the_third)
-    monkeypatch.setattr(dispatcher, "bulk_set", killed_before_recording)
+    monkeypatch.setattr(send_loop, "bulk_set", killed_before_recording)
     with pytest.raises(Crash):
         dispatcher.dispatch_due(DUE_3M, 50)
     accepted = {m.extra_headers["Message-ID"]: m.to[0] for m in mail.outbox}
     assert len(accepted) == 2
     assert Message.objects.filter(status=Message.SENDING).count() == 5  # as a kill leaves it
     monkeypatch.setattr(EmailBackend, "send_messages", real_send)
-    monkeypatch.setattr(dispatcher, "bulk_set", real_bulk_set)
+    monkeypatch.setattr(send_loop, "bulk_set", real_bulk_set)
 
     lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
     stats = dispatcher.dispatch_due(DUE_3M + lease + timedelta(seconds=1), 50)
@@ -273,7 +274,7 @@ def test_cache_down_and_killed_mid_call_doubles_only_the_email_in_the_providers_
     }
     from django.core.mail.backends.locmem import EmailBackend
 
-    real_send, real_bulk_set = EmailBackend.send_messages, dispatcher.bulk_set
+    real_send, real_bulk_set = EmailBackend.send_messages, send_loop.bulk_set
     calls = {"n": 0}
 
     def accepted_then_killed(self, messages):
@@ -289,14 +290,14 @@ def test_cache_down_and_killed_mid_call_doubles_only_the_email_in_the_providers_
         return real_bulk_set(model, objs, fields)
 
     monkeypatch.setattr(EmailBackend, "send_messages", accepted_then_killed)
-    monkeypatch.setattr(dispatcher, "bulk_set", killed_before_recording)
+    monkeypatch.setattr(send_loop, "bulk_set", killed_before_recording)
     with pytest.raises(Crash):
         dispatcher.dispatch_due(DUE_3M, 50)
     assert len(mail.outbox) == 3
     assert Message.objects.filter(status=Message.SENT).count() == 2
     in_hands = Message.objects.get(status=Message.SENDING, in_flight_at__isnull=False)
     monkeypatch.setattr(EmailBackend, "send_messages", real_send)
-    monkeypatch.setattr(dispatcher, "bulk_set", real_bulk_set)
+    monkeypatch.setattr(send_loop, "bulk_set", real_bulk_set)
 
     lease = timedelta(seconds=settings.FOLLOWUP_SENDING_LEASE_SECONDS)
     stats = dispatcher.dispatch_due(DUE_3M + lease + timedelta(seconds=1), 50)
@@ -310,12 +311,27 @@ def test_cache_down_and_killed_mid_call_doubles_only_the_email_in_the_providers_
 
 
 @pytest.mark.django_db
-def test_a_participant_without_email_is_a_visible_failure(clinic_west):
-    enrol(clinic_west, enrolled_on=date(2017, 5, 2), email="")
+def test_a_participant_without_email_is_reached_by_the_next_channel_visibly(clinic_west, sms):
+    """Email is the participant's choice but no address is on file: the invitation goes
+    by SMS, the trial's next channel, and the contact says why."""
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2), email="")
     stats = dispatcher.dispatch_due(DUE_3M, 10)
-    assert stats.failed == 1
+    assert (stats.sent, stats.failed) == (1, 0)
     m = Message.objects.get()
-    assert m.status == Message.FAILED and "no email address" in m.error
+    assert m.channel == Message.SMS and m.status == Message.SENT
+    assert [s.to for s in sms] == [p.personal_details.mobile]
+    contact = p.contacts.get(timepoint__code="3m")
+    assert "no email address" in contact.channel_note and contact.channel_note.startswith("by sms")
+
+
+@pytest.mark.django_db
+def test_a_participant_without_any_address_is_a_visible_failure(clinic_west):
+    enrol(clinic_west, enrolled_on=date(2017, 5, 2), email="", mobile="")
+    stats = dispatcher.dispatch_due(DUE_3M, 10)
+    assert stats.sent == 0 and not Message.objects.exists()
+    contact = Contact.objects.get(timepoint__code="3m")
+    assert contact.channel_note.startswith("unreachable")
+    assert "no email address" in contact.channel_note
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.core import mail
 
 from enrolment.actions import withdraw_participant
 from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
+from followup.sending import loop as send_loop
 from followup.sms import tracking
 from followup.sms.backends import BaseSmsBackend, InMemoryBackend
 from questionnaires.models import Response
@@ -310,7 +311,7 @@ def test_a_dispatcher_killed_after_the_gateway_accepted_does_not_text_twice(
 
     people = [person(safe, n) for n in range(1, 6)]
     at = week_at(1)
-    real_send, real_bulk_set = InMemoryBackend.send, tracking.bulk_set
+    real_send, real_bulk_set = InMemoryBackend.send, send_loop.bulk_set
     calls = {"n": 0}
 
     def dies_on_the_third(self, to, body, **kwargs):
@@ -325,7 +326,7 @@ def test_a_dispatcher_killed_after_the_gateway_accepted_does_not_text_twice(
         return real_bulk_set(model, objs, fields)
 
     monkeypatch.setattr(InMemoryBackend, "send", dies_on_the_third)
-    monkeypatch.setattr(tracking, "bulk_set", killed_before_recording)
+    monkeypatch.setattr(send_loop, "bulk_set", killed_before_recording)
     with pytest.raises(Crash):
         tracking.dispatch_due(at, 50)
     assert len(sms) == 2 and SmsMessage.objects.filter(status="sending").count() == 5
@@ -351,7 +352,7 @@ def test_a_dispatcher_killed_during_the_gateway_call_does_not_text_twice(
 
     people = [person(safe, n) for n in range(1, 6)]
     at = week_at(1)
-    real_send, real_bulk_set = InMemoryBackend.send, tracking.bulk_set
+    real_send, real_bulk_set = InMemoryBackend.send, send_loop.bulk_set
     calls = {"n": 0}
 
     def accepted_then_killed(self, to, body, **kwargs):
@@ -367,7 +368,7 @@ def test_a_dispatcher_killed_during_the_gateway_call_does_not_text_twice(
         return real_bulk_set(model, objs, fields)
 
     monkeypatch.setattr(InMemoryBackend, "send", accepted_then_killed)
-    monkeypatch.setattr(tracking, "bulk_set", killed_before_recording)
+    monkeypatch.setattr(send_loop, "bulk_set", killed_before_recording)
     with pytest.raises(Crash):
         tracking.dispatch_due(at, 50)
     assert len(sms) == 3 and SmsMessage.objects.filter(status="sending").count() == 5
@@ -449,8 +450,8 @@ def test_a_corrected_mobile_number_counts_for_sms_already_planned(safe, sms):
     details._change_reason = "the participant has a new phone"
     details.save()
     tracking.send_claimed(
-        tracking.dispatch.claim_waiting(
-            at, 50, model=SmsMessage, related=("prompt", "participant__personal_details")
+        tracking.claim_waiting(
+            at, 50, SmsMessage, ("prompt", "participant__trial", "participant__personal_details")
         ),
         at,
         tracking.SmsStats(),

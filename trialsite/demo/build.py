@@ -26,6 +26,7 @@ from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
 from .amendments import amend_demo_trials
+from .channels import assign_channels
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 from .missing import add_missing_reasons
@@ -89,6 +90,8 @@ def build_site(
             if safe:
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
         history.update(amend_demo_trials(trials, now))
+        # Channels first: the post tray the paper demo prints is filled by post contacts.
+        history.update({f"contact by {k}": v for k, v in assign_channels(betterback, now).items()})
         history.update(build_paper_demo(betterback, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
