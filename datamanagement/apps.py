@@ -1,6 +1,22 @@
+"""Data management: queries, edit checks, source verification, locks, signatures and the
+database lock. It sits above enrolment, questionnaires and follow-up, which never import
+it: it reaches them through hooks (``enrolment.guards`` for locks, signals for checks)."""
 from django.apps import AppConfig
 
 
 class DataManagementConfig(AppConfig):
     name = "datamanagement"
     verbose_name = "Data management"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from enrolment import guards
+        from questionnaires.models import Response
+
+        from . import bundle  # noqa: F401 - registers the bundle's built-in parts
+        from .locks.guard import lock_guard
+        from .sdv.services import on_response_saved
+
+        guards.register(lock_guard)
+        post_save.connect(on_response_saved, sender=Response, dispatch_uid="sdv_clear")

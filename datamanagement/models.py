@@ -1,1 +1,5 @@
-"""Models of this app."""
+"""Models of this app, one subpackage per part (imported here so Django finds them)."""
+
+from .locks.models import Lock, LockedDataset  # noqa: F401
+from .sdv.models import SourceVerification  # noqa: F401
+from .signatures.models import Signature  # noqa: F401

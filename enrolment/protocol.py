@@ -210,6 +210,8 @@ class TrialSpec(_Strict):
     # Statisticians see neither a participant's condition nor free-text reasons in the
     # site, and export blinded by default (trialsite.roles.blinded_for).
     blinded: bool = True
+    # Monitors see personal details only where the trial allows it (trialsite.roles).
+    monitor_sees_personal_details: bool = False
     # Staff who may see personal details log in with a second factor (accounts app).
     two_factor_required: bool = True
 
@@ -486,6 +488,7 @@ def load_protocol(path: Path | str, shift_days: int = 0) -> tuple[object, LoadRe
             "consent_form_version": t.consent_form_version,
             "retention_until": t.retention_until,
             "blinded": t.blinded,
+            "monitor_sees_personal_details": t.monitor_sees_personal_details,
             "two_factor_required": t.two_factor_required,
             "randomisation": spec.randomisation.model_dump() if spec.randomisation else {},
             "prices": spec.prices.model_dump() if spec.prices else {},

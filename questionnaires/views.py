@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from enrolment import guards
 from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from trialsite import roles
@@ -81,6 +82,14 @@ def _save_page(form, valid: bool, kwargs: dict):
     respondent sees their entry again with a word on why, and nothing is lost."""
     try:
         return services.save_answers(**kwargs), valid
+    except guards.WriteRefused as exc:
+        # Locked data (data management): staff read why; a patient on a link is told
+        # plainly, without the staff's names.
+        if getattr(kwargs.get("user"), "is_authenticated", False):
+            form.add_error(None, exc.messages)
+        else:
+            form.add_error(None, _("These answers can no longer be changed."))
+        return kwargs["response"], False
     except services.ResponseError:
         form.add_error(
             None,
@@ -104,6 +113,9 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         raise Http404
     instrument = instruments[page - 1]
     response = visit.response_for(instrument)
+    # Once every form of the visit is complete the visit is over: a later change is a
+    # staff correction with its own reason, not the respondent's going back.
+    finished = visit.first_open_page() > len(instruments)
     saved = response.answers if response else {}
     language = visit.language
     wording = services.wording_for(visit.trial, instrument, language)
@@ -114,7 +126,10 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
             form = InstrumentForm(instrument, request.POST, wording=wording, require=complete)
             valid = form.is_valid()
             answers = form.merged_answers(saved)
-            if response is None or answers != saved or (valid and complete):
+            if finished and answers != saved:
+                form.add_error(None, _finished_message(visit, response))
+                valid = False
+            elif response is None or answers != saved or (valid and complete):
                 response, valid = _save_page(form, valid, dict(
                     instrument=instrument,
                     timepoint=visit.timepoint,
@@ -160,6 +175,25 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         return render(request, "questionnaires/visit_page.html", context)
 
 
+def _finished_message(visit: services.Visit, response) -> str:
+    if visit.user is not None and getattr(visit.user, "is_authenticated", False):
+        return _(
+            "This visit is finished. A change now is a correction: use the correction "
+            "page of the form and give your reason."
+        )
+    return _("These answers can no longer be changed.")
+
+
+def _warn_if_locked(request, instance) -> bool:
+    """Say on a page when what it would change is locked (data management's lock)."""
+    try:
+        guards.check(instance, "save")
+    except guards.WriteRefused as exc:
+        messages.warning(request, " ".join(exc.messages))
+        return True
+    return False
+
+
 def _staff_visit(request, study_id: str, timepoint: str) -> services.Visit:
     participant = _editable_participant(request.user, study_id)
     tp = _timepoint(participant, timepoint, Timepoint.PATIENT)
@@ -200,7 +234,14 @@ def visit_start(request, study_id, timepoint):
         )
     page = visit.first_open_page()
     if page > len(visit.timepoint.instruments):
-        page = 1
+        messages.info(
+            request,
+            _("This visit is finished; to change an answer, correct the form with a reason."),
+        )
+        return redirect("participant_detail", study_id=study_id)
+    _warn_if_locked(
+        request, Response(participant=visit.participant, timepoint=visit.timepoint)
+    )
     return redirect("visit_page", study_id=study_id, timepoint=timepoint, page=page)
 
 
@@ -312,18 +353,22 @@ def paper_entry(request, study_id, timepoint, instrument):
         form = InstrumentForm(definition, request.POST, require=False)
         valid = form.is_valid()
         answers = form.merged_answers(saved)
-        response = services.save_answers(
-            instrument=definition,
-            timepoint=tp,
-            answers=answers,
-            complete=valid and request.POST.get("action") != "save_later",
-            mode=Response.STAFF_PAPER,
-            user=request.user,
-            participant=participant,
-            entry=entry,
-            language=participant.trial.default_language,
-            response=response,
-        )
+        try:
+            response = services.save_answers(
+                instrument=definition,
+                timepoint=tp,
+                answers=answers,
+                complete=valid and request.POST.get("action") != "save_later",
+                mode=Response.STAFF_PAPER,
+                user=request.user,
+                participant=participant,
+                entry=entry,
+                language=participant.trial.default_language,
+                response=response,
+            )
+        except guards.WriteRefused as exc:
+            form.add_error(None, exc.messages)
+            valid = False
         if valid:
             messages.success(
                 request,
@@ -470,6 +515,8 @@ def response_correct(request, pk):
         raise Http404
     participant = _editable_participant(request.user, response.participant.study_id)
     definition = response.definition()
+    if request.method == "GET":
+        _warn_if_locked(request, response)
     form = InstrumentForm(definition, request.POST or None, answers=response.answers, require=False)
     reason_form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
