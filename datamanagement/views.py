@@ -219,7 +219,7 @@ def freeze(request, trial):
 def database_lock(request, trial):
     trial = _trial_for(request.user, trial)
     try:
-        _, dataset = locks.lock_database(trial, user=request.user,
+        __, dataset = locks.lock_database(trial, user=request.user,
                                          reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         _say(request, exc)
