@@ -56,3 +56,25 @@ def test_an_sms_reply_to_locked_data_waits_with_the_locks_message(safe, sms, lev
     inbound.refresh_from_db()
     assert inbound.outcome == InboundSms.ANSWER
     assert Response.objects.get(participant=p, instrument="sms_tracking").answers
+
+
+def test_a_patient_on_a_survey_link_to_a_frozen_timepoint_is_told_plainly(
+    clinic_west, data_manager
+):
+    from django.test import Client
+
+    from questionnaires.instruments import get
+
+    from ..followup.test_survey_robust import first_page_post, open_link
+
+    participant, contact, url = open_link(clinic_west, language="sv")
+    locks.lock(Lock.TIMEPOINT, trial=participant.trial, timepoint=contact.timepoint,
+               user=data_manager, reason="interim")
+    r = Client().post(url, first_page_post(contact))
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "Dessa svar kan inte längre ändras." in html  # Swedish, and no staff names
+    assert "datamanager" not in html and "Locked" not in html
+    assert not Response.objects.filter(participant=participant,
+                                       instrument=get(contact.timepoint.instruments[0]).code
+                                       ).exists()

@@ -26,6 +26,7 @@ from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+from .locks import add_data_management
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -84,6 +85,7 @@ def build_site(
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
+    history.update(add_data_management(betterback))
     return Built(trials, logins, history)
 
 
