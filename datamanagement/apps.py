@@ -12,11 +12,15 @@ class DataManagementConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from enrolment import guards
+        from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
         from questionnaires.models import Response
 
         from . import bundle  # noqa: F401 - registers the bundle's built-in parts
+        from .audit import participant_rows
         from .locks.guard import lock_guard
         from .sdv.services import on_response_saved
 
         guards.register(lock_guard)
+        if participant_rows not in PARTICIPANT_HISTORY_SOURCES:
+            PARTICIPANT_HISTORY_SOURCES.append(participant_rows)
         post_save.connect(on_response_saved, sender=Response, dispatch_uid="sdv_clear")

@@ -113,9 +113,15 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         raise Http404
     instrument = instruments[page - 1]
     response = visit.response_for(instrument)
-    # Once every form of the visit is complete the visit is over: a later change is a
-    # staff correction with its own reason, not the respondent's going back.
-    finished = visit.first_open_page() > len(instruments)
+    # Once every form of a staff-held visit about a participant (the tablet in the clinic)
+    # is complete, the visit is over: a later change is a staff correction with its own
+    # reason, not the respondent's going back. Respondents on their own link or their own
+    # questionnaires are the respondent, and keep their reason.
+    finished = (
+        visit.participant is not None
+        and getattr(visit.user, "is_authenticated", False)
+        and visit.first_open_page() > len(instruments)
+    )
     saved = response.answers if response else {}
     language = visit.language
     wording = services.wording_for(visit.trial, instrument, language)
@@ -176,12 +182,10 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
 
 
 def _finished_message(visit: services.Visit, response) -> str:
-    if visit.user is not None and getattr(visit.user, "is_authenticated", False):
-        return _(
-            "This visit is finished. A change now is a correction: use the correction "
-            "page of the form and give your reason."
-        )
-    return _("These answers can no longer be changed.")
+    return _(
+        "This visit is finished. A change now is a correction: use the correction "
+        "page of the form and give your reason."
+    )
 
 
 def _warn_if_locked(request, instance) -> bool:

@@ -30,7 +30,9 @@ def sms(settings):
     InMemoryBackend.outbox.clear()
 
 
-@pytest.mark.parametrize("level", [Lock.TIMEPOINT, Lock.TRIAL, Lock.PARTICIPANT])
+@pytest.mark.parametrize(
+    "level", [Lock.TIMEPOINT, Lock.TRIAL, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
+)
 def test_an_sms_reply_to_locked_data_waits_with_the_locks_message(safe, sms, level):  # noqa: F811
     p = enrol(clinic_of(safe), enrolled_on=date(2022, 1, 5), preferred_language="da",
               mobile="+4520100001")
@@ -43,6 +45,8 @@ def test_an_sms_reply_to_locked_data_waits_with_the_locks_message(safe, sms, lev
         Lock.TIMEPOINT: {"timepoint": tracking.tracking_timepoint(safe)},
         Lock.TRIAL: {},
         Lock.PARTICIPANT: {"participant": p},
+        Lock.PARTICIPANT_TIMEPOINT: {"participant": p,
+                                     "timepoint": tracking.tracking_timepoint(safe)},
     }[level]
     lock = locks.lock(level, trial=safe, user=manager, **kwargs)
     tracking.store("SMlocked0001", p.personal_details.mobile, "3", now=at)

@@ -116,3 +116,21 @@ def test_a_monitor_reads_without_personal_details_unless_the_trial_allows(
 
 def test_the_protocol_file_sets_the_monitor_flag(betterback):
     assert betterback.monitor_sees_personal_details is False
+
+
+def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monitor,
+                                                             data_manager, coordinator):
+    from datamanagement.locks import services as locks
+    from datamanagement.locks.models import Lock
+    from enrolment.audit import participant_history
+
+    response = nrs_3m(participant)
+    sdv.verify(response, monitor)
+    services.correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
+    lock = locks.lock(Lock.PARTICIPANT, trial=participant.trial, participant=participant,
+                      user=data_manager, reason="clean")
+    locks.unlock(lock, user=data_manager, reason="reopened")
+    entries = [(e.what, e.reason) for e in participant_history(participant)]
+    assert ("Source verification", "verified against source") in entries
+    assert ("Source verification", "a verified value changed: typo") in entries
+    assert ("Lock", "unlocked: reopened") in entries
