@@ -217,17 +217,24 @@ def freeze(request, trial):
 @login_required
 @require_POST
 def database_lock(request, trial):
+    """Lock at once; the locked dataset is built in the background (every export in
+    every format takes a while for a large trial) and listed when ready."""
+    from analysis.views import dispatch
+
+    from .tasks import locked_dataset_task
+
     trial = _trial_for(request.user, trial)
     try:
-        __, dataset = locks.lock_database(trial, user=request.user,
-                                         reason=request.POST.get("reason", ""))
+        row = locks.lock(Lock.TRIAL, trial=trial, user=request.user,
+                         reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         _say(request, exc)
     else:
+        dispatch(locked_dataset_task, row.pk, request.user.pk)
         messages.success(
             request,
-            _("The database of %(trial)s is locked; the locked dataset %(file)s is ready.")
-            % {"trial": trial.code, "file": dataset.file_name},
+            _("The database of %(trial)s is locked; the locked dataset is being built and "
+              "is listed below when ready.") % {"trial": trial.code},
         )
     return redirect("datamanagement:trial", trial=trial.code)
 

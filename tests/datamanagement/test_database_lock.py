@@ -36,6 +36,7 @@ def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
     tmp_path, clinic_west,
 ):
     settings.VAR_DIR = tmp_path
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the bundle's task runs in the request
     client.force_login(data_manager)
     r = client.post(reverse("datamanagement:database_lock", args=["betterback"]),
                     {"reason": "primary analysis"})
@@ -84,3 +85,22 @@ def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
         locks.unlock(lock, user=data_manager, reason="")
     locks.unlock(lock, user=data_manager, reason="a late form found at a clinic")
     services.correct_response(nrs_3m(participant), {"back": 0, "leg": 0}, "typo", data_manager)
+
+
+def test_the_command_locks_and_unlocks(participant, settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("lock_database", "betterback", "--reason", "primary analysis", stdout=out)
+    dataset = LockedDataset.objects.get()
+    assert dataset.sha256 in out.getvalue()
+    with pytest.raises(guards.WriteRefused):
+        services.correct_response(nrs_3m(participant), {"back": 0}, "typo")
+    with pytest.raises(CommandError, match="needs a reason"):
+        call_command("lock_database", "betterback", "--unlock")
+    call_command("lock_database", "betterback", "--unlock", "--reason", "late form",
+                 stdout=out)
+    assert not Lock.objects.active().exists()
