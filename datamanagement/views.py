@@ -43,6 +43,16 @@ def _participant_for(user, study_id: str) -> Participant:
     return participant
 
 
+def _timepoint_order(tp) -> tuple:
+    """The patient's timepoints first, in order, then the clinician's and the
+    physiotherapists' own (as the participant page lists them)."""
+    return (tp.respondent != Timepoint.PATIENT, tp.respondent, tp.order)
+
+
+def _timepoints(trial) -> list[Timepoint]:
+    return sorted(Timepoint.objects.filter(trial=trial), key=_timepoint_order)
+
+
 def _say(request, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
 
@@ -54,10 +64,10 @@ def _say(request, exc: ValidationError) -> None:
 def participant_page(request, study_id):
     participant = _participant_for(request.user, study_id)
     trial = participant.trial
-    forms = list(
+    forms = sorted(
         Response.objects.filter(participant=participant, entry=Response.FINAL)
-        .select_related("timepoint")
-        .order_by("timepoint__respondent", "timepoint__order", "instrument", "week")
+        .select_related("timepoint"),
+        key=lambda r: (*_timepoint_order(r.timepoint), r.instrument, r.week or 0),
     )
     marks = sdv.marks_for(forms)
     timepoints: dict[int, dict] = {}
@@ -68,7 +78,7 @@ def participant_page(request, study_id):
         "participant": participant,
         "trial": trial,
         "timepoints": list(timepoints.values()),
-        "all_timepoints": Timepoint.objects.filter(trial=trial).order_by("respondent", "order"),
+        "all_timepoints": _timepoints(trial),
         "locks": locks.locks_of_participant(participant),
         "signatures": signatures.signatures_of(participant),
         "may_lock": locks.may_lock(request.user, trial),
@@ -192,7 +202,7 @@ def trial_page(request, trial):
         "other_locks": Lock.objects.active().filter(
             trial=trial, level__in=[Lock.RESPONSE, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
         ).select_related("participant", "timepoint", "response__timepoint", "locked_by"),
-        "timepoints": Timepoint.objects.filter(trial=trial).order_by("respondent", "order"),
+        "timepoints": _timepoints(trial),
         "datasets": LockedDataset.objects.filter(trial=trial),
         "may_lock": locks.may_lock(request.user, trial),
         "may_download": roles.has_any(request.user, trial, DATASET_READERS),

@@ -119,7 +119,7 @@ def share_verified(trial) -> list[Share]:
         )
     rows = sorted(
         forms,
-        key=lambda r: (r["participant__clinic__name"], r["timepoint__respondent"],
+        key=lambda r: (r["participant__clinic__name"], r["timepoint__respondent"] != "patient",
                        r["timepoint__order"]),
     )
     return [
