@@ -114,8 +114,25 @@ def test_a_monitor_reads_without_personal_details_unless_the_trial_allows(
     assert b'id="personal-details"' in html
 
 
-def test_the_protocol_file_sets_the_monitor_flag(betterback):
+def test_the_protocol_file_sets_the_monitor_flag(betterback, monitor, tmp_path):
+    from accounts import two_factor
+    from enrolment.protocol import load_protocol
+
+    from ..conftest import PROTOCOLS
+
     assert betterback.monitor_sees_personal_details is False
+    assert not two_factor.required(monitor)
+    text = (PROTOCOLS / "betterback.toml").read_text(encoding="utf-8")
+    path = tmp_path / "betterback.toml"
+    path.write_text(
+        text.replace('[trial]\n', '[trial]\nmonitor_sees_personal_details = true\n', 1),
+        encoding="utf-8",
+    )
+    trial, _ = load_protocol(path)
+    assert trial.monitor_sees_personal_details is True
+    # Whoever may see personal details logs in with a second factor: now the monitor too.
+    monitor = type(monitor).objects.get(pk=monitor.pk)
+    assert two_factor.required(monitor)
 
 
 def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monitor,
