@@ -210,3 +210,14 @@ def test_a_physiotherapist_sees_the_lock_but_not_the_lock_pages(participant, dat
     assert b"lock-badge" in page
     url = reverse("datamanagement:participant", args=[participant.study_id])
     assert client.get(url).status_code == 403
+
+
+def test_the_admin_lists_locks_read_only(participant, data_manager, admin_client):
+    lock = make_lock(Lock.PARTICIPANT, participant, data_manager)
+    assert admin_client.get(reverse("admin:datamanagement_lock_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:datamanagement_lock_change", args=[lock.pk]))
+    assert page.status_code == 200
+    admin_client.post(reverse("admin:datamanagement_lock_change", args=[lock.pk]),
+                      {"unlocked_at_0": "2020-01-01", "unlocked_at_1": "00:00"})
+    lock.refresh_from_db()
+    assert lock.is_active
