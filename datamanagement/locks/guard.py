@@ -3,6 +3,7 @@ covers. One indexed query per audited save; nothing when the trial has no active
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,10 +67,26 @@ def refusal(lock) -> str:
     ) % {"scope": lock.scope, "level": lock.get_level_display(), "who": who, "when": when}
 
 
+def _hold_trial(trial_id) -> None:
+    """Inside a transaction on PostgreSQL, hold the trial's row FOR SHARE until the write
+    commits: writers never wait for each other, but a data manager locking (who takes the
+    row FOR UPDATE, :func:`.services.lock`) waits for the writes already checked, and the
+    writes that come after wait for the lock and then see it. Without it a write checked a
+    moment before a lock committed could land after it."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    from enrolment.models import Trial
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Trial._meta.db_table} WHERE id = %s FOR SHARE",
+                       [trial_id])
+
+
 def lock_guard(instance, action: str) -> None:
     scope = scope_of(instance)
     if scope is None:
         return
+    _hold_trial(scope[0])
     locks = covering_locks(*scope)
     if locks:
         raise WriteRefused(refusal(locks[0]), code="locked")
