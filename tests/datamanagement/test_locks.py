@@ -221,3 +221,22 @@ def test_the_admin_lists_locks_read_only(participant, data_manager, admin_client
                       {"unlocked_at_0": "2020-01-01", "unlocked_at_1": "00:00"})
     lock.refresh_from_db()
     assert lock.is_active
+
+
+def test_the_retention_command_skips_a_locked_participant_and_erases_the_others(
+    participant, data_manager, clinic_west
+):
+    from datetime import date
+
+    from enrolment.models import PersonalDetails, Trial
+
+    from ..factories import enrol
+
+    other = enrol(clinic_west)
+    Trial.objects.filter(pk=participant.trial_id).update(retention_until=date(2020, 1, 1))
+    make_lock(Lock.PARTICIPANT, participant, data_manager)
+    out, err = StringIO(), StringIO()
+    call_command("retention", "--erase", "--today", "2026-01-01", stdout=out, stderr=err)
+    assert f"{participant.study_id} refused: Locked: " in err.getvalue()
+    assert not PersonalDetails.objects.get(participant=participant).is_erased
+    assert PersonalDetails.objects.get(participant=other).is_erased
