@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('enrolment', '0014_trial_monitor_sees_personal_details'),
+        ('enrolment', '0013_contracts_roles_guards_missing'),
         ('questionnaires', '0003_contracts_roles_guards_missing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
