@@ -23,7 +23,7 @@ RECOVERY = "recovery codes"
 def required(user) -> bool:
     """Whether ``user`` must use a second factor (whatever they have set up)."""
     trials = roles.trials_of(user).filter(two_factor_required=True)
-    return any(roles.has_any(user, trial, roles.PERSONAL_DETAILS) for trial in trials)
+    return any(roles.has_any(user, trial, roles.personal_details_roles(trial)) for trial in trials)
 
 
 def has_device(user) -> bool:

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import guards
 from .models import (
     Arm,
     Clinic,
@@ -49,11 +50,25 @@ class ReasonAdminForm(forms.ModelForm):
         changed = [f for f in self.changed_data if f != "change_reason"]
         if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
             self.add_error("change_reason", "Say why you change a saved value.")
+        if self.instance.pk and changed:
+            # Locked data (data management's guard): the form says why, not a 500.
+            try:
+                guards.check(self.instance, "save")
+            except guards.WriteRefused as exc:
+                self.add_error(None, exc)
         return cleaned
 
 
 class ReasonAdmin(SimpleHistoryAdmin):
     form = ReasonAdminForm
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None:
+            try:
+                guards.check(obj, "delete")
+            except guards.WriteRefused:
+                return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_reason", "").strip() or "created"

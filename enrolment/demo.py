@@ -94,6 +94,8 @@ STAFF = [
     ("coordinator", TrialRole.COORDINATOR),
     ("datamanager", TrialRole.DATA_MANAGER),
     ("statistician", TrialRole.STATISTICIAN),
+    ("monitor", TrialRole.MONITOR),
+    ("investigator", TrialRole.INVESTIGATOR),
 ]
 
 

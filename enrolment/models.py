@@ -126,6 +126,13 @@ class Trial(models.Model):
             "details must be erased (manage.py retention)."
         ),
     )
+    monitor_sees_personal_details = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Monitors may see personal details (protocol file: "
+            "trial.monitor_sees_personal_details); off, they read pseudonymised data only."
+        ),
+    )
     two_factor_required = models.BooleanField(
         default=True,
         help_text=_("Staff who may see personal details must log in with a second factor (TOTP)."),

@@ -219,6 +219,8 @@ class TrialSpec(_Strict):
     # Statisticians see neither a participant's condition nor free-text reasons in the
     # site, and export blinded by default (trialsite.roles.blinded_for).
     blinded: bool = True
+    # Monitors see personal details only where the trial allows it (trialsite.roles).
+    monitor_sees_personal_details: bool = False
     # Staff who may see personal details log in with a second factor (accounts app).
     two_factor_required: bool = True
     # A weekly email to clinic staff of the queries waiting for them (data management).
@@ -516,6 +518,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "consent_form_version": t.consent_form_version,
             "retention_until": t.retention_until,
             "blinded": t.blinded,
+            "monitor_sees_personal_details": t.monitor_sees_personal_details,
             "two_factor_required": t.two_factor_required,
             "query_digest": t.query_digest,
             "edit_checks": edit_checks.stored(spec),

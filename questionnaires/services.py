@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from enrolment import guards
+
 from . import missing as reasons
 from .instruments import base, get
 from .models import InstrumentWording, Response
@@ -439,6 +441,7 @@ class ScoreChange:
     score: str
     old: object
     new: object
+    refused: str = ""  # why the change was not saved (locked data)
 
 
 def rescore(dry_run: bool = False) -> list[ScoreChange]:
@@ -458,12 +461,17 @@ def rescore(dry_run: bool = False) -> list[ScoreChange]:
         ]
         if not changed:
             continue
-        changes.extend(changed)
         if not dry_run:
-            with transaction.atomic():
-                response.scores = new
-                response._change_reason = "rescore"
-                response.save(update_fields=["scores"])
+            try:
+                with transaction.atomic():
+                    response.scores = new
+                    response._change_reason = "rescore"
+                    response.save(update_fields=["scores"])
+            except guards.WriteRefused as exc:
+                # Locked data keeps its scores; the report says so and why.
+                for c in changed:
+                    c.refused = " ".join(exc.messages)
+        changes.extend(changed)
     return changes
 
 

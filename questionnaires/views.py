@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from enrolment import consent, consent_views
+from enrolment import consent, consent_views, guards
 from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from trialsite import roles
@@ -84,6 +84,14 @@ def _save_page(form, valid: bool, kwargs: dict):
     respondent sees their entry again with a word on why, and nothing is lost."""
     try:
         return services.save_answers(**kwargs), valid
+    except guards.WriteRefused as exc:
+        # Locked data (data management): staff read why; a patient on a link is told
+        # plainly, without the staff's names.
+        if getattr(kwargs.get("user"), "is_authenticated", False):
+            form.add_error(None, exc.messages)
+        else:
+            form.add_error(None, _("These answers can no longer be changed."))
+        return kwargs["response"], False
     except services.ResponseError:
         form.add_error(
             None,
@@ -109,6 +117,15 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         raise Http404
     instrument = instruments[page - 1]
     response = visit.response_for(instrument)
+    # Once every form of a staff-held visit about a participant (the tablet in the clinic)
+    # is complete, the visit is over: a later change is a staff correction with its own
+    # reason, not the respondent's going back. Respondents on their own link or their own
+    # questionnaires are the respondent, and keep their reason.
+    finished = (
+        visit.participant is not None
+        and getattr(visit.user, "is_authenticated", False)
+        and visit.first_open_page() > len(instruments)
+    )
     saved = response.answers if response else {}
     saved_missing = response.missing if response else {}
     language = visit.language
@@ -127,7 +144,10 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
             valid = form.is_valid()
             answers, missing = form.merged(saved, saved_missing)
             changed = answers != saved or missing != saved_missing
-            if response is None or changed or (valid and complete):
+            if finished and changed:
+                form.add_error(None, _finished_message(visit, response))
+                valid = False
+            elif response is None or changed or (valid and complete):
                 response, valid = _save_page(form, valid, dict(
                     instrument=instrument,
                     timepoint=visit.timepoint,
@@ -180,6 +200,23 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         return render(request, "questionnaires/visit_page.html", context)
 
 
+def _finished_message(visit: services.Visit, response) -> str:
+    return _(
+        "This visit is finished. A change now is a correction: use the correction "
+        "page of the form and give your reason."
+    )
+
+
+def _warn_if_locked(request, instance) -> bool:
+    """Say on a page when what it would change is locked (data management's lock)."""
+    try:
+        guards.check(instance, "save")
+    except guards.WriteRefused as exc:
+        messages.warning(request, " ".join(exc.messages))
+        return True
+    return False
+
+
 def _staff_visit(request, study_id: str, timepoint: str) -> services.Visit:
     participant = _editable_participant(request.user, study_id)
     tp = _timepoint(participant, timepoint, Timepoint.PATIENT)
@@ -220,7 +257,14 @@ def visit_start(request, study_id, timepoint):
         )
     page = visit.first_open_page()
     if page > len(visit.instrument_codes):
-        page = 1
+        messages.info(
+            request,
+            _("This visit is finished; to change an answer, correct the form with a reason."),
+        )
+        return redirect("participant_detail", study_id=study_id)
+    _warn_if_locked(
+        request, Response(participant=visit.participant, timepoint=visit.timepoint)
+    )
     return redirect("visit_page", study_id=study_id, timepoint=timepoint, page=page)
 
 
@@ -349,7 +393,7 @@ def paper_entry(request, study_id, timepoint, instrument):
                 response=response,
                 missing=missing,
             )
-        except ValidationError as exc:
+        except ValidationError as exc:  # a lock (guards.WriteRefused) included
             form.add_error(None, _error_list(exc))
             valid = False
         if valid:
@@ -508,6 +552,8 @@ def response_correct(request, pk):
         raise Http404
     participant = _editable_participant(request.user, response.participant.study_id)
     definition = response.definition()
+    if request.method == "GET":
+        _warn_if_locked(request, response)
     form = InstrumentForm(
         definition,
         request.POST or None,

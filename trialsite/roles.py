@@ -113,9 +113,18 @@ def _allowed(user, participant, wanted: set[str]) -> bool:
     return False
 
 
+def personal_details_roles(trial) -> set[str]:
+    """The roles that see personal details in ``trial``: monitors too where the trial's
+    protocol file allows it (trial.monitor_sees_personal_details)."""
+    if getattr(trial, "monitor_sees_personal_details", False):
+        return PERSONAL_DETAILS | {MONITOR}
+    return PERSONAL_DETAILS
+
+
 def can_see_personal_details(user, participant) -> bool:
-    """Statisticians never; physiotherapists only for their own clinic."""
-    return _allowed(user, participant, PERSONAL_DETAILS)
+    """Statisticians never; physiotherapists only for their own clinic; monitors only
+    where the trial allows it."""
+    return _allowed(user, participant, personal_details_roles(participant.trial))
 
 
 def blinded_for(user, trial) -> bool:

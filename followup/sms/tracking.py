@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enrolment import consent
+from enrolment.guards import WriteRefused
 from enrolment.models import Participant, PersonalDetails, SmsSchedule, Timepoint
 from questionnaires.models import Response
 
@@ -344,6 +345,13 @@ def interpret_pending(now: datetime, batch_size: int, stats: SmsStats) -> None:
         try:
             receive(pk, now)
             stats.replies += 1
+        except WriteRefused as exc:
+            # Locked data (data management): kept pending with the lock's message and
+            # applied once the data is unlocked.
+            logger.warning("SMS reply %s refused: %s", pk, " ".join(exc.messages))
+            InboundSms.objects.filter(pk=pk).update(
+                error=("refused: " + " ".join(exc.messages))[:500]
+            )
         except Exception:  # noqa: BLE001 - kept pending with the error, tried next run
             logger.exception("interpreting SMS reply %s failed", pk)
             InboundSms.objects.filter(pk=pk).update(error="interpretation failed; will retry")

@@ -29,6 +29,7 @@ from .amendments import amend_demo_trials
 from .channels import assign_channels
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+from .locks import add_data_management
 from .missing import add_missing_reasons
 from .paper import build_paper_demo
 from .queries import build_queries
@@ -97,6 +98,7 @@ def build_site(
             history["registry rows imported"] = import_registry(betterback)
     history.update(show_consent_amendment(betterback, today))
     history.update(build_queries(trials))
+    history.update(add_data_management(betterback))
     return Built(trials, logins, history)
 
 

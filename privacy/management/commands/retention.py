@@ -7,6 +7,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from enrolment import guards
 from enrolment.actions import erase_personal_data
 from enrolment.models import Erasure
 from followup.erasure import scrub_late_copies
@@ -49,12 +50,17 @@ class Command(BaseCommand):
             for p in participants:
                 if erase:
                     # One transaction each: an interruption leaves every erasure whole.
-                    erase_personal_data(
-                        p,
-                        f"retention date {t.retention_until} passed",
-                        source=Erasure.RETENTION,
-                        today=today,
-                    )
+                    try:
+                        erase_personal_data(
+                            p,
+                            f"retention date {t.retention_until} passed",
+                            source=Erasure.RETENTION,
+                            today=today,
+                        )
+                    except guards.WriteRefused as exc:
+                        # Locked data (data management): the others are still erased.
+                        self.stderr.write(f"  {p.study_id} refused: {' '.join(exc.messages)}")
+                        continue
                 self.stdout.write(f"  {p.study_id}{' erased' if erase else ''}")
         if not erase and total:
             self.stdout.write(f"{total} to erase: run again with --erase to erase them.")

@@ -19,7 +19,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{r.respondent_code} {r.timepoint.code} {r.instrument} v{r.version} "
                 f"{c.score}: {c.old!r} -> {c.new!r}"
+                + (f" REFUSED: {c.refused}" if c.refused else "")
             )
+        refused = len({c.response.pk for c in changes if c.refused})
+        changes = [c for c in changes if not c.refused]
         responses = len({c.response.pk for c in changes})
         verb = "would change" if dry_run else "changed"
         self.stdout.write(f"{len(changes)} scores in {responses} responses {verb}.")
+        if refused:
+            self.stderr.write(f"{refused} responses are locked and were not rescored.")

@@ -1,0 +1,92 @@
+"""The guard registered with :mod:`enrolment.guards`: refuses a write that an active lock
+covers. One indexed query per audited save; nothing when the trial has no active lock."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrolment.guards import WriteRefused
+
+
+def scope_of(instance) -> tuple[int, int | None, int | None, int | None] | None:
+    """(trial, participant, timepoint, response) ids a record belongs to; None for a
+    record no lock covers."""
+    from enrolment.models import Participant
+    from questionnaires.models import Response
+
+    if isinstance(instance, Response):
+        timepoint = instance.timepoint
+        return timepoint.trial_id, instance.participant_id, timepoint.pk, instance.pk
+    if isinstance(instance, Participant):
+        return instance.trial_id, instance.pk, None, None
+    participant_id = getattr(instance, "participant_id", None)
+    if participant_id is not None:
+        trial_id = Participant.objects.filter(pk=participant_id).values_list(
+            "trial_id", flat=True
+        ).first()
+        if trial_id is not None:
+            return trial_id, participant_id, None, None
+    return None
+
+
+def covering_locks(trial_id, participant_id=None, timepoint_id=None, response_id=None):
+    """The active locks that cover a record of this scope (most general first)."""
+    from .models import Lock
+
+    covers = Q(level=Lock.TRIAL)
+    if timepoint_id is not None:
+        covers |= Q(level=Lock.TIMEPOINT, timepoint_id=timepoint_id)
+    if participant_id is not None:
+        covers |= Q(level=Lock.PARTICIPANT, participant_id=participant_id)
+        if timepoint_id is not None:
+            covers |= Q(
+                level=Lock.PARTICIPANT_TIMEPOINT,
+                participant_id=participant_id,
+                timepoint_id=timepoint_id,
+            )
+    if response_id is not None:
+        covers |= Q(level=Lock.RESPONSE, response_id=response_id)
+    order = [Lock.TRIAL, Lock.TIMEPOINT, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
+    locks = list(Lock.objects.active().filter(covers, trial_id=trial_id).select_related(
+        "locked_by", "participant", "timepoint", "trial", "response__timepoint"
+    ))
+    return sorted(locks, key=lambda lk: order.index(lk.level) if lk.level in order else 9)
+
+
+def refusal(lock) -> str:
+    """The message a refused write shows: what is locked, by whom, since when, and how to
+    change it."""
+    when = timezone.localtime(lock.locked_at).strftime("%Y-%m-%d %H:%M")
+    who = lock.locked_by.get_username() if lock.locked_by else _("the system")
+    return _(
+        "Locked: %(scope)s (%(level)s, by %(who)s on %(when)s). A data manager must "
+        "unlock it, with a reason, before it can change."
+    ) % {"scope": lock.scope, "level": lock.get_level_display(), "who": who, "when": when}
+
+
+def _hold_trial(trial_id) -> None:
+    """Inside a transaction on PostgreSQL, hold the trial's row FOR SHARE until the write
+    commits: writers never wait for each other, but a data manager locking (who takes the
+    row FOR UPDATE, :func:`.services.lock`) waits for the writes already checked, and the
+    writes that come after wait for the lock and then see it. Without it a write checked a
+    moment before a lock committed could land after it."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    from enrolment.models import Trial
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Trial._meta.db_table} WHERE id = %s FOR SHARE",
+                       [trial_id])
+
+
+def lock_guard(instance, action: str) -> None:
+    scope = scope_of(instance)
+    if scope is None:
+        return
+    _hold_trial(scope[0])
+    locks = covering_locks(*scope)
+    if locks:
+        raise WriteRefused(refusal(locks[0]), code="locked")

@@ -1,0 +1,1 @@
+"""Investigator signatures of a participant's casebook or one timepoint of it."""

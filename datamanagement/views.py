@@ -1,0 +1,269 @@
+"""Pages of locks, freezes, the database lock, source verification and signatures.
+
+Thin: each page asks :mod:`trialsite.roles` who may act and calls one service function;
+a refusal (a lock, a wrong password) comes back as a message, never a 500."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from enrolment.models import Participant, Timepoint, Trial
+from questionnaires.models import Response
+from trialsite import roles
+
+from .access import DATASET_READERS, READERS
+from .locks import services as locks
+from .locks.models import Lock, LockedDataset
+from .sdv import services as sdv
+from .signatures import services as signatures
+
+
+def _trial_for(user, code: str, wanted=READERS) -> Trial:
+    trial = get_object_or_404(Trial, code=code)
+    if not roles.has_any(user, trial, wanted):
+        raise PermissionDenied
+    return trial
+
+
+def _participant_for(user, study_id: str) -> Participant:
+    participant = get_object_or_404(
+        Participant.objects.visible_to(user).select_related("trial", "clinic"), study_id=study_id
+    )
+    if not roles.has_any(user, participant.trial, READERS):
+        raise PermissionDenied
+    return participant
+
+
+def _timepoint_order(tp) -> tuple:
+    """The patient's timepoints first, in order, then the clinician's and the
+    physiotherapists' own (as the participant page lists them)."""
+    return (tp.respondent != Timepoint.PATIENT, tp.respondent, tp.order)
+
+
+def _timepoints(trial) -> list[Timepoint]:
+    return sorted(Timepoint.objects.filter(trial=trial), key=_timepoint_order)
+
+
+def _say(request, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+# --- one participant ---------------------------------------------------------------------
+
+
+@login_required
+def participant_page(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    trial = participant.trial
+    forms = sorted(
+        Response.objects.filter(participant=participant, entry=Response.FINAL)
+        .select_related("timepoint"),
+        key=lambda r: (*_timepoint_order(r.timepoint), r.instrument, r.week or 0),
+    )
+    marks = sdv.marks_for(forms)
+    timepoints: dict[int, dict] = {}
+    for r in forms:
+        row = timepoints.setdefault(r.timepoint_id, {"timepoint": r.timepoint, "forms": []})
+        row["forms"].append({"response": r, "mark": marks.get(r.pk)})
+    return render(request, "datamanagement/participant.html", {
+        "participant": participant,
+        "trial": trial,
+        "timepoints": list(timepoints.values()),
+        "all_timepoints": _timepoints(trial),
+        "locks": locks.locks_of_participant(participant),
+        "signatures": signatures.signatures_of(participant),
+        "may_lock": locks.may_lock(request.user, trial),
+        "may_verify": sdv.may_verify(request.user, trial),
+        "may_sign": signatures.may_sign(request.user, trial),
+    })
+
+
+@login_required
+@require_POST
+def lock_participant_data(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    level = request.POST.get("level", "")
+    kwargs = {"participant": participant}
+    if level == Lock.RESPONSE:
+        kwargs["response"] = get_object_or_404(
+            Response, pk=request.POST.get("response") or 0, participant=participant
+        )
+    elif level == Lock.PARTICIPANT_TIMEPOINT:
+        kwargs["timepoint"] = get_object_or_404(
+            Timepoint, trial=participant.trial, code=request.POST.get("timepoint", "")
+        )
+    elif level != Lock.PARTICIPANT:
+        raise Http404
+    try:
+        row = locks.lock(level, trial=participant.trial, user=request.user,
+                         reason=request.POST.get("reason", ""), **kwargs)
+    except ValidationError as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, _("Locked: %(scope)s.") % {"scope": row.scope})
+    return redirect("datamanagement:participant", study_id=study_id)
+
+
+@login_required
+@require_POST
+def unlock(request, pk):
+    row = get_object_or_404(Lock.objects.select_related("trial"), pk=pk)
+    try:
+        locks.unlock(row, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, _("Unlocked: %(scope)s.") % {"scope": row.scope})
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("datamanagement:trial", trial=row.trial.code)
+
+
+@login_required
+@require_POST
+def verify(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    if not sdv.may_verify(request.user, participant.trial):
+        raise PermissionDenied
+    forms = Response.objects.filter(
+        participant=participant, entry=Response.FINAL, completed_at__isnull=False
+    )
+    if request.POST.get("response"):
+        forms = forms.filter(pk=request.POST["response"])
+    elif request.POST.get("timepoint"):
+        forms = forms.filter(timepoint__code=request.POST["timepoint"])
+    else:
+        raise Http404
+    done = 0
+    for response in forms:
+        try:
+            sdv.verify(response, request.user)
+            done += 1
+        except ValidationError as exc:
+            _say(request, exc)
+    messages.success(request, _("%(n)s form(s) marked verified against source.") % {"n": done})
+    return redirect("datamanagement:participant", study_id=study_id)
+
+
+@login_required
+def sign(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    if not signatures.may_sign(request.user, participant.trial):
+        raise PermissionDenied
+    code = request.GET.get("timepoint") or request.POST.get("timepoint") or ""
+    timepoint = (
+        get_object_or_404(Timepoint, trial=participant.trial, code=code) if code else None
+    )
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            signatures.sign(
+                participant,
+                request.user,
+                request.POST.get("password", ""),
+                timepoint=timepoint,
+                confirmed=bool(request.POST.get("confirm")),
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            messages.success(request, _("Signed."))
+            return redirect("datamanagement:participant", study_id=study_id)
+    return render(request, "datamanagement/sign.html", {
+        "participant": participant,
+        "timepoint": timepoint,
+        "meaning": signatures.meaning_statement(timepoint),
+        "values": signatures.signed_values(participant, timepoint),
+        "errors": errors,
+    }, status=400 if errors else 200)
+
+
+# --- one trial -----------------------------------------------------------------------------
+
+
+@login_required
+def trial_page(request, trial):
+    trial = _trial_for(request.user, trial)
+    active = Lock.objects.active().filter(trial=trial, level__in=[Lock.TIMEPOINT, Lock.TRIAL])
+    return render(request, "datamanagement/trial.html", {
+        "trial": trial,
+        "freezes": active.filter(level=Lock.TIMEPOINT).select_related("timepoint", "locked_by"),
+        "database_lock": locks.database_lock(trial),
+        "other_locks": Lock.objects.active().filter(
+            trial=trial, level__in=[Lock.RESPONSE, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
+        ).select_related("participant", "timepoint", "response__timepoint", "locked_by"),
+        "timepoints": _timepoints(trial),
+        "datasets": LockedDataset.objects.filter(trial=trial),
+        "may_lock": locks.may_lock(request.user, trial),
+        "may_download": roles.has_any(request.user, trial, DATASET_READERS),
+    })
+
+
+@login_required
+@require_POST
+def freeze(request, trial):
+    trial = _trial_for(request.user, trial)
+    timepoint = get_object_or_404(Timepoint, trial=trial, code=request.POST.get("timepoint", ""))
+    try:
+        row = locks.lock(Lock.TIMEPOINT, trial=trial, timepoint=timepoint, user=request.user,
+                         reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, _("Frozen: %(scope)s.") % {"scope": row.scope})
+    return redirect("datamanagement:trial", trial=trial.code)
+
+
+@login_required
+@require_POST
+def database_lock(request, trial):
+    """Lock at once; the locked dataset is built in the background (every export in
+    every format takes a while for a large trial) and listed when ready."""
+    from analysis.views import dispatch
+
+    from .tasks import locked_dataset_task
+
+    trial = _trial_for(request.user, trial)
+    try:
+        row = locks.lock(Lock.TRIAL, trial=trial, user=request.user,
+                         reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        _say(request, exc)
+    else:
+        dispatch(locked_dataset_task, row.pk, request.user.pk)
+        messages.success(
+            request,
+            _("The database of %(trial)s is locked; the locked dataset is being built and "
+              "is listed below when ready.") % {"trial": trial.code},
+        )
+    return redirect("datamanagement:trial", trial=trial.code)
+
+
+@login_required
+def dataset_download(request, pk):
+    dataset = get_object_or_404(LockedDataset.objects.select_related("trial"), pk=pk)
+    _trial_for(request.user, dataset.trial.code, DATASET_READERS)
+    path = Path(dataset.path)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=dataset.file_name)
+
+
+@login_required
+def sdv_share(request, trial):
+    trial = _trial_for(request.user, trial, READERS | {roles.STATISTICIAN})
+    return render(request, "datamanagement/sdv_share.html", {
+        "trial": trial,
+        "rows": sdv.share_verified(trial),
+        "back": reverse("datamanagement:trial", args=[trial.code]),
+    })
