@@ -71,6 +71,8 @@ class Response(AuditedModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Double data entry: item id -> {"first", "second", "final", "reason"} as resolved.
     resolution = models.JSONField(default=dict, blank=True)
+    # Every save stamps it: incremental pulls (the API's ``updated_since``) read it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     history = HistoricalRecords()
 
     class Meta:
