@@ -15,6 +15,7 @@ TRIAL = "v1/trials/<slug:code>/"
 PARTICIPANT = TRIAL + "participants/<str:study_id>/"
 
 urlpatterns = [
+    path("v1/", read.Root.as_view(), name="root"),
     path("v1/me/", read.Me.as_view(), name="me"),
     path(TRIAL, read.TrialMetadata.as_view(), name="trial"),
     path(TRIAL + "codebook/", read.Codebook.as_view(), name="codebook"),

@@ -4,6 +4,7 @@ another clinic's participant is simply not there (404)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
 from drf_spectacular.types import OpenApiTypes
@@ -49,6 +50,30 @@ def participant_or_404(viewer: data.Viewer, study_id: str):
         raise exceptions.NotFound(f"No participant {study_id} that you may see.",
                                   code="not_found")
     return p
+
+
+class Root(ApiView):
+    @extend_schema(operation_id="root", responses=serializers.DictField(),
+                   summary="Where to start: the token's trial and its endpoints")
+    def get(self, request):
+        code = request.auth.trial.code
+
+        def url(name, **kwargs):
+            return request.build_absolute_uri(reverse(f"api:{name}", kwargs=kwargs))
+
+        return Response({
+            "me": url("me"),
+            "trial": url("trial", code=code),
+            "codebook": url("codebook", code=code),
+            "participants": url("participants", code=code),
+            "responses": url("responses", code=code),
+            "scores": url("scores", code=code),
+            "contacts": url("contacts", code=code),
+            "dataset_csv": url("dataset", code=code, fmt="csv"),
+            "dataset_jsonl": url("dataset", code=code, fmt="jsonl"),
+            "schema": url("schema"),
+            "docs": url("docs"),
+        })
 
 
 class Me(ApiView):

@@ -14,6 +14,7 @@ def test_schema_lists_every_endpoint(client, coordinator, api):
     schema = r.json()
     paths = set(schema["paths"])
     assert {
+        "/api/v1/",
         "/api/v1/me/",
         "/api/v1/trials/{code}/",
         "/api/v1/trials/{code}/codebook/",

@@ -233,3 +233,9 @@ def test_me_describes_the_token(api, physio_west):
     body = api(physio_west).get("/api/v1/me/").json()
     assert body["trial"] == "betterback" and body["roles"] == ["physiotherapist"]
     assert body["token"]["scope"] == "read"
+
+
+def test_root_lists_the_endpoints(api, coordinator):
+    body = api(coordinator).get("/api/v1/").json()
+    assert body["responses"] == "http://testserver/api/v1/trials/betterback/responses/"
+    assert body["dataset_csv"].endswith("/betterback/dataset.csv")
