@@ -25,6 +25,7 @@ from enrolment.models import Physiotherapist, Trial
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
+from .api import demo_api_token
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
@@ -84,6 +85,7 @@ def build_site(
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
+    history.update(demo_api_token(betterback))
     return Built(trials, logins, history)
 
 
