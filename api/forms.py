@@ -20,6 +20,7 @@ class TokenForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trial"].queryset = roles.trials_of(user).order_by("code")
+        self.fields["trial"].empty_label = None  # most users work in one trial
         days = self.fields["days"]
         days.max_value = settings.API_TOKEN_MAX_DAYS
         days.validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
