@@ -53,7 +53,7 @@ def participant_or_404(viewer: data.Viewer, study_id: str):
 
 
 class Root(ApiView):
-    @extend_schema(operation_id="root", responses=serializers.DictField(),
+    @extend_schema(operation_id="root", responses=OpenApiTypes.OBJECT,
                    summary="Where to start: the token's trial and its endpoints")
     def get(self, request):
         code = request.auth.trial.code

@@ -52,3 +52,11 @@ def test_docs_page_is_a_site_page_without_inline_script(client, coordinator):
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert finders.find("js/api-docs.js")
     assert 'href="/api/tokens/"' in html  # the account menu's link
+
+
+def test_schema_is_valid_openapi_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--file", str(tmp_path / "schema.yaml"), "--validate",
+                 "--fail-on-warn")
+    assert "/api/v1/trials/{code}/responses/" in (tmp_path / "schema.yaml").read_text()
