@@ -20,14 +20,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="historicalresponse",
-            name="updated_at",
-            field=models.DateTimeField(
-                blank=True, db_index=True, default=django.utils.timezone.now, editable=False
-            ),
-            preserve_default=False,
-        ),
-        migrations.AddField(
             model_name="response",
             name="updated_at",
             field=models.DateTimeField(

@@ -69,6 +69,12 @@ def test_a_change_to_a_completed_response_needs_a_reason(api, data_manager, part
                                  instrument="odi")
     assert saved.history.first().history_change_reason == "paper form re-read"
     assert saved.history.first().history_user == data_manager
+    # The audit trail names the answer that changed, not the bookkeeping time.
+    from enrolment.audit import participant_history
+
+    entry = next(e for e in participant_history(participant) if e.what == "Response odi at 6m")
+    assert entry.reason == "paper form re-read" and [c[0] for c in entry.changes] == ["answers",
+                                                                                      "scores"]
 
 
 def test_locked_data_is_refused_with_409(api, coordinator, participant):
