@@ -27,6 +27,9 @@ class AccessEvent(models.Model):
     DEACTIVATED = "deactivated"
     REACTIVATED = "reactivated"
     PASSWORD_SET = "password_set"
+    API_CALL = "api_call"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"
     KINDS = [
         (LOGIN, _("Login")),
         (LOGIN_FAILED, _("Failed login")),
@@ -43,6 +46,9 @@ class AccessEvent(models.Model):
         (DEACTIVATED, _("Deactivated")),
         (REACTIVATED, _("Reactivated")),
         (PASSWORD_SET, _("Password set")),
+        (API_CALL, _("API call")),
+        (API_TOKEN_CREATED, _("API token created")),
+        (API_TOKEN_REVOKED, _("API token revoked")),
     ]
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,4 +1,42 @@
-from django.urls import path  # noqa: F401
+"""``/api/``: the versioned API under ``v1/``, its schema and docs, and the token pages."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+
+from . import views_tokens
+from .authentication import ApiTokenAuthentication
+from .views import read, stream, write
 
 app_name = "api"
-urlpatterns: list = []
+
+TRIAL = "v1/trials/<slug:code>/"
+PARTICIPANT = TRIAL + "participants/<str:study_id>/"
+
+urlpatterns = [
+    path("v1/", read.Root.as_view(), name="root"),
+    path("v1/me/", read.Me.as_view(), name="me"),
+    path(TRIAL, read.TrialMetadata.as_view(), name="trial"),
+    path(TRIAL + "codebook/", read.Codebook.as_view(), name="codebook"),
+    path(TRIAL + "participants/", read.Participants.as_view(), name="participants"),
+    path(PARTICIPANT, read.ParticipantDetail.as_view(), name="participant"),
+    path(PARTICIPANT + "audit/", read.AuditTrail.as_view(), name="audit"),
+    path(PARTICIPANT + "responses/", write.SubmitResponse.as_view(), name="submit_response"),
+    path(TRIAL + "responses/", read.Responses.as_view(), name="responses"),
+    path(TRIAL + "scores/", read.Scores.as_view(), name="scores"),
+    path(TRIAL + "contacts/", read.Contacts.as_view(), name="contacts"),
+    path(TRIAL + "dataset.<str:fmt>", stream.Dataset.as_view(), name="dataset"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            authentication_classes=[SessionAuthentication, ApiTokenAuthentication],
+            permission_classes=[IsAuthenticated],
+            throttle_classes=[],
+        ),
+        name="schema",
+    ),
+    path("docs/", views_tokens.docs, name="docs"),
+    path("tokens/", views_tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
+]

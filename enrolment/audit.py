@@ -43,7 +43,8 @@ def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
             changes = [
                 (f.name, None, getattr(row, f.attname))
                 for f in row.instance_type._meta.concrete_fields
-                if not f.primary_key
+                # a field the history leaves out (excluded_fields) is not a change
+                if not f.primary_key and hasattr(row, f.attname)
             ]
         previous[obj_id] = row
         entries.append(

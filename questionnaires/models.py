@@ -75,7 +75,11 @@ class Response(AuditedModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Double data entry: item id -> {"first", "second", "final", "reason"} as resolved.
     resolution = models.JSONField(default=dict, blank=True)
-    history = HistoricalRecords()
+    # Every save stamps it: incremental pulls (the API's ``updated_since``) read it. A
+    # bookkeeping time, not clinical data: no reason asked, no audit row of its own.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    audit_exempt_fields = ("updated_at",)
 
     class Meta:
         ordering = ["timepoint__order", "instrument", "entry"]

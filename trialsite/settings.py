@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served from here, no CDN
     "trialsite",
     "enrolment",
     "questionnaires",
@@ -312,6 +315,33 @@ SMS_CALLBACK_BASE_URL = env.str("SMS_CALLBACK_BASE_URL", default="")
 SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="60/m")
 RATELIMIT_USE_CACHE = "followup"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+
+# The REST API (api/): personal tokens only (no session, so no CSRF to forget), JSON only,
+# every refusal as {"code", "detail"}; calls per token counted in the shared cache.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenTrial"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Trial site API",
+    "DESCRIPTION": "Pseudonymised trial data for scripts: metadata, participants, responses, "
+    "scores, contacts, audit trails, the streamed dataset; responses entered with read-write "
+    "tokens. Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # A web process loads fonts, instruments and templates at start (trialsite.warmup), so the
 # first page is not the slow one; off in tests that start many short-lived servers.

@@ -26,6 +26,7 @@ from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
 from .amendments import amend_demo_trials
+from .api import demo_api_token
 from .channels import assign_channels
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
@@ -99,6 +100,7 @@ def build_site(
     history.update(show_consent_amendment(betterback, today))
     history.update(build_queries(trials))
     history.update(add_data_management(betterback))
+    history.update(demo_api_token(betterback))
     return Built(trials, logins, history)
 
 

@@ -1,0 +1,62 @@
+"""The OpenAPI schema and its docs page (Swagger UI from our own static files, under the
+site's strict script policy)."""
+
+import pytest
+from django.contrib.staticfiles import finders
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_lists_every_endpoint(client, coordinator, api):
+    client.force_login(coordinator)
+    r = client.get("/api/schema/?format=json")
+    assert r.status_code == 200
+    schema = r.json()
+    paths = set(schema["paths"])
+    assert {
+        "/api/v1/",
+        "/api/v1/me/",
+        "/api/v1/trials/{code}/",
+        "/api/v1/trials/{code}/codebook/",
+        "/api/v1/trials/{code}/participants/",
+        "/api/v1/trials/{code}/participants/{study_id}/",
+        "/api/v1/trials/{code}/participants/{study_id}/audit/",
+        "/api/v1/trials/{code}/participants/{study_id}/responses/",
+        "/api/v1/trials/{code}/responses/",
+        "/api/v1/trials/{code}/scores/",
+        "/api/v1/trials/{code}/contacts/",
+        "/api/v1/trials/{code}/dataset.{fmt}",
+    } <= paths
+    assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    # A token reads it too (a script generating a client).
+    assert api(coordinator).get("/api/schema/").status_code == 200
+
+
+def test_schema_and_docs_need_a_login(unverified_client):
+    assert unverified_client.get("/api/schema/").status_code == 403
+    assert unverified_client.get("/api/docs/").status_code == 302
+
+
+def test_docs_page_is_a_site_page_without_inline_script(client, coordinator):
+    client.force_login(coordinator)
+    r = client.get("/api/docs/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"' in html
+    assert 'src="/static/js/api-docs.js"' in html
+    assert 'data-schema-url="/api/schema/"' in html
+    assert "<script>" not in html
+    script_src = next(d for d in r["Content-Security-Policy"].split(";")
+                      if d.strip().startswith("script-src"))
+    assert script_src.split()[1:] == ["'self'"]
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert finders.find("js/api-docs.js")
+    assert 'href="/api/tokens/"' in html  # the account menu's link
+
+
+def test_schema_is_valid_openapi_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--file", str(tmp_path / "schema.yaml"), "--validate",
+                 "--fail-on-warn")
+    assert "/api/v1/trials/{code}/responses/" in (tmp_path / "schema.yaml").read_text()
