@@ -30,7 +30,10 @@ def gateway(settings):
     settings.SMS_CALLBACK_BASE_URL = ""
     settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
     InMemoryBackend.outbox.clear()
-    caches["followup"].clear()  # the rate limit's counters
+    # The rate limit's counters in this process's own cache: clearing the shared one would
+    # wipe the sent marks of a dispatcher test running beside this one (pytest -n).
+    settings.RATELIMIT_USE_CACHE = "default"
+    caches["default"].clear()
     yield
     InMemoryBackend.outbox.clear()
 
