@@ -26,9 +26,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def query_log_part():
+    # A stand-in for the real query log, put back afterwards (the app registers it once).
+    real = bundle.parts().get("query_log")
     bundle.register_part("query_log", lambda trial: ("query_log.csv", b"query_id,study_id\n"))
     yield
-    bundle._parts.pop("query_log", None)
+    if real is None:
+        bundle._parts.pop("query_log", None)
+    else:
+        bundle.register_part("query_log", real)
 
 
 def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
