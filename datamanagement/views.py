@@ -185,6 +185,8 @@ def sign(request, study_id):
         "meaning": signatures.meaning_statement(timepoint),
         "values": signatures.signed_values(participant, timepoint),
         "errors": errors,
+        # A wrong password should not make the signer tick the statement again.
+        "confirmed": bool(request.POST.get("confirm")),
     }, status=400 if errors else 200)
 
 
