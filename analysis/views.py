@@ -33,7 +33,7 @@ from .plan import sample_size as ss
 from .plan.sample_size.describe import describe
 from .plan.sample_size.readings import protocol_readings
 
-ANALYSIS_ROLES = {roles.STATISTICIAN, roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR}
+ANALYSIS_ROLES = roles.ANALYSIS
 REGISTRY_ROLES = {roles.DATA_MANAGER, roles.COORDINATOR, roles.ADMINISTRATOR}
 BLINDING_ROLES = {roles.COORDINATOR, roles.ADMINISTRATOR}
 

@@ -185,6 +185,8 @@ def sign(request, study_id):
         "meaning": signatures.meaning_statement(timepoint),
         "values": signatures.signed_values(participant, timepoint),
         "errors": errors,
+        # A wrong password should not make the signer tick the statement again.
+        "confirmed": bool(request.POST.get("confirm")),
     }, status=400 if errors else 200)
 
 
@@ -193,7 +195,9 @@ def sign(request, study_id):
 
 @login_required
 def trial_page(request, trial):
-    trial = _trial_for(request.user, trial)
+    # Statisticians come here from the monitoring dashboard for the locked dataset they may
+    # download; the participants' data-management pages stay closed to them.
+    trial = _trial_for(request.user, trial, DATASET_READERS)
     active = Lock.objects.active().filter(trial=trial, level__in=[Lock.TIMEPOINT, Lock.TRIAL])
     return render(request, "datamanagement/trial.html", {
         "trial": trial,
@@ -206,6 +210,7 @@ def trial_page(request, trial):
         "datasets": LockedDataset.objects.filter(trial=trial),
         "may_lock": locks.may_lock(request.user, trial),
         "may_download": roles.has_any(request.user, trial, DATASET_READERS),
+        "may_open": roles.has_any(request.user, trial, READERS),
     })
 
 

@@ -108,7 +108,8 @@ def reconsent_list(request, code):
             "trial": trial,
             "policy": policy,
             "documents": consent.documents_of(trial),
-            "rows": [(p, p.pk in held) for p in waiting],
+            # The button only for whoever may record it (not a monitor or a statistician).
+            "rows": [(p, p.pk in held, roles.can_edit(request.user, p)) for p in waiting],
         },
     )
 

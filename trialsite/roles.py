@@ -28,6 +28,9 @@ HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, MONITOR, INVESTIGATOR}
 # Roles that produce a participant's own data and erase their personal data (GDPR):
 # coordinators, who deal with the participant; not even administrators by their role.
 PRIVACY_RIGHTS = {COORDINATOR}
+# Roles that open the analysis pages (exports, registry, analysis runs); the menu's
+# "analysis" entry follows this, so monitors and investigators are not sent to a 403.
+ANALYSIS = {STATISTICIAN, COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
 # Roles that may change participant records.
 EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Roles that may record protocol deviations (physiotherapists at the participant's clinic).
@@ -149,7 +152,7 @@ def context_processor(request) -> dict:
     trials = list(trials_of(user))
     return {
         "my_trials": trials,
-        "analysis_trials": {t.pk for t in trials if has_any(user, t, TRIAL_WIDE)},
+        "analysis_trials": {t.pk for t in trials if has_any(user, t, ANALYSIS)},
     }
 
 

@@ -169,3 +169,15 @@ def test_csv_log_with_study_ids_only(client, data_manager, physio_west, query):
     for identifier in (details.full_name, details.national_id, details.email, details.mobile):
         assert identifier not in text
     assert len(query_log_rows(query.participant.trial)) == len(rows)
+
+
+def test_a_swedish_physiotherapist_reads_the_query_and_its_error_in_swedish(
+    client, physio_west, query
+):
+    client.force_login(physio_west)
+    page = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Öppen" in page and "Värde" in page
+    assert "An answer, the reason for a correction" not in page
+    r = client.post(detail(query), {"action": "answer", "text": ""}, HTTP_ACCEPT_LANGUAGE="sv",
+                    follow=True)
+    assert "Skriv ett svar." in r.content.decode()

@@ -78,3 +78,45 @@ def test_a_patient_prefers_not_to_answer_on_a_phone_and_finishes(
 
 def _free_text(code: str) -> tuple[str, ...]:
     return tuple(i.id for i in get(code).items if i.kind == "text")
+
+
+def test_prefer_not_clears_an_answer_already_chosen_and_an_answer_clears_it(
+    browser, live_server, clinic_west, settings
+):
+    """A radio once chosen cannot be unchosen: ticking "prefer not to answer" after choosing
+    must clear the choice, or the patient is stuck with "an answer or a reason, not both"."""
+    settings.FOLLOWUP_BASE_URL = live_server.url
+    patient = enrol(clinic_west, enrolled_on=add_months(date.today(), -3), preferred_language="sv")
+    contact = patient.contacts.get(timepoint__code="3m")
+    dispatch_due(contact.due_at, 10)
+    tp = contact.timepoint
+    for code in tp.instruments:
+        if code != "odi":
+            services.save_answers(
+                instrument=get(code), timepoint=tp,
+                answers=valid_answers(get(code), skip=_free_text(code)),
+                complete=True, mode=Response.PATIENT_ONLINE, participant=patient,
+            )
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(live_server.url + reverse("survey_start", args=[token_for(contact)]))
+    page.wait_for_selector("input[name=q8__reason]")
+    values = {f"q{n}": n % 6 for n in range(1, 11)}
+    for item, value in values.items():
+        page.locator(f"label[for=id_{item}_{value}]").click()
+    page.locator("label[for=id_q8__reason]").click()
+    assert page.locator("input[name=q8]:checked").count() == 0
+    page.locator("label[for=id_q8_2]").click()
+    assert not page.locator("input[name=q8__reason]").is_checked()
+    page.locator("label[for=id_q8__reason]").click()
+    done = reverse("survey_done", args=[token_for(contact)])
+    for _ in tp.instruments:
+        with page.expect_navigation():
+            page.locator("button[value=next]").click()
+        if page.url.endswith(done):
+            break
+    assert page.url.endswith(done), page.locator("main").inner_text()
+    context.close()
+    response = Response.objects.get(participant=patient, timepoint=tp, instrument="odi")
+    assert response.missing == {"q8": missing.REFUSED}
+    assert "q8" not in response.answers

@@ -554,3 +554,17 @@ def test_a_danish_participant_signs_by_a_link_in_danish(client, tmp_path):
     page = client.get(url).content.decode()
     assert 'lang="da"' in page and "Skriv dit fulde navn for at underskrive" in page
     assert "Jeg giver fortsat samtykke." in page
+
+
+def test_the_reconsent_list_offers_recording_only_to_who_may_record(
+    client, coordinator, statistician, clinic_west, tmp_path
+):
+    p = enrol(clinic_west)
+    trial = amend(tmp_path)
+    record = reverse("participant_consent", args=[p.study_id])
+    client.force_login(statistician)
+    page = client.get(reverse("reconsent_list", args=[trial.code])).content.decode()
+    assert p.study_id in page and record not in page  # the button led to a 403
+    client.force_login(coordinator)
+    page = client.get(reverse("reconsent_list", args=[trial.code])).content.decode()
+    assert record in page

@@ -63,3 +63,14 @@ def test_only_the_investigator_signs(participant, data_manager, monitor, client)
     for user in (data_manager, monitor):
         client.force_login(user)
         assert client.get(url).status_code == 403
+
+
+def test_a_wrong_password_keeps_the_ticked_statement(participant, investigator, client):
+    client.force_login(investigator)
+    url = reverse("datamanagement:sign", args=[participant.study_id])
+    assert 'id="id_confirm" checked' not in client.get(url).content.decode()
+    r = client.post(url, {"password": "wrong", "confirm": "1"})
+    assert r.status_code == 400
+    assert 'id="id_confirm" checked' in r.content.decode()
+    r = client.post(url, {"password": "wrong"})
+    assert 'id="id_confirm" checked' not in r.content.decode()

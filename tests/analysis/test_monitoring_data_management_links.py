@@ -1,0 +1,27 @@
+"""The dashboard links to the data-management pages only for the roles those pages let in
+(trial-wide roles); a physiotherapist, who also reads the dashboard, got two links to 403s."""
+
+from django.urls import reverse
+
+from tests.factories import enrol
+
+
+def test_data_management_links_only_for_trial_wide_roles(
+    client, clinic_west, coordinator, physio_west, statistician
+):
+    enrol(clinic_west, user=coordinator)
+    url = reverse("monitoring_dashboard", args=["betterback"])
+    sdv = reverse("datamanagement:sdv_share", args=["betterback"])
+    locks = reverse("datamanagement:trial", args=["betterback"])
+
+    client.force_login(physio_west)
+    html = client.get(url).content.decode()
+    assert 'id="recruitment"' in html
+    assert sdv not in html and locks not in html
+    assert client.get(sdv).status_code == 403
+
+    client.force_login(statistician)
+    html = client.get(url).content.decode()
+    assert sdv in html and locks in html
+    assert client.get(sdv).status_code == 200
+    assert client.get(locks).status_code == 200

@@ -1,0 +1,30 @@
+"""The monitoring dashboard links every reader, statisticians included, to the trial's
+data-management page, where the locked dataset is downloaded: a statistician reads it (no
+403), but is not sent on to a participant's data-management page they may not open."""
+
+from django.urls import reverse
+
+from datamanagement.locks import services as locks
+from datamanagement.locks.models import Lock
+
+
+def test_statistician_reads_the_trial_page_without_links_to_participant_pages(
+    client, participant, data_manager, statistician, physio_west
+):
+    locks.lock(Lock.PARTICIPANT, trial=participant.trial, user=data_manager,
+               participant=participant, reason="query resolved")
+    participant_page = reverse("datamanagement:participant", args=[participant.study_id])
+    trial_page = reverse("datamanagement:trial", args=["betterback"])
+
+    client.force_login(statistician)
+    r = client.get(trial_page)
+    assert r.status_code == 200
+    assert participant.study_id in r.content.decode()
+    assert participant_page not in r.content.decode()
+    assert client.get(participant_page).status_code in (403, 404)
+
+    client.force_login(data_manager)
+    assert participant_page in client.get(trial_page).content.decode()
+
+    client.force_login(physio_west)
+    assert client.get(trial_page).status_code == 403
