@@ -26,6 +26,32 @@ class ResponseIn(serializers.Serializer):
     )
 
 
+
+class QueryRaiseIn(serializers.Serializer):
+    participant = serializers.CharField(help_text="Study ID")
+    value = serializers.CharField(
+        help_text="The queried value as the protocol names it: <timepoint>.<instrument>.<item> "
+        "(e.g. 3m.odi.q4, or 3m.odi.completed) or enrolment.<field>"
+    )
+    text = serializers.CharField(help_text="What is wrong with the value")
+
+
+class QueryMessageIn(serializers.Serializer):
+    text = serializers.CharField(
+        required=False, allow_blank=True, default="",
+        help_text="The answer, or the reason (closing without a correction since the query "
+        "was raised or re-opened needs one; re-opening always does)",
+    )
+
+
+class QueryCorrectIn(serializers.Serializer):
+    new_value = serializers.JSONField(
+        allow_null=True,
+        help_text="The corrected value as the codebook types it (a code, a number, a list, "
+        "an ISO date, a text); null leaves it missing",
+    )
+    text = serializers.CharField(help_text="Why the value changes (goes into the audit trail)")
+
 # --- output, for the schema (the views build the same shapes in api.data) -----------------
 
 
@@ -122,6 +148,41 @@ class MeOut(serializers.Serializer):
     token = serializers.DictField()
     roles = serializers.ListField(child=serializers.CharField())
 
+
+
+class QueryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    participant = serializers.CharField(help_text="Study ID")
+    clinic = serializers.CharField(help_text="Clinic code")
+    value = serializers.CharField(help_text="e.g. 3m.odi.q4 or enrolment.consented_on")
+    timepoint = serializers.CharField()
+    instrument = serializers.CharField(help_text="Instrument code, or 'enrolment'")
+    field = serializers.CharField()
+    check = serializers.CharField(help_text="The edit check that raised it ('' for a person)")
+    state = serializers.ChoiceField(choices=["open", "answered", "closed", "reopened"])
+    raised_at = serializers.DateTimeField()
+    raised_by = serializers.CharField(help_text="Username, or 'edit check'")
+    closed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(help_text="Its last message")
+    messages = serializers.IntegerField()
+
+
+class QueryMessageOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(
+        choices=["raised", "answered", "corrected", "closed", "reopened", "comment"])
+    by = serializers.CharField(help_text="Username, or 'edit check'")
+    text = serializers.CharField()
+    old_value = serializers.JSONField(allow_null=True)
+    new_value = serializers.JSONField(allow_null=True)
+    values_hidden = serializers.BooleanField(
+        help_text="A correction of a personal or (for your role) free-text value: not shown")
+
+
+class QueryThreadOut(QueryOut):
+    thread = QueryMessageOut(many=True)
+    may = serializers.DictField(child=serializers.BooleanField(),
+                                help_text="answer, close, reopen: what your role may do now")
 
 class ErrorOut(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, for scripts")

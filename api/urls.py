@@ -7,12 +7,13 @@ from rest_framework.permissions import IsAuthenticated
 
 from . import views_tokens
 from .authentication import ApiTokenAuthentication
-from .views import read, stream, write
+from .views import queries, read, stream, write
 
 app_name = "api"
 
 TRIAL = "v1/trials/<slug:code>/"
 PARTICIPANT = TRIAL + "participants/<str:study_id>/"
+QUERY = TRIAL + "queries/<int:pk>/"
 
 urlpatterns = [
     path("v1/", read.Root.as_view(), name="root"),
@@ -26,6 +27,12 @@ urlpatterns = [
     path(TRIAL + "responses/", read.Responses.as_view(), name="responses"),
     path(TRIAL + "scores/", read.Scores.as_view(), name="scores"),
     path(TRIAL + "contacts/", read.Contacts.as_view(), name="contacts"),
+    path(TRIAL + "queries/", queries.Queries.as_view(), name="queries"),
+    path(QUERY, queries.QueryDetail.as_view(), name="query"),
+    path(QUERY + "answer/", queries.AnswerQuery.as_view(), name="query_answer"),
+    path(QUERY + "correct/", queries.CorrectFromQuery.as_view(), name="query_correct"),
+    path(QUERY + "close/", queries.CloseQuery.as_view(), name="query_close"),
+    path(QUERY + "reopen/", queries.ReopenQuery.as_view(), name="query_reopen"),
     path(TRIAL + "dataset.<str:fmt>", stream.Dataset.as_view(), name="dataset"),
     path(
         "schema/",

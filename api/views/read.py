@@ -69,6 +69,7 @@ class Root(ApiView):
             "responses": url("responses", code=code),
             "scores": url("scores", code=code),
             "contacts": url("contacts", code=code),
+            "queries": url("queries", code=code),
             "dataset_csv": url("dataset", code=code, fmt="csv"),
             "dataset_jsonl": url("dataset", code=code, fmt="jsonl"),
             "schema": url("schema"),

@@ -28,7 +28,7 @@ from .models import Query, QueryMessage
 
 
 class QueryError(ValidationError):
-    pass
+    """A refused query action; its ``code`` is stable (the API returns it to scripts)."""
 
 
 # --- values -------------------------------------------------------------------------------
@@ -83,7 +83,9 @@ def resolve_target(participant: Participant, ref: str) -> dict:
                 "instrument": parts[1],
                 "timepoint_code": parts[0],
             }
-    raise QueryError(_("%(ref)s is not a value of this participant.") % {"ref": ref})
+    raise QueryError(
+        _("%(ref)s is not a value of this participant.") % {"ref": ref}, code="unknown_value"
+    )
 
 
 def current_value(query: Query):
@@ -120,13 +122,15 @@ def parse_value(query: Query, raw: str):
         try:
             return dt.date.fromisoformat(raw).isoformat()
         except ValueError:
-            raise QueryError(_("Give the date as YYYY-MM-DD.")) from None
+            raise QueryError(_("Give the date as YYYY-MM-DD."), code="invalid_value") from None
     if item.kind == "text":
         return raw
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
-        raise QueryError(_("%(raw)s is not a valid value for this item.") % {"raw": raw}) from None
+        raise QueryError(
+            _("%(raw)s is not a valid value for this item.") % {"raw": raw}, code="invalid_value"
+        ) from None
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def _say(query: Query, kind: str, text: str, user=None, **values) -> QueryMessag
 def _text(text: str, what: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise QueryError(what)
+        raise QueryError(what, code="text_required")
     return text
 
 
@@ -170,7 +174,7 @@ def answer_query(query: Query, text: str, user) -> Query:
     if not permissions.can_answer(user, query.participant):
         raise PermissionDenied
     if query.state == Query.CLOSED:
-        raise QueryError(_("This query is closed."))
+        raise QueryError(_("This query is closed."), code="query_closed")
     _say(query, QueryMessage.ANSWERED, _text(text, _("Write an answer.")), user)
     query.state = Query.ANSWERED
     query.save(update_fields=["state"])
@@ -189,13 +193,15 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
     if not permissions.can_answer(user, query.participant):
         raise PermissionDenied
     if query.state == Query.CLOSED:
-        raise QueryError(_("This query is closed."))
+        raise QueryError(_("This query is closed."), code="query_closed")
     if query.field == COMPLETED:
-        raise QueryError(_("A completion date is not corrected here; answer the query."))
+        raise QueryError(
+            _("A completion date is not corrected here; answer the query."), code="not_correctable"
+        )
     text = _text(text, _("Say why the value changes."))
     old = current_value(query)
     if old == new_value:
-        raise QueryError(_("The new value is the same as the stored one."))
+        raise QueryError(_("The new value is the same as the stored one."), code="unchanged")
     reason = correction_reason(query, text)
     # Said first, so that the thread reads "corrected" before an edit check's own
     # "closed"; a refused correction rolls the message back with it.
@@ -217,7 +223,7 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
 
 def _correct_enrolment(participant: Participant, field: str, value, reason: str) -> None:
     if value is None:
-        raise QueryError(_("An enrolment date cannot be left empty."))
+        raise QueryError(_("An enrolment date cannot be left empty."), code="invalid_value")
     day = dt.date.fromisoformat(value)
     if field == "date_of_birth":
         enrolment_actions.update_personal_details(
@@ -248,11 +254,14 @@ def close_query(query: Query, text: str, user) -> Query:
     if not permissions.can_raise(user, query.participant):
         raise PermissionDenied
     if query.state == Query.CLOSED:
-        raise QueryError(_("This query is closed already."))
+        raise QueryError(_("This query is closed already."), code="query_closed")
     text = (text or "").strip()
     if not text:
         if not _corrected_since_raised(query):
-            raise QueryError(_("The value was not changed: give a reason to close the query."))
+            raise QueryError(
+                _("The value was not changed: give a reason to close the query."),
+                code="reason_required",
+            )
         text = _("Closed after the correction.")
     _say(query, QueryMessage.CLOSED, text, user)
     query.state, query.closed_at = Query.CLOSED, timezone.now()
@@ -266,7 +275,9 @@ def reopen_query(query: Query, text: str, user) -> Query:
     if not permissions.can_raise(user, query.participant):
         raise PermissionDenied
     if query.state not in (Query.CLOSED, Query.ANSWERED):
-        raise QueryError(_("Only an answered or closed query is re-opened."))
+        raise QueryError(
+            _("Only an answered or closed query is re-opened."), code="not_reopenable"
+        )
     _say(query, QueryMessage.REOPENED, _text(text, _("Say why the query is re-opened.")), user)
     query.state, query.closed_at = Query.REOPENED, None
     query.save(update_fields=["state", "closed_at"])

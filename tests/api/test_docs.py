@@ -26,6 +26,12 @@ def test_schema_lists_every_endpoint(client, coordinator, api):
         "/api/v1/trials/{code}/scores/",
         "/api/v1/trials/{code}/contacts/",
         "/api/v1/trials/{code}/dataset.{fmt}",
+        "/api/v1/trials/{code}/queries/",
+        "/api/v1/trials/{code}/queries/{id}/",
+        "/api/v1/trials/{code}/queries/{id}/answer/",
+        "/api/v1/trials/{code}/queries/{id}/correct/",
+        "/api/v1/trials/{code}/queries/{id}/close/",
+        "/api/v1/trials/{code}/queries/{id}/reopen/",
     } <= paths
     assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     # A token reads it too (a script generating a client).
