@@ -23,6 +23,20 @@ for model in (Trial, Arm, Clinic, EligibilityCriterion, SmsSchedule, Timepoint):
     admin.site.register(model)
 
 
+class ReadOnly:
+    """An admin that shows records written only by their own services (an erasure, a
+    protocol version, a lock, a subject-access request): no add, change or delete."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Cluster)
 class ClusterAdmin(SimpleHistoryAdmin):
     list_display = ("name", "trial", "allocation_order", "crossover")
@@ -91,33 +105,15 @@ class PersonalDetailsAdmin(ReasonAdmin):
 
 
 @admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin):
+class ErasureAdmin(ReadOnly, admin.ModelAdmin):
     """Read only: an erasure is recorded by enrolment.actions.erase_personal_data."""
 
     list_display = ("participant", "erased_at", "erased_by", "source", "reason")
     list_filter = ("source", "participant__trial")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ProtocolVersion)
-class ProtocolVersionAdmin(admin.ModelAdmin):
+class ProtocolVersionAdmin(ReadOnly, admin.ModelAdmin):
     """Read only: a version is written by loading its file (manage.py load_protocol)."""
 
     list_display = ("trial", "number", "loaded_at", "loaded_by", "amendment", "file_name")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,18 +4,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from enrolment.admin import ReadOnly
+
 from ..models import Lock, LockedDataset, Signature, SourceVerification
-
-
-class ReadOnly:
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Lock)
