@@ -12,11 +12,11 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, Subquery
 
 from datamanagement.queries import permissions
+from datamanagement.queries.export import who as _who
 from datamanagement.queries.models import Query, QueryMessage
 
 from .data import Viewer, _text_items
 
-SYSTEM = "edit check"  # the author of an edit check's own messages, as in the query log
 # Enrolment fields whose values live in PersonalDetails.
 PERSONAL_FIELDS = {"date_of_birth"}
 
@@ -34,10 +34,6 @@ def queries(viewer: Viewer):
         .select_related("participant__clinic", "raised_by")
         .annotate(updated_at=Subquery(last.values("at")[:1]), n_messages=Count("messages"))
     )
-
-
-def _who(user) -> str:
-    return user.get_username() if user is not None else SYSTEM
 
 
 def query(q: Query) -> dict:

@@ -30,6 +30,15 @@ COLUMNS = [
 ]
 
 
+# The author of an edit check's own messages (no staff user), in the log and the API.
+SYSTEM = "edit check"
+
+
+def who(user) -> str:
+    """Staff by user name only (the log carries no names or addresses)."""
+    return user.get_username() if user is not None else SYSTEM
+
+
 def query_log_rows(trial) -> list[dict]:
     """Every message of every query of ``trial``, one row each, oldest query first: the
     whole log (the database-lock bundle takes it as it is)."""
@@ -53,11 +62,11 @@ def query_log_rows(trial) -> list[dict]:
                 "check": q.check_code,
                 "state": q.state,
                 "raised_at": q.raised_at.isoformat(),
-                "raised_by": q.raised_by.username if q.raised_by else "edit check",
+                "raised_by": who(q.raised_by),
                 "closed_at": q.closed_at.isoformat() if q.closed_at else "",
                 "message_at": m.at.isoformat(),
                 "message_kind": m.kind,
-                "message_by": m.author.username if m.author else "edit check",
+                "message_by": who(m.author),
                 "message": m.text,
                 "old_value": "" if m.old_value is None else m.old_value,
                 "new_value": "" if m.new_value is None else m.new_value,
