@@ -44,8 +44,12 @@ def test_upload_see_flags_beside_the_scan_verify(
     page.click("text=nrs")
     page.wait_for_selector("#flagged-marks")
     assert "back" in page.inner_text("#flagged-marks")
-    image = page.locator("#scan-images img").first
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The scan image is served by a second request: wait for it rather than racing it.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#scan-images img');"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        timeout=30_000,
+    )
     page.click('label[for="id_back_2"]')
     page.click("#verify")
     page.wait_for_selector("#pending-entries")
