@@ -9,6 +9,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from enrolment.models import Clinic, TrialRole
 from enrolment.protocol import load_protocol
 
+from . import schema_snapshot
 from .factories import AuthenticatorFactory, PhysiotherapistFactory, TrialRoleFactory, UserFactory
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
@@ -26,6 +27,14 @@ def pytest_sessionstart(session):
             raise pytest.UsageError(
                 f"Redis at {urlparse(broker).netloc} is unreachable: {exc}"
             ) from exc
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test databases are created within: a kept copy of the migrated schema instead
+    of migrating from scratch in every process (tests/schema_snapshot.py)."""
+    with schema_snapshot.reused():
+        yield
 
 
 class VerifiedClient(Client):
