@@ -5,12 +5,10 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from enrolment.demo import DEMO_PASSWORD, build_demo
 from enrolment.models import Deviation, Participant, Physiotherapist
-from questionnaires.models import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -44,59 +42,3 @@ def test_demo_follows_the_dog_leg_and_every_login_works():
         "excluded",
     ]
     assert deviations.filter(excludes_per_protocol=True).count() == 2
-
-
-def test_demo_command_twice_adds_nobody(capsys):
-    from followup.models import InboundSms
-
-    args = ["--participants", "6", "--safe-participants", "3", "--other-participants", "0"]
-    call_command("demo", "--no-serve", *args)
-    replies = InboundSms.objects.count()
-    responses = Response.objects.count()
-    call_command("demo", "--no-serve", *args)
-    assert Response.objects.count() == responses > 0  # the past is replayed once
-    assert Participant.objects.filter(trial__code="betterback").count() == 6
-    assert Participant.objects.filter(trial__code="safe").count() == 3
-    assert InboundSms.objects.count() == replies > 0  # past weeks replayed once
-    out = capsys.readouterr().out
-    assert "coordinator" in out and DEMO_PASSWORD in out
-    # Each login as the site names its role (the login is datamanager, no underscore).
-    assert "datamanager    data manager" in out and "data_manager" not in out
-
-
-def test_demo_has_a_safe_trial_with_a_history_of_weekly_sms():
-    from django.utils import timezone
-
-    from enrolment.demo import build_safe_demo
-    from followup.models import InboundSms, SmsOptOut, SmsPrompt
-    from followup.sms import tracking
-    from followup.sms.demo import replay_weeks
-
-    build_demo(date.today(), participants=4)
-    safe = build_safe_demo(date.today(), participants=6)
-    assert replay_weeks(safe, timezone.now()) > 0
-    statuses = set(
-        SmsPrompt.objects.filter(participant__trial=safe).values_list("status", flat=True)
-    )
-    assert {"answered", "expired", "scheduled", "cancelled"} <= statuses
-    # every reply went through the real interpretation: none left pending
-    assert not InboundSms.objects.filter(outcome="pending").exists()
-    assert SmsOptOut.objects.filter(participant__trial=safe).count() == 1
-    quiet = safe.participants.order_by("pk")[1]
-    assert quiet.study_id in tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all()))
-
-
-def test_demo_has_a_participant_awaiting_reconsent():
-    from django.utils import timezone
-
-    from enrolment import consent
-    from enrolment.models import Trial
-    from trialsite.demo.build import build_site
-
-    build_site(date.today(), timezone.now(), participants=8, safe=0, others=0)
-    trial = Trial.objects.get(code="betterback")
-    waiting = consent.awaiting_reconsent(trial)
-    assert len(waiting) == 1 and consent.is_held(waiting[0])
-    assert consent.required_document(trial).version == "2.0"
-    # The amendment's reload keeps the demo's logins working without a second factor.
-    assert not trial.two_factor_required

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,8 @@ from enrolment.demo import build_demo, build_safe_demo
 from enrolment.models import TrialRole
 from followup.models import SmsOptOut, SmsPrompt
 from followup.sms.demo import replay_weeks
+
+from ..built_once import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +30,17 @@ def test_an_opted_out_participant_is_not_also_on_the_list_to_phone():
     assert summary["missed_in_a_row"] == ["A"] and summary["opt_outs"] == ["B"]
 
 
-@pytest.fixture
-def safe_weeks(settings):
-    settings.SMS_BACKEND = "followup.sms.backends.InMemoryBackend"
-    build_demo(date.today(), participants=2)
-    safe = build_safe_demo(date.today(), participants=8)
-    replay_weeks(safe, timezone.now())
-    return safe
+@pytest.fixture(scope="module")
+def safe_weeks(django_db_setup, django_db_blocker):
+    """Built once: the tests only read it (tests/built_once.py)."""
+    with (
+        rolled_back(django_db_blocker),
+        override_settings(SMS_BACKEND="followup.sms.backends.InMemoryBackend"),
+    ):
+        build_demo(date.today(), participants=2)
+        safe = build_safe_demo(date.today(), participants=8)
+        replay_weeks(safe, timezone.now())
+        yield safe
 
 
 def test_weekly_rates_missed_weeks_and_opt_outs_match_the_prompts(client, safe_weeks):
@@ -79,8 +86,9 @@ def test_weekly_rates_missed_weeks_and_opt_outs_match_the_prompts(client, safe_w
     assert sorted(re.findall(r">(SAFE-[A-Z]+-\d+)</a>", section)) == to_phone
 
 
-def test_a_trial_without_sms_tracking_says_so(client, betterback, coordinator):
-    client.force_login(coordinator)
+def test_a_trial_without_sms_tracking_says_so(client, safe_weeks):
+    # The module's demo has BetterBack too, which asks no weekly SMS.
+    client.force_login(TrialRole.objects.get(trial__code="betterback", role="coordinator").user)
     page = client.get(reverse("monitoring_dashboard", args=["betterback"])).content.decode()
     assert "This trial has no weekly SMS tracking." in page
 

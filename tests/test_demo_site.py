@@ -1,0 +1,112 @@
+"""The README's first command, ``manage.py demo``, run twice over one database: what a
+new user finds in it (every channel, queries in every state, SAFE's weekly SMS, a
+participant awaiting re-consent), and that the second start adds and replays nothing.
+Built once for the module (tests/built_once.py): each build costs tens of seconds."""
+
+import io
+from contextlib import redirect_stdout
+
+import pytest
+from django.core.management import call_command
+
+from datamanagement.queries.models import Query
+from enrolment import consent
+from enrolment.demo import DEMO_PASSWORD
+from enrolment.models import Participant, PersonalDetails, Trial
+from followup.models import InboundSms, Message, SmsOptOut, SmsPrompt
+from followup.sms import tracking
+from questionnaires.models import Response
+
+from .built_once import rolled_back
+
+pytestmark = pytest.mark.django_db
+
+ARGS = ["--no-serve", "--participants", "30", "--safe-participants", "6",
+        "--other-participants", "0"]  # fmt: skip
+
+
+def _state():
+    return {
+        "responses": Response.objects.count(),
+        "participants": {
+            code: Participant.objects.filter(trial__code=code).count()
+            for code in ("betterback", "safe")
+        },
+        "replies": InboundSms.objects.count(),
+        "channels": sorted(
+            PersonalDetails.objects.values_list("participant_id", "contact_preference")
+        ),
+        "tray": Message.objects.filter(
+            channel=Message.POST, status=Message.SENT, posted_at=None
+        ).count(),
+        "queries": sorted(Query.objects.values_list("state", flat=True)),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            call_command("demo", *ARGS, stdout=out)
+        first = _state()
+        call_command("demo", *ARGS, stdout=io.StringIO())
+        yield {"out": out.getvalue(), "first": first, "second": _state()}
+
+
+def test_a_second_start_adds_nobody_and_replays_nothing(demo):
+    first, second = demo["first"], demo["second"]
+    assert second == first
+    assert first["participants"] == {"betterback": 30, "safe": 6}
+    assert first["responses"] > 0 and first["replies"] > 0
+
+
+def test_it_prints_every_login_as_the_site_names_its_role(demo):
+    out = demo["out"]
+    assert "coordinator" in out and DEMO_PASSWORD in out
+    # The login is datamanager, no underscore.
+    assert "datamanager    data manager" in out and "data_manager" not in out
+
+
+def test_participants_on_every_channel_and_post_in_the_tray(demo):
+    preferences = set(
+        PersonalDetails.objects.filter(participant__trial__code="betterback").values_list(
+            "contact_preference", flat=True
+        )
+    )
+    assert preferences == {"email", "sms", "both", "post"}
+    assert demo["first"]["tray"] > 0
+
+
+def test_queries_in_every_state_and_from_the_checks(demo):
+    manual = Query.objects.filter(check_code="", participant__trial__code="betterback")
+    assert set(manual.values_list("state", flat=True)) == {
+        Query.OPEN,
+        Query.ANSWERED,
+        Query.CLOSED,
+        Query.REOPENED,
+    }
+    assert manual.filter(messages__kind="corrected").exists()
+    assert Query.objects.exclude(check_code="").exists()
+
+
+def test_safe_has_a_history_of_weekly_sms(demo):
+    safe = Trial.objects.get(code="safe")
+    statuses = set(
+        SmsPrompt.objects.filter(participant__trial=safe).values_list("status", flat=True)
+    )
+    assert {"answered", "expired", "scheduled", "cancelled"} <= statuses
+    # Every reply went through the real interpretation: none left pending.
+    assert not InboundSms.objects.filter(outcome="pending").exists()
+    assert SmsOptOut.objects.filter(participant__trial=safe).count() == 1
+    quiet = safe.participants.order_by("pk")[1]
+    assert quiet.study_id in tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all()))
+
+
+def test_a_participant_awaits_reconsent(demo):
+    trial = Trial.objects.get(code="betterback")
+    waiting = consent.awaiting_reconsent(trial)
+    assert len(waiting) == 1 and consent.is_held(waiting[0])
+    assert consent.required_document(trial).version == "2.0"
+    # The amendment's reload keeps the demo's logins working without a second factor.
+    assert not trial.two_factor_required
