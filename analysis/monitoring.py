@@ -1004,10 +1004,11 @@ def unresolved_double_entries(participants):
 
 def crpe_missing_at_final_visit(trial, participants):
     """Participants with a final visit recorded but no completed CRPE-tool at
-    ``crpe-final``; None where the trial has no such timepoint."""
+    the timepoint tagged ``final-visit``; None where the trial has no such timepoint."""
+    from enrolment import tags
     from questionnaires.models import Response
 
-    tp = trial.timepoints.filter(code="crpe-final").first()
+    tp = tags.timepoint(trial, "final-visit")
     if tp is None:
         return None
     done = Response.objects.filter(

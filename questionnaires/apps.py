@@ -10,8 +10,13 @@ class QuestionnairesConfig(AppConfig):
         from enrolment.amendments import protocol_amendment_checks
         from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
 
-        from . import amendment_checks
+        from enrolment import catalogue
+
+        from . import amendment_checks, instruments
         from .audit import participant_responses
+
+        # The protocol loader (enrolment) checks the instruments a file names against these.
+        catalogue.register(instruments)
 
         protocol_amendment_checks.connect(
             amendment_checks.refusals, dispatch_uid="questionnaires.amendment_checks"
