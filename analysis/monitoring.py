@@ -464,7 +464,7 @@ def consort_flow(
 
 
 def trial_wide(user, trial) -> bool:
-    from trialsite import roles
+    from enrolment import permissions as roles
 
     return roles.has_any(user, trial, roles.TRIAL_WIDE)
 
@@ -1137,7 +1137,8 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
     counts only: no personal data, no allocation per patient."""
     from django.core.mail import EmailMessage
 
-    from enrolment.models import Clinic, Participant, TrialRole
+    from enrolment import permissions as roles
+    from enrolment.models import Clinic, Participant
 
     participants = Participant.objects.filter(trial=trial)
     clinics = Clinic.objects.filter(cluster__trial=trial).select_related("cluster")
@@ -1155,13 +1156,7 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
         quality.append(f"CRPE-tools missing at the final visit: {dq['crpe_missing']}")
     subject = f"{trial.study_id_prefix} weekly recruitment {today:%Y-%m-%d}"
     messages = []
-    coordinators = sorted(
-        set(
-            TrialRole.objects.filter(trial=trial, role=TrialRole.COORDINATOR)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    coordinators = roles.emails_of(trial, {roles.COORDINATOR})  # active users only
     total = f"{rec.total} enrolled" + (f" of {rec.sample_size} planned" if rec.sample_size else "")
     if coordinators:
         body = "\n".join(

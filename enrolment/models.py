@@ -381,8 +381,8 @@ class EligibilityCriterion(models.Model):
 
 class ParticipantQuerySet(models.QuerySet):
     def visible_to(self, user) -> ParticipantQuerySet:
-        """Only the participants this user may see (trialsite.roles decides)."""
-        from trialsite.roles import participant_filter
+        """Only the participants this user may see (enrolment.permissions decides)."""
+        from .permissions import participant_filter
 
         return self.filter(participant_filter(user))
 

@@ -413,9 +413,8 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
                 msg = "unknown key (check its spelling)"
             problems.append(f"{_format_location(err['loc'])}: {msg}")
         raise ProtocolError(path, problems) from None
-    if problems := (
-        consent_protocol.check(spec.consent, path) + edit_checks.problems(spec) + tags.problems(spec)
-    ):
+    problems = consent_protocol.check(spec.consent, path) + edit_checks.problems(spec)
+    if problems := problems + tags.problems(spec):
         raise ProtocolError(path, problems)
     return spec
 

@@ -26,7 +26,8 @@ from . import catalogue
 
 # Each tag Python asks for, and what asks for it. A tag marks at most one timepoint.
 TIMEPOINT_TAGS: dict[str, str] = {
-    "first-visit": "the CRPE-tool at the first clinical visit (its grades are shown at the final one)",
+    "first-visit": "the CRPE-tool at the first clinical visit (its grades are shown at the "
+    "final one)",
     "final-visit": "the CRPE-tool at the final visit (monitoring counts it missing once the "
     "final visit is recorded)",
     "workshop-before": "physiotherapists before the workshop (analysis timepoint 'before')",
@@ -52,7 +53,9 @@ def problems(spec) -> list[str]:
     for i, tp in enumerate(spec.timepoints):
         for tag in tp.tags:
             if tag not in TIMEPOINT_TAGS:
-                out.append(f"timepoints[{i}].tags: unknown tag {tag!r}; known: {sorted(TIMEPOINT_TAGS)}")
+                out.append(
+                    f"timepoints[{i}].tags: unknown tag {tag!r}; known: {sorted(TIMEPOINT_TAGS)}"
+                )
             holders.setdefault(tag, []).append(tp.code)
     listed = {code for tp in spec.timepoints for code in tp.instruments}
     for i, ins in enumerate(spec.instruments):
@@ -106,7 +109,9 @@ def codes_for(trial, names: Mapping[str, str]) -> dict[str, str]:
 
 def instrument(trial, tag: str) -> str | None:
     """The code of the trial's instrument tagged ``tag``, or None."""
-    return next((c for c, v in (trial.instrument_tags or {}).items() if tag in v.get("tags", ())), None)
+    return next(
+        (c for c, v in (trial.instrument_tags or {}).items() if tag in v.get("tags", ())), None
+    )
 
 
 def item(trial, instrument_code: str, role: str) -> str | None:

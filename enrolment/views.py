@@ -17,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from trialsite import roles
+from enrolment import permissions as roles
 from trialsite.models import SchedulerHeartbeat
 
 from . import actions, allocation, views_death, views_deviations
@@ -88,16 +88,10 @@ def trial_overview(request, code):
             "status_counts": dict(status_counts),
             "heartbeat": heartbeat,
             "my_roles": sorted(roles.roles_in(request.user, trial)),
-            "can_enrol": roles.has_any(
-                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
-            ),
-            "can_move_crossover": roles.has_any(
-                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR}
-            ),
+            "can_enrol": roles.has_any(request.user, trial, roles.ENROL),
+            "can_move_crossover": roles.has_any(request.user, trial, roles.MANAGE),
             # scanned paper questionnaires (the paper app) are read by data managers
-            "can_read_scans": roles.has_any(
-                request.user, trial, {roles.DATA_MANAGER, roles.ADMINISTRATOR}
-            ),
+            "can_read_scans": roles.has_any(request.user, trial, roles.SCAN),
             "is_cluster_design": trial.is_cluster_design,
             "intervention": allocation.INTERVENTION,
         },

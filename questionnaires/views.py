@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from enrolment import consent, consent_views, guards, tags
+from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
-from trialsite import roles
 
 from . import due, reasons, services
 from .forms import InstrumentForm, ReasonForm
@@ -39,7 +39,7 @@ from .missing import REASONS
 from .missing import label as reason_label
 from .models import Response
 
-RESOLVERS = {roles.DATA_MANAGER, roles.ADMINISTRATOR}
+RESOLVERS = roles.RESOLVERS
 
 
 def _participant_for(user, study_id: str) -> Participant:

@@ -110,8 +110,16 @@ def test_lookups(renamed):
 @pytest.mark.parametrize(
     "old, new, message",
     [
-        ('tags = ["final-visit"]', 'tags = ["last-visit"]', "timepoints[9].tags: unknown tag 'last-visit'"),
-        ('tags = ["first-visit"]', 'tags = ["final-visit"]', "tag 'final-visit' is given to 2 entries"),
+        (
+            'tags = ["final-visit"]',
+            'tags = ["last-visit"]',
+            "timepoints[9].tags: unknown tag 'last-visit'",
+        ),
+        (
+            'tags = ["first-visit"]',
+            'tags = ["final-visit"]',
+            "tag 'final-visit' is given to 2 entries",
+        ),
         ('code = "dibq"\nitems', 'code = "rmdq"\nitems', "'rmdq' is not listed at any timepoint"),
         ("model-useful =", "useful =", "instruments[1].items: unknown role 'useful'"),
         ('"q24"', '"q99"', "instruments[1].items: 'q99' is not an item of dibq"),
