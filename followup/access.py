@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
 from enrolment import permissions as roles
 from enrolment.models import Participant
@@ -92,3 +93,11 @@ def context_processor(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"may_read_outbox": may_read_outbox(user)}
+
+
+def overdue_participants() -> Q:
+    """Participants with a contact past due and not answered, as a filter on Participant."""
+    return Q(
+        contacts__status__in=[Contact.INVITED, Contact.MISSED],
+        contacts__due_at__lt=timezone.now(),
+    )

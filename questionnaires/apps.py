@@ -7,10 +7,9 @@ class QuestionnairesConfig(AppConfig):
 
     def ready(self) -> None:
         # Responses appear in the participant's audit trail.
+        from enrolment import catalogue
         from enrolment.amendments import protocol_amendment_checks
         from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
-
-        from enrolment import catalogue
 
         from . import amendment_checks, instruments
         from .audit import participant_responses
@@ -24,3 +23,9 @@ class QuestionnairesConfig(AppConfig):
 
         if participant_responses not in PARTICIPANT_HISTORY_SOURCES:
             PARTICIPANT_HISTORY_SOURCES.append(participant_responses)
+
+    def warm_up(self) -> None:
+        """Every instrument definition, imported by the registry (trialsite.warmup)."""
+        from . import instruments
+
+        instruments.all_instruments()
