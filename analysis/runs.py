@@ -38,8 +38,12 @@ ANALYSES = {
 }
 OUTCOMES = ["nrs_back", "odi", "eq5d_index", "bipq_total"]
 # Protocol tags of the physiotherapist questionnaires' timepoints -> analysis codes.
-PHYSIO_TIMEPOINTS = {"workshop-before": "before", "workshop-after": "after",
-                     "workshop-3m": "3m", "workshop-12m": "12m"}
+PHYSIO_TIMEPOINTS = {
+    "workshop-before": "before",
+    "workshop-after": "after",
+    "workshop-3m": "3m",
+    "workshop-12m": "12m",
+}
 
 
 def runs_dir() -> Path:
