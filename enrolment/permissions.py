@@ -204,14 +204,17 @@ def context_processor(request) -> dict:
     }
 
 
-def emails_of(trial, wanted: set[str]) -> list[str]:
-    """Email addresses of the active users holding any of ``wanted`` in ``trial``."""
+def users_of(trial, wanted: set[str]):
+    """The active users with an email address holding any of ``wanted`` in ``trial``
+    (the recipients of a trial's emails)."""
+    from django.contrib.auth import get_user_model
+
     from enrolment.models import TrialRole
 
-    return sorted(
-        set(
-            TrialRole.objects.filter(trial=trial, role__in=wanted, user__is_active=True)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    held = TrialRole.objects.filter(trial=trial, role__in=wanted).values("user_id")
+    return get_user_model().objects.filter(pk__in=held, is_active=True).exclude(email="")
+
+
+def emails_of(trial, wanted: set[str]) -> list[str]:
+    """Email addresses of the active users holding any of ``wanted`` in ``trial``."""
+    return sorted(set(users_of(trial, wanted).values_list("email", flat=True)))
