@@ -21,13 +21,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import Clinic, Physiotherapist, Trial, TrialRole
-from trialsite import roles
 
 from . import access_log
 from .models import AccessEvent
 
-MANAGERS = {roles.COORDINATOR, roles.ADMINISTRATOR}
+MANAGERS = roles.STAFF_MANAGERS
 PHYSIOTHERAPIST = roles.PHYSIOTHERAPIST
 
 

@@ -13,7 +13,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 RECOVERY_CODES = 10
 AUTHENTICATOR = "authenticator"

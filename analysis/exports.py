@@ -51,6 +51,7 @@ from django.db import transaction
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
+from enrolment import tags
 from enrolment.models import Clinic, Participant, Timepoint, Trial
 from enrolment.national_id import age_on
 from questionnaires.instruments import base, get
@@ -134,7 +135,7 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
         conditions = {c: f"Blinded arm {c}" for c in codes}
     else:
         conditions = dict(trial.arms.values_list("code", "label"))
-    sbst = get("sbst")
+    sbst = get(tags.instrument(trial, "risk-group") or "sbst")  # the column's codes
     risk = next(s for s in sbst.scores if s.name == "risk_group")
     return [
         Var("study_id", "Study ID (pseudonym)", STRING),
@@ -166,7 +167,7 @@ def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:
             "STarT Back risk group at baseline",
             NUMERIC,
             labels=dict(risk.labels),
-            instrument="sbst",
+            instrument=sbst.code,
             version=str(sbst.version),
             rule=risk.rule,
         ),
@@ -246,7 +247,7 @@ def _participants(trial: Trial) -> Iterator[dict]:
     baseline = baseline_timepoint(trial)
     risk = Response.objects.filter(
         participant=OuterRef("pk"),
-        instrument="sbst",
+        instrument=tags.instrument(trial, "risk-group"),
         timepoint=baseline,
         entry=Response.FINAL,
         completed_at__isnull=False,

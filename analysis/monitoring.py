@@ -464,7 +464,7 @@ def consort_flow(
 
 
 def trial_wide(user, trial) -> bool:
-    from trialsite import roles
+    from enrolment import permissions as roles
 
     return roles.has_any(user, trial, roles.TRIAL_WIDE)
 
@@ -1004,10 +1004,11 @@ def unresolved_double_entries(participants):
 
 def crpe_missing_at_final_visit(trial, participants):
     """Participants with a final visit recorded but no completed CRPE-tool at
-    ``crpe-final``; None where the trial has no such timepoint."""
+    the timepoint tagged ``final-visit``; None where the trial has no such timepoint."""
+    from enrolment import tags
     from questionnaires.models import Response
 
-    tp = trial.timepoints.filter(code="crpe-final").first()
+    tp = tags.timepoint(trial, "final-visit")
     if tp is None:
         return None
     done = Response.objects.filter(
@@ -1136,7 +1137,8 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
     counts only: no personal data, no allocation per patient."""
     from django.core.mail import EmailMessage
 
-    from enrolment.models import Clinic, Participant, TrialRole
+    from enrolment import permissions as roles
+    from enrolment.models import Clinic, Participant
 
     participants = Participant.objects.filter(trial=trial)
     clinics = Clinic.objects.filter(cluster__trial=trial).select_related("cluster")
@@ -1154,13 +1156,7 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
         quality.append(f"CRPE-tools missing at the final visit: {dq['crpe_missing']}")
     subject = f"{trial.study_id_prefix} weekly recruitment {today:%Y-%m-%d}"
     messages = []
-    coordinators = sorted(
-        set(
-            TrialRole.objects.filter(trial=trial, role=TrialRole.COORDINATOR)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
+    coordinators = roles.emails_of(trial, {roles.COORDINATOR})  # active users only
     total = f"{rec.total} enrolled" + (f" of {rec.sample_size} planned" if rec.sample_size else "")
     if coordinators:
         body = "\n".join(

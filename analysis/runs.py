@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from enrolment import tags
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
@@ -36,11 +37,13 @@ ANALYSES = {
     "pilot": "Internal pilot progression criteria",
 }
 OUTCOMES = ["nrs_back", "odi", "eq5d_index", "bipq_total"]
-# BetterBack timepoint codes of the physiotherapist questionnaires -> analysis codes.
-PHYSIO_TIMEPOINTS = {"pt-before": "before", "pt-after": "after", "pt-3m": "3m", "pt-12m": "12m"}
-# The protocol's progression question ("I expect that the application of BetterBack model
-# of care will be useful", 1 agree completely - 5 do not agree at all) is DIBQ item q24.
-DIBQ_USEFUL_ITEM: str | None = "q24"
+# Protocol tags of the physiotherapist questionnaires' timepoints -> analysis codes.
+PHYSIO_TIMEPOINTS = {
+    "workshop-before": "before",
+    "workshop-after": "after",
+    "workshop-3m": "3m",
+    "workshop-12m": "12m",
+}
 
 
 def runs_dir() -> Path:
@@ -57,18 +60,20 @@ def physio_dataset(trial: Trial) -> pd.DataFrame:
         completed_at__isnull=False,
     ).values_list("physiotherapist__study_code", "timepoint__code", "instrument", "scores",
                   "answers")
+    physio_timepoints = tags.codes_for(trial, PHYSIO_TIMEPOINTS)
+    useful_item = tags.item(trial, "dibq", "model-useful")  # the progression question
     for physio, tp, code, scores, answers in qs.iterator(chunk_size=exports.CHUNK):
-        if tp not in PHYSIO_TIMEPOINTS:
+        if tp not in physio_timepoints:
             continue
         rec = rows.setdefault((physio, tp), {"physio_id": physio,
-                                             "timepoint": PHYSIO_TIMEPOINTS[tp]})
+                                             "timepoint": physio_timepoints[tp]})
         if code == "pcs":
             rec["pcs_total"] = scores.get("total")
         elif code == "pabs_pt":
             rec["pabs_pt_biomedical"] = scores.get("biomedical")
             rec["pabs_pt_biopsychosocial"] = scores.get("biopsychosocial")
-        elif code == "dibq" and DIBQ_USEFUL_ITEM:
-            rec["dibq_useful"] = answers.get(DIBQ_USEFUL_ITEM)
+        elif code == "dibq" and useful_item:
+            rec["dibq_useful"] = answers.get(useful_item)
     columns = ["physio_id", "timepoint", "pcs_total", "pabs_pt_biomedical",
                "pabs_pt_biopsychosocial", "dibq_useful"]
     df = pd.DataFrame(list(rows.values()), columns=columns)

@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from . import registry, runs
 from .exports import participant_vars
@@ -34,8 +34,8 @@ from .plan.sample_size.describe import describe
 from .plan.sample_size.readings import protocol_readings
 
 ANALYSIS_ROLES = roles.ANALYSIS
-REGISTRY_ROLES = {roles.DATA_MANAGER, roles.COORDINATOR, roles.ADMINISTRATOR}
-BLINDING_ROLES = {roles.COORDINATOR, roles.ADMINISTRATOR}
+REGISTRY_ROLES = roles.REGISTRY
+BLINDING_ROLES = roles.BLINDING
 
 
 def _trial(request, code, wanted=ANALYSIS_ROLES):

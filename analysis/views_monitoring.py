@@ -17,13 +17,13 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import EligibilityCriterion
-from trialsite import roles
 
 from . import monitoring as mon
 from . import monitoring_figures as figures
 
-DASHBOARD_ROLES = roles.TRIAL_WIDE | {roles.PHYSIOTHERAPIST}
+DASHBOARD_ROLES = roles.DASHBOARD
 
 
 def _trial(user, code):

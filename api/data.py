@@ -13,12 +13,12 @@ from datetime import date, datetime
 from functools import cache
 
 from analysis import exports
+from enrolment import permissions as roles
 from enrolment.audit import participant_history
 from enrolment.models import Clinic, Participant, Trial
 from followup.models import Contact
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
-from trialsite import roles
 
 PARTICIPANT_FIELDS = (
     "id",

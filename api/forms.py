@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .models import ApiToken
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import exceptions, permissions
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .models import ApiToken
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts import access_log
 from accounts.models import AccessEvent
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .models import ApiToken
 

@@ -1,8 +1,7 @@
 """Who reads the data-management pages (never physiotherapists: they see the locks on the
 participant page) and who downloads the locked dataset (pseudonymised: statisticians too)."""
 
-from trialsite import roles
+from enrolment import permissions as roles
 
-READERS = {roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.MONITOR, roles.INVESTIGATOR,
-           roles.COORDINATOR}
-DATASET_READERS = READERS | {roles.STATISTICIAN}
+READERS = roles.DM_READERS
+DATASET_READERS = roles.DATASET_READERS

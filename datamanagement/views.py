@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
-from trialsite import roles
 
 from .access import DATASET_READERS, READERS
 from .locks import services as locks
@@ -266,7 +266,7 @@ def dataset_download(request, pk):
 
 @login_required
 def sdv_share(request, trial):
-    trial = _trial_for(request.user, trial, READERS | {roles.STATISTICIAN})
+    trial = _trial_for(request.user, trial, roles.DATASET_READERS)
     return render(request, "datamanagement/sdv_share.html", {
         "trial": trial,
         "rows": sdv.share_verified(trial),

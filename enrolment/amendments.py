@@ -28,7 +28,7 @@ from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils import timezone
 
-from . import protocol_diff
+from . import catalogue, protocol_diff
 from .protocol import LoadReport, ProtocolError, ProtocolSpec, read_protocol, shifted, write_trial
 
 # kwargs: trial, spec, previous (ProtocolVersion | None), instruments. Return list[str].
@@ -96,8 +96,7 @@ def current_version(trial):
 def instrument_fingerprints(spec: ProtocolSpec) -> dict[str, dict]:
     """The definition each instrument of the protocol is answered on: its version and a
     hash of its items (what an answer means), to catch a definition edited in place."""
-    from questionnaires.instruments import get  # the registry: definitions, no data
-
+    get = catalogue.get  # the registry: definitions, no data
     out = {}
     for code in sorted({i for t in spec.timepoints for i in t.instruments}):
         ins = get(code)

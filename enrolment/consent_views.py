@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from . import consent
 from .models import ConsentRecord, ElectronicConsent, Participant

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .actions import EnrolmentError
 from .deviation_models import Deviation, DeviationType

@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import catalogue
+
 ENROLMENT_FIELDS = ("date_of_birth", "enrolled_on", "consented_on", "final_visit_on")
 KINDS = ("range", "required_if", "compare", "window", "birth_date_matches_national_id")
 OPERATORS = ("<", "<=", "==", "!=", ">=", ">")
@@ -55,8 +57,7 @@ def _timepoints(spec) -> dict:
 
 def value_kind(ref: str, spec) -> tuple[str | None, str | None]:
     """("date" | "number" | "text", None) for a valid reference, or (None, problem)."""
-    from questionnaires.instruments import get
-
+    get = catalogue.get
     parts = ref.split(".") if isinstance(ref, str) else []
     if len(parts) == 2 and parts[0] == "enrolment":
         if parts[1] not in ENROLMENT_FIELDS:

@@ -146,6 +146,9 @@ class Trial(models.Model):
     )
     # The protocol file's [paper] section (return address, scan replaces double entry).
     paper = models.JSONField(default=dict, blank=True)
+    # The protocol file's [[instruments]]: {code: {"tags": [...], "items": {role: id}}}
+    # (enrolment.tags).
+    instrument_tags = models.JSONField(default=dict, blank=True)
     # How follow-up reaches participants (protocol file [contact]): the fallback order of
     # channels and the quiet hours (followup.reach reads it; defaults there).
     contact = models.JSONField(default=dict, blank=True)
@@ -315,6 +318,7 @@ class Timepoint(models.Model):
     window_before_days = models.PositiveIntegerField(default=0)
     window_after_days = models.PositiveIntegerField(default=0)
     instruments = models.JSONField(default=list)
+    tags = models.JSONField(default=list, blank=True)  # roles by name (enrolment.tags)
     # Set when an amendment dropped the timepoint but contacts still refer to it: it is
     # kept for them and planned for nobody (enrolment.amendments).
     removed_in = models.ForeignKey(
@@ -377,8 +381,8 @@ class EligibilityCriterion(models.Model):
 
 class ParticipantQuerySet(models.QuerySet):
     def visible_to(self, user) -> ParticipantQuerySet:
-        """Only the participants this user may see (trialsite.roles decides)."""
-        from trialsite.roles import participant_filter
+        """Only the participants this user may see (enrolment.permissions decides)."""
+        from .permissions import participant_filter
 
         return self.filter(participant_filter(user))
 

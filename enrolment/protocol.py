@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import allocation, consent_protocol, edit_checks
+from . import allocation, catalogue, consent_protocol, edit_checks, tags
 from .contact_spec import ContactSpec
 
 LANGUAGES = {"en", "sv", "da"}
@@ -71,6 +71,8 @@ class TimepointSpec(_Strict):
     window_before_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     window_after_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     instruments: list[str] = Field(min_length=1)
+    # Roles Python asks for by name (enrolment.tags), e.g. ["final-visit"].
+    tags: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _within_the_calendar(self):
@@ -89,14 +91,21 @@ class TimepointSpec(_Strict):
     @field_validator("instruments")
     @classmethod
     def _known_instruments(cls, codes: list[str]) -> list[str]:
-        from questionnaires.instruments import codes as known_codes
-
-        known = known_codes()
+        known = catalogue.codes()
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise ValueError(f"unknown instrument(s) {unknown}; known: {sorted(known)}")
         _require_unique(codes, "instruments", "code")
         return codes
+
+
+class InstrumentSpec(_Strict):
+    """What the trial says of one of its instruments beyond listing it at timepoints: its
+    tags and the roles of its items (enrolment.tags)."""
+
+    code: str
+    tags: list[str] = Field(default_factory=list)
+    items: dict[str, str] = Field(default_factory=dict)
 
 
 class SmsQuestionSpec(_Strict):
@@ -267,6 +276,7 @@ class ProtocolSpec(_Strict):
     arms: list[ArmSpec] = Field(min_length=2)
     clusters: list[ClusterSpec] = Field(min_length=1)
     timepoints: list[TimepointSpec] = Field(min_length=1)
+    instruments: list[InstrumentSpec] = Field(default_factory=list)
     sms: SmsSpec | None = None
     contact: ContactSpec = Field(default_factory=ContactSpec)
     eligibility: list[CriterionSpec] = Field(default_factory=list)
@@ -286,6 +296,7 @@ class ProtocolSpec(_Strict):
         _require_unique([c.code for c in self.clusters], "clusters", "code")
         _require_unique([c.allocation_order for c in self.clusters], "clusters", "allocation_order")
         _require_unique([t.code for t in self.timepoints], "timepoints", "code")
+        _require_unique([i.code for i in self.instruments], "instruments", "code")
         _require_unique([e.code for e in self.eligibility], "eligibility", "code")
         arm_codes = {a.code for a in self.arms}
         design = self.trial.design
@@ -315,8 +326,7 @@ class ProtocolSpec(_Strict):
                         "a parallel design keeps each cluster in one condition"
                     )
         if self.eq5d_codes() and self.trial.eq5d_value_set:
-            from questionnaires.instruments import get
-
+            get = catalogue.get
             for code in self.eq5d_codes():
                 available = get(code).options.get("value_set", ())
                 if available and self.trial.eq5d_value_set not in available:
@@ -342,9 +352,7 @@ class ProtocolSpec(_Strict):
                     "sms: exactly one timepoint must list the instrument 'sms_tracking' "
                     f"(the weekly answers are stored under it); found {holders or 'none'}"
                 )
-            from questionnaires.instruments import get
-
-            items = {item.id for item in get("sms_tracking").items}
+            items = {item.id for item in catalogue.get("sms_tracking").items}
             unknown = [q.code for q in self.sms.questions if q.code not in items]
             if unknown:
                 raise ValueError(
@@ -405,7 +413,8 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
                 msg = "unknown key (check its spelling)"
             problems.append(f"{_format_location(err['loc'])}: {msg}")
         raise ProtocolError(path, problems) from None
-    if problems := consent_protocol.check(spec.consent, path) + edit_checks.problems(spec):
+    problems = consent_protocol.check(spec.consent, path) + edit_checks.problems(spec)
+    if problems := problems + tags.problems(spec):
         raise ProtocolError(path, problems)
     return spec
 
@@ -527,6 +536,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
             "paper": spec.paper.model_dump() if spec.paper else {},
+            "instrument_tags": tags.stored(spec),
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },
@@ -585,6 +595,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
                 "window_before_days": tp.window_before_days,
                 "window_after_days": tp.window_after_days,
                 "instruments": tp.instruments,
+                "tags": tp.tags,
             },
         )
     _remove_missing(

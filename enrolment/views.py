@@ -17,10 +17,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from trialsite import roles
+from enrolment import permissions as roles
 from trialsite.models import SchedulerHeartbeat
 
-from . import actions, allocation, views_death, views_deviations
+from . import actions, allocation, hooks, views_death, views_deviations
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
@@ -88,16 +88,10 @@ def trial_overview(request, code):
             "status_counts": dict(status_counts),
             "heartbeat": heartbeat,
             "my_roles": sorted(roles.roles_in(request.user, trial)),
-            "can_enrol": roles.has_any(
-                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
-            ),
-            "can_move_crossover": roles.has_any(
-                request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR}
-            ),
+            "can_enrol": roles.has_any(request.user, trial, roles.ENROL),
+            "can_move_crossover": roles.has_any(request.user, trial, roles.MANAGE),
             # scanned paper questionnaires (the paper app) are read by data managers
-            "can_read_scans": roles.has_any(
-                request.user, trial, {roles.DATA_MANAGER, roles.ADMINISTRATOR}
-            ),
+            "can_read_scans": roles.has_any(request.user, trial, roles.SCAN),
             "is_cluster_design": trial.is_cluster_design,
             "intervention": allocation.INTERVENTION,
         },
@@ -133,12 +127,9 @@ def participant_list(request, code):
     if filters["condition"]:
         qs = qs.filter(condition=filters["condition"])
     filters["overdue"] = request.GET.get("overdue", "")
-    if filters["overdue"]:
-        # Follow-up owns contacts; the list only follows the relation it registers
-        # ("contacts"), so enrolment still imports nothing from follow-up.
-        qs = qs.filter(
-            contacts__status__in=["invited", "missed"], contacts__due_at__lt=timezone.now()
-        ).distinct()
+    if filters["overdue"] and "overdue" in hooks.PARTICIPANT_FILTERS:
+        # Follow-up owns contacts and their statuses: it registers the filter.
+        qs = qs.filter(hooks.PARTICIPANT_FILTERS["overdue"]()).distinct()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     clinics = Clinic.objects.filter(cluster__trial=trial).filter(
         roles.clinic_filter(request.user)

@@ -10,12 +10,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from . import actions
 from .models import Participant
 
-MAY_RECORD_DEATH = {roles.COORDINATOR, roles.ADMINISTRATOR}
+MAY_RECORD_DEATH = roles.RECORD_DEATH
 
 
 class DeathForm(forms.Form):

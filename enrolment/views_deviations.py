@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from . import deviations
 from .models import Deviation, DeviationType, Participant

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from . import actions, randomisation, randomisation_store
 from .consent_forms import consent_answers
@@ -31,7 +31,7 @@ from .screening_forms import (
 )
 from .views import _trial_for
 
-ENROLLING = {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+ENROLLING = roles.ENROL
 
 
 def trial_today(trial):
@@ -41,7 +41,7 @@ def trial_today(trial):
 def clinics_for(user, trial):
     """Coordinators enrol at any clinic of the trial; physiotherapists at their own."""
     clinics = Clinic.objects.filter(cluster__trial=trial).select_related("cluster")
-    if roles.has_any(user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR}):
+    if roles.has_any(user, trial, roles.MANAGE):
         return clinics
     return clinics.filter(physiotherapists__user=user, physiotherapists__active=True)
 
@@ -167,7 +167,7 @@ def _already_closed(request, trial, record):
 @login_required
 def screening_log(request, code):
     trial = _trial_for(request.user, code)
-    _require(request.user, trial, roles.TRIAL_WIDE | {roles.PHYSIOTHERAPIST})
+    _require(request.user, trial, roles.DASHBOARD)
     records = screenings_for(request.user, trial).select_related("clinic", "participant")
     flow = screening_flow(
         {
@@ -196,7 +196,7 @@ def screening_log(request, code):
 @login_required
 def crossover(request, code, cluster):
     trial = _trial_for(request.user, code)
-    _require(request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR})
+    _require(request.user, trial, roles.MANAGE)
     cluster = get_object_or_404(Cluster, trial=trial, code=cluster)
     today = trial_today(trial)
     form = CrossoverForm(
@@ -230,7 +230,7 @@ def _text_of(upload) -> str:
 def randomisation_list(request, code):
     """The list's status for coordinators: never the order of the arms."""
     trial = _trial_for(request.user, code)
-    _require(request.user, trial, {roles.COORDINATOR, roles.ADMINISTRATOR})
+    _require(request.user, trial, roles.MANAGE)
     if not trial.randomisation:
         raise PermissionDenied("This trial is allocated by cluster.")
     upload_form = UploadListForm(request.POST or None, request.FILES or None)

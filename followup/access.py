@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 
+from enrolment import permissions as roles
 from enrolment.models import Participant
-from trialsite import roles
 
 from .models import Contact, Message, OutboxMessage, SmsMessage
 
 # Roles that may read a trial's message log (recipients only where personal details are).
-MESSAGE_LOG = {roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.STATISTICIAN}
-RESCHEDULE = {roles.COORDINATOR, roles.ADMINISTRATOR}
+MESSAGE_LOG = roles.MESSAGE_LOG
+RESCHEDULE = roles.RESCHEDULE
 
 
 def contacts_visible_to(user, trial):
@@ -47,7 +48,7 @@ def sms_messages_visible_to(user, trial):
 
 def may_see_recipients(user, trial) -> bool:
     """Trial-wide roles allowed personal details (the log spans the whole trial)."""
-    return roles.has_any(user, trial, roles.PERSONAL_DETAILS - {roles.PHYSIOTHERAPIST})
+    return roles.has_any(user, trial, roles.OUTBOX_TRIAL_WIDE)
 
 
 def may_reschedule(user, trial) -> bool:
@@ -55,7 +56,7 @@ def may_reschedule(user, trial) -> bool:
 
 
 # Roles that read a whole trial's outbox (recipients and bodies are personal data).
-OUTBOX_TRIAL_WIDE = roles.PERSONAL_DETAILS - {roles.PHYSIOTHERAPIST}
+OUTBOX_TRIAL_WIDE = roles.OUTBOX_TRIAL_WIDE
 
 
 def outbox_visible_to(user):
@@ -92,3 +93,11 @@ def context_processor(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"may_read_outbox": may_read_outbox(user)}
+
+
+def overdue_participants() -> Q:
+    """Participants with a contact past due and not answered, as a filter on Participant."""
+    return Q(
+        contacts__status__in=[Contact.INVITED, Contact.MISSED],
+        contacts__due_at__lt=timezone.now(),
+    )

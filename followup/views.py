@@ -13,8 +13,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import Trial
-from trialsite import roles
 
 from . import access
 from .forms import NewLinkForm, RescheduleForm

@@ -12,14 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import Participant
 from followup.models import Message
-from trialsite import roles
 
 from . import printing
 from .models import Pack
 
-TRAY_ROLES = {roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+TRAY_ROLES = roles.PAPER_TRAY
 
 
 def may_post(user, trial) -> bool:

@@ -15,12 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from followup.models import Contact
 from followup.planning import close_contacts
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services import ResponseError, next_entry_for, save_answers
-from trialsite import roles
 
 from . import images, omr, reading
 from .models import Pack, PaperEntry, ScanBatch, ScanPage
@@ -28,7 +28,7 @@ from .printing import parse_qr
 from .settings import paper_settings
 
 # Who uploads scans and verifies what was read from them.
-SCAN_ROLES = {roles.DATA_MANAGER, roles.ADMINISTRATOR}
+SCAN_ROLES = roles.SCAN
 
 
 def may_scan(user, trial) -> bool:

@@ -10,10 +10,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments import get
-from trialsite import roles
 
 from . import images, omr, posting, printing, scanning
 from .models import ScanPage

@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
 from enrolment import actions
+from enrolment import permissions as roles
 from enrolment.models import Erasure, Participant, PersonalDetails
-from trialsite import roles
 
 from .forms import ErasureForm
 from .models import SubjectAccess

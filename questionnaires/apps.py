@@ -7,11 +7,15 @@ class QuestionnairesConfig(AppConfig):
 
     def ready(self) -> None:
         # Responses appear in the participant's audit trail.
+        from enrolment import catalogue
         from enrolment.amendments import protocol_amendment_checks
         from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
 
-        from . import amendment_checks
+        from . import amendment_checks, instruments
         from .audit import participant_responses
+
+        # The protocol loader (enrolment) checks the instruments a file names against these.
+        catalogue.register(instruments)
 
         protocol_amendment_checks.connect(
             amendment_checks.refusals, dispatch_uid="questionnaires.amendment_checks"
@@ -19,3 +23,9 @@ class QuestionnairesConfig(AppConfig):
 
         if participant_responses not in PARTICIPANT_HISTORY_SOURCES:
             PARTICIPANT_HISTORY_SOURCES.append(participant_responses)
+
+    def warm_up(self) -> None:
+        """Every instrument definition, imported by the registry (trialsite.warmup)."""
+        from . import instruments
+
+        instruments.all_instruments()

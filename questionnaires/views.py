@@ -26,10 +26,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from enrolment import consent, consent_views, guards
+from enrolment import consent, consent_views, guards, tags
+from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
-from trialsite import roles
 
 from . import due, reasons, services
 from .forms import InstrumentForm, ReasonForm
@@ -39,7 +39,7 @@ from .missing import REASONS
 from .missing import label as reason_label
 from .models import Response
 
-RESOLVERS = {roles.DATA_MANAGER, roles.ADMINISTRATOR}
+RESOLVERS = roles.RESOLVERS
 
 
 def _participant_for(user, study_id: str) -> Participant:
@@ -589,7 +589,7 @@ def response_correct(request, pk):
 
 # --- the CRPE-tool -------------------------------------------------------------------------
 
-CRPE_FIRST, CRPE_FINAL = "crpe-first", "crpe-final"
+CRPE_FIRST, CRPE_FINAL = "first-visit", "final-visit"  # protocol tags (enrolment.tags)
 
 
 @login_required
@@ -605,7 +605,7 @@ def crpe_form(request, study_id, timepoint):
     saved = response.answers if response else {}
     hide: tuple[str, ...] = ()
     notes: dict[str, str] = {}
-    if timepoint == CRPE_FINAL:
+    if CRPE_FINAL in tp.tags:
         notes = _first_visit_notes(participant, definition)
     else:
         hide = crpe.FINAL_VISIT_ITEMS  # recorded at the final assessment only
@@ -657,7 +657,7 @@ def crpe_form(request, study_id, timepoint):
 def _first_visit_notes(participant, definition) -> dict[str, str]:
     first = Response.objects.filter(
         participant=participant,
-        timepoint__code=CRPE_FIRST,
+        timepoint=tags.timepoint(participant.trial, CRPE_FIRST),
         instrument="crpe",
         entry=Response.FINAL,
     ).first()

@@ -104,7 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "trialsite.roles.context_processor",
+                "enrolment.permissions.context_processor",
                 "followup.access.context_processor",
                 "accounts.context.nav",
             ],

@@ -15,19 +15,17 @@ TEMPLATES = ("base.html", "analysis/monitoring/dashboard.html", "enrolment/parti
 
 
 def warm_up() -> None:
+    """Each app warms what it owns in its AppConfig's ``warm_up`` (the instrument registry,
+    the figures' fonts), so this module names no app."""
     try:
+        from django.apps import apps
         from django.template.loader import get_template
         from django.urls import get_resolver
-        from matplotlib.figure import Figure
-
-        from analysis import monitoring_figures
-        from questionnaires import instruments
 
         get_resolver().url_patterns  # noqa: B018 - imports the URLconf and every view
-        instruments.get("odi")  # the registry imports every definition
-        fig = Figure(figsize=(1, 1))
-        fig.add_subplot().plot([0, 1], [0, 1], label="x")
-        monitoring_figures._svg(fig)
+        for config in apps.get_app_configs():
+            if callable(getattr(config, "warm_up", None)):
+                config.warm_up()
         for name in TEMPLATES:
             get_template(name)
     except Exception:  # noqa: BLE001 - a slower first page, never a process that fails to start

@@ -2,7 +2,7 @@
 
 from django import template
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from ..views import BLINDING_ROLES, REGISTRY_ROLES
 

@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from analysis.models import EXCHANGE, ExportLog
 from analysis.redcap_dictionary import dictionary_csv
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .export import odm_chunks
 
-EXPORT_ROLES = {roles.STATISTICIAN, roles.COORDINATOR, roles.DATA_MANAGER, roles.ADMINISTRATOR}
+EXPORT_ROLES = roles.EXPORT
 
 
 def _trial(request, code):

@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from analysis import exports
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .. import data
 from ..errors import ApiError

@@ -15,7 +15,7 @@ from rest_framework import exceptions
 
 from analysis import exports
 from analysis.views import ANALYSIS_ROLES
-from trialsite import roles
+from enrolment import permissions as roles
 
 from ..errors import ApiError
 from .base import TrialView

@@ -10,11 +10,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from analysis.exports import weekly_timepoints
+from enrolment import permissions as roles
 from enrolment.models import Timepoint
 from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response as QResponse
-from trialsite import roles
 
 from .. import data
 from ..errors import ApiError

@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .models import Lock
 
-LOCKERS = {roles.DATA_MANAGER, roles.ADMINISTRATOR}
+LOCKERS = roles.LOCKERS
 
 
 def may_lock(user, trial) -> bool:

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from enrolment.models import Physiotherapist, Trial, TrialRole
+from enrolment import permissions as roles
+from enrolment.models import Physiotherapist, Trial
 from followup import outbox
 
 from .models import Query, QueryDigest
@@ -37,13 +38,8 @@ def _recipients(trial: Trial, waiting) -> dict:
     )
     for p in physios:
         out.setdefault(p.user, []).extend(by_clinic[p.clinic_id])
-    coordinators = (
-        TrialRole.objects.filter(trial=trial, role=TrialRole.COORDINATOR, user__is_active=True)
-        .exclude(user__email="")
-        .select_related("user")
-    )
-    for role in coordinators:
-        out[role.user] = list(waiting)
+    for user in roles.users_of(trial, {roles.COORDINATOR}):
+        out[user] = list(waiting)
     return out
 
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 # Read every query of the trial (statisticians never: they read no single value's story).
-READERS = {
-    roles.COORDINATOR,
-    roles.DATA_MANAGER,
-    roles.ADMINISTRATOR,
-    roles.MONITOR,
-    roles.INVESTIGATOR,
-}
+READERS = roles.DM_READERS
 # Raise, close and re-open.
-RAISERS = {roles.DATA_MANAGER, roles.MONITOR, roles.ADMINISTRATOR}
+RAISERS = roles.QUERY_RAISERS
 # Answer and correct (physiotherapists only at the participant's clinic).
-ANSWERERS = {roles.COORDINATOR, roles.ADMINISTRATOR, roles.PHYSIOTHERAPIST}
+ANSWERERS = roles.QUERY_ANSWERERS
 
 
 def query_filter(user) -> Q:

@@ -11,8 +11,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from enrolment import permissions as roles
 from enrolment.models import Clinic, Participant, Trial
-from trialsite import roles
 
 from . import actions, export, permissions, summary
 from .forms import MessageForm, RaiseForm

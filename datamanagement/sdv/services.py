@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from ..canonical import response_values, sha256_of
 from .models import SourceVerification
 
-VERIFIERS = {roles.MONITOR, roles.DATA_MANAGER, roles.ADMINISTRATOR}
+VERIFIERS = roles.VERIFIERS
 
 
 def may_verify(user, trial) -> bool:

@@ -10,12 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from ..canonical import canonical_json, response_values, sha256_of
 from .models import Signature
 
-SIGNERS = {roles.INVESTIGATOR}
+SIGNERS = roles.SIGNERS
 
 
 def meaning_statement(timepoint=None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from ..access import READERS
 from ..locks.services import locks_of_participant

@@ -2,7 +2,7 @@
 
 from django import template
 
-from trialsite import roles
+from enrolment import permissions as roles
 
 from .. import consent
 

@@ -432,7 +432,7 @@ def apply_pending_reports(now: datetime, stats: SmsStats) -> None:
 
 def notify_opt_outs(now: datetime, stats: SmsStats) -> None:
     """Tell each trial's coordinators who stopped the SMS (study IDs only)."""
-    from trialsite import roles
+    from enrolment import permissions as roles
 
     pending = list(
         SmsOptOut.objects.filter(coordinator_notified_at__isnull=True).select_related(

@@ -3,11 +3,11 @@
 from django import template
 from django.db.models import Count, Min, Q
 
+from enrolment import permissions as roles
 from followup import reach
 from followup.access import may_reschedule
 from followup.models import Contact, Message
 from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
-from trialsite import roles
 from trialsite.redaction import redact
 
 register = template.Library()

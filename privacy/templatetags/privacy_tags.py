@@ -3,8 +3,8 @@ participant page, for the roles that may use them."""
 
 from django import template
 
+from enrolment import permissions as roles
 from enrolment.models import Erasure, PersonalDetails
-from trialsite import roles
 
 register = template.Library()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from enrolment import permissions as roles
 from enrolment.models import Timepoint
-from trialsite import roles
 
 from .. import missing
 from ..instruments import base, get
