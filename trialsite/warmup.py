@@ -20,7 +20,7 @@ def warm_up() -> None:
         from django.urls import get_resolver
         from matplotlib.figure import Figure
 
-        from analysis import monitoring_figures
+        from analysis.monitoring import figures as monitoring_figures
         from questionnaires import instruments
 
         get_resolver().url_patterns  # noqa: B018 - imports the URLconf and every view
