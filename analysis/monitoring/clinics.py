@@ -70,7 +70,7 @@ def _grouped(qs, clinic: str, day: str, **counts) -> list[dict]:
 
 def clinic_recruitment(trial, clinics, today: date, n_weeks: int = 8) -> list[dict]:
     """:func:`clinic_weeks` of ``clinics`` (a queryset of ``trial``'s clinics)."""
-    from enrolment.models import Participant, ScreeningRecord
+    from enrolment.models import Participant, ScreeningRecord, Timepoint
     from followup.models import Contact
 
     weeks = weeks_up_to(today, n_weeks)
@@ -85,6 +85,7 @@ def clinic_recruitment(trial, clinics, today: date, n_weeks: int = 8) -> list[di
     closed = Contact.objects.filter(
         participant__trial=trial,
         participant__clinic_id__in=ids,
+        timepoint__respondent=Timepoint.PATIENT,
         window_closes__gte=weeks[0],
         window_closes__lt=today,
     ).exclude(status=Contact.CANCELLED)
