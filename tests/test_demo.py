@@ -100,3 +100,21 @@ def test_demo_has_a_participant_awaiting_reconsent():
     assert consent.required_document(trial).version == "2.0"
     # The amendment's reload keeps the demo's logins working without a second factor.
     assert not trial.two_factor_required
+
+
+def test_the_demo_has_a_clinic_manager_of_the_printed_physiotherapists_clinic():
+    from django.utils import timezone
+
+    from enrolment.models import TrialRole
+    from trialsite.demo.build import build_site
+
+    built = build_site(date.today(), timezone.now(), participants=8, safe=0, others=0)
+    (physio,) = [u for u, what in built.logins.items() if what.startswith("physiotherapist")]
+    role = TrialRole.objects.get(user__username="manager", role=TrialRole.CLINIC_MANAGER)
+    clinic = Physiotherapist.objects.get(user__username=physio).clinic
+    assert list(role.clinics.all()) == [clinic] and role.trial.code == "betterback"
+    assert built.logins["manager"] == f"clinic manager at {clinic.name}"
+    client = Client()
+    client.post("/accounts/login/", {"username": "manager", "password": DEMO_PASSWORD})
+    page = client.get("/monitoring/trials/betterback/clinics/").content.decode()
+    assert clinic.name in page

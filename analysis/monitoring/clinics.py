@@ -3,7 +3,7 @@ weekly email. Counts only (screened, enrolled, follow-up contacts whose window c
 how many of them were answered): no study ID, no participant, no allocation.
 
 :func:`clinic_weeks` is the pure part, tested with plain rows; :func:`clinic_recruitment`
-counts in the database (three grouped queries whatever the number of participants) for
+counts in the database (four queries whatever the number of participants) for
 the clinics it is given. Which clinics a user may see is decided by the caller's
 queryset (:func:`trialsite.roles.recruitment_clinic_filter`).
 """
