@@ -61,3 +61,18 @@ def test_the_weekly_recruitment_email_reaches_a_clinic_manager_on_monday(
     assert clinic_east.name not in email.text
     west, east = recruited
     assert not {p.study_id for p in (*west, east)} & set(email.text.split())
+
+
+def test_the_weekly_email_settings_come_from_the_environment():
+    from ..test_settings import _run
+
+    result = _run(
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.MONITORING_WEEKLY_EMAIL, s.MONITORING_CLUSTER_EMAILS)",
+        MONITORING_WEEKLY_EMAIL="0",
+        MONITORING_CLUSTER_EMAILS='{"betterback:W": ["west@clinic.example"]}',
+    )
+    assert result.stdout.strip() == "False {'betterback:W': ['west@clinic.example']}", result.stderr
+    default = _run("import django; django.setup(); from django.conf import settings as s;"
+                   "print(s.MONITORING_WEEKLY_EMAIL, s.MONITORING_CLUSTER_EMAILS)")  # fmt: skip
+    assert default.stdout.strip() == "True {}", default.stderr
