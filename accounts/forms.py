@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from enrolment import permissions as roles
 from enrolment.models import Clinic
 
 from .staff import PHYSIOTHERAPIST, role_choices
@@ -23,7 +24,7 @@ class _RoleFields(forms.Form):
     role = forms.ChoiceField(label=_("Role"))
     clinic = forms.ModelChoiceField(
         label=_("Clinic"), queryset=Clinic.objects.none(), required=False,
-        help_text=_("Physiotherapists only."),
+        help_text=_("Physiotherapists and clinic managers only."),
     )
     study_code = forms.CharField(
         label=_("Study code"), max_length=20, required=False,
@@ -39,6 +40,8 @@ class _RoleFields(forms.Form):
         data = super().clean()
         if data.get("role") == PHYSIOTHERAPIST and not data.get("clinic"):
             self.add_error("clinic", _("Choose the clinic the physiotherapist works at."))
+        if data.get("role") == roles.CLINIC_MANAGER and not data.get("clinic"):
+            self.add_error("clinic", _("Choose the clinic the clinic manager manages."))
         return data
 
 

@@ -29,6 +29,8 @@ from .models import AccessEvent
 
 MANAGERS = roles.STAFF_MANAGERS
 PHYSIOTHERAPIST = roles.PHYSIOTHERAPIST
+# Roles held at a clinic of the trial.
+AT_A_CLINIC = {PHYSIOTHERAPIST, roles.CLINIC_MANAGER}
 
 
 def managed_trials(user) -> QuerySet[Trial]:
@@ -63,10 +65,11 @@ def role_choices() -> list[tuple[str, str]]:
 @transaction.atomic
 def assign(user, trial: Trial, role: str, *, clinic: Clinic | None = None,
            study_code: str = "", by=None, request=None) -> None:
-    """Give ``user`` ``role`` in ``trial``; a physiotherapist works at ``clinic``."""
+    """Give ``user`` ``role`` in ``trial``; a physiotherapist works at ``clinic``, a clinic
+    manager manages it (and may manage others: given once per clinic)."""
+    if role in AT_A_CLINIC and (clinic is None or clinic.cluster.trial_id != trial.pk):
+        raise ValidationError(_("Choose a clinic of this trial."))
     if role == PHYSIOTHERAPIST:
-        if clinic is None or clinic.cluster.trial_id != trial.pk:
-            raise ValidationError(_("Choose a clinic of this trial."))
         record = Physiotherapist.objects.filter(user=user, clinic=clinic).first()
         if record is None:
             if not study_code:
@@ -78,6 +81,9 @@ def assign(user, trial: Trial, role: str, *, clinic: Clinic | None = None,
             record.active = True
             record.save(update_fields=["active"])
         detail = f"{trial.code}: physiotherapist at {clinic.code}"
+    elif role == roles.CLINIC_MANAGER:
+        TrialRole.objects.get_or_create(user=user, trial=trial, role=role)[0].clinics.add(clinic)
+        detail = f"{trial.code}: clinic manager at {clinic.code}"
     else:
         if role not in dict(TrialRole.ROLES):
             raise ValidationError(_("Unknown role."))
@@ -96,6 +102,13 @@ def remove(user, trial: Trial, role: str, *, clinic: Clinic | None = None, by=No
         Physiotherapist.objects.filter(user=user, clinic=clinic, clinic__cluster__trial=trial
                                        ).update(active=False)  # fmt: skip
         detail = f"{trial.code}: physiotherapist at {clinic.code if clinic else '?'}"
+    elif role == roles.CLINIC_MANAGER and clinic is not None:
+        # One clinic at a time; the role goes with the last one.
+        for record in TrialRole.objects.filter(user=user, trial=trial, role=role):
+            record.clinics.remove(clinic)
+            if not record.clinics.exists():
+                record.delete()
+        detail = f"{trial.code}: clinic manager at {clinic.code}"
     else:
         TrialRole.objects.filter(user=user, trial=trial, role=role).delete()
         detail = f"{trial.code}: {role}"

@@ -9,7 +9,7 @@ class AnalysisConfig(AppConfig):
         """matplotlib's fonts, loaded by a first figure (trialsite.warmup)."""
         from matplotlib.figure import Figure
 
-        from . import monitoring_figures
+        from .monitoring import figures as monitoring_figures
 
         fig = Figure(figsize=(1, 1))
         fig.add_subplot().plot([0, 1], [0, 1], label="x")

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .jobs import run_export_job, run_registry_upload
+from .monitoring.weekly import send_weekly_summaries_now
 
 
 @shared_task
@@ -23,5 +24,6 @@ def analysis_task(run_id: int) -> str:
     return run_analysis(AnalysisRun.objects.get(pk=run_id)).status
 
 
-# Registered here so that the worker's autodiscovery finds the weekly summary task.
-from .monitoring import send_weekly_summaries  # noqa: E402, F401
+@shared_task
+def send_weekly_summaries() -> int:
+    return send_weekly_summaries_now()

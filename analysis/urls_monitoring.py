@@ -2,10 +2,12 @@
 
 from django.urls import path
 
+from . import views_clinics
 from . import views_monitoring as views
 
 urlpatterns = [
     path("trials/<slug:code>/", views.dashboard, name="monitoring_dashboard"),
+    path("trials/<slug:code>/clinics/", views_clinics.clinics, name="monitoring_clinics"),
     path(
         "trials/<slug:code>/participants/<slug:kind>/",
         views.participants,

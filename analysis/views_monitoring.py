@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from enrolment import permissions as roles
 from enrolment.models import EligibilityCriterion
 
 from . import monitoring as mon
-from . import monitoring_figures as figures
+from .monitoring import figures
 
 DASHBOARD_ROLES = roles.DASHBOARD
 
@@ -72,7 +72,10 @@ def _criteria(trial) -> dict[str, str]:
 
 @login_required
 def dashboard(request, code):
-    trial = _trial(request.user, code)
+    try:
+        trial = _trial(request.user, code)
+    except PermissionDenied:  # a clinic manager, the one role without the dashboard
+        return redirect("monitoring_clinics", code=code)
     today = _today(request, trial)
     sc = mon.scope(request.user, trial)
     participants = sc["participants"]

@@ -261,6 +261,7 @@ class TrialRole(models.Model):
     ADMINISTRATOR = "administrator"
     MONITOR = "monitor"
     INVESTIGATOR = "investigator"
+    CLINIC_MANAGER = "clinic_manager"
     ROLES = [
         (COORDINATOR, _("Coordinator")),
         (DATA_MANAGER, _("Data manager")),
@@ -268,12 +269,15 @@ class TrialRole(models.Model):
         (ADMINISTRATOR, _("Administrator")),
         (MONITOR, _("Monitor")),
         (INVESTIGATOR, _("Investigator")),
+        (CLINIC_MANAGER, _("Clinic manager")),
     ]
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trial_roles"
     )
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(max_length=20, choices=ROLES)
+    # A clinic manager's clinics (one role row, one or more clinics); empty for the others.
+    clinics = models.ManyToManyField(Clinic, blank=True, related_name="managers")
 
     class Meta:
         constraints = [

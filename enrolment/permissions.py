@@ -21,6 +21,9 @@ PHYSIOTHERAPIST = "physiotherapist"
 # raise and close queries and verify against source; investigators sign casebooks.
 MONITOR = "monitor"
 INVESTIGATOR = "investigator"
+# Clinic managers see their clinics' recruitment as counts (no participant, no study ID)
+# and get the weekly recruitment email; TrialRole.clinics names their clinics.
+CLINIC_MANAGER = "clinic_manager"
 
 # --- seeing participants --------------------------------------------------------------
 # Roles that see every participant of their trial.
@@ -152,6 +155,19 @@ def clinic_filter(user) -> Q:
     trial_wide = TrialRole.objects.filter(user=user, role__in=TRIAL_WIDE).values("trial_id")
     own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
     return Q(cluster__trial_id__in=trial_wide) | Q(pk__in=own_clinics)
+
+
+def recruitment_clinic_filter(user) -> Q:
+    """The clinics whose recruitment counts ``user`` may see, as a filter on Clinic:
+    those of :func:`clinic_filter` and the clinics they manage."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from enrolment.models import TrialRole
+
+    managed = TrialRole.objects.filter(user=user, role=CLINIC_MANAGER).values("clinics")
+    return clinic_filter(user) | Q(pk__in=managed)
 
 
 def _allowed(user, participant, wanted: set[str]) -> bool:

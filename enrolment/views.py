@@ -49,6 +49,9 @@ def home(request):
 @login_required
 def trial_overview(request, code):
     trial = _trial_for(request.user, code)
+    if roles.roles_in(request.user, trial) == {roles.CLINIC_MANAGER}:
+        # Counts of their clinics only, on the monitoring's page for them.
+        return redirect("monitoring_clinics", code=trial.code)
     visible = Participant.objects.visible_to(request.user).filter(trial=trial)
     today = timezone.localdate()
     counts = {

@@ -8,11 +8,12 @@ from contextlib import redirect_stdout
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from datamanagement.queries.models import Query
 from enrolment import consent
 from enrolment.demo import DEMO_PASSWORD
-from enrolment.models import Participant, PersonalDetails, Trial
+from enrolment.models import Participant, PersonalDetails, Physiotherapist, Trial, TrialRole
 from followup.models import InboundSms, Message, SmsOptOut, SmsPrompt
 from followup.sms import tracking
 from questionnaires.models import Response
@@ -110,3 +111,18 @@ def test_a_participant_awaits_reconsent(demo):
     assert consent.required_document(trial).version == "2.0"
     # The amendment's reload keeps the demo's logins working without a second factor.
     assert not trial.two_factor_required
+
+
+def test_a_clinic_manager_of_the_printed_physiotherapists_clinic(demo):
+    out = demo["out"]
+    physio = next(
+        line.split()[0] for line in out.splitlines() if "physiotherapist at" in line
+    )
+    role = TrialRole.objects.get(user__username="manager", role=TrialRole.CLINIC_MANAGER)
+    clinic = Physiotherapist.objects.get(user__username=physio).clinic
+    assert list(role.clinics.all()) == [clinic] and role.trial.code == "betterback"
+    assert f"clinic manager at {clinic.name}" in out
+    client = Client()
+    client.post("/accounts/login/", {"username": "manager", "password": DEMO_PASSWORD})
+    page = client.get("/monitoring/trials/betterback/clinics/").content.decode()
+    assert clinic.name in page

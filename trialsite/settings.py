@@ -250,7 +250,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "datamanagement.queries.tasks.send_query_digests",
         "schedule": crontab(hour=6, minute=0, day_of_week="monday"),
     },
+    # Monday's recruitment email to coordinators and clinic managers (analysis.monitoring
+    # .weekly), about the week that ended.
+    "monitoring-weekly-summary": {
+        "task": "analysis.tasks.send_weekly_summaries",
+        "schedule": crontab(hour=6, minute=30, day_of_week="monday"),
+    },
 }
+
+# The weekly recruitment email: on unless MONITORING_WEEKLY_EMAIL is false. Recipients
+# are the trial's coordinators and clinic managers; MONITORING_CLUSTER_EMAILS adds
+# addresses per cluster for people without an account, as JSON
+# {"<trial>:<cluster>": ["manager@clinic", ...]}.
+MONITORING_WEEKLY_EMAIL = env.bool("MONITORING_WEEKLY_EMAIL", default=True)
+MONITORING_CLUSTER_EMAILS = env.json("MONITORING_CLUSTER_EMAILS", default={})
 
 # Follow-up: invitations, reminders and retries (followup.dispatch).
 FOLLOWUP_BASE_URL = env.str("FOLLOWUP_BASE_URL", default="http://localhost:8000")

@@ -33,12 +33,23 @@ def _member(trial, pk):
 
 def _roles(trial, users=None) -> dict[int, list[dict]]:
     """User id -> their roles in ``trial``, in two queries."""
-    trial_roles = TrialRole.objects.filter(trial=trial)
+    trial_roles = TrialRole.objects.filter(trial=trial).prefetch_related("clinics")
     physios = Physiotherapist.objects.filter(clinic__cluster__trial=trial).select_related("clinic")
     if users is not None:
         trial_roles, physios = trial_roles.filter(user__in=users), physios.filter(user__in=users)
     rows: dict[int, list[dict]] = {}
     for r in trial_roles:
+        if r.role == TrialRole.CLINIC_MANAGER:
+            rows.setdefault(r.user_id, []).extend(
+                {
+                    "role": r.role,
+                    "label": _("Clinic manager at %(clinic)s") % {"clinic": c.name},
+                    "clinic": c,
+                    "active": True,
+                }
+                for c in r.clinics.all()
+            )
+            continue
         rows.setdefault(r.user_id, []).append(
             {"role": r.role, "label": r.get_role_display(), "clinic": None, "active": True}
         )

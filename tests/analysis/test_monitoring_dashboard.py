@@ -309,7 +309,7 @@ def test_access(client, trial_data, statistician):
     assert client.get(url).status_code == 200
 
 
-def test_weekly_summaries(trial_data, coordinator, mailoutbox):
+def test_weekly_summaries(trial_data, coordinator, mailoutbox, settings):
     coordinator.email = "coordinator@example.org"
     coordinator.save()
     messages = mon.weekly_summaries(trial_data, TODAY, {"betterback:W": ["west@example.org"]})
@@ -317,11 +317,6 @@ def test_weekly_summaries(trial_data, coordinator, mailoutbox):
     west = Participant.objects.filter(clinic__cluster__code="W").count()
     assert "- West: " in messages[0].body and f"{west} in all" in messages[1].body
     assert "@" not in messages[0].body.replace("coordinator@example.org", "")
-    sent = mon.send_weekly_summaries_now(
-        TODAY,
-        env={
-            "MONITORING_WEEKLY_EMAIL": "1",
-            "MONITORING_CLUSTER_EMAILS": '{"betterback:W": ["west@example.org"]}',
-        },
-    )
+    settings.MONITORING_CLUSTER_EMAILS = {"betterback:W": ["west@example.org"]}
+    sent = mon.send_weekly_summaries_now(TODAY)
     assert sent == 2 and len(mailoutbox) == 2

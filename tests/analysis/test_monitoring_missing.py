@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from analysis import monitoring as mon
-from analysis.monitoring_missing import split
+from analysis.monitoring.missing import split
 from enrolment.models import Participant
 from questionnaires import missing, not_done, services
 from questionnaires.instruments import get

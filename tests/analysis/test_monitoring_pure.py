@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date
 
 from analysis import monitoring as mon
-from analysis import monitoring_figures as figures
+from analysis.monitoring import figures
 from enrolment.consort import screening_flow
 from followup.schedule import add_months
 
@@ -331,11 +331,36 @@ def test_recruitment_figure_has_the_labels():
     assert 'viewBox="' in svg and "width=" not in svg.split(">", 1)[0]
 
 
-def test_weekly_email_is_off_by_default():
-    assert not mon.weekly_email_enabled({})
-    assert not mon.weekly_email_enabled({"MONITORING_WEEKLY_EMAIL": "False"})
-    assert mon.weekly_email_enabled({"MONITORING_WEEKLY_EMAIL": "true"})
-    assert mon.send_weekly_summaries_now(env={}) == 0  # no database touched when off
-    assert mon.cluster_recipients({"MONITORING_CLUSTER_EMAILS": '{"bb:W": ["m@x"]}'}) == {
-        "bb:W": ["m@x"]
+def test_weekly_email_follows_the_settings(settings):
+    settings.MONITORING_WEEKLY_EMAIL = False
+    assert not mon.weekly_email_enabled()
+    assert mon.send_weekly_summaries_now() == 0  # no database touched when off
+    settings.MONITORING_CLUSTER_EMAILS = {"bb:W": ["m@x"]}
+    assert mon.cluster_recipients() == {"bb:W": ["m@x"]}
+
+
+def test_clinic_weeks_counts_each_clinic_by_week():
+    weeks = [date(2017, 3, 6), date(2017, 3, 13)]
+    rows = {
+        "screened": [
+            {"clinic": "A", "day": date(2017, 3, 7), "n": 3},
+            {"clinic": "A", "day": date(2017, 1, 2), "n": 5},  # before the weeks shown
+            {"clinic": "Z", "day": date(2017, 3, 7), "n": 9},  # a clinic not asked for
+        ],
+        "enrolled": [
+            {"clinic": "A", "day": date(2017, 3, 12)},
+            {"clinic": "B", "day": date(2017, 3, 13)},
+        ],
+        "due": [{"clinic": "A", "day": date(2017, 3, 14), "n": 4}],
+        "completed": [{"clinic": "A", "day": date(2017, 3, 14), "n": 3}],
     }
+    a, b = mon.clinic_weeks(
+        [{"code": "A", "name": "Ace"}, {"code": "B", "name": "Bee"}], weeks, rows
+    )
+    assert [(w["screened"], w["enrolled"], w["due"], w["completed"]) for w in a["weeks"]] == [
+        (3, 1, 0, 0),
+        (0, 0, 4, 3),
+    ]
+    assert (a["screened"], a["screened_all"], a["enrolled_all"]) == (3, 8, 1)
+    assert a["weeks"][1]["rate"] == 0.75 and a["weeks"][0]["rate"] is None
+    assert b["weeks"][1]["enrolled"] == 1 and b["screened_all"] == 0

@@ -10,18 +10,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
 
 from analysis import registry
 from enrolment.demo import (
+    DEMO_PASSWORD,
     PROTOCOL,
     build_safe_demo,
     create_staff,
     load_trial,
     record_demo_deviations,
 )
-from enrolment.models import Physiotherapist, Trial
+from enrolment.models import Physiotherapist, Trial, TrialRole
 from followup.sms.demo import replay_weeks
 from questionnaires.models import Response
 
@@ -68,6 +70,7 @@ def build_site(
         physio = Physiotherapist.objects.filter(clinic_id=busiest["clinic"]).order_by("pk").first()
         logins = {k: v for k, v in logins.items() if not v.startswith("physiotherapist")}
         logins[physio.user.username] = f"physiotherapist at {physio.clinic.name}"
+        logins["manager"] = f"clinic manager at {add_clinic_manager(physio.clinic)}"
     record_demo_deviations(betterback, today)
     trials = [betterback]
     if safe:
@@ -102,6 +105,22 @@ def build_site(
     history.update(add_data_management(betterback))
     history.update(demo_api_token(betterback))
     return Built(trials, logins, history)
+
+
+def add_clinic_manager(clinic, username: str = "manager") -> str:
+    """A clinic manager of ``clinic``: their clinic's recruitment, and Monday's email."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.org"}
+    )
+    if created:
+        user.password = make_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    role, _ = TrialRole.objects.get_or_create(
+        user=user, trial=clinic.cluster.trial, role=TrialRole.CLINIC_MANAGER
+    )
+    role.clinics.add(clinic)
+    return clinic.name
 
 
 def import_registry(trial: Trial, seed: int = 2017) -> int:

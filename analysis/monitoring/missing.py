@@ -1,6 +1,6 @@
 """Data quality: items missing with a reason apart from items missing without one.
 
-:func:`analysis.monitoring.missing_items` counts the required items left unanswered per
+:func:`analysis.monitoring.quality.missing_items` counts the required items left unanswered per
 instrument; an item with a reason (``Response.missing``, questionnaires.missing) is absent
 from the answers and so among them. Here each row is split: ``with_reason`` (items with a
 reason code, required or not, and ``by_reason`` per code), ``without_reason`` (required
@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from questionnaires import missing as reasons
+
+from .queries import completed_finals, required_items
 
 
 def reason_counts(
@@ -46,7 +48,7 @@ def split(
     reason_rows: Iterable[Mapping],
     required: Mapping[tuple[str, int], list[str]],
 ) -> list[dict]:
-    """``missing_rows`` (of :func:`analysis.monitoring.missing_item_counts`) with
+    """``missing_rows`` (of :func:`analysis.monitoring.pure.missing_item_counts`) with
     ``with_reason``, ``without_reason``, ``by_reason`` (label -> count) and ``not_done``."""
     cells = reason_counts(reason_rows, required)
     out = []
@@ -67,8 +69,6 @@ def split(
 
 def with_reasons(missing_rows: list[dict], participants) -> list[dict]:
     """:func:`split` of the completed final responses of ``participants``."""
-    from .monitoring import completed_finals, required_items
-
     reason_rows = (
         completed_finals(participants)
         .exclude(missing={})

@@ -24,7 +24,8 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .monitoring import ConsortFlow, Recruitment
+from .consort import ConsortFlow
+from .pure import Recruitment
 
 matplotlib.use("Agg")
 # Embedding the font in a PDF logs every subset step at INFO: not worth a log line.

@@ -1,0 +1,173 @@
+"""Data quality and protocol deviations, counted by the database for the dashboard and
+the weekly email: missing items, answers out of their window, unresolved paper double
+entries, CRPE-tools missing at the final visit, deviations per type and cluster."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncDate
+
+from enrolment import tags
+
+from .missing import with_reasons
+from .pure import deviation_table, missing_item_counts
+from .queries import completed_finals, patient_timepoints, required_items
+from .sql import MASK_BITS, Unanswered, _unanswered_masks, _window_edge
+
+
+def missing_items(participants) -> list[dict]:
+    """:func:`missing_item_counts` of the completed final responses. One query: the
+    responses grouped by instrument, version and pattern of unanswered required items."""
+    required = required_items()
+    masks = _unanswered_masks(required)
+    groups = (
+        completed_finals(participants)
+        .annotate(**masks)
+        .values("instrument", "version", *masks)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = []
+    for g in groups:
+        items = required.get((g["instrument"], g["version"]), [])
+        unanswered = [
+            item
+            for j, item in enumerate(items)
+            if g[f"mask_{j // MASK_BITS}"] >> (j % MASK_BITS) & 1
+        ]
+        rows.append({**g, "unanswered": unanswered})
+    return missing_item_counts(rows, required)
+
+
+def missing_items_participants(participants, instrument: str) -> list[str]:
+    any_unanswered = Q(pk__in=[])
+    for (_, version), items in required_items(instrument).items():
+        if items:
+            any_unanswered |= Q(version=version) & reduce(or_, map(Unanswered, items))
+    finals = completed_finals(participants).filter(Q(instrument=instrument) & any_unanswered)
+    return sorted(set(finals.values_list("participant__study_id", flat=True)))
+
+
+def out_of_window(trial, participants, timepoint: str | None = None, with_ids: bool = False):
+    """:func:`window_counts` of the completed final responses at the patient timepoints
+    (or at ``timepoint``); ``with_ids``: the study IDs behind them. One query: the window
+    edges are computed by the database from each participant's enrolment date."""
+    tps = [t for t in patient_timepoints(trial) if not timepoint or t.code == timepoint]
+    if not tps:
+        return []
+    finals = (
+        completed_finals(participants)
+        .filter(timepoint__in=tps)
+        .alias(day=TruncDate("completed_at", tzinfo=ZoneInfo(trial.time_zone)))
+    )
+    # The timepoint first: a row is compared with its own timepoint's window only.
+    # Windows never have a negative width (PositiveIntegerField), so early and late
+    # exclude each other.
+    early = [Q(timepoint=t) & Q(day__lt=_window_edge(t, -t.window_before_days)) for t in tps]
+    late = [Q(timepoint=t) & Q(day__gt=_window_edge(t, t.window_after_days)) for t in tps]
+    if with_ids:
+        outside = finals.filter(reduce(or_, early + late))
+        return sorted(set(outside.values_list("participant__study_id", flat=True)))
+    got = finals.aggregate(
+        **{f"early_{k}": Count("id", filter=q) for k, q in enumerate(early)},
+        **{f"late_{k}": Count("id", filter=q) for k, q in enumerate(late)},
+    )
+    return [
+        {
+            "timepoint": t.code,
+            "label": t.label,
+            "early": got[f"early_{k}"],
+            "late": got[f"late_{k}"],
+            "total": got[f"early_{k}"] + got[f"late_{k}"],
+        }
+        for k, t in enumerate(tps)
+    ]
+
+
+def unresolved_double_entries(participants):
+    """(participant, timepoint, instrument) with both paper entries and no final."""
+    from questionnaires.models import Response
+
+    # Only paper entries without a final beside them can make such a group, so the
+    # grouping runs over those few rows rather than over every response.
+    final = Response.objects.filter(
+        participant_id=OuterRef("participant_id"),
+        timepoint__code=OuterRef("timepoint__code"),
+        instrument=OuterRef("instrument"),
+        entry=Response.FINAL,
+    )
+    return (
+        Response.objects.filter(
+            participant__in=participants.values("pk"),
+            entry__in=[Response.FIRST_ENTRY, Response.SECOND_ENTRY],
+        )
+        .exclude(Exists(final))
+        .values("participant__study_id", "timepoint__code", "instrument")
+        .annotate(paper=Count("id"))
+        .filter(paper=2)
+        .order_by("participant__study_id")
+    )
+
+
+def crpe_missing_at_final_visit(trial, participants):
+    """Participants with a final visit recorded but no completed CRPE-tool at
+    the timepoint tagged ``final-visit``; None where the trial has no such timepoint."""
+    from questionnaires.models import Response
+
+    tp = tags.timepoint(trial, "final-visit")
+    if tp is None:
+        return None
+    done = Response.objects.filter(
+        participant=OuterRef("pk"),
+        timepoint=tp,
+        instrument="crpe",
+        entry=Response.FINAL,
+        completed_at__isnull=False,
+    )
+    return participants.filter(final_visit_on__isnull=False).exclude(Exists(done))
+
+
+def data_quality(trial, participants) -> dict:
+    double = unresolved_double_entries(participants)
+    crpe = crpe_missing_at_final_visit(trial, participants)
+    return {
+        # Split into missing with a reason and without (.missing).
+        "missing_items": with_reasons(missing_items(participants), participants),
+        "out_of_window": out_of_window(trial, participants),
+        "double_entries": double.count(),
+        "crpe_missing": None if crpe is None else crpe.count(),
+    }
+
+
+def deviations_for(trial, participants, clusters) -> dict:
+    """The deviation table of the participants the user may see (``scope``), plus how
+    many participants are out of the per-protocol set."""
+    from enrolment.models import Deviation, DeviationType
+
+    qs = Deviation.objects.filter(participant__in=participants)
+    rows = (
+        qs.values("type__code", "participant__clinic__cluster__code")
+        .annotate(n=Count("id"), excluding=Count("id", filter=Q(excludes_per_protocol=True)))
+        .order_by()
+    )
+    table = deviation_table(
+        [
+            {
+                "type": r["type__code"],
+                "cluster": r["participant__clinic__cluster__code"],
+                "n": r["n"],
+                "excluding": r["excluding"],
+            }
+            for r in rows
+        ],
+        list(DeviationType.objects.filter(trial=trial).values("code", "label")),
+        clusters,
+    )
+    table["participants_excluded"] = (
+        qs.filter(excludes_per_protocol=True).values("participant_id").distinct().count()
+    )
+    return table

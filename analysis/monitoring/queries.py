@@ -1,0 +1,276 @@
+"""The database side of the monitoring: querysets the user may see (:func:`scope`) and
+rows for the pure functions (:mod:`.pure`, :mod:`.consort`). Each aggregates in the
+database (``values().annotate()``): the number of queries does not depend on the number
+of participants, no per-participant query anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, Sum
+
+from .consort import ConsortFlow, consort_flow, left_on, placement
+from .pure import (
+    OPEN_STATUSES,
+    Recruitment,
+    month_range,
+    recruitment,
+    week_start,
+)
+from .sql import _is_in
+
+# --- database side: rows for the pure functions ----------------------------------------
+
+
+def trial_wide(user, trial) -> bool:
+    from enrolment import permissions as roles
+
+    return roles.has_any(user, trial, roles.TRIAL_WIDE)
+
+
+def scope(user, trial) -> dict:
+    """The querysets a user may see on the dashboard: trial-wide roles everything,
+    physiotherapists their own clinic(s). Access is decided by trialsite.roles."""
+    from enrolment.models import Clinic, Participant, Physiotherapist, ScreeningRecord
+
+    participants = Participant.objects.visible_to(user).filter(trial=trial)
+    clinics = Clinic.objects.filter(cluster__trial=trial).select_related("cluster")
+    screenings = ScreeningRecord.objects.filter(trial=trial)
+    if not trial_wide(user, trial):
+        own = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
+        clinics = clinics.filter(pk__in=own)
+        screenings = screenings.filter(clinic_id__in=own)
+    return {
+        "participants": participants,
+        "clinics": clinics,
+        "screenings": screenings,
+        "trial_wide": trial_wide(user, trial),
+    }
+
+
+def recruitment_for(
+    trial, participants, clinics, today: date, n_weeks: int = 8, whole_trial: bool = True
+) -> Recruitment:
+    """``whole_trial`` False (a physiotherapist's own clinic): no plan and no "below
+    target" flags, because the protocol's targets are per cluster and per trial, and a
+    clinic's share of them is not set anywhere."""
+    rows = participants.values("clinic__code", "enrolled_on").annotate(n=Count("id")).order_by()
+    rows = [{"clinic": r["clinic__code"], "day": r["enrolled_on"], "n": r["n"]} for r in rows]
+    days = [r["day"] for r in rows]
+    first = trial.recruitment_start or (min(days) if days else today)
+    last = max(
+        [
+            d
+            for d in (
+                trial.recruitment_end,
+                today if not trial.recruitment_end else None,
+                max(days) if days else None,
+            )
+            if d
+        ]
+    )
+    clusters: dict[str, dict] = {}
+    for c in clinics:
+        cl = clusters.setdefault(
+            c.cluster.code,
+            {
+                "code": c.cluster.code,
+                "name": c.cluster.name,
+                "order": c.cluster.allocation_order,
+                "clinics": [],
+            },
+        )
+        cl["clinics"].append({"code": c.code, "name": c.name})
+    weeks = [week_start(today) - timedelta(weeks=k) for k in range(n_weeks - 1, -1, -1)]
+    return recruitment(
+        rows,
+        sorted(clusters.values(), key=lambda c: c["order"]),
+        months=month_range(first, last),
+        weeks=weeks,
+        today=today,
+        target=trial.recruitment_target_per_cluster_month if whole_trial else None,
+        ceiling=trial.recruitment_ceiling_per_cluster_month,
+        sample_size=trial.target_sample_size if whole_trial else None,
+    )
+
+
+def contact_model():
+    """followup.models.Contact, or None while the follow-up app has none.
+
+    Guarded: the follow-up app is built alongside the monitoring; the dashboard shows
+    its section only once the model exists."""
+    try:
+        from followup import models as followup_models
+    except ImportError:  # pragma: no cover - the app is always installed in this project
+        return None
+    return getattr(followup_models, "Contact", None)
+
+
+def followup_rows(participants, today: date) -> list[dict] | None:
+    Contact = contact_model()
+    if Contact is None:
+        return None
+    rows = (
+        Contact.objects.filter(participant__in=participants.values("pk"))
+        .values("timepoint__code", "participant__condition", "status")
+        .annotate(
+            n=Count("id"),
+            reminders_sent=Sum("reminders_sent"),
+            overdue=Count("id", filter=Q(due_on__lt=today, status__in=OPEN_STATUSES)),
+        )
+        .order_by()
+    )
+    return [
+        {
+            "timepoint": r["timepoint__code"],
+            "condition": r["participant__condition"],
+            "status": r["status"],
+            "n": r["n"],
+            "reminders_sent": r["reminders_sent"] or 0,
+            "overdue": r["overdue"],
+        }
+        for r in rows
+    ]
+
+
+def sms_for(trial, participants, run: int = 3) -> dict | None:
+    """The SMS section (as :func:`sms_summary` makes it from rows, which stays the
+    reference), counted by the database: three queries whatever the trial's size. None
+    for a trial without weekly SMS tracking."""
+    from followup.models import SmsOptOut
+    from followup.sms import tracking
+
+    if tracking.schedule_of(trial) is None:
+        return None
+    stopped = set(
+        SmsOptOut.objects.filter(participant__in=participants).values_list(
+            "participant__study_id", flat=True
+        )
+    )
+    missed = tracking.missed_weeks_in_a_row(participants, run)
+    return {
+        "weeks": tracking.weekly_rates(participants),
+        "missed_in_a_row": [s for s in missed if s not in stopped],
+        "run": run,
+        "opt_outs": sorted(stopped),
+    }
+
+
+def patient_timepoints(trial) -> list:
+    from enrolment.models import Timepoint
+
+    return list(
+        trial.timepoints.filter(respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT).order_by(
+            "order"
+        )
+    )
+
+
+def _timepoint_spec(t) -> dict:
+    return {
+        "code": t.code,
+        "label": t.label,
+        "offset": t.offset,
+        "unit": t.unit,
+        "window_after_days": t.window_after_days,
+    }
+
+
+def consort_groups(participants, screenings, follow: list) -> list[dict]:
+    """Participant rows for :func:`consort_flow`, one per group of participants alike in
+    everything the flow reads (condition, enrolment and withdrawal dates, screening-log
+    entry, the follow-up timepoints answered), with ``n``. One query; a trial of 10,000
+    participants has a few thousand such groups."""
+    from questionnaires.models import Response
+
+    # "id IN (subquery)" rather than a correlated EXISTS: one hashed pass over each
+    # subquery, the same plan whether or not the planner's statistics are current (with
+    # none, EXISTS became a nested loop: seconds instead of milliseconds at 10,000).
+    answered = {
+        f"answered_{k}": _is_in(
+            Response.objects.filter(
+                participant__isnull=False,
+                timepoint=t,
+                entry=Response.FINAL,
+                completed_at__isnull=False,
+            ).values("participant_id")
+        )
+        for k, t in enumerate(follow)
+    }
+    screened = _is_in(screenings.filter(participant__isnull=False).values("participant_id"))
+    rows = (
+        participants.annotate(screened=screened, **answered)
+        .values("condition", "enrolled_on", "withdrawn_on", "died_on", "screened", *answered)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [
+        {
+            "condition": r["condition"],
+            "enrolled_on": r["enrolled_on"],
+            "withdrawn_on": left_on(r["withdrawn_on"], r["died_on"]),
+            "died": r["died_on"] is not None
+            and left_on(r["withdrawn_on"], r["died_on"]) == r["died_on"],
+            "screened": r["screened"],
+            "responded": {t.code for k, t in enumerate(follow) if r[f"answered_{k}"]},
+            "n": r["n"],
+        }
+        for r in rows
+    ]
+
+
+def consort_for(
+    trial, participants, screenings, today: date, analysis_timepoint: str | None = None
+) -> ConsortFlow:
+    follow = [t for t in patient_timepoints(trial) if t.offset > 0]
+    screen_rows = screenings.values("outcome", "unmet_criteria").annotate(n=Count("id")).order_by()
+    return consort_flow(
+        screen_rows,
+        consort_groups(participants, screenings, follow),
+        [_timepoint_spec(t) for t in follow],
+        list(trial.arms.values_list("code", "label")),
+        today,
+        analysis_timepoint,
+    )
+
+
+def consort_participants(
+    trial, participants, today: date, box: str, timepoint: str, condition: str
+) -> list[str]:
+    """Study IDs behind one CONSORT box (``placement`` box at ``timepoint``)."""
+    spec = [_timepoint_spec(t) for t in patient_timepoints(trial) if t.offset > 0]
+    # A box at a timepoint depends on the response at that timepoint only.
+    done = set(
+        completed_finals(participants)
+        .filter(timepoint__trial=trial, timepoint__code=timepoint)
+        .values_list("participant_id", flat=True)
+    )
+    out = []
+    for p in participants.filter(condition=condition).values(
+        "pk", "study_id", "enrolled_on", "withdrawn_on", "died_on"
+    ):
+        p["withdrawn_on"] = left_on(p["withdrawn_on"], p["died_on"])
+        p["responded"] = {timepoint} if p["pk"] in done else set()
+        if placement(p, spec, today).get(timepoint) == box:
+            out.append(p["study_id"])
+    return sorted(out)
+
+
+def completed_finals(participants):
+    from questionnaires.models import Response
+
+    return Response.objects.filter(
+        participant__in=participants.values("pk"), entry=Response.FINAL, completed_at__isnull=False
+    ).order_by()
+
+
+def required_items(instrument: str | None = None) -> dict[tuple[str, int], list[str]]:
+    """Required item ids of every registered instrument version (or of one instrument)."""
+    from questionnaires.instruments import all_instruments
+
+    return {
+        (ins.code, ins.version): [i.id for i in ins.items if i.required]
+        for ins in all_instruments()
+        if instrument is None or ins.code == instrument
+    }
