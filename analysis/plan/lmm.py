@@ -32,6 +32,10 @@ import patsy
 from scipy import optimize, sparse
 
 
+class NotEstimable(np.linalg.LinAlgError):
+    """The fixed-effect design matrix does not have full column rank."""
+
+
 def _codes(data: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     return data.groupby(list(columns), sort=True).ngroup().to_numpy()
 
@@ -214,10 +218,12 @@ def fit(
     """REML fit of ``formula`` (patsy, as statsmodels) with a random intercept for every
     level of each factor, named by the keys of ``factors`` (values: the columns whose
     combination is the level, so participants within clinic are ``("clinic", "study_id")``).
-    Raises ``np.linalg.LinAlgError`` when the fixed effects are not estimable."""
+    Raises :class:`NotEstimable` when the fixed effects are not estimable."""
     y_frame, x_frame = patsy.dmatrices(formula, data, return_type="dataframe")
     rows = data.loc[x_frame.index]
     X, y = x_frame.to_numpy(float), y_frame.to_numpy(float).ravel()
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise NotEstimable("fixed effects not identifiable")
     names = list(factors)
     codes = [_codes(rows, cols) for cols in factors.values()]
     stats, big = _stats(X, y, codes)
