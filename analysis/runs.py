@@ -120,8 +120,11 @@ def run_analysis(run: AnalysisRun) -> AnalysisRun:
         options = {"outcome": run.outcome or "nrs_back"}
         result = analyses.run(run.analysis, data, options, **extra)
         written = report.write_outputs(
-            result.results, out / "report", f"BetterBack analysis: {run.analysis}",
-            result.figures, result.notes,
+            result.results,
+            out / "report",
+            f"BetterBack analysis: {run.analysis}",
+            result.figures,
+            result.notes,
         )
         lines = [*result.lines(), f"written: {written['html']}"]
         run.output, run.status = "".join(f"{line}\n" for line in lines), AnalysisRun.DONE

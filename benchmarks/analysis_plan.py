@@ -190,12 +190,12 @@ def _lme4_seconds(d) -> tuple[float, float] | None:
 
 def speed(sizes: list[int], old_max: int):
     print("primary model: seconds per fit (fit + SEs + Satterthwaite df), 4 timepoints")
-    print(f"{'patients':>8} {'obs':>6} {'structured':>10} {'statsmodels':>11} {'ratio':>7}"
-          f" {'lme4':>7} {'ratio':>7} {'|diff 12m|':>10}")
+    print(
+        f"{'patients':>8} {'obs':>6} {'structured':>10} {'statsmodels':>11} {'ratio':>7}"
+        f" {'lme4':>7} {'ratio':>7} {'|diff 12m|':>10}"
+    )
     for n in sizes:
-        d = simulate.simulate_trial(
-            **{**SIM, "n_per_cluster": n // 3}, p_missing=0.1, seed=n
-        )
+        d = simulate.simulate_trial(**{**SIM, "n_per_cluster": n // 3}, p_missing=0.1, seed=n)
         t0 = time.perf_counter()
         new = mixed.mixed_change(d)
         t_new = time.perf_counter() - t0
@@ -213,8 +213,11 @@ def speed(sizes: list[int], old_max: int):
         r_s = f"{r[0]:7.2f} {r[0] / t_new:6.2f}x" if r else f"{'-':>7} {'-':>7}"
         if r:
             diff = (diff + " " if diff else "") + f"lme4 {abs(r[1] - est):.1e}"
-        print(f"{d.study_id.nunique():8d} {int(d.nrs_back.notna().sum()):6d} {t_new:10.2f}"
-              f" {old_s} {r_s} {diff:>10}", flush=True)
+        print(
+            f"{d.study_id.nunique():8d} {int(d.nrs_back.notna().sum()):6d} {t_new:10.2f}"
+            f" {old_s} {r_s} {diff:>10}",
+            flush=True,
+        )
 
 
 def main():

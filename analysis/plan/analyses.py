@@ -96,7 +96,9 @@ def _specialist(df, o, **_inputs):
 
 def _mcid(df, o, **_inputs):
     return Report(
-        *sap.mcid_analyses(df, o["outcome"], o["timepoint"], higher_is_better=o["higher_is_better"]),
+        *sap.mcid_analyses(
+            df, o["outcome"], o["timepoint"], higher_is_better=o["higher_is_better"]
+        ),
         {},
     )
 

@@ -44,9 +44,7 @@ def _codes(data: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
 
 def _indicator(codes: np.ndarray) -> sparse.csr_matrix:
     n = len(codes)
-    return sparse.csr_matrix(
-        (np.ones(n), (np.arange(n), codes)), shape=(n, int(codes.max()) + 1)
-    )
+    return sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, int(codes.max()) + 1))
 
 
 @dataclass
@@ -212,9 +210,7 @@ def _stationary(best, tol: float = 1e-3) -> bool:
     return bool(np.all(np.abs(g[inside]) < tol) and np.all(g[~inside] > -tol))
 
 
-def fit(
-    formula: str, data: pd.DataFrame, factors: dict[str, tuple[str, ...]]
-) -> Fit:
+def fit(formula: str, data: pd.DataFrame, factors: dict[str, tuple[str, ...]]) -> Fit:
     """REML fit of ``formula`` (patsy, as statsmodels) with a random intercept for every
     level of each factor, named by the keys of ``factors`` (values: the columns whose
     combination is the level, so participants within clinic are ``("clinic", "study_id")``).

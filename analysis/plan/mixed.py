@@ -186,9 +186,15 @@ def boundary_note(components: pd.DataFrame) -> str:
     )
 
 
-def fit_random_intercepts(formula: str, data: pd.DataFrame, group: str, label: str,
-                          components: dict[str, str], engine: str = "structured",
-                          methods: list[str] | None = None):
+def fit_random_intercepts(
+    formula: str,
+    data: pd.DataFrame,
+    group: str,
+    label: str,
+    components: dict[str, str],
+    engine: str = "structured",
+    methods: list[str] | None = None,
+):
     """REML fit with a random intercept per ``group`` (reported as ``label``) and per level
     of each component column within the group, e.g. ``{"participant": "study_id"}``.
 

@@ -63,9 +63,7 @@ def test_an_analysis_added_to_the_table_runs_from_web(betterback, statistician, 
 
 
 @pytest.mark.django_db
-def test_web_run_equals_the_command_on_the_exported_dataset(
-    tmp_path, betterback, statistician
-):
+def test_web_run_equals_the_command_on_the_exported_dataset(tmp_path, betterback, statistician):
     make_dogleg_data(betterback)
     run = AnalysisRun.objects.create(
         trial=betterback, user=statistician, analysis="mixed", outcome="odi"
@@ -76,8 +74,15 @@ def test_web_run_equals_the_command_on_the_exported_dataset(
     exports.analysis_dataset(betterback).to_csv(path, index=False)
     out = StringIO()
     call_command(
-        "analyse", "mixed", "--data", str(path), "--outcome", "odi",
-        "--out", str(tmp_path / "cli"), stdout=out,
+        "analyse",
+        "mixed",
+        "--data",
+        str(path),
+        "--outcome",
+        "odi",
+        "--out",
+        str(tmp_path / "cli"),
+        stdout=out,
     )
     web, cli = run.output.splitlines(), out.getvalue().splitlines()
     assert web[:-1] == cli[:-1] and web[-1].startswith("written: ")

@@ -40,8 +40,12 @@ LME4 = {
 @pytest.fixture(scope="module")
 def trial():
     return simulate.simulate_trial(
-        n_per_cluster=60, effect={3: -0.8, 6: -0.8, 12: -0.8}, secular=-2.0, p_missing=0.1,
-        seed=7, **SD,
+        n_per_cluster=60,
+        effect={3: -0.8, 6: -0.8, 12: -0.8},
+        secular=-2.0,
+        p_missing=0.1,
+        seed=7,
+        **SD,
     )
 
 

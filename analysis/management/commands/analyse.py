@@ -59,7 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--prices", help="cea: JSON file {item: unit price}")
         parser.add_argument("--n-boot", type=int, default=DEFAULTS["n_boot"])
         parser.add_argument(
-            "--wtp", type=float, default=DEFAULTS["wtp"],
+            "--wtp",
+            type=float,
+            default=DEFAULTS["wtp"],
             help="cea: willingness to pay line on the plane",
         )
         parser.add_argument("--recruitment", help="pilot: CSV cluster,month,n")
@@ -94,7 +96,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if o["out"]:
             written = report.write_outputs(
-                result.results, o["out"], f"BetterBack analysis: {name}", result.figures,
+                result.results,
+                o["out"],
+                f"BetterBack analysis: {name}",
+                result.figures,
                 result.notes,
             )
             self.stdout.write(f"written: {written['html']}")
