@@ -26,12 +26,15 @@ estimate and their covariance (X'V^-1X)^-1 at the REML estimates, as lme4 report
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import patsy
+import statsmodels.formula.api as smf
 from scipy import optimize, sparse
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 
 class NotEstimable(np.linalg.LinAlgError):
@@ -251,3 +254,44 @@ def fit(formula: str, data: pd.DataFrame, factors: dict[str, tuple[str, ...]]) -
         stats=stats,
         order=order,
     )
+
+
+def fit_random_intercepts(
+    formula: str,
+    data: pd.DataFrame,
+    group: str,
+    label: str,
+    components: dict[str, str],
+    engine: str = "structured",
+    methods: list[str] | None = None,
+):
+    """REML fit with a random intercept per ``group`` (reported as ``label``) and per level
+    of each component column within the group, e.g. ``{"participant": "study_id"}``.
+
+    ``engine``: "structured" (:func:`fit`, O(n)) or "statsmodels" (MixedLM,
+    the reference). Returns (result, messages); raises :class:`NotEstimable` when the fixed
+    effects are not identifiable, ``np.linalg.LinAlgError`` or ``ValueError`` when the fit
+    fails."""
+    if engine == "structured":
+        factors = {label: (group,), **{k: (group, col) for k, col in components.items()}}
+        result = fit(formula, data, factors)
+        message = "" if result.converged else "The REML optimiser did not reach a stationary point."
+        return result, message
+    model = smf.mixedlm(
+        formula,
+        data,
+        groups=group,
+        re_formula="1",
+        vc_formula={k: f"0 + C({col})" for k, col in components.items()} or None,
+    )
+    model._group_label = label
+    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+        raise NotEstimable("fixed effects not identifiable")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        result = model.fit(reml=True, method=methods)
+    messages = sorted(
+        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
+    )
+    return result, " ".join(messages)

@@ -20,7 +20,8 @@ Fitting: :mod:`analysis.plan.lmm`, a REML solver for random intercepts that uses
 structure (cost O(n): 4,000 patients x 4 timepoints in a few seconds, where statsmodels'
 MixedLM, which solves densely over every observation of a clinic, took 156 s). Its
 estimates, SEs and variance components equal statsmodels' and R lme4's on the same data
-(tests/analysis/test_lmm.py); ``engine="statsmodels"`` keeps the old path as the reference.
+(tests/analysis/test_lmm.py); ``engine="statsmodels"`` keeps the old path as the reference
+(:func:`analysis.plan.lmm.fit_random_intercepts`).
 
 Inference: Wald SE from (X' V^-1 X)^-1 at the REML estimates; CI and p from a t
 distribution with Satterthwaite's degrees of freedom for each contrast
@@ -38,13 +39,9 @@ in change and calendar time (it covered 76% in the benchmark).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from . import ESTIMATE_COLUMNS, InsufficientData, arms, lmm
 from .dataset import TIMEPOINTS
@@ -186,47 +183,6 @@ def boundary_note(components: pd.DataFrame) -> str:
     )
 
 
-def fit_random_intercepts(
-    formula: str,
-    data: pd.DataFrame,
-    group: str,
-    label: str,
-    components: dict[str, str],
-    engine: str = "structured",
-    methods: list[str] | None = None,
-):
-    """REML fit with a random intercept per ``group`` (reported as ``label``) and per level
-    of each component column within the group, e.g. ``{"participant": "study_id"}``.
-
-    ``engine``: "structured" (:mod:`analysis.plan.lmm`, O(n)) or "statsmodels" (MixedLM,
-    the reference). Returns (result, messages); raises ``lmm.NotEstimable`` when the fixed
-    effects are not identifiable, ``np.linalg.LinAlgError`` or ``ValueError`` when the fit
-    fails."""
-    if engine == "structured":
-        factors = {label: (group,), **{k: (group, col) for k, col in components.items()}}
-        result = lmm.fit(formula, data, factors)
-        message = "" if result.converged else "The REML optimiser did not reach a stationary point."
-        return result, message
-    model = smf.mixedlm(
-        formula,
-        data,
-        groups=group,
-        re_formula="1",
-        vc_formula={k: f"0 + C({col})" for k, col in components.items()} or None,
-    )
-    model._group_label = label
-    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
-        raise lmm.NotEstimable("fixed effects not identifiable")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-        result = model.fit(reml=True, method=methods)
-    messages = sorted(
-        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
-    )
-    return result, " ".join(messages)
-
-
 PRIMARY_COMPONENTS = {"clinic_time": "timepoint_months", "participant": "study_id"}
 
 
@@ -235,7 +191,7 @@ def _fit_primary(data: pd.DataFrame, outcome: str, with_period: bool, engine: st
     if with_period:
         formula += " + C(period) * C(timepoint_months)"
     try:
-        result, message = fit_random_intercepts(
+        result, message = lmm.fit_random_intercepts(
             formula, data, "clinic", "clinic", PRIMARY_COMPONENTS, engine, ["lbfgs", "powell"]
         )
     except lmm.NotEstimable as exc:
@@ -304,7 +260,7 @@ def mixed_change(
     """Primary model: difference between conditions in mean change from baseline at 3, 6
     and 12 months (one row each), with ``df``, ``model``, ``note`` and the variance
     components as ``var_<name>`` columns. With ``return_result``: ``(table, result)``.
-    ``engine``: see :func:`fit_random_intercepts`."""
+    ``engine``: see :func:`analysis.plan.lmm.fit_random_intercepts`."""
     data = prepare(df, outcome)
     check_enough(data, outcome, need_clinics=True)
     with_period, note = period_status(data)
@@ -357,7 +313,7 @@ def _fit_previous(
     note = ""
     if cluster_random:
         try:
-            result, messages = fit_random_intercepts(
+            result, messages = lmm.fit_random_intercepts(
                 formula, data, "cluster", "cluster", {"participant": "study_id"}, engine
             )
             if result.converged and np.all(np.isfinite(result.bse_fe)):
@@ -368,7 +324,7 @@ def _fit_previous(
     else:
         note = "cluster random effect not requested"
     try:
-        result, _messages = fit_random_intercepts(
+        result, _messages = lmm.fit_random_intercepts(
             formula + " + C(cluster)", data, "study_id", "participant", {}, engine
         )
     except (np.linalg.LinAlgError, ValueError) as exc:

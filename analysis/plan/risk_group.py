@@ -17,7 +17,6 @@ from .mixed import (
     _term,
     check_enough,
     contrast,
-    fit_random_intercepts,
     period_status,
     prepare,
     term_df,
@@ -46,7 +45,7 @@ def mixed_by_risk_group(
     if with_period:
         formula += " + C(period) * C(timepoint_months)"
     try:
-        result, _message = fit_random_intercepts(
+        result, _message = lmm.fit_random_intercepts(
             formula, data, "clinic", "clinic", PRIMARY_COMPONENTS, engine, ["lbfgs", "powell"]
         )
     except lmm.NotEstimable as exc:
