@@ -1,20 +1,17 @@
 """Run the analysis plan on a trial's current data, as ``manage.py analyse`` does.
 
-The data the command reads from files is written from the database first (analysis
-dataset, physiotherapist dataset, registry utilisation, prices, recruitment), then the
-very same command runs on them, so the browser and the command line cannot disagree.
+The inputs the command reads from files (analysis dataset, physiotherapist dataset,
+registry utilisation, prices, recruitment) are built from the database and handed to the
+same function of the plan's table of analyses (:func:`analysis.plan.analyses.run`), so the
+browser and the command line cannot disagree. The run's product is its report directory.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import pandas as pd
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -25,17 +22,10 @@ from questionnaires.models import Response
 
 from . import exports, registry
 from .models import AnalysisRun
+from .plan import InsufficientData, analyses, report
+from .plan.dataset import reasons_as_missing
 
-ANALYSES = {
-    "mixed": "Primary multilevel model (clinic, clinic x time, period) and sensitivity model",
-    "mi": "Intention to treat with multiple imputation (m = 20); per-protocol and washout "
-    "sensitivity",
-    "paired": "Physiotherapists: matched-pairs t-tests of PCS and PABS-PT",
-    "specialist": "Incidence of specialist care within 12 months (registry)",
-    "mcid": "Minimal clinically important difference anchored on PGIC",
-    "cea": "Cost-effectiveness (QALY, registry costs, ICER, plane, acceptability curve)",
-    "pilot": "Internal pilot progression criteria",
-}
+ANALYSES = {a.name: a.title for a in analyses.TABLE}
 OUTCOMES = ["nrs_back", "odi", "eq5d_index", "bipq_total"]
 # Protocol tags of the physiotherapist questionnaires' timepoints -> analysis codes.
 PHYSIO_TIMEPOINTS = {
@@ -46,12 +36,19 @@ PHYSIO_TIMEPOINTS = {
 }
 
 
+def physio_codes(trial: Trial) -> tuple[dict[str, str], str | None]:
+    """(physiotherapist timepoint code -> analysis code, the DIBQ item asking whether the
+    model of care will be useful): read from the protocol file's tags."""
+    return tags.codes_for(trial, PHYSIO_TIMEPOINTS), tags.item(trial, "dibq", "model-useful")
+
+
 def runs_dir() -> Path:
     return Path(settings.VAR_DIR) / "analysis"
 
 
 def physio_dataset(trial: Trial) -> pd.DataFrame:
     """Physiotherapist dataset of analysis.plan.dataset (one row per physio and time)."""
+    timepoints, useful_item = physio_codes(trial)
     rows: dict[tuple[str, str], dict] = {}
     qs = Response.objects.filter(
         physiotherapist__clinic__cluster__trial=trial,
@@ -60,13 +57,11 @@ def physio_dataset(trial: Trial) -> pd.DataFrame:
         completed_at__isnull=False,
     ).values_list("physiotherapist__study_code", "timepoint__code", "instrument", "scores",
                   "answers")
-    physio_timepoints = tags.codes_for(trial, PHYSIO_TIMEPOINTS)
-    useful_item = tags.item(trial, "dibq", "model-useful")  # the progression question
     for physio, tp, code, scores, answers in qs.iterator(chunk_size=exports.CHUNK):
-        if tp not in physio_timepoints:
+        if tp not in timepoints:
             continue
         rec = rows.setdefault((physio, tp), {"physio_id": physio,
-                                             "timepoint": physio_timepoints[tp]})
+                                             "timepoint": timepoints[tp]})
         if code == "pcs":
             rec["pcs_total"] = scores.get("total")
         elif code == "pabs_pt":
@@ -98,41 +93,45 @@ def recruitment(trial: Trial) -> pd.DataFrame:
     )
 
 
+def _inputs(run: AnalysisRun) -> tuple[pd.DataFrame, dict]:
+    """(dataset, extra inputs) of the run's analysis, from the database."""
+    trial, name = run.trial, run.analysis
+    if analyses.ANALYSES[name].kind == "physio":
+        data = reasons_as_missing(physio_dataset(trial))
+        extra = {"recruitment": recruitment(trial)} if name == "pilot" else {}
+        return data, extra
+    data = reasons_as_missing(exports.analysis_dataset(trial))
+    if name != "cea":
+        return data, {}
+    imp = registry.current_import(trial)
+    if imp is None:
+        raise InsufficientData(
+            "Cost-effectiveness needs a registry import (costs); none is imported yet."
+        )
+    return data, {"utilisation": registry.utilisation(imp), "prices": registry.prices_of(trial)}
+
+
 def run_analysis(run: AnalysisRun) -> AnalysisRun:
-    """Write the inputs, run ``manage.py analyse`` into the run's directory, record it."""
+    """Run the analysis on the trial's data, write its report into the run's directory
+    and record it (the text is what ``manage.py analyse`` prints)."""
     out = runs_dir() / str(run.pk)
-    data_dir = out / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     run.status, run.out_dir = AnalysisRun.RUNNING, str(out)
     run.save(update_fields=["status", "out_dir"])
-    trial = run.trial
-    options: dict = {"out": str(out / "report")}
     try:
-        if run.analysis in ("paired", "pilot"):
-            data = data_dir / "physio.csv"
-            physio_dataset(trial).to_csv(data, index=False)
-            if run.analysis == "pilot":
-                rec = data_dir / "recruitment.csv"
-                recruitment(trial).to_csv(rec, index=False)
-                options["recruitment"] = str(rec)
-        else:
-            data = data_dir / "patients.csv"
-            exports.analysis_dataset(trial).to_csv(data, index=False)
-            options["outcome"] = run.outcome or "nrs_back"
-        if run.analysis == "cea":
-            imp = registry.current_import(trial)
-            if imp is None:
-                raise CommandError(
-                    "Cost-effectiveness needs a registry import (costs); none is imported yet."
-                )
-            use, prices = data_dir / "utilisation.csv", data_dir / "prices.json"
-            registry.utilisation(imp).to_csv(use, index=False)
-            prices.write_text(json.dumps(registry.prices_of(trial)), encoding="utf-8")
-            options.update(utilisation=str(use), prices=str(prices))
-        buffer = io.StringIO()
-        call_command("analyse", run.analysis, data=str(data), stdout=buffer, **options)
-        run.output, run.status = buffer.getvalue(), AnalysisRun.DONE
-    except CommandError as exc:  # the command's own sentence (e.g. too little data)
+        data, extra = _inputs(run)
+        options = {"outcome": run.outcome or "nrs_back"}
+        result = analyses.run(run.analysis, data, options, **extra)
+        written = report.write_outputs(
+            result.results,
+            out / "report",
+            f"BetterBack analysis: {run.analysis}",
+            result.figures,
+            result.notes,
+        )
+        lines = [*result.lines(), f"written: {written['html']}"]
+        run.output, run.status = "".join(f"{line}\n" for line in lines), AnalysisRun.DONE
+    except InsufficientData as exc:  # the plan's own sentence (e.g. too little data)
         run.status, run.error = AnalysisRun.FAILED, str(exc)
     except Exception as exc:  # shown to the statistician on the run's page
         run.status, run.error = AnalysisRun.FAILED, f"{type(exc).__name__}: {exc}"

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/analysis_plan.py primary --reps 200
     .venv/bin/python benchmarks/analysis_plan.py mi --datasets 50
     .venv/bin/python benchmarks/analysis_plan.py bootstrap --reps 200
+    .venv/bin/python benchmarks/analysis_plan.py speed [--old-max 2400]
 
 primary: data from :func:`analysis.plan.simulate.simulate_trial` (stated model in its
 docstring) with BetterBack's layout (3 clusters of 100, 5/6/6 clinics), clinic SD 0.3,
@@ -19,12 +20,21 @@ pooled 12-month estimate against the truth and against the complete-data estimat
 
 bootstrap: clustered costs (clinic ICC 0.03) in the dog-leg layout; mean cluster-bootstrap
 SE of the cost difference against the SD of the estimate over repetitions.
+
+speed: seconds for the primary model (fit, SEs, Satterthwaite df: ``mixed_change``) at
+400, 1,200, 2,400 and 4,000 patients x 4 timepoints (10% of follow-ups missing), with
+the structured solver (analysis.plan.lmm) and, in the same run, the statsmodels MixedLM
+path it replaced (up to ``--old-max`` patients: it is O(n^2.65), 156 s at 4,000) and R
+lme4's ``lmer`` on the same data when R with lme4 is installed (fit only, timed inside R).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -154,16 +164,76 @@ def bootstrap(reps: int, n_boot: int, seed0: int):
     )
 
 
+LMER = """suppressMessages(library(lme4)); d <- read.csv(commandArgs(TRUE)[1])
+for (v in c("timepoint_months", "cluster", "period", "clinic")) d[[v]] <- factor(d[[v]])
+d$pid <- factor(paste(d$clinic, d$study_id))
+t0 <- proc.time()[["elapsed"]]
+m <- lmer(nrs_back ~ arm * timepoint_months + cluster + period * timepoint_months +
+  (1 | clinic) + (1 | clinic:timepoint_months) + (1 | pid), data = d, REML = TRUE)
+cat(proc.time()[["elapsed"]] - t0, fixef(m)[["arm:timepoint_months12"]], "\n")
+"""
+
+
+def _lme4_seconds(d) -> tuple[float, float] | None:
+    if shutil.which("Rscript") is None:
+        return None
+    data = mixed.prepare(d, "nrs_back")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "d.csv"
+        data.to_csv(path, index=False)
+        out = subprocess.run(["Rscript", "-e", LMER, str(path)], capture_output=True, text=True)
+    if out.returncode:
+        return None
+    seconds, estimate = out.stdout.split()
+    return float(seconds), float(estimate)
+
+
+def speed(sizes: list[int], old_max: int):
+    print("primary model: seconds per fit (fit + SEs + Satterthwaite df), 4 timepoints")
+    print(
+        f"{'patients':>8} {'obs':>6} {'structured':>10} {'statsmodels':>11} {'ratio':>7}"
+        f" {'lme4':>7} {'ratio':>7} {'|diff 12m|':>10}"
+    )
+    for n in sizes:
+        d = simulate.simulate_trial(**{**SIM, "n_per_cluster": n // 3}, p_missing=0.1, seed=n)
+        t0 = time.perf_counter()
+        new = mixed.mixed_change(d)
+        t_new = time.perf_counter() - t0
+        est = new.set_index("timepoint_months").loc[12, "estimate"]
+        old_s, diff = "-", ""
+        if n <= old_max:
+            t0 = time.perf_counter()
+            old = mixed.mixed_change(d, engine="statsmodels")
+            t_old = time.perf_counter() - t0
+            old_s = f"{t_old:11.2f} {t_old / t_new:6.1f}x"
+            diff = f"{abs(old.set_index('timepoint_months').loc[12, 'estimate'] - est):.1e}"
+        else:
+            old_s = f"{'-':>11} {'-':>7}"
+        r = _lme4_seconds(d)
+        r_s = f"{r[0]:7.2f} {r[0] / t_new:6.2f}x" if r else f"{'-':>7} {'-':>7}"
+        if r:
+            diff = (diff + " " if diff else "") + f"lme4 {abs(r[1] - est):.1e}"
+        print(
+            f"{d.study_id.nunique():8d} {int(d.nrs_back.notna().sum()):6d} {t_new:10.2f}"
+            f" {old_s} {r_s} {diff:>10}",
+            flush=True,
+        )
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["primary", "mi", "bootstrap"])
+    parser.add_argument("what", choices=["primary", "mi", "bootstrap", "speed"])
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--datasets", type=int, default=50)
     parser.add_argument("--m", type=int, default=5)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1200, 2400, 4000])
+    parser.add_argument("--old-max", type=int, default=2400)
     a = parser.parse_args()
-    if a.what == "primary":
+    if a.what == "speed":
+        speed(a.sizes, a.old_max)
+    elif a.what == "primary":
         primary(a.reps, a.seed)
     elif a.what == "mi":
         mi_bias(a.datasets, a.m, a.seed)

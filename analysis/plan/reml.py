@@ -1,5 +1,7 @@
-"""Fixed-effect covariance and Satterthwaite degrees of freedom for a fitted MixedLM
-with a random intercept per group and variance components (the primary model).
+"""Fixed-effect covariance and Satterthwaite degrees of freedom for a fitted model with
+a random intercept per group and variance components (the primary model): an
+:class:`analysis.plan.lmm.Fit`, which evaluates the REML criterion in O(n), or a
+statsmodels MixedLM result (the reference), evaluated with dense per-group solves below.
 
 Per group g the covariance of the observations is
 
@@ -77,8 +79,22 @@ def neg_reml(theta, blocks) -> float:
     return 0.5 * (logdet + np.linalg.slogdet(xtvx)[1] + quad)
 
 
+def _functions(result):
+    """(theta, minus REML log-likelihood of theta, fixed-effect covariance at theta)."""
+    if hasattr(result, "neg_reml"):
+        return result.theta(), result.neg_reml, result.fe_cov_at
+    blocks = _blocks(result)
+    return (
+        theta_of(result),
+        lambda t: neg_reml(t, blocks),
+        lambda t: fe_cov_at(t, blocks),
+    )
+
+
 def fe_cov(result) -> pd.DataFrame:
     """(X' V^-1 X)^-1 at the REML estimates, labelled by the fixed-effect names."""
+    if hasattr(result, "neg_reml"):
+        return result.cov_params()
     names = list(result.fe_params.index)
     cov = fe_cov_at(theta_of(result), _blocks(result))
     return pd.DataFrame(cov, index=names, columns=names)
@@ -103,8 +119,7 @@ def _hessian(f, x, steps):
 
 def satterthwaite(result, contrasts: list[np.ndarray], boundary: float = 1e-6) -> list[float]:
     """Satterthwaite df for each contrast vector (fixed-effect order of the result)."""
-    blocks = _blocks(result)
-    theta = theta_of(result)
+    theta, criterion, cov_at = _functions(result)
     free = np.flatnonzero(theta > boundary * theta.sum())
     if len(free) == 0:
         return [np.inf for _ in contrasts]
@@ -115,15 +130,15 @@ def satterthwaite(result, contrasts: list[np.ndarray], boundary: float = 1e-6) -
         t[free] = sub
         return t
 
-    H = _hessian(lambda sub: neg_reml(full(sub), blocks), theta[free], steps)
+    H = _hessian(lambda sub: criterion(full(sub)), theta[free], steps)
     A = np.linalg.pinv(H)
     covs_plus, covs_minus = [], []
     for i, h in enumerate(steps):
         e = np.zeros(len(free))
         e[i] = h
-        covs_plus.append(fe_cov_at(full(theta[free] + e), blocks))
-        covs_minus.append(fe_cov_at(full(theta[free] - e), blocks))
-    C = fe_cov_at(theta, blocks)
+        covs_plus.append(cov_at(full(theta[free] + e)))
+        covs_minus.append(cov_at(full(theta[free] - e)))
+    C = cov_at(theta)
     out = []
     for L in contrasts:
         phi = float(L @ C @ L)

@@ -3,19 +3,16 @@ interactions between experimental condition and The Keele STarT Back Screening T
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from . import InsufficientData
+from . import InsufficientData, lmm
 from .dataset import TIMEPOINTS
 from .mixed import (
     MODEL_PRIMARY,
     MODEL_PRIMARY_NO_PERIOD,
+    PRIMARY_COMPONENTS,
     _label,
     _term,
     check_enough,
@@ -28,7 +25,7 @@ from .reml import fe_cov
 
 
 def mixed_by_risk_group(
-    df: pd.DataFrame, outcome: str = "nrs_back", alpha: float = 0.05
+    df: pd.DataFrame, outcome: str = "nrs_back", alpha: float = 0.05, engine: str = "structured"
 ) -> pd.DataFrame:
     """Condition x STarT Back risk group interaction (protocol: "fixed effect interactions
     between experimental condition and The Keele STarT Back Screening Tool"), in the
@@ -47,27 +44,19 @@ def mixed_by_risk_group(
     formula = f"{outcome} ~ arm * C(timepoint_months) * C(sbst_risk_group) + C(cluster)"
     if with_period:
         formula += " + C(period) * C(timepoint_months)"
-    model = smf.mixedlm(
-        formula,
-        data,
-        groups="clinic",
-        re_formula="1",
-        vc_formula={"clinic_time": "0 + C(timepoint_months)", "participant": "0 + C(study_id)"},
-    )
-    model._group_label = "clinic"
-    if np.linalg.matrix_rank(model.exog) < model.exog.shape[1]:
+    try:
+        result, _message = lmm.fit_random_intercepts(
+            formula, data, "clinic", "clinic", PRIMARY_COMPONENTS, engine, ["lbfgs", "powell"]
+        )
+    except lmm.NotEstimable as exc:
         raise InsufficientData(
             "Condition x risk group cannot be estimated: some risk group lacks follow-ups "
             "in one condition, cluster or period."
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
-            result = model.fit(reml=True, method=["lbfgs", "powell"])
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            raise InsufficientData(
-                f"The risk-group model could not be fitted to these data ({exc})."
-            ) from exc
+        ) from exc
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise InsufficientData(
+            f"The risk-group model could not be fitted to these data ({exc})."
+        ) from exc
     cov_fe = fe_cov(result)
     names = list(result.fe_params.index)
     groups = sorted(data["sbst_risk_group"].unique())
