@@ -11,7 +11,6 @@ import pytest
 from django.urls import reverse
 
 from enrolment.actions import complete_participant, withdraw_participant
-from enrolment.models import Participant
 from followup.dispatch import dispatch_due
 from followup.models import Contact, Message
 
