@@ -10,7 +10,6 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.dispatch import Signal
 from django.utils import timezone
 
 from . import allocation
@@ -27,19 +26,17 @@ from .models import (
     RandomisationSlot,
     ScreeningRecord,
 )
+from .signals import (  # noqa: F401 - sent here; named here for older listeners
+    contact_details_changed,
+    enrolment_date_corrected,
+    participant_completed,
+    participant_died,
+    participant_enrolled,
+    participant_withdrawn,
+    personal_data_erased,
+)
 
 logger = logging.getLogger(__name__)
-
-# Sent inside the enrolment's (withdrawal's, death's) transaction. The follow-up app
-# listens and plans (cancels) the contacts, as database writes only: enrolment never
-# imports follow-up, so the data flows one way, and a schedule is never half written.
-participant_enrolled = Signal()
-participant_withdrawn = Signal()
-participant_died = Signal()
-# Sent inside the erasure's transaction with ``identifiers`` (every name, national ID,
-# email and mobile the participant's personal details ever held): each app scrubs the
-# copies it stores and answers ``{where: rows scrubbed}`` for the erasure record.
-personal_data_erased = Signal()
 
 # What an erased name reads as, in the row and in every history row.
 ERASED = "[erased]"
@@ -232,6 +229,8 @@ EDITABLE_PERSONAL_FIELDS = (
     "preferred_language",
     "contact_preference",
 )
+# The fields follow-up reaches a participant by (enrolment.signals.contact_details_changed).
+CONTACT_FIELDS = ("email", "mobile", "postal_address", "preferred_language", "contact_preference")
 
 
 def _apply(obj, changes: dict, allowed: tuple[str, ...], reason: str) -> list[str]:
@@ -256,14 +255,23 @@ def update_participant(participant: Participant, changes: dict, reason: str) -> 
     """Correct enrolment data. Moving a participant never moves their condition."""
     if "clinic" in changes and changes["clinic"].cluster.trial_id != participant.trial_id:
         raise EnrolmentError("A participant cannot move to another trial's clinic.")
-    return _apply(participant, changes, EDITABLE_PARTICIPANT_FIELDS, reason)
+    changed = _apply(participant, changes, EDITABLE_PARTICIPANT_FIELDS, reason)
+    if "enrolled_on" in changed:
+        enrolment_date_corrected.send(Participant, participant=participant, reason=reason.strip())
+    return changed
 
 
 @transaction.atomic
 def update_personal_details(details: PersonalDetails, changes: dict, reason: str) -> list[str]:
     if details.is_erased:
         raise EnrolmentError("These personal details were erased: they cannot be changed.")
-    return _apply(details, changes, EDITABLE_PERSONAL_FIELDS, reason)
+    changed = _apply(details, changes, EDITABLE_PERSONAL_FIELDS, reason)
+    reached_by = [f for f in changed if f in CONTACT_FIELDS]
+    if reached_by:
+        contact_details_changed.send(
+            Participant, participant=details.participant, fields=reached_by
+        )
+    return changed
 
 
 def birth_date_kept_for_age(born: date, enrolled_on: date) -> date:
@@ -472,4 +480,21 @@ def mark_final_visit(participant: Participant, on: date, reason: str = "") -> Pa
         participant.save()
         return participant
     update_participant(participant, {"final_visit_on": on}, reason)
+    return participant
+
+
+@transaction.atomic
+def complete_participant(participant: Participant, reason: str) -> Participant:
+    """The participant finished the trial: follow-up cancels what is still open when it
+    hears of it (their answers stay)."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.status != Participant.ACTIVE:
+        raise EnrolmentError(f"{participant.study_id} is not active ({participant.status}).")
+    if not (reason or "").strip():
+        raise EnrolmentError("Say why the participant's trial is complete.")
+    participant.status = Participant.COMPLETED
+    participant.full_clean()
+    participant._change_reason = reason.strip()[:100]
+    participant.save()
+    participant_completed.send(Participant, participant=participant)
     return participant

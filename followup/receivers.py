@@ -1,17 +1,22 @@
-"""Listeners to enrolment: database writes only, inside the sender's transaction."""
+"""Listeners to enrolment's domain signals (:mod:`enrolment.signals`): database writes
+only, inside the sender's transaction. A plain ``save()`` of a participant or their
+personal details is no event here: only what the actions say happened is reacted to."""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_save
 
-from enrolment.actions import (
+from enrolment.amendments import protocol_amended
+from enrolment.models import Physiotherapist
+from enrolment.signals import (
+    contact_details_changed,
+    enrolment_date_corrected,
+    participant_completed,
     participant_died,
     participant_enrolled,
     participant_withdrawn,
     personal_data_erased,
 )
-from enrolment.amendments import protocol_amended
-from enrolment.models import Participant, PersonalDetails, Physiotherapist
 
 from . import amendments, erasure, planning, reach
 
@@ -21,10 +26,9 @@ def on_enrolled(sender, participant, **kwargs) -> None:
     reach.refresh_reachability(participant)
 
 
-def on_personal_details_saved(sender, instance, created, raw=False, **kwargs) -> None:
+def on_contact_details_changed(sender, participant, **kwargs) -> None:
     # A new address or a changed preference: the overdue list knows at once.
-    if not created and not raw:
-        reach.refresh_reachability(instance.participant)
+    reach.refresh_reachability(participant)
 
 
 def on_withdrawn(sender, participant, **kwargs) -> None:
@@ -36,15 +40,13 @@ def on_died(sender, participant, **kwargs) -> None:
     planning.cancel_open_contacts(participant, "died")
 
 
-def on_participant_saved(sender, instance, created, raw=False, **kwargs) -> None:
-    if created or raw:
-        return
-    # Completion of the trial ends follow-up; withdrawal has its own signal.
-    if instance.status == Participant.COMPLETED:
-        planning.cancel_open_contacts(instance, "participant completed the trial")
-    elif instance.status == Participant.ACTIVE:
-        # A corrected enrolment date moves the contacts not yet sent.
-        planning.replan_participant(instance, "enrolment date corrected")
+def on_completed(sender, participant, **kwargs) -> None:
+    planning.cancel_open_contacts(participant, "participant completed the trial")
+
+
+def on_enrolment_date_corrected(sender, participant, **kwargs) -> None:
+    # The contacts not yet sent move with the corrected date.
+    planning.replan_participant(participant, "enrolment date corrected")
 
 
 def on_physiotherapist_saved(sender, instance, raw=False, **kwargs) -> None:
@@ -57,12 +59,11 @@ def connect() -> None:
     participant_enrolled.connect(on_enrolled, dispatch_uid="followup.plan")
     participant_withdrawn.connect(on_withdrawn, dispatch_uid="followup.cancel")
     participant_died.connect(on_died, dispatch_uid="followup.died")
+    participant_completed.connect(on_completed, dispatch_uid="followup.done")
+    enrolment_date_corrected.connect(on_enrolment_date_corrected, dispatch_uid="followup.replan")
+    contact_details_changed.connect(on_contact_details_changed, dispatch_uid="followup.reach")
     personal_data_erased.connect(erasure.on_erased, dispatch_uid="followup.erased")
     protocol_amended.connect(amendments.on_protocol_amended, dispatch_uid="followup.amended")
-    post_save.connect(on_participant_saved, sender=Participant, dispatch_uid="followup.done")
-    post_save.connect(
-        on_personal_details_saved, sender=PersonalDetails, dispatch_uid="followup.reach"
-    )
     post_save.connect(
         on_physiotherapist_saved, sender=Physiotherapist, dispatch_uid="followup.workshop"
     )

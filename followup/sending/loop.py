@@ -202,6 +202,7 @@ def send_claimed(messages: list, now: datetime, stats: Counts, sender: Sender) -
         # sent; the rest stays 'sending' and is taken over after the lease.
         try:
             if messages:
+                attempts.finish()  # the sent marks confirmed before the outcomes
                 bulk_set(sender.model, messages, sender.outcome_fields)
                 forget_marks(messages)
                 sender.after(messages, now)

@@ -4,9 +4,11 @@ one taking over neither loses nor doubles a message (:mod:`followup.sending`).
 The in-flight marks of a batch are written in one call (``set_many``, one pipelined
 round trip on Redis) before the first provider call: each says "this message may be in
 the provider's hands since the batch began". A sent mark follows each acceptance at
-once, one call per message: deferring it to the end of the batch would let a kill
-double every message accepted since. So a batch costs one cache call per message plus
-three, where it cost two per message.
+once: deferring it to the end of the batch would let a kill double every message
+accepted since. On Redis it is sent at acceptance and its reply read later
+(:mod:`.stream`), so a batch costs three round trips to the cache (read, in-flight
+marks, delete) and one blocking read of the sent marks' replies, where it cost one
+round trip per message more.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from ..models import Message
+from . import stream
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ class Attempts:
         self.outcome_fields = outcome_fields
         self.cache_up = True
         self.batch_marked: set = set()
+        self.stream = None  # Redis: the sent marks pipelined (:mod:`.stream`)
 
     def begin_batch(self, messages: list) -> None:
         """One in-flight mark per message about to be tried, in one cache call."""
@@ -147,15 +151,40 @@ class Attempts:
         message.in_flight_at = None
         if self.cache_up:
             try:
-                sent_marks().set(
+                cache = sent_marks()
+                self.stream = self.stream or stream.for_cache(cache) or _Plain(cache)
+                failed = self.stream.send(
+                    message,
                     mark_key(message),
                     (message.provider_id, message.sent_at),
-                    timeout=settings.FOLLOWUP_SENT_MARK_SECONDS,
+                    settings.FOLLOWUP_SENT_MARK_SECONDS,
                 )
-                return
             except Exception:  # noqa: BLE001 - the database takes the outcome instead
                 logger.exception("could not write the sent mark of message %s", message.pk)
-                self.cache_up = False
+                failed = [message]
+            if not failed:
+                return
+            self.cache_up = False
+            for each in failed:
+                self._record(each)
+            return
+        self._record(message)
+
+    def finish(self) -> None:
+        """Before the batch's outcomes are recorded: every sent mark confirmed."""
+        if self.stream is None:
+            return
+        try:
+            failed = self.stream.finish()
+        except Exception:  # noqa: BLE001 - the outcomes are recorded all the same
+            logger.exception("could not confirm the sent marks")
+            failed = []
+        self.stream = None
+        if failed:
+            # Their outcome is written in the batch's update that follows at once.
+            logger.warning("%s sent marks were not confirmed", len(failed))
+
+    def _record(self, message) -> None:
         try:
             self.model.objects.filter(pk=message.pk).update(
                 **{f: getattr(message, f) for f in self.outcome_fields}
@@ -167,6 +196,20 @@ class Attempts:
         """The call ended without an answer (a timeout): the provider may have it, so
         the next attempt asks it, or follows the channel's rule, first."""
         message.in_flight_at = started
+
+
+class _Plain:
+    """The sent marks one ``set`` each, on caches that are no network round trip."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def send(self, message, key: str, value, timeout) -> list:
+        self.cache.set(key, value, timeout=timeout)
+        return []
+
+    def finish(self) -> list:
+        return []
 
 
 def forget_marks(messages: list) -> None:

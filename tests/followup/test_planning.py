@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import withdraw_participant
-from enrolment.models import Participant
+from enrolment.actions import complete_participant, withdraw_participant
 from followup.dispatch import dispatch_due
 from followup.models import Contact, Message
 
@@ -100,9 +99,7 @@ def test_withdrawal_cancels_what_is_left_with_an_audited_reason(clinic_west):
 
 def test_completing_the_trial_cancels_the_rest(clinic_west):
     p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
-    p.status = Participant.COMPLETED
-    p._change_reason = "completed the trial"
-    p.save()
+    complete_participant(p, "completed the trial")
     assert set(p.contacts.values_list("status", flat=True)) == {Contact.CANCELLED}
 
 

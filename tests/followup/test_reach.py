@@ -11,6 +11,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from enrolment.actions import update_personal_details
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsPrompt
 from followup.sms import tracking
@@ -129,10 +130,9 @@ def test_a_participant_reachable_by_no_channel_is_overdue_on_the_day_of_enrolmen
     assert p.study_id in overdue and reachable.study_id not in overdue
     assert "no email address on file" in overdue and "no postal address on file" in overdue
     # An address added (an audited change) takes the participant off the list.
-    details = p.personal_details
-    details.postal_address = "Storgatan 1\n591 30 Motala"
-    details._change_reason = "address given by phone"
-    details.save()
+    update_personal_details(
+        p.personal_details, {"postal_address": "Storgatan 1\n591 30 Motala"}, "given by phone"
+    )
     overdue = client.get(reverse("followup_overdue", args=["betterback"])).content.decode()
     assert p.study_id not in overdue
 

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from followup.models import InboundSms, SmsPrompt
+from followup.sms import inbound as sms_inbound
 from followup.sms import tracking
 
 from ..factories import enrol
@@ -43,14 +44,14 @@ def in_thread(fn):
     return thread, result
 
 
-def slowed(monkeypatch, name, seconds=1.5):
-    real = getattr(tracking, name)
+def slowed(monkeypatch, name, seconds=1.5, module=tracking):
+    real = getattr(module, name)
 
     def slow(*args, **kwargs):
         time.sleep(seconds)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tracking, name, slow)
+    monkeypatch.setattr(module, name, slow)
 
 
 def week(p, n, position=0):
@@ -86,7 +87,7 @@ def test_a_reply_while_the_next_weeks_question_goes_out_answers_that_question(
 def test_the_dispatcher_leaves_a_participant_being_answered_to_its_next_run(safe, monkeypatch):
     p = asked(safe)
     at = week(p, 2).due_at
-    slowed(monkeypatch, "_record_response")  # the reply holds its locks a while
+    slowed(monkeypatch, "_record_response", module=sms_inbound)  # the reply holds its locks a while
     thread, result = in_thread(lambda: reply("5", "SMrace2", at - timedelta(minutes=1)))
     time.sleep(0.5)
     stats = tracking.SmsStats()
