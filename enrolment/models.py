@@ -314,6 +314,10 @@ class Timepoint(models.Model):
     unit = models.CharField(max_length=10, choices=UNITS, default="months")
     window_before_days = models.PositiveIntegerField(default=0)
     window_after_days = models.PositiveIntegerField(default=0)
+    # Workshop timepoints: which day of the workshop anchors it (1 or 2) and the local
+    # time it is answered (BetterBack: day 1 08:30 before, day 2 15:30 directly after).
+    workshop_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.TimeField(null=True, blank=True)
     instruments = models.JSONField(default=list)
     # Set when an amendment dropped the timepoint but contacts still refer to it: it is
     # kept for them and planned for nobody (enrolment.amendments).

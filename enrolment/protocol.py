@@ -70,7 +70,17 @@ class TimepointSpec(_Strict):
     unit: Literal["days", "weeks", "months"] = "months"
     window_before_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     window_after_days: int = Field(default=0, ge=0, le=MAX_DAYS)
+    # Workshop timepoints only: the day of the two-day workshop the offset counts from
+    # (default day 1) and the local time of day it is answered (default: the send time).
+    workshop_day: int | None = Field(default=None, ge=1, le=2)
+    at: time | None = None
     instruments: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _workshop_fields(self):
+        if self.anchor != "workshop" and (self.workshop_day is not None or self.at is not None):
+            raise ValueError("workshop_day and at belong to timepoints anchored on the workshop")
+        return self
 
     @model_validator(mode="after")
     def _within_the_calendar(self):
@@ -584,6 +594,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
                 "unit": tp.unit,
                 "window_before_days": tp.window_before_days,
                 "window_after_days": tp.window_after_days,
+                "workshop_day": tp.workshop_day,
+                "at": tp.at,
                 "instruments": tp.instruments,
             },
         )

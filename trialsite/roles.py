@@ -35,6 +35,8 @@ ANALYSIS = {STATISTICIAN, COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
 EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Roles that may record protocol deviations (physiotherapists at the participant's clinic).
 DEVIATIONS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+# Roles that record the implementation: workshops, SWOT analyses, interview selection.
+IMPLEMENTATION = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
 
 
 def roles_in(user, trial) -> set[str]:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files served from here, no CDN
     "trialsite",
     "enrolment",
+    "implementation",
     "questionnaires",
     "followup",
     "analysis",
