@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import allocation, consent_protocol, edit_checks
 from .contact_spec import ContactSpec
 
-LANGUAGES = {"en", "sv", "da"}
+LANGUAGES = {"en", "sv", "da", "nb"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
