@@ -24,6 +24,9 @@ REAL_WORDS = {
     "kontoen",  # Danish "the account": konto + the definite -en, a real o-e
     "noe",  # Norwegian "something", "someone": a real o-e
     "noen",
+    "datoen",  # Danish/Norwegian "the date(s)": dato + -en, -erne, -ene
+    "datoerne",
+    "datoene",
 }
 # Stand-ins that drop the dots or the ring instead (a list of those met, not a rule).
 KNOWN_STAND_INS = {
