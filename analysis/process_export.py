@@ -20,13 +20,24 @@ def _date(value) -> str:
 
 
 def workshop_rows(trial) -> list[list[str]]:
-    rows = Attendance.objects.filter(workshop__cluster__trial=trial).select_related(
-        "workshop__cluster", "physiotherapist__clinic"
-    ).order_by("physiotherapist__study_code")
+    rows = (
+        Attendance.objects.filter(workshop__cluster__trial=trial)
+        .select_related("workshop__cluster", "physiotherapist__clinic")
+        .order_by("physiotherapist__study_code")
+    )
     return [
-        [a.physiotherapist.study_code, a.physiotherapist.clinic.code, a.workshop.cluster.code,
-         str(a.workshop.pk), _date(a.workshop.day1), _date(a.workshop.day2),
-         str(a.workshop.hours), _yes_no(a.day1), _yes_no(a.day2), _date(a.diploma_on)]
+        [
+            a.physiotherapist.study_code,
+            a.physiotherapist.clinic.code,
+            a.workshop.cluster.code,
+            str(a.workshop.pk),
+            _date(a.workshop.day1),
+            _date(a.workshop.day2),
+            str(a.workshop.hours),
+            _yes_no(a.day1),
+            _yes_no(a.day2),
+            _date(a.diploma_on),
+        ]
         for a in rows
     ]
 
@@ -37,43 +48,61 @@ def swot_rows(trial) -> list[list[str]]:
 
 
 def interview_rows(trial) -> list[list[str]]:
-    rows = Interview.objects.filter(participant__trial=trial).select_related(
-        "participant__clinic"
-    ).order_by("participant__study_id")
+    rows = (
+        Interview.objects.filter(participant__trial=trial)
+        .select_related("participant__clinic")
+        .order_by("participant__study_id")
+    )
     return [
-        [i.participant.study_id, i.participant.clinic.code, _date(i.selected_on),
-         _date(i.asked_on), i.answer, _date(i.answered_on), _date(i.interviewed_on)]
+        [
+            i.participant.study_id,
+            i.participant.clinic.code,
+            _date(i.selected_on),
+            _date(i.asked_on),
+            i.answer,
+            _date(i.answered_on),
+            _date(i.interviewed_on),
+        ]
         for i in rows
     ]
 
 
 CODEBOOK = {
-    "workshops": (workshop_rows, [
-        ("physio_code", "Physiotherapist study code"),
-        ("clinic", "Clinic code"),
-        ("cluster", "Cluster code"),
-        ("workshop", "Workshop number"),
-        ("day1", "Date of workshop day 1"),
-        ("day2", "Date of workshop day 2"),
-        ("hours", "Length of the workshop in hours"),
-        ("present_day1", "Present on day 1 (1 yes, 0 no, empty not recorded)"),
-        ("present_day2", "Present on day 2 (1 yes, 0 no, empty not recorded)"),
-        ("diploma_on", "Date the CME diploma was issued (empty: none)"),
-    ]),
-    "swot": (swot_rows, [
-        ("clinic", "Clinic code"),
-        ("cluster", "Cluster code"),
-        ("held_on", "Date the SWOT analysis was held"),
-    ]),
-    "interviews": (interview_rows, [
-        ("study_id", "Participant study ID"),
-        ("clinic", "Clinic code"),
-        ("selected_on", "Date selected for an interview"),
-        ("asked_on", "Date asked"),
-        ("answer", "Answer (yes consented, no declined, empty not yet)"),
-        ("answered_on", "Date of the answer"),
-        ("interviewed_on", "Date interviewed"),
-    ]),
+    "workshops": (
+        workshop_rows,
+        [
+            ("physio_code", "Physiotherapist study code"),
+            ("clinic", "Clinic code"),
+            ("cluster", "Cluster code"),
+            ("workshop", "Workshop number"),
+            ("day1", "Date of workshop day 1"),
+            ("day2", "Date of workshop day 2"),
+            ("hours", "Length of the workshop in hours"),
+            ("present_day1", "Present on day 1 (1 yes, 0 no, empty not recorded)"),
+            ("present_day2", "Present on day 2 (1 yes, 0 no, empty not recorded)"),
+            ("diploma_on", "Date the CME diploma was issued (empty: none)"),
+        ],
+    ),
+    "swot": (
+        swot_rows,
+        [
+            ("clinic", "Clinic code"),
+            ("cluster", "Cluster code"),
+            ("held_on", "Date the SWOT analysis was held"),
+        ],
+    ),
+    "interviews": (
+        interview_rows,
+        [
+            ("study_id", "Participant study ID"),
+            ("clinic", "Clinic code"),
+            ("selected_on", "Date selected for an interview"),
+            ("asked_on", "Date asked"),
+            ("answer", "Answer (yes consented, no declined, empty not yet)"),
+            ("answered_on", "Date of the answer"),
+            ("interviewed_on", "Date interviewed"),
+        ],
+    ),
 }
 
 

@@ -17,15 +17,19 @@ class WorkshopForm(forms.Form):
     cluster = forms.ModelChoiceField(label=_("Cluster"), queryset=Cluster.objects.none())
     day1 = forms.DateField(label=_("Day 1"), widget=DATE)
     day2 = forms.DateField(label=_("Day 2"), widget=DATE)
-    hours = forms.DecimalField(label=_("Hours"), initial=Decimal("13.5"), min_value=0,
-                               max_digits=4, decimal_places=1)
+    hours = forms.DecimalField(
+        label=_("Hours"), initial=Decimal("13.5"), min_value=0, max_digits=4, decimal_places=1
+    )
     facilitators = forms.CharField(
-        label=_("Facilitators"), widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Facilitators"),
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The support team: researchers and clinical champions."),
     )
     physiotherapists = forms.ModelMultipleChoiceField(
-        label=_("Physiotherapists invited"), queryset=Physiotherapist.objects.none(),
-        required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Physiotherapists invited"),
+        queryset=Physiotherapist.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Their own questionnaires are planned from the workshop's days."),
     )
 
@@ -35,8 +39,8 @@ class WorkshopForm(forms.Form):
         self.fields["physiotherapists"].queryset = Physiotherapist.objects.filter(
             clinic__cluster__trial=trial, active=True, workshop_attendance__isnull=True
         ).select_related("clinic")
-        self.fields["physiotherapists"].label_from_instance = (
-            lambda p: f"{p.study_code} ({p.clinic.name})"
+        self.fields["physiotherapists"].label_from_instance = lambda p: (
+            f"{p.study_code} ({p.clinic.name})"
         )
 
 
@@ -50,8 +54,9 @@ class AttendanceForm(forms.Form):
         super().__init__(*args, **kwargs)
         # One row of a table per physiotherapist: the inputs name their row's form.
         for field in self.fields.values():
-            field.widget.attrs.update({"form": f"attendance-{self.prefix}",
-                                       "class": "form-control form-control-sm"})
+            field.widget.attrs.update(
+                {"form": f"attendance-{self.prefix}", "class": "form-control form-control-sm"}
+            )
 
     @staticmethod
     def presence(value: str) -> bool | None:
@@ -94,5 +99,6 @@ class InterviewForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            field.widget.attrs.update({"form": f"interview-{self.prefix}",
-                                       "class": "form-control form-control-sm"})
+            field.widget.attrs.update(
+                {"form": f"interview-{self.prefix}", "class": "form-control form-control-sm"}
+            )

@@ -40,8 +40,9 @@ class Workshop(models.Model):
     class Meta:
         ordering = ["day1", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(day2__gte=models.F("day1")),
-                                   name="workshop_day2_not_before_day1"),
+            models.CheckConstraint(
+                condition=models.Q(day2__gte=models.F("day1")), name="workshop_day2_not_before_day1"
+            ),
         ]
 
     def __str__(self) -> str:

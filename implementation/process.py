@@ -81,8 +81,14 @@ def record_swot(clinic: Clinic, *, held_on: date, upload, user) -> SwotAnalysis:
             digest.update(chunk)
             out.write(chunk)
     row = SwotAnalysis(
-        clinic=clinic, held_on=held_on, file_name=name, content_type=content_type,
-        size=upload.size, sha256=digest.hexdigest(), stored_as=stored_as, uploaded_by=user,
+        clinic=clinic,
+        held_on=held_on,
+        file_name=name,
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        stored_as=stored_as,
+        uploaded_by=user,
     )
     row._history_user = user
     row._change_reason = "SWOT analysis uploaded"

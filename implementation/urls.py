@@ -6,7 +6,10 @@ urlpatterns = [
     path("trials/<slug:code>/workshops/", views.workshop_list, name="workshops"),
     path("trials/<slug:code>/workshops/<int:pk>/", views.workshop_detail, name="workshop_detail"),
     path("trials/<slug:code>/swot/", views_process.swot_list, name="swot_analyses"),
-    path("trials/<slug:code>/swot/<int:pk>/document/", views_process.swot_download,
-         name="swot_download"),
+    path(
+        "trials/<slug:code>/swot/<int:pk>/document/",
+        views_process.swot_download,
+        name="swot_download",
+    ),
     path("trials/<slug:code>/interviews/", views_process.interviews, name="interviews"),
 ]

@@ -32,8 +32,12 @@ def workshop_list(request, code):
         data = form.cleaned_data
         try:
             workshop = workshops.create_workshop(
-                data["cluster"], day1=data["day1"], day2=data["day2"], hours=data["hours"],
-                facilitators=data["facilitators"], user=request.user,
+                data["cluster"],
+                day1=data["day1"],
+                day2=data["day2"],
+                hours=data["hours"],
+                facilitators=data["facilitators"],
+                user=request.user,
                 physiotherapists=data["physiotherapists"],
             )
         except ValidationError as exc:
@@ -43,7 +47,8 @@ def workshop_list(request, code):
             return redirect("workshop_detail", code=trial.code, pk=workshop.pk)
     rows = Workshop.objects.filter(cluster__trial=trial).select_related("cluster")
     return render(
-        request, "implementation/workshops.html",
+        request,
+        "implementation/workshops.html",
         {"trial": trial, "form": form, "workshops": rows},
         status=400 if form.is_bound else 200,
     )
@@ -62,30 +67,43 @@ def workshop_detail(request, code, pk):
     )
     failed, status = None, 200
     if request.method == "POST":
-        attendance = get_object_or_404(Attendance, pk=request.POST.get("attendance"),
-                                       workshop=workshop)
+        attendance = get_object_or_404(
+            Attendance, pk=request.POST.get("attendance"), workshop=workshop
+        )
         form = AttendanceForm(request.POST, prefix=str(attendance.pk))
         if form.is_valid():
             data = form.cleaned_data
             try:
                 workshops.record_attendance(
-                    attendance, day1=form.presence(data["day1"]),
-                    day2=form.presence(data["day2"]), diploma_on=data["diploma_on"],
-                    user=request.user, reason=data["reason"],
+                    attendance,
+                    day1=form.presence(data["day1"]),
+                    day2=form.presence(data["day2"]),
+                    diploma_on=data["diploma_on"],
+                    user=request.user,
+                    reason=data["reason"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, _("Attendance of %(code)s saved.")
-                                 % {"code": attendance.physiotherapist.study_code})
+                messages.success(
+                    request,
+                    _("Attendance of %(code)s saved.")
+                    % {"code": attendance.physiotherapist.study_code},
+                )
                 return redirect("workshop_detail", code=trial.code, pk=workshop.pk)
         failed, status = (attendance.pk, form), 400
     rows = [
-        (a, failed[1] if failed and failed[0] == a.pk
-         else AttendanceForm(initial=AttendanceForm.initial_of(a), prefix=str(a.pk)))
+        (
+            a,
+            failed[1]
+            if failed and failed[0] == a.pk
+            else AttendanceForm(initial=AttendanceForm.initial_of(a), prefix=str(a.pk)),
+        )
         for a in attendances
     ]
     return render(
-        request, "implementation/workshop.html",
-        {"trial": trial, "workshop": workshop, "rows": rows}, status=status,
+        request,
+        "implementation/workshop.html",
+        {"trial": trial, "workshop": workshop, "rows": rows},
+        status=status,
     )

@@ -28,7 +28,9 @@ def swot_list(request, code):
         data = form.cleaned_data
         try:
             process.record_swot(
-                data["clinic"], held_on=data["held_on"], upload=data["document"],
+                data["clinic"],
+                held_on=data["held_on"],
+                upload=data["document"],
                 user=request.user,
             )
         except ValidationError as exc:
@@ -38,7 +40,9 @@ def swot_list(request, code):
             return redirect("swot_analyses", code=trial.code)
     rows = SwotAnalysis.objects.filter(clinic__cluster__trial=trial).select_related("clinic")
     return render(
-        request, "implementation/swot.html", {"trial": trial, "form": form, "rows": rows},
+        request,
+        "implementation/swot.html",
+        {"trial": trial, "form": form, "rows": rows},
         status=400 if form.is_bound else 200,
     )
 
@@ -51,7 +55,9 @@ def swot_download(request, code, pk):
     if not path.is_file():
         raise Http404
     response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=swot.file_name,
+        path.open("rb"),
+        as_attachment=True,
+        filename=swot.file_name,
         content_type=swot.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -65,7 +71,8 @@ def interviews(request, code):
     failed, status = None, 200
     if request.method == "POST" and "select" in request.POST:
         participant = get_object_or_404(
-            Participant.objects.visible_to(request.user), trial=trial,
+            Participant.objects.visible_to(request.user),
+            trial=trial,
             study_id=request.POST["select"],
         )
         try:
@@ -88,28 +95,41 @@ def interviews(request, code):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, _("Interview of %(id)s saved.")
-                                 % {"id": interview.participant.study_id})
+                messages.success(
+                    request,
+                    _("Interview of %(id)s saved.") % {"id": interview.participant.study_id},
+                )
                 return redirect("interviews", code=trial.code)
         failed, status = (interview.pk, form), 400
     selected = list(
         Interview.objects.filter(participant__trial=trial).select_related("participant__clinic")
     )
     rows = [
-        (i, failed[1] if failed and failed[0] == i.pk else InterviewForm(
-            prefix=str(i.pk),
-            initial={f: getattr(i, f) for f in process.INTERVIEW_FIELDS},
-        ))
+        (
+            i,
+            failed[1]
+            if failed and failed[0] == i.pk
+            else InterviewForm(
+                prefix=str(i.pk),
+                initial={f: getattr(i, f) for f in process.INTERVIEW_FIELDS},
+            ),
+        )
         for i in selected
     ]
     taken = {i.participant_id for i in selected}
     candidates = [
-        p for p in consent.interview_candidates(trial, Participant.objects.visible_to(request.user))
+        p
+        for p in consent.interview_candidates(trial, Participant.objects.visible_to(request.user))
         if p.pk not in taken
     ]
     return render(
-        request, "implementation/interviews.html",
-        {"trial": trial, "rows": rows, "candidates": candidates,
-         "item": consent.item_for_effect(trial, consent.INTERVIEW_CONTACT)},
+        request,
+        "implementation/interviews.html",
+        {
+            "trial": trial,
+            "rows": rows,
+            "candidates": candidates,
+            "item": consent.item_for_effect(trial, consent.INTERVIEW_CONTACT),
+        },
         status=status,
     )

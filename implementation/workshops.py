@@ -40,15 +40,25 @@ def workshop_days(physio: Physiotherapist) -> dict[int, date]:
 
 @transaction.atomic
 def create_workshop(
-    cluster: Cluster, *, day1: date, day2: date, facilitators: str, user,
-    hours: Decimal = Decimal("13.5"), physiotherapists=(),
+    cluster: Cluster,
+    *,
+    day1: date,
+    day2: date,
+    facilitators: str,
+    user,
+    hours: Decimal = Decimal("13.5"),
+    physiotherapists=(),
 ) -> Workshop:
     check_role(user, cluster.trial)
     if day2 < day1:
         raise ValidationError(_("Day 2 cannot come before day 1."))
     workshop = Workshop(
-        cluster=cluster, day1=day1, day2=day2, hours=hours,
-        facilitators=facilitators.strip(), created_by=user,
+        cluster=cluster,
+        day1=day1,
+        day2=day2,
+        hours=hours,
+        facilitators=facilitators.strip(),
+        created_by=user,
     )
     workshop._history_user = user
     workshop._change_reason = "workshop created"
@@ -87,8 +97,13 @@ RECORDED = ("day1", "day2", "diploma_on")
 
 @transaction.atomic
 def record_attendance(
-    attendance: Attendance, *, day1: bool | None, day2: bool | None,
-    diploma_on: date | None, user, reason: str = "",
+    attendance: Attendance,
+    *,
+    day1: bool | None,
+    day2: bool | None,
+    diploma_on: date | None,
+    user,
+    reason: str = "",
 ) -> Attendance:
     """Presence on each day and the diploma. A diploma goes to those who completed the
     workshop (present both days); a value once recorded changes only with a reason."""

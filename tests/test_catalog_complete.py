@@ -8,7 +8,6 @@ import re
 from gettext import GNUTranslations
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -51,11 +51,16 @@ def test_create_a_workshop_and_record_attendance(
     page.wait_for_load_state()
     attendance = Attendance.objects.get(physiotherapist=physio)
     assert (attendance.day1, attendance.day2, attendance.diploma_on) == (
-        True, True, date(2017, 3, 15)
+        True,
+        True,
+        date(2017, 3, 15),
     )
     local = {
         c.timepoint.code: c.due_at.astimezone(ZoneInfo("Europe/Stockholm"))
         for c in physio.contacts.select_related("timepoint")
     }
-    assert (local["pt-before"].date(), local["pt-before"].time()) == (date(2017, 3, 14), time(8, 30))
+    assert (local["pt-before"].date(), local["pt-before"].time()) == (
+        date(2017, 3, 14),
+        time(8, 30),
+    )
     assert (local["pt-after"].date(), local["pt-after"].time()) == (date(2017, 3, 15), time(15, 30))

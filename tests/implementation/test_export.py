@@ -21,27 +21,53 @@ def test_workshop_attendance_for_the_statistician(
 ):
     physio = Physiotherapist.objects.get(user=physio_west)
     workshop = workshops.create_workshop(
-        clinic_west.cluster, day1=date(2017, 3, 14), day2=date(2017, 3, 15),
-        facilitators="Dr Alice Facilitator", user=coordinator, physiotherapists=[physio],
+        clinic_west.cluster,
+        day1=date(2017, 3, 14),
+        day2=date(2017, 3, 15),
+        facilitators="Dr Alice Facilitator",
+        user=coordinator,
+        physiotherapists=[physio],
     )
-    workshops.record_attendance(workshop.attendances.get(), day1=True, day2=True,
-                                diploma_on=date(2017, 3, 15), user=coordinator)
+    workshops.record_attendance(
+        workshop.attendances.get(),
+        day1=True,
+        day2=True,
+        diploma_on=date(2017, 3, 15),
+        user=coordinator,
+    )
     client.force_login(statistician)
     home = client.get(reverse("analysis_home", args=["betterback"])).content.decode()
     assert reverse("analysis_process_csv", args=["betterback", "workshops"]) in home
     body = client.get(reverse("analysis_process_csv", args=["betterback", "workshops"]))
     text = body.content.decode()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows == [{
-        "physio_code": physio.study_code, "clinic": "MOT", "cluster": clinic_west.cluster.code,
-        "workshop": str(workshop.pk), "day1": "2017-03-14", "day2": "2017-03-15",
-        "hours": "13.5", "present_day1": "1", "present_day2": "1", "diploma_on": "2017-03-15",
-    }]
+    assert rows == [
+        {
+            "physio_code": physio.study_code,
+            "clinic": "MOT",
+            "cluster": clinic_west.cluster.code,
+            "workshop": str(workshop.pk),
+            "day1": "2017-03-14",
+            "day2": "2017-03-15",
+            "hours": "13.5",
+            "present_day1": "1",
+            "present_day2": "1",
+            "diploma_on": "2017-03-15",
+        }
+    ]
     assert "Alice" not in text and physio_west.username not in text
     codebook = client.get(reverse("analysis_process_csv", args=["betterback", "codebook"]))
-    listed = {(r["file"], r["column"]) for r in csv.DictReader(io.StringIO(codebook.content.decode()))}
+    listed = {
+        (r["file"], r["column"]) for r in csv.DictReader(io.StringIO(codebook.content.decode()))
+    }
     assert {("workshops.csv", c) for c in rows[0]} <= listed
     for what in ("swot", "interviews"):
-        assert client.get(reverse("analysis_process_csv", args=["betterback", what])).status_code == 200
+        assert (
+            client.get(reverse("analysis_process_csv", args=["betterback", what])).status_code
+            == 200
+        )
     client.force_login(physio_west)
-    assert client.get(reverse("analysis_process_csv", args=["betterback", "workshops"])).status_code == 403
+    assert (
+        client.get(reverse("analysis_process_csv", args=["betterback", "workshops"])).status_code
+        == 403
+    )

@@ -32,8 +32,9 @@ def test_a_swot_document_is_stored_outside_the_web_root_and_served_to_staff_only
     url = reverse("swot_analyses", args=["betterback"])
     client.force_login(coordinator)
     upload = SimpleUploadedFile("../../etc/swot.pdf", PDF, content_type="application/pdf")
-    response = client.post(url, {"clinic": clinic_west.pk, "held_on": "2017-08-01",
-                                 "document": upload})
+    response = client.post(
+        url, {"clinic": clinic_west.pk, "held_on": "2017-08-01", "document": upload}
+    )
     assert response.status_code == 302
     swot = SwotAnalysis.objects.get()
     stored = list((var_dir / "implementation" / "swot").iterdir())
@@ -43,7 +44,10 @@ def test_a_swot_document_is_stored_outside_the_web_root_and_served_to_staff_only
     download = reverse("swot_download", args=["betterback", swot.pk])
     got = client.get(download)
     assert b"".join(got.streaming_content) == PDF
-    assert got["Content-Disposition"].startswith("attachment") and got["X-Content-Type-Options"] == "nosniff"
+    assert (
+        got["Content-Disposition"].startswith("attachment")
+        and got["X-Content-Type-Options"] == "nosniff"
+    )
     for outsider in (physio_west, statistician):
         client.force_login(outsider)
         assert client.get(download).status_code == 403
@@ -62,10 +66,14 @@ def test_a_wrong_document_is_refused_with_a_clear_error(
     client, clinic_west, coordinator, name, content, message
 ):
     client.force_login(coordinator)
-    response = client.post(reverse("swot_analyses", args=["betterback"]), {
-        "clinic": clinic_west.pk, "held_on": "2017-08-01",
-        "document": SimpleUploadedFile(name, content),
-    })
+    response = client.post(
+        reverse("swot_analyses", args=["betterback"]),
+        {
+            "clinic": clinic_west.pk,
+            "held_on": "2017-08-01",
+            "document": SimpleUploadedFile(name, content),
+        },
+    )
     assert response.status_code == 400 and message in response.content.decode()
     assert not SwotAnalysis.objects.exists()
 
@@ -73,8 +81,12 @@ def test_a_wrong_document_is_refused_with_a_clear_error(
 def test_a_document_over_the_limit_is_refused(clinic_west, coordinator, monkeypatch):
     monkeypatch.setattr(process, "MAX_DOCUMENT_BYTES", 10)
     with pytest.raises(ValidationError, match="the limit is"):
-        process.record_swot(clinic_west, held_on=date(2017, 8, 1), user=coordinator,
-                            upload=SimpleUploadedFile("s.pdf", PDF))
+        process.record_swot(
+            clinic_west,
+            held_on=date(2017, 8, 1),
+            user=coordinator,
+            upload=SimpleUploadedFile("s.pdf", PDF),
+        )
 
 
 def test_interview_selection_needs_consent_and_follows_its_steps(
@@ -96,20 +108,38 @@ def test_interview_selection_needs_consent_and_follows_its_steps(
     with pytest.raises(ValidationError, match="Only a participant who consented"):
         process.update_interview(interview, user=coordinator, interviewed_on=date(2017, 9, 1))
     p = str(interview.pk)
-    response = client.post(url, {
-        "interview": interview.pk, f"{p}-asked_on": "2030-01-01", f"{p}-answer": "yes",
-        f"{p}-answered_on": "2030-01-03", f"{p}-interviewed_on": "2030-01-02",
-    })
+    response = client.post(
+        url,
+        {
+            "interview": interview.pk,
+            f"{p}-asked_on": "2030-01-01",
+            f"{p}-answer": "yes",
+            f"{p}-answered_on": "2030-01-03",
+            f"{p}-interviewed_on": "2030-01-02",
+        },
+    )
     assert response.status_code == 400 and "follow each other" in response.content.decode()
-    response = client.post(url, {
-        "interview": interview.pk, f"{p}-asked_on": "2030-01-01", f"{p}-answer": "yes",
-        f"{p}-answered_on": "2030-01-02", f"{p}-interviewed_on": "2030-01-09",
-    })
+    response = client.post(
+        url,
+        {
+            "interview": interview.pk,
+            f"{p}-asked_on": "2030-01-01",
+            f"{p}-answer": "yes",
+            f"{p}-answered_on": "2030-01-02",
+            f"{p}-interviewed_on": "2030-01-09",
+        },
+    )
     assert response.status_code == 302
     interview.refresh_from_db()
     with pytest.raises(ValidationError, match="reason"):
         process.update_interview(interview, user=coordinator, interviewed_on=date(2030, 1, 10))
-    process.update_interview(interview, user=coordinator, interviewed_on=date(2030, 1, 10),
-                             reason="rescheduled")
+    process.update_interview(
+        interview, user=coordinator, interviewed_on=date(2030, 1, 10), reason="rescheduled"
+    )
     reasons = [h.history_change_reason for h in interview.history.order_by("history_date")]
     assert reasons == ["selected for an interview", "interview progress recorded", "rescheduled"]
+    # ... and in the participant's History.
+    from enrolment.audit import participant_history
+
+    mine = [e for e in participant_history(yes) if e.what == "Interview selection"]
+    assert [e.reason for e in mine][0] == "rescheduled" and len(mine) == 3

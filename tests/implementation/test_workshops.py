@@ -25,8 +25,12 @@ def _physio(user) -> Physiotherapist:
 
 def _workshop(cluster, coordinator, physios=(), day1=date(2017, 3, 14), day2=date(2017, 3, 21)):
     return workshops.create_workshop(
-        cluster, day1=day1, day2=day2, facilitators="Two researchers, one clinical champion",
-        user=coordinator, physiotherapists=physios,
+        cluster,
+        day1=day1,
+        day2=day2,
+        facilitators="Two researchers, one clinical champion",
+        user=coordinator,
+        physiotherapists=physios,
     )
 
 
@@ -39,7 +43,9 @@ def test_the_protocol_file_anchors_the_questionnaires_on_the_workshop_days(bette
 
 def test_workshop_day_belongs_to_workshop_timepoints(tmp_path):
     text = (PROTOCOLS / "betterback.toml").read_text(encoding="utf-8")
-    broken = text.replace('anchor = "enrolment"\noffset = 3', 'anchor = "enrolment"\nworkshop_day = 2\noffset = 3', 1)
+    broken = text.replace(
+        'anchor = "enrolment"\noffset = 3', 'anchor = "enrolment"\nworkshop_day = 2\noffset = 3', 1
+    )
     assert broken != text
     path = tmp_path / "broken.toml"
     path.write_text(broken, encoding="utf-8")
@@ -70,17 +76,27 @@ def test_attendance_and_diploma_are_audited_and_a_change_needs_a_reason(
     workshop = _workshop(clinic_west.cluster, coordinator, [physio])
     row = Attendance.objects.get(workshop=workshop, physiotherapist=physio)
     with pytest.raises(ValidationError, match="both days"):
-        workshops.record_attendance(row, day1=True, day2=False, diploma_on=date(2017, 3, 21),
-                                    user=coordinator)
-    workshops.record_attendance(row, day1=True, day2=True, diploma_on=date(2017, 3, 21),
-                                user=coordinator)
+        workshops.record_attendance(
+            row, day1=True, day2=False, diploma_on=date(2017, 3, 21), user=coordinator
+        )
+    workshops.record_attendance(
+        row, day1=True, day2=True, diploma_on=date(2017, 3, 21), user=coordinator
+    )
     with pytest.raises(ValidationError, match="reason"):
         workshops.record_attendance(row, day1=True, day2=False, diploma_on=None, user=coordinator)
-    workshops.record_attendance(row, day1=True, day2=False, diploma_on=None, user=coordinator,
-                                reason="left at lunch on day 2")
+    workshops.record_attendance(
+        row,
+        day1=True,
+        day2=False,
+        diploma_on=None,
+        user=coordinator,
+        reason="left at lunch on day 2",
+    )
     history = list(row.history.order_by("history_date"))
     assert [h.history_change_reason for h in history] == [
-        "invited to the workshop", "attendance recorded", "left at lunch on day 2"
+        "invited to the workshop",
+        "attendance recorded",
+        "left at lunch on day 2",
     ]
     assert history[-1].history_user == coordinator and history[-2].diploma_on == date(2017, 3, 21)
 
@@ -105,20 +121,41 @@ def test_the_coordinator_pages(client, clinic_west, coordinator, physio_west, st
     client.force_login(statistician)
     assert client.get(url).status_code == 403
     client.force_login(coordinator)
-    response = client.post(url, {
-        "cluster": clinic_west.cluster.pk, "day1": "2017-03-14", "day2": "2017-03-15",
-        "hours": "13.5", "facilitators": "AA, BB", "physiotherapists": [physio.pk],
-    })
+    response = client.post(
+        url,
+        {
+            "cluster": clinic_west.cluster.pk,
+            "day1": "2017-03-14",
+            "day2": "2017-03-15",
+            "hours": "13.5",
+            "facilitators": "AA, BB",
+            "physiotherapists": [physio.pk],
+        },
+    )
     workshop = Workshop.objects.get()
     assert response.status_code == 302 and workshop.attendances.count() == 1
     detail = reverse("workshop_detail", args=["betterback", workshop.pk])
     row = workshop.attendances.get()
     p = str(row.pk)
-    bad = client.post(detail, {"attendance": row.pk, f"{p}-day1": "yes", f"{p}-day2": "no",
-                               f"{p}-diploma_on": "2017-03-15"})
+    bad = client.post(
+        detail,
+        {
+            "attendance": row.pk,
+            f"{p}-day1": "yes",
+            f"{p}-day2": "no",
+            f"{p}-diploma_on": "2017-03-15",
+        },
+    )
     assert bad.status_code == 400 and "both days" in bad.content.decode()
-    ok = client.post(detail, {"attendance": row.pk, f"{p}-day1": "yes", f"{p}-day2": "yes",
-                              f"{p}-diploma_on": "2017-03-15"})
+    ok = client.post(
+        detail,
+        {
+            "attendance": row.pk,
+            f"{p}-day1": "yes",
+            f"{p}-day2": "yes",
+            f"{p}-diploma_on": "2017-03-15",
+        },
+    )
     assert ok.status_code == 302
     row.refresh_from_db()
     assert (row.day1, row.day2, row.diploma_on) == (True, True, date(2017, 3, 15))

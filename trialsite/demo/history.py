@@ -336,7 +336,10 @@ def plan_workshops(trial: Trial, per_clinic: int | None = None) -> int:
     for cluster, people in invited.items():
         day1 = cluster.crossover - timedelta(days=14)
         workshop = workshops.create_workshop(
-            cluster, day1=day1, day2=day1 + timedelta(days=1), user=coordinator.user,
+            cluster,
+            day1=day1,
+            day2=day1 + timedelta(days=1),
+            user=coordinator.user,
             facilitators="Two clinical researchers and the cluster's clinical champion",
             physiotherapists=people,
         )
