@@ -1,14 +1,18 @@
 """The implementation and process measures for the statistician, pseudonymised: the
-workshop attendance per physiotherapist (study code, never a name), the SWOT analyses per
-clinic (dates only, not the documents) and the interview selection per study ID.
-One CSV each, with a codebook line per column (:data:`CODEBOOK`)."""
+workshop attendance per physiotherapist (study code, never a name), the physiotherapists'
+own answers item by item (the background information has no score, so the analysis
+dataset does not carry it), the SWOT analyses per clinic (dates only, not the documents)
+and the interview selection per study ID. One CSV each, with a codebook line per column
+(:data:`CODEBOOK`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from enrolment.models import Timepoint
 from implementation.models import Attendance, Interview, SwotAnalysis
+from questionnaires.models import Response
 
 
 def _yes_no(value: bool | None) -> str:
@@ -39,6 +43,32 @@ def workshop_rows(trial) -> list[list[str]]:
             _date(a.diploma_on),
         ]
         for a in rows
+    ]
+
+
+def physio_item_rows(trial) -> list[list[str]]:
+    """Long shape: one row per physiotherapist, timepoint, instrument and item answered."""
+    rows = (
+        Response.objects.filter(
+            physiotherapist__clinic__cluster__trial=trial,
+            timepoint__respondent=Timepoint.PHYSIOTHERAPIST,
+            entry=Response.FINAL,
+            completed_at__isnull=False,
+        )
+        .order_by("physiotherapist__study_code", "timepoint__order", "instrument")
+        .values_list(
+            "physiotherapist__study_code",
+            "timepoint__code",
+            "instrument",
+            "version",
+            "completed_at",
+            "answers",
+        )
+    )
+    return [
+        [code, tp, instrument, str(version), _date(done.date()), item, str(value)]
+        for code, tp, instrument, version, done, answers in rows
+        for item, value in sorted((answers or {}).items())
     ]
 
 
@@ -81,6 +111,22 @@ CODEBOOK = {
             ("present_day1", "Present on day 1 (1 yes, 0 no, empty not recorded)"),
             ("present_day2", "Present on day 2 (1 yes, 0 no, empty not recorded)"),
             ("diploma_on", "Date the CME diploma was issued (empty: none)"),
+        ],
+    ),
+    "physio_items": (
+        physio_item_rows,
+        [
+            ("physio_code", "Physiotherapist study code"),
+            (
+                "timepoint",
+                "Timepoint code of the protocol file (pt-before: workshop day 1, "
+                "pt-after: directly after the workshop, day 2)",
+            ),
+            ("instrument", "Instrument code"),
+            ("version", "Instrument version answered"),
+            ("completed_on", "Date the questionnaire was completed (UTC)"),
+            ("item", "Item id (the instrument's codebook)"),
+            ("value", "Answer code as stored"),
         ],
     ),
     "swot": (

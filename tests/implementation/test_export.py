@@ -71,3 +71,33 @@ def test_workshop_attendance_for_the_statistician(
         client.get(reverse("analysis_process_csv", args=["betterback", "workshops"])).status_code
         == 403
     )
+
+
+def test_the_background_information_answered_on_day_1_reaches_the_statistician(
+    client, clinic_west, coordinator, physio_west, statistician
+):
+    from enrolment.models import Timepoint
+    from questionnaires import services
+    from questionnaires.instruments import get
+    from questionnaires.models import Response
+
+    physio = Physiotherapist.objects.get(user=physio_west)
+    workshops.create_workshop(
+        clinic_west.cluster, day1=date(2017, 3, 14), day2=date(2017, 3, 15),
+        facilitators="x", user=coordinator, physiotherapists=[physio],
+    )  # fmt: skip
+    before = Timepoint.objects.get(trial__code="betterback", code="pt-before")
+    assert physio.contacts.filter(timepoint=before).exists()
+    answers = {"sex": 1, "age": 41, "years_practice": 15, "years_primary_care": 9,
+               "msk_training": 1}  # fmt: skip
+    services.save_answers(
+        instrument=get("pt_background"), timepoint=before, answers=answers, complete=True,
+        mode=Response.STAFF_PAPER, user=coordinator, physiotherapist=physio,
+    )  # fmt: skip
+    client.force_login(statistician)
+    body = client.get(reverse("analysis_process_csv", args=["betterback", "physio_items"]))
+    rows = list(csv.DictReader(io.StringIO(body.content.decode())))
+    got = {r["item"]: r["value"] for r in rows if r["instrument"] == "pt_background"}
+    assert got == {k: str(v) for k, v in answers.items()}
+    assert {r["physio_code"] for r in rows} == {physio.study_code}
+    assert {r["timepoint"] for r in rows} == {"pt-before"}
