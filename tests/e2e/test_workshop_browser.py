@@ -28,7 +28,7 @@ def test_create_a_workshop_and_record_attendance(
     page.fill("#id_password", "correct horse battery staple")
     submit_login(page, "coordinator")
     assert "Workshoppar" in page.inner_text("h1")
-    page.select_option("#id_cluster", label=clinic_west.cluster.name)
+    page.select_option("#id_cluster", value=str(clinic_west.cluster.pk))
     page.fill("#id_day1", "2017-03-14")
     page.fill("#id_day2", "2017-03-15")
     page.fill("#id_facilitators", "Två forskare och en klinisk ambassadör")
