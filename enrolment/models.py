@@ -190,6 +190,9 @@ class Cluster(models.Model):
         blank=True,
         help_text=_("First day in the intervention; empty if the cluster never crosses over."),
     )
+    # The language its participants are asked in unless they choose another (selfBACK's
+    # Norwegian site: nb); empty means the trial's default language.
+    language = models.CharField(max_length=8, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -47,6 +47,7 @@ class ClusterSpec(_Strict):
     name: str = Field(min_length=1, max_length=100)
     allocation_order: int = Field(ge=1)
     crossover: date | None = None
+    language: str | None = None  # default language of its participants (one of the trial's)
     clinics: list[ClinicSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -309,6 +310,9 @@ class ProtocolSpec(_Strict):
                 raise ValueError(
                     f"clusters {crossing} have a crossover but the design is individual"
                 )
+        for c in self.clusters:
+            if c.language is not None and c.language not in self.trial.languages:
+                raise ValueError(f"cluster {c.code}: language {c.language!r} is not in languages")
         if design == allocation.INDIVIDUAL and self.randomisation is None:
             raise ValueError("an individually randomised trial needs a [randomisation] section")
         if design != allocation.INDIVIDUAL and self.randomisation is not None:
@@ -557,7 +561,12 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             report,
             reason,
             {"trial": trial, "code": c.code},
-            {"name": c.name, "allocation_order": c.allocation_order, "crossover": c.crossover},
+            {
+                "name": c.name,
+                "allocation_order": c.allocation_order,
+                "crossover": c.crossover,
+                "language": c.language or "",
+            },
         )
         for clinic in c.clinics:
             _upsert(

@@ -32,3 +32,19 @@ def test_norwegian_sms_replies_are_understood():
     assert parse_reply("åtte", language="nb").value == 8
     assert parse_reply("sju", language="nb").value == 7
     assert parse_reply("avslutt", language="nb").kind == "stop"
+
+
+def test_the_norwegian_cluster_defaults_to_norwegian(selfback, tmp_path):
+    from enrolment.protocol import ProtocolError, load_protocol
+
+    from ..conftest import PROTOCOLS
+
+    norwegian = enrol(clinic_of(selfback, "NO1"), preferred_language="")
+    danish = enrol(clinic_of(selfback, "DK1"), preferred_language="")
+    assert norwegian.personal_details.preferred_language == "nb"
+    assert danish.personal_details.preferred_language == "da"
+    text = (PROTOCOLS / "selfback.toml").read_text(encoding="utf-8")
+    path = tmp_path / "selfback.toml"
+    path.write_text(text.replace('language = "nb"', 'language = "sv"'), encoding="utf-8")
+    with pytest.raises(ProtocolError, match="cluster NO: language 'sv' is not in languages"):
+        load_protocol(path)
