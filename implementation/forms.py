@@ -102,3 +102,19 @@ class InterviewForm(forms.Form):
             field.widget.attrs.update(
                 {"form": f"interview-{self.prefix}", "class": "form-control form-control-sm"}
             )
+
+
+class InviteForm(forms.Form):
+    physiotherapists = forms.ModelMultipleChoiceField(
+        label=_("Physiotherapists invited"),
+        queryset=Physiotherapist.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, workshop, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["physiotherapists"]
+        field.queryset = Physiotherapist.objects.filter(
+            clinic__cluster=workshop.cluster, active=True, workshop_attendance__isnull=True
+        ).select_related("clinic")
+        field.label_from_instance = lambda p: f"{p.study_code} ({p.clinic.name})"

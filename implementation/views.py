@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from trialsite import roles
 
 from . import workshops
-from .forms import AttendanceForm, WorkshopForm
+from .forms import AttendanceForm, InviteForm, WorkshopForm
 from .models import Attendance, Workshop
 
 
@@ -104,6 +104,27 @@ def workshop_detail(request, code, pk):
     return render(
         request,
         "implementation/workshop.html",
-        {"trial": trial, "workshop": workshop, "rows": rows},
+        {
+            "trial": trial,
+            "workshop": workshop,
+            "rows": rows,
+            "invite": InviteForm(workshop=workshop),
+        },
         status=status,
     )
+
+
+@login_required
+def workshop_invite(request, code, pk):
+    """Invite more of the cluster's physiotherapists (e.g. one who started later)."""
+    trial = trial_for(request, code)
+    workshop = get_object_or_404(Workshop, pk=pk, cluster__trial=trial)
+    form = InviteForm(request.POST or None, workshop=workshop)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workshops.invite(workshop, form.cleaned_data["physiotherapists"], request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Invited."))
+    return redirect("workshop_detail", code=trial.code, pk=workshop.pk)

@@ -162,3 +162,18 @@ def test_the_coordinator_pages(client, clinic_west, coordinator, physio_west, st
     with __import__("django").utils.translation.override("sv"):
         page = client.get(detail, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert physio.study_code in page
+
+
+def test_a_physiotherapist_who_started_later_is_invited_on_the_workshop_page(
+    client, clinic_west, coordinator, physio_west
+):
+    physio = _physio(physio_west)
+    workshop = _workshop(clinic_west.cluster, coordinator)
+    detail = reverse("workshop_detail", args=["betterback", workshop.pk])
+    client.force_login(coordinator)
+    assert physio.study_code in client.get(detail).content.decode()
+    url = reverse("workshop_invite", args=["betterback", workshop.pk])
+    assert client.post(url, {"physiotherapists": [physio.pk]}).status_code == 302
+    assert workshop.attendances.get().physiotherapist == physio
+    assert physio.contacts.filter(timepoint__code="pt-after").exists()
+    assert 'id="invite-form"' not in client.get(detail).content.decode()  # nobody left
