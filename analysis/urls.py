@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_process
 
 urlpatterns = [
     path("<slug:code>/", views.home, name="analysis_home"),
@@ -16,4 +16,6 @@ urlpatterns = [
     path("<slug:code>/plan/<int:pk>/", views.run_status, name="analysis_run"),
     path("<slug:code>/plan/<int:pk>/report/", views.run_report, name="analysis_run_report"),
     path("<slug:code>/sample-size/", views.sample_size, name="analysis_sample_size"),
+    path("<slug:code>/process/<slug:what>.csv", views_process.process_csv,
+         name="analysis_process_csv"),
 ]

@@ -198,7 +198,9 @@ def enrol_participant(
     if slot is not None:
         take_slot(slot, participant, user)
     details = PersonalDetails(participant=participant, **personal)
-    details.preferred_language = details.preferred_language or trial.default_language
+    details.preferred_language = (
+        details.preferred_language or cluster.language or trial.default_language
+    )
     details.full_clean()
     details._change_reason = "enrolment"
     details.save()

@@ -37,7 +37,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-LANGUAGES = {"en", "sv", "da"}
+LANGUAGES = {"en", "sv", "da", "nb"}
 # What an optional item can switch on or off; the protocol file maps its item codes here.
 EFFECTS = {
     "registry_linkage": "registry data may be linked (analysis.registry skips those without)",

@@ -140,7 +140,9 @@ def create_staff(trial: Trial) -> dict[str, str]:
     return logins
 
 
-def _contact_details(rng: random.Random, trial: Trial, born: date, i: int) -> dict:
+def _contact_details(
+    rng: random.Random, trial: Trial, born: date, i: int, language: str = ""
+) -> dict:
     """Made-up but well-formed identifiers for the trial's country (its time zone)."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     details = {
@@ -148,7 +150,7 @@ def _contact_details(rng: random.Random, trial: Trial, born: date, i: int) -> di
         "national_id": "",
         "date_of_birth": born,
         "email": f"{first.lower()}.{last.lower()}.{trial.code}{i}@example.com",
-        "preferred_language": rng.choice([trial.default_language] * 3 + ["en"]),
+        "preferred_language": rng.choice([language or trial.default_language] * 3 + ["en"]),
     }
     zone = trial.time_zone
     if zone == "Europe/Stockholm":
@@ -227,7 +229,7 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
                 "form_version": trial.consent_form_version or "1.0",
                 "taken_by": physio,
             },
-            personal=_contact_details(rng, trial, born, i),
+            personal=_contact_details(rng, trial, born, i, clinic.cluster.language),
         )
     return count
 

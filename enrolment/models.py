@@ -193,6 +193,9 @@ class Cluster(models.Model):
         blank=True,
         help_text=_("First day in the intervention; empty if the cluster never crosses over."),
     )
+    # The language its participants are asked in unless they choose another (selfBACK's
+    # Norwegian site: nb); empty means the trial's default language.
+    language = models.CharField(max_length=8, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -321,6 +324,10 @@ class Timepoint(models.Model):
     unit = models.CharField(max_length=10, choices=UNITS, default="months")
     window_before_days = models.PositiveIntegerField(default=0)
     window_after_days = models.PositiveIntegerField(default=0)
+    # Workshop timepoints: which day of the workshop anchors it (1 or 2) and the local
+    # time it is answered (BetterBack: day 1 08:30 before, day 2 15:30 directly after).
+    workshop_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.TimeField(null=True, blank=True)
     instruments = models.JSONField(default=list)
     tags = models.JSONField(default=list, blank=True)  # roles by name (enrolment.tags)
     # Set when an amendment dropped the timepoint but contacts still refer to it: it is

@@ -40,6 +40,8 @@ DASHBOARD = TRIAL_WIDE | {PHYSIOTHERAPIST}
 EDIT = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Roles that may record protocol deviations (physiotherapists at the participant's clinic).
 DEVIATIONS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST}
+# Record the implementation: workshops, SWOT analyses, interview selection.
+IMPLEMENTATION = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR}
 # Enrol (physiotherapists at their own clinic).
 ENROL = {COORDINATOR, ADMINISTRATOR, PHYSIOTHERAPIST}
 # Run the trial: enrol at any clinic, move a crossover, upload a randomisation list,

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import allocation, catalogue, consent_protocol, edit_checks, tags
 from .contact_spec import ContactSpec
 
-LANGUAGES = {"en", "sv", "da"}
+LANGUAGES = {"en", "sv", "da", "nb"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -47,6 +47,7 @@ class ClusterSpec(_Strict):
     name: str = Field(min_length=1, max_length=100)
     allocation_order: int = Field(ge=1)
     crossover: date | None = None
+    language: str | None = None  # default language of its participants (one of the trial's)
     clinics: list[ClinicSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -70,9 +71,19 @@ class TimepointSpec(_Strict):
     unit: Literal["days", "weeks", "months"] = "months"
     window_before_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     window_after_days: int = Field(default=0, ge=0, le=MAX_DAYS)
+    # Workshop timepoints only: the day of the two-day workshop the offset counts from
+    # (default day 1) and the local time of day it is answered (default: the send time).
+    workshop_day: int | None = Field(default=None, ge=1, le=2)
+    at: time | None = None
     instruments: list[str] = Field(min_length=1)
     # Roles Python asks for by name (enrolment.tags), e.g. ["final-visit"].
     tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _workshop_fields(self):
+        if self.anchor != "workshop" and (self.workshop_day is not None or self.at is not None):
+            raise ValueError("workshop_day and at belong to timepoints anchored on the workshop")
+        return self
 
     @model_validator(mode="after")
     def _within_the_calendar(self):
@@ -310,6 +321,9 @@ class ProtocolSpec(_Strict):
                 raise ValueError(
                     f"clusters {crossing} have a crossover but the design is individual"
                 )
+        for c in self.clusters:
+            if c.language is not None and c.language not in self.trial.languages:
+                raise ValueError(f"cluster {c.code}: language {c.language!r} is not in languages")
         if design == allocation.INDIVIDUAL and self.randomisation is None:
             raise ValueError("an individually randomised trial needs a [randomisation] section")
         if design != allocation.INDIVIDUAL and self.randomisation is not None:
@@ -557,7 +571,12 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             report,
             reason,
             {"trial": trial, "code": c.code},
-            {"name": c.name, "allocation_order": c.allocation_order, "crossover": c.crossover},
+            {
+                "name": c.name,
+                "allocation_order": c.allocation_order,
+                "crossover": c.crossover,
+                "language": c.language or "",
+            },
         )
         for clinic in c.clinics:
             _upsert(
@@ -594,6 +613,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
                 "unit": tp.unit,
                 "window_before_days": tp.window_before_days,
                 "window_after_days": tp.window_after_days,
+                "workshop_day": tp.workshop_day,
+                "at": tp.at,
                 "instruments": tp.instruments,
                 "tags": tp.tags,
             },

@@ -132,7 +132,8 @@ class EnrolForm(forms.Form):
         add_consent_items(self, trial)
         names = dict(settings.LANGUAGES)
         self.fields["preferred_language"].choices = [(c, names.get(c, c)) for c in trial.languages]
-        self.fields["preferred_language"].initial = trial.default_language
+        cluster_language = screening.clinic.cluster.language if screening is not None else ""
+        self.fields["preferred_language"].initial = cluster_language or trial.default_language
         strata = (trial.randomisation or {}).get("strata", [])
         if "sbst_risk_group" in strata:
             self.fields["sbst_risk_group"] = forms.ChoiceField(

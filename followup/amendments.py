@@ -21,12 +21,13 @@ dry run counts exactly what the load then does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from simple_history.utils import bulk_create_with_history
 
 from enrolment.models import Participant, Physiotherapist, ProtocolVersion, Timepoint
+from implementation.workshops import workshop_days
 
 from .bulk import bulk_set
 from .models import Contact, SmsPrompt
@@ -88,15 +89,21 @@ def _plannable(tp: dict, respondent: str) -> bool:
 
 
 def _planned(tp: dict, anchor_date, time_zone: str):
-    # The schedule plans from one anchor date: the workshop plays enrolment for physios.
-    spec = {**tp, "anchor": Timepoint.ENROLMENT}
+    # The schedule plans from one anchor date: the workshop day plays enrolment for physios.
+    at = tp.get("at")
     return planned_contacts(
         baseline=anchor_date,
-        timepoints=[spec],
+        timepoints=[{**tp, "anchor": Timepoint.ENROLMENT}],
         time_zone=time_zone,
-        send_at=send_time(),
+        send_at=time.fromisoformat(at) if isinstance(at, str) else at or send_time(),
         include_baseline=tp["respondent"] != Timepoint.PATIENT,
     )[0]
+
+
+def _anchor(tp: dict, kind: str, who, anchor_date):
+    if kind == Timepoint.PATIENT:
+        return anchor_date
+    return workshop_days(who).get(tp.get("workshop_day") or 1, anchor_date)
 
 
 def plan(trial, timepoints: list[dict], now: datetime) -> list[Step]:
@@ -148,11 +155,12 @@ def plan(trial, timepoints: list[dict], now: datetime) -> list[Step]:
             if code in held:
                 continue
             s = step(f"timepoints {code}: added", PLANNED)
-            p = _planned(tp, anchor_date, trial.time_zone)
+            anchor = _anchor(tp, kind, who, anchor_date)
+            p = _planned(tp, anchor, trial.time_zone)
             if p.due_at <= now:
                 s.skipped += 1
                 continue
-            s.contacts.append((kind, who, anchor_date, p))
+            s.contacts.append((kind, who, anchor, p))
             _count(s, kind, who)
     order = {PLANNED: 0, REPLANNED: 1, CANCELLED: 2, CARRIED: 3}
     return sorted(steps.values(), key=lambda s: (order[s.action], s.change))

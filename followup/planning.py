@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from enrolment.amendments import current_version
 from enrolment.models import Participant, Physiotherapist, Timepoint
+from implementation.workshops import workshop_days
 
 from .bulk import bulk_set
 from .models import Contact, Message
@@ -121,9 +122,12 @@ _TIMING_FIELDS = ["due_on", "window_opens", "window_closes", "due_at", "opens_at
 
 
 def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
-    """Contacts for the physiotherapist timepoints anchored on the workshop, from
-    ``workshop_date``. Call it when the date is set; contacts already planned stay."""
-    if physio.workshop_date is None:
+    """Contacts for the physiotherapist timepoints anchored on the workshop, each from
+    the workshop day the protocol names (``workshop_day``, day 1 by default) at its
+    local time (``at``, else the send time). Call it when the workshop date is set;
+    contacts already planned stay."""
+    days = workshop_days(physio) if physio.workshop_date is not None else {}
+    if not days:
         return []
     trial = physio.clinic.cluster.trial
     timepoints = {
@@ -136,33 +140,37 @@ def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
         )
     }
     existing = set(physio.contacts.values_list("timepoint__code", flat=True))
-    # The schedule module plans from one anchor date; the workshop is that date here.
-    specs = [
-        {
-            "code": tp.code,
-            "anchor": "enrolment",
-            "offset": tp.offset,
-            "unit": tp.unit,
-            "window_before_days": tp.window_before_days,
-            "window_after_days": tp.window_after_days,
-        }
-        for tp in timepoints.values()
-        if tp.code not in existing
-    ]
-    planned = planned_contacts(
-        baseline=physio.workshop_date,
-        timepoints=specs,
-        time_zone=trial.time_zone,
-        send_at=send_time(),
-        include_baseline=True,
-    )
     version = current_version(trial)
-    contacts = _contacts(
-        planned, timepoints, trial, physio.workshop_date, version, physiotherapist=physio
-    )
+    contacts = []
+    for tp in timepoints.values():
+        if tp.code in existing:
+            continue
+        anchor = days[tp.workshop_day or 1]
+        # The schedule module plans from one anchor date: the workshop day is that here.
+        planned = planned_contacts(
+            baseline=anchor,
+            timepoints=[workshop_spec(tp)],
+            time_zone=trial.time_zone,
+            send_at=tp.at or send_time(),
+            include_baseline=True,
+        )
+        contacts += _contacts(planned, timepoints, trial, anchor, version, physiotherapist=physio)
     return bulk_create_with_history(
         contacts, Contact, default_change_reason="planned from the workshop date"
     )
+
+
+def workshop_spec(tp) -> dict:
+    """A workshop timepoint as the schedule module plans it (from one anchor date)."""
+    get = tp.get if isinstance(tp, dict) else lambda k, d=None: getattr(tp, k, d)
+    return {
+        "code": get("code"),
+        "anchor": "enrolment",
+        "offset": get("offset", 0),
+        "unit": get("unit", "months"),
+        "window_before_days": get("window_before_days", 0),
+        "window_after_days": get("window_after_days", 0),
+    }
 
 
 def close_contacts(

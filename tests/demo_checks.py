@@ -49,6 +49,12 @@ def assert_full_flow(participants: int) -> None:
     assert set(crpe.values_list("timepoint__code", flat=True)) == {"crpe-first", "crpe-final"}
     physio = finals.filter(physiotherapist__clinic__cluster__trial=bb)
     assert {"pt-before", "pt-after"} <= set(physio.values_list("timepoint__code", flat=True))
+    # ... recorded as a workshop: its attendance and diplomas.
+    from implementation.models import Attendance
+
+    assert Attendance.objects.filter(
+        workshop__cluster__trial=bb, day2=True, diploma_on__isnull=False
+    ).exists()
     assert bb.participants.filter(status=Participant.WITHDRAWN).count() == 1
     assert bb.participants.filter(status=Participant.DIED).count() == 1
     assert bb.participants.count() == participants

@@ -1,6 +1,7 @@
-"""Swedish and Danish text uses å, ä, ö, æ and ø, never ASCII stand-ins ("vaerst" for
-"værst", "manad" for "månad"): every translation in the catalogs and every Swedish or
-Danish text in the protocol files (SMS wording, timepoint labels) is read."""
+"""Swedish, Danish and Norwegian text uses å, ä, ö, æ and ø, never ASCII stand-ins
+("vaerst" for "værst", "manad" for "månad"): every translation in the catalogs and every
+Swedish, Danish or Norwegian text in the protocol files (SMS wording, timepoint labels)
+is read."""
 
 import re
 import tomllib
@@ -21,6 +22,11 @@ REAL_WORDS = {
     "aerob",
     "aerobic",
     "kontoen",  # Danish "the account": konto + the definite -en, a real o-e
+    "noe",  # Norwegian "something", "someone": a real o-e
+    "noen",
+    "datoen",  # Danish/Norwegian "the date(s)": dato + -en, -erne, -ene
+    "datoerne",
+    "datoene",
 }
 # Stand-ins that drop the dots or the ring instead (a list of those met, not a rule).
 KNOWN_STAND_INS = {
@@ -43,6 +49,7 @@ KNOWN_STAND_INS = {
         "samre",
     },
     "da": {"vaerst", "spoergsmaal", "maaned", "maaneder", "foerst", "boern"},
+    "nb": {"vaerst", "sporsmal", "maned", "maneder", "forste", "sporreskjema"},
 }
 
 
@@ -94,6 +101,8 @@ def protocol_texts(language: str) -> list[tuple[str, str]]:
 
 # Danish nouns in -a inflect with -er, -et, -erne ("skema": "spørgeskemaer", "-skemaet").
 DANISH_INFLECTION = re.compile(r"ae(?=(?:t|ts|r|rs|rne|rnes)$)")
+# Norwegian ones with -er, -et, -ene ("spørreskjemaene").
+NORWEGIAN_INFLECTION = re.compile(r"ae(?=(?:t|ts|r|rs|ne|nes)$)")
 
 
 def stand_ins(language: str, text: str) -> list[str]:
@@ -102,6 +111,8 @@ def stand_ins(language: str, text: str) -> list[str]:
             return True
         if language == "da":
             word = DANISH_INFLECTION.sub("a-e", word)
+        if language == "nb":
+            word = NORWEGIAN_INFLECTION.sub("a-e", word)
         return bool(DIGRAPH.search(word)) and word not in REAL_WORDS
 
     return sorted(w for w in {w.lower() for w in WORD.findall(text)} if suspect(w))
@@ -115,7 +126,7 @@ def test_the_check_finds_the_stand_ins_it_is_for():
     assert stand_ins("da", "spørgeskemaet og spørgeskemaerne") == []
 
 
-@pytest.mark.parametrize("language", ["sv", "da"])
+@pytest.mark.parametrize("language", ["sv", "da", "nb"])
 def test_no_ascii_stand_ins_in_the_texts(language):
     texts = catalog_texts(language) + protocol_texts(language)
     assert len(texts) > 100

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ORDER = [
     "enrolment",
     "questionnaires",
+    "implementation",
     "followup",
     "analysis",
     "datamanagement",

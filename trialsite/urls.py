@@ -17,6 +17,7 @@ urlpatterns = [
     path("paper/", include("paper.urls")),
     path("api/", include("api.urls")),
     path("exchange/", include("api.odm.urls")),
+    path("", include("implementation.urls")),
     path("", include("enrolment.urls")),
 ]
 

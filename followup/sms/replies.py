@@ -70,18 +70,23 @@ NUMBER_WORDS = {
         "nul": 0, "en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
         "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10,
     },
+    "nb": {
+        "null": 0, "en": 1, "ett": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5,
+        "seks": 6, "sju": 7, "syv": 7, "atte": 8, "ni": 9, "ti": 10,
+    },
     "en": {
         "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
         "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     },
 }  # fmt: skip
 # Number words that are also an article or pronoun ("en dålig vecka", "one of those").
-HOMOGRAPHS = {"sv": {"en", "ett"}, "da": {"en", "et"}, "en": {"one"}}
+HOMOGRAPHS = {"sv": {"en", "ett"}, "da": {"en", "et"}, "nb": {"en", "ett"}, "en": {"one"}}
 
 STOP_ANYWHERE = {
     "stop", "stopp", "stoppa", "stopall", "unsubscribe",  # en, and sv/da spellings
     "avsluta", "avanmal", "avregistrera",  # sv: end, unregister
     "afmeld", "afmelde", "frameld",  # da: unsubscribe
+    "avslutt", "avmeld", "avmelde",  # nb: end, unsubscribe
 }  # fmt: skip
 STOP_WHOLE = {"cancel", "end", "quit", "sluta"}
 

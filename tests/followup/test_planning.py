@@ -142,15 +142,17 @@ def test_physiotherapist_contacts_from_the_workshop_date(clinic_west, physio_wes
     physio.workshop_date = date(2017, 3, 15)
     physio.save()  # setting the date plans the contacts
     due = dict(physio.contacts.values_list("timepoint__code", "due_on"))
+    # No workshop recorded: the date is day 1 and day 2 follows it.
     assert due == {
-        "pt-before": date(2017, 3, 8),  # 7 days before
-        "pt-after": date(2017, 3, 15),  # the day itself
-        "pt-3m": date(2017, 6, 15),
-        "pt-12m": date(2018, 3, 15),
+        "pt-before": date(2017, 3, 15),  # day 1, 08:30
+        "pt-after": date(2017, 3, 16),  # day 2, 15:30
+        "pt-3m": date(2017, 6, 16),
+        "pt-12m": date(2018, 3, 16),
     }
     assert plan_physiotherapist(physio) == []  # planned once
-    # 8 March 2017, 09:00 CET = 08:00 UTC: the invitation goes to the physiotherapist.
-    assert dispatch_due(utc(2017, 3, 8, 8), 10).sent == 1
+    # 15 March 2017, 08:30 CET = 07:30 UTC: the invitation goes to the physiotherapist.
+    assert dispatch_due(utc(2017, 3, 15, 7, 29), 10).sent == 0
+    assert dispatch_due(utc(2017, 3, 15, 7, 30), 10).sent == 1
     assert mail.outbox[-1].to == ["physio.west@example.org"]
 
 

@@ -23,10 +23,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Min
 
 from enrolment.actions import mark_final_visit, record_death, withdraw_participant
-from enrolment.models import Participant, Physiotherapist, Timepoint, Trial
+from enrolment.models import Participant, Physiotherapist, Timepoint, Trial, TrialRole
 from followup import dispatch
 from followup.models import Contact
 from followup.planning import complete_contact
+from implementation import workshops
 from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response
@@ -138,8 +139,10 @@ class Replay:
 
     def _burden_of(self, timepoint, participant=None) -> float:
         if participant is None:
-            # Physiotherapists' fear-avoidance beliefs ease after the workshop.
-            return 0.6 if timepoint.offset < 0 else 0.4
+            # Physiotherapists' fear-avoidance beliefs ease after the workshop (its first
+            # morning is before it).
+            before = (timepoint.workshop_day or 1) == 1 and timepoint.offset <= 0
+            return 0.6 if before else 0.4
         if participant.pk not in self.burden:
             # Mild, moderate and severe in turn within each condition: every STarT Back
             # risk group has people in both arms, as the plan's risk-group model needs.
@@ -306,26 +309,45 @@ def plan_clinic_visits(replay: Replay, trial: Trial) -> None:
 
 
 def plan_workshops(trial: Trial, per_clinic: int | None = None) -> int:
-    """Each crossing cluster's physiotherapists attend the workshop two weeks before it
-    crosses over; setting the date plans their own questionnaires (before the workshop,
-    directly after, 3 and 12 months after). Only clinics with participants take part,
-    and at most ``per_clinic`` of each clinic's physiotherapists, so a small demo stays
-    small."""
+    """Each crossing cluster holds its two-day workshop two weeks before it crosses over,
+    recorded as the coordinator records it (implementation.workshops): inviting the
+    physiotherapists plans their own questionnaires (day 1 08:30, day 2 15:30, 3 and 12
+    months after); all attend both days and get the diploma. Only clinics with
+    participants take part, and at most ``per_clinic`` of each clinic's
+    physiotherapists, so a small demo stays small."""
     if not Timepoint.objects.filter(trial=trial, anchor=Timepoint.WORKSHOP).exists():
+        return 0
+    coordinator = (
+        TrialRole.objects.filter(trial=trial, role=TrialRole.COORDINATOR).order_by("pk").first()
+    )
+    if coordinator is None:
         return 0
     clinics = set(trial.participants.values_list("clinic_id", flat=True))
     physios = Physiotherapist.objects.filter(
         clinic_id__in=clinics, workshop_date__isnull=True, clinic__cluster__crossover__isnull=False
     ).select_related("clinic__cluster")
-    n, taken = 0, {}
+    invited, taken = {}, {}
     for physio in physios.order_by("pk"):
         taken[physio.clinic_id] = taken.get(physio.clinic_id, 0) + 1
         if per_clinic is not None and taken[physio.clinic_id] > per_clinic:
             continue
-        physio.workshop_date = physio.clinic.cluster.crossover - timedelta(days=14)
-        physio._change_reason = "demo: attended the workshop"
-        physio.save()
-        n += 1
+        invited.setdefault(physio.clinic.cluster, []).append(physio)
+    n = 0
+    for cluster, people in invited.items():
+        day1 = cluster.crossover - timedelta(days=14)
+        workshop = workshops.create_workshop(
+            cluster,
+            day1=day1,
+            day2=day1 + timedelta(days=1),
+            user=coordinator.user,
+            facilitators="Two clinical researchers and the cluster's clinical champion",
+            physiotherapists=people,
+        )
+        for attendance in workshop.attendances.all():
+            workshops.record_attendance(
+                attendance, day1=True, day2=True, diploma_on=workshop.day2, user=coordinator.user
+            )
+        n += len(people)
     return n
 
 
