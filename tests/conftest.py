@@ -4,6 +4,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from enrolment.models import Clinic, TrialRole
@@ -35,6 +36,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     of migrating from scratch in every process (tests/schema_snapshot.py)."""
     with schema_snapshot.reused():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A Swedish page requested by one test must not leave the next test's messages in
+    Swedish (the active language is per thread, and a worker runs many files)."""
+    yield
+    translation.deactivate()
 
 
 class VerifiedClient(Client):
