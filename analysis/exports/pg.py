@@ -60,6 +60,7 @@ def _number(t: str) -> str:
 
 
 def _scalar(j: str, empty_is_null: bool) -> str:
+    j = f"({j})"
     text = f"({j} #>> '{{}}')"
     string = f"NULLIF({text}, '')" if empty_is_null else text
     return (
@@ -74,6 +75,7 @@ def _scalar(j: str, empty_is_null: bool) -> str:
 def value(j: str) -> str:
     """SQL text of the jsonb ``j`` as :func:`analysis.exports.columns._value` gives it
     (NULL for none; '' only for a list of one empty string)."""
+    j = f"({j})"
     joined = (
         f"(SELECT string_agg({_scalar('e.x', False)}, ';' ORDER BY e.n)"
         f" FROM jsonb_array_elements({j}) WITH ORDINALITY e(x, n))"
