@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from enrolment.models import Clinic, Cluster, Participant, PersonalDetails, Timepoint, Trial
 from enrolment.version_models import ProtocolVersion
@@ -187,50 +187,57 @@ def wide_sql(trial: Trial, level: str, blinded: bool) -> tuple[str, list[Var]]:
     source = "scores" if level == "score" else "answers"
     reason, has_reason = _reason_source(level)
     slot = "r.timepoint_id || '/' || r.instrument || '/' || coalesce(r.week::text, '')"
+    responses = f"{Response._meta.db_table} r WHERE r.participant_id = pp.id AND " + (
+        _responses_where(tps)
+    )
     # the earliest completed response of a timepoint gives its days and mode; on a tie
     # the last in row order, as the Python path
-    first = "ORDER BY r.completed_at, r.instrument DESC, r.week DESC, r.id DESC"
-    aggs = [
-        f"jsonb_object_agg({slot}, r.{source}) AS src",
-        f"jsonb_object_agg({slot}, {reason}) FILTER (WHERE {has_reason}) AS why",
-    ]
-    for t in tps:
-        if t.id not in weekly:
-            f = f"FILTER (WHERE r.timepoint_id = {int(t.id)})"
-            aggs.append(f"(array_agg({_days(trial.time_zone)} {first}) {f})[1] AS d{t.id}")
-            aggs.append(f"(array_agg(r.mode {first}) {f})[1] AS m{t.id}")
-    # three steps, each computed once a row: the jsonb cells (e), their text (f), the CSV
-    cells, texts, out = [], [], [f"NULLIF(z.c{i}::text, '')" for i in range(n)]
+    first = (
+        f"SELECT jsonb_object_agg(x.tp, jsonb_build_array(x.days, x.mode)) AS dm FROM"
+        f" (SELECT DISTINCT ON (r.timepoint_id) r.timepoint_id AS tp,"
+        f" {_days(trial.time_zone)} AS days, r.mode FROM {responses} ORDER BY r.timepoint_id,"
+        " r.completed_at, r.instrument DESC, r.week DESC, r.id DESC) x"
+    )
+    # Each value is made text once, in a participant's object "<slot>/<key>" -> text
+    # (a value's SQL written once, not once a column); the columns look their text up.
+    objects = f"CASE WHEN jsonb_typeof(r.{source}) = 'object' THEN r.{source} END"
+    texts = (
+        f"SELECT jsonb_object_agg({slot} || '/' || e.key, {value('e.value')}) AS txt"
+        f" FROM {responses.replace(' WHERE ', f' CROSS JOIN jsonb_each({objects}) e WHERE ', 1)}"
+    )
+    if level == "item":
+        whys = (
+            f"SELECT jsonb_object_agg({slot} || '/' || e.key, {value('e.value')}) AS why"
+            f" FROM {responses.replace(' WHERE ', ' CROSS JOIN jsonb_each(r.missing) e WHERE ', 1)}"
+            f" AND {has_reason}"
+        )
+    else:
+        whys = (
+            f"SELECT jsonb_object_agg({slot}, {value(reason)}) AS why FROM {responses}"
+            f" AND {has_reason}"
+        )
+    cells, out = [], [f"NULLIF(y.c{i}::text, '')" for i in range(n)]
     pos = 0
     for t in tps:
         if t.id not in weekly:
-            cells += [f"a.d{t.id}", f"a.m{t.id}"]
-            texts += [f"y.e{len(cells) - 2}", f"y.e{len(cells) - 1}"]
-            out += [f"z.f{len(texts) - 2}", f"NULLIF(z.f{len(texts) - 1}, '')"]
+            cells += [f"a.dm #>> '{{{t.id},0}}'", f"a.dm #>> '{{{t.id},1}}'"]
+            out += [f"y.e{len(cells) - 2}", f"NULLIF(y.e{len(cells) - 1}, '')"]
         while pos < len(layout) and layout[pos][0] == t.id:
             _tp, code, week, var = layout[pos]
-            key = var.name[len(code) + 1 :]
             s = _slot(t.id, code, week)
-            path = sql_text("{" + f'"{s}","{key}"' + "}")
-            why = f"a.why #> {path}" if level == "item" else f"a.why -> {sql_text(s)}"
-            cells += [f"a.src #> {path}", why]
+            key = sql_text(f"{s}/{var.name[len(code) + 1 :]}")
+            cells += [f"v.txt ->> {key}", f"w.why ->> {key if level == 'item' else sql_text(s)}"]
             i = len(cells) - 2
-            texts += [value(f"y.e{i}"), f"y.e{i + 1}"]
-            out.append(f"NULLIF(z.f{i}, '')")
-            out.append(f"CASE WHEN z.f{i} IS NULL THEN {value(f'z.f{i + 1}')} END")
+            out.append(f"NULLIF(y.e{i}, '')")
+            out.append(f"CASE WHEN y.e{i} IS NULL THEN y.e{i + 1} END")
             pos += 1
     inner = (
         f"SELECT pp.*{''.join(f', {c} AS e{i}' for i, c in enumerate(cells))}"
-        f" FROM ({people}) pp LEFT JOIN LATERAL (SELECT {', '.join(aggs)}"
-        f" FROM {Response._meta.db_table} r WHERE r.participant_id = pp.id"
-        f" AND {_responses_where(tps)}) a ON true ORDER BY pp.id OFFSET 0"
+        f" FROM ({people}) pp LEFT JOIN LATERAL ({first}) a ON true"
+        f" LEFT JOIN LATERAL ({texts}) v ON true"
+        f" LEFT JOIN LATERAL ({whys}) w ON true ORDER BY pp.id OFFSET 0"
     )
-    middle = (
-        f"SELECT {', '.join(f'y.c{i}' for i in range(n))}"
-        f"{''.join(f', {t} AS f{i}' for i, t in enumerate(texts))}"
-        f" FROM ({inner}) y OFFSET 0"
-    )
-    sql = f"SELECT {', '.join(out)} FROM ({middle}) z"
+    sql = f"SELECT {', '.join(out)} FROM ({inner}) y"
     return sql, _with_reason_columns(cols)
 
 
@@ -283,7 +290,9 @@ def write_csv(trial: Trial, shape: str, level: str, blinded: bool, names: list[s
         cols = [*cols, missing_export._reason_var(cols[-2])]
     if [v.name for v in cols] != names:
         raise ValueError("the SQL export's columns differ from the codebook's")
-    with open(path, "wb") as fh, connection.cursor() as cursor:
+    with open(path, "wb") as fh, transaction.atomic(), connection.cursor() as cursor:
+        # Compiling a query of hundreds of columns costs more than it saves.
+        cursor.execute("SET LOCAL jit = off")
         lines = _Lines(fh, progress)
         lines._writer.writerow(names)
         fh.write(lines._text.getvalue().encode())
