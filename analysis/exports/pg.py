@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import threading
 from collections.abc import Callable
 
 from django.db import connection, transaction
@@ -24,7 +26,7 @@ from questionnaires.instruments import codes as instrument_codes
 from questionnaires.models import Response
 
 from .. import missing_export
-from ..varnames import NUMERIC, Var
+from ..varnames import DATE, NUMERIC, STRING, Var
 from .columns import (
     baseline_risk,
     instrument_vars,
@@ -132,7 +134,14 @@ def _responses_where(tps) -> str:
 # --- long --------------------------------------------------------------------------------
 
 
-def long_sql(trial: Trial, level: str, blinded: bool) -> tuple[str, list[Var]]:
+def _text(expr: str, empty: bool) -> str:
+    """A text column of the file: '' as written (``empty``, Parquet keeps "" apart from
+    null) or as NULL (CSV writes both alike; PostgreSQL would quote the '')."""
+    return expr if empty else f"NULLIF({expr}, '')"
+
+
+def long_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
+             ) -> tuple[str, list[Var]]:
     tps = participant_timepoints(trial)
     _pcols, cols, variables = long_columns(trial, level, blinded)
     for code in sorted(instrument_codes() - set(variables)):
@@ -160,11 +169,11 @@ def long_sql(trial: Trial, level: str, blinded: bool) -> tuple[str, list[Var]]:
         f" WHERE {_responses_where(tps)}"
         f" ORDER BY pp.id, r.timepoint_id, r.instrument, r.week, r.id, v.n OFFSET 0"
     )
-    heads = ", ".join(f"NULLIF(x.c{i}::text, '')" for i in range(n))
+    heads = ", ".join(_text(f"x.c{i}::text", empty) for i in range(n))
     sql = (
-        f"SELECT {heads}, x.tp, x.days, x.week, NULLIF(x.mode, ''), x.instrument, x.version,"
-        " x.name, CASE WHEN x.numeric THEN NULLIF(x.val, '') END,"
-        " CASE WHEN NOT x.numeric THEN NULLIF(x.val, '') END,"
+        f"SELECT {heads}, x.tp, x.days, x.week, {_text('x.mode', empty)}, x.instrument,"
+        f" x.version, x.name, CASE WHEN x.numeric THEN {_text('x.val', empty)} END,"
+        f" CASE WHEN NOT x.numeric THEN {_text('x.val', empty)} END,"
         " CASE WHEN x.val IS NULL OR (NOT x.numeric AND x.val = '') THEN"
         f" {value('x.why')} END"
         f" FROM ({inner}) x"
@@ -179,7 +188,8 @@ def _slot(tp_id: int, code: str, week: int | None) -> str:
     return f"{tp_id}/{code}/{'' if week is None else week}"
 
 
-def wide_sql(trial: Trial, level: str, blinded: bool) -> tuple[str, list[Var]]:
+def wide_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
+             ) -> tuple[str, list[Var]]:
     tps = participant_timepoints(trial)
     _pcols, cols, layout = wide_columns(trial, level, blinded)
     weekly = weekly_timepoints(trial)
@@ -216,19 +226,19 @@ def wide_sql(trial: Trial, level: str, blinded: bool) -> tuple[str, list[Var]]:
             f"SELECT jsonb_object_agg({slot}, {value(reason)}) AS why FROM {responses}"
             f" AND {has_reason}"
         )
-    cells, out = [], [f"NULLIF(y.c{i}::text, '')" for i in range(n)]
+    cells, out = [], [_text(f"y.c{i}::text", empty) for i in range(n)]
     pos = 0
     for t in tps:
         if t.id not in weekly:
             cells += [f"a.dm #>> '{{{t.id},0}}'", f"a.dm #>> '{{{t.id},1}}'"]
-            out += [f"y.e{len(cells) - 2}", f"NULLIF(y.e{len(cells) - 1}, '')"]
+            out += [f"y.e{len(cells) - 2}", _text(f"y.e{len(cells) - 1}", empty)]
         while pos < len(layout) and layout[pos][0] == t.id:
             _tp, code, week, var = layout[pos]
             s = _slot(t.id, code, week)
             key = sql_text(f"{s}/{var.name[len(code) + 1 :]}")
             cells += [f"v.txt ->> {key}", f"w.why ->> {key if level == 'item' else sql_text(s)}"]
             i = len(cells) - 2
-            out.append(f"NULLIF(y.e{i}, '')")
+            out.append(_text(f"y.e{i}", empty))
             out.append(f"CASE WHEN y.e{i} IS NULL THEN y.e{i + 1} END")
             pos += 1
     inner = (
@@ -281,20 +291,83 @@ class _Lines:
             self.progress(self.rows)
 
 
-def write_csv(trial: Trial, shape: str, level: str, blinded: bool, names: list[str], path,
-              progress=None) -> int:
-    """The CSV at ``path`` (header ``names``, checked against the SQL's columns); returns
-    the row count."""
-    sql, cols = (long_sql if shape == "long" else wide_sql)(trial, level, blinded)
+def _query(trial, shape, level, blinded, names, empty=False) -> str:
+    sql, cols = (long_sql if shape == "long" else wide_sql)(trial, level, blinded, empty)
     if shape == "long":
         cols = [*cols, missing_export._reason_var(cols[-2])]
     if [v.name for v in cols] != names:
         raise ValueError("the SQL export's columns differ from the codebook's")
-    with open(path, "wb") as fh, transaction.atomic(), connection.cursor() as cursor:
+    return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+
+
+def _copy(sql: str, sink) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
         # Compiling a query of hundreds of columns costs more than it saves.
         cursor.execute("SET LOCAL jit = off")
+        cursor.cursor.copy_expert(sql, sink)
+
+
+def write_csv(trial: Trial, shape: str, level: str, blinded: bool, names: list[str], path,
+              progress=None) -> int:
+    """The CSV at ``path`` (header ``names``, checked against the SQL's columns); returns
+    the row count."""
+    sql = _query(trial, shape, level, blinded, names)
+    with open(path, "wb") as fh:
         lines = _Lines(fh, progress)
         lines._writer.writerow(names)
         fh.write(lines._text.getvalue().encode())
-        cursor.cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", lines)
+        _copy(sql, lines)
     return lines.rows
+
+
+ARROW_TYPES = {NUMERIC: "float64", STRING: "string", DATE: "date32"}
+
+
+def write_parquet(trial: Trial, shape: str, level: str, blinded: bool, variables: list[Var],
+                  path) -> int:
+    """The Parquet file of the same query: its CSV read by Arrow in a second thread as the
+    COPY writes it into a pipe, batch by batch (memory flat). Values as the Python path's
+    (:func:`analysis.exports.writers.write_parquet`): numbers as doubles, dates as dates,
+    '' kept apart from null. (No progress on the way: the thread must not touch the
+    database.)"""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    names = [v.name for v in variables]
+    sql = _query(trial, shape, level, blinded, names, empty=True)
+    schema = pa.schema([(v.name, getattr(pa, ARROW_TYPES[v.type])()) for v in variables])
+    options = {
+        "read_options": pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=schema, null_values=[""], strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+    read_fd, write_fd = os.pipe()
+    done: dict = {"rows": 0}
+
+    def convert():
+        try:
+            with open(read_fd, "rb") as source, pq.ParquetWriter(path, schema) as writer:
+                for batch in pacsv.open_csv(source, **options):
+                    writer.write_batch(batch)
+                    done["rows"] += batch.num_rows
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            done["error"] = error
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    try:
+        with open(write_fd, "wb") as sink:
+            _copy(sql, sink)
+    except BaseException:
+        worker.join()
+        if "error" in done:  # the reader's failure closed the pipe: it is the cause
+            raise done["error"] from None
+        raise
+    worker.join()
+    if "error" in done:
+        raise done["error"]
+    return done["rows"]

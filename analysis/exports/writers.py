@@ -236,6 +236,8 @@ def write_export(
         rows = pg.write_csv(trial, shape, level, blinded, names, path, rows_progress)
     elif fmt == "csv":
         rows = write_csv(export, path, rows_progress)
+    elif fmt == "parquet" and pg.applies(shape):
+        rows = pg.write_parquet(trial, shape, level, blinded, export.vars, path)
     elif fmt == "parquet":
         rows = write_parquet(export, path, rows_progress)
     else:
