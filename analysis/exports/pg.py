@@ -1,6 +1,7 @@
-"""CSV exports shaped in PostgreSQL and streamed by ``COPY (...) TO STDOUT``: the same
-bytes as :mod:`analysis.exports.stream` with the reasons of :mod:`analysis.missing_export`
-(a test compares them), at about the cost of a ``COPY`` of the same rows and columns.
+"""Long and wide exports shaped in PostgreSQL and streamed by ``COPY (...) TO STDOUT``:
+CSV with the same bytes as :mod:`analysis.exports.stream` with the reasons of
+:mod:`analysis.missing_export`, and Parquet with the same table (tests compare them), at
+about the cost of a ``COPY`` of the same rows and columns (``benchmarks/export.py``).
 
 Each value is written as Python writes it: the JSON field of the exported level only
 (``scores`` or ``answers``, by ``->`` per variable), numbers as ``repr`` of the float
