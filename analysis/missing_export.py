@@ -119,9 +119,9 @@ def _wide(export, trial, level, fmt):
             out_vars.append(_labelled(var))
         else:
             out_vars.extend([var, _reason_var(var)])
-    found = reasons_of(trial)
 
     def rows() -> Iterator[list]:
+        found = reasons_of(trial)  # read when the rows are, not for the codebook alone
         for row in export.rows():
             study_id = row[0]
             extra = {}
@@ -182,9 +182,9 @@ def _long(export, trial, level, fmt):
     if labelled_missing:
         out_vars[at["value"]] = _labelled(value_var)
     out_vars.append(_reason_var(value_var))
-    found = reasons_of(trial)
 
     def rows() -> Iterator[list]:
+        found = reasons_of(trial)
         for row in export.rows():
             instrument = row[at["instrument"]]
             key = row[at["variable"]][len(instrument) + 1 :]

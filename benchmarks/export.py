@@ -6,9 +6,10 @@
 Seeds the database named by DATABASE_URL (created if missing; its BetterBack trial is
 replaced) with N participants, each with every patient questionnaire of the protocol
 answered (bulk-inserted), then in a fresh process (so that peak memory is the export's
-own) writes the long score-level CSV and the wide item-level CSV, and times
-``COPY (SELECT ... FROM questionnaires_response ...) TO STDOUT`` of the same response
-rows. Prints seconds, peak memory (ru_maxrss of the export process) and the ratios.
+own) writes each export of :data:`CASES`, and times a ``COPY (SELECT ...) TO STDOUT`` of
+the same rows and columns (:func:`same_shape_sql`: values as stored, no formatting) just
+before it. The tables are analysed after seeding, as autovacuum would. Prints seconds,
+peak memory (VmHWM of the export process) and the ratio export / COPY with its goal.
 """
 
 from __future__ import annotations
@@ -129,7 +130,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_export(shape: str, level: str, out: Path) -> None:
+def analyse() -> None:
+    """Planner statistics, as autovacuum gathers them on a database in use: freshly
+    bulk-loaded tables have none, and the plan then assumes one participant."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+
+
+def measure_export(shape: str, level: str, fmt: str, out: Path) -> None:
     """Runs in its own process: prints seconds, rows and peak RSS as one line."""
     setup_django()
     from analysis import exports
@@ -138,12 +148,125 @@ def measure_export(shape: str, level: str, out: Path) -> None:
     trial = Trial.objects.get(code="betterback")
     before = peak_rss_mb()
     start = time.perf_counter()
-    log = exports.write_export(trial, out, "csv", shape, level, user_label="benchmark")
+    log = exports.write_export(trial, out, fmt, shape, level, user_label="benchmark")
     seconds = time.perf_counter() - start
     print(f"RESULT {seconds:.3f} {log.rows} {peak_rss_mb():.1f} {before:.1f}")
 
 
-def copy_seconds(out: Path) -> tuple[float, int]:
+# --- the same rows and columns by a plain COPY -------------------------------------------
+
+
+def _people_sql(trial) -> str:
+    """The participant columns as stored (no formatting), and the joins they need."""
+    from analysis.exports.columns import baseline_risk
+
+    return (
+        "p.study_id, k.allocation_order, c.code, p.condition, p.enrolled_on,"
+        " p.crossover_washout, rk.risk, p.status, p.withdrawn_on, p.died_on,"
+        " date_part('year', age(p.enrolled_on, d.date_of_birth)), pv.number",
+        " FROM enrolment_participant p JOIN enrolment_clinic c ON c.id = p.clinic_id"
+        " JOIN enrolment_cluster k ON k.id = c.cluster_id"
+        " LEFT JOIN enrolment_personaldetails d ON d.participant_id = p.id"
+        " LEFT JOIN enrolment_protocolversion pv ON pv.id = p.protocol_version_id"
+        f" LEFT JOIN LATERAL ({baseline_risk(trial)[2]}) rk ON true",
+    )
+
+
+def same_shape_sql(trial, shape: str, level: str) -> str:
+    """A hand-written SELECT of the export's rows and columns: values as stored (``->>``),
+    the long rows joined to the list of variables, the wide ones pivoted with one
+    ``FILTER`` aggregate a column over the participant's responses; the same order."""
+    from analysis.exports.columns import participant_timepoints, weekly_timepoints
+    from analysis.exports.stream import long_columns, wide_columns
+
+    src = "scores" if level == "score" else "answers"
+    cols, joins = _people_sql(trial)
+    tps = participant_timepoints(trial)
+    ids = ", ".join(str(t.id) for t in tps)
+    tz = trial.time_zone
+    days = f"((r.completed_at AT TIME ZONE '{tz}')::date - p.enrolled_on)"
+    where = f"r.entry = 0 AND r.completed_at IS NOT NULL AND r.timepoint_id IN ({ids})"
+    if shape == "long":
+        _p, _c, variables = long_columns(trial, level, False)
+        values = ", ".join(f"('{code}', '{v.name}', '{v.name[len(code) + 1:]}', "
+                           f"{str(v.type == 'numeric').lower()}, {n})"
+                           for code, vs in variables.items() for n, v in enumerate(vs))
+        return (
+            f"SELECT {cols}, t.code, {days}, r.week, r.mode, r.instrument, r.version, v.name,"
+            f" CASE WHEN v.numeric THEN r.{src} ->> v.key END,"
+            f" CASE WHEN NOT v.numeric THEN r.{src} ->> v.key END, r.missing ->> v.key"
+            f"{joins} JOIN questionnaires_response r ON r.participant_id = p.id AND {where}"
+            " JOIN enrolment_timepoint t ON t.id = r.timepoint_id"
+            f" JOIN (VALUES {values}) v(instrument, name, key, numeric, n)"
+            f" ON v.instrument = r.instrument WHERE p.trial_id = {trial.pk}"
+            " ORDER BY p.id, r.timepoint_id, r.instrument, r.week, r.id, v.n"
+        )
+    _p, _c, layout = wide_columns(trial, level, False)
+    weekly = weekly_timepoints(trial)
+    aggs = []
+    pos = 0
+    for t in tps:
+        if t.id not in weekly:
+            aggs += [f"min({days}) FILTER (WHERE r.timepoint_id = {t.id})",
+                     f"min(r.mode) FILTER (WHERE r.timepoint_id = {t.id})"]
+        while pos < len(layout) and layout[pos][0] == t.id:
+            _tp, code, week, var = layout[pos]
+            key = var.name[len(code) + 1:]
+            at = (f"r.timepoint_id = {t.id} AND r.instrument = '{code}' AND r.week "
+                  + ("IS NULL" if week is None else f"= {week}"))
+            aggs += [f"max(r.{src} ->> '{key}') FILTER (WHERE {at})",
+                     f"max(r.missing ->> '{key}') FILTER (WHERE {at})"]
+            pos += 1
+    # per participant (a GROUP BY over the whole trial spills and grows faster than the rows)
+    return (
+        f"SELECT {cols}, a.*{joins} LEFT JOIN LATERAL (SELECT {', '.join(aggs)}"
+        f" FROM questionnaires_response r WHERE r.participant_id = p.id AND {where}) a ON true"
+        f" WHERE p.trial_id = {trial.pk} ORDER BY p.id"
+    )
+
+
+def copy_seconds(shape: str, level: str, out: Path) -> tuple[float, int, int]:
+    """Seconds, rows and columns of ``COPY (same_shape_sql) TO STDOUT`` into a file."""
+    from django.db import connection
+
+    from enrolment.models import Trial
+
+    trial = Trial.objects.get(code="betterback")
+    sql = f"COPY ({same_shape_sql(trial, shape, level)}) TO STDOUT WITH CSV HEADER"
+    start = time.perf_counter()
+    with open(out, "w", encoding="utf-8") as fh, connection.cursor() as cur:
+        cur.cursor.copy_expert(sql, fh)
+    seconds = time.perf_counter() - start
+    with open(out, encoding="utf-8") as fh:
+        columns = len(fh.readline().split(","))
+        rows = sum(1 for _ in fh)
+    return seconds, rows, columns
+
+
+def table_copy_seconds(csv_file: Path, out: Path) -> float:
+    """The floor: seconds of ``COPY <table> TO STDOUT`` of a table holding the exported
+    file's rows and columns (all text), loaded from the file."""
+    from django.db import connection
+
+    with open(csv_file, encoding="utf-8") as fh:
+        columns = len(fh.readline().split(","))
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS export_floor")
+        cur.execute("CREATE UNLOGGED TABLE export_floor ("
+                    + ", ".join(f"c{i} text" for i in range(columns)) + ")")
+        with open(csv_file, encoding="utf-8") as fh:
+            cur.cursor.copy_expert("COPY export_floor FROM STDIN WITH CSV HEADER", fh)
+        cur.execute("ANALYZE export_floor")
+        start = time.perf_counter()
+        with open(out, "w", encoding="utf-8") as fh:
+            cur.cursor.copy_expert("COPY export_floor TO STDOUT WITH CSV HEADER", fh)
+        seconds = time.perf_counter() - start
+        cur.execute("DROP TABLE export_floor")
+    return seconds
+
+
+def response_copy_seconds(out: Path) -> tuple[float, int]:
+    """The reference of issue 19: a ``COPY`` of the exported response rows as stored."""
     from django.db import connection
 
     from enrolment.models import Trial
@@ -158,17 +281,30 @@ def copy_seconds(out: Path) -> tuple[float, int]:
     )
     start = time.perf_counter()
     with open(out, "w", encoding="utf-8") as fh, connection.cursor() as cur:
-        cur.cursor.copy_expert(sql, fh) if hasattr(cur, "cursor") else cur.copy_expert(sql, fh)
+        cur.cursor.copy_expert(sql, fh)
     seconds = time.perf_counter() - start
     with open(out, encoding="utf-8") as fh:
         rows = sum(1 for _ in fh) - 1
     return seconds, rows
 
 
+CASES = [  # (shape, level, format, goal as a multiple of the same-shape COPY)
+    ("long", "score", "csv", 1.5),
+    ("long", "item", "csv", 1.5),
+    ("wide", "score", "csv", 1.5),
+    ("wide", "item", "csv", 1.5),
+    ("long", "score", "parquet", 3),
+    ("wide", "item", "parquet", 3),
+    ("wide", "item", "sav", 3),
+    ("wide", "item", "dta", 3),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=50000)
     parser.add_argument("--no-seed", action="store_true", help="reuse the seeded database")
+    parser.add_argument("--only", help="shape/level/format[,...] of the cases to run")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -176,8 +312,8 @@ def main() -> None:
     if not os.environ["DATABASE_URL"].startswith("postgres"):
         sys.exit("DATABASE_URL must name a PostgreSQL database")
     if args.phase:
-        shape, level = args.phase.split("/")
-        measure_export(shape, level, Path(args.out))
+        shape, level, fmt = args.phase.split("/")
+        measure_export(shape, level, fmt, Path(args.out))
         return
     ensure_database(os.environ["DATABASE_URL"])
     setup_django()
@@ -185,22 +321,38 @@ def main() -> None:
         start = time.perf_counter()
         print(f"seeding {args.participants} participants ...", flush=True)
         seed(args.participants)
-        print(f"seeded in {time.perf_counter() - start:.1f} s")
+        analyse()
+        print(f"seeded and analysed in {time.perf_counter() - start:.1f} s", flush=True)
+    cases = [c for c in CASES if not args.only or "/".join(c[:3]) in args.only.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        copy_s, copy_rows = copy_seconds(Path(tmp) / "copy.csv")
-        print(f"COPY of the response rows: {copy_rows} rows in {copy_s:.2f} s")
-        for shape, level in (("long", "score"), ("wide", "item")):
-            out = Path(tmp) / f"{shape}_{level}.csv"
+        response_s, response_rows = response_copy_seconds(Path(tmp) / "responses.csv")
+        print(f"COPY of the response rows (answers and scores as stored): {response_rows} rows"
+              f" in {response_s:.2f} s", flush=True)
+        for shape, level, fmt, goal in cases:
+            copy_s, copy_rows, copy_cols = copy_seconds(shape, level, Path(tmp) / "copy.csv")
+            out = Path(tmp) / f"{shape}_{level}.{fmt}"
             proc = subprocess.run(
-                [sys.executable, __file__, "--phase", f"{shape}/{level}", "--out", str(out)],
-                capture_output=True, text=True, env=os.environ.copy(), check=True,
+                [sys.executable, __file__, "--phase", f"{shape}/{level}/{fmt}", "--out",
+                 str(out)],
+                capture_output=True, text=True, env=os.environ.copy(), check=False,
             )
+            if proc.returncode:
+                sys.exit(f"{shape}/{level}/{fmt} failed:\n{proc.stderr[-3000:]}")
             line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT"))
             seconds, rows, peak, before = line.split()[1:]
+            ratio = float(seconds) / copy_s
+            floor = ""
+            if fmt == "csv":
+                table_s = table_copy_seconds(out, Path(tmp) / "floor.csv")
+                floor = (f"; COPY of a table of the file's rows {table_s:.2f} s "
+                         f"({float(seconds) / table_s:.2f} x)")
             print(
-                f"export {shape}/{level} CSV: {rows} rows in {float(seconds):.2f} s, "
-                f"{out.stat().st_size / 1e6:.1f} MB, peak RSS {peak} MB "
-                f"(before the export {before} MB), {float(seconds) / copy_s:.1f} x COPY"
+                f"{shape}/{level} {fmt}: {rows} rows in {float(seconds):.2f} s, "
+                f"{out.stat().st_size / 1e6:.1f} MB, peak RSS {peak} MB (before {before} MB);"
+                f" same-shape COPY {copy_rows} rows x {copy_cols} columns in {copy_s:.2f} s;"
+                f" {ratio:.2f} x COPY (goal <= {goal} x: {'met' if ratio <= goal else 'NOT met'})"
+                + floor,
+                flush=True,
             )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import django
 from django.apps import apps
 from django.core import management
+from django.db import DatabaseError
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "trialsite-test-schema"
 
@@ -57,8 +58,6 @@ def _sqlite_migrate(connection, migrate):
 
 
 def _postgresql_migrate(connection, migrate):
-    from psycopg2 import errors
-
     template = f"trialsite_schema_{migrations_key()}"
     name = connection.settings_dict["NAME"]
     quote = connection.ops.quote_name
@@ -74,8 +73,9 @@ def _postgresql_migrate(connection, migrate):
     migrate()
     connection.close()
     with connection.creation._nodb_cursor() as cursor:
-        # Two workers may race to keep the copy; the loser's copy is simply not needed.
-        with contextlib.suppress(errors.DuplicateDatabase, errors.ObjectInUse):
+        # Two workers may race to keep the copy (a duplicate name, or a template in use):
+        # the loser's copy is simply not needed.
+        with contextlib.suppress(DatabaseError):
             cursor.execute(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(name)}")
         cursor.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE 'trialsite\\_schema\\_%%'"
@@ -83,7 +83,7 @@ def _postgresql_migrate(connection, migrate):
             [template],
         )
         for (stale,) in cursor.fetchall():
-            with contextlib.suppress(errors.ObjectInUse):
+            with contextlib.suppress(DatabaseError):  # in use by another run: next time
                 cursor.execute(f"DROP DATABASE IF EXISTS {quote(stale)}")
 
 
