@@ -176,17 +176,20 @@ class InstrumentForm(forms.Form):
             **common,
         )
 
-    def _layout(self) -> Layout:
-        parts = []
+    def page_parts(self) -> list[tuple[str, object]]:
+        """The page in order: ("html", safe text), ("field", name) and ("section",
+        (heading, [names])); the crispy layout and the patient page's own renderer
+        (:mod:`questionnaires.page_html`) both follow it."""
+        parts: list[tuple[str, object]] = []
         if self.wording and self.wording.instructions:
             parts.append(
-                HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions))
+                ("html", format_html('<p class="instructions">{}</p>', self.wording.instructions))
             )
         elif self.instrument.recall:
             # A whole sentence per instrument: a phrase glued into a frame does not
             # translate ("Svara för the latest week.").
             recall = gettext(self.instrument.recall)
-            parts.append(HTML(format_html('<p class="instructions">{}</p>', recall)))
+            parts.append(("html", format_html('<p class="instructions">{}</p>', recall)))
         section, fields = None, []
         groups = []
         for item in self.shown_items:
@@ -201,9 +204,20 @@ class InstrumentForm(forms.Form):
             groups.append((section, fields))
         for name, ids in groups:
             if name:
-                parts.append(Fieldset(gettext(name), *ids, css_class="item-section"))
+                parts.append(("section", (gettext(name), ids)))
             else:
-                parts.extend(ids)
+                parts.extend(("field", field_id) for field_id in ids)
+        return parts
+
+    def _layout(self) -> Layout:
+        parts = []
+        for kind, value in self.page_parts():
+            if kind == "html":
+                parts.append(HTML(value))
+            elif kind == "section":
+                parts.append(Fieldset(value[0], *value[1], css_class="item-section"))
+            else:
+                parts.append(value)
         return Layout(*parts)
 
     # --- answers ------------------------------------------------------------------------
