@@ -146,6 +146,7 @@ class Visit:
         """Latest versions of the timepoint's instruments, or the version already
         started for this respondent."""
         started = {r.instrument: r for r in self.responses()}
+        self._started = started
         result = []
         for code in self.instrument_codes:
             if code in started:
@@ -165,6 +166,10 @@ class Visit:
         )
 
     def response_for(self, instrument: base.Instrument) -> Response | None:
+        # The responses just read for ``instruments`` (the same request) save a query.
+        started = getattr(self, "_started", None)
+        if started is not None:
+            return started.get(instrument.code)
         return self.responses().filter(instrument=instrument.code).first()
 
     @property
