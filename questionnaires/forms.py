@@ -12,6 +12,7 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -95,10 +96,15 @@ class InstrumentForm(forms.Form):
             reason_field = _reason_field(item, reasons_for) if reasons_for else None
             if reason_field is not None:
                 self.fields[item.id + REASON_SUFFIX] = reason_field
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self._layout()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """crispy-forms' layout, for the staff pages (patients' pages do without it)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = self._layout()
+        return helper
 
     # --- wording ------------------------------------------------------------------------
 
