@@ -7,7 +7,8 @@ The database named in DATABASE_URL is dropped and created again (it must not be 
 you keep data in). BetterBack is loaded and ``--requests`` participants are bulk
 inserted, each with personal details and an open 3-month survey link. gunicorn serves the
 site as production does (DEBUG off, behind an HTTPS proxy, ``--workers`` sync workers,
-the settings' default persistent connections unless CONN_MAX_AGE is set); ``--users``
+or ``--threads`` threads each; the settings' default persistent connections unless
+CONN_MAX_AGE is set); ``--users``
 client threads keep it busy, each with its own CSRF cookie, in four phases of
 ``--requests`` requests each:
 
@@ -217,7 +218,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -228,8 +229,20 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "trialsite.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "trialsite.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
         start_new_session=True,  # its own process group: stopped whole
@@ -252,6 +265,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=3)  # as the Dockerfile
+    parser.add_argument("--threads", type=int, default=1)  # 1: sync workers, as the Dockerfile
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -276,7 +290,7 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    server = start_gunicorn(port, args.workers)
+    server = start_gunicorn(port, args.workers, args.threads)
     try:
         users = [User(port) for _ in range(args.users)]
         for user in users:  # each its CSRF cookie, and every worker warmed
@@ -303,7 +317,8 @@ def main() -> None:
 
     saved = Response.objects.count()
     print(
-        f"gunicorn {args.workers} workers, {args.users} users, {n} requests a phase, "
+        f"gunicorn {args.workers} workers x {args.threads} threads, {args.users} users, "
+        f"{n} requests a phase, "
         f"CONN_MAX_AGE={connection.settings_dict['CONN_MAX_AGE']}; responses saved: {saved}"
     )
     base_p50 = statistics.median(results["GET login"][0])

@@ -64,9 +64,8 @@ def _label(bound) -> str:
 def _help(bound) -> str:
     if not bound.help_text:
         return ""
-    return format_html(
-        '<div id="{}_helptext" class="form-text">{}</div>', bound.auto_id, mark_safe(bound.help_text)  # noqa: S308
-    )
+    help_text = mark_safe(bound.help_text)  # noqa: S308 - the form's own markup, as crispy
+    return format_html('<div id="{}_helptext" class="form-text">{}</div>', bound.auto_id, help_text)
 
 
 def _errors(bound, tag: str) -> str:
@@ -77,7 +76,8 @@ def _errors(bound, tag: str) -> str:
         f'<{tag} id="error_{n}_{bound.auto_id}"><strong>{conditional_escape(e)}</strong></{tag}>'
         for n, e in enumerate(errors, start=1)
     )
-    return f'<div id="{getattr(errors, "field_id", "")}_error" class="invalid-feedback">{lines}</div>'
+    field_id = getattr(errors, "field_id", "")
+    return f'<div id="{field_id}_error" class="invalid-feedback">{lines}</div>'
 
 
 def _field(bound) -> str:
@@ -179,13 +179,14 @@ def _scale(bound) -> str:
         f'<span class="scale-option"><input type="radio" class="btn-check" '
         f'name="{option["name"]}" value="{conditional_escape(option["value"])}" '
         f'id="{option["attrs"]["id"]}"{" checked" if option["attrs"].get("checked") else ""}'
-        f'{" required" if option["attrs"].get("required") else ""}><label '
+        f"{' required' if option['attrs'].get('required') else ''}><label "
         f'class="btn btn-outline-primary scale-btn" for="{option["attrs"]["id"]}">'
-        f'{conditional_escape(option["label"])}</label></span>'
+        f"{conditional_escape(option['label'])}</label></span>"
         for option in options
     )
     id_attr = f' id="{box_id}"' if box_id else ""
-    out = [f'<div class="scale-item{invalid}"{id_attr}> <div class="scale-options"> {buttons} </div>']
+    out = [f'<div class="scale-item{invalid}"{id_attr}> <div class="scale-options"> {buttons}']
+    out.append("</div>")
     low, high = context["anchors"]
     if low or high:
         anchors_id = f' id="{box_id}_anchors"' if box_id else ""
@@ -193,7 +194,8 @@ def _scale(bound) -> str:
             '<div aria-hidden="false" class="scale-anchors d-flex flex-wrap '
             f'justify-content-between gap-2 small text-body-secondary mt-1"{anchors_id}> '
             f"<span>{conditional_escape(options[0]['label'])} = {conditional_escape(low)}</span> "
-            f"<span>{conditional_escape(options[-1]['label'])} = {conditional_escape(high)}</span> </div>"
+            f"<span>{conditional_escape(options[-1]['label'])} = {conditional_escape(high)}</span>"
+            " </div>"
         )
     out.append("</div>")
     return " ".join(out)

@@ -73,31 +73,40 @@ def states(instrument: base.Instrument):
     who = reasons.RESPONDENT
     yield "blank", {"reasons_for": who}
     skippable = [i.id for i in items if reasons.allowed_reasons(i, who)]
-    yield "answered", {
-        "reasons_for": who,
-        "answers": {i.id: answer(i) for i in items[1:]},
-        "missing": {i: missing.REFUSED for i in skippable[:1]},
-    }
+    yield (
+        "answered",
+        {
+            "reasons_for": who,
+            "answers": {i.id: answer(i) for i in items[1:]},
+            "missing": {i: missing.REFUSED for i in skippable[:1]},
+        },
+    )
     yield "required", {"reasons_for": who, "data": {}}
     data = {i.id: wrong(i) for i in items}
     data.update({i + REASON_SUFFIX: "on" for i in skippable})
     yield "invalid", {"reasons_for": who, "data": data, "error": "Saved a moment ago."}
-    yield "staff reasons, notes, hidden", {
-        "reasons_for": reasons.STAFF,
-        "require": False,
-        "notes": {items[-1].id: "First visit: <3>"},
-        "hide": (items[0].id,) if len(items) > 1 else (),
-        "missing": {items[-1].id: missing.NOT_APPLICABLE},
-    }
-    yield "official wording", {
-        "wording": SimpleNamespace(
-            instructions="Think of <today>.",
-            title="",
-            items={items[0].id: "Own wording"},
-            anchors={},
-            choices={},
-        )
-    }
+    yield (
+        "staff reasons, notes, hidden",
+        {
+            "reasons_for": reasons.STAFF,
+            "require": False,
+            "notes": {items[-1].id: "First visit: <3>"},
+            "hide": (items[0].id,) if len(items) > 1 else (),
+            "missing": {items[-1].id: missing.NOT_APPLICABLE},
+        },
+    )
+    yield (
+        "official wording",
+        {
+            "wording": SimpleNamespace(
+                instructions="Think of <today>.",
+                title="",
+                items={items[0].id: "Own wording"},
+                anchors={},
+                choices={},
+            )
+        },
+    )
 
 
 def build(instrument, state: dict) -> InstrumentForm:
