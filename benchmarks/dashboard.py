@@ -1,7 +1,10 @@
-"""Render time and query count of the monitoring dashboard at two trial sizes.
+"""Render time and query count of the monitoring dashboard at growing trial sizes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/trialsite \
-        .venv/bin/python benchmarks/dashboard.py [participants ...]
+        .venv/bin/python benchmarks/dashboard.py [participants ...] [--explain]
+
+(default 1,000, 10,000 and 100,000 participants; ``--explain`` prints EXPLAIN ANALYZE of
+the cold render's slowest queries at each size). The goal: 100,000 participants cold < 1 s.
 
 Creates a throw-away test database (``test_<name>``), loads BetterBack, bulk-inserts
 participants (10 responses each) and screening records, then renders the coordinator's
@@ -40,6 +43,13 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 
 def populate(trial, n: int, rng: random.Random) -> None:
+    """``n`` more participants, in chunks (100,000 participants are 1,000,000 responses)."""
+    chunk = 10_000
+    for start in range(0, n, chunk):
+        populate_chunk(trial, min(chunk, n - start), rng)
+
+
+def populate_chunk(trial, n: int, rng: random.Random) -> None:
     from enrolment.models import Clinic, Participant, ScreeningRecord
     from questionnaires.models import Response
 
@@ -121,6 +131,9 @@ def populate(trial, n: int, rng: random.Random) -> None:
     Response.objects.bulk_create(responses, batch_size=5000)
 
 
+SLOWEST: list = []  # the cold render's queries, slowest first (printed with --explain)
+
+
 def render(trial, user) -> tuple[float, int, int]:
     from analysis.views_monitoring import dashboard
 
@@ -130,7 +143,18 @@ def render(trial, user) -> tuple[float, int, int]:
         t0 = time.perf_counter()
         response = dashboard(request, code=trial.code)
         elapsed = time.perf_counter() - t0
+    SLOWEST[:] = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
     return elapsed, len(ctx.captured_queries), len(response.content)
+
+
+def explain(top: int = 6) -> None:
+    """EXPLAIN ANALYZE of the cold render's slowest queries."""
+    for query in SLOWEST[:top]:
+        print(f"--- {query['time']} s: {query['sql'][:300]}")
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            for (line,) in cursor.fetchall():
+                print("    " + line)
 
 
 def analyse() -> None:
@@ -179,9 +203,15 @@ def main(sizes: list[int]) -> None:
                 f"warm={statistics.median(w[0] for w in warm):.3f}s "
                 f"queries={queries} (warm {warm[0][1]}) html={size_b // 1024} KiB"
             )
+            if EXPLAIN:
+                cache.clear()
+                render(trial, user)
+                explain()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+EXPLAIN = "--explain" in sys.argv
+
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
+    main([int(a) for a in sys.argv[1:] if a != "--explain"] or [1000, 10000, 100000])

@@ -130,8 +130,8 @@ def is_held(participant) -> bool:
     """Data collection waits: the trial holds it until re-consent and this one awaits it."""
     if participant is None:
         return False
-    policy = policy_of(participant.trial)
-    return bool(policy and policy.hold_until_reconsent and awaits_reconsent(participant))
+    # held_ids asks one query in the usual case (no hold); every survey page asks this.
+    return participant.pk in held_ids([participant])
 
 
 def held_ids(participants) -> set[int]:

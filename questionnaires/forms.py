@@ -12,6 +12,7 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -95,10 +96,15 @@ class InstrumentForm(forms.Form):
             reason_field = _reason_field(item, reasons_for) if reasons_for else None
             if reason_field is not None:
                 self.fields[item.id + REASON_SUFFIX] = reason_field
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self._layout()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """crispy-forms' layout, for the staff pages (patients' pages do without it)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = self._layout()
+        return helper
 
     # --- wording ------------------------------------------------------------------------
 
@@ -176,17 +182,20 @@ class InstrumentForm(forms.Form):
             **common,
         )
 
-    def _layout(self) -> Layout:
-        parts = []
+    def page_parts(self) -> list[tuple[str, object]]:
+        """The page in order: ("html", safe text), ("field", name) and ("section",
+        (heading, [names])); the crispy layout and the patient page's own renderer
+        (:mod:`questionnaires.page_html`) both follow it."""
+        parts: list[tuple[str, object]] = []
         if self.wording and self.wording.instructions:
             parts.append(
-                HTML(format_html('<p class="instructions">{}</p>', self.wording.instructions))
+                ("html", format_html('<p class="instructions">{}</p>', self.wording.instructions))
             )
         elif self.instrument.recall:
             # A whole sentence per instrument: a phrase glued into a frame does not
             # translate ("Svara för the latest week.").
             recall = gettext(self.instrument.recall)
-            parts.append(HTML(format_html('<p class="instructions">{}</p>', recall)))
+            parts.append(("html", format_html('<p class="instructions">{}</p>', recall)))
         section, fields = None, []
         groups = []
         for item in self.shown_items:
@@ -201,9 +210,20 @@ class InstrumentForm(forms.Form):
             groups.append((section, fields))
         for name, ids in groups:
             if name:
-                parts.append(Fieldset(gettext(name), *ids, css_class="item-section"))
+                parts.append(("section", (gettext(name), ids)))
             else:
-                parts.extend(ids)
+                parts.extend(("field", field_id) for field_id in ids)
+        return parts
+
+    def _layout(self) -> Layout:
+        parts = []
+        for kind, value in self.page_parts():
+            if kind == "html":
+                parts.append(HTML(value))
+            elif kind == "section":
+                parts.append(Fieldset(value[0], *value[1], css_class="item-section"))
+            else:
+                parts.append(value)
         return Layout(*parts)
 
     # --- answers ------------------------------------------------------------------------

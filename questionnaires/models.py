@@ -105,6 +105,31 @@ class Response(AuditedModel):
                 name="unique_physiotherapist_response",
             ),
         ]
+        # The monitoring dashboard's queries (analysis.monitoring), each over the whole
+        # trial: without these they read every response row (issue 19).
+        indexes = [
+            # Completed final answers by participant and timepoint, with what the window
+            # counts and the CONSORT flow need: read from the index alone.
+            models.Index(
+                fields=["participant", "timepoint"],
+                include=["completed_at", "instrument", "version"],
+                condition=Q(entry=0, completed_at__isnull=False),
+                name="response_completed_final_idx",
+            ),
+            # Paper entries awaiting resolution (unresolved_double_entries): a few rows.
+            models.Index(
+                fields=["participant", "timepoint", "instrument"],
+                condition=Q(entry__in=[1, 2]),
+                name="response_paper_entry_idx",
+            ),
+            # Finals with items missing for a reason (monitoring_missing.with_reasons).
+            models.Index(
+                fields=["participant"],
+                condition=Q(entry=0, completed_at__isnull=False, missing__isnull=False)
+                & ~Q(missing={}),
+                name="response_missing_reason_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.respondent_code} {self.timepoint.code} {self.instrument} v{self.version}"

@@ -146,6 +146,7 @@ class Visit:
         """Latest versions of the timepoint's instruments, or the version already
         started for this respondent."""
         started = {r.instrument: r for r in self.responses()}
+        self._started = started
         result = []
         for code in self.instrument_codes:
             if code in started:
@@ -165,6 +166,10 @@ class Visit:
         )
 
     def response_for(self, instrument: base.Instrument) -> Response | None:
+        # The responses just read for ``instruments`` (the same request) save a query.
+        started = getattr(self, "_started", None)
+        if started is not None:
+            return started.get(instrument.code)
         return self.responses().filter(instrument=instrument.code).first()
 
     @property
@@ -205,6 +210,9 @@ def _locked_response(timepoint, code: str, entry: int, participant, physiotherap
         )
         .first()
     )
+
+
+_READ_BY_THE_CALLER = ["participant", "physiotherapist", "timepoint", "entered_by"]
 
 
 @transaction.atomic
@@ -276,7 +284,12 @@ def save_answers(
         response.completed_at = timezone.now()
     if resolution is not None:
         response.resolution = resolution
-    response.full_clean()
+    if (response.participant_id is None) == (response.physiotherapist_id is None):
+        raise ResponseError("A response has exactly one respondent.")
+    # The respondent's row is locked (_locked_response), so no other request inserts this
+    # response meanwhile: the unique constraints hold without the query each would cost,
+    # and the related rows were read by the caller (a query each to check them again).
+    response.full_clean(exclude=_READ_BY_THE_CALLER, validate_constraints=False)
     response._change_reason = (reason or "").strip() or None
     if getattr(user, "is_authenticated", False):
         # Who, also outside a request (commands, the demo, tasks): the history middleware

@@ -48,6 +48,29 @@ def test_database_url_selects_postgresql():
     assert result.stdout.strip() == "django.db.backends.postgresql"
 
 
+def test_postgresql_connections_persist_and_are_checked_sqlite_ones_do_not():
+    """A connection per request cost the survey pages most of their throughput."""
+    show = (
+        "import django; django.setup(); from django.conf import settings;"
+        "d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    assert _run(show, DATABASE_URL=url).stdout.split() == ["60", "True"]
+    assert _run(show, DATABASE_URL=url, CONN_MAX_AGE="5").stdout.split() == ["5", "True"]
+    assert _run(show).stdout.split() == ["0", "False"]
+
+
+def test_postgresql_jit_is_off_unless_asked_for():
+    """JIT compiling the dashboard's aggregates took longer than running them."""
+    show = (
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options', '-'))"
+    )
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    assert _run(show, DATABASE_URL=url).stdout.strip() == "-c jit=off"
+    assert _run(show, DATABASE_URL=url, DATABASE_JIT="1").stdout.strip() == "-"
+
+
 def test_the_web_process_warm_up_loads_what_it_names(caplog):
     """A renamed template or instrument would make the warm-up log and do nothing."""
     import logging

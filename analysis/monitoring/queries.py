@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from .consort import ConsortFlow, consort_flow, left_on, placement
 from .pure import (
@@ -18,7 +18,6 @@ from .pure import (
     recruitment,
     week_start,
 )
-from .sql import _is_in
 
 # --- database side: rows for the pure functions ----------------------------------------
 
@@ -184,21 +183,23 @@ def consort_groups(participants, screenings, follow: list) -> list[dict]:
     participants has a few thousand such groups."""
     from questionnaires.models import Response
 
-    # "id IN (subquery)" rather than a correlated EXISTS: one hashed pass over each
-    # subquery, the same plan whether or not the planner's statistics are current (with
-    # none, EXISTS became a nested loop: seconds instead of milliseconds at 10,000).
+    # A correlated EXISTS per participant, each one probe of an index (the responses'
+    # response_completed_final_idx, the screening log's participant index). "id IN
+    # (subquery)" hashed each subquery whole: past about 80,000 participants the hash no
+    # longer fits in work_mem and PostgreSQL rescans the subquery for every participant
+    # (over 15 minutes at 100,000; issue 19).
     answered = {
-        f"answered_{k}": _is_in(
+        f"answered_{k}": Exists(
             Response.objects.filter(
-                participant__isnull=False,
+                participant=OuterRef("pk"),
                 timepoint=t,
                 entry=Response.FINAL,
                 completed_at__isnull=False,
-            ).values("participant_id")
+            )
         )
         for k, t in enumerate(follow)
     }
-    screened = _is_in(screenings.filter(participant__isnull=False).values("participant_id"))
+    screened = Exists(screenings.filter(participant=OuterRef("pk")))
     rows = (
         participants.annotate(screened=screened, **answered)
         .values("condition", "enrolled_on", "withdrawn_on", "died_on", "screened", *answered)

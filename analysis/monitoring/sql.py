@@ -13,17 +13,12 @@ from django.db.models import (
     BooleanField,
     Case,
     DateField,
-    ExpressionWrapper,
     F,
     Func,
     Q,
     Value,
     When,
 )
-
-
-def _is_in(ids) -> ExpressionWrapper:
-    return ExpressionWrapper(Q(pk__in=ids), output_field=BooleanField())
 
 
 class ShiftedDate(Func):

@@ -1,0 +1,28 @@
+"""A patient's survey page reads what it shows in four queries (the link, the consent
+hold, the visit's responses, the trial's wording), whatever the page: before issue 19 it
+asked nine (the consent hold in four, the responses twice, the trial once more)."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from followup.dispatch import dispatch_due
+from followup.schedule import add_months
+from followup.tokens import token_for
+
+from ..factories import enrol
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_survey_page_asks_four_queries(client, clinic_west, django_assert_num_queries):
+    participant = enrol(clinic_west, enrolled_on=add_months(date.today(), -3))
+    contact = participant.contacts.get(timepoint__code="3m")
+    dispatch_due(contact.due_at, 10)
+    url = reverse("survey_page", args=[token_for(contact), 2])
+    assert client.get(url).status_code == 200  # the process warmed: templates, instruments
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert b'name="q1"' in response.content
