@@ -26,6 +26,9 @@ class DesignFacts:
     period_starts: list[date]
     excluding: dict[int, int] = field(default_factory=dict)  # participant id -> deviations
     types: dict[int, list[str]] = field(default_factory=dict)  # participant id -> type codes
+    # The protocol's [enrolment] fields (enrolment.enrol_fields): participant id -> values.
+    asked: tuple[str, ...] = ()
+    enrolment: dict[int, dict] = field(default_factory=dict)
 
     @classmethod
     def of(cls, trial) -> DesignFacts:
@@ -41,12 +44,20 @@ class DesignFacts:
         for pid, code, excludes in rows:
             types[pid].add(code)
             excluding[pid] += int(excludes)
+        asked = enrolment_columns(trial)
+        enrolment = (
+            {row["id"]: row for row in Participant.objects.filter(trial=trial).values("id", *asked)}
+            if asked
+            else {}
+        )
         return cls(
             first_enrolment=first,
             recruitment_start=start,
             period_starts=dc.period_starts(crossovers, start),
             excluding=dict(excluding),
             types={pid: sorted(codes) for pid, codes in types.items()},
+            asked=asked,
+            enrolment=enrolment,
         )
 
     def columns(self, participant_id: int, enrolled_on: date, blinded: bool) -> dict:
@@ -57,7 +68,50 @@ class DesignFacts:
         }
         if not blinded:
             out["deviation_types"] = ";".join(self.types.get(participant_id, []))
+        for name in self.asked:
+            if name in UNBLINDED_ONLY and blinded:
+                continue
+            out[name] = self.enrolment.get(participant_id, {}).get(name) or None
         return out
+
+
+# Recorded only in one condition, so it would unblind.
+UNBLINDED_ONLY = {"first_contact_clinician"}
+
+
+def enrolment_columns(trial) -> tuple[str, ...]:
+    """The participant fields the protocol's [enrolment] section asks, in a fixed order."""
+    fields = trial.enrolment_fields or {}
+    return tuple(n for n in ("sex", "first_contact_clinician") if fields.get(n))
+
+
+def enrolment_vars(trial, blinded: bool) -> list:
+    from .exports import STRING, Var
+
+    out = []
+    if "sex" in enrolment_columns(trial):
+        out.append(
+            Var(
+                "sex",
+                "Sex (recorded at enrolment)",
+                STRING,
+                labels={c: str(label) for c, label in Participant.SEXES},
+                rule="chosen by staff in the enrol form (protocol file: [enrolment] sex)",
+            )
+        )
+    if "first_contact_clinician" in enrolment_columns(trial) and not blinded:
+        out.append(
+            Var(
+                "first_contact_clinician",
+                "First-contact clinician chosen at an intervention clinic",
+                STRING,
+                labels={c: str(label) for c, label in Participant.CLINICIAN_TYPES},
+                rule="chosen by the patient at enrolment at a clinic in the intervention "
+                "condition (chiropractor or physiotherapist); empty in the control "
+                "condition. Left out of blinded exports: it reveals the condition",
+            )
+        )
+    return out
 
 
 def design_vars(trial, blinded: bool = False) -> list:
@@ -117,4 +171,4 @@ def design_vars(trial, blinded: bool = False) -> list:
                 "of blinded exports: some types occur in one condition only",
             )
         )
-    return out
+    return out + enrolment_vars(trial, blinded)

@@ -178,6 +178,16 @@ class PaperSpec(_Strict):
     scan_replaces_double_entry: bool = False
 
 
+class EnrolmentSpec(_Strict):
+    """What the enrol form asks beyond identity and consent: ``sex`` (for trials that
+    report by sex) and ``first_contact_clinician`` (cluster trials whose intervention
+    clinics let the patient choose a chiropractor or a physiotherapist; asked only at a
+    clinic in the intervention condition)."""
+
+    sex: bool = False
+    first_contact_clinician: bool = False
+
+
 class SampleSizeSpec(_Strict):
     """The protocol's sample size inputs and its stated result; the analysis app's
     calculator starts from them and reads the stated figures against its own."""
@@ -278,6 +288,9 @@ class ProtocolSpec(_Strict):
     # Edit checks, validated against the timepoints and instruments by enrolment.edit_checks.
     checks: list[dict[str, Any]] = Field(default_factory=list)
     paper: PaperSpec | None = None
+    enrolment: EnrolmentSpec = Field(default_factory=EnrolmentSpec)
+    # Instrument code -> the version this trial asks; unlisted instruments: the latest.
+    instrument_versions: dict[str, int] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -314,6 +327,12 @@ class ProtocolSpec(_Strict):
                         f"cluster {c.code} crosses over during recruitment; "
                         "a parallel design keeps each cluster in one condition"
                     )
+        if self.enrolment.first_contact_clinician and design not in allocation.CLUSTER_DESIGNS:
+            raise ValueError(
+                "enrolment.first_contact_clinician is asked at intervention clinics: "
+                "it needs a cluster design"
+            )
+        self._pinned_versions()
         if self.eq5d_codes() and self.trial.eq5d_value_set:
             from questionnaires.instruments import get
 
@@ -351,6 +370,18 @@ class ProtocolSpec(_Strict):
                     f"sms question(s) {unknown} are not items of sms_tracking; use {sorted(items)}"
                 )
         return self
+
+    def _pinned_versions(self) -> None:
+        from questionnaires.instruments import get
+
+        listed = {i for t in self.timepoints for i in t.instruments}
+        for code, version in self.instrument_versions.items():
+            if code not in listed:
+                raise ValueError(f"instrument_versions: {code!r} is in no timepoint")
+            try:
+                get(code, version)
+            except KeyError as exc:
+                raise ValueError(f"instrument_versions: {exc.args[0]}") from None
 
     def eq5d_codes(self) -> set[str]:
         return {i for t in self.timepoints for i in t.instruments if i.startswith("eq5d")}
@@ -527,6 +558,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "prices": spec.prices.model_dump() if spec.prices else {},
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
             "paper": spec.paper.model_dump() if spec.paper else {},
+            "enrolment_fields": spec.enrolment.model_dump(),
+            "instrument_versions": dict(spec.instrument_versions),
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

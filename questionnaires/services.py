@@ -13,7 +13,7 @@ from django.utils import timezone
 from enrolment import guards
 
 from . import missing as reasons
-from .instruments import base, get
+from .instruments import base, for_trial
 from .models import InstrumentWording, Response
 from .reasons import RESPONDENT, STAFF, validate_missing
 
@@ -151,7 +151,7 @@ class Visit:
             if code in started:
                 result.append(started[code].definition())
             else:
-                result.append(get(code))
+                result.append(for_trial(self.trial, code))
         return result
 
     def respondent_filter(self) -> dict:

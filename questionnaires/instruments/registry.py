@@ -35,6 +35,13 @@ def get(code: str, version: int | None = None) -> Instrument:
     return _REGISTRY[(code, max(versions))]
 
 
+def for_trial(trial, code: str) -> Instrument:
+    """The version of ``code`` that ``trial`` asks: its protocol file's
+    ``[instrument_versions]`` pin, or the latest version."""
+    pins = getattr(trial, "instrument_versions", None) or {}
+    return get(code, pins.get(code))
+
+
 def all_instruments() -> list[Instrument]:
     _load_all()
     return sorted(_REGISTRY.values(), key=lambda i: (i.code, i.version))

@@ -113,9 +113,11 @@ def test_manual_worked_examples():
     assert PF.score(_answers([5, 5, 5, 5])) == {"raw": 20, "t_score": 57.0, "se": 6.6}
     assert PF.score(_answers([1, 1, 1, 1])) == {"raw": 4, "t_score": 22.5, "se": 4.0}
     # Different patterns with the same sum share a T-score.
-    assert PF.score(_answers([1, 2, 3, 4]))["t_score"] == PF.score(_answers([4, 3, 2, 1]))[
-        "t_score"
-    ] == PF_TABLE[10][0]
+    assert (
+        PF.score(_answers([1, 2, 3, 4]))["t_score"]
+        == PF.score(_answers([4, 3, 2, 1]))["t_score"]
+        == PF_TABLE[10][0]
+    )
 
 
 def test_forms_are_not_mixed():
