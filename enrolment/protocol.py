@@ -289,6 +289,9 @@ class ProtocolSpec(_Strict):
     checks: list[dict[str, Any]] = Field(default_factory=list)
     paper: PaperSpec | None = None
     enrolment: EnrolmentSpec = Field(default_factory=EnrolmentSpec)
+    # Instruments the trial declares itself (questionnaires.instruments.declared); read
+    # and registered by read_protocol before the timepoints are checked.
+    instruments: list[dict[str, Any]] = Field(default_factory=list)
     # Instrument code -> the version this trial asks; unlisted instruments: the latest.
     instrument_versions: dict[str, int] = Field(default_factory=dict)
 
@@ -424,6 +427,7 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
         raise ProtocolError(path, [f"not valid TOML: {exc}"]) from None
     except RecursionError:
         raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
+    _register_declared(path, raw)
     try:
         spec = ProtocolSpec.model_validate(raw)
     except RecursionError:
@@ -439,6 +443,24 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
     if problems := consent_protocol.check(spec.consent, path) + edit_checks.problems(spec):
         raise ProtocolError(path, problems)
     return spec
+
+
+def _register_declared(path: Path, raw: dict) -> None:
+    from questionnaires.instruments.declared import register_declared
+
+    try:
+        register_declared(raw.get("instruments", []))
+    except ValidationError as exc:
+        raise ProtocolError(
+            path,
+            [
+                f"instruments.{_format_location(e['loc'])}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            ],
+        ) from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ProtocolError(path, [f"instruments: {exc}"]) from None
 
 
 def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:

@@ -481,6 +481,17 @@ def rescore(dry_run: bool = False) -> list[ScoreChange]:
 def wording_for(trial, instrument: base.Instrument, language: str) -> InstrumentWording | None:
     if trial is None:
         return None
-    return InstrumentWording.objects.filter(
+    loaded = InstrumentWording.objects.filter(
         trial=trial, instrument=instrument.code, version=instrument.version, language=language
     ).first()
+    declared = (instrument.options.get("wording") or {}).get(language)
+    if loaded is None and declared:
+        # An instrument the protocol file declares carries its wording: used, unsaved.
+        return InstrumentWording(
+            trial=trial,
+            instrument=instrument.code,
+            version=instrument.version,
+            language=language,
+            **declared,
+        )
+    return loaded
