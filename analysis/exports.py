@@ -53,7 +53,7 @@ from django.db.models.fields.json import KT
 
 from enrolment.models import Clinic, Participant, Timepoint, Trial
 from enrolment.national_id import age_on
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 from questionnaires.models import Response
 
 from . import missing_export, syntax
@@ -208,8 +208,9 @@ def _item_var(ins: base.Instrument, item: base.Item) -> Var | None:
     return Var(name, type=NUMERIC, labels=labels, allowed=allowed, **common)
 
 
-def instrument_vars(code: str, level: str) -> list[Var]:
-    ins = get(code)
+def instrument_vars(code: str, level: str, trial: Trial | None = None) -> list[Var]:
+    # The version the trial asks (its protocol's [instrument_versions]), else the latest.
+    ins = for_trial(trial, code) if trial is not None else get(code)
     if level == "item":
         return [v for v in (_item_var(ins, it) for it in ins.items) if v is not None]
     out = []
@@ -352,7 +353,7 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
     variables = {}
     for t in tps:
         for code in t.instruments:
-            variables.setdefault(code, instrument_vars(code, level))
+            variables.setdefault(code, instrument_vars(code, level, trial))
     all_vars = [v for vs in variables.values() for v in vs]
     cols = pvars + [
         Var("timepoint", "Timepoint code", STRING, labels={t.code: t.label for t in tps}),
@@ -380,7 +381,7 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
                 days = (completed.astimezone(tz).date() - p["enrolled_on"]).days
                 source = scores if level == "score" else answers
                 prefix = len(code) + 1
-                for var in variables.get(code) or instrument_vars(code, level):
+                for var in variables.get(code) or instrument_vars(code, level, trial):
                     value = _value(var, level, source or {}, var.name[prefix:])
                     numeric = var.type == NUMERIC
                     yield [
@@ -410,7 +411,7 @@ def wide_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
             # One column per week and variable: sms_tracking_pain_w01 ...
             for week in range(1, weekly[t.id] + 1):
                 for code in t.instruments:
-                    for v in instrument_vars(code, level):
+                    for v in instrument_vars(code, level, trial):
                         cols.append(
                             Var(
                                 f"{v.name}_w{week:02d}",  # <= 32 characters for Stata
@@ -444,7 +445,7 @@ def wide_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
             )
         )
         for code in t.instruments:
-            for v in instrument_vars(code, level):
+            for v in instrument_vars(code, level, trial):
                 cols.append(
                     Var(
                         f"{v.name}_{s}",

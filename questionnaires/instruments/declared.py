@@ -113,7 +113,9 @@ def _wording(decl: InstrumentDecl) -> dict[str, dict]:
             "items": {i.id: i.text[lang] for i in decl.items},
             "anchors": {i.id: list(i.anchors[lang]) for i in decl.items if lang in i.anchors},
             "choices": {
-                i.id: {str(c.code): c.label[lang] for c in i.choices} for i in decl.items if i.choices
+                i.id: {str(c.code): c.label[lang] for c in i.choices}
+                for i in decl.items
+                if i.choices
             },
         }
     return out

@@ -19,9 +19,7 @@ def register(instrument: Instrument) -> Instrument:
 
 def _same_declaration(a: Instrument, b: Instrument) -> bool:
     fields = ("name", "respondent", "items", "scores", "recall", "source", "options")
-    return bool(a.options.get("declared")) and all(
-        getattr(a, f) == getattr(b, f) for f in fields
-    )
+    return bool(a.options.get("declared")) and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
 _declared_loaded = False
