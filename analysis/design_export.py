@@ -17,6 +17,7 @@ from django.db.models import Min
 from enrolment.models import Deviation, DeviationType, Participant
 
 from . import design_columns as dc
+from . import imports
 
 
 @dataclass
@@ -29,6 +30,9 @@ class DesignFacts:
     # The protocol's [enrolment] fields (enrolment.enrol_fields): participant id -> values.
     asked: tuple[str, ...] = ()
     enrolment: dict[int, dict] = field(default_factory=dict)
+    # The protocol's [[imports]] (analysis.imports): column names, participant id -> values.
+    imported_names: tuple[str, ...] = ()
+    imported: dict[int, dict] = field(default_factory=dict)
 
     @classmethod
     def of(cls, trial) -> DesignFacts:
@@ -58,6 +62,10 @@ class DesignFacts:
             types={pid: sorted(codes) for pid, codes in types.items()},
             asked=asked,
             enrolment=enrolment,
+            imported_names=tuple(
+                name for spec in trial.imports or [] for name, _c in imports.column_names(spec)
+            ),
+            imported=imports.participant_columns(trial),
         )
 
     def columns(self, participant_id: int, enrolled_on: date, blinded: bool) -> dict:
@@ -72,6 +80,9 @@ class DesignFacts:
             if name in UNBLINDED_ONLY and blinded:
                 continue
             out[name] = self.enrolment.get(participant_id, {}).get(name) or None
+        mine = self.imported.get(participant_id, {})
+        for name in self.imported_names:
+            out[name] = mine.get(name)
         return out
 
 
@@ -171,4 +182,38 @@ def design_vars(trial, blinded: bool = False) -> list:
                 "of blinded exports: some types occur in one condition only",
             )
         )
-    return out + enrolment_vars(trial, blinded)
+    return out + enrolment_vars(trial, blinded) + import_vars(trial)
+
+
+def import_vars(trial) -> list:
+    """Codebook entries of the columns the protocol's [[imports]] bring in."""
+    from .exports import NUMERIC, STRING, Var
+
+    out = []
+    for spec in trial.imports or []:
+        source = f"import {spec['code']!r} ({spec['label']})"
+        for name, col in imports.column_names(spec):
+            if col is None:
+                out.append(
+                    Var(name, f"Weeks with data: {spec['label']}", NUMERIC,
+                        rule=f"number of weeks the current {source} holds for the participant")
+                )  # fmt: skip
+                continue
+            weekly = spec["per"] == "participant_week"
+            low, high = col.get("min"), col.get("max")
+            out.append(
+                Var(
+                    name,
+                    col["label"] + (" (sum over weeks)" if weekly else ""),
+                    STRING if col["type"] == "date" else NUMERIC,
+                    labels={1: "Yes", 0: "No"} if col["type"] == "boolean" else {},
+                    allowed=""
+                    if weekly or low is None or high is None
+                    else f"{imports._fmt(low)}..{imports._fmt(high)}",
+                    rule=f"column {col['name']} ({col['type']}) of the current {source}"
+                    + ("; summed over the participant's weeks" if weekly else "")
+                    + (f"; priced as {col['price']!r} in [prices]" if col.get("price") else "")
+                    + "; missing where the participant has no row",
+                )
+            )
+    return out

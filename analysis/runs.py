@@ -22,7 +22,7 @@ from django.utils import timezone
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
-from . import exports, registry
+from . import exports, imports, registry
 from .models import AnalysisRun
 
 ANALYSES = {
@@ -115,13 +115,18 @@ def run_analysis(run: AnalysisRun) -> AnalysisRun:
             exports.analysis_dataset(trial).to_csv(data, index=False)
             options["outcome"] = run.outcome or "nrs_back"
         if run.analysis == "cea":
+            # Utilisation from the registry import and from the protocol's priced [[imports]].
             imp = registry.current_import(trial)
-            if imp is None:
+            table = imports.utilisation(trial)
+            if imp is not None:
+                table = pd.concat([registry.utilisation(imp), table], ignore_index=True)
+            if table.empty:
                 raise CommandError(
-                    "Cost-effectiveness needs a registry import (costs); none is imported yet."
+                    "Cost-effectiveness needs a registry import or a priced import (costs); "
+                    "none is imported yet."
                 )
             use, prices = data_dir / "utilisation.csv", data_dir / "prices.json"
-            registry.utilisation(imp).to_csv(use, index=False)
+            table.to_csv(use, index=False)
             prices.write_text(json.dumps(registry.prices_of(trial)), encoding="utf-8")
             options.update(utilisation=str(use), prices=str(prices))
         buffer = io.StringIO()

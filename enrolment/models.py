@@ -155,6 +155,9 @@ class Trial(models.Model):
     # The protocol file's [instrument_versions]: instrument code -> the version this trial
     # asks (unlisted: the latest). Stored answers keep the version they were answered on.
     instrument_versions = models.JSONField(default=dict, blank=True)
+    # The protocol file's [[imports]] (enrolment.import_spec): data brought in per
+    # participant, its columns and types; analysis.imports reads and validates by it.
+    imports = models.JSONField(default=list, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 

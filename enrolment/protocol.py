@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import allocation, consent_protocol, edit_checks
+from . import allocation, consent_protocol, edit_checks, import_spec
 from .contact_spec import ContactSpec
+from .import_spec import ImportSpec
 
 LANGUAGES = {"en", "sv", "da"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
@@ -292,6 +293,7 @@ class ProtocolSpec(_Strict):
     # Instruments the trial declares itself (questionnaires.instruments.declared); read
     # and registered by read_protocol before the timepoints are checked.
     instruments: list[dict[str, Any]] = Field(default_factory=list)
+    imports: list[ImportSpec] = Field(default_factory=list)
     # Instrument code -> the version this trial asks; unlisted instruments: the latest.
     instrument_versions: dict[str, int] = Field(default_factory=dict)
 
@@ -336,6 +338,8 @@ class ProtocolSpec(_Strict):
                 "it needs a cluster design"
             )
         self._pinned_versions()
+        if found := import_spec.problems(self.imports, self.prices.items if self.prices else None):
+            raise ValueError("; ".join(found))
         if self.eq5d_codes() and self.trial.eq5d_value_set:
             from questionnaires.instruments import get
 
@@ -582,6 +586,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "paper": spec.paper.model_dump() if spec.paper else {},
             "enrolment_fields": spec.enrolment.model_dump(),
             "instrument_versions": dict(spec.instrument_versions),
+            "imports": [i.model_dump() for i in spec.imports],
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },
