@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import imports
 from analysis.exports import analysis_dataset, analysis_vars, build, codebook
 from enrolment import actions, randomisation_store
 from enrolment.models import Participant, Timepoint
@@ -98,6 +99,29 @@ def _screen_and_enrol(trial, clinic, day, fields):
     )
 
 
+def _value(column):
+    if column["type"] == "date":
+        return "2022-06-01"
+    if column["type"] == "boolean":
+        return "1"
+    return str(int(column.get("min") or 0) + 1)
+
+
+def _import_every_declaration(trial, participant) -> list[str]:
+    """Import one valid row for the participant under each of the protocol's [[imports]]
+    (week 1 for weekly ones); the analysis dataset columns they should give."""
+    columns = []
+    for spec in trial.imports:
+        weekly = spec["per"] == "participant_week"
+        header = ["study_id", *(["week"] if weekly else []), *(c["name"] for c in spec["columns"])]
+        row = [participant.study_id, *(["1"] if weekly else []), *map(_value, spec["columns"])]
+        content = (",".join(header) + "\n" + ",".join(row) + "\n").encode()
+        imp = imports.import_file(trial, spec["code"], f"{spec['code']}.csv", content)
+        assert imp.rows == 1
+        columns += [name for name, _col in imports.column_names(spec)]
+    return columns
+
+
 def _answer_everything(trial, participant) -> int:
     physio = PhysiotherapistFactory(clinic=participant.clinic)
     n = 0
@@ -150,9 +174,10 @@ def test_seed_trial_end_to_end(code):
     wide_book = codebook(wide.vars)
     assert set(wide_columns) <= set(wide_book["name"])
 
+    imported = _import_every_declaration(trial, participant)
     df = analysis_dataset(trial)
     book = codebook(analysis_vars(trial))
-    for column in analysis_columns:
+    for column in analysis_columns + imported:
         assert column in df.columns, column
         assert column in set(book["name"]), column
         assert df[column].notna().any(), column
