@@ -22,7 +22,7 @@ from django.utils import timezone
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
-from . import exports, imports, registry
+from . import exports, imports, questionnaire_costs, registry
 from .models import AnalysisRun
 
 ANALYSES = {
@@ -117,7 +117,10 @@ def run_analysis(run: AnalysisRun) -> AnalysisRun:
         if run.analysis == "cea":
             # Utilisation from the registry import and from the protocol's priced [[imports]].
             imp = registry.current_import(trial)
-            table = imports.utilisation(trial)
+            table = pd.concat(
+                [imports.utilisation(trial), questionnaire_costs.utilisation(trial)],
+                ignore_index=True,
+            )
             if imp is not None:
                 table = pd.concat([registry.utilisation(imp), table], ignore_index=True)
             if table.empty:

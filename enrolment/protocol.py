@@ -156,11 +156,14 @@ class RandomisationSpec(_Strict):
 
 
 class PricesSpec(_Strict):
-    """Unit costs for the cost-effectiveness analysis (registry utilisation x price)."""
+    """Unit costs for the cost-effectiveness analysis (registry utilisation x price).
+    ``questionnaire`` prices answers too: ``"<instrument>.<item>" = "<price item>"``, the
+    item's value (a count) summed over the participant's timepoints."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     year: int = Field(ge=1990, le=2100)
     items: dict[str, float]
+    questionnaire: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("items")
     @classmethod
@@ -338,6 +341,7 @@ class ProtocolSpec(_Strict):
                 "it needs a cluster design"
             )
         self._pinned_versions()
+        self._priced_answers()
         if found := import_spec.problems(self.imports, self.prices.items if self.prices else None):
             raise ValueError("; ".join(found))
         if self.eq5d_codes() and self.trial.eq5d_value_set:
@@ -377,6 +381,20 @@ class ProtocolSpec(_Strict):
                     f"sms question(s) {unknown} are not items of sms_tracking; use {sorted(items)}"
                 )
         return self
+
+    def _priced_answers(self) -> None:
+        from questionnaires.instruments import get
+
+        listed = {i for t in self.timepoints for i in t.instruments}
+        for key, item in (self.prices.questionnaire if self.prices else {}).items():
+            code, _, item_id = key.partition(".")
+            if code not in listed:
+                raise ValueError(f"prices.questionnaire: {code!r} is in no timepoint")
+            ins = get(code, self.instrument_versions.get(code))
+            if item_id not in ins.item_ids or ins.item(item_id).kind != "number":
+                raise ValueError(f"prices.questionnaire: {key!r} is not a number item")
+            if item not in self.prices.items:
+                raise ValueError(f"prices.questionnaire: {item!r} is not an item of [prices]")
 
     def _pinned_versions(self) -> None:
         from questionnaires.instruments import get

@@ -140,3 +140,40 @@ def test_a_price_that_is_not_in_the_price_table_is_refused(tmp_path):
     bad.write_text(text.replace('price = "gp_contact"', 'price = "gp_visit"'), encoding="utf-8")
     with pytest.raises(ProtocolError, match="priced by 'gp_visit'"):
         read_protocol(bad)
+
+
+def test_betterback_prices_the_cost_questions_patients_answer(clinic_west):
+    from analysis import questionnaire_costs
+    from questionnaires.instruments import for_trial
+    from questionnaires.models import Response
+    from questionnaires.services import save_answers
+
+    p = enrol(clinic_west)
+    trial = p.trial
+    assert trial.prices["questionnaire"]["bb_costs.absent_days"] == "absence_day"
+    costs = for_trial(trial, "bb_costs")
+    for tp, days in (("3m", 4), ("6m", 6)):
+        save_answers(
+            instrument=costs,
+            timepoint=trial.timepoints.get(code=tp),
+            answers={"medication_days": days, "absent_days": 1, "reduced_productivity_days": 2},
+            complete=True,
+            mode=Response.STAFF_CLINIC,
+            participant=p,
+        )
+    use = questionnaire_costs.utilisation(trial)
+    assert sorted(use.itertuples(index=False)) == [
+        (p.study_id, "absence_day", 2),
+        (p.study_id, "medication_day", 10),
+        (p.study_id, "reduced_productivity_day", 4),
+    ]
+    # Every priced item has a price: the CEA refuses an unpriced one.
+    assert set(use["item"]) <= set(trial.prices["items"])
+
+
+def test_a_priced_answer_must_be_a_number_item(tmp_path):
+    text = (PROTOCOLS / "betterback.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "betterback.toml"
+    bad.write_text(text.replace('"bb_costs.absent_days"', '"odi.q1"'), encoding="utf-8")
+    with pytest.raises(ProtocolError, match="'odi.q1' is not a number item"):
+        read_protocol(bad)
