@@ -17,6 +17,7 @@ from django.db.models import Min
 from enrolment.models import Deviation, DeviationType, Participant
 
 from . import design_columns as dc
+from . import imports
 
 
 @dataclass
@@ -26,6 +27,12 @@ class DesignFacts:
     period_starts: list[date]
     excluding: dict[int, int] = field(default_factory=dict)  # participant id -> deviations
     types: dict[int, list[str]] = field(default_factory=dict)  # participant id -> type codes
+    # The protocol's [enrolment] fields (enrolment.enrol_fields): participant id -> values.
+    asked: tuple[str, ...] = ()
+    enrolment: dict[int, dict] = field(default_factory=dict)
+    # The protocol's [[imports]] (analysis.imports): column names, participant id -> values.
+    imported_names: tuple[str, ...] = ()
+    imported: dict[int, dict] = field(default_factory=dict)
 
     @classmethod
     def of(cls, trial) -> DesignFacts:
@@ -41,12 +48,24 @@ class DesignFacts:
         for pid, code, excludes in rows:
             types[pid].add(code)
             excluding[pid] += int(excludes)
+        asked = enrolment_columns(trial)
+        enrolment = (
+            {row["id"]: row for row in Participant.objects.filter(trial=trial).values("id", *asked)}
+            if asked
+            else {}
+        )
         return cls(
             first_enrolment=first,
             recruitment_start=start,
             period_starts=dc.period_starts(crossovers, start),
             excluding=dict(excluding),
             types={pid: sorted(codes) for pid, codes in types.items()},
+            asked=asked,
+            enrolment=enrolment,
+            imported_names=tuple(
+                name for spec in trial.imports or [] for name, _c in imports.column_names(spec)
+            ),
+            imported=imports.participant_columns(trial),
         )
 
     def columns(self, participant_id: int, enrolled_on: date, blinded: bool) -> dict:
@@ -57,7 +76,53 @@ class DesignFacts:
         }
         if not blinded:
             out["deviation_types"] = ";".join(self.types.get(participant_id, []))
+        for name in self.asked:
+            if name in UNBLINDED_ONLY and blinded:
+                continue
+            out[name] = self.enrolment.get(participant_id, {}).get(name) or None
+        mine = self.imported.get(participant_id, {})
+        for name in self.imported_names:
+            out[name] = mine.get(name)
         return out
+
+
+# Recorded only in one condition, so it would unblind.
+UNBLINDED_ONLY = {"first_contact_clinician"}
+
+
+def enrolment_columns(trial) -> tuple[str, ...]:
+    """The participant fields the protocol's [enrolment] section asks, in a fixed order."""
+    fields = trial.enrolment_fields or {}
+    return tuple(n for n in ("sex", "first_contact_clinician") if fields.get(n))
+
+
+def enrolment_vars(trial, blinded: bool) -> list:
+    from .exports import STRING, Var
+
+    out = []
+    if "sex" in enrolment_columns(trial):
+        out.append(
+            Var(
+                "sex",
+                "Sex (recorded at enrolment)",
+                STRING,
+                labels={c: str(label) for c, label in Participant.SEXES},
+                rule="chosen by staff in the enrol form (protocol file: [enrolment] sex)",
+            )
+        )
+    if "first_contact_clinician" in enrolment_columns(trial) and not blinded:
+        out.append(
+            Var(
+                "first_contact_clinician",
+                "First-contact clinician chosen at an intervention clinic",
+                STRING,
+                labels={c: str(label) for c, label in Participant.CLINICIAN_TYPES},
+                rule="chosen by the patient at enrolment at a clinic in the intervention "
+                "condition (chiropractor or physiotherapist); empty in the control "
+                "condition. Left out of blinded exports: it reveals the condition",
+            )
+        )
+    return out
 
 
 def design_vars(trial, blinded: bool = False) -> list:
@@ -117,4 +182,38 @@ def design_vars(trial, blinded: bool = False) -> list:
                 "of blinded exports: some types occur in one condition only",
             )
         )
+    return out + enrolment_vars(trial, blinded) + import_vars(trial)
+
+
+def import_vars(trial) -> list:
+    """Codebook entries of the columns the protocol's [[imports]] bring in."""
+    from .exports import NUMERIC, STRING, Var
+
+    out = []
+    for spec in trial.imports or []:
+        source = f"import {spec['code']!r} ({spec['label']})"
+        for name, col in imports.column_names(spec):
+            if col is None:
+                out.append(
+                    Var(name, f"Weeks with data: {spec['label']}", NUMERIC,
+                        rule=f"number of weeks the current {source} holds for the participant")
+                )  # fmt: skip
+                continue
+            weekly = spec["per"] == "participant_week"
+            low, high = col.get("min"), col.get("max")
+            out.append(
+                Var(
+                    name,
+                    col["label"] + (" (sum over weeks)" if weekly else ""),
+                    STRING if col["type"] == "date" else NUMERIC,
+                    labels={1: "Yes", 0: "No"} if col["type"] == "boolean" else {},
+                    allowed=""
+                    if weekly or low is None or high is None
+                    else f"{imports._fmt(low)}..{imports._fmt(high)}",
+                    rule=f"column {col['name']} ({col['type']}) of the current {source}"
+                    + ("; summed over the participant's weeks" if weekly else "")
+                    + (f"; priced as {col['price']!r} in [prices]" if col.get("price") else "")
+                    + "; missing where the participant has no row",
+                )
+            )
     return out

@@ -207,3 +207,7 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"Analysis {self.analysis} run {self.pk}: {self.status}"
+
+
+# Imports declared by protocol files (their own module: analysis.import_models).
+from .import_models import DataImport, ImportedRow  # noqa: E402, F401

@@ -9,7 +9,7 @@ import csv
 import io
 import re
 
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 
 COLUMNS = [
     "Variable / Field Name",
@@ -107,7 +107,7 @@ def trial_instruments(trial) -> list[tuple[str, int]]:
     seen: list[tuple[str, int]] = []
     for tp in trial.timepoints.order_by("respondent", "order"):
         for code in tp.instruments:
-            pair = (code, get(code).version)
+            pair = (code, for_trial(trial, code).version)
             if pair not in seen:
                 seen.append(pair)
     return seen

@@ -20,7 +20,7 @@ from enrolment import tags
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
-from . import exports, registry
+from . import exports, imports, questionnaire_costs, registry
 from .models import AnalysisRun
 from .plan import InsufficientData, analyses, report
 from .plan.dataset import reasons_as_missing
@@ -103,12 +103,20 @@ def _inputs(run: AnalysisRun) -> tuple[pd.DataFrame, dict]:
     data = reasons_as_missing(exports.analysis_dataset(trial))
     if name != "cea":
         return data, {}
+    # Utilisation from the registry import and from the protocol's priced [[imports]] and
+    # questionnaire items.
     imp = registry.current_import(trial)
-    if imp is None:
+    table = pd.concat(
+        [imports.utilisation(trial), questionnaire_costs.utilisation(trial)], ignore_index=True
+    )
+    if imp is not None:
+        table = pd.concat([registry.utilisation(imp), table], ignore_index=True)
+    if table.empty:
         raise InsufficientData(
-            "Cost-effectiveness needs a registry import (costs); none is imported yet."
+            "Cost-effectiveness needs a registry import or a priced import (costs); "
+            "none is imported yet."
         )
-    return data, {"utilisation": registry.utilisation(imp), "prices": registry.prices_of(trial)}
+    return data, {"utilisation": table, "prices": registry.prices_of(trial)}
 
 
 def run_analysis(run: AnalysisRun) -> AnalysisRun:

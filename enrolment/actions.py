@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import allocation
+from . import allocation, enrol_fields
 from .amendments import current_version
 from .consent import record_initial as record_initial_consent
 from .models import (
@@ -134,8 +134,14 @@ def enrol_participant(
     stratum_values: dict | None = None,
     screening: ScreeningRecord | None = None,
     late_reason: str = "",
+    sex: str = "",
+    first_contact_clinician: str = "",
 ) -> Participant:
     """Create a participant with a new study ID, consent and personal details.
+
+    ``sex`` and ``first_contact_clinician`` are asked where the protocol's ``[enrolment]``
+    section says so (:mod:`enrolment.enrol_fields`); the clinician type only at a clinic
+    in the intervention condition.
 
     ``late_reason`` says why a patient is enrolled after the recruitment period; the
     enrol form requires it then (:mod:`enrolment.enrol_checks`), and it is kept on the
@@ -166,6 +172,8 @@ def enrol_participant(
         stratum = stratum_key(trial, cluster, stratum_values)
         slot = next_slot(trial, stratum)
         condition, washout = slot.arm, False
+    if found := enrol_fields.problems(trial, condition, sex, first_contact_clinician):
+        raise EnrolmentError(" ".join(found))
     last = Participant.objects.filter(clinic__cluster=cluster).aggregate(n=Max("sequence"))["n"]
     sequence = (last or 0) + 1
     participant = Participant(
@@ -181,6 +189,8 @@ def enrol_participant(
         enrolled_from=screening,
         late_enrolment_reason=(late_reason or "").strip(),
         protocol_version=current_version(trial),
+        sex=sex,
+        first_contact_clinician=first_contact_clinician,
     )
     # Whether the screening is still free is the database's to decide (its unique
     # column, below), not a read that another request can overtake.

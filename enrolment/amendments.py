@@ -99,7 +99,7 @@ def instrument_fingerprints(spec: ProtocolSpec) -> dict[str, dict]:
     get = catalogue.get  # the registry: definitions, no data
     out = {}
     for code in sorted({i for t in spec.timepoints for i in t.instruments}):
-        ins = get(code)
+        ins = get(code, spec.instrument_versions.get(code))
         items = json.dumps([asdict(i) for i in ins.items], sort_keys=True, default=str)
         out[code] = {
             "version": ins.version,

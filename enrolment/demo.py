@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from . import allocation, enrol_fields
 from .actions import enrol_participant, record_decline, record_screening
 from .deviation_models import Deviation, DeviationType
 from .deviations import record_deviation
@@ -230,8 +231,21 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
                 "taken_by": physio,
             },
             personal=_contact_details(rng, trial, born, i, clinic.cluster.language),
+            **_enrolment_fields(trial, clinic, enrolled_on, rng),
         )
     return count
+
+
+def _enrolment_fields(trial: Trial, clinic, enrolled_on: date, rng) -> dict:
+    """Sex and first-contact clinician where the protocol's [enrolment] asks them."""
+    out = {}
+    if enrol_fields.asks_sex(trial):
+        out["sex"] = rng.choice(enrol_fields.SEX_CODES)
+    if trial.is_cluster_design:
+        condition = allocation.cluster_condition(clinic.cluster.crossover, enrolled_on)
+        if enrol_fields.asks_first_contact(trial, condition):
+            out["first_contact_clinician"] = rng.choice(enrol_fields.CLINICIAN_CODES)
+    return out
 
 
 @transaction.atomic

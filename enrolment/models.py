@@ -152,6 +152,15 @@ class Trial(models.Model):
     # How follow-up reaches participants (protocol file [contact]): the fallback order of
     # channels and the quiet hours (followup.reach reads it; defaults there).
     contact = models.JSONField(default=dict, blank=True)
+    # The protocol file's [enrolment] section: what the enrol form asks beyond identity
+    # and consent ({"sex": true, "first_contact_clinician": true}; enrolment.enrol_fields).
+    enrolment_fields = models.JSONField(default=dict, blank=True)
+    # The protocol file's [instrument_versions]: instrument code -> the version this trial
+    # asks (unlisted: the latest). Stored answers keep the version they were answered on.
+    instrument_versions = models.JSONField(default=dict, blank=True)
+    # The protocol file's [[imports]] (enrolment.import_spec): data brought in per
+    # participant, its columns and types; analysis.imports reads and validates by it.
+    imports = models.JSONField(default=list, blank=True)
     protocol_file = models.CharField(max_length=300, blank=True)
     protocol_sha256 = models.CharField(max_length=64, blank=True)
 
@@ -447,6 +456,17 @@ class Participant(AuditedModel):
     protocol_version = models.ForeignKey(
         "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Asked at enrolment where the protocol's [enrolment] section says so.
+    SEXES = [("female", _("Female")), ("male", _("Male"))]
+    sex = models.CharField(max_length=8, choices=SEXES, blank=True)
+    # IMPACt-LBP: at a clinic in the intervention condition the patient chooses a doctor of
+    # chiropractic or a physical therapist as first-contact clinician; empty elsewhere.
+    # Staff-facing only, like the condition it reveals.
+    CLINICIAN_TYPES = [
+        ("chiropractor", _("Chiropractor (doctor of chiropractic)")),
+        ("physiotherapist", _("Physiotherapist (physical therapist)")),
+    ]
+    first_contact_clinician = models.CharField(max_length=16, choices=CLINICIAN_TYPES, blank=True)
     history = HistoricalRecords()
 
     objects = ParticipantQuerySet.as_manager()

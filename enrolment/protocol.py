@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import allocation, catalogue, consent_protocol, edit_checks, tags
+from . import allocation, catalogue, consent_protocol, edit_checks, import_spec, tags
 from .contact_spec import ContactSpec
+from .import_spec import ImportSpec
 
 LANGUAGES = {"en", "sv", "da", "nb"}
 MAX_DAYS = 366 * 20  # offsets and windows: beyond this the file has a typing error
@@ -112,11 +113,19 @@ class TimepointSpec(_Strict):
 
 class InstrumentSpec(_Strict):
     """What the trial says of one of its instruments beyond listing it at timepoints: its
-    tags and the roles of its items (enrolment.tags)."""
+    tags and the roles of its items (enrolment.tags), and, for an instrument the trial
+    words itself, its definition (``version``, ``name``, ``source``, ``[[instruments.items]]``
+    ...: checked by questionnaires.instruments.declared, registered by read_protocol)."""
+
+    model_config = ConfigDict(extra="allow")
 
     code: str
     tags: list[str] = Field(default_factory=list)
-    items: dict[str, str] = Field(default_factory=dict)
+    item_roles: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def declares(self) -> bool:
+        return bool(self.model_extra)
 
 
 class SmsQuestionSpec(_Strict):
@@ -175,11 +184,14 @@ class RandomisationSpec(_Strict):
 
 
 class PricesSpec(_Strict):
-    """Unit costs for the cost-effectiveness analysis (registry utilisation x price)."""
+    """Unit costs for the cost-effectiveness analysis (registry utilisation x price).
+    ``questionnaire`` prices answers too: ``"<instrument>.<item>" = "<price item>"``, the
+    item's value (a count) summed over the participant's timepoints."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     year: int = Field(ge=1990, le=2100)
     items: dict[str, float]
+    questionnaire: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("items")
     @classmethod
@@ -196,6 +208,16 @@ class PaperSpec(_Strict):
 
     return_address: list[str] = Field(default_factory=list, max_length=8)
     scan_replaces_double_entry: bool = False
+
+
+class EnrolmentSpec(_Strict):
+    """What the enrol form asks beyond identity and consent: ``sex`` (for trials that
+    report by sex) and ``first_contact_clinician`` (cluster trials whose intervention
+    clinics let the patient choose a chiropractor or a physiotherapist; asked only at a
+    clinic in the intervention condition)."""
+
+    sex: bool = False
+    first_contact_clinician: bool = False
 
 
 class SampleSizeSpec(_Strict):
@@ -299,6 +321,10 @@ class ProtocolSpec(_Strict):
     # Edit checks, validated against the timepoints and instruments by enrolment.edit_checks.
     checks: list[dict[str, Any]] = Field(default_factory=list)
     paper: PaperSpec | None = None
+    enrolment: EnrolmentSpec = Field(default_factory=EnrolmentSpec)
+    imports: list[ImportSpec] = Field(default_factory=list)
+    # Instrument code -> the version this trial asks; unlisted instruments: the latest.
+    instrument_versions: dict[str, int] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -339,6 +365,15 @@ class ProtocolSpec(_Strict):
                         f"cluster {c.code} crosses over during recruitment; "
                         "a parallel design keeps each cluster in one condition"
                     )
+        if self.enrolment.first_contact_clinician and design not in allocation.CLUSTER_DESIGNS:
+            raise ValueError(
+                "enrolment.first_contact_clinician is asked at intervention clinics: "
+                "it needs a cluster design"
+            )
+        self._pinned_versions()
+        self._priced_answers()
+        if found := import_spec.problems(self.imports, self.prices.items if self.prices else None):
+            raise ValueError("; ".join(found))
         if self.eq5d_codes() and self.trial.eq5d_value_set:
             get = catalogue.get
             for code in self.eq5d_codes():
@@ -373,6 +408,30 @@ class ProtocolSpec(_Strict):
                     f"sms question(s) {unknown} are not items of sms_tracking; use {sorted(items)}"
                 )
         return self
+
+    def _priced_answers(self) -> None:
+        get = catalogue.get
+        listed = {i for t in self.timepoints for i in t.instruments}
+        for key, item in (self.prices.questionnaire if self.prices else {}).items():
+            code, _, item_id = key.partition(".")
+            if code not in listed:
+                raise ValueError(f"prices.questionnaire: {code!r} is in no timepoint")
+            ins = get(code, self.instrument_versions.get(code))
+            if item_id not in ins.item_ids or ins.item(item_id).kind != "number":
+                raise ValueError(f"prices.questionnaire: {key!r} is not a number item")
+            if item not in self.prices.items:
+                raise ValueError(f"prices.questionnaire: {item!r} is not an item of [prices]")
+
+    def _pinned_versions(self) -> None:
+        get = catalogue.get
+        listed = {i for t in self.timepoints for i in t.instruments}
+        for code, version in self.instrument_versions.items():
+            if code not in listed:
+                raise ValueError(f"instrument_versions: {code!r} is in no timepoint")
+            try:
+                get(code, version)
+            except KeyError as exc:
+                raise ValueError(f"instrument_versions: {exc.args[0]}") from None
 
     def eq5d_codes(self) -> set[str]:
         return {i for t in self.timepoints for i in t.instruments if i.startswith("eq5d")}
@@ -415,6 +474,7 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
         raise ProtocolError(path, [f"not valid TOML: {exc}"]) from None
     except RecursionError:
         raise ProtocolError(path, ["nested too deeply to be a protocol file"]) from None
+    _register_declared(path, raw)
     try:
         spec = ProtocolSpec.model_validate(raw)
     except RecursionError:
@@ -431,6 +491,22 @@ def read_protocol(path: Path | str) -> ProtocolSpec:
     if problems := problems + tags.problems(spec):
         raise ProtocolError(path, problems)
     return spec
+
+
+def _register_declared(path: Path, raw: dict) -> None:
+    try:
+        catalogue.declare(raw.get("instruments", []))
+    except ValidationError as exc:
+        raise ProtocolError(
+            path,
+            [
+                f"instruments.{_format_location(e['loc'])}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            ],
+        ) from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ProtocolError(path, [f"instruments: {exc}"]) from None
 
 
 def shifted(spec: ProtocolSpec, days: int) -> ProtocolSpec:
@@ -551,6 +627,9 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             "sample_size": spec.sample_size.model_dump() if spec.sample_size else {},
             "paper": spec.paper.model_dump() if spec.paper else {},
             "instrument_tags": tags.stored(spec),
+            "enrolment_fields": spec.enrolment.model_dump(),
+            "instrument_versions": dict(spec.instrument_versions),
+            "imports": [i.model_dump() for i in spec.imports],
             "protocol_file": path.name,
             "protocol_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         },

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import allocation, enrol_fields
 from .actions import EDITABLE_PERSONAL_FIELDS
 from .consent_forms import add_consent_items
 from .eligibility import Criterion, needs_answer
 from .enrol_checks import check_enrolment, is_late
-from .models import Clinic, EligibilityCriterion, PersonalDetails, Trial
+from .models import Clinic, EligibilityCriterion, Participant, PersonalDetails, Trial
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -134,12 +135,38 @@ class EnrolForm(forms.Form):
         self.fields["preferred_language"].choices = [(c, names.get(c, c)) for c in trial.languages]
         cluster_language = screening.clinic.cluster.language if screening is not None else ""
         self.fields["preferred_language"].initial = cluster_language or trial.default_language
+        self._add_enrolment_fields(trial, screening, today)
         strata = (trial.randomisation or {}).get("strata", [])
         if "sbst_risk_group" in strata:
             self.fields["sbst_risk_group"] = forms.ChoiceField(
                 label=_("STarT Back risk group at baseline"),
                 choices=[("1", _("Low")), ("2", _("Medium")), ("3", _("High"))],
             )
+
+    def _add_enrolment_fields(self, trial: Trial, screening, today) -> None:
+        # The protocol's [enrolment] section (enrolment.enrol_fields). The first-contact
+        # clinician is asked where the screening's clinic is in the intervention condition
+        # today; the enrolment itself checks it against the condition it allocates.
+        if enrol_fields.asks_sex(trial):
+            self.fields["sex"] = forms.ChoiceField(
+                label=_("Sex"), choices=Participant.SEXES, widget=forms.RadioSelect
+            )
+        cluster = screening.clinic.cluster if screening is not None else None
+        if cluster is not None and trial.is_cluster_design:
+            condition = allocation.cluster_condition(cluster.crossover, today)
+            if enrol_fields.asks_first_contact(trial, condition):
+                self.fields["first_contact_clinician"] = forms.ChoiceField(
+                    label=_("First-contact clinician chosen by the patient"),
+                    choices=Participant.CLINICIAN_TYPES,
+                    widget=forms.RadioSelect,
+                )
+
+    def enrolment_fields(self) -> dict:
+        return {
+            name: self.cleaned_data.get(name, "")
+            for name in ("sex", "first_contact_clinician")
+            if name in self.fields
+        }
 
     def clean_mobile(self):
         return _clean_mobile(self.cleaned_data.get("mobile", ""), self.trial.time_zone)

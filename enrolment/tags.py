@@ -11,7 +11,7 @@ it by a tag written next to it in the file::
 
     [[instruments]]
     code = "dibq"
-    items = { model-useful = "q24" }
+    item_roles = { model-useful = "q24" }
 
 so renaming a code in the file renames nothing in Python. Tags are checked when the file
 is read (:func:`problems`): an unknown tag, or one given to two timepoints, is refused
@@ -39,7 +39,7 @@ TIMEPOINT_TAGS: dict[str, str] = {
 INSTRUMENT_TAGS: dict[str, str] = {
     "risk-group": "its 'risk_group' score at baseline is the export's sbst_risk_group",
 }
-# Roles of single items: [[instruments]] items = { role = "item id" }.
+# Roles of single items: [[instruments]] item_roles = { role = "item id" }.
 ITEM_ROLES: dict[str, str] = {
     "model-useful": "'the model of care will be useful' (1-5), the internal pilot's "
     "progression question, analysed as dibq_useful",
@@ -67,11 +67,12 @@ def problems(spec) -> list[str]:
                 out.append(f"{where}.tags: unknown tag {tag!r}; known: {sorted(INSTRUMENT_TAGS)}")
             holders.setdefault(tag, []).append(ins.code)
         items = _item_ids(ins.code)
-        for role, item_id in ins.items.items():
+        for role, item_id in ins.item_roles.items():
             if role not in ITEM_ROLES:
-                out.append(f"{where}.items: unknown role {role!r}; known: {sorted(ITEM_ROLES)}")
+                known = sorted(ITEM_ROLES)
+                out.append(f"{where}.item_roles: unknown role {role!r}; known: {known}")
             elif items is not None and item_id not in items:
-                out.append(f"{where}.items: {item_id!r} is not an item of {ins.code}")
+                out.append(f"{where}.item_roles: {item_id!r} is not an item of {ins.code}")
     out += [
         f"tag {tag!r} is given to {len(codes)} entries ({', '.join(codes)}); it marks one"
         for tag, codes in holders.items()
@@ -89,7 +90,7 @@ def _item_ids(code: str) -> set[str] | None:
 
 def stored(spec) -> dict:
     """The [[instruments]] entries as kept on the trial: {code: {"tags": [...], "items": {...}}}."""
-    return {i.code: {"tags": list(i.tags), "items": dict(i.items)} for i in spec.instruments}
+    return {i.code: {"tags": list(i.tags), "items": dict(i.item_roles)} for i in spec.instruments}
 
 
 def timepoint(trial, tag: str):

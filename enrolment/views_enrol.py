@@ -129,6 +129,7 @@ def enrol(request, code, screening):
                 stratum_values={"sbst_risk_group": data.get("sbst_risk_group")},
                 screening=record,
                 late_reason=data["late_reason"],
+                **form.enrolment_fields(),
             )
         except actions.AlreadyEnrolled:
             # A double click or a second tab: the first submit enrolled the patient.
@@ -156,8 +157,11 @@ def _already_closed(request, trial, record):
         study_id = record.participant.study_id
         messages.info(
             request,
-            _("This patient was already enrolled as %(study_id)s from this screening; "
-              "nothing was enrolled a second time.") % {"study_id": study_id},
+            _(
+                "This patient was already enrolled as %(study_id)s from this screening; "
+                "nothing was enrolled a second time."
+            )
+            % {"study_id": study_id},
         )
         return redirect("participant_detail", study_id=study_id)
     messages.info(request, _("This screening is already closed."))

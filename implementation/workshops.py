@@ -15,8 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from enrolment.models import Cluster, Physiotherapist
 from enrolment import permissions as roles
+from enrolment.models import Cluster, Physiotherapist
 
 from .models import Attendance, Workshop
 

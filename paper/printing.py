@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 
 from . import layout as L
 from .models import Pack
@@ -133,7 +133,7 @@ def compose(participant, timepoint) -> tuple[list[L.Page], str, dict]:
     """The pages of a participant's pack (not yet numbered in a Pack), its language and
     the instrument versions printed."""
     language = language_of(participant)
-    instruments = [get(code) for code in timepoint.instruments]
+    instruments = [for_trial(timepoint.trial, code) for code in timepoint.instruments]
     letter, _, _ = _letter(participant, timepoint, language)
     sections = [section_for(participant.trial, i, language) for i in instruments]
     pages = [L.cover_page(letter), *L.form_pages(sections, first_number=2)]

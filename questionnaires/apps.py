@@ -13,9 +13,10 @@ class QuestionnairesConfig(AppConfig):
 
         from . import amendment_checks, instruments
         from .audit import participant_responses
+        from .instruments import declared
 
         # The protocol loader (enrolment) checks the instruments a file names against these.
-        catalogue.register(instruments)
+        catalogue.register(instruments, declare=declared.register_declared)
 
         protocol_amendment_checks.connect(
             amendment_checks.refusals, dispatch_uid="questionnaires.amendment_checks"

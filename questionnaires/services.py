@@ -13,7 +13,7 @@ from django.utils import timezone
 from enrolment import guards
 
 from . import missing as reasons
-from .instruments import base, get
+from .instruments import base, for_trial
 from .models import InstrumentWording, Response
 from .reasons import RESPONDENT, STAFF, validate_missing
 
@@ -152,7 +152,7 @@ class Visit:
             if code in started:
                 result.append(started[code].definition())
             else:
-                result.append(get(code))
+                result.append(for_trial(self.trial, code))
         return result
 
     def respondent_filter(self) -> dict:
@@ -494,6 +494,17 @@ def rescore(dry_run: bool = False) -> list[ScoreChange]:
 def wording_for(trial, instrument: base.Instrument, language: str) -> InstrumentWording | None:
     if trial is None:
         return None
-    return InstrumentWording.objects.filter(
+    loaded = InstrumentWording.objects.filter(
         trial=trial, instrument=instrument.code, version=instrument.version, language=language
     ).first()
+    declared = (instrument.options.get("wording") or {}).get(language)
+    if loaded is None and declared:
+        # An instrument the protocol file declares carries its wording: used, unsaved.
+        return InstrumentWording(
+            trial=trial,
+            instrument=instrument.code,
+            version=instrument.version,
+            language=language,
+            **declared,
+        )
+    return loaded

@@ -33,7 +33,7 @@ from enrolment.views_enrol import trial_today
 
 from . import due, reasons, services
 from .forms import InstrumentForm, ReasonForm
-from .instruments import get
+from .instruments import for_trial, get
 from .instruments.definitions import crpe
 from .missing import REASONS
 from .missing import label as reason_label
@@ -62,9 +62,9 @@ def _timepoint(participant: Participant, code: str, respondent: str) -> Timepoin
     )
 
 
-def _instrument_or_404(code: str, version: int | None = None):
+def _instrument_or_404(code: str, version: int | None = None, trial=None):
     try:
-        return get(code, version)
+        return for_trial(trial, code) if version is None and trial else get(code, version)
     except KeyError:
         raise Http404 from None
 
@@ -369,7 +369,9 @@ def paper_entry(request, study_id, timepoint, instrument):
         return redirect(
             "paper_compare", study_id=study_id, timepoint=timepoint, instrument=instrument
         )
-    definition = response.definition() if response else _instrument_or_404(instrument)
+    definition = (
+        response.definition() if response else _instrument_or_404(instrument, trial=tp.trial)
+    )
     saved = response.answers if response else {}
     saved_missing = response.missing if response else {}
     if request.method == "POST":

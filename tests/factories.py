@@ -65,9 +65,34 @@ class PersonalFactory(factory.DictFactory):
     preferred_language = "sv"
 
 
-def enrol(clinic, enrolled_on=date(2017, 5, 2), user=None, stratum_values=None, **personal):
-    """Enrol through the real action, as the site does, with consent given that day."""
+def enrol(
+    clinic,
+    enrolled_on=date(2017, 5, 2),
+    user=None,
+    stratum_values=None,
+    sex=None,
+    first_contact_clinician=None,
+    **personal,
+):
+    """Enrol through the real action, as the site does, with consent given that day.
+    Where the protocol's [enrolment] asks sex or the first-contact clinician and the
+    test gives none, a value is filled in."""
+    from enrolment import allocation, enrol_fields
+
+    trial = clinic.cluster.trial
+    if sex is None:
+        sex = "female" if enrol_fields.asks_sex(trial) else ""
+    if first_contact_clinician is None:
+        condition = (
+            allocation.cluster_condition(clinic.cluster.crossover, enrolled_on)
+            if trial.is_cluster_design
+            else ""
+        )
+        asked = enrol_fields.asks_first_contact(trial, condition)
+        first_contact_clinician = "physiotherapist" if asked else ""
     return enrol_participant(
+        sex=sex,
+        first_contact_clinician=first_contact_clinician,
         clinic=clinic,
         enrolled_on=enrolled_on,
         user=user,

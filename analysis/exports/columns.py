@@ -15,7 +15,7 @@ from django.db.models.fields.json import KT
 from enrolment import tags
 from enrolment.models import Participant, Timepoint, Trial
 from enrolment.national_id import age_on
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 from questionnaires.models import Response
 
 from ..models import BlindingCode
@@ -267,8 +267,9 @@ def _item_var(ins: base.Instrument, item: base.Item) -> Var | None:
     return Var(name, type=NUMERIC, labels=labels, allowed=allowed, **common)
 
 
-def instrument_vars(code: str, level: str) -> list[Var]:
-    ins = get(code)
+def instrument_vars(code: str, level: str, trial: Trial | None = None) -> list[Var]:
+    # The version the trial asks (its protocol's [instrument_versions]), else the latest.
+    ins = for_trial(trial, code) if trial is not None else get(code)
     if level == "item":
         return [v for v in (_item_var(ins, it) for it in ins.items) if v is not None]
     out = []

@@ -146,7 +146,7 @@ def long_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
     tps = participant_timepoints(trial)
     _pcols, cols, variables = long_columns(trial, level, blinded)
     for code in sorted(instrument_codes() - set(variables)):
-        variables[code] = instrument_vars(code, level)
+        variables[code] = instrument_vars(code, level, trial)
     values = ", ".join(
         f"({sql_text(code)}, {sql_text(v.name)}, {sql_text(v.name[len(code) + 1 :])}, "
         f"{'true' if v.type == NUMERIC else 'false'}, {n})"

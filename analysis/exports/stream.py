@@ -104,7 +104,7 @@ def long_columns(trial: Trial, level: str, blinded: bool):
     variables = {}
     for t in tps:
         for code in t.instruments:
-            variables.setdefault(code, instrument_vars(code, level))
+            variables.setdefault(code, instrument_vars(code, level, trial))
     all_vars = [v for vs in variables.values() for v in vs]
     cols = [c.var for c in pcols] + [
         Var("timepoint", "Timepoint code", STRING, labels={t.code: t.label for t in tps}),
@@ -137,7 +137,7 @@ def long_export(trial: Trial, level: str = "score", blinded: bool = False) -> Ex
             for _pid, tp_id, code, version, source, mode, completed, week in responses:
                 days = (completed.astimezone(tz).date() - p["enrolled_on"]).days
                 prefix = len(code) + 1
-                for var in variables.get(code) or instrument_vars(code, level):
+                for var in variables.get(code) or instrument_vars(code, level, trial):
                     value = _value(var, level, source or {}, var.name[prefix:])
                     numeric = var.type == NUMERIC
                     yield [
@@ -174,7 +174,7 @@ def wide_columns(trial: Trial, level: str, blinded: bool):
             # One column per week and variable: sms_tracking_pain_w01 ...
             for week in range(1, weekly[t.id] + 1):
                 for code in t.instruments:
-                    for v in instrument_vars(code, level):
+                    for v in instrument_vars(code, level, trial):
                         name = f"{v.name}_w{week:02d}"  # <= 32 characters for Stata
                         cols.append(_tp_var(v, name, f"{v.label} ({t.label}, week {week})", t.code))
                         layout.append((t.id, code, week, v))
@@ -188,7 +188,7 @@ def wide_columns(trial: Trial, level: str, blinded: bool):
                 timepoint=t.code)
         )
         for code in t.instruments:
-            for v in instrument_vars(code, level):
+            for v in instrument_vars(code, level, trial):
                 cols.append(_tp_var(v, f"{v.name}_{s}", f"{v.label} ({t.label})", t.code))
                 layout.append((t.id, code, None, v))
     return pcols, cols, layout

@@ -31,7 +31,7 @@ from analysis.exports import (
 )
 from enrolment.models import Clinic, Participant, Trial
 from enrolment.national_id import age_on
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial, get
 from questionnaires.models import Response
 
 from . import metadata as md
@@ -57,7 +57,7 @@ def _stamp(moment: datetime) -> str:
 def instruments_of(trial: Trial, timepoints) -> list:
     """Every instrument version the file describes: the protocol's current versions and
     every version a stored response was answered on."""
-    pairs = {(code, get(code).version) for tp in timepoints for code in tp.instruments}
+    pairs = {(c, for_trial(trial, c).version) for tp in timepoints for c in tp.instruments}
     pairs |= set(
         Response.objects.filter(participant__trial=trial, timepoint__in=timepoints)
         .values_list("instrument", "version")

@@ -13,7 +13,7 @@ from analysis.exports import weekly_timepoints
 from enrolment import permissions as roles
 from enrolment.models import Timepoint
 from questionnaires import services
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 from questionnaires.models import Response as QResponse
 
 from .. import data
@@ -66,7 +66,8 @@ class SubmitResponse(TrialView):
         existing = QResponse.objects.filter(participant=p, timepoint=tp,
                                             instrument=body["instrument"],
                                             entry=QResponse.FINAL).first()
-        instrument = existing.definition() if existing else get(body["instrument"])
+        instrument = (existing.definition() if existing
+                      else for_trial(self.trial, body["instrument"]))
         reason = body["reason"].strip()
         if (existing is not None and existing.is_complete and not reason
                 and services.clean_answers(existing.answers)

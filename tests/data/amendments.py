@@ -25,7 +25,7 @@ anchor = "enrolment"
 offset = 6
 window_before_days = 14
 window_after_days = 30
-instruments = ["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]
+instruments = ["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "bb_costs"]
 """
 
 NINE_MONTHS = (

@@ -307,6 +307,7 @@ p = enrol_participant(
     personal={"full_name": "Karen Jensen", "date_of_birth": date(1971, 3, 4),
               "mobile": ARGS["mobile"], "preferred_language": "da"},
     consent={"consented_on": today, "form_version": "1.0", "taken_by": coordinator},
+    sex="female",
 )
 print(json.dumps({"id": p.pk, "study_id": p.study_id, "weeks": p.sms_prompts.count()}))
 """
@@ -331,6 +332,7 @@ for n, mobile in enumerate(ARGS["mobiles"]):
         personal={"full_name": f"Deltager {n}", "date_of_birth": date(1971, 3, 4),
                   "mobile": mobile, "preferred_language": "da"},
         consent={"consented_on": today, "form_version": "1.0", "taken_by": coordinator},
+        sex="female",
     )
     ids[mobile] = p.pk
 now = timezone.now()

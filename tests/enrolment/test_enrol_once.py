@@ -29,6 +29,7 @@ FORM = {
     "email": "dorte@example.com",
     "mobile": "",
     "preferred_language": "da",
+    "sex": "female",  # SAFE's protocol asks sex at enrolment
 }
 
 
@@ -68,6 +69,7 @@ def _enrol_from(screening, coordinator):
         consent={"consented_on": date(2022, 1, 3), "form_version": "1.0"},
         user=coordinator,
         screening=screening,
+        sex="female",
     )
 
 

@@ -174,9 +174,9 @@ def test_removing_an_instrument_with_responses_is_refused(cohort, tmp_path, bett
         tmp_path,
         (
             "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
-            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]',
+            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "bb_costs"]',
             "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
-            '["nrs", "odi", "eq5d3l", "bipq", "satisfaction", "pgic"]',
+            '["nrs", "odi", "eq5d3l", "bipq", "satisfaction", "pgic", "bb_costs"]',
         ),
     )
     state = list(Contact.objects.values_list("id", "status", "due_on", "protocol_version"))
@@ -236,9 +236,9 @@ def test_a_changed_instrument_list_and_eligibility_are_listed_with_their_reach(c
         tmp_path,
         (
             "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
-            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]',
+            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "bb_costs"]',
             "offset = 3\nwindow_before_days = 7\nwindow_after_days = 30\ninstruments = "
-            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "sbst"]',
+            '["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic", "bb_costs", "sbst"]',
         ),
         ('text = "Aged 18-65 years"', 'text = "Aged 18-70 years"'),
     )

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from followup.tokens import hash_token, token_for
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 from questionnaires.models import Response
 
 from ..factories import enrol
@@ -33,7 +33,8 @@ def open_link(clinic, language="sv"):
 
 
 def first_page_post(contact) -> dict:
-    return as_post(valid_answers(get(contact.timepoint.instruments[0])), action="next")
+    first = for_trial(contact.timepoint.trial, contact.timepoint.instruments[0])
+    return as_post(valid_answers(first), action="next")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -120,7 +121,7 @@ def test_answers_sent_during_an_outage_come_back_in_swedish_and_can_be_sent_agai
     assert again.status_code == 302 and again["Location"].endswith("/2/")
     stored = Response.objects.get(participant=participant, timepoint=contact.timepoint)
     assert stored.is_complete and stored.answers == valid_answers(
-        get(contact.timepoint.instruments[0])
+        for_trial(contact.timepoint.trial, contact.timepoint.instruments[0])
     )
     # Staff pages say what happened, in plain words.
     client.force_login(coordinator)

@@ -66,4 +66,4 @@ def test_every_item_of_the_3_month_pack_has_its_boxes_on_the_page():
             assert L.LEFT <= b["x"] and b["x"] + b["w"] <= L.RIGHT
             assert L.TOP <= b["y"] and b["y"] + b["h"] <= L.BOTTOM
     # the Danish recall sentence comes from the catalog
-    assert sections[0].instruction != get("nrs").recall
+    assert sections[0].instruction != get("nrs", 1).recall

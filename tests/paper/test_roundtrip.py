@@ -30,7 +30,16 @@ def test_every_instrument_of_betterbacks_3_months_round_trips(
     betterback, clinic_west, data_manager
 ):
     three = Timepoint.objects.get(trial=betterback, code="3m")
-    assert three.instruments == ["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]
+    assert three.instruments == [
+        "nrs",
+        "odi",
+        "eq5d3l",
+        "bipq",
+        "pei",
+        "satisfaction",
+        "pgic",
+        "bb_costs",
+    ]
     rng = random.Random(2017)
     scanned, truths = [], {}
     for language in ("sv", "da", "en", "sv"):
@@ -54,7 +63,7 @@ def test_every_instrument_of_betterbacks_3_months_round_trips(
         assert set(entry.flags.values()) <= {omr.WRITE}, (entry.instrument, entry.flags)
     assert {e.instrument for e in batch.entries.all()} == set(three.instruments)
     assert right / (right + wrong) >= 0.99, (right, wrong)
-    assert right + wrong == 4 * 34  # every tick-box item of the timepoint
+    assert right + wrong == 4 * 37  # every item: 34 tick-box, 3 numbers (bb_costs)
 
 
 @pytest.mark.django_db

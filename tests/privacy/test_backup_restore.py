@@ -87,7 +87,7 @@ def _populate(trial) -> None:
     baseline = Timepoint.objects.get(trial=trial, code="baseline")
     for p in people[:3]:
         save_answers(
-            instrument=get("nrs"),
+            instrument=get("nrs", 1),
             timepoint=baseline,
             answers={"back": 6, "leg": 1},
             complete=True,

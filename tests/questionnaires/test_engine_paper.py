@@ -150,7 +150,7 @@ def test_paper_entry_out_of_range_is_shown_next_to_the_item(client, participant,
 
 
 def test_staff_correction_of_a_completed_response_needs_a_reason(client, participant, coordinator):
-    nrs = get("nrs")
+    nrs = get("nrs", 1)
     tp = participant.trial.timepoints.get(code="baseline")
     r = services.save_answers(
         instrument=nrs,

@@ -377,7 +377,7 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
     assert contact.status == Contact.INVITED
     tp = contact.timepoint
     # The patient had started the NRS: their answers stay.
-    nrs = get("nrs")
+    nrs = get("nrs", 1)
     services.save_answers(
         instrument=nrs,
         timepoint=tp,

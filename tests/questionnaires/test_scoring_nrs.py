@@ -26,3 +26,22 @@ def test_unanswered_item_gives_none_for_its_score_only():
     assert NRS.score({"back": 4}) == {"back": 4, "leg": None}
     assert NRS.score({"back": None, "leg": 2}) == {"back": None, "leg": 2}
     assert NRS.score({}) == {"back": None, "leg": None}
+
+
+NRS_V2 = registry.get("nrs", 2)
+
+
+def test_version_2_adds_average_and_worst_of_the_preceding_week():
+    # selfBACK's secondary outcomes; version 1's items stay as they were, so its stored
+    # answers keep their meaning.
+    assert NRS_V2.item_ids == ("back", "leg", "back_average", "back_worst")
+    assert NRS_V2.items[:2] == NRS.items
+    assert [s.name for s in NRS_V2.scores] == ["back", "leg", "back_average", "back_worst"]
+    assert NRS_V2.score({"back": 5, "leg": 1, "back_average": 4, "back_worst": 8}) == {
+        "back": 5,
+        "leg": 1,
+        "back_average": 4,
+        "back_worst": 8,
+    }
+    assert NRS_V2.score({"back": 5})["back_worst"] is None
+    assert registry.get("nrs") is NRS_V2

@@ -29,7 +29,7 @@ from followup.models import Contact
 from followup.planning import complete_contact
 from implementation import workshops
 from questionnaires import services
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 from questionnaires.models import Response
 
 from .answers import months_of, patient_burden, synthetic_answers
@@ -161,7 +161,7 @@ class Replay:
             language = details.preferred_language if details else ""
         responses = []
         for code in timepoint.instruments:
-            instrument = get(code)
+            instrument = for_trial(timepoint.trial, code)
             responses.append(
                 services.save_answers(
                     instrument=instrument,
@@ -289,7 +289,7 @@ def plan_clinic_visits(replay: Replay, trial: Trial) -> None:
                 mark_final_visit(p, final_on)
             burden = replay.rng.uniform(0.3, 0.7)
             for code in tp.instruments:
-                instrument = get(code)
+                instrument = for_trial(tp.trial, code)
                 services.save_answers(
                     instrument=instrument,
                     timepoint=tp,

@@ -11,12 +11,11 @@ between forms and must never be mixed.
 Scores: ``raw`` is the sum of the four items (4-20). HealthMeasures' raw-score tables
 assume every item answered; for incomplete forms it sends users to response-pattern
 scoring (HealthMeasures Scoring Service), so ``raw`` is None when an item is missing.
-``t_score`` is looked up in the HealthMeasures conversion table of the exact form, kept
-as a data file ``questionnaires/data/promis_<domain>_4a_tscores.csv`` (columns raw,t_score,se;
-``#`` lines name the source). We could not obtain the HealthMeasures tables themselves
-through our sources (only third-party transcriptions that disagree with each other), so
-no table file is shipped and ``t_score`` stays None until the trial adds the table from
-the PROMIS scoring manual of the form and version it administers.
+``t_score`` and its standard error ``se`` are looked up in the HealthMeasures conversion
+table of the exact form, kept as data: ``questionnaires/data/promis_<domain>_4a_tscores.csv``
+(columns raw,t_score,se; ``#`` lines name the manual and the table): Pain Interference 4a
+is PROMIS SF v1.0, Physical Function 4a is PROMIS SF v2.0 (the forms of the PROMIS-29
+v2.1). A file that is not one row per raw score is refused rather than half used.
 """
 
 from __future__ import annotations
@@ -50,16 +49,21 @@ PHYSICAL_FUNCTION = (
 )
 PF_ANCHORS = ("Unable to do", "Without any difficulty")  # 1 unable .. 5 without difficulty
 
+MANUALS = {
+    "pi": "HealthMeasures PROMIS Pain Interference Scoring Manual, short form conversion tables",
+    "pf": "HealthMeasures PROMIS Physical Function Scoring Manual, short form conversion tables",
+}
+
 
 @cache
-def t_score_table(domain: str) -> dict[int, float] | None:
-    """The raw-to-T table of ``promis_<domain>_4a_tscores.csv``, or None if not shipped."""
+def t_score_table(domain: str) -> dict[int, tuple[float, float]] | None:
+    """raw -> (T-score, SE) from ``promis_<domain>_4a_tscores.csv``, or None if not shipped."""
     path = DATA_DIR / f"promis_{domain}_4a_tscores.csv"
     if not path.exists():
         return None
     with path.open(encoding="utf-8", newline="") as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        table = {int(row["raw"]): float(row["t_score"]) for row in rows}
+        table = {int(row["raw"]): (float(row["t_score"]), float(row["se"])) for row in rows}
     # A partial or wrong-form table must fail loudly, not score some responses.
     if sorted(table) != list(range(RAW_MIN, RAW_MAX + 1)):
         raise ValueError(f"{path.name}: needs one row per raw score {RAW_MIN}-{RAW_MAX}")
@@ -69,15 +73,17 @@ def t_score_table(domain: str) -> dict[int, float] | None:
 def _scorer(domain: str, item_ids: tuple[str, ...]):
     def score(answers: Answers) -> Scores:
         if not all(answered(answers, i) for i in item_ids):
-            return {"raw": None, "t_score": None}
+            return {"raw": None, "t_score": None, "se": None}
         raw = sum(answers[i] for i in item_ids)
         table = t_score_table(domain)
-        return {"raw": raw, "t_score": table[raw] if table else None}
+        t_score, se = table[raw] if table else (None, None)
+        return {"raw": raw, "t_score": t_score, "se": se}
 
     return score
 
 
-def _instrument(code, name, domain, rows, anchors, recall, higher_means) -> Instrument:
+def _instrument(code, name, domain, rows, anchors, recall, higher_means, table) -> Instrument:
+    manual = MANUALS[domain]
     item_ids = tuple(item_id for item_id, _, _ in rows)
     return Instrument(
         code=code,
@@ -104,16 +110,22 @@ def _instrument(code, name, domain, rows, anchors, recall, higher_means) -> Inst
                 "t_score",
                 f"{name}: T-score (mean 50, SD 10; higher = {higher_means})",
                 rule=(
-                    "Raw sum converted with the HealthMeasures table of this 4a short form, "
-                    "kept as a data file; missing while no verified table is shipped."
+                    f"Raw sum converted with the HealthMeasures table '{table}' ({manual}), "
+                    f"kept as questionnaires/data/promis_{domain}_4a_tscores.csv; missing "
+                    "where the raw sum is."
                 ),
+            ),
+            ScoreDef(
+                "se",
+                f"{name}: standard error of the T-score",
+                rule=f"The SE column of the same table ('{table}', {manual}).",
             ),
         ),
         score_fn=_scorer(domain, item_ids),
         recall=recall,
         source=(
-            "PROMIS (HealthMeasures, Northwestern University): 4a short form as in the "
-            "PROMIS-29 profile v2.1; scoring manual of the form for the raw-to-T table."
+            f"PROMIS (HealthMeasures, Northwestern University): {table}, the 4a short form "
+            f"of the PROMIS-29 profile v2.1; raw-to-T table from the {manual}."
         ),
     )
 
@@ -127,6 +139,7 @@ PROMIS_PI = register(
         PI_ANCHORS,
         gettext_noop("Please answer about the past 7 days."),
         "more interference",
+        "PROMIS SF v1.0 - Pain Interference 4a",
     )
 )
 PROMIS_PF = register(
@@ -138,5 +151,6 @@ PROMIS_PF = register(
         PF_ANCHORS,
         "",  # the Physical Function items have no time frame
         "better function",
+        "PROMIS SF v2.0 - Physical Function 4a",
     )
 )

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from enrolment.models import Trial
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 from questionnaires.management.commands._base import VersionedCommand
 from questionnaires.models import InstrumentWording
 
@@ -102,7 +102,12 @@ class Command(VersionedCommand):
         except Trial.DoesNotExist:
             raise CommandError(f"unknown trial {trial!r}") from None
         try:
-            definition = get(instrument, instrument_version)
+            # Without --version: the version the trial asks (its protocol file's pin).
+            definition = (
+                get(instrument, instrument_version)
+                if instrument_version is not None
+                else for_trial(trial_obj, instrument)
+            )
         except KeyError as exc:
             raise CommandError(exc.args[0]) from None
         path = Path(file)

@@ -36,7 +36,7 @@ def test_staff_cannot_change_a_finished_visit_through_the_visit_pages(
     assert r.status_code == 200
     assert "This visit is finished" in r.content.decode()
     nrs = Response.objects.get(participant=participant, instrument="nrs")
-    assert nrs.answers == valid_answers(get("nrs"))
+    assert nrs.answers == valid_answers(get("nrs", 1))
     reasons = set(nrs.history.values_list("history_change_reason", flat=True))
     assert "corrected by the respondent during the visit" not in reasons
 
@@ -45,7 +45,7 @@ def test_the_respondent_still_goes_back_during_the_visit(clinic_west, coordinato
     participant = enrol(clinic_west, user=coordinator, preferred_language="en")
     client.force_login(coordinator)
     page = lambda n: reverse("visit_page", args=[participant.study_id, "baseline", n])  # noqa: E731
-    client.post(page(1), as_post(valid_answers(get("nrs")), action="next"))
+    client.post(page(1), as_post(valid_answers(get("nrs", 1)), action="next"))
     client.post(page(1), {"back": "0", "leg": "0", "action": "next"})
     nrs = Response.objects.get(participant=participant, instrument="nrs")
     assert nrs.answers == {"back": 0, "leg": 0}
