@@ -120,7 +120,11 @@ def test_lookups(renamed):
             'tags = ["final-visit"]',
             "tag 'final-visit' is given to 2 entries",
         ),
-        ('code = "dibq"\nitem_roles', 'code = "rmdq"\nitem_roles', "'rmdq' is not listed at any timepoint"),
+        (
+            'code = "dibq"\nitem_roles',
+            'code = "rmdq"\nitem_roles',
+            "'rmdq' is not listed at any timepoint",
+        ),
         ("model-useful =", "useful =", "instruments[1].item_roles: unknown role 'useful'"),
         ('"q24"', '"q99"', "instruments[1].item_roles: 'q99' is not an item of dibq"),
         ('tags = ["risk-group"]', 'tags = ["risk"]', "instruments[0].tags: unknown tag 'risk'"),
