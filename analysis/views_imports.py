@@ -38,8 +38,11 @@ def imports_upload(request, code):
         except RegistryError as exc:
             errors = exc
         else:
-            messages.success(request, _("Imported %(rows)s rows from %(file)s.")
-                             % {"rows": new.rows, "file": new.file_name})
+            messages.success(
+                request,
+                _("Imported %(rows)s rows from %(file)s.")
+                % {"rows": new.rows, "file": new.file_name},
+            )
             return redirect("analysis_imports", code=code)
     history = DataImport.objects.filter(trial=trial).select_related("uploaded_by")
     declared = [
@@ -51,6 +54,13 @@ def imports_upload(request, code):
         }
         for spec in trial.imports
     ]
-    return render(request, "analysis/imports.html", {
-        "trial": trial, "form": form, "errors": errors, "declared": declared,
-    })
+    return render(
+        request,
+        "analysis/imports.html",
+        {
+            "trial": trial,
+            "form": form,
+            "errors": errors,
+            "declared": declared,
+        },
+    )

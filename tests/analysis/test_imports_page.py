@@ -17,8 +17,13 @@ from enrolment.models import TrialRole
 from enrolment.protocol import load_protocol
 
 from ..conftest import PROTOCOLS
-from ..factories import AuthenticatorFactory, PhysiotherapistFactory, TrialRoleFactory, UserFactory
-from ..factories import enrol
+from ..factories import (
+    AuthenticatorFactory,
+    PhysiotherapistFactory,
+    TrialRoleFactory,
+    UserFactory,
+    enrol,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +60,9 @@ def test_a_data_manager_uploads_and_sees_the_current_import(client, safe):
     assert "One row per participant." in page and "Nothing imported yet." in page
 
     good = _file(HEADER, f"{a.study_id},1,2,3", f"{b.study_id},0,1,0")
-    page = client.post(url, {"code": "dk_registries", "file": good, "note": "DREAM 2023"},
-                       follow=True).content.decode()
+    page = client.post(
+        url, {"code": "dk_registries", "file": good, "note": "DREAM 2023"}, follow=True
+    ).content.decode()
     assert "Imported 2 rows from extract.csv." in page
     current = DataImport.objects.get(trial=trial, active=True)
     assert current.rows == 2 and current.note == "DREAM 2023" and current.uploaded_by

@@ -56,8 +56,12 @@ def import_declared(trials: list[Trial], seed: int = 2017) -> dict[str, int]:
             if imports.current(trial, spec["code"]) is not None:
                 continue
             new = imports.import_file(
-                trial, spec["code"], f"demo-{spec['code']}.csv", demo_file(trial, spec, seed),
-                user, "demo (synthetic)",
+                trial,
+                spec["code"],
+                f"demo-{spec['code']}.csv",
+                demo_file(trial, spec, seed),
+                user,
+                "demo (synthetic)",
             )
             done[f"{trial.code} {spec['code']} rows imported"] = new.rows
     return done
