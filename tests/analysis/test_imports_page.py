@@ -109,3 +109,15 @@ def test_linked_only_for_trials_that_declare_imports(client, safe, betterback):
     page = client.get(reverse("analysis_home", args=["betterback"])).content.decode()
     assert 'id="nav-imports"' not in page
     assert client.get(reverse("analysis_imports", args=["betterback"])).status_code == 404
+
+
+def test_a_weekly_declaration_in_swedish(client):
+    trial, _ = load_protocol(PROTOCOLS / "selfback.toml")
+    client.force_login(_user(trial, TrialRole.COORDINATOR))
+    page = client.get(
+        reverse("analysis_imports", args=["selfback"]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "Importerade data i selfback" in page
+    assert "En rad per deltagare och vecka (vecka 1 till 52)." in page
+    # step_goal_met: a boolean, optional.
+    assert "<td><code>step_goal_met</code></td><td>boolean</td><td>0/1</td><td>nej</td>" in page
