@@ -84,3 +84,15 @@ class SampleSizeForm(forms.Form):
         if design == "layout" and not data.get("layout") and "layout" not in self.errors:
             self.add_error("layout", _("Give the layout, e.g. I.,CI,.C"))
         return data
+
+
+class ImportForm(forms.Form):
+    """An upload for one of the trial's declared imports (``[[imports]]``)."""
+
+    code = forms.ChoiceField(label=_("Import"))
+    file = forms.FileField(label=_("File"), help_text=_("CSV or Excel (.xlsx)"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+    def __init__(self, trial, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [(s["code"], s["label"]) for s in trial.imports or []]

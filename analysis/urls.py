@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_process
+from . import views, views_imports, views_process
 
 urlpatterns = [
     path("<slug:code>/", views.home, name="analysis_home"),
@@ -12,6 +12,7 @@ urlpatterns = [
          name="analysis_export_download"),
     path("<slug:code>/blinding/", views.blinding, name="analysis_blinding"),
     path("<slug:code>/registry/", views.registry_upload, name="analysis_registry"),
+    path("<slug:code>/imports/", views_imports.imports_upload, name="analysis_imports"),
     path("<slug:code>/plan/", views.plan, name="analysis_plan"),
     path("<slug:code>/plan/<int:pk>/", views.run_status, name="analysis_run"),
     path("<slug:code>/plan/<int:pk>/report/", views.run_report, name="analysis_run_report"),

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from analysis.import_models import DataImport
 from datamanagement.queries.models import Query
 from enrolment import consent
 from enrolment.demo import DEMO_PASSWORD
@@ -23,7 +24,7 @@ from .built_once import rolled_back
 pytestmark = pytest.mark.django_db
 
 ARGS = ["--no-serve", "--participants", "30", "--safe-participants", "6",
-        "--other-participants", "0"]  # fmt: skip
+        "--other-participants", "2"]  # fmt: skip
 
 
 def _state():
@@ -41,6 +42,9 @@ def _state():
             channel=Message.POST, status=Message.SENT, posted_at=None
         ).count(),
         "queries": sorted(Query.objects.values_list("state", flat=True)),
+        "imports": sorted(
+            DataImport.objects.values_list("trial__code", "code", "rows", "active")
+        ),
     }
 
 
@@ -126,3 +130,16 @@ def test_a_clinic_manager_of_the_printed_physiotherapists_clinic(demo):
     client.post("/accounts/login/", {"username": "manager", "password": DEMO_PASSWORD})
     page = client.get("/monitoring/trials/betterback/clinics/").content.decode()
     assert clinic.name in page
+
+
+def test_the_declared_imports_have_a_current_demo_import(demo):
+    # SAFE's registries, selfBACK's weekly app usage, IMPACt's escalation of care: one
+    # import each through the page's write path; the second start imported nothing more.
+    imported = {(t, c): (rows, active) for t, c, rows, active in demo["first"]["imports"]}
+    assert set(imported) == {
+        ("safe", "dk_registries"), ("selfback", "app_usage"),
+        ("impact-lbp", "escalation_of_care"),
+    }  # fmt: skip
+    assert all(active and rows > 0 for rows, active in imported.values())
+    weekly = DataImport.objects.get(code="app_usage")
+    assert weekly.records.filter(week=2).exists() and weekly.uploaded_by.username == "datamanager"

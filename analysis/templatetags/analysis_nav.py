@@ -8,7 +8,10 @@ from ..views import BLINDING_ROLES, REGISTRY_ROLES
 
 register = template.Library()
 
-TAB_ROLES = {"registry": REGISTRY_ROLES, "blinding": BLINDING_ROLES}
+# Imports: the registry's roles (analysis.views_imports.IMPORT_ROLES).
+TAB_ROLES = {
+    "registry": REGISTRY_ROLES, "imports": REGISTRY_ROLES, "blinding": BLINDING_ROLES,
+}
 
 
 @register.simple_tag(takes_context=True)

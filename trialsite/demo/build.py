@@ -32,6 +32,7 @@ from .api import demo_api_token
 from .channels import assign_channels
 from .consent import show_consent_amendment
 from .history import Replay, plan_baselines, plan_clinic_visits, plan_endings, plan_workshops
+from .imports import import_declared
 from .locks import add_data_management
 from .missing import add_missing_reasons
 from .paper import build_paper_demo
@@ -100,6 +101,7 @@ def build_site(
         history.update(build_paper_demo(betterback, now))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
+    history.update(import_declared(trials))
     history.update(show_consent_amendment(betterback, today))
     history.update(build_queries(trials))
     history.update(add_data_management(betterback))
