@@ -12,7 +12,7 @@ from django.urls import reverse
 from enrolment.actions import erase_personal_data
 from enrolment.models import Timepoint
 from privacy.models import SubjectAccess
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 from questionnaires.models import InstrumentWording, Response
 from questionnaires.services import save_answers
 
@@ -43,7 +43,7 @@ def answered(karen):
         ("sbst", {**{f"q{i}": 1 for i in range(1, 9)}, "q9": 4}),
     ]:
         save_answers(
-            instrument=get(code),
+            instrument=for_trial(karen.trial, code),  # the version SAFE pins
             timepoint=baseline,
             answers=answers,
             complete=True,

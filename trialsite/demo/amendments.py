@@ -5,6 +5,7 @@ yet due that were re-planned; contacts already sent or answered keep version 1."
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,31 +17,29 @@ from enrolment.protocol import read_protocol
 
 AMENDMENT = "De Videnskabsetiske Komitéer S-20160177, tillæg 2"
 
-SIX_MONTHS = """code = "6m"
-label = {en = "6 months", sv = "6 månader", da = "6 måneder"}
-respondent = "patient"
-anchor = "enrolment"
-offset = 6
-window_before_days = 14
-window_after_days = 30
-instruments = ["nrs", "rmdq", "eq5d5l", "bipq", "gpe"]
-"""
-FIFTEEN_MONTHS = (
-    SIX_MONTHS.replace('"6m"', '"15m"')
-    .replace("offset = 6", "offset = 15")
-    .replace("6 months", "15 months")
-    .replace("6 månader", "15 månader")
-    .replace("6 måneder", "15 måneder")
-)
+# The 6-month timepoint as the shipped file words it, whatever its instruments.
+SIX_MONTHS = re.compile(r'code = "6m"\n.*?\ninstruments = \[[^\]]*\]\n', re.S)
 EIGHTEEN = '[[timepoints]]\ncode = "18m"\n'
 TWELVE = "offset = 12\nwindow_before_days = 14\nwindow_after_days = 45\n"
 
 
+def fifteen_months(six: str) -> str:
+    return (
+        six.replace('"6m"', '"15m"')
+        .replace("offset = 6", "offset = 15")
+        .replace("6 months", "15 months")
+        .replace("6 månader", "15 månader")
+        .replace("6 måneder", "15 måneder")
+    )
+
+
 def safe_version_2() -> str:
     text = SAFE_PROTOCOL.read_text(encoding="utf-8")
-    if SIX_MONTHS not in text or text.count(TWELVE) != 1 or text.count(EIGHTEEN) != 1:
+    six = SIX_MONTHS.search(text)
+    if six is None or text.count(TWELVE) != 1 or text.count(EIGHTEEN) != 1:
         return ""  # the shipped file changed: no demo amendment rather than a wrong one
-    text = text.replace(EIGHTEEN, "[[timepoints]]\n" + FIFTEEN_MONTHS + "\n" + EIGHTEEN)
+    fifteen = fifteen_months(six.group(0))
+    text = text.replace(EIGHTEEN, "[[timepoints]]\n" + fifteen + "\n" + EIGHTEEN)
     return text.replace(TWELVE, TWELVE.replace("45", "60"))
 
 
