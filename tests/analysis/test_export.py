@@ -12,15 +12,27 @@ from analysis import exports
 from analysis.missing_export import REASON_LABELS
 from analysis.models import BlindingCode, ExportLog
 from analysis.plan.dataset import validate_dataset
-from enrolment.models import PersonalDetails
+from enrolment.models import Participant, PersonalDetails
+from enrolment.protocol import load_protocol
 from tests.analysis.exportdata import make_trial_data
+from tests.built_once import rolled_back
+from tests.conftest import PROTOCOLS
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _data(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/built_once.py): every test here only exports it."""
+    with rolled_back(django_db_blocker):
+        trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
+        yield [p.pk for p in make_trial_data(trial, per_clinic=2)]
+
+
 @pytest.fixture
-def data(betterback):
-    return make_trial_data(betterback, per_clinic=2)
+def data(_data, betterback):
+    by_pk = Participant.objects.in_bulk(_data)
+    return [by_pk[pk] for pk in _data]
 
 
 def _read(path, fmt):

@@ -12,9 +12,12 @@ from django.urls import reverse
 from analysis import monitoring as mon
 from enrolment.actions import enrol_participant, withdraw_participant
 from enrolment.models import Clinic, Participant, ScreeningRecord, Timepoint
+from enrolment.protocol import load_protocol
 from followup.schedule import offset_date
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.built_once import rolled_back
+from tests.conftest import PROTOCOLS
 from tests.factories import PersonalFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +49,20 @@ def _response(p, tp, code, rng, when, entry=0, drop=0):
     )
 
 
+@pytest.fixture(scope="module")
+def _trial_data(django_db_setup, django_db_blocker):
+    """Built once for the module (tests/built_once.py): the tests only read it."""
+    with rolled_back(django_db_blocker):
+        trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
+        yield _build(trial).pk
+
+
 @pytest.fixture
-def trial_data(betterback):
+def trial_data(_trial_data, betterback):
+    return betterback
+
+
+def _build(betterback):
     rng = random.Random(20170401)
     staff = UserFactory(username="screener")
     clinics = [Clinic.objects.get(cluster__trial=betterback, code=c) for c in CLINICS]
