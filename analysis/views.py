@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from enrolment import permissions as roles
@@ -202,7 +204,11 @@ def run_status(request, code, pk):
 
 
 @login_required
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
 def run_report(request, code, pk):
+    """The report's HTML, shown inside the run's page: so it may be framed by this site
+    (and no other), while every other page may be framed by none."""
     trial = _trial(request, code)
     run = get_object_or_404(AnalysisRun, pk=pk, trial=trial)
     path = runs.report_path(run)

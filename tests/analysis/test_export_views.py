@@ -83,9 +83,13 @@ def test_plan_runs_the_primary_model_and_serves_the_report(client, betterback, s
                 {"analysis": "mixed", "outcome": "odi"})
     run = AnalysisRun.objects.get()
     assert run.status == "done", run.error
-    report = b"".join(
-        client.get(reverse("analysis_run_report", args=["betterback", run.pk])).streaming_content
-    )
+    response = client.get(reverse("analysis_run_report", args=["betterback", run.pk]))
+    report = b"".join(response.streaming_content)
+    # The run's page shows the report in a frame: this site may frame it, no other.
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    page = client.get(reverse("analysis_run", args=["betterback", run.pk]))
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
     assert b"Primary model (condition x time, cluster, period x time" in report
     assert b"clinic x time" in report  # variance components by name
     assert b"Sensitivity analysis: previous model" in report
