@@ -12,6 +12,8 @@ from .views import _trial
 @login_required
 def process_csv(request, code, what):
     trial = _trial(request, code)
+    if not trial.has_workshops:
+        raise Http404  # no workshop, SWOT or interview records in this protocol
     if what == "codebook":
         body = codebook_csv()
     elif what in CODEBOOK:

@@ -171,6 +171,12 @@ class Trial(models.Model):
         return self.name
 
     @property
+    def has_workshops(self) -> bool:
+        """The protocol schedules physiotherapists around a workshop: the trial has the
+        implementation records (workshops, SWOT analyses, interviews) and their exports."""
+        return self.timepoints.filter(anchor=Timepoint.WORKSHOP).exists()
+
+    @property
     def is_cluster_design(self) -> bool:
         return self.design in allocation.CLUSTER_DESIGNS
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,8 @@ def trial_for(request, code):
     trial = get_object_or_404(roles.trials_of(request.user), code=code)
     if not roles.has_any(request.user, trial, roles.IMPLEMENTATION):
         raise PermissionDenied
+    if not trial.has_workshops:
+        raise Http404  # the protocol has no physiotherapists' workshop to record
     return trial
 
 
