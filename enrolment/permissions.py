@@ -34,6 +34,8 @@ PERSONAL_DETAILS = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, PHYSIOTHERAPIST, I
 HISTORY = {COORDINATOR, DATA_MANAGER, ADMINISTRATOR, MONITOR, INVESTIGATOR}
 # The trial's dashboard and screening log (physiotherapists: their own clinic's rows).
 DASHBOARD = TRIAL_WIDE | {PHYSIOTHERAPIST}
+# Lists of participants and their contacts (a clinic manager sees counts only).
+PARTICIPANT_LISTS = TRIAL_WIDE | {PHYSIOTHERAPIST}
 
 # --- changing participant records -----------------------------------------------------
 # Roles that may change participant records.

@@ -104,6 +104,8 @@ def trial_overview(request, code):
 @login_required
 def participant_list(request, code):
     trial = _trial_for(request.user, code)
+    if not roles.has_any(request.user, trial, roles.PARTICIPANT_LISTS):
+        raise PermissionDenied  # e.g. a clinic manager: their clinics' counts, no list
     qs = (
         Participant.objects.visible_to(request.user)
         .filter(trial=trial)

@@ -70,6 +70,8 @@ def _trial_for(user, code: str) -> Trial:
 def overdue(request, code):
     """Missed contacts and contacts whose message could not be delivered."""
     trial = _trial_for(request.user, code)
+    if not roles.has_any(request.user, trial, roles.PARTICIPANT_LISTS):
+        raise PermissionDenied  # e.g. a clinic manager, who sees counts and no participant
     failed = Message.objects.filter(contact=OuterRef("pk"), status=Message.FAILED)
     contacts = (
         access.contacts_visible_to(request.user, trial)
