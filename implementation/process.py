@@ -13,10 +13,12 @@ import hashlib
 import secrets
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrolment import consent
@@ -66,6 +68,7 @@ def check_document(name: str, size: int, head: bytes) -> str:
 def record_swot(clinic: Clinic, *, held_on: date, upload, user) -> SwotAnalysis:
     """A SWOT analysis held at ``clinic`` with its document (an uploaded file object)."""
     check_role(user, clinic.cluster.trial)
+    _not_in_future(clinic.cluster.trial, held_on)
     name = Path(upload.name).name[:200]
     head = upload.read(8)
     upload.seek(0)
@@ -129,6 +132,14 @@ def select_for_interview(participant: Participant, *, selected_on: date, user) -
 INTERVIEW_FIELDS = ("asked_on", "answer", "answered_on", "interviewed_on")
 
 
+def _not_in_future(trial, *days: date) -> None:
+    """What happened is recorded after it happened (a walk entered an interview for
+    next week), by the trial's own calendar."""
+    today = timezone.now().astimezone(ZoneInfo(trial.time_zone)).date()
+    if any(day and day > today for day in days):
+        raise ValidationError(_("A date cannot be in the future."))
+
+
 @transaction.atomic
 def update_interview(interview: Interview, *, user, reason: str = "", **values) -> Interview:
     """Who was asked, what they answered, when they were interviewed; each step needs
@@ -144,6 +155,7 @@ def update_interview(interview: Interview, *, user, reason: str = "", **values) 
         raise ValidationError(_("Only a participant who consented can be interviewed."))
     dates = [new["asked_on"], new["answered_on"], new["interviewed_on"]]
     known = [d for d in dates if d]
+    _not_in_future(interview.participant.trial, *known)
     if known != sorted(known) or (new["asked_on"] and new["asked_on"] < interview.selected_on):
         raise ValidationError(_("The dates must follow each other: asked, answered, interviewed."))
     changed = [f for f in INTERVIEW_FIELDS if getattr(interview, f) != new[f]]

@@ -3,9 +3,10 @@ selected for an interview (who was asked, answered, interviewed, when)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -108,17 +109,7 @@ def test_interview_selection_needs_consent_and_follows_its_steps(
     with pytest.raises(ValidationError, match="Only a participant who consented"):
         process.update_interview(interview, user=coordinator, interviewed_on=date(2017, 9, 1))
     p = str(interview.pk)
-    response = client.post(
-        url,
-        {
-            "interview": interview.pk,
-            f"{p}-asked_on": "2030-01-01",
-            f"{p}-answer": "yes",
-            f"{p}-answered_on": "2030-01-03",
-            f"{p}-interviewed_on": "2030-01-02",
-        },
-    )
-    assert response.status_code == 400 and "follow each other" in response.content.decode()
+    # What happened is recorded after it happened.
     response = client.post(
         url,
         {
@@ -129,13 +120,38 @@ def test_interview_selection_needs_consent_and_follows_its_steps(
             f"{p}-interviewed_on": "2030-01-09",
         },
     )
-    assert response.status_code == 302
-    interview.refresh_from_db()
-    with pytest.raises(ValidationError, match="reason"):
-        process.update_interview(interview, user=coordinator, interviewed_on=date(2030, 1, 10))
-    process.update_interview(
-        interview, user=coordinator, interviewed_on=date(2030, 1, 10), reason="rescheduled"
-    )
+    assert response.status_code == 400 and "in the future" in response.content.decode()
+    # The same dates, once they have passed.
+    with time_machine.travel(datetime(2030, 2, 1, 12, tzinfo=UTC)):
+        client.force_login(coordinator)  # the session of 2026 has expired by 2030
+        response = client.post(
+            url,
+            {
+                "interview": interview.pk,
+                f"{p}-asked_on": "2030-01-01",
+                f"{p}-answer": "yes",
+                f"{p}-answered_on": "2030-01-03",
+                f"{p}-interviewed_on": "2030-01-02",
+            },
+        )
+        assert response.status_code == 400 and "follow each other" in response.content.decode()
+        response = client.post(
+            url,
+            {
+                "interview": interview.pk,
+                f"{p}-asked_on": "2030-01-01",
+                f"{p}-answer": "yes",
+                f"{p}-answered_on": "2030-01-02",
+                f"{p}-interviewed_on": "2030-01-09",
+            },
+        )
+        assert response.status_code == 302
+        interview.refresh_from_db()
+        with pytest.raises(ValidationError, match="reason"):
+            process.update_interview(interview, user=coordinator, interviewed_on=date(2030, 1, 10))
+        process.update_interview(
+            interview, user=coordinator, interviewed_on=date(2030, 1, 10), reason="rescheduled"
+        )
     reasons = [h.history_change_reason for h in interview.history.order_by("history_date")]
     assert reasons == ["selected for an interview", "interview progress recorded", "rescheduled"]
     # ... and in the participant's History.
