@@ -230,7 +230,13 @@ def enrol_participant(
     return participant
 
 
-EDITABLE_PARTICIPANT_FIELDS = ("clinic", "enrolled_on", "final_visit_on")
+EDITABLE_PARTICIPANT_FIELDS = (
+    "clinic",
+    "enrolled_on",
+    "final_visit_on",
+    "sex",
+    "first_contact_clinician",
+)
 EDITABLE_PERSONAL_FIELDS = (
     "full_name",
     "national_id",
@@ -267,6 +273,12 @@ def update_participant(participant: Participant, changes: dict, reason: str) -> 
     """Correct enrolment data. Moving a participant never moves their condition."""
     if "clinic" in changes and changes["clinic"].cluster.trial_id != participant.trial_id:
         raise EnrolmentError("A participant cannot move to another trial's clinic.")
+    asked = ("sex", "first_contact_clinician")
+    if any(k in changes and changes[k] != getattr(participant, k) for k in asked):
+        # Judged as at enrolment, against the condition the participant keeps.
+        sex, clinician = (changes.get(k, getattr(participant, k)) for k in asked)
+        if found := enrol_fields.problems(participant.trial, participant.condition, sex, clinician):
+            raise EnrolmentError(" ".join(found))
     changed = _apply(participant, changes, EDITABLE_PARTICIPANT_FIELDS, reason)
     if "enrolled_on" in changed:
         enrolment_date_corrected.send(Participant, participant=participant, reason=reason.strip())

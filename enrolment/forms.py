@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .actions import EDITABLE_PERSONAL_FIELDS
+from . import enrol_fields
 from .enrol_checks import check_corrected_id
 from .models import Clinic, Participant, PersonalDetails
 
@@ -27,14 +28,42 @@ class ReasonMixin(forms.Form):
 class ParticipantForm(ReasonMixin, forms.ModelForm):
     class Meta:
         model = Participant
-        fields = ["clinic", "enrolled_on"]
+        fields = ["clinic", "enrolled_on", "sex", "first_contact_clinician"]
         widgets = {"enrolled_on": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        participant = self.instance
         self.fields["clinic"].queryset = Clinic.objects.filter(
-            cluster__trial=self.instance.trial
+            cluster__trial=participant.trial
         ).select_related("cluster")
+        # Asked as at enrolment (enrolment.enrol_fields); a value saved where it is no
+        # longer asked stays on the form so that it can be cleared. The action judges.
+        trial = participant.trial
+        asked = {
+            "sex": enrol_fields.asks_sex(trial),
+            "first_contact_clinician": enrol_fields.asks_first_contact(
+                trial, participant.condition
+            ),
+        }
+        choices = {
+            "sex": Participant.SEXES,
+            "first_contact_clinician": Participant.CLINICIAN_TYPES,
+        }
+        labels = {
+            "sex": _("Sex"),
+            "first_contact_clinician": _("First-contact clinician chosen by the patient"),
+        }
+        for name, wanted in asked.items():
+            if not wanted and not getattr(participant, name):
+                del self.fields[name]
+                continue
+            self.fields[name] = forms.ChoiceField(
+                label=labels[name],
+                choices=choices[name] if wanted else [("", "---------"), *choices[name]],
+                required=wanted,
+                widget=forms.RadioSelect,
+            )
 
 
 class PersonalDetailsForm(ReasonMixin, forms.ModelForm):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from enrolment import permissions as roles
 from trialsite.models import SchedulerHeartbeat
 
-from . import actions, allocation, hooks, views_death, views_deviations
+from . import actions, allocation, enrol_fields, hooks, views_death, views_deviations
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
@@ -173,6 +173,9 @@ def participant_detail(request, study_id):
         death_form = outcome
     elif views_death.may_record_death(user, participant):
         death_form = views_death.death_form()
+    # The first-contact clinician reveals the condition: shown where the condition is.
+    blinded = roles.blinded_for(user, participant.trial)
+    asks_first_contact = enrol_fields.asks_first_contact(participant.trial, participant.condition)
     details = None
     if roles.can_see_personal_details(user, participant):
         details = PersonalDetails.objects.filter(participant=participant).first()
@@ -184,7 +187,10 @@ def participant_detail(request, study_id):
             "trial": participant.trial,
             "details": details,
             "condition_label": participant.trial.arms.get(code=participant.condition).label,
-            "blinded": roles.blinded_for(user, participant.trial),
+            "blinded": blinded,
+            "shows_sex": enrol_fields.asks_sex(participant.trial) or participant.sex,
+            "shows_first_contact": not blinded
+            and (asks_first_contact or participant.first_contact_clinician),
             "can_edit": roles.can_edit(user, participant),
             "can_read_history": roles.has_any(user, participant.trial, roles.HISTORY),
             "death_form": death_form,
@@ -204,7 +210,7 @@ def _correct(request, participant, form, update, title: str):
     values onto ``form.instance``) so that it sees old and new values and asks for a reason."""
     if request.method == "POST" and form.is_valid():
         fresh = type(form.instance).objects.get(pk=form.instance.pk)
-        changes = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        changes = {f: form.cleaned_data[f] for f in form.Meta.fields if f in form.fields}
         try:
             changed = update(fresh, changes, form.cleaned_data["reason"])
         except ValidationError as exc:
