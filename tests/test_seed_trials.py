@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis import imports
-from analysis.exports import analysis_dataset, analysis_vars, build, codebook
+from analysis.exports import ANALYSIS_SCORES, analysis_dataset, analysis_vars, build, codebook
 from enrolment import actions, randomisation_store
 from enrolment.models import Participant, Timepoint
 from enrolment.protocol import load_protocol
@@ -48,21 +48,21 @@ TRIALS = {
             "safe_work_sick_leave_days_3m_12m",
             "safe_work_job_satisfaction_24m",
         ],
-        ["sex"],
+        ["sex", "rmdq_total", "eq5d_index", "gpe_gpe", "safe_work_work_status"],
     ),
     "selfback": (
         "selfback.toml",
         date(2019, 4, 1),
         {"sex": "male"},
         ["nrs_back_average_baseline", "nrs_back_worst_6w", "nrs_back_worst_9m"],
-        ["sex", "nrs_back"],
+        ["sex", "nrs_back", "rmdq_total", "pseq_total", "fabq_fabq_pa", "saltin_grimby_level"],
     ),
     "impact-lbp": (
         "impact-lbp.toml",
         date(2022, 3, 1),
         {"first_contact_clinician": "chiropractor"},
         ["promis_pi_t_score_baseline", "promis_pi_se_3m", "promis_pf_t_score_3m"],
-        ["first_contact_clinician"],
+        ["first_contact_clinician", "promis_pi_t_score", "promis_pf_se", "nrs_back"],
     ),
 }
 
@@ -181,6 +181,12 @@ def test_seed_trial_end_to_end(code):
         assert column in df.columns, column
         assert column in set(book["name"]), column
         assert df[column].notna().any(), column
+    # BetterBack's fixed score columns only where the trial asks their instrument.
+    asked = {
+        c for t in trial.timepoints.filter(respondent=Timepoint.PATIENT) for c in t.instruments
+    }
+    for name, (codes, _score) in ANALYSIS_SCORES.items():
+        assert (name in df.columns) == bool(asked & set(codes)), name
 
 
 def test_betterback_keeps_nrs_version_1():

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from enrolment.models import Clinic, Timepoint, Trial
-from questionnaires.instruments import get
+from questionnaires.instruments import for_trial
 
 from ..design_export import DesignFacts, design_vars
 from ..varnames import NUMERIC, STRING, Export, Var
-from .columns import _conditions, _risk, participant_vars
+from .columns import _conditions, _risk, instrument_vars, participant_vars
 from .stream import _joined
 
 # analysis column -> (instrument codes that may provide it, score name)
@@ -27,6 +27,9 @@ ANALYSIS_SCORES = {
     "satisfaction": (("satisfaction",), "satisfaction"),
     "pgic": (("pgic",), "pgic"),
 }
+# Instruments whose scores reach the dataset another way: the STarT Back risk group is
+# ``sbst_risk_group`` (the participant's, repeated on each row).
+COVERED_ELSEWHERE = {"sbst"}
 SPECIALIST_ITEMS = (
     "multimodal_pain_team",
     "specialist_pain_clinic_referral",
@@ -45,6 +48,52 @@ def analysis_timepoints(trial: Trial) -> list[Timepoint]:
             offset__in=[0, 3, 6, 12],
         ).order_by("offset")
     ]
+
+
+def asked_instruments(trial: Trial) -> list[str]:
+    """The instruments the trial asks at an analysis timepoint, in the order first asked."""
+    out: list[str] = []
+    for t in analysis_timepoints(trial):
+        out += [code for code in t.instruments if code not in out]
+    return out
+
+
+def score_columns(trial: Trial) -> list[tuple[Var, tuple[str, ...], str]]:
+    """(codebook entry, instrument codes, score) of each score column: the plan's fixed
+    columns (``ANALYSIS_SCORES``) whose instrument the trial asks, then the scores of every
+    other asked instrument as ``<instrument>_<score>``, on the version the trial pins (an
+    instrument behind a fixed column adds no more: the plan's dataset stays as it is).
+    Instruments priced as costs (``[prices] questionnaire``) feed ``cost`` through the
+    utilisation table instead."""
+    asked = asked_instruments(trial)
+    priced = {key.partition(".")[0] for key in (trial.prices or {}).get("questionnaire") or {}}
+    out = []
+    covered = set()
+    for name, (codes, score) in ANALYSIS_SCORES.items():
+        mine = tuple(c for c in codes if c in asked)
+        if not mine:
+            continue
+        covered |= set(mine)
+        ins = for_trial(trial, mine[0])
+        sdef = next(s for s in ins.scores if s.name == score)
+        var = Var(
+            name,
+            sdef.label,
+            NUMERIC,
+            dict(sdef.labels),
+            f"{sdef.min}..{sdef.max}" if sdef.min is not None else "",
+            "/".join(codes),
+            str(ins.version),
+            sdef.rule,
+        )
+        out.append((var, mine, score))
+    for code in asked:
+        if code in covered or code in COVERED_ELSEWHERE or code in priced:
+            continue
+        out += [
+            (v, (code,), v.name[len(code) + 1 :]) for v in instrument_vars(code, "score", trial)
+        ]
+    return out
 
 
 def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -> list[Var]:
@@ -73,21 +122,7 @@ def analysis_vars(trial: Trial, blinded: bool = False, registry: bool = False) -
         *design_vars(trial, blinded),
         Var("days_from_baseline", "Days from enrolment to completion (first response)", NUMERIC),
     ]
-    for name, (codes, score) in ANALYSIS_SCORES.items():
-        ins = get(codes[0])
-        sdef = next(s for s in ins.scores if s.name == score)
-        out.append(
-            Var(
-                name,
-                sdef.label,
-                NUMERIC,
-                dict(sdef.labels),
-                f"{sdef.min}..{sdef.max}" if sdef.min is not None else "",
-                "/".join(codes),
-                str(ins.version),
-                sdef.rule,
-            )
-        )
+    out += [var for var, _codes, _score in score_columns(trial)]
     if registry:
         out.append(
             Var(
@@ -123,14 +158,15 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
     costs = participant_costs(imp) if imp else {}
     tz = ZoneInfo(trial.time_zone)
     design = DesignFacts.of(trial)
+    scored = score_columns(trial)
     records = []
     for p, responses in _joined(trial, tps, "scores"):
         by_tp: dict[int, dict] = {t.id: {} for t in tps}
         days: dict[int, int] = {}
         for _pid, tp_id, code, _v, scores, _m, completed, _week in responses:
-            for name, (codes, score) in ANALYSIS_SCORES.items():
+            for var, codes, score in scored:
                 if code in codes and scores:
-                    by_tp[tp_id][name] = scores.get(score)
+                    by_tp[tp_id][var.name] = scores.get(score)
             d = (completed.astimezone(tz).date() - p["enrolled_on"]).days
             days[tp_id] = min(days.get(tp_id, d), d)
         for t in tps:
@@ -146,8 +182,8 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
                 **design.columns(p["id"], p["enrolled_on"], blinded),
                 "days_from_baseline": days.get(t.id),
             }
-            for name in ANALYSIS_SCORES:
-                rec[name] = by_tp[t.id].get(name)
+            for var, _codes, _score in scored:
+                rec[var.name] = by_tp[t.id].get(var.name)
             if imp:
                 cost = costs.get(p["id"])
                 rec["specialist_care"] = None if cost is None else cost["specialist_care"]
@@ -155,7 +191,8 @@ def analysis_dataset(trial: Trial, blinded: bool = False) -> pd.DataFrame:
             records.append(rec)
     names = [v.name for v in analysis_vars(trial, blinded, registry=imp is not None)]
     df = pd.DataFrame.from_records(records, columns=names)
-    for name in [*ANALYSIS_SCORES, "sbst_risk_group", "days_from_baseline", "cost"]:
+    numeric = [v.name for v, _c, _s in scored if v.type == NUMERIC]
+    for name in [*numeric, "sbst_risk_group", "days_from_baseline", "cost"]:
         if name in df:
             df[name] = pd.to_numeric(df[name], errors="coerce").astype(float)
     df["timepoint_months"] = df["timepoint_months"].astype(int)
@@ -179,4 +216,3 @@ def analysis_export(trial: Trial, blinded: bool = False) -> Export:
             yield [None if (isinstance(v, float) and v != v) or v is pd.NA else v for v in rec]
 
     return Export(cols, rows, len(df))
-
