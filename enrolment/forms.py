@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import EDITABLE_PERSONAL_FIELDS
 from . import enrol_fields
+from .actions import EDITABLE_PERSONAL_FIELDS
 from .enrol_checks import check_corrected_id
 from .models import Clinic, Participant, PersonalDetails
 
