@@ -133,32 +133,31 @@ def trials_of(user):
     return Trial.objects.filter(pk__in=list(_load_roles(user)))
 
 
-def participant_filter(user) -> Q:
-    """The participants ``user`` may see, as a filter on Participant."""
+def trial_or_clinic_filter(user, wanted: set[str], trial_field: str, clinic_field: str) -> Q:
+    """Rows of the trials where ``user`` holds a ``wanted`` role, and of the clinics where
+    they are an active physiotherapist, as a filter naming the rows' trial and clinic
+    fields. Subqueries rather than joins, so that a user with two roles never sees a row
+    twice."""
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
     from enrolment.models import Physiotherapist, TrialRole
 
-    # Subqueries rather than joins, so that a user with two roles never sees a row twice.
-    trial_wide = TrialRole.objects.filter(user=user, role__in=TRIAL_WIDE).values("trial_id")
+    trials = TrialRole.objects.filter(user=user, role__in=wanted).values("trial_id")
     own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
-    return Q(trial_id__in=trial_wide) | Q(clinic_id__in=own_clinics)
+    return Q(**{f"{trial_field}__in": trials}) | Q(**{f"{clinic_field}__in": own_clinics})
+
+
+def participant_filter(user) -> Q:
+    """The participants ``user`` may see, as a filter on Participant."""
+    return trial_or_clinic_filter(user, TRIAL_WIDE, "trial_id", "clinic_id")
 
 
 def clinic_filter(user) -> Q:
     """The clinics ``user`` may see, as a filter on Clinic: the clinics of the
     participants :func:`participant_filter` lets through (for a list's filters)."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    from enrolment.models import Physiotherapist, TrialRole
-
-    trial_wide = TrialRole.objects.filter(user=user, role__in=TRIAL_WIDE).values("trial_id")
-    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
-    return Q(cluster__trial_id__in=trial_wide) | Q(pk__in=own_clinics)
+    return trial_or_clinic_filter(user, TRIAL_WIDE, "cluster__trial_id", "pk")
 
 
 def recruitment_clinic_filter(user) -> Q:

@@ -17,15 +17,9 @@ ANSWERERS = roles.QUERY_ANSWERERS
 
 def query_filter(user) -> Q:
     """The queries ``user`` may see, as a filter on Query."""
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    from enrolment.models import Physiotherapist, TrialRole
-
-    readers = TrialRole.objects.filter(user=user, role__in=READERS).values("trial_id")
-    own_clinics = Physiotherapist.objects.filter(user=user, active=True).values("clinic_id")
-    return Q(participant__trial_id__in=readers) | Q(participant__clinic_id__in=own_clinics)
+    return roles.trial_or_clinic_filter(
+        user, READERS, "participant__trial_id", "participant__clinic_id"
+    )
 
 
 def _at_clinic(user, participant) -> bool:
