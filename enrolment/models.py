@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -170,7 +171,7 @@ class Trial(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
+    @cached_property  # asked several times by one template
     def has_workshops(self) -> bool:
         """The protocol schedules physiotherapists around a workshop: the trial has the
         implementation records (workshops, SWOT analyses, interviews) and their exports."""
