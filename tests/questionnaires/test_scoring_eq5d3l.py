@@ -9,6 +9,8 @@ in its data file) and cross-checked against the tests of the R package eq5d
 """
 
 import itertools
+import json
+from decimal import Decimal
 
 import pytest
 
@@ -145,3 +147,20 @@ def test_malformed_value_set_file_is_rejected(tmp_path):
         eq5d._check_value_set(bad, "eq5d3l", tmp_path / "eq5d3l_xx.json")
     with pytest.raises(ValueError, match="full health"):
         eq5d._check_value_set({"instrument": "eq5d3l", "source": "x"}, "eq5d3l", tmp_path)
+
+
+@pytest.mark.parametrize("code", ["eq5d3l", "eq5d5l"])
+def test_every_index_is_the_exact_decimal_sum_of_its_coefficients(code):
+    """SAFE's export showed -0.01200000000000001: the index is the decimal sum, no noise."""
+    levels = range(1, 4) if code == "eq5d3l" else range(1, 6)
+    for value_set in eq5d.value_sets(code):
+        path = eq5d.VALUESET_DIR / f"{code}_{value_set.lower()}.json"
+        vs = json.loads(path.read_text(), parse_float=Decimal)
+        for profile in itertools.product(levels, repeat=5):
+            state = dict(zip(eq5d.DIMENSIONS, profile, strict=True))
+            if all(level == 1 for level in profile) and vs["full_health_is_one"]:
+                continue
+            exact = vs["start"] - (vs["constant"] if any(v > 1 for v in profile) else 0)
+            exact -= sum(vs["decrements"][d][state[d] - 1] for d in eq5d.DIMENSIONS)
+            exact -= sum(dec for lv, dec in vs["any_at_level"].items() if int(lv) in profile)
+            assert eq5d.index_value(code, state, value_set) == float(exact), (value_set, profile)
