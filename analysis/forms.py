@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import FORMATS, LEVELS, SHAPES
@@ -96,3 +97,18 @@ class ImportForm(forms.Form):
     def __init__(self, trial, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = [(s["code"], s["label"]) for s in trial.imports or []]
+
+    def clean_file(self):
+        # Checked in the request (analysis.imports): a file beyond the limit would hold a
+        # worker for minutes; nothing is read before this check.
+        file = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_MB
+        if file.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                _(
+                    "The file is %(size).1f MB; an import may be at most %(limit)s MB. "
+                    "Split it by participants, or ask the administrator to raise IMPORT_MAX_MB."
+                )
+                % {"size": file.size / 1024 / 1024, "limit": limit}
+            )
+        return file

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment import consent
 from enrolment.models import Participant, PersonalDetails, Trial
@@ -43,26 +44,32 @@ def declaration(trial: Trial, code: str) -> dict:
 def _convert(column: dict, raw: str):
     """(value, error) for one cell; an empty optional cell is (None, None)."""
     if raw == "":
-        return (None, None) if not column.get("required", True) else (None, "is empty")
+        return (None, None) if not column.get("required", True) else (None, _("is empty"))
     kind = column["type"]
     if kind == "date":
         try:
             return date.fromisoformat(raw).isoformat(), None
         except ValueError:
-            return None, f"{raw!r} is not a date YYYY-MM-DD"
+            return None, _("%(raw)r is not a date YYYY-MM-DD") % {"raw": raw}
     if kind == "boolean":
         if raw in ("0", "1"):
             return int(raw), None
-        return None, f"{raw!r} is not 0 or 1"
+        return None, _("%(raw)r is not 0 or 1") % {"raw": raw}
     try:
         number = float(raw.replace(",", ".") if kind == "number" else raw)
     except ValueError:
         number = None
     if number is None or number != number or (kind == "integer" and not number.is_integer()):
-        return None, f"{raw!r} is not {'a whole number' if kind == 'integer' else 'a number'}"
+        if kind == "integer":
+            return None, _("%(raw)r is not a whole number") % {"raw": raw}
+        return None, _("%(raw)r is not a number") % {"raw": raw}
     low, high = column.get("min"), column.get("max")
     if (low is not None and number < low) or (high is not None and number > high):
-        return None, f"{raw!r} is outside {_fmt(low)}..{_fmt(high)}"
+        return None, _("%(raw)r is outside %(low)s..%(high)s") % {
+            "raw": raw,
+            "low": _fmt(low),
+            "high": _fmt(high),
+        }
     return (int(number) if kind == "integer" else number), None
 
 
@@ -92,7 +99,7 @@ def validate(trial: Trial, spec: dict, df: pd.DataFrame) -> list[tuple]:
     needed = [match] + (["week"] if weekly else []) + [c["name"] for c in columns]
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        errors.append((1, f"missing columns: {', '.join(missing)}"))
+        errors.append((1, _("missing columns: %(columns)s") % {"columns": ", ".join(missing)}))
         raise RegistryError(list(errors), errors.total)
     lookup = _lookup(trial, match)
     seen: dict[tuple, int] = {}
@@ -100,24 +107,44 @@ def validate(trial: Trial, spec: dict, df: pd.DataFrame) -> list[tuple]:
     for i, rec in enumerate(df.fillna("").to_dict("records")):
         line = i + 2
         ident = str(rec[match]).strip()
-        shown = ident if match == "study_id" else "this national_id"  # never echo one
+        # never echo a national ID
+        shown = ident if match == "study_id" else _("this national_id")
         pid = lookup.get(ident) if ident else None
         if not ident:
-            errors.append((line, f"{match} is empty"))
+            errors.append((line, _("%(column)s is empty") % {"column": match}))
         elif pid is None:
-            errors.append((line, f"{shown} is not a participant of {trial.code}"))
+            errors.append(
+                (
+                    line,
+                    _("%(who)s is not a participant of %(trial)s")
+                    % {"who": shown, "trial": trial.code},
+                )
+            )
         week = None
         if weekly:
             raw = str(rec["week"]).strip()
             if raw.isdigit() and 1 <= int(raw) <= spec.get("max_week", 260):
                 week = int(raw)
             else:
-                errors.append((line, f"week: {raw!r} is not a week 1-{spec.get('max_week', 260)}"))
+                errors.append(
+                    (
+                        line,
+                        _("week: %(raw)r is not a week 1-%(last)s")
+                        % {"raw": raw, "last": spec.get("max_week", 260)},
+                    )
+                )
         if pid is not None and (week is not None or not weekly):
             key = (pid, week)
             if key in seen:
-                what = f"{shown} week {week}" if weekly else shown
-                errors.append((line, f"{what} already on line {seen[key]}"))
+                what = (
+                    _("%(who)s week %(week)s") % {"who": shown, "week": week} if weekly else shown
+                )
+                errors.append(
+                    (
+                        line,
+                        _("%(what)s already on line %(line)s") % {"what": what, "line": seen[key]},
+                    )
+                )
             else:
                 seen[key] = line
         values, ok = {}, True
@@ -130,7 +157,7 @@ def validate(trial: Trial, spec: dict, df: pd.DataFrame) -> list[tuple]:
         if ok and pid is not None and (week is not None or not weekly):
             rows.append((pid, line, week, values))
     if df.empty:
-        errors.append((2, "no data rows"))
+        errors.append((2, _("no data rows")))
     if errors:
         raise RegistryError(list(errors), errors.total)
     return rows

@@ -343,6 +343,9 @@ SMS_WEBHOOK_RATE = env.str("SMS_WEBHOOK_RATE", default="60/m")
 RATELIMIT_USE_CACHE = "followup"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
+# A declared import ([[imports]]) is checked in the request: its file size is limited.
+IMPORT_MAX_MB = env.int("IMPORT_MAX_MB", default=20)
+
 # The REST API (api/): personal tokens only (no session, so no CSRF to forget), JSON only,
 # every refusal as {"code", "detail"}; calls per token counted in the shared cache.
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")

@@ -121,3 +121,34 @@ def test_a_weekly_declaration_in_swedish(client):
     assert "En rad per deltagare och vecka (vecka 1 till 52)." in page
     # step_goal_met: a boolean, optional.
     assert "<td><code>step_goal_met</code></td><td>boolean</td><td>0/1</td><td>nej</td>" in page
+
+
+def test_a_file_over_the_limit_is_refused_with_its_size_and_nothing_is_written(
+    client, safe, settings
+):
+    trial, _clinic, (a, _b) = safe
+    settings.IMPORT_MAX_MB = 1
+    client.force_login(_user(trial, TrialRole.DATA_MANAGER))
+    url = reverse("analysis_imports", args=["safe"])
+    big = _file(HEADER, *[f"{a.study_id},1,2,3"] * 80_000)
+    size = f"{big.size / 1024 / 1024:.1f}"
+    assert float(size) > 1
+    page = client.post(url, {"code": "dk_registries", "file": big, "note": "n"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"The file is {size} MB; an import may be at most 1 MB." in html
+    assert not DataImport.objects.exists() and 'value="n"' in html
+
+
+def test_a_swedish_data_manager_reads_the_reasons_in_swedish(client, safe):
+    trial, _clinic, (a, _b) = safe
+    client.force_login(_user(trial, TrialRole.DATA_MANAGER))
+    url = reverse("analysis_imports", args=["safe"])
+    bad = _file(HEADER, "SAFE-NOPE-9,1,1,1", f"{a.study_id},x,1,999", f"{a.study_id},1,1,1")
+    html = client.post(
+        url, {"code": "dk_registries", "file": bad}, HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "SAFE-NOPE-9 är inte deltagare i safe" in html
+    assert "&#x27;x&#x27; är inte ett heltal" in html
+    assert "&#x27;999&#x27; ligger utanför 0..366" in html
+    assert f"{a.study_id} finns redan på rad 3" in html
