@@ -117,7 +117,35 @@ def test_a_bounced_email_hands_the_contact_to_sms_and_the_coordinator_sees_it(
     page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
     assert "email failed: recipient refused" in page
     overdue = client.get(reverse("followup_overdue", args=["betterback"])).content.decode()
-    assert p.study_id in overdue and "by sms" in overdue
+    assert p.study_id in overdue and "by SMS (email failed: recipient refused)" in overdue
+
+
+def test_the_channel_note_keeps_no_address_and_is_read_in_the_readers_language(
+    client, clinic_west, coordinator, smtp, sms
+):
+    """The SMTP server's refusal quotes the address: the contact's note (kept in its
+    history, which an erasure does not scrub) keeps the reason only. The note is stored
+    in English and shown in the coordinator's language."""
+    smtp.refuse_recipients = True
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    email = p.personal_details.email
+    assert email in Message.objects.get(contact=contact, channel="email").error
+    contact.refresh_from_db()
+    assert contact.channel_note == "by sms (email failed: recipient refused)"
+    assert not any(email in h.channel_note for h in contact.history.all())
+
+    nobody = enrol(clinic_west, enrolled_on=date.today(), email="", mobile="")
+    client.force_login(coordinator)
+    detail = reverse("participant_detail", args=[p.study_id])
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "via sms (e-post misslyckades: mottagaren vägrade)" in page
+    assert "sedan e-post, sms, post" in page and "Enkäter via" in page
+    overdue = reverse("followup_overdue", args=["betterback"])
+    page = client.get(overdue, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert nobody.study_id in page and "kan ikke nås: e-mail: ingen e-mailadresse" in page
+    assert "unreachable" not in page and "no email address" not in page
 
 
 def test_a_participant_reachable_by_no_channel_is_overdue_on_the_day_of_enrolment(
@@ -168,7 +196,9 @@ def test_both_sends_email_and_sms_and_a_failure_of_one_is_only_noted(clinic_west
 # --- quiet hours ----------------------------------------------------------------------------
 
 
-def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(clinic_west, smtp):
+def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(
+    client, clinic_west, coordinator, smtp
+):
     enrol(clinic_west, enrolled_on=date(2017, 5, 2))
     night = datetime(2017, 8, 3, 1, 20, tzinfo=STOCKHOLM)  # the worker started late
     with time_machine.travel(night, tick=False):
@@ -181,6 +211,13 @@ def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(clinic_west, smt
     assert stats.sent == 1 and len(smtp.received) == 1
     message = Message.objects.get()
     assert message.sent_at.astimezone(STOCKHOLM).hour == 8
+    assert message.held_at == night  # held back at 01:20, counted
+    client.force_login(coordinator)
+    page = client.get(reverse("followup_messages", args=["betterback"]), HTTP_ACCEPT_LANGUAGE="sv")
+    page = page.content.decode()
+    assert '<strong id="quiet-hours-sent">1</strong>' in page
+    assert '<strong id="quiet-hours-waiting">0</strong>' in page
+    assert "Tysta timmar" in page
 
 
 def test_a_message_planned_by_day_waits_in_the_queue_for_the_morning(clinic_west, smtp):
@@ -194,6 +231,7 @@ def test_a_message_planned_by_day_waits_in_the_queue_for_the_morning(clinic_west
     message = Message.objects.get()
     assert message.next_attempt_at == datetime(2017, 8, 3, 8, 0, tzinfo=STOCKHOLM)
     assert message.attempts == 0 and message.status == "pending"
+    assert message.held_at == late  # counted on the message log as waiting
 
 
 def sunday_question(safe, n=1):
