@@ -313,8 +313,6 @@ def moves_forward(current: str, reported: str) -> bool:
         return True
     now, then = STAGES[current], STAGES[reported]
     return then > now or (then == now and now < FINAL_STAGE)
-
-
 # Twilio's ids are 34 characters; the columns keep 64. A longer one is not Twilio's.
 MAX_SID = 64
 

@@ -69,7 +69,9 @@ def reply(text, sid, at):
     return tracking.receive(stored.pk, at)
 
 
-def test_a_reply_while_the_next_weeks_question_goes_out_answers_that_question(safe, monkeypatch):
+def test_a_reply_while_the_next_weeks_question_goes_out_answers_that_question(
+    safe, monkeypatch
+):
     p = asked(safe)
     at = week(p, 2).due_at
     slowed(monkeypatch, "_expire_earlier")  # the dispatcher holds its locks a while

@@ -221,7 +221,9 @@ def test_a_delivery_report_that_comes_before_its_message_is_recorded_is_kept(cli
     assert "30003" in message.error and report.applied_at is not None
 
 
-def test_a_signed_request_with_an_overlong_message_id_is_refused_and_stores_nothing(client, asked):
+def test_a_signed_request_with_an_overlong_message_id_is_refused_and_stores_nothing(
+    client, asked
+):
     params = inbound(sid="SM" + "0" * 98)
     params["MessageStatus"] = "delivered"
     for url in (INBOUND, STATUS):
