@@ -411,3 +411,24 @@ def test_an_sms_invitation_refused_as_opted_out_records_the_opt_out_and_falls_ba
     assert contact.channel == "email" and "sms failed" in contact.channel_note
     dispatcher.dispatch_due(contact.due_at + timedelta(minutes=1), 50)
     assert [m.to[0] for m in smtp.received] == [p.personal_details.email]
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "questionnaire"), ("sv", "enkät"), ("da", "spørgeskema"),
+                           ("nb", "spørreskjema")]
+)  # fmt: skip
+def test_every_sms_text_is_gsm7_within_two_segments_in_the_participants_language(
+    clinic_west, settings, language, word
+):
+    """Every kind, every timepoint of BetterBack, a long site address: the text stays
+    GSM-7 (no UCS-2, which would halve a segment), two segments at most, the link whole."""
+    from followup.sending.messages import sms_text
+    from followup.tokens import link_for
+
+    settings.FOLLOWUP_BASE_URL = "https://uppfoljning.region-ostergotland-betterback.example.se"
+    p = enrol(clinic_west, email="", contact_preference="sms", preferred_language=language)
+    for contact in p.contacts.select_related("timepoint__trial"):
+        for kind in (Message.INVITATION, Message.REMINDER, Message.NEW_LINK):
+            text = sms_text(Message(contact=contact, kind=kind, language=language))
+            assert is_gsm7(text) and segments(text) <= 2, (kind, text)
+            assert link_for(contact) in text and word in text.lower(), text
