@@ -432,3 +432,24 @@ def test_every_sms_text_is_gsm7_within_two_segments_in_the_participants_language
             text = sms_text(Message(contact=contact, kind=kind, language=language))
             assert is_gsm7(text) and segments(text) <= 2, (kind, text)
             assert link_for(contact) in text and word in text.lower(), text
+
+
+def test_no_new_link_by_post_the_coordinator_is_told_why_in_their_language(
+    client, clinic_west, coordinator, smtp, sms
+):
+    p = enrol(
+        clinic_west,
+        enrolled_on=date(2017, 5, 2),
+        email="",
+        mobile="",
+        contact_preference="post",
+        postal_address="Storgatan 1\n591 30 Motala",
+    )
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    client.force_login(coordinator)
+    url = reverse("contact_new_link", args=[contact.pk])
+    page = client.post(url, {"reason": "lost the letter"}, HTTP_ACCEPT_LANGUAGE="da")
+    assert page.status_code == 200
+    assert "Der er ingen e-mailadresse eller mobilnummer" in page.content.decode()
+    assert not Message.objects.filter(kind=Message.NEW_LINK).exists()
