@@ -81,6 +81,9 @@ def test_an_sms_only_participant_gets_the_3_month_invitation_by_sms_and_answerin
     path = link_path(body)
     first = client.get(client.get(path).url)
     assert first.status_code == 200 and 'lang="sv"' in first.content.decode()
+    # Saved for later: the page says where the link is (the SMS, not an email).
+    later = client.get(reverse("survey_done", args=[path.strip("/").split("/")[-1]]))
+    assert "samma länk från ditt sms" in later.content.decode()
     answer_everything(client, path, contact.timepoint)
     contact.refresh_from_db()
     assert contact.status == Contact.COMPLETED

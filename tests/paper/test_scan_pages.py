@@ -60,6 +60,8 @@ def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled,
     upload = SimpleUploadedFile("scan.pdf", scan, "application/pdf")
     response = client.post("/paper/betterback/scans/", {"scan": upload}, follow=True)
     assert response.status_code == 200 and "batch-pages" in response.content.decode()
+    # Forms by their names, not their codes.
+    assert "Patient Global Impression of Change" in response.content.decode()
 
     entry = PaperEntry.objects.get(instrument="pgic")
     page = client.get(f"/paper/betterback/entries/{entry.pk}/").content.decode()
