@@ -71,6 +71,7 @@ now = timezone.now()
 print(json.dumps(Contact.objects.filter(pk=ARGS["contact"]).update(next_action_at=now)))
 """
 
+
 class BetterBackInstallation(Installation):
     script_timeout = 600  # BetterBack's set-up loads 112 physiotherapists on a busy machine
 
