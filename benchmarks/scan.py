@@ -1,8 +1,9 @@
 """Scanned returns: pages per second for reading 500 scanned pages (QR code, alignment
 on the registration marks, every tick box), against decoding the same page images alone
 (the baseline, measured in the same run). No database: the pack is BetterBack's 3-month
-timepoint laid out and printed as the site prints it, filled and scanned in software
-(paper.simulate: 100 dpi, slight rotation, noise, JPEG).
+timepoint (every instrument its protocol file lists) laid out and printed as the site
+prints it, filled and scanned in software (paper.simulate: 100 dpi, slight rotation,
+noise, JPEG).
 
     .venv/bin/python benchmarks/scan.py [--pages 500] [--packs 10]
 
@@ -18,6 +19,7 @@ import os
 import random
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +38,11 @@ from paper import layout as L  # noqa: E402
 from paper.wording import section_for  # noqa: E402
 from questionnaires.instruments import get  # noqa: E402
 
-THREE_MONTHS = ["nrs", "odi", "eq5d3l", "bipq", "pei", "satisfaction", "pgic"]
+# The instruments of BetterBack's 3-month timepoint, as its protocol file lists them.
+with (ROOT / "protocols" / "betterback.toml").open("rb") as _protocol:
+    THREE_MONTHS = next(
+        t["instruments"] for t in tomllib.load(_protocol)["timepoints"] if t["code"] == "3m"
+    )
 
 
 def printed_pack() -> tuple[bytes, dict]:

@@ -192,6 +192,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
         elif not reach.allowed(trial, now):
             # Nobody is texted or emailed at night: the step waits for the morning.
             contact.next_action_at = min(reach.next_allowed(trial, now), contact.closes_at)
+            contact.held_at = contact.held_at or now
             progressed.append(contact)
             stats.quiet += 1
         elif contact.status == Contact.SCHEDULED:
@@ -224,6 +225,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
                 "next_action_at",
                 "token_hash",
                 "channel_note",
+                "held_at",
             ],
         )
     stats.completed += close_contacts(completed, Contact.COMPLETED, "answered", now)

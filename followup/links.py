@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .dispatch import language_of, recipient_of
 from .models import Contact, Message, new_nonce
@@ -36,14 +37,16 @@ def send_new_link(contact: Contact, reason: str, user=None, now=None) -> Message
     )
     if contact.status != Contact.INVITED:
         raise NewLinkError(
-            f"A new link is only sent while the questionnaire is open (this contact is "
-            f"{contact.get_status_display().lower()})."
+            _("A new link is only sent while the questionnaire is open (it is %(status)s).")
+            % {"status": contact.get_status_display().lower()}
         )
     participant = contact.participant
     if participant is not None and participant.status in NOT_TO_BE_CONTACTED:
-        raise NewLinkError(f"{participant.study_id} is not to be contacted.")
+        raise NewLinkError(
+            _("%(study_id)s is not to be contacted.") % {"study_id": participant.study_id}
+        )
     if not (reason or "").strip():
-        raise NewLinkError("Say why the patient needs a new link.")
+        raise NewLinkError(_("Say why the patient needs a new link."))
     # By the channels the participant is reached by (followup.reach); a link is no use
     # on paper, so post is left out.
     messages = [
@@ -52,7 +55,7 @@ def send_new_link(contact: Contact, reason: str, user=None, now=None) -> Message
         if m.channel != Message.POST and m.recipient
     ]
     if not messages:
-        raise NewLinkError("There is no email address or mobile number on file to send it to.")
+        raise NewLinkError(_("There is no email address or mobile number on file to send it to."))
     contact.token_nonce = new_nonce()
     contact.token_hash = hash_token(token_for(contact))
     contact._change_reason = f"new link sent: {reason.strip()}"[:100]

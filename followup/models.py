@@ -111,6 +111,9 @@ class Contact(models.Model):
     # choice (a permanent failure moved it on), and why: shown to the coordinator.
     channel = models.CharField(max_length=8, blank=True)
     channel_note = models.CharField(max_length=200, blank=True)
+    # The trial's quiet hours held the next step back (followup.reach): passed on to the
+    # message planned at the next allowed time, for the message log's count.
+    held_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=200, blank=True)
     # The link token is HMAC(SECRET_KEY, id + nonce); only its SHA-256 is stored.
@@ -247,6 +250,9 @@ class Message(Outgoing):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # When the trial's quiet hours first held this message (or its step) back: it went
+    # out at the next allowed time instead. Counted on the message log.
+    held_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Outgoing.Meta):
         pass

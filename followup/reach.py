@@ -19,9 +19,12 @@ the overdue list from the day of enrolment (:func:`unreachable_reason`).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import translation
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Contact
@@ -76,7 +79,14 @@ def opted_out_of_sms(participant) -> bool:
 
 
 def why_unusable(participant, channel: str) -> str:
-    """Empty when ``channel`` can carry a message to the participant; otherwise why not."""
+    """Empty when ``channel`` can carry a message to the participant; otherwise why not.
+    Always in English: it is stored in ``Contact.channel_note`` and translated for the
+    reader by :func:`describe`."""
+    with translation.override("en"):
+        return _why_unusable(participant, channel)
+
+
+def _why_unusable(participant, channel: str) -> str:
     details = _details(participant)
     if details is None or details.is_erased:
         return str(_("personal details erased"))
@@ -138,6 +148,65 @@ def unreachable_reason(participant) -> str:
     """Why no channel can reach the participant ("" when one can)."""
     channels, note = channels_for(participant)
     return "" if channels else note
+
+
+# --- the note, in the reader's language -----------------------------------------------------
+
+CHANNEL_NAMES = {
+    EMAIL: pgettext_lazy("channel", "email"),
+    SMS: pgettext_lazy("channel", "SMS"),
+    POST: pgettext_lazy("channel", "post"),
+}
+REASONS = {
+    "no email address on file": MISSING[EMAIL],
+    "no mobile number on file": MISSING[SMS],
+    "no postal address on file": MISSING[POST],
+    "opted out of SMS": _("opted out of SMS"),
+    "personal details erased": _("personal details erased"),
+    "recipient refused": _("recipient refused"),
+    "gateway: undelivered": _("gateway: undelivered"),
+    "gateway: failed": _("gateway: failed"),
+}
+_CH = "(email|sms|post)"
+_NOTE = re.compile(
+    rf"^unreachable:|reached by {_CH}\b|\bby {_CH} \(|\b{_CH} failed:|\b{_CH}:|"
+    + "|".join(re.escape(r) for r in REASONS)
+)
+
+
+_ADDRESS = re.compile(r"\S+@\S+|\+?\d[\d ()-]{6,}\d")
+
+
+def short_error(error: str) -> str:
+    """A provider's error as a contact's note may keep it: without the address it may
+    quote (an SMTP server's "recipient refused: {'a@b.se': ...}"), since the note is kept
+    in the contact's history, which an erasure does not scrub."""
+    error = error.split(": {")[0].split(": [")[0]
+    return _ADDRESS.sub("…", error)[:120]
+
+
+def describe(note: str) -> str:
+    """A stored channel note (English, as :func:`channels_for` and the fallback write it)
+    in the active language: the phrases the site writes are translated, a provider's own
+    error text (an SMTP reply, a gateway code) is left as it came."""
+
+    def one(match: re.Match) -> str:
+        text = match.group(0)
+        channel = next((g for g in match.groups() if g), "")
+        name = str(CHANNEL_NAMES.get(channel, channel))
+        if text == "unreachable:":
+            return gettext("unreachable:")
+        if text.startswith("reached by"):
+            return gettext("reached by %(channel)s") % {"channel": name}
+        if text.startswith("by "):
+            return gettext("by %(channel)s") % {"channel": name} + " ("
+        if text.endswith("failed:"):
+            return gettext("%(channel)s failed:") % {"channel": name}
+        if channel:
+            return f"{name}:"
+        return str(REASONS[text])
+
+    return _NOTE.sub(one, note)
 
 
 # --- quiet hours ---------------------------------------------------------------------------

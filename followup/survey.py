@@ -20,7 +20,7 @@ from questionnaires.views import run_visit_page
 
 from .amendments import instruments_for
 from .dispatch import language_of
-from .models import Contact
+from .models import Contact, Message
 from .planning import complete_contact
 from .tokens import hash_token
 
@@ -117,6 +117,18 @@ def survey_page(request, token, page):
     )
 
 
+def _link_came_by_sms(contact) -> bool:
+    """Did the latest link reach the participant by SMS (not by email)?"""
+    latest = (
+        Message.objects.filter(contact=contact, status=Message.SENT)
+        .exclude(channel=Message.POST)
+        .order_by("-sent_at", "-pk")
+        .values_list("channel", flat=True)
+        .first()
+    )
+    return latest == Message.SMS
+
+
 @never_cache
 def survey_done(request, token):
     contact = find_contact(token)
@@ -137,6 +149,7 @@ def survey_done(request, token):
                 "finished": finished,
                 "language": language,
                 "resume_url": reverse("survey_start", args=[token]),
+                "by_sms": _link_came_by_sms(contact),
                 "office_email": settings.FOLLOWUP_TRIAL_OFFICE_EMAIL,
                 "office_phone": settings.FOLLOWUP_TRIAL_OFFICE_PHONE,
             },

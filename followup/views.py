@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from enrolment import permissions as roles
 from enrolment.models import Trial
 
-from . import access
+from . import access, reach
 from .forms import NewLinkForm, RescheduleForm
 from .links import NewLinkError, send_new_link
 from .models import Contact, Message, OutboxMessage
@@ -97,6 +97,16 @@ def overdue(request, code):
     )
 
 
+def quiet_hours_held(user, trial) -> dict:
+    """Invitations and reminders the trial's quiet hours held back: sent at the next
+    allowed time, or still waiting for it."""
+    held = access.messages_visible_to(user, trial).filter(held_at__isnull=False)
+    return {
+        "sent": held.filter(status=Message.SENT).count(),
+        "waiting": held.filter(status__in=[Message.PENDING, Message.RETRY]).count(),
+    }
+
+
 @login_required
 def message_log(request, code):
     trial = _trial_for(request.user, code)
@@ -137,6 +147,8 @@ def message_log(request, code):
             "query": urlencode({"channel": channel, "status": status or "", "q": query}),
             "has_sms": tracking_enabled(trial),
             "statuses": Message.STATUSES,
+            "quiet": quiet_hours_held(request.user, trial),
+            "quiet_rule": reach.settings_of(trial),
             "show_recipients": access.may_see_recipients(request.user, trial),
         },
     )
@@ -219,7 +231,6 @@ def sms_followup(request, code):
     undelivered questions, and the latest replies. Physiotherapists see their clinic."""
     from enrolment.models import Participant
 
-    from . import reach
     from .models import InboundSms, SmsMessage, SmsOptOut
     from .sms import tracking
 

@@ -8,6 +8,7 @@ import io
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
+from django.utils.translation import gettext as _
 from PIL import Image, ImageSequence
 
 SCAN_DPI = 150  # PDF pages are rendered at this resolution (a scanner's usual 150-300)
@@ -22,9 +23,9 @@ def pdf_pages(data: bytes, dpi: int = SCAN_DPI) -> list[np.ndarray]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        raise UploadError(f"Not a readable PDF ({exc}).") from None
+        raise UploadError(_("Not a readable PDF (%(error)s).") % {"error": exc}) from None
     if len(document) > MAX_PAGES:
-        raise UploadError(f"More than {MAX_PAGES} pages: upload the scan in parts.")
+        raise UploadError(_("More than %(n)s pages: upload the scan in parts.") % {"n": MAX_PAGES})
     pages = []
     for page in document:
         bitmap = page.render(scale=dpi / 72, grayscale=True)
@@ -39,10 +40,10 @@ def image_pages(data: bytes) -> list[np.ndarray]:
         frames = [np.array(frame.convert("L")) for frame in ImageSequence.Iterator(image)]
     except (OSError, Image.DecompressionBombError, ValueError):
         raise UploadError(
-            "Not a PDF or an image this site can read (PDF, PNG, JPEG, TIFF)."
+            _("Not a PDF or an image this site can read (PDF, PNG, JPEG, TIFF).")
         ) from None
     if len(frames) > MAX_PAGES:
-        raise UploadError(f"More than {MAX_PAGES} pages: upload the scan in parts.")
+        raise UploadError(_("More than %(n)s pages: upload the scan in parts.") % {"n": MAX_PAGES})
     return frames
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from enrolment.models import Participant, Timepoint, Trial
+from questionnaires import instruments
 
 
 class Pack(models.Model):
@@ -131,3 +133,11 @@ class PaperEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant.study_id} {self.timepoint.code} {self.instrument} from scan"
+
+    @property
+    def instrument_name(self) -> str:
+        """The instrument's name as the staff pages show it (its code if unknown here)."""
+        try:
+            return gettext(instruments.get(self.instrument, self.version).name)
+        except KeyError:
+            return self.instrument

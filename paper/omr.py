@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import zxingcpp
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from . import layout as L
@@ -72,7 +73,7 @@ def find_qr(grey: np.ndarray) -> tuple[str, tuple[float, float]]:
         small = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         results = zxingcpp.read_barcodes(small, formats=zxingcpp.BarcodeFormat.QRCode)
         if not results:
-            raise PageError("No QR code found on the page.")
+            raise PageError(_("No QR code found on the page."))
         grey = small
     code = results[0]
     p = code.position
@@ -116,7 +117,7 @@ def find_marks(grey: np.ndarray) -> np.ndarray:
         if m["m00"]:
             candidates.append((m["m10"] / m["m00"], m["m01"] / m["m00"]))
     if len(candidates) < 4:
-        raise PageError("The registration marks in the corners were not found.")
+        raise PageError(_("The registration marks in the corners were not found."))
     # Per corner the outermost candidate near it: the QR code's finder patterns look like
     # marks too, and on a shifted, turned page one can be nearer a mark's printed place
     # than the mark itself, but never further out towards the corner.
@@ -126,7 +127,7 @@ def find_marks(grey: np.ndarray) -> np.ndarray:
         ex, ey = mx * px_per_mm, my * (h / L.PAGE_H)
         near = [c for c in candidates if (c[0] - ex) ** 2 + (c[1] - ey) ** 2 <= limit**2]
         if not near:
-            raise PageError("A registration mark is missing (a corner cut off or covered?).")
+            raise PageError(_("A registration mark is missing (a corner cut off or covered?)."))
         found.append(max(near, key=lambda c: sx * c[0] + sy * c[1]))
     return np.array(found, dtype=np.float32)
 

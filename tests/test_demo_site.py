@@ -17,6 +17,7 @@ from enrolment.demo import DEMO_PASSWORD
 from enrolment.models import Participant, PersonalDetails, Physiotherapist, Trial, TrialRole
 from followup.models import InboundSms, Message, SmsOptOut, SmsPrompt
 from followup.sms import tracking
+from paper.models import PaperEntry
 from questionnaires.models import Response
 
 from .built_once import rolled_back
@@ -42,9 +43,7 @@ def _state():
             channel=Message.POST, status=Message.SENT, posted_at=None
         ).count(),
         "queries": sorted(Query.objects.values_list("state", flat=True)),
-        "imports": sorted(
-            DataImport.objects.values_list("trial__code", "code", "rows", "active")
-        ),
+        "imports": sorted(DataImport.objects.values_list("trial__code", "code", "rows", "active")),
     }
 
 
@@ -81,6 +80,23 @@ def test_participants_on_every_channel_and_post_in_the_tray(demo):
     )
     assert preferences == {"email", "sms", "both", "post"}
     assert demo["first"]["tray"] > 0
+    betterback = Message.objects.filter(contact__participant__trial__code="betterback")
+    # Post and SMS messages go by the participant's choice, within the 3-reminder rule.
+    for m in betterback.filter(channel__in=[Message.POST, Message.SMS]).select_related(
+        "contact__participant__personal_details"
+    ):
+        assert m.channel in m.contact.participant.personal_details.contact_preference or (
+            m.channel == Message.SMS
+            and m.contact.participant.personal_details.contact_preference == "both"
+        ), m
+    assert betterback.filter(channel=Message.SMS, status=Message.SENT).exists()
+    assert all(
+        betterback.filter(contact=c, kind=Message.REMINDER).values("sequence").distinct().count()
+        <= 3
+        for c in {m.contact for m in betterback.filter(channel=Message.POST)}
+    )
+    # One pack came back scanned: its forms wait for the data manager.
+    assert PaperEntry.objects.filter(status=PaperEntry.PENDING).exists()
 
 
 def test_queries_in_every_state_and_from_the_checks(demo):
@@ -119,9 +135,7 @@ def test_a_participant_awaits_reconsent(demo):
 
 def test_a_clinic_manager_of_the_printed_physiotherapists_clinic(demo):
     out = demo["out"]
-    physio = next(
-        line.split()[0] for line in out.splitlines() if "physiotherapist at" in line
-    )
+    physio = next(line.split()[0] for line in out.splitlines() if "physiotherapist at" in line)
     role = TrialRole.objects.get(user__username="manager", role=TrialRole.CLINIC_MANAGER)
     clinic = Physiotherapist.objects.get(user__username=physio).clinic
     assert list(role.clinics.all()) == [clinic] and role.trial.code == "betterback"

@@ -146,6 +146,7 @@ def send_claimed(messages: list, now: datetime, stats: Counts, sender: Sender) -
             held = sender.held_until(message, now)
             if held is not None:
                 message.status, message.next_attempt_at = Message.PENDING, held
+                _set(message, held_at=getattr(message, "held_at", None) or now)
                 message.attempts -= 1
                 message.in_flight_at = marks.uncertain.get(message.pk)
                 stats.held += 1

@@ -43,6 +43,7 @@ OUTCOME_FIELDS = [
     "duration_ms",
     "attempts",
     "in_flight_at",
+    "held_at",
 ]
 
 TEMPLATES = {
@@ -120,8 +121,10 @@ def plan(contact: Contact, kind: str, now: datetime, language: str, email: str) 
                 status=Message.PENDING,
                 next_attempt_at=now,
                 created=now,
+                held_at=contact.held_at,
             )
         )
+    contact.held_at = None  # counted on the messages it held back
     return messages
 
 
@@ -231,7 +234,7 @@ def fall_back(failed: list[Message], now: datetime) -> int:
         if contact.status != Contact.INVITED or contact.channel not in ("", message.channel):
             continue  # closed, or already moved on by another message of the step
         participant = message.contact.participant
-        why = f"{message.channel} failed: {message.error}"
+        why = f"{message.channel} failed: {reach.short_error(message.error)}"
         reached = (
             Message.objects.filter(contact=contact, kind=message.kind, created=message.created)
             .exclude(pk=message.pk)

@@ -13,6 +13,17 @@ from trialsite.redaction import redact
 register = template.Library()
 
 
+@register.filter
+def channel_note(note: str) -> str:
+    """A contact's channel note (stored in English) in the reader's language."""
+    return reach.describe(note or "")
+
+
+@register.filter
+def channel_name(channel: str) -> str:
+    return str(reach.CHANNEL_NAMES.get(channel, channel))
+
+
 @register.inclusion_tag("followup/_participant_contacts.html", takes_context=True)
 def participant_contacts(context, participant):
     # The caller (the participant page) has already checked that the user sees this

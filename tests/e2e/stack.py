@@ -60,6 +60,7 @@ class Installation:
     database: str  # a SQLite path or a PostgreSQL URL
     redis_url: str = ""
     processes: list = field(default_factory=list)
+    script_timeout = 120  # seconds for one Django script (set-up: migrate, load protocols)
 
     # The database, read and written directly: what the processes see.
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
@@ -82,7 +83,7 @@ class Installation:
             env={**self.env, **env},
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=self.script_timeout,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])

@@ -41,7 +41,7 @@ def test_upload_see_flags_beside_the_scan_verify(
     page.click("#upload")
     page.wait_for_selector("#batch-pages", timeout=120_000)
     assert page.locator("#batch-pages tbody tr").count() == len(pages)
-    page.click("text=nrs")
+    page.click("text=Numeric rating scale")
     page.wait_for_selector("#flagged-marks")
     assert "back" in page.inner_text("#flagged-marks")
     # The scan image is served by a second request: wait for it rather than racing it.

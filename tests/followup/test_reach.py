@@ -81,6 +81,9 @@ def test_an_sms_only_participant_gets_the_3_month_invitation_by_sms_and_answerin
     path = link_path(body)
     first = client.get(client.get(path).url)
     assert first.status_code == 200 and 'lang="sv"' in first.content.decode()
+    # Saved for later: the page says where the link is (the SMS, not an email).
+    later = client.get(reverse("survey_done", args=[path.strip("/").split("/")[-1]]))
+    assert "samma länk från ditt sms" in later.content.decode()
     answer_everything(client, path, contact.timepoint)
     contact.refresh_from_db()
     assert contact.status == Contact.COMPLETED
@@ -117,7 +120,35 @@ def test_a_bounced_email_hands_the_contact_to_sms_and_the_coordinator_sees_it(
     page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
     assert "email failed: recipient refused" in page
     overdue = client.get(reverse("followup_overdue", args=["betterback"])).content.decode()
-    assert p.study_id in overdue and "by sms" in overdue
+    assert p.study_id in overdue and "by SMS (email failed: recipient refused)" in overdue
+
+
+def test_the_channel_note_keeps_no_address_and_is_read_in_the_readers_language(
+    client, clinic_west, coordinator, smtp, sms
+):
+    """The SMTP server's refusal quotes the address: the contact's note (kept in its
+    history, which an erasure does not scrub) keeps the reason only. The note is stored
+    in English and shown in the coordinator's language."""
+    smtp.refuse_recipients = True
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    email = p.personal_details.email
+    assert email in Message.objects.get(contact=contact, channel="email").error
+    contact.refresh_from_db()
+    assert contact.channel_note == "by sms (email failed: recipient refused)"
+    assert not any(email in h.channel_note for h in contact.history.all())
+
+    nobody = enrol(clinic_west, enrolled_on=date.today(), email="", mobile="")
+    client.force_login(coordinator)
+    detail = reverse("participant_detail", args=[p.study_id])
+    page = client.get(detail, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "via sms (e-post misslyckades: mottagaren vägrade)" in page
+    assert "sedan e-post, sms, post" in page and "Enkäter via" in page
+    overdue = reverse("followup_overdue", args=["betterback"])
+    page = client.get(overdue, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert nobody.study_id in page and "kan ikke nås: e-mail: ingen e-mailadresse" in page
+    assert "unreachable" not in page and "no email address" not in page
 
 
 def test_a_participant_reachable_by_no_channel_is_overdue_on_the_day_of_enrolment(
@@ -168,7 +199,9 @@ def test_both_sends_email_and_sms_and_a_failure_of_one_is_only_noted(clinic_west
 # --- quiet hours ----------------------------------------------------------------------------
 
 
-def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(clinic_west, smtp):
+def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(
+    client, clinic_west, coordinator, smtp
+):
     enrol(clinic_west, enrolled_on=date(2017, 5, 2))
     night = datetime(2017, 8, 3, 1, 20, tzinfo=STOCKHOLM)  # the worker started late
     with time_machine.travel(night, tick=False):
@@ -181,6 +214,13 @@ def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(clinic_west, smt
     assert stats.sent == 1 and len(smtp.received) == 1
     message = Message.objects.get()
     assert message.sent_at.astimezone(STOCKHOLM).hour == 8
+    assert message.held_at == night  # held back at 01:20, counted
+    client.force_login(coordinator)
+    page = client.get(reverse("followup_messages", args=["betterback"]), HTTP_ACCEPT_LANGUAGE="sv")
+    page = page.content.decode()
+    assert '<strong id="quiet-hours-sent">1</strong>' in page
+    assert '<strong id="quiet-hours-waiting">0</strong>' in page
+    assert "Tysta timmar" in page
 
 
 def test_a_message_planned_by_day_waits_in_the_queue_for_the_morning(clinic_west, smtp):
@@ -194,6 +234,7 @@ def test_a_message_planned_by_day_waits_in_the_queue_for_the_morning(clinic_west
     message = Message.objects.get()
     assert message.next_attempt_at == datetime(2017, 8, 3, 8, 0, tzinfo=STOCKHOLM)
     assert message.attempts == 0 and message.status == "pending"
+    assert message.held_at == late  # counted on the message log as waiting
 
 
 def sunday_question(safe, n=1):
@@ -373,3 +414,45 @@ def test_an_sms_invitation_refused_as_opted_out_records_the_opt_out_and_falls_ba
     assert contact.channel == "email" and "sms failed" in contact.channel_note
     dispatcher.dispatch_due(contact.due_at + timedelta(minutes=1), 50)
     assert [m.to[0] for m in smtp.received] == [p.personal_details.email]
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "questionnaire"), ("sv", "enkät"), ("da", "spørgeskema"),
+                           ("nb", "spørreskjema")]
+)  # fmt: skip
+def test_every_sms_text_is_gsm7_within_two_segments_in_the_participants_language(
+    clinic_west, settings, language, word
+):
+    """Every kind, every timepoint of BetterBack, a long site address: the text stays
+    GSM-7 (no UCS-2, which would halve a segment), two segments at most, the link whole."""
+    from followup.sending.messages import sms_text
+    from followup.tokens import link_for
+
+    settings.FOLLOWUP_BASE_URL = "https://uppfoljning.region-ostergotland-betterback.example.se"
+    p = enrol(clinic_west, email="", contact_preference="sms", preferred_language=language)
+    for contact in p.contacts.select_related("timepoint__trial"):
+        for kind in (Message.INVITATION, Message.REMINDER, Message.NEW_LINK):
+            text = sms_text(Message(contact=contact, kind=kind, language=language))
+            assert is_gsm7(text) and segments(text) <= 2, (kind, text)
+            assert link_for(contact) in text and word in text.lower(), text
+
+
+def test_no_new_link_by_post_the_coordinator_is_told_why_in_their_language(
+    client, clinic_west, coordinator, smtp, sms
+):
+    p = enrol(
+        clinic_west,
+        enrolled_on=date(2017, 5, 2),
+        email="",
+        mobile="",
+        contact_preference="post",
+        postal_address="Storgatan 1\n591 30 Motala",
+    )
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    client.force_login(coordinator)
+    url = reverse("contact_new_link", args=[contact.pk])
+    page = client.post(url, {"reason": "lost the letter"}, HTTP_ACCEPT_LANGUAGE="da")
+    assert page.status_code == 200
+    assert "Der er ingen e-mailadresse eller mobilnummer" in page.content.decode()
+    assert not Message.objects.filter(kind=Message.NEW_LINK).exists()

@@ -161,3 +161,44 @@ def test_pages_that_match_no_participant_are_listed_not_dropped(
     assert "No printed pack" in rows[0].problem and "QR" in rows[1].problem
     assert not batch.entries.exists()
     assert all(bytes(p.image) for p in rows)  # kept, to be looked at
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("doubt", [omr.DOUBLE, omr.BLANK, omr.FAINT_MARK])
+def test_a_doubtful_mark_is_flagged_on_every_instrument_of_the_3_months(
+    betterback, clinic_west, data_manager, doubt
+):
+    """One pack per kind of doubt, with that doubt on an item of every instrument (a
+    number left empty too, for the blank): each is flagged, nothing else is."""
+    three = Timepoint.objects.get(trial=betterback, code="3m")
+    participant = enrol(clinic_west, preferred_language="sv")
+    printed = printing.pack_for(participant, three)
+    layout = printed.pack.layout
+    rng = random.Random(f"doubt-{doubt}")
+    answers = simulate.random_answers(layout, rng)
+    values: dict = {}
+    for page in layout["pages"]:
+        for box in page["boxes"]:
+            key = (box["i"], box["q"])
+            values.setdefault(key, {"digits": "p" in box, "values": set()})["values"].add(box["v"])
+    chosen, faint = {}, set()
+    for code in three.instruments:
+        ticks = [k for k, v in values.items() if k[0] == code and not v["digits"] and k in answers]
+        numbers = [k for k, v in values.items() if k[0] == code and v["digits"] and k in answers]
+        key = (ticks or (numbers if doubt == omr.BLANK else []) or [None])[0]
+        if key is None:
+            continue
+        chosen[key] = doubt
+        if doubt == omr.DOUBLE:
+            other = sorted(values[key]["values"] - {answers[key]})[0]
+            answers[key] = [answers[key], other]
+        elif doubt == omr.BLANK:
+            del answers[key]
+        else:
+            faint.add(key)
+    assert {code for code, _ in chosen} >= set(three.instruments) - {"bb_costs"}
+    scan = _scan_of(printing.render([printed]), layout, answers, rng, faint)
+    batch = scanning.read_upload(betterback, data_manager, simulate.as_pdf(scan))
+    flags = {(e.instrument, i): f for e in batch.entries.all() for i, f in e.flags.items()}
+    flags.pop(("bipq", "q9"))  # handwriting, typed at verification
+    assert flags == chosen

@@ -3,6 +3,7 @@ the flags and the scan, and a verified form becomes the first paper entry."""
 
 import random
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -21,6 +22,22 @@ def test_a_file_that_is_no_scan_is_refused_with_a_message(client, data_manager):
     response = client.post("/paper/betterback/scans/", {"scan": text}, follow=True)
     assert "Not a PDF or an image" in response.content.decode()
     assert not ScanBatch.objects.exists()
+    # In the data manager's language, like the rest of the page.
+    bad.seek(0)
+    response = client.post(
+        "/paper/betterback/scans/", {"scan": bad}, follow=True, HTTP_ACCEPT_LANGUAGE="da"
+    )
+    assert "Ikke en læsbar PDF" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_without_a_code_is_listed_with_why_in_the_readers_language(client, data_manager):
+    blank = simulate.as_pdf([np.full((1169, 827), 250, dtype=np.uint8)])
+    client.force_login(data_manager)
+    upload = SimpleUploadedFile("scan.pdf", blank, "application/pdf")
+    client.post("/paper/betterback/scans/", {"scan": upload}, HTTP_ACCEPT_LANGUAGE="sv")
+    page = client.get("/paper/betterback/scans/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Ingen QR-kod hittades på sidan." in page
 
 
 @pytest.mark.django_db
@@ -43,6 +60,8 @@ def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled,
     upload = SimpleUploadedFile("scan.pdf", scan, "application/pdf")
     response = client.post("/paper/betterback/scans/", {"scan": upload}, follow=True)
     assert response.status_code == 200 and "batch-pages" in response.content.decode()
+    # Forms by their names, not their codes.
+    assert "Patient Global Impression of Change" in response.content.decode()
 
     entry = PaperEntry.objects.get(instrument="pgic")
     page = client.get(f"/paper/betterback/entries/{entry.pk}/").content.decode()

@@ -1,6 +1,6 @@
-"""Demo: BetterBack participants on every channel (email, SMS, both, post) and one that
-no channel can reach, so that the participant pages show the choice, the overdue list
-shows the unreachable one, and the "post today" list (the paper app) has packs to print.
+"""Demo: BetterBack participants on every channel (email, SMS, both, post), so that the
+participant pages show the choice, an SMS with a link is in the outbox, and the "post
+today" list (the paper app) has packs to print.
 
 Preferences are changed the way staff change them (an audited change with a reason);
 the post messages go through the dispatcher's one send loop, which hands them to the
@@ -16,6 +16,7 @@ from django.db import transaction
 from enrolment.actions import update_personal_details
 from enrolment.models import Participant, PersonalDetails
 from followup import dispatch
+from followup.links import send_new_link
 from followup.models import Contact, Message
 from followup.sending.messages import plan
 
@@ -29,74 +30,60 @@ def _address(n: int) -> str:
 
 @transaction.atomic
 def assign_channels(trial, now: datetime) -> dict[str, int]:
-    """Spread the active participants with an open questionnaire over the channels."""
+    """Spread active participants over the channels. The questionnaires still open get
+    their next step by the new channel, within the trial's rules (at most 3 reminders):
+    the one with reminders left by post (the "post today" list; the paper demo scans one
+    of them back), the one with none left a new link by SMS, as a coordinator sends it."""
     if PersonalDetails.objects.filter(
         participant__trial=trial, contact_preference=PersonalDetails.BY_POST
     ).exists():
         return {}
-    people = list(
-        Participant.objects.filter(
-            trial=trial, status=Participant.ACTIVE, contacts__status=Contact.INVITED
-        )
-        .select_related("personal_details")
-        .distinct()
-        .order_by("pk")
+    active = Participant.objects.filter(
+        trial=trial, status=Participant.ACTIVE, personal_details__erased_at__isnull=True
+    ).select_related("personal_details")
+    open_contacts = list(
+        Contact.objects.filter(participant__in=active, status=Contact.INVITED)
+        .select_related("participant__trial", "participant__personal_details", "timepoint__trial")
+        .order_by("reminders_sent", "pk")
     )
-    counts = {"sms": 0, "both": 0, "post": 0, "unreachable": 0}
-    post = []
-    chosen = [p for p in people if not p.personal_details.is_erased][:15]
-    # One more, whose questionnaires are still to come: no channel can reach them (on
-    # the overdue list, with why).
-    later = (
-        Participant.objects.filter(
-            trial=trial,
-            status=Participant.ACTIVE,
-            contacts__status__in=Contact.OPEN,
-            personal_details__erased_at__isnull=True,
+    reminders = len(dispatch.reminder_days())
+    kinds: dict[int, str] = {}
+    for contact in open_contacts:
+        kinds.setdefault(
+            contact.participant_id, "post" if contact.reminders_sent < reminders else "sms"
         )
-        .exclude(pk__in=[p.pk for p in chosen])
-        .select_related("personal_details")
-        .order_by("-pk")
-        .first()
-    )
-    if later is not None:
-        chosen.append(later)
-    elif len(chosen) > 4:
-        later = chosen[-1]
-    for n, person in enumerate(chosen):
-        details = person.personal_details
-        kind = ["post", "sms", "both", "post", "post", "sms", "both", "post"][n % 8]
-        if person is later:
-            kind = "unreachable"
+    # Some more, whose questionnaires are over: their pages show the choice.
+    others = active.exclude(pk__in=list(kinds)).order_by("pk")[:12]
+    for n, person in enumerate(others):
+        kinds[person.pk] = ["sms", "both", "post", "sms", "both", "email"][n % 6]
+    counts: dict[str, int] = {}
+    for n, person in enumerate(active.filter(pk__in=list(kinds)).order_by("pk")):
+        kind = kinds[person.pk]
         changes = {"contact_preference": kind, "postal_address": _address(n)}
-        reason = (
-            "patient asked for questionnaires by "
-            + {
-                "post": "post (answers on paper)",
-                "sms": "SMS (has no email)",
-                "both": "email and SMS",
-                "unreachable": "post, address not yet given; email and phone no longer valid",
-            }[kind]
-        )
         if kind == "sms":
             changes["email"] = ""
-        if kind == "unreachable":
-            changes = {"contact_preference": "post", "email": "", "mobile": ""}
-        update_personal_details(details, changes, reason)
-        counts[kind] += 1
-        if kind == "post":
-            post.append(person)
-    # The open questionnaire's next reminder goes to the post tray now.
-    contacts = Contact.objects.filter(participant__in=post, status=Contact.INVITED)
-    for contact in contacts.select_related(
-        "participant__trial", "participant__personal_details", "timepoint__trial"
-    ):
-        messages = plan(contact, Message.REMINDER, now, dispatch.language_of(contact), "")
-        Message.objects.bulk_create(messages)
-        contact.reminders_sent = min(contact.reminders_sent + 1, len(dispatch.reminder_days()))
-        contact._change_reason = "reminder by post (demo)"
-        contact.save(update_fields=["messages_planned", "channel_note", "reminders_sent"])
-    # Everything waiting goes through the one loop (email and SMS to the outbox, or held
-    # by the quiet hours; post to the tray).
+        update_personal_details(person.personal_details, changes, REASONS[kind])
+        counts[kind] = counts.get(kind, 0) + 1
+    for contact in open_contacts:
+        contact.participant.refresh_from_db()
+        if contact.reminders_sent < reminders:
+            # The next reminder, by the new channel (the post tray), the dispatcher's way.
+            language = dispatch.language_of(contact)
+            Message.objects.bulk_create(plan(contact, Message.REMINDER, now, language, ""))
+            contact.reminders_sent += 1
+            contact._change_reason = "reminder by post (demo)"
+            contact.save(update_fields=["messages_planned", "channel_note", "reminders_sent"])
+        else:
+            send_new_link(contact, "patient lost the email; asked for the link by SMS", now=now)
+    # Everything waiting goes through the one loop (SMS to the outbox, or held by the
+    # quiet hours; post to the tray).
     dispatch.send_claimed(dispatch.claim_waiting(now, 1000), now, dispatch.Stats())
     return counts
+
+
+REASONS = {
+    "post": "patient asked for questionnaires by post (answers on paper)",
+    "sms": "patient asked for questionnaires by SMS (has no email any more)",
+    "both": "patient asked for questionnaires by email and SMS",
+    "email": "patient asked for questionnaires by email",
+}
