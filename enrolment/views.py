@@ -243,7 +243,7 @@ def participant_edit(request, study_id):
     participant = _participant_for(request.user, study_id)
     _require_edit(request.user, participant)
     form = ParticipantForm(request.POST or None, instance=participant)
-    return _correct(request, participant, form, actions.update_participant, "Enrolment data")
+    return _correct(request, participant, form, actions.update_participant, _("Enrolment data"))
 
 
 @login_required
@@ -254,7 +254,9 @@ def personal_details_edit(request, study_id):
         raise Http404
     details = get_object_or_404(PersonalDetails, participant=participant)
     form = PersonalDetailsForm(request.POST or None, instance=details)
-    return _correct(request, participant, form, actions.update_personal_details, "Personal details")
+    return _correct(
+        request, participant, form, actions.update_personal_details, _("Personal details")
+    )
 
 
 @login_required
@@ -273,12 +275,14 @@ def participant_withdraw(request, study_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{participant.study_id} was withdrawn.")
+            messages.success(
+                request, _("%(study_id)s was withdrawn.") % {"study_id": participant.study_id}
+            )
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
         request,
         "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Withdraw from the trial"},
+        {"participant": participant, "form": form, "title": _("Withdraw from the trial")},
     )
 
 
@@ -297,12 +301,12 @@ def participant_final_visit(request, study_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Final clinical visit recorded.")
+            messages.success(request, _("Final clinical visit recorded."))
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
         request,
         "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Final clinical visit"},
+        {"participant": participant, "form": form, "title": _("Final clinical visit")},
     )
 
 
@@ -320,6 +324,6 @@ def participant_history_view(request, study_id):
 
 def _saved_message(request, changed: list[str]) -> None:
     if changed:
-        messages.success(request, "Saved: " + ", ".join(changed) + ".")
+        messages.success(request, _("Saved: %(fields)s.") % {"fields": ", ".join(changed)})
     else:
-        messages.info(request, "Nothing changed.")
+        messages.info(request, _("Nothing changed."))
