@@ -231,9 +231,10 @@ def consort_download(request, code, fmt):
     if not mon.trial_wide(request.user, trial):
         raise PermissionDenied
     sc = mon.scope(request.user, trial)
-    flow = mon.consort_for(trial, sc["participants"], sc["screenings"], _today(request, trial))
+    today = _today(request, trial)
     criteria = _criteria(trial)
     with translation.override("en"):  # a file for the paper: in the paper's language
+        flow = mon.consort_for(trial, sc["participants"], sc["screenings"], today)
         return _consort_file(trial, flow, criteria, fmt)
 
 

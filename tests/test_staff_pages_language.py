@@ -32,7 +32,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 class _Text(HTMLParser):
     """The text a user reads: text nodes outside script and style, and the attributes a
-    browser shows (tooltips, placeholders, labels read aloud)."""
+    browser shows (tooltips, placeholders, labels read aloud). Text in <code> is an
+    identifier (a column name such as ``died``, a command), not a message."""
 
     def __init__(self):
         super().__init__()
@@ -40,14 +41,14 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self._skip += 1
         for name, value in attrs:
             if name in ATTRIBUTES and value:
                 self.texts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "code"):
             self._skip -= 1
 
     def handle_data(self, data):
