@@ -38,7 +38,11 @@ def participant_contacts(context, participant):
     return {
         "rows": rows,
         "preference": details.get_contact_preference_display() if details else "",
-        "fallback": reach.settings_of(participant.trial)["fallback"],
+        # The channels by name (E-post, SMS, Post), not by code
+        "fallback": [
+            str(dict(Message.CHANNELS).get(c, c))
+            for c in reach.settings_of(participant.trial)["fallback"]
+        ],
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
         # A withdrawal's reason is in the closing reason of the contacts it cancelled.
         "blinded": bool(user) and roles.blinded_for(user, participant.trial),
