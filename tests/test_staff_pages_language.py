@@ -87,8 +87,7 @@ def english_messages(language: str) -> list[tuple[str, re.Pattern]]:
 
 def english_left(html: str, language: str = "sv", data: frozenset = frozenset()) -> set[str]:
     """The English messages found word for word as a text of the page, less ``data``:
-    what the protocol file names (a timepoint called "Final visit" is the trial's
-    word for it, shown on staff pages in the protocol's English)."""
+    what the protocol file names in one language only (an arm called "Usual care")."""
     texts = set(visible_texts(html)) - data
     return {
         msgid
@@ -99,9 +98,11 @@ def english_left(html: str, language: str = "sv", data: frozenset = frozenset())
 
 
 def protocol_words(trial) -> frozenset:
+    """The protocol file's own words, written in one language (arm names, eligibility
+    criteria). Timepoint labels are not among them: the protocol gives them per
+    language, and staff pages show the user's."""
     return frozenset(
-        [t.label for t in trial.timepoints.all()]
-        + [a.label for a in trial.arms.all()]
+        [a.label for a in trial.arms.all()]
         + list(trial.eligibility.values_list("text", flat=True))
     )
 
