@@ -7,20 +7,26 @@ from .runs import ANALYSES, OUTCOMES
 
 
 class ExportForm(forms.Form):
-    format = forms.ChoiceField(choices=FORMATS)
-    shape = forms.ChoiceField(choices=SHAPES)
-    level = forms.ChoiceField(choices=LEVELS, help_text=_("ignored for the analysis dataset"))
+    format = forms.ChoiceField(label=_("Format"), choices=FORMATS)
+    shape = forms.ChoiceField(label=_("Shape"), choices=SHAPES)
+    level = forms.ChoiceField(
+        label=_("Level"), choices=LEVELS, help_text=_("ignored for the analysis dataset")
+    )
     blinded = forms.BooleanField(required=False, label=_("Blinded (condition as A/B)"))
 
 
 class RegistryForm(forms.Form):
-    file = forms.FileField(help_text=_("CSV or Excel (.xlsx), one row per participant"))
-    note = forms.CharField(required=False, max_length=300)
+    file = forms.FileField(
+        label=_("File"), help_text=_("CSV or Excel (.xlsx), one row per participant")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
 class AnalysisForm(forms.Form):
-    analysis = forms.ChoiceField(choices=list(ANALYSES.items()))
-    outcome = forms.ChoiceField(choices=[(o, o) for o in OUTCOMES], required=False)
+    analysis = forms.ChoiceField(label=_("Analysis"), choices=list(ANALYSES.items()))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[(o, o) for o in OUTCOMES], required=False
+    )
 
 
 class SampleSizeForm(forms.Form):

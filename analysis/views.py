@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -165,8 +166,8 @@ def registry_upload(request, code):
             RegistryUpload, pk=request.GET["upload"], trial=trial, user=request.user
         )
         if upload.status == RegistryUpload.DONE and upload.registry_import:
-            messages.success(request, f"Imported {upload.registry_import.rows} rows from "
-                                      f"{upload.file_name}.")
+            messages.success(request, _("Imported %(rows)s rows from %(file)s.")
+                             % {"rows": upload.registry_import.rows, "file": upload.file_name})
     return render(request, "analysis/registry.html", {
         "trial": trial, "form": form, "upload": upload, "columns": registry.ITEMS,
         "imports": RegistryImport.objects.filter(trial=trial).select_related(

@@ -14,8 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrolment import permissions as roles
 from enrolment.models import EligibilityCriterion
@@ -50,8 +51,10 @@ def _today(request, trial):
     if day is None or not first <= day <= last:
         messages.warning(
             request,
-            _("“%(raw)s” is not a day to look at this trial on: give a date from %(first)s "
-              "to %(last)s (YYYY-MM-DD). Showing today instead.")
+            _(
+                "“%(raw)s” is not a day to look at this trial on: give a date from %(first)s "
+                "to %(last)s (YYYY-MM-DD). Showing today instead."
+            )
             % {"raw": raw[:20], "first": first.isoformat(), "last": last.isoformat()},
         )
         return today
@@ -152,12 +155,12 @@ def dashboard(request, code):
 
 
 LIST_KINDS = {
-    "missing-items": "Completed responses with required items unanswered",
-    "out-of-window": "Responses answered outside the timepoint's window",
-    "double-entry": "Paper forms entered twice, not yet resolved",
-    "crpe-missing": "Final visit recorded, CRPE-tool missing",
-    "contacts": "Follow-up contacts",
-    "consort": "CONSORT box",
+    "missing-items": gettext_lazy("Completed responses with required items unanswered"),
+    "out-of-window": gettext_lazy("Responses answered outside the timepoint's window"),
+    "double-entry": gettext_lazy("Paper forms entered twice, not yet resolved"),
+    "crpe-missing": gettext_lazy("Final visit recorded, CRPE-tool missing"),
+    "contacts": gettext_lazy("Follow-up contacts"),
+    "consort": gettext_lazy("CONSORT box"),
 }
 
 
@@ -228,8 +231,14 @@ def consort_download(request, code, fmt):
     if not mon.trial_wide(request.user, trial):
         raise PermissionDenied
     sc = mon.scope(request.user, trial)
-    flow = mon.consort_for(trial, sc["participants"], sc["screenings"], _today(request, trial))
+    today = _today(request, trial)
     criteria = _criteria(trial)
+    with translation.override("en"):  # a file for the paper: in the paper's language
+        flow = mon.consort_for(trial, sc["participants"], sc["screenings"], today)
+        return _consort_file(trial, flow, criteria, fmt)
+
+
+def _consort_file(trial, flow, criteria, fmt) -> HttpResponse:
     if fmt == "svg":
         body = figures.consort_svg(flow, criteria)
         svg = '<?xml version="1.0" encoding="utf-8"?>\n' + body.replace(

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop as N_
 
-TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+# English in the data (the API and the casebook bundle carry it); the audit trail page
+# translates both the action and the record's name (gettext_noop: extracted, not translated).
+TYPES = {"+": N_("created"), "~": N_("changed"), "-": N_("deleted")}
 
 
 @dataclass
@@ -63,10 +66,10 @@ def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
 def _participant_rows(participant) -> Iterable[tuple[QuerySet, str]]:
     from .models import ConsentRecord, Deviation, Participant, PersonalDetails
 
-    yield Participant.history.filter(id=participant.pk), "Participant"
-    yield PersonalDetails.history.filter(participant_id=participant.pk), "Personal details"
-    yield Deviation.history.filter(participant_id=participant.pk), "Protocol deviation"
-    yield ConsentRecord.history.filter(participant_id=participant.pk), "Consent"
+    yield Participant.history.filter(id=participant.pk), N_("Participant")
+    yield PersonalDetails.history.filter(participant_id=participant.pk), N_("Personal details")
+    yield Deviation.history.filter(participant_id=participant.pk), N_("Protocol deviation")
+    yield ConsentRecord.history.filter(participant_id=participant.pk), N_("Consent")
 
 
 PARTICIPANT_HISTORY_SOURCES: list[Callable] = [_participant_rows]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -368,6 +369,13 @@ class Timepoint(models.Model):
 
     def label_in(self, language: str) -> str:
         return self.labels.get(language) or self.label
+
+    @property
+    def staff_label(self) -> str:
+        """The label in the language of the page being made (a Swedish coordinator reads
+        "3 månader"); the English label where the protocol gives none in that language.
+        Exports and files for the paper use :attr:`label`."""
+        return self.label_in(get_language() or "")
 
 
 class SmsSchedule(models.Model):

@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 from trialsite.models import SchedulerHeartbeat
@@ -23,7 +24,7 @@ from trialsite.models import SchedulerHeartbeat
 from . import actions, allocation, enrol_fields, hooks, views_death, views_deviations
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
-from .models import Clinic, Cluster, Participant, PersonalDetails, Trial
+from .models import Clinic, Cluster, Participant, PersonalDetails, Trial, TrialRole
 
 
 def _trial_for(user, code: str) -> Trial:
@@ -62,12 +63,16 @@ def trial_overview(request, code):
         visible.values_list("clinic_id").annotate(n=Count("id")).values_list("clinic_id", "n")
     )
     arms = list(trial.arms.all())
+    arm_labels = {arm.code: arm.label for arm in arms}
     clusters = []
     for cluster in Cluster.objects.filter(trial=trial).prefetch_related("clinics"):
         clusters.append(
             {
                 "cluster": cluster,
                 "condition_today": cluster.condition_on(today) if trial.is_cluster_design else "",
+                "condition_today_label": _condition_label(
+                    cluster.condition_on(today) if trial.is_cluster_design else "", arm_labels
+                ),
                 "by_condition": [counts.get((cluster.pk, arm.code), 0) for arm in arms],
                 "total": sum(counts.get((cluster.pk, arm.code), 0) for arm in arms),
                 "clinics": [
@@ -91,6 +96,7 @@ def trial_overview(request, code):
             "status_counts": dict(status_counts),
             "heartbeat": heartbeat,
             "my_roles": sorted(roles.roles_in(request.user, trial)),
+            "my_role_labels": _role_labels(roles.roles_in(request.user, trial)),
             "can_enrol": roles.has_any(request.user, trial, roles.ENROL),
             "can_move_crossover": roles.has_any(request.user, trial, roles.MANAGE),
             # scanned paper questionnaires (the paper app) are read by data managers
@@ -99,6 +105,17 @@ def trial_overview(request, code):
             "intervention": allocation.INTERVENTION,
         },
     )
+
+
+def _role_labels(codes) -> list[str]:
+    """The user's roles in their language, as the staff pages name them."""
+    names = {**dict(TrialRole.ROLES), roles.PHYSIOTHERAPIST: _("Physiotherapist")}
+    return sorted(str(names.get(code, code)) for code in codes)
+
+
+def _condition_label(condition: str, arm_labels: dict[str, str]) -> str:
+    """A cluster's condition today by its arm's label (the protocol's words), not the code."""
+    return arm_labels.get(condition, condition)
 
 
 @login_required
@@ -136,9 +153,7 @@ def participant_list(request, code):
         # Follow-up owns contacts and their statuses: it registers the filter.
         qs = qs.filter(hooks.PARTICIPANT_FILTERS["overdue"]()).distinct()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    clinics = Clinic.objects.filter(cluster__trial=trial).filter(
-        roles.clinic_filter(request.user)
-    )
+    clinics = Clinic.objects.filter(cluster__trial=trial).filter(roles.clinic_filter(request.user))
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(
@@ -228,7 +243,7 @@ def participant_edit(request, study_id):
     participant = _participant_for(request.user, study_id)
     _require_edit(request.user, participant)
     form = ParticipantForm(request.POST or None, instance=participant)
-    return _correct(request, participant, form, actions.update_participant, "Enrolment data")
+    return _correct(request, participant, form, actions.update_participant, _("Enrolment data"))
 
 
 @login_required
@@ -239,7 +254,9 @@ def personal_details_edit(request, study_id):
         raise Http404
     details = get_object_or_404(PersonalDetails, participant=participant)
     form = PersonalDetailsForm(request.POST or None, instance=details)
-    return _correct(request, participant, form, actions.update_personal_details, "Personal details")
+    return _correct(
+        request, participant, form, actions.update_personal_details, _("Personal details")
+    )
 
 
 @login_required
@@ -258,12 +275,14 @@ def participant_withdraw(request, study_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{participant.study_id} was withdrawn.")
+            messages.success(
+                request, _("%(study_id)s was withdrawn.") % {"study_id": participant.study_id}
+            )
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
         request,
         "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Withdraw from the trial"},
+        {"participant": participant, "form": form, "title": _("Withdraw from the trial")},
     )
 
 
@@ -282,12 +301,12 @@ def participant_final_visit(request, study_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, "Final clinical visit recorded.")
+            messages.success(request, _("Final clinical visit recorded."))
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
         request,
         "enrolment/edit.html",
-        {"participant": participant, "form": form, "title": "Final clinical visit"},
+        {"participant": participant, "form": form, "title": _("Final clinical visit")},
     )
 
 
@@ -305,6 +324,6 @@ def participant_history_view(request, study_id):
 
 def _saved_message(request, changed: list[str]) -> None:
     if changed:
-        messages.success(request, "Saved: " + ", ".join(changed) + ".")
+        messages.success(request, _("Saved: %(fields)s.") % {"fields": ", ".join(changed)})
     else:
-        messages.info(request, "Nothing changed.")
+        messages.info(request, _("Nothing changed."))

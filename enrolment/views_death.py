@@ -56,7 +56,8 @@ def record_death(request, participant: Participant):
         else:
             messages.success(
                 request,
-                f"The death of {participant.study_id} is recorded; open follow-up is cancelled.",
+                _("The death of %(study_id)s is recorded; open follow-up is cancelled.")
+                % {"study_id": participant.study_id},
             )
             return redirect("participant_detail", study_id=participant.study_id)
     return form

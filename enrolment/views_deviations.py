@@ -113,7 +113,11 @@ def record(request, study_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Protocol deviation recorded for {participant.study_id}.")
+            messages.success(
+                request,
+                _("Protocol deviation recorded for %(study_id)s.")
+                % {"study_id": participant.study_id},
+            )
             return redirect("participant_detail", study_id=participant.study_id)
     return _page(request, participant, form, _("Record a protocol deviation"))
 
@@ -150,9 +154,9 @@ def correct(request, study_id, pk):
             form.add_error(None, exc)
         else:
             if changed:
-                messages.success(request, "Saved: " + ", ".join(changed) + ".")
+                messages.success(request, _("Saved: %(fields)s.") % {"fields": ", ".join(changed)})
             else:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             return redirect("participant_detail", study_id=participant.study_id)
     return _page(request, participant, form, _("Correct a protocol deviation"))
 

@@ -87,9 +87,8 @@ def screen(request, code):
             texts = dict(trial.eligibility.values_list("code", "text"))
             messages.warning(
                 request,
-                "Not eligible: "
-                + "; ".join(texts.get(c, c) for c in record.unmet_criteria)
-                + ". The screening is in the log.",
+                _("Not eligible: %(criteria)s. The screening is in the log.")
+                % {"criteria": "; ".join(texts.get(c, c) for c in record.unmet_criteria)},
             )
             return redirect("screening_log", code=trial.code)
     return render(request, "enrolment/screen.html", {"trial": trial, "form": form})
@@ -110,7 +109,7 @@ def enrol(request, code, screening):
     if request.method == "POST" and "decline" in request.POST:
         if decline.is_valid():
             actions.record_decline(record, decline.cleaned_data["decline_reason"])
-            messages.info(request, "Recorded as declined in the screening log.")
+            messages.info(request, _("Recorded as declined in the screening log."))
             return redirect("screening_log", code=trial.code)
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -140,8 +139,11 @@ def enrol(request, code, screening):
         else:
             messages.success(
                 request,
-                f"Enrolled as {participant.study_id}. Hand the tablet to the patient for the "
-                "baseline questionnaires.",
+                _(
+                    "Enrolled as %(study_id)s. Hand the tablet to the patient for the "
+                    "baseline questionnaires."
+                )
+                % {"study_id": participant.study_id},
             )
             return redirect("participant_detail", study_id=participant.study_id)
     return render(
@@ -214,7 +216,11 @@ def crossover(request, code, cluster):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{cluster.name} now crosses over on {cluster.crossover}.")
+            messages.success(
+                request,
+                _("%(cluster)s now crosses over on %(day)s.")
+                % {"cluster": cluster.name, "day": cluster.crossover},
+            )
             return redirect("trial_overview", code=trial.code)
     return render(
         request, "enrolment/crossover.html", {"trial": trial, "cluster": cluster, "form": form}
@@ -243,7 +249,7 @@ def randomisation_list(request, code):
         try:
             if "generate" in request.POST:
                 randomisation_store.generate(trial, request.user)
-                messages.success(request, "A new list was generated from a random seed.")
+                messages.success(request, _("A new list was generated from a random seed."))
                 return redirect("randomisation_list", code=trial.code)
             if upload_form.is_valid():
                 text = _text_of(upload_form.cleaned_data["file"])
@@ -253,7 +259,7 @@ def randomisation_list(request, code):
                     csv.DictReader(io.StringIO(text)),
                     accept_imbalance=upload_form.cleaned_data["accept_imbalance"],
                 )
-                messages.success(request, "The uploaded list is stored and active.")
+                messages.success(request, _("The uploaded list is stored and active."))
                 return redirect("randomisation_list", code=trial.code)
         except randomisation.ListError as exc:
             problems = exc.errors

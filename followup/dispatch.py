@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop as N_
 
 from enrolment import consent
 from questionnaires.models import Response
@@ -228,8 +229,8 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
                 "held_at",
             ],
         )
-    stats.completed += close_contacts(completed, Contact.COMPLETED, "answered", now)
-    stats.missed += close_contacts(missed, Contact.MISSED, "window closed unanswered", now)
+    stats.completed += close_contacts(completed, Contact.COMPLETED, N_("answered"), now)
+    stats.missed += close_contacts(missed, Contact.MISSED, N_("window closed unanswered"), now)
 
 
 # --- step 2: send ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop as N_
 
 from enrolment.models import Participant
 
@@ -22,7 +23,7 @@ def stop_all_contact(participant: Participant, now: datetime) -> None:
     """The withdrawal and death paths: open contacts and SMS questions cancelled, messages
     not yet handed to a provider skipped. Already done if the erasure withdrew the
     participant; needed for one withdrawn from follow-up only."""
-    planning.cancel_open_contacts(participant, "personal data erased", now=now)
+    planning.cancel_open_contacts(participant, N_("personal data erased"), now=now)
     tracking.cancel_participant(participant.pk, "personal data erased", now)
     # Not even the STOP confirmation: there is no number left to send it to.
     SmsMessage.objects.filter(

@@ -5,6 +5,7 @@ personal details is no event here: only what the actions say happened is reacted
 from __future__ import annotations
 
 from django.db.models.signals import post_save
+from django.utils.translation import gettext_noop as N_
 
 from enrolment.amendments import protocol_amended
 from enrolment.models import Physiotherapist
@@ -37,11 +38,11 @@ def on_withdrawn(sender, participant, **kwargs) -> None:
 
 
 def on_died(sender, participant, **kwargs) -> None:
-    planning.cancel_open_contacts(participant, "died")
+    planning.cancel_open_contacts(participant, N_("died"))
 
 
 def on_completed(sender, participant, **kwargs) -> None:
-    planning.cancel_open_contacts(participant, "participant completed the trial")
+    planning.cancel_open_contacts(participant, N_("participant completed the trial"))
 
 
 def on_enrolment_date_corrected(sender, participant, **kwargs) -> None:

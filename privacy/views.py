@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from enrolment import actions
@@ -80,7 +81,11 @@ def erase(request, study_id):
     participant = _participant_for(request.user, study_id)
     details = PersonalDetails.objects.filter(participant=participant).first()
     if details is None or details.is_erased:
-        messages.info(request, f"{participant.study_id} has no personal details left to erase.")
+        messages.info(
+            request,
+            _("%(study_id)s has no personal details left to erase.")
+            % {"study_id": participant.study_id},
+        )
         return redirect("participant_detail", study_id=participant.study_id)
     form = ErasureForm(request.POST or None, study_id=participant.study_id)
     if request.method == "POST" and form.is_valid():
@@ -93,8 +98,11 @@ def erase(request, study_id):
         else:
             messages.success(
                 request,
-                f"The personal data of {participant.study_id} is erased; its research data is "
-                "kept under the study ID and every contact has stopped.",
+                _(
+                    "The personal data of %(study_id)s is erased; its research data is "
+                    "kept under the study ID and every contact has stopped."
+                )
+                % {"study_id": participant.study_id},
             )
             return redirect("participant_detail", study_id=participant.study_id)
     return render(

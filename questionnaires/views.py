@@ -253,7 +253,11 @@ def visit_start(request, study_id, timepoint):
         messages.warning(
             request,
             _("The window of %(label)s closed on %(closes)s (it was %(opens)s to %(closes)s).")
-            % {"label": visit.timepoint.label, "opens": window.opens, "closes": window.closes},
+            % {
+                "label": visit.timepoint.staff_label,
+                "opens": window.opens,
+                "closes": window.closes,
+            },
         )
     page = visit.first_open_page()
     if page > len(visit.instrument_codes):
@@ -421,7 +425,7 @@ def paper_entry(request, study_id, timepoint, instrument):
             "participant": participant,
             "form": form,
             "title": _("Paper form: %(instrument)s, %(timepoint)s, entry %(n)s")
-            % {"instrument": definition.name, "timepoint": tp.label, "n": entry},
+            % {"instrument": definition.name, "timepoint": tp.staff_label, "n": entry},
             "can_save_later": True,
             "queried": (tp.code, definition.code),
         },
@@ -648,7 +652,7 @@ def crpe_form(request, study_id, timepoint):
         {
             "participant": participant,
             "form": form,
-            "title": f"{definition.name}: {tp.label}",
+            "title": f"{definition.name}: {tp.staff_label}",
             "reason_form": ReasonForm() if response and response.is_complete else None,
             "form_id": "crpe-form",
             "queried": (tp.code, definition.code),

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import matplotlib
 from django.core.cache import cache
+from django.utils import dateformat
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -43,8 +46,12 @@ _DRAWING = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.e
 def _cached(kind: str, data: object, draw: Callable[[], str]) -> str:
     """The SVG ``draw()`` makes of ``data``, drawn once per distinct ``data``. The key is
     the repr of the data (dataclasses, dicts, lists, dates and numbers), so a changed
-    number is a new key, never a stale figure."""
-    key = "monitoring-svg:" + hashlib.sha256(repr((_DRAWING, kind, data)).encode()).hexdigest()
+    number is a new key, never a stale figure. The figure's words are in the user's
+    language, so the language is part of the key too."""
+    key = (
+        "monitoring-svg:"
+        + hashlib.sha256(repr((_DRAWING, get_language(), kind, data)).encode()).hexdigest()
+    )
     svg = cache.get(key)
     if svg is None:
         svg = draw()
@@ -76,7 +83,7 @@ def _pdf(fig: Figure) -> bytes:
 
 
 def _month_label(m) -> str:
-    return m.strftime("%b %y")
+    return dateformat.format(m, "M y")  # the month's name in the user's language
 
 
 def recruitment_figure(rec: Recruitment) -> Figure:
@@ -105,26 +112,39 @@ def recruitment_figure(rec: Recruitment) -> Figure:
         lines = []
         if rec.target:
             lines.append(
-                ax.axhline(rec.target, color="black", lw=1, ls="--", label=f"target {rec.target}")
+                ax.axhline(
+                    rec.target,
+                    color="black",
+                    lw=1,
+                    ls="--",
+                    label=_("target %(n)s") % {"n": rec.target},
+                )
             )
         if rec.ceiling:
             lines.append(
                 ax.axhline(
-                    rec.ceiling, color="#b23a48", lw=1, ls=":", label=f"ceiling {rec.ceiling}"
+                    rec.ceiling,
+                    color="#b23a48",
+                    lw=1,
+                    ls=":",
+                    label=_("ceiling %(n)s") % {"n": rec.ceiling},
                 )
             )
-        ax.set_ylabel("enrolled per cluster")
-        ax.set_title("Recruitment per cluster and month")
+        ax.set_ylabel(_("enrolled per cluster"))
+        ax.set_title(_("Recruitment per cluster and month"))
         # The lines first, as the legend listed them when the bars were ax.bar containers.
         ax.legend(handles=lines + bars, fontsize=8, ncol=3, loc="upper left", frameon=False)
-        ax2.plot(x, rec.cumulative, marker="o", color="#1f6fb2", label="enrolled (cumulative)")
+        ax2.plot(x, rec.cumulative, marker="o", color="#1f6fb2", label=_("enrolled (cumulative)"))
         if rec.planned_cumulative:
-            ax2.plot(x, rec.planned_cumulative, color="black", ls="--", label="planned")
+            ax2.plot(x, rec.planned_cumulative, color="black", ls="--", label=_("planned"))
         if rec.sample_size:
             ax2.axhline(
-                rec.sample_size, color="#b23a48", lw=1, label=f"sample size {rec.sample_size}"
+                rec.sample_size,
+                color="#b23a48",
+                lw=1,
+                label=_("sample size %(n)s") % {"n": rec.sample_size},
             )
-        ax2.set_ylabel("cumulative")
+        ax2.set_ylabel(_("cumulative"))
         ax2.legend(fontsize=8, loc="upper left", frameon=False)
         ax2.set_xticks(x, [_month_label(m) for m in rec.months], rotation=45, ha="right")
         for a in (ax, ax2):
@@ -145,8 +165,8 @@ def sms_rate_figure(weeks: list[dict]) -> Figure:
     ax.plot(x, [100 * w["rate"] for w in weeks], color=COLOURS[0], marker=".", linewidth=1.2)
     ax.set_ylim(0, 100)
     ax.set_xlim(0.5, max(x) + 0.5)
-    ax.set_xlabel("Week since baseline")
-    ax.set_ylabel("Answered (%)")
+    ax.set_xlabel(_("Week since baseline"))
+    ax.set_ylabel(_("Answered (%)"))
     ax.grid(axis="y", color="#e5e5e5")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
@@ -209,7 +229,7 @@ def schedule_figure(rows: list[dict], months: list) -> Figure:
         ax.tick_params(length=0)
         for s in ax.spines.values():
             s.set_visible(False)
-        ax.set_title("Schedule: 0 control, 1 intervention, dashed = crossover", fontsize=9)
+        ax.set_title(_("Schedule: 0 control, 1 intervention, dashed = crossover"), fontsize=9)
         fig.tight_layout()
     return fig
 
@@ -233,24 +253,28 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
             "id": "assessed",
             "col": "all",
             "row": 0,
-            "text": f"Assessed for eligibility (n={flow.assessed})",
+            "text": _("Assessed for eligibility (n=%(n)s)") % {"n": flow.assessed},
         },
         {
             "id": "excluded",
             "col": "side",
             "row": 1,
-            "text": f"Excluded (n={flow.excluded + flow.declined + flow.awaiting_consent})\n"
-            f"Not meeting criteria (n={flow.excluded})\n{reasons}\n"
-            f"Declined to participate (n={flow.declined})\n"
-            f"Eligible, awaiting consent (n={flow.awaiting_consent})",
+            "text": _("Excluded (n=%(n)s)")
+            % {"n": flow.excluded + flow.declined + flow.awaiting_consent}
+            + "\n"
+            + _("Not meeting criteria (n=%(n)s)") % {"n": flow.excluded}
+            + f"\n{reasons}\n"
+            + _("Declined to participate (n=%(n)s)") % {"n": flow.declined}
+            + "\n"
+            + _("Eligible, awaiting consent (n=%(n)s)") % {"n": flow.awaiting_consent},
         },
         {
             "id": "enrolled",
             "col": "all",
             "row": 2,
-            "text": f"Enrolled (n={flow.enrolled})"
+            "text": _("Enrolled (n=%(n)s)") % {"n": flow.enrolled}
             + (
-                f"\nincl. {flow.unscreened} without a screening-log entry"
+                "\n" + _("incl. %(n)s without a screening-log entry") % {"n": flow.unscreened}
                 if flow.unscreened
                 else ""
             ),
@@ -263,7 +287,7 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
                 "id": f"allocated-{arm.condition}",
                 "col": a,
                 "row": 3,
-                "text": f"Allocated to {arm.label}\n(n={arm.allocated})",
+                "text": _("Allocated to %(arm)s") % {"arm": arm.label} + f"\n(n={arm.allocated})",
             }
         )
         for t, code in enumerate(labels):
@@ -272,11 +296,20 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
                     "id": f"{code}-{arm.condition}",
                     "col": a,
                     "row": 4 + t,
-                    "text": f"{labels[code]}\nResponded (n={arm.responded[code]})\n"
-                    f"No response (n={arm.no_response[code]})\n"
-                    f"Awaiting (n={arm.awaiting[code]})\n"
-                    f"Withdrawn before (n={arm.withdrawn_before[code]}"
-                    + (f", died {arm.died_before[code]})" if arm.died_before[code] else ")"),
+                    "text": "\n".join(
+                        [
+                            labels[code],
+                            _("Responded (n=%(n)s)") % {"n": arm.responded[code]},
+                            _("No response (n=%(n)s)") % {"n": arm.no_response[code]},
+                            _("Awaiting (n=%(n)s)") % {"n": arm.awaiting[code]},
+                            (
+                                _("Withdrawn before (n=%(n)s, died %(died)s)")
+                                if arm.died_before[code]
+                                else _("Withdrawn before (n=%(n)s)")
+                            )
+                            % {"n": arm.withdrawn_before[code], "died": arm.died_before[code]},
+                        ]
+                    ),
                 }
             )
         boxes.append(
@@ -284,11 +317,18 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
                 "id": f"analysed-{arm.condition}",
                 "col": a,
                 "row": 4 + len(labels),
-                "text": f"Analysed at {labels.get(flow.analysis_timepoint, '-')} "
-                f"(n={arm.analysed})\n"
-                f"Lost to follow-up (n={arm.lost})\n"
-                f"Follow-up not yet due (n={arm.pending})\n"
-                f"Withdrawn (n={arm.withdrawn})",
+                "text": "\n".join(
+                    [
+                        _("Analysed at %(timepoint)s (n=%(n)s)")
+                        % {
+                            "timepoint": labels.get(flow.analysis_timepoint, "-"),
+                            "n": arm.analysed,
+                        },
+                        _("Lost to follow-up (n=%(n)s)") % {"n": arm.lost},
+                        _("Follow-up not yet due (n=%(n)s)") % {"n": arm.pending},
+                        _("Withdrawn (n=%(n)s)") % {"n": arm.withdrawn},
+                    ]
+                ),
             }
         )
     return boxes

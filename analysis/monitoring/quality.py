@@ -79,7 +79,7 @@ def out_of_window(trial, participants, timepoint: str | None = None, with_ids: b
     return [
         {
             "timepoint": t.code,
-            "label": t.label,
+            "label": t.staff_label,
             "early": got[f"early_{k}"],
             "late": got[f"late_{k}"],
             "total": got[f"early_{k}"] + got[f"late_{k}"],

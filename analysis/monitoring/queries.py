@@ -169,7 +169,7 @@ def patient_timepoints(trial) -> list:
 def _timepoint_spec(t) -> dict:
     return {
         "code": t.code,
-        "label": t.label,
+        "label": t.staff_label,
         "offset": t.offset,
         "unit": t.unit,
         "window_after_days": t.window_after_days,

@@ -49,6 +49,7 @@ def participant_contacts(context, participant):
     return {
         "rows": rows,
         "preference": details.get_contact_preference_display() if details else "",
+        # codes: the template names them in the reader's language (channel_name)
         "fallback": reach.settings_of(participant.trial)["fallback"],
         "may_reschedule": bool(user) and may_reschedule(user, participant.trial),
         # A withdrawal's reason is in the closing reason of the contacts it cancelled.
