@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from . import catalogue, protocol_diff
 from .protocol import LoadReport, ProtocolError, ProtocolSpec, read_protocol, shifted, write_trial
@@ -288,13 +289,20 @@ def _retire_removed(trial, spec: ProtocolSpec, version) -> None:
 
 
 # What a change to a section means when no receiver counts anything for it.
+# Stored in English (the command line prints them); marked so that the protocol version
+# page shows them translated (enrolment.views_versions.note_text).
 SECTION_NOTES = {
-    "eligibility": "applies to screenings from this version on; enrolled participants are "
-    "not re-assessed",
-    "clusters": "applies to enrolments from this version on; allocated conditions never change",
-    "trial": "applies from this version on",
-    INSTRUMENT_SECTION: "answers from now on use the new definition; stored responses keep "
-    "the version they were answered on",
+    "eligibility": gettext_noop(
+        "applies to screenings from this version on; enrolled participants are not re-assessed"
+    ),
+    "clusters": gettext_noop(
+        "applies to enrolments from this version on; allocated conditions never change"
+    ),
+    "trial": gettext_noop("applies from this version on"),
+    INSTRUMENT_SECTION: gettext_noop(
+        "answers from now on use the new definition; stored responses keep the version they "
+        "were answered on"
+    ),
 }
 
 
@@ -322,7 +330,7 @@ def _consequences(
         if c.section not in counted and c.section != "timepoints":
             sections[c.section] = sections.get(c.section, 0) + 1
     for section, n in sections.items():
-        note = SECTION_NOTES.get(section, "applies from this version on")
+        note = SECTION_NOTES.get(section, SECTION_NOTES["trial"])
         out.append(
             {
                 "change": f"{section}: {n} change(s)",
