@@ -57,7 +57,9 @@ class ReconsentForm(forms.Form):
         docs = consent.documents_of(participant.trial)
         self.fields["version"].choices = [(d.version, d.version) for d in docs]
         policy = consent.policy_of(participant.trial)
-        for code, label in _item_labels(policy, "en"):
+        # The labels in the page's language (the staff member's), English when the file
+        # has none in it.
+        for code, label in _item_labels(policy, translation.get_language() or "en"):
             self.fields[f"item_{code}"] = forms.BooleanField(
                 label=label, required=False, help_text=_("Only if the version asks it.")
             )
@@ -89,7 +91,12 @@ def _item_labels(policy, language: str) -> list[tuple[str, str]]:
     if policy is None:
         return []
     return [
-        (i["code"], i["label"].get(language) or next(iter(i["label"].values()), i["code"]))
+        (
+            i["code"],
+            i["label"].get(language)
+            or i["label"].get("en")
+            or next(iter(i["label"].values()), i["code"]),
+        )
         for i in policy.items
     ]
 

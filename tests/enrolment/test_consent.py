@@ -376,6 +376,21 @@ def test_the_reconsent_page_and_the_participant_page(client, coordinator, clinic
     assert "re-consent to version 2.0" in page
 
 
+def test_the_staff_form_words_the_items_in_the_pages_language(
+    client, coordinator, clinic_west, tmp_path
+):
+    p = enrol(clinic_west)
+    amend(tmp_path)
+    client.force_login(coordinator)
+    url = reverse("participant_consent", args=[p.study_id])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Jag får kontaktas och tillfrågas om en intervju." in page
+    assert "I may be contacted" not in page
+    assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # A language the file has no label in: English.
+    assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+
+
 def test_consent_pages_follow_the_roles(client, statistician, physio_east, clinic_west):
     p = enrol(clinic_west)
     client.force_login(statistician)
