@@ -117,7 +117,7 @@ def test_a_participant_awaits_reconsent(demo):
     # The same trial has two protocol versions: the amendment that requires consent 2.0.
     v1, v2 = trial.protocol_versions.order_by("number")
     assert (v2.amendment, v2.loaded_by.username) == (AMENDMENT, "coordinator")
-    assert [c["text"] for c in v2.diff] == ["consent required: 1.0 -> 2.0"]
+    assert [c["text"] for c in v2.diff] == ["consent: required 1.0 -> 2.0"]
     # The amendment's reload keeps the demo's logins working without a second factor.
     assert not trial.two_factor_required
 
