@@ -80,6 +80,9 @@ class AmendmentResult:
 
 
 def consequence_text(c: dict) -> str:
+    if "contacts" not in c:  # a change that reaches participants, not their contacts
+        text = f"{c['change']}: {c.get('participants', 0)} participant(s) {c['action']}"
+        return text + (f"; {c['note']}" if c.get("note") else "")
     who = [f"{c[k]} {k}" for k in ("participants", "physiotherapists") if c.get(k)]
     text = f"{c['change']}: {c.get('contacts', 0)} contact(s) {c.get('action', 'touched')}"
     if who:
@@ -324,6 +327,8 @@ def _consequences(
         apply=version is not None,
     ):
         out.extend(answer or [])
+    if any(c.section == "consent" for c in changes):
+        out.append(_consent_consequence(trial, spec))
     counted = {c["change"].split(":")[0].split()[0] for c in out}
     sections: dict[str, int] = {}
     for c in changes:
@@ -340,6 +345,27 @@ def _consequences(
             }
         )
     return out
+
+
+def _consent_consequence(trial, spec: ProtocolSpec) -> dict:
+    """Who the amended consent section lists for re-consent, and whether their data
+    collection waits (counted from the file and the consent records: the dry run's figure
+    is the load's)."""
+    from .consent import awaiting_under
+
+    section = spec.consent
+    waiting = awaiting_under(trial, section)
+    if section is None:
+        note = gettext_noop("the trial no longer lists consent documents")
+    elif waiting and section.hold_until_reconsent:
+        note = gettext_noop("their data collection is held until they re-consent")
+    elif waiting:
+        note = gettext_noop("their data collection continues meanwhile")
+    else:
+        note = ""
+    required = f"consent: version {section.required} required" if section else "consent"
+    out = {"change": required, "action": "listed for re-consent", "participants": len(waiting)}
+    return {**out, "note": note} if note else out
 
 
 def _refusals(trial, spec: ProtocolSpec, previous, instruments: dict, now) -> list[str]:

@@ -27,6 +27,7 @@ ACTIONS = {
     "carried over": gettext_lazy("carried over"),
     "asked the new list": gettext_lazy("asked the new list"),
     "kept as planned": gettext_lazy("kept as planned"),
+    "listed for re-consent": gettext_lazy("listed for re-consent"),
 }
 NOT_PLANNED = re.compile(r"^(\d+) not planned: their date has passed$")
 SENT_KEEP = re.compile(r"^(\d+) invitation\(s\) already sent keep the list they were sent with$")
@@ -52,8 +53,16 @@ def note_text(note: str) -> str:
 
 def consequence_line(c: dict) -> str:
     """One stored consequence in the reader's language (as ``consequence_text`` in English)."""
-    contacts = c.get("contacts", 0)
     action = ACTIONS.get(c.get("action", ""), c.get("action", ""))
+    if "contacts" not in c:  # a change that reaches participants, not their contacts
+        n = c.get("participants", 0)
+        text = ngettext(
+            "%(change)s: %(n)d participant %(action)s",
+            "%(change)s: %(n)d participants %(action)s",
+            n,
+        ) % {"change": c["change"], "n": n, "action": action}
+        return text + (f"; {note_text(c['note'])}" if c.get("note") else "")
+    contacts = c.get("contacts", 0)
     text = ngettext(
         "%(change)s: %(n)d contact %(action)s",
         "%(change)s: %(n)d contacts %(action)s",

@@ -159,6 +159,35 @@ def test_an_amendment_lists_the_participants_to_reconsent(clinic_west, tmp_path)
     assert consent.awaiting_reconsent(trial) == [b]
 
 
+def test_the_dry_run_counts_who_the_consent_amendment_lists(
+    client, coordinator, clinic_west, tmp_path
+):
+    from enrolment.actions import withdraw_participant
+    from enrolment.amendments import consequence_text, load_versioned
+
+    a, b, gone = (enrol(clinic_west) for _ in range(3))
+    withdraw_participant(gone, date(2017, 6, 1), "moved away")
+    path = tmp_path / "betterback.toml"
+    path.write_text(SHIPPED.replace('required = "1.0"', 'required = "2.0"'), encoding="utf-8")
+    dry = load_versioned(path, amendment="EPN 2017/600", dry_run=True)
+    assert [c.text() for c in dry.changes] == ["consent: required 1.0 -> 2.0"]
+    assert [consequence_text(c) for c in dry.consequences] == [
+        "consent: version 2.0 required: 2 participant(s) listed for re-consent; their data "
+        "collection is held until they re-consent"
+    ]
+    assert consent.policy_of(a.trial).required_version == "1.0"  # nothing written
+    wet = load_versioned(path, amendment="EPN 2017/600")
+    assert wet.consequences == dry.consequences
+    assert len(consent.awaiting_reconsent(a.trial)) == 2
+    client.force_login(coordinator)
+    url = reverse("protocol_version", args=[a.trial.code, wet.number])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert (
+        "consent: version 2.0 required: listade för nytt samtycke: 2 deltagare; deras "
+        "datainsamling väntar tills de har lämnat nytt samtycke"
+    ) in page
+
+
 def test_a_document_without_reconsent_applies_to_new_participants_only(clinic_west, tmp_path):
     p = enrol(clinic_west)
     trial = amend(tmp_path, replace={"reconsent = true": "reconsent = false"})
