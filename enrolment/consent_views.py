@@ -21,6 +21,7 @@ from enrolment import permissions as roles
 
 from . import consent
 from .models import ConsentRecord, ElectronicConsent, Participant
+from .templatetags.consent_tags import consent_item_label
 from .views_enrol import trial_today
 
 
@@ -99,6 +100,11 @@ def _item_labels(policy, language: str) -> list[tuple[str, str]]:
         )
         for i in policy.items
     ]
+
+
+def _label_of(trial, code: str | None) -> str | None:
+    """The item's label in the page's language (None: the trial asks no such item)."""
+    return code and consent_item_label(consent.policy_of(trial), code)
 
 
 @login_required
@@ -281,6 +287,6 @@ def interview_candidates(request, code):
         {
             "trial": trial,
             "rows": rows,
-            "item": consent.item_for_effect(trial, consent.INTERVIEW_CONTACT),
+            "item": _label_of(trial, consent.item_for_effect(trial, consent.INTERVIEW_CONTACT)),
         },
     )

@@ -418,6 +418,22 @@ def test_the_staff_form_words_the_items_in_the_pages_language(
     assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     # A language the file has no label in: English.
     assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    # The history, the re-consent list and the interview candidates name the items in
+    # the page's words, not by their codes.
+    reconsent(p, interview=True)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    history = page[page.index('id="consent-history"') :].split("</table>")[0]
+    assert "Jag får kontaktas och tillfrågas om en intervju.: ja" in history
+    assert "interview_contact" not in history
+    listing = client.get(
+        reverse("reconsent_list", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "Uppgifter om min vård och sjukskrivning" in listing
+    assert "registry_linkage" not in listing
+    candidates = client.get(
+        reverse("interview_candidates", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "”Jag får kontaktas och tillfrågas om en intervju.”" in candidates
 
 
 def test_consent_pages_follow_the_roles(client, statistician, physio_east, clinic_west):
