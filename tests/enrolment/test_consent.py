@@ -22,7 +22,7 @@ from enrolment.models import (
 )
 from enrolment.protocol import ProtocolError, load_protocol, read_protocol
 from followup import dispatch as dispatcher
-from followup.models import Contact, SmsMessage, SmsPrompt
+from followup.models import Contact, Message, SmsMessage, SmsPrompt
 from followup.sms import tracking
 from followup.tokens import hash_token, token_for
 
@@ -208,6 +208,24 @@ def test_data_collection_is_held_until_the_coordinator_records_reconsent(clinic_
     stats = dispatcher.dispatch_due(DUE_3M + timedelta(days=8, hours=1), 50)
     assert stats.invitations == 1 and stats.consent_held == 0
     assert Contact.objects.get(participant=held, timepoint__code="3m").status == Contact.INVITED
+
+
+def test_a_message_planned_before_the_hold_waits_too(clinic_west, tmp_path):
+    """An invitation written before the amendment (still pending, or to be retried)
+    goes out by no channel while the participant awaits re-consent."""
+    p = enrol(clinic_west)
+    dispatcher.plan_due(DUE_3M, 50, dispatcher.Stats())  # written, not yet sent
+    message = Message.objects.get(contact__participant=p)
+    assert message.status == Message.PENDING
+    amend(tmp_path)
+    stats = dispatcher.dispatch_due(DUE_3M + timedelta(minutes=5), 50)
+    message.refresh_from_db()
+    assert stats.sent == 0 and message.status == Message.PENDING
+    assert message.next_attempt_at == DUE_3M + timedelta(minutes=5, hours=1)
+    reconsent(p, on=date(2017, 8, 2))
+    assert dispatcher.dispatch_due(DUE_3M + timedelta(hours=2), 50).sent == 1
+    message.refresh_from_db()
+    assert message.status == Message.SENT
 
 
 def test_without_the_hold_flag_collection_continues(clinic_west, tmp_path):
