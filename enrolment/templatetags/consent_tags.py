@@ -26,7 +26,9 @@ def participant_consent(context, participant):
 @register.simple_tag
 def consent_item_label(policy, code: str) -> str:
     """An optional item's label in the page's language (English, else any, else the
-    code): ``{% consent_item_label policy "interview_contact" %}``."""
+    code), without its closing full stop:
+    ``{% consent_item_label policy "interview_contact" %}``."""
     labels = ((policy.item(code) if policy else None) or {}).get("label", {})
     language = translation.get_language() or "en"
-    return labels.get(language) or labels.get("en") or next(iter(labels.values()), code)
+    label = labels.get(language) or labels.get("en") or next(iter(labels.values()), code)
+    return label.rstrip(".")  # followed by ": yes" or quoted in a sentence

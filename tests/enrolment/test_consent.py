@@ -441,7 +441,7 @@ def test_the_staff_form_words_the_items_in_the_pages_language(
     reconsent(p, interview=True)
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     history = page[page.index('id="consent-history"') :].split("</table>")[0]
-    assert "Jag får kontaktas och tillfrågas om en intervju.: ja" in history
+    assert "Jag får kontaktas och tillfrågas om en intervju: ja" in history
     assert "interview_contact" not in history
     listing = client.get(
         reverse("reconsent_list", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
@@ -451,7 +451,7 @@ def test_the_staff_form_words_the_items_in_the_pages_language(
     candidates = client.get(
         reverse("interview_candidates", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
     ).content.decode()
-    assert "”Jag får kontaktas och tillfrågas om en intervju.”" in candidates
+    assert "”Jag får kontaktas och tillfrågas om en intervju”" in candidates
 
 
 def test_consent_pages_follow_the_roles(client, statistician, physio_east, clinic_west):
