@@ -32,6 +32,7 @@ PARTICIPANT_FIELDS = (
     "withdrawn_on",
     "died_on",
     "final_visit_on",
+    "protocol_version__number",
 )
 
 
@@ -174,6 +175,7 @@ def participant(row: dict, viewer: Viewer) -> dict:
         "withdrawn_on": row["withdrawn_on"],
         "died_on": row["died_on"],
         "final_visit_on": row["final_visit_on"],
+        "protocol_version": row["protocol_version__number"],
     }
 
 

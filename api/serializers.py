@@ -68,6 +68,11 @@ class ParticipantOut(serializers.Serializer):
     withdrawn_on = serializers.DateField(allow_null=True)
     died_on = serializers.DateField(allow_null=True)
     final_visit_on = serializers.DateField(allow_null=True)
+    protocol_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="The protocol version the participant was enrolled under (null: enrolled "
+        "before the trial recorded versions)",
+    )
 
 
 class ScoreOut(serializers.Serializer):

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from . import catalogue, protocol_diff
 from .protocol import LoadReport, ProtocolError, ProtocolSpec, read_protocol, shifted, write_trial
@@ -79,6 +80,9 @@ class AmendmentResult:
 
 
 def consequence_text(c: dict) -> str:
+    if "contacts" not in c:  # a change that reaches participants, not their contacts
+        text = f"{c['change']}: {c.get('participants', 0)} participant(s) {c['action']}"
+        return text + (f"; {c['note']}" if c.get("note") else "")
     who = [f"{c[k]} {k}" for k in ("participants", "physiotherapists") if c.get(k)]
     text = f"{c['change']}: {c.get('contacts', 0)} contact(s) {c.get('action', 'touched')}"
     if who:
@@ -288,13 +292,20 @@ def _retire_removed(trial, spec: ProtocolSpec, version) -> None:
 
 
 # What a change to a section means when no receiver counts anything for it.
+# Stored in English (the command line prints them); marked so that the protocol version
+# page shows them translated (enrolment.views_versions.note_text).
 SECTION_NOTES = {
-    "eligibility": "applies to screenings from this version on; enrolled participants are "
-    "not re-assessed",
-    "clusters": "applies to enrolments from this version on; allocated conditions never change",
-    "trial": "applies from this version on",
-    INSTRUMENT_SECTION: "answers from now on use the new definition; stored responses keep "
-    "the version they were answered on",
+    "eligibility": gettext_noop(
+        "applies to screenings from this version on; enrolled participants are not re-assessed"
+    ),
+    "clusters": gettext_noop(
+        "applies to enrolments from this version on; allocated conditions never change"
+    ),
+    "trial": gettext_noop("applies from this version on"),
+    INSTRUMENT_SECTION: gettext_noop(
+        "answers from now on use the new definition; stored responses keep the version they "
+        "were answered on"
+    ),
 }
 
 
@@ -316,13 +327,15 @@ def _consequences(
         apply=version is not None,
     ):
         out.extend(answer or [])
+    if any(c.section == "consent" for c in changes):
+        out.append(_consent_consequence(trial, spec))
     counted = {c["change"].split(":")[0].split()[0] for c in out}
     sections: dict[str, int] = {}
     for c in changes:
         if c.section not in counted and c.section != "timepoints":
             sections[c.section] = sections.get(c.section, 0) + 1
     for section, n in sections.items():
-        note = SECTION_NOTES.get(section, "applies from this version on")
+        note = SECTION_NOTES.get(section, SECTION_NOTES["trial"])
         out.append(
             {
                 "change": f"{section}: {n} change(s)",
@@ -332,6 +345,27 @@ def _consequences(
             }
         )
     return out
+
+
+def _consent_consequence(trial, spec: ProtocolSpec) -> dict:
+    """Who the amended consent section lists for re-consent, and whether their data
+    collection waits (counted from the file and the consent records: the dry run's figure
+    is the load's)."""
+    from .consent import awaiting_under
+
+    section = spec.consent
+    waiting = awaiting_under(trial, section)
+    if section is None:
+        note = gettext_noop("the trial no longer lists consent documents")
+    elif waiting and section.hold_until_reconsent:
+        note = gettext_noop("their data collection is held until they re-consent")
+    elif waiting:
+        note = gettext_noop("their data collection continues meanwhile")
+    else:
+        note = ""
+    required = f"consent: version {section.required} required" if section else "consent"
+    out = {"change": required, "action": "listed for re-consent", "participants": len(waiting)}
+    return {**out, "note": note} if note else out
 
 
 def _refusals(trial, spec: ProtocolSpec, previous, instruments: dict, now) -> list[str]:

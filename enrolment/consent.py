@@ -112,6 +112,31 @@ def _awaiting(participants: list[Participant]) -> dict[int, bool]:
     return out
 
 
+def awaiting_under(trial, spec) -> list[int]:
+    """The active participants of ``trial`` who would await re-consent under ``spec`` (a
+    protocol file's ``[consent]`` section, not yet loaded): what an amendment's dry run
+    counts, by the same rule as :func:`awaiting_reconsent`."""
+    if spec is None:
+        return []
+    orders = {d.version: (n, d.reconsent) for n, d in enumerate(spec.documents, start=1)}
+    order, reconsent = orders.get(spec.required, (0, False))
+    if not reconsent:
+        return []
+    active = Participant.objects.filter(trial=trial, status=Participant.ACTIVE)
+    latest, refused = {}, defaultdict(set)
+    rows = ConsentRecord.objects.filter(participant__in=active).order_by("given_on", "id")
+    for row in rows.values("participant_id", "kind", "version"):
+        if row["kind"] == ConsentRecord.REFUSAL:
+            refused[row["participant_id"]].add(row["version"])
+        else:
+            latest[row["participant_id"]] = row["version"]
+    return sorted(
+        pid
+        for pid, mine in latest.items()
+        if orders.get(mine, (0, False))[0] < order and spec.required not in refused[pid]
+    )
+
+
 def awaits_reconsent(participant) -> bool:
     return _awaiting([participant])[participant.pk]
 

@@ -21,6 +21,7 @@ from enrolment import permissions as roles
 
 from . import consent
 from .models import ConsentRecord, ElectronicConsent, Participant
+from .templatetags.consent_tags import consent_item_label
 from .views_enrol import trial_today
 
 
@@ -57,7 +58,9 @@ class ReconsentForm(forms.Form):
         docs = consent.documents_of(participant.trial)
         self.fields["version"].choices = [(d.version, d.version) for d in docs]
         policy = consent.policy_of(participant.trial)
-        for code, label in _item_labels(policy, "en"):
+        # The labels in the page's language (the staff member's), English when the file
+        # has none in it.
+        for code, label in _item_labels(policy, translation.get_language() or "en"):
             self.fields[f"item_{code}"] = forms.BooleanField(
                 label=label, required=False, help_text=_("Only if the version asks it.")
             )
@@ -89,9 +92,19 @@ def _item_labels(policy, language: str) -> list[tuple[str, str]]:
     if policy is None:
         return []
     return [
-        (i["code"], i["label"].get(language) or next(iter(i["label"].values()), i["code"]))
+        (
+            i["code"],
+            i["label"].get(language)
+            or i["label"].get("en")
+            or next(iter(i["label"].values()), i["code"]),
+        )
         for i in policy.items
     ]
+
+
+def _label_of(trial, code: str | None) -> str | None:
+    """The item's label in the page's language (None: the trial asks no such item)."""
+    return code and consent_item_label(consent.policy_of(trial), code)
 
 
 @login_required
@@ -274,6 +287,6 @@ def interview_candidates(request, code):
         {
             "trial": trial,
             "rows": rows,
-            "item": consent.item_for_effect(trial, consent.INTERVIEW_CONTACT),
+            "item": _label_of(trial, consent.item_for_effect(trial, consent.INTERVIEW_CONTACT)),
         },
     )

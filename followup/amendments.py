@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from enrolment.models import Participant, Physiotherapist, ProtocolVersion, Timepoint
@@ -260,8 +261,10 @@ def sms_changes(trial, previous_spec: dict | None, new_spec: dict) -> list:
             "action": "kept as planned",
             "contacts": planned.count(),
             "participants": planned.values("participant").distinct().count(),
-            "note": "weekly SMS questions already planned keep their times; participants "
-            "enrolled from this version on get the new schedule",
+            "note": gettext_noop(
+                "weekly SMS questions already planned keep their times; participants "
+                "enrolled from this version on get the new schedule"
+            ),
         }
     ]
 

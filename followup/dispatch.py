@@ -290,8 +290,13 @@ def render_message(message: Message, cache: dict | None = None) -> Rendered:
 
 
 def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
-    """The one send loop with the invitations' channels (email, SMS, post)."""
-    loop.send_claimed(messages, now, stats, MessageSender(render_message, tracking.opt_out))
+    """The one send loop with the invitations' channels (email, SMS, post). A message
+    planned before its participant's data collection was held (a retry, a re-consent
+    required since) waits too: handed back and looked at again in an hour."""
+    held = consent.held_ids(m.contact.participant for m in messages) if messages else set()
+    loop.send_claimed(
+        messages, now, stats, MessageSender(render_message, tracking.opt_out, held=held)
+    )
 
 
 def dispatch_due(now: datetime, batch_size: int) -> Stats:

@@ -19,6 +19,7 @@ from followup.models import InboundSms, Message, SmsOptOut, SmsPrompt
 from followup.sms import tracking
 from paper.models import PaperEntry
 from questionnaires.models import Response
+from trialsite.demo.consent import AMENDMENT
 
 from .built_once import rolled_back
 
@@ -129,6 +130,10 @@ def test_a_participant_awaits_reconsent(demo):
     waiting = consent.awaiting_reconsent(trial)
     assert len(waiting) == 1 and consent.is_held(waiting[0])
     assert consent.required_document(trial).version == "2.0"
+    # The same trial has two protocol versions: the amendment that requires consent 2.0.
+    v1, v2 = trial.protocol_versions.order_by("number")
+    assert (v2.amendment, v2.loaded_by.username) == (AMENDMENT, "coordinator")
+    assert [c["text"] for c in v2.diff] == ["consent: required 1.0 -> 2.0"]
     # The amendment's reload keeps the demo's logins working without a second factor.
     assert not trial.two_factor_required
 

@@ -1,6 +1,7 @@
 """``{% participant_consent participant %}``: the consent card on the participant page."""
 
 from django import template
+from django.utils import translation
 
 from enrolment import permissions as roles
 
@@ -14,8 +15,20 @@ def participant_consent(context, participant):
     user = context["request"].user
     return {
         "participant": participant,
+        "policy": consent.policy_of(participant.trial),
         "records": consent.history(participant),
         "awaits": consent.awaits_reconsent(participant),
         "held": consent.is_held(participant),
         "can_record": roles.can_edit(user, participant),
     }
+
+
+@register.simple_tag
+def consent_item_label(policy, code: str) -> str:
+    """An optional item's label in the page's language (English, else any, else the
+    code), without its closing full stop:
+    ``{% consent_item_label policy "interview_contact" %}``."""
+    labels = ((policy.item(code) if policy else None) or {}).get("label", {})
+    language = translation.get_language() or "en"
+    label = labels.get(language) or labels.get("en") or next(iter(labels.values()), code)
+    return label.rstrip(".")  # followed by ": yes" or quoted in a sentence

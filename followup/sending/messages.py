@@ -17,7 +17,7 @@ written again for that channel at once and the contact records why (``channel_no
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +33,10 @@ from ..tokens import link_for
 from .loop import Sender, Sent
 
 logger = logging.getLogger(__name__)
+
+# A message whose participant's data collection is held is looked at again this often
+# (as the dispatcher re-checks a held contact: followup.dispatch.HOLD_RECHECK).
+CONSENT_RECHECK = timedelta(hours=1)
 
 OUTCOME_FIELDS = [
     "status",
@@ -140,9 +144,10 @@ class MessageSender(Sender):
     model = Message
     outcome_fields = OUTCOME_FIELDS
 
-    def __init__(self, render, opt_out=None):
+    def __init__(self, render, opt_out=None, held: set[int] | frozenset = frozenset()):
         self.render = render  # followup.dispatch.render_message (the email templates)
         self.opt_out = opt_out  # followup.sms.tracking.opt_out
+        self.held = held  # participants whose data collection waits for a re-consent
         self.rendered: dict = {}
         self.email: EmailChannel | None = None
         self.sms = None
@@ -154,6 +159,8 @@ class MessageSender(Sender):
         return message.contact.status != Contact.INVITED
 
     def held_until(self, message, now):
+        if message.contact.participant_id in self.held:
+            return now + CONSENT_RECHECK  # nothing goes out, by any channel, until re-consent
         if message.channel == reach.POST:
             return None  # the tray is emptied by day, by staff
         trial = message.contact.timepoint.trial

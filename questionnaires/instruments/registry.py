@@ -12,7 +12,11 @@ def register(instrument: Instrument) -> Instrument:
     if key in _REGISTRY and _REGISTRY[key] is not instrument:
         if _same_declaration(_REGISTRY[key], instrument):
             return _REGISTRY[key]  # a protocol file read again
-        raise ValueError(f"instrument {instrument.code} v{instrument.version} registered twice")
+        raise ValueError(
+            f"instrument {instrument.code} version {instrument.version} is already defined "
+            "with other items, wording or scores; a changed item needs a new instrument "
+            "version (answers keep the meaning of the version they were given on)"
+        )
     _REGISTRY[key] = instrument
     return instrument
 

@@ -239,3 +239,10 @@ def test_root_lists_the_endpoints(api, coordinator):
     body = api(coordinator).get("/api/v1/").json()
     assert body["responses"] == "http://testserver/api/v1/trials/betterback/responses/"
     assert body["dataset_csv"].endswith("/betterback/dataset.csv")
+
+
+def test_participants_carry_the_protocol_version_enrolled_under(api, coordinator, people):
+    rows, _ = all_pages(api(coordinator), BASE + "participants/?page_size=1000")
+    assert {r["protocol_version"] for r in rows} == {1}
+    one = api(coordinator).get(f"{BASE}participants/{people[0].study_id}/").json()
+    assert one["protocol_version"] == 1

@@ -22,7 +22,7 @@ from enrolment.models import (
 )
 from enrolment.protocol import ProtocolError, load_protocol, read_protocol
 from followup import dispatch as dispatcher
-from followup.models import Contact, SmsMessage, SmsPrompt
+from followup.models import Contact, Message, SmsMessage, SmsPrompt
 from followup.sms import tracking
 from followup.tokens import hash_token, token_for
 
@@ -159,6 +159,35 @@ def test_an_amendment_lists_the_participants_to_reconsent(clinic_west, tmp_path)
     assert consent.awaiting_reconsent(trial) == [b]
 
 
+def test_the_dry_run_counts_who_the_consent_amendment_lists(
+    client, coordinator, clinic_west, tmp_path
+):
+    from enrolment.actions import withdraw_participant
+    from enrolment.amendments import consequence_text, load_versioned
+
+    a, b, gone = (enrol(clinic_west) for _ in range(3))
+    withdraw_participant(gone, date(2017, 6, 1), "moved away")
+    path = tmp_path / "betterback.toml"
+    path.write_text(SHIPPED.replace('required = "1.0"', 'required = "2.0"'), encoding="utf-8")
+    dry = load_versioned(path, amendment="EPN 2017/600", dry_run=True)
+    assert [c.text() for c in dry.changes] == ["consent: required 1.0 -> 2.0"]
+    assert [consequence_text(c) for c in dry.consequences] == [
+        "consent: version 2.0 required: 2 participant(s) listed for re-consent; their data "
+        "collection is held until they re-consent"
+    ]
+    assert consent.policy_of(a.trial).required_version == "1.0"  # nothing written
+    wet = load_versioned(path, amendment="EPN 2017/600")
+    assert wet.consequences == dry.consequences
+    assert len(consent.awaiting_reconsent(a.trial)) == 2
+    client.force_login(coordinator)
+    url = reverse("protocol_version", args=[a.trial.code, wet.number])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert (
+        "consent: version 2.0 required: listade för nytt samtycke: 2 deltagare; deras "
+        "datainsamling väntar tills de har lämnat nytt samtycke"
+    ) in page
+
+
 def test_a_document_without_reconsent_applies_to_new_participants_only(clinic_west, tmp_path):
     p = enrol(clinic_west)
     trial = amend(tmp_path, replace={"reconsent = true": "reconsent = false"})
@@ -179,6 +208,24 @@ def test_data_collection_is_held_until_the_coordinator_records_reconsent(clinic_
     stats = dispatcher.dispatch_due(DUE_3M + timedelta(days=8, hours=1), 50)
     assert stats.invitations == 1 and stats.consent_held == 0
     assert Contact.objects.get(participant=held, timepoint__code="3m").status == Contact.INVITED
+
+
+def test_a_message_planned_before_the_hold_waits_too(clinic_west, tmp_path):
+    """An invitation written before the amendment (still pending, or to be retried)
+    goes out by no channel while the participant awaits re-consent."""
+    p = enrol(clinic_west)
+    dispatcher.plan_due(DUE_3M, 50, dispatcher.Stats())  # written, not yet sent
+    message = Message.objects.get(contact__participant=p)
+    assert message.status == Message.PENDING
+    amend(tmp_path)
+    stats = dispatcher.dispatch_due(DUE_3M + timedelta(minutes=5), 50)
+    message.refresh_from_db()
+    assert stats.sent == 0 and message.status == Message.PENDING
+    assert message.next_attempt_at == DUE_3M + timedelta(minutes=5, hours=1)
+    reconsent(p, on=date(2017, 8, 2))
+    assert dispatcher.dispatch_due(DUE_3M + timedelta(hours=2), 50).sent == 1
+    message.refresh_from_db()
+    assert message.status == Message.SENT
 
 
 def test_without_the_hold_flag_collection_continues(clinic_west, tmp_path):
@@ -374,6 +421,37 @@ def test_the_reconsent_page_and_the_participant_page(client, coordinator, clinic
     assert 'id="consent-held"' in page
     page = client.get(reverse("participant_history", args=[a.study_id])).content.decode()
     assert "re-consent to version 2.0" in page
+
+
+def test_the_staff_form_words_the_items_in_the_pages_language(
+    client, coordinator, clinic_west, tmp_path
+):
+    p = enrol(clinic_west)
+    amend(tmp_path)
+    client.force_login(coordinator)
+    url = reverse("participant_consent", args=[p.study_id])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Jag får kontaktas och tillfrågas om en intervju." in page
+    assert "I may be contacted" not in page
+    assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # A language the file has no label in: English.
+    assert "I may be contacted" in client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    # The history, the re-consent list and the interview candidates name the items in
+    # the page's words, not by their codes.
+    reconsent(p, interview=True)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    history = page[page.index('id="consent-history"') :].split("</table>")[0]
+    assert "Jag får kontaktas och tillfrågas om en intervju: ja" in history
+    assert "interview_contact" not in history
+    listing = client.get(
+        reverse("reconsent_list", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "Uppgifter om min vård och sjukskrivning" in listing
+    assert "registry_linkage" not in listing
+    candidates = client.get(
+        reverse("interview_candidates", args=[p.trial.code]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "”Jag får kontaktas och tillfrågas om en intervju”" in candidates
 
 
 def test_consent_pages_follow_the_roles(client, statistician, physio_east, clinic_west):

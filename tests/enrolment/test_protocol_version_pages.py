@@ -1,14 +1,18 @@
 """The trial's protocol versions: a list linked from the overview, and each version's
 diff, consequences and file, for staff of that trial only."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from enrolment.amendments import load_versioned
 from enrolment.protocol import load_protocol
+from followup.schedule import add_months
 
 from ..conftest import PROTOCOLS
 from ..data.amendments import betterback_v2
+from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +39,26 @@ def test_another_trials_staff_cannot_read_them(client, coordinator, betterback):
     assert client.get(reverse("protocol_versions", args=[safe.code])).status_code == 404
     assert client.get(reverse("protocol_version", args=[safe.code, 1])).status_code == 404
     assert client.get(reverse("protocol_version", args=["betterback", 7])).status_code == 404
+
+
+def test_the_pages_speak_swedish(client, coordinator, betterback, clinic_west, tmp_path):
+    enrol(clinic_west, enrolled_on=add_months(date.today(), -2))  # 6m ahead: cancelled
+    load_versioned(betterback_v2(tmp_path), amendment="EPN 2017/123", loaded_by=coordinator)
+    client.force_login(coordinator)
+    overview = client.get(
+        reverse("trial_overview", args=["betterback"]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert ">Protokollversioner</a>" in overview and ">Nytt samtycke</a>" in overview
+    listing = client.get(
+        reverse("protocol_versions", args=["betterback"]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "Version 2</a>" in listing and "Ändring" in listing and "Back to" not in listing
+    detail = client.get(
+        reverse("protocol_version", args=["betterback", 2]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "Ändringar mot version 1" in detail and "av coordinator" in detail
+    # The stored consequences in the reader's words; the file's keys as the file has them.
+    assert "timepoints 6m: removed: avbokade: " in detail
+    assert "Följder för inkluderade deltagare" in detail
+    for english in ("Consequences", "contact(s)", "participants)", "Changes against"):
+        assert english not in detail, english

@@ -56,6 +56,9 @@ def cohort(betterback, clinic_west, clinic_east):
     Contact.objects.filter(participant=sent, timepoint__code="3m").update(
         status=Contact.INVITED, invited_at=timezone.now()
     )
+    # Already answered and already missed: both keep version 1 and their dates.
+    Contact.objects.filter(participant=midway, timepoint__code="3m").update(status=Contact.MISSED)
+    Contact.objects.filter(participant=late, timepoint__code="3m").update(status=Contact.COMPLETED)
     return {"recent": recent, "midway": midway, "late": late, "gone": gone, "sent": sent}
 
 
@@ -100,6 +103,9 @@ def test_version_two_replans_exactly_the_contacts_not_yet_due(cohort, tmp_path, 
     late = after["late"]
     assert "9m" not in late  # its date has passed: not planned
     assert late["6m"] == before["late"]["6m"]
+    # Answered and missed contacts keep their status, dates and version 1.
+    assert midway["3m"][0] == Contact.MISSED and late["3m"][0] == Contact.COMPLETED
+    assert late["3m"] == before["late"]["3m"] and late["3m"][3] == v1.pk
 
     assert after["gone"] == before["gone"]  # withdrawn: nothing re-planned
     assert after["sent"]["3m"] == before["sent"]["3m"]  # already sent: keeps version 1
@@ -205,6 +211,21 @@ def test_an_instrument_edited_under_the_same_version_is_refused_once_answered(
     v1.save()
     with pytest.raises(ProtocolError, match=r"instrument odi version 1: its items changed"):
         load_versioned(betterback_v2(tmp_path), amendment="EPN 2017/123")
+
+
+def test_an_item_changed_without_a_new_instrument_version_is_refused(cohort, tmp_path, betterback):
+    # bb_costs is declared in the protocol file: its first item's maximum changes, the
+    # version stays 1, and answers were given on version 1.
+    three = Timepoint.objects.get(trial=betterback, code="3m")
+    respond(cohort["midway"], three, "bb_costs", random.Random(1), days=92)
+    first_item = 'kind = "number"\nmin = 0\nmax = 366\ntext = {en = "Since the last'
+    path = betterback_edited(tmp_path, (first_item, first_item.replace("366", "30")))
+    with pytest.raises(
+        ProtocolError, match=r"bb_costs version 1 is already defined with other items"
+    ) as refused:
+        load_versioned(path, amendment="EPN 2017/500")
+    assert "needs a new instrument version" in str(refused.value)
+    assert ProtocolVersion.objects.count() == 1
 
 
 def test_moving_a_crossover_into_the_past_is_refused(cohort, tmp_path, betterback):

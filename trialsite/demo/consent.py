@@ -14,9 +14,12 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from enrolment import consent
+from enrolment.amendments import load_versioned
 from enrolment.demo import PROTOCOL, demo_shift_days, without_second_factor
 from enrolment.models import ConsentRecord, Participant, Trial
-from enrolment.protocol import load_protocol
+
+# Illustrative: the ethics board's approval of the amendment, as the load records it.
+AMENDMENT = "EPN Linköping, amendment after the internal pilot (illustrative)"
 
 
 def amended_protocol_text(protocol: Path = PROTOCOL, required: str = "2.0") -> str:
@@ -26,10 +29,13 @@ def amended_protocol_text(protocol: Path = PROTOCOL, required: str = "2.0") -> s
 
 
 def show_consent_amendment(trial: Trial, today: date, seed: int = 2017) -> dict[str, int]:
+    coordinator = get_user_model().objects.get(username="coordinator")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / PROTOCOL.name
         path.write_text(amended_protocol_text(), encoding="utf-8")
-        amended, _report = load_protocol(path, shift_days=demo_shift_days(today))
+        amended = load_versioned(
+            path, demo_shift_days(today), amendment=AMENDMENT, loaded_by=coordinator
+        ).trial
     without_second_factor(amended)  # as the demo's first load of the file
     active = list(
         Participant.objects.filter(trial=trial, status=Participant.ACTIVE).order_by(
@@ -43,7 +49,6 @@ def show_consent_amendment(trial: Trial, today: date, seed: int = 2017) -> dict[
         ).exists()
     ):
         return {}
-    coordinator = get_user_model().objects.get(username="coordinator")
     rng = random.Random(f"{seed}:{trial.code}:consent")
     for p in active[1:]:
         consent.record_reconsent(
