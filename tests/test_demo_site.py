@@ -95,6 +95,24 @@ def test_queries_in_every_state_and_from_the_checks(demo):
     assert Query.objects.exclude(check_code="").exists()
 
 
+def test_data_management_a_newcomer_sees(demo):
+    """Issue 12's "Done when": reasons for missing items, forms verified against source,
+    one frozen timepoint (and a signed casebook), in the built demo itself."""
+    from datamanagement.locks.models import Lock
+    from datamanagement.sdv.models import SourceVerification
+    from datamanagement.signatures.models import Signature
+
+    betterback = Response.objects.filter(participant__trial__code="betterback")
+    assert betterback.exclude(missing={}).exists()
+    assert betterback.filter(not_done=True).exists()
+    assert SourceVerification.objects.filter(
+        cleared_at=None, response__participant__trial__code="betterback"
+    ).exists()
+    frozen = Lock.objects.active().filter(trial__code="betterback", level=Lock.TIMEPOINT)
+    assert list(frozen.values_list("timepoint__code", flat=True)) == ["3m"]
+    assert Signature.objects.filter(participant__trial__code="betterback").exists()
+
+
 def test_safe_has_a_history_of_weekly_sms(demo):
     safe = Trial.objects.get(code="safe")
     statuses = set(
