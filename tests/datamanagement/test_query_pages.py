@@ -181,3 +181,25 @@ def test_a_swedish_physiotherapist_reads_the_query_and_its_error_in_swedish(
     r = client.post(detail(query), {"action": "answer", "text": ""}, HTTP_ACCEPT_LANGUAGE="sv",
                     follow=True)
     assert "Skriv ett svar." in r.content.decode()
+
+
+def test_the_edit_checks_own_texts_in_the_readers_language(client, physio_west, participant,
+                                                           data_manager):
+    """The check's message (sv in BetterBack's protocol file) and the automatic "closed"
+    note: Swedish on a Swedish page, English in the stored thread (the query log)."""
+    from .conftest import answer
+
+    nrs = answer(participant, "baseline", "nrs", {"back": 0}, on=date(2017, 5, 3))
+    query = Query.objects.get(participant=participant, check_code="baseline-back-pain")
+    client.force_login(physio_west)
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Ingen ryggsmärta (0) vid studiens start" in sv and "No back pain" not in sv
+    mark = client.get(reverse("response_correct", args=[nrs.pk]),
+                      HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Ingen ryggsmärta (0)" in mark
+    assert query.messages.get().text.startswith("No back pain (0) at baseline")
+    actions.correct_from_query(query, 6, "Patienten bekräftade 6.", physio_west)
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Kontrollregeln godkänns nu: stängd automatiskt." in sv
+    en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No back pain (0) at baseline" in en and "passes now: closed automatically" in en
