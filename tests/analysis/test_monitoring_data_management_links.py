@@ -1,5 +1,6 @@
 """The dashboard links to the data-management pages only for the roles those pages let in
-(trial-wide roles), and shows the share source-verified only to them; a physiotherapist, who also reads the dashboard, got two links to 403s."""
+(trial-wide roles), and shows the share source-verified only to them; a
+physiotherapist, who also reads the dashboard, got two links to 403s."""
 
 from django.urls import reverse
 

@@ -203,3 +203,15 @@ def test_the_edit_checks_own_texts_in_the_readers_language(client, physio_west, 
     assert "Kontrollregeln godkänns nu: stängd automatiskt." in sv
     en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No back pain (0) at baseline" in en and "passes now: closed automatically" in en
+
+
+def test_closed_after_the_correction_is_stored_in_english_and_shown_translated(
+    client, data_manager, physio_west, query
+):
+    actions.correct_from_query(query, 2, "Paper form says 2.", physio_west)
+    client.force_login(data_manager)
+    client.post(detail(query), {"action": "close", "text": ""}, HTTP_ACCEPT_LANGUAGE="sv")
+    closed = query.messages.get(kind="closed")
+    assert closed.text == "Closed after the correction."  # the query log's language
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Stängd efter rättelsen." in sv
