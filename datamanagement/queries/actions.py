@@ -50,7 +50,8 @@ def targets_of(participant: Participant) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{prefix}.{item.id}",
-                    f"{response.timepoint.label} · {definition.name} · {item.id}: {item.text[:60]}",
+                    f"{response.timepoint.label} · {definition.name} · {item.id}: "
+                    f"{_(item.text)[:60]}",
                 )
             )
     return out

@@ -215,3 +215,21 @@ def test_closed_after_the_correction_is_stored_in_english_and_shown_translated(
     assert closed.text == "Closed after the correction."  # the query log's language
     sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "Stängd efter rättelsen." in sv
+
+
+def test_the_query_page_gives_the_item_and_its_codes_in_swedish(client, physio_west, query):
+    """As the forms do: the trial's official Swedish wording where loaded (ODI's is
+    licensed, so only the trial can load it), else the catalogue's."""
+    from questionnaires.models import InstrumentWording
+
+    InstrumentWording.objects.create(
+        trial=query.participant.trial, instrument="odi", version=1, language="sv",
+        items={"q4": "Gång"}, choices={"q4": {"0": "Smärtan hindrar mig inte från att gå"}},
+    )
+    client.force_login(physio_west)
+    page = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    codes = page.split('id="codes"')[1].split("</dd>")[0]
+    assert "0 = Smärtan hindrar mig inte från att gå" in codes
+    assert "Gång" in page.split('id="query-target"')[1].split("</dd>")[0]
+    en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 = Pain does not stop me walking any distance" in en
