@@ -93,6 +93,13 @@ def test_queries_in_every_state_and_from_the_checks(demo):
     }
     assert manual.filter(messages__kind="corrected").exists()
     assert Query.objects.exclude(check_code="").exists()
+    # All of them at the clinic of the physiotherapist the demo prints: their first login
+    # shows queries waiting for them.
+    physio = next(
+        line.split()[0] for line in demo["out"].splitlines() if "physiotherapist at" in line
+    )
+    clinic = Physiotherapist.objects.get(user__username=physio).clinic
+    assert set(manual.values_list("participant__clinic", flat=True)) == {clinic.pk}
 
 
 def test_data_management_a_newcomer_sees(demo):
