@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 Part = Callable[[object], "tuple[str, bytes] | list[tuple[str, bytes]]"]
 
@@ -161,8 +161,10 @@ def locks_part(trial) -> tuple[str, bytes]:
         "participant", "timepoint", "response__timepoint", "locked_by", "unlocked_by", "trial"
     ).order_by("locked_at", "id")
     for lk in rows:
+        with translation.override("en"):  # the locked dataset's words, whoever locked it
+            scope = lk.scope
         writer.writerow([
-            lk.level, lk.scope, lk.reason, lk.locked_by or "", lk.locked_at.isoformat(),
+            lk.level, scope, lk.reason, lk.locked_by or "", lk.locked_at.isoformat(),
             lk.unlocked_by or "", lk.unlocked_at.isoformat() if lk.unlocked_at else "",
             lk.unlock_reason,
         ])

@@ -89,6 +89,33 @@ def value_kind(ref: str, spec) -> tuple[str | None, str | None]:
     return "text", None
 
 
+MESSAGE_LANGUAGES = ("en", "sv", "da", "nb")
+
+
+def _message_problem(message: Any) -> str | None:
+    if isinstance(message, str) and message.strip():
+        return None
+    if isinstance(message, dict):
+        unknown = sorted(set(message) - set(MESSAGE_LANGUAGES))
+        if unknown:
+            return f"unknown language(s) {unknown}; use {list(MESSAGE_LANGUAGES)}"
+        if not all(isinstance(v, str) and v.strip() for v in message.values()):
+            return "every language's text must be a non-empty string"
+        if "en" not in message:
+            return "give the English text (en) too: the query log and exports use it"
+        return None
+    return "required: the text the query shows (a string, or a table per language)"
+
+
+def message_in(check: dict, language: str | None) -> str:
+    """The check's message in ``language`` (a protocol file may give one text, or one per
+    language: ``message = {en = "...", sv = "..."}``), else in English."""
+    message = check["message"]
+    if isinstance(message, str):
+        return message
+    return message.get(language or "en") or message["en"]
+
+
 def _check_one(check: Any, spec) -> list[tuple[str, str]]:
     """(key, problem) pairs for one check."""
     if not isinstance(check, dict):
@@ -99,8 +126,9 @@ def _check_one(check: Any, spec) -> list[tuple[str, str]]:
         problems.append(("code", "required: lower-case letters, digits, - and _"))
     if kind not in KINDS:
         return problems + [("kind", f"unknown kind {kind!r}; use one of {list(KINDS)}")]
-    if not isinstance(check.get("message"), str) or not check["message"].strip():
-        problems.append(("message", "required: the text the query shows"))
+    problem = _message_problem(check.get("message"))
+    if problem:
+        problems.append(("message", problem))
     allowed = _COMMON | _KEYS[kind] | _OPTIONAL[kind]
     for key in sorted(set(check) - allowed):
         problems.append((key, f"unknown key for a {kind} check (check its spelling)"))

@@ -27,7 +27,10 @@ REAL_WORDS = {
     "datoen",  # Danish/Norwegian "the date(s)": dato + -en, -erne, -ene
     "datoerne",
     "datoene",
+    "dataene",  # Danish/Norwegian "the data": data + -ene
 }
+# Compounds end in a real word: "fødselsdatoen" (the date of birth), "inklusionsdatoen".
+REAL_TAILS = ("datoen", "datoene", "datoerne", "kontoen")
 # Stand-ins that drop the dots or the ring instead (a list of those met, not a rule).
 KNOWN_STAND_INS = {
     "sv": {
@@ -113,7 +116,11 @@ def stand_ins(language: str, text: str) -> list[str]:
             word = DANISH_INFLECTION.sub("a-e", word)
         if language == "nb":
             word = NORWEGIAN_INFLECTION.sub("a-e", word)
-        return bool(DIGRAPH.search(word)) and word not in REAL_WORDS
+        return (
+            bool(DIGRAPH.search(word))
+            and word not in REAL_WORDS
+            and not word.endswith(REAL_TAILS)
+        )
 
     return sorted(w for w in {w.lower() for w in WORD.findall(text)} if suspect(w))
 

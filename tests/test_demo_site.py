@@ -110,6 +110,31 @@ def test_queries_in_every_state_and_from_the_checks(demo):
     }
     assert manual.filter(messages__kind="corrected").exists()
     assert Query.objects.exclude(check_code="").exists()
+    # All of them at the clinic of the physiotherapist the demo prints: their first login
+    # shows queries waiting for them.
+    physio = next(
+        line.split()[0] for line in demo["out"].splitlines() if "physiotherapist at" in line
+    )
+    clinic = Physiotherapist.objects.get(user__username=physio).clinic
+    assert set(manual.values_list("participant__clinic", flat=True)) == {clinic.pk}
+
+
+def test_data_management_a_newcomer_sees(demo):
+    """Issue 12's "Done when": reasons for missing items, forms verified against source,
+    one frozen timepoint (and a signed casebook), in the built demo itself."""
+    from datamanagement.locks.models import Lock
+    from datamanagement.sdv.models import SourceVerification
+    from datamanagement.signatures.models import Signature
+
+    betterback = Response.objects.filter(participant__trial__code="betterback")
+    assert betterback.exclude(missing={}).exists()
+    assert betterback.filter(not_done=True).exists()
+    assert SourceVerification.objects.filter(
+        cleared_at=None, response__participant__trial__code="betterback"
+    ).exists()
+    frozen = Lock.objects.active().filter(trial__code="betterback", level=Lock.TIMEPOINT)
+    assert list(frozen.values_list("timepoint__code", flat=True)) == ["3m"]
+    assert Signature.objects.filter(participant__trial__code="betterback").exists()
 
 
 def test_safe_has_a_history_of_weekly_sms(demo):

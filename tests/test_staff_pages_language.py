@@ -70,12 +70,9 @@ def english_messages(language: str) -> list[tuple[str, re.Pattern]]:
     with path.open("rb") as f:
         catalog = GNUTranslations(f)._catalog
     out = {}
-    # A word the language writes as English does in some context ("SMS") is not English.
-    same = {
-        (k[0] if isinstance(k, tuple) else k).split("\x04")[-1]
-        for k, text in catalog.items()
-        if text == (k[0] if isinstance(k, tuple) else k).split("\x04")[-1]
-    }
+    # A word the language writes as English does ("SMS"), or that translates another
+    # message ("Form", Swedish for the export's "Shape"), is not English left.
+    same = set(catalog.values())
     for key, text in catalog.items():
         msgid = key[0] if isinstance(key, tuple) else key
         msgid = msgid.split("\x04")[-1]  # drop a context

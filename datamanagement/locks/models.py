@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -70,16 +71,17 @@ class Lock(models.Model):
 
     @property
     def scope(self) -> str:
-        """What is locked, in the trial's words (study ID, timepoint label, form)."""
+        """What is locked, in the trial's words (study ID, timepoint label in the page's
+        language, form)."""
         if self.level == self.RESPONSE:
             r = self.response
-            return f"{r.respondent_code} {r.timepoint.label} {r.instrument}"
+            return f"{r.respondent_code} {_label(r.timepoint)} {r.instrument}"
         if self.level == self.PARTICIPANT_TIMEPOINT:
-            return f"{self.participant.study_id} {self.timepoint.label}"
+            return f"{self.participant.study_id} {_label(self.timepoint)}"
         if self.level == self.PARTICIPANT:
             return self.participant.study_id
         if self.level == self.TIMEPOINT:
-            return f"{self.timepoint.label} ({self.trial.code})"
+            return f"{_label(self.timepoint)} ({self.trial.code})"
         return self.trial.code
 
 
@@ -105,3 +107,7 @@ class LockedDataset(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+def _label(timepoint) -> str:
+    return timepoint.label_in((get_language() or "en").split("-")[0])

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from enrolment import actions as enrolment_actions
 from enrolment import guards
@@ -49,7 +50,8 @@ def targets_of(participant: Participant) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{prefix}.{item.id}",
-                    f"{response.timepoint.label} · {definition.name} · {item.id}: {item.text[:60]}",
+                    f"{response.timepoint.label} · {definition.name} · {item.id}: "
+                    f"{_(item.text)[:60]}",
                 )
             )
     return out
@@ -247,6 +249,9 @@ def _corrected_since_raised(query: Query) -> bool:
     return corrections.exists()
 
 
+CLOSED_AFTER_CORRECTION = gettext_noop("Closed after the correction.")
+
+
 @transaction.atomic
 def close_query(query: Query, text: str, user) -> Query:
     """Close; without a correction since it was raised (or re-opened) a reason is needed."""
@@ -262,7 +267,7 @@ def close_query(query: Query, text: str, user) -> Query:
                 _("The value was not changed: give a reason to close the query."),
                 code="reason_required",
             )
-        text = _("Closed after the correction.")
+        text = CLOSED_AFTER_CORRECTION  # stored in English, shown translated (.texts)
     _say(query, QueryMessage.CLOSED, text, user)
     query.state, query.closed_at = Query.CLOSED, timezone.now()
     query.save(update_fields=["state", "closed_at"])

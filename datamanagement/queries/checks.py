@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from enrolment import national_id
-from enrolment.edit_checks import COMPLETED
+from enrolment.edit_checks import COMPLETED, message_in
 from enrolment.models import Consent, Participant, PersonalDetails, Timepoint, Trial
 from enrolment.phone import region_of
 from questionnaires.due import visit_window
@@ -38,8 +39,9 @@ OPS = {
     ">=": operator.ge,
     ">": operator.gt,
 }
-PASSES_NOW = "The edit check passes now: closed automatically."
-FAILS_AGAIN = "The edit check fails again: re-opened automatically."
+# Stored in English (the query log); shown translated (:func:`.texts.shown`).
+PASSES_NOW = gettext_noop("The edit check passes now: closed automatically.")
+FAILS_AGAIN = gettext_noop("The edit check fails again: re-opened automatically.")
 
 
 @dataclass
@@ -266,7 +268,8 @@ def evaluate(checks: list[dict], facts: Iterable[Facts], context: dict) -> dict[
             where = RULES[check["kind"]](check, f, context)
             if where is None:
                 continue
-            failure = Failure(check["code"], f.participant_id, *where, message=check["message"])
+            failure = Failure(check["code"], f.participant_id, *where,
+                              message=message_in(check, "en"))
             failures[failure.key] = failure
     return failures
 

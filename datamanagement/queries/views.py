@@ -149,6 +149,7 @@ def query_detail(request, pk):
             "thread": query.messages.select_related("author"),
             "value": actions.current_value(query),
             "item": item,
+            **_worded(query, item),
             "form": form,
             "may_answer": may_answer and query.state != Query.CLOSED,
             "may_correct": may_answer
@@ -158,3 +159,20 @@ def query_detail(request, pk):
             "may_reopen": may_raise and query.state in (Query.CLOSED, Query.ANSWERED),
         },
     )
+
+
+def _worded(query: Query, item) -> dict:
+    """The item's wording and codes in the page's language, as the forms give them: the
+    trial's official wording where loaded, else our paraphrase through the catalogue."""
+    if item is None:
+        return {"item_text": "", "codes": []}
+    from django.utils.translation import get_language
+
+    from questionnaires.services import wording_for
+
+    language = (get_language() or "en").split("-")[0]
+    wording = wording_for(query.participant.trial, query.response.definition(), language)
+    text = (wording.items.get(item.id) if wording else None) or _(item.text)
+    own = (wording.choices.get(item.id) or {}) if wording else {}
+    codes = [(c.code, own.get(str(c.code)) or _(c.label)) for c in item.choices]
+    return {"item_text": text, "codes": codes}

@@ -23,3 +23,16 @@ def participant_data_management(context, participant):
         "signatures": signatures_of(participant),
         "may_read": roles.has_any(user, participant.trial, READERS),
     }
+
+
+@register.inclusion_tag("datamanagement/_sdv_share.html", takes_context=True)
+def sdv_share_by_clinic(context, trial, heading=True):
+    """The monitoring dashboard's share of forms verified per clinic and timepoint (trial-
+    wide readers of the dataset only; a clinic manager's dashboard leaves it out)."""
+    from ..access import DATASET_READERS
+    from ..sdv.services import share_verified
+
+    user = context["request"].user
+    if not roles.has_any(user, trial, DATASET_READERS):
+        return {"shown": False}
+    return {"shown": True, "trial": trial, "rows": share_verified(trial), "heading": heading}

@@ -55,7 +55,7 @@ def open_queries(context, participant, timepoint_code="", instrument=""):
         queries = queries.filter(timepoint_code=timepoint_code)
     if instrument:
         queries = queries.filter(instrument=instrument)
-    return {"queries": list(queries.prefetch_related("messages"))}
+    return {"queries": list(queries.prefetch_related("messages")), "trial": participant.trial}
 
 
 @register.inclusion_tag("datamanagement/queries/_by_clinic.html", takes_context=True)
@@ -65,3 +65,12 @@ def open_queries_by_clinic(context, trial):
         return {"shown": False}
     visible = Query.objects.visible_to(user).filter(participant__trial=trial)
     return {"shown": True, "trial": trial, "rows": summary.open_by_clinic(visible)}
+
+
+@register.simple_tag
+def query_message_text(message, query, trial):
+    """``{% query_message_text m query trial as text %}``: the message in the page's
+    language where it is the edit check's own (:func:`datamanagement.queries.texts.shown`)."""
+    from datamanagement.queries.texts import shown
+
+    return shown(message, query, getattr(trial, "edit_checks", None))

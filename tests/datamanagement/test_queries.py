@@ -171,3 +171,50 @@ def test_a_second_odi_helper_answer(participant):
     # The helper's responses are real ones (guards against a silently skipped setup).
     response = answer(participant, "3m", "odi")
     assert response.is_complete and response.entry == Response.FINAL
+
+
+# Every (state, action) pair: the state it leads to, or None where it is refused.
+TRANSITIONS = {
+    Query.OPEN: {"answer": Query.ANSWERED, "correct": Query.ANSWERED, "close": Query.CLOSED,
+                 "reopen": None},
+    Query.ANSWERED: {"answer": Query.ANSWERED, "correct": Query.ANSWERED,
+                     "close": Query.CLOSED, "reopen": Query.REOPENED},
+    Query.CLOSED: {"answer": None, "correct": None, "close": None, "reopen": Query.REOPENED},
+    Query.REOPENED: {"answer": Query.ANSWERED, "correct": Query.ANSWERED,
+                     "close": Query.CLOSED, "reopen": None},
+}
+
+
+def _in_state(state, response, manager, physio):
+    query = raise_on(response, manager)
+    if state == Query.ANSWERED:
+        query = actions.answer_query(query, "As entered.", physio)
+    if state in (Query.CLOSED, Query.REOPENED):
+        query = actions.close_query(query, "Fine as it is.", manager)
+    if state == Query.REOPENED:
+        query = actions.reopen_query(query, "Not fine after all.", manager)
+    assert query.state == state
+    return query
+
+
+@pytest.mark.parametrize("state,action,to", [
+    (state, action, to) for state, row in TRANSITIONS.items() for action, to in row.items()
+])
+def test_every_state_and_action(state, action, to, odi_baseline, data_manager, physio_west):
+    query = _in_state(state, odi_baseline, data_manager, physio_west)
+    messages = query.messages.count()
+    do = {
+        "answer": lambda: actions.answer_query(query, "Looked again.", physio_west),
+        "correct": lambda: actions.correct_from_query(query, 1, "Re-read.", physio_west),
+        "close": lambda: actions.close_query(query, "Agreed.", data_manager),
+        "reopen": lambda: actions.reopen_query(query, "Once more.", data_manager),
+    }[action]
+    if to is None:
+        with pytest.raises(ValidationError):
+            do()
+        assert Query.objects.get(pk=query.pk).state == state
+        assert query.messages.count() == messages
+    else:
+        do()
+        assert Query.objects.get(pk=query.pk).state == to
+        assert query.messages.count() > messages

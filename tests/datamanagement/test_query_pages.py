@@ -181,3 +181,55 @@ def test_a_swedish_physiotherapist_reads_the_query_and_its_error_in_swedish(
     r = client.post(detail(query), {"action": "answer", "text": ""}, HTTP_ACCEPT_LANGUAGE="sv",
                     follow=True)
     assert "Skriv ett svar." in r.content.decode()
+
+
+def test_the_edit_checks_own_texts_in_the_readers_language(client, physio_west, participant,
+                                                           data_manager):
+    """The check's message (sv in BetterBack's protocol file) and the automatic "closed"
+    note: Swedish on a Swedish page, English in the stored thread (the query log)."""
+    from .conftest import answer
+
+    nrs = answer(participant, "baseline", "nrs", {"back": 0}, on=date(2017, 5, 3))
+    query = Query.objects.get(participant=participant, check_code="baseline-back-pain")
+    client.force_login(physio_west)
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Ingen ryggsmärta (0) vid studiens start" in sv and "No back pain" not in sv
+    mark = client.get(reverse("response_correct", args=[nrs.pk]),
+                      HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Ingen ryggsmärta (0)" in mark
+    assert query.messages.get().text.startswith("No back pain (0) at baseline")
+    actions.correct_from_query(query, 6, "Patienten bekräftade 6.", physio_west)
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Kontrollregeln godkänns nu: stängd automatiskt." in sv
+    en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No back pain (0) at baseline" in en and "passes now: closed automatically" in en
+
+
+def test_closed_after_the_correction_is_stored_in_english_and_shown_translated(
+    client, data_manager, physio_west, query
+):
+    actions.correct_from_query(query, 2, "Paper form says 2.", physio_west)
+    client.force_login(data_manager)
+    client.post(detail(query), {"action": "close", "text": ""}, HTTP_ACCEPT_LANGUAGE="sv")
+    closed = query.messages.get(kind="closed")
+    assert closed.text == "Closed after the correction."  # the query log's language
+    sv = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Stängd efter rättelsen." in sv
+
+
+def test_the_query_page_gives_the_item_and_its_codes_in_swedish(client, physio_west, query):
+    """As the forms do: the trial's official Swedish wording where loaded (ODI's is
+    licensed, so only the trial can load it), else the catalogue's."""
+    from questionnaires.models import InstrumentWording
+
+    InstrumentWording.objects.create(
+        trial=query.participant.trial, instrument="odi", version=1, language="sv",
+        items={"q4": "Gång"}, choices={"q4": {"0": "Smärtan hindrar mig inte från att gå"}},
+    )
+    client.force_login(physio_west)
+    page = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    codes = page.split('id="codes"')[1].split("</dd>")[0]
+    assert "0 = Smärtan hindrar mig inte från att gå" in codes
+    assert "Gång" in page.split('id="query-target"')[1].split("</dd>")[0]
+    en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0 = Pain does not stop me walking any distance" in en

@@ -1,12 +1,17 @@
-"""In the browser (headless Chromium): a monitor marks a visit verified against source; the
-data manager freezes the 3-month timepoint and the correction page refuses a change; an
-investigator signs the casebook with their password and the meaning statement."""
+"""Issue 12's whole loop in one story (headless Chromium): a data manager raises a query
+on an ODI item; the physiotherapist of that clinic sees it, corrects the value with the
+query as reason; the data manager closes it; a monitor marks the visit verified; the data
+manager freezes the 3-month timepoint and the correction page refuses; an investigator
+signs the casebook with their password and the meaning statement."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
 from datamanagement.locks.models import Lock
+from datamanagement.queries.models import Query
 from datamanagement.sdv.models import SourceVerification
 from datamanagement.signatures.models import Signature
 from enrolment.models import TrialRole
@@ -22,55 +27,97 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 
 
-def login(browser, live_server, username: str, path: str):
-    page = browser.new_context().new_page()
+def log_in(browser, live_server, username: str, path: str):
+    page = browser.new_context(viewport={"width": 1000, "height": 1100}).new_page()
     page.goto(f"{live_server.url}{path}")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     submit_login(page, username)
+    page.goto(f"{live_server.url}{path}")  # the second factor may land elsewhere
     return page
 
 
-def test_verify_freeze_refuse_and_sign(browser, live_server, betterback, clinic_west,
-                                       data_manager, coordinator):
+def test_query_correct_close_verify_freeze_refuse_and_sign(
+    browser, live_server, betterback, clinic_west, data_manager, physio_west
+):
     monitor = _role(betterback, TrialRole.MONITOR, "monitor")
     investigator = _role(betterback, TrialRole.INVESTIGATOR, "investigator")
-    participant = enrol(clinic_west, user=coordinator, preferred_language="en")
+    participant = enrol(clinic_west, enrolled_on=date(2017, 5, 2), preferred_language="en")
+    odi = answer(participant, "baseline", "odi", {"q4": 5}, on=date(2017, 5, 3))
+    answer(participant, "baseline", "nrs", on=date(2017, 5, 3))
     for code in ("nrs", "odi"):
-        answer(participant, "baseline", code)
-        answer(participant, "3m", code)
-    dm_page = f"/data-management/participant/{participant.study_id}/"
+        answer(participant, "3m", code, on=date(2017, 8, 3))
+    study_id = participant.study_id
+    participant_page = f"/participants/{study_id}/"
+    dm_page = f"/data-management/participant/{study_id}/"
 
-    # The monitor marks the 3-month visit verified.
-    page = login(browser, live_server, monitor.username, dm_page)
+    # 1. The data manager raises a query on an ODI item.
+    manager = log_in(browser, live_server, data_manager.username, participant_page)
+    manager.click("#raise-query")
+    manager.select_option("#id_value", "baseline.odi.q4")
+    manager.fill("#id_text", "Walking: the scan shows 2, the entry says 5.")
+    manager.click("#raise-form button[type=submit]")
+    manager.wait_for_selector("#query-state[data-state=open]")
+    query = Query.objects.get(check_code="", field="q4")
+
+    # 2. The physiotherapist of that clinic sees it and corrects the value from it.
+    physio = log_in(browser, live_server, physio_west.username, participant_page)
+    physio.click('#queries .open-query[data-value="baseline.odi.q4"] a')
+    physio.wait_for_selector("#query-target >> text=baseline.odi.q4")
+    assert physio.inner_text("#current-value") == "5"
+    physio.fill("#id_new_value", "2")
+    physio.fill("#id_text", "Checked the paper form: 2.")
+    physio.click("#correct-value")
+    physio.wait_for_selector("#query-state[data-state=answered]")
+    assert physio.inner_text("#current-value") == "2"
+    assert physio.locator("#close-query").count() == 0  # the clinic answers, never closes
+    physio.context.close()
+    odi.refresh_from_db()
+    assert odi.answers["q4"] == 2
+    audit = odi.history.first()
+    assert audit.history_user == physio_west
+    assert audit.history_change_reason == (
+        f"query {query.pk} (baseline.odi.q4): Checked the paper form: 2."
+    )
+
+    # 3. The data manager closes it (after a correction no further reason is needed).
+    manager.reload()
+    manager.wait_for_selector("#thread [data-kind=corrected]")
+    manager.click("#close-query")
+    manager.wait_for_selector("#query-state[data-state=closed]")
+    assert Query.objects.get(pk=query.pk).state == Query.CLOSED
+
+    # 4. The monitor marks the baseline visit (the corrected ODI among it) verified.
+    page = log_in(browser, live_server, monitor.username, dm_page)
     page.wait_for_selector("#source-verification")
-    page.click('.sdv-timepoint[data-timepoint="3m"] button.verify-timepoint')
-    page.wait_for_selector('.sdv-timepoint[data-timepoint="3m"] .sdv-verified')
-    assert SourceVerification.objects.filter(cleared_at=None).count() == 2
+    page.click('.sdv-timepoint[data-timepoint="baseline"] button.verify-timepoint')
+    page.wait_for_selector('.sdv-timepoint[data-timepoint="baseline"] .sdv-verified')
+    verified = SourceVerification.objects.filter(cleared_at=None)
+    assert set(verified.values_list("response__instrument", flat=True)) == {"nrs", "odi"}
     page.context.close()
 
-    # The data manager freezes the 3-month data; the correction page refuses.
-    page = login(browser, live_server, data_manager.username, "/data-management/betterback/")
-    page.select_option("#id_freeze_timepoint", "3m")
-    page.fill('#freeze-form input[name="reason"]', "interim analysis")
-    page.click("#freeze-button")
-    page.wait_for_selector(".freeze-row")
+    # 5. The data manager freezes the 3-month data; the correction page refuses.
+    manager.goto(f"{live_server.url}/data-management/betterback/")
+    manager.select_option("#id_freeze_timepoint", "3m")
+    manager.fill('#freeze-form input[name="reason"]', "interim analysis")
+    manager.click("#freeze-button")
+    manager.wait_for_selector(".freeze-row")
     assert Lock.objects.active().get().level == Lock.TIMEPOINT
     nrs = Response.objects.get(participant=participant, timepoint__code="3m", instrument="nrs")
     before = dict(nrs.answers)
-    page.goto(f"{live_server.url}/questionnaires/responses/{nrs.pk}/correct/")
-    assert "Locked: " in page.content()
-    page.click('label[for="id_back_0"]')
-    page.fill("#id_reason", "typo on the paper form")
-    page.click("form.questionnaire button[value=save]")
-    page.wait_for_load_state()
-    assert "A data manager must unlock it" in page.content()
+    manager.goto(f"{live_server.url}/questionnaires/responses/{nrs.pk}/correct/")
+    assert "Locked: " in manager.content()
+    manager.click('label[for="id_back_0"]')
+    manager.fill("#id_reason", "typo on the paper form")
+    manager.click("form.questionnaire button[value=save]")
+    manager.wait_for_load_state()
+    assert "A data manager must unlock it" in manager.content()
     nrs.refresh_from_db()
     assert nrs.answers == before
-    page.context.close()
+    manager.context.close()
 
-    # The investigator signs the casebook.
-    page = login(browser, live_server, investigator.username, dm_page)
+    # 6. The investigator signs the casebook: password and meaning statement.
+    page = log_in(browser, live_server, investigator.username, dm_page)
     page.click("#sign-casebook")
     page.wait_for_selector("#meaning")
     page.check("#id_confirm")

@@ -91,3 +91,22 @@ def test_the_checks_and_the_digest_setting_are_stored_on_the_trial(betterback):
         "birth-date-personnummer",
     ]
     assert betterback.query_digest is False  # off unless the protocol file says so
+
+
+@pytest.mark.parametrize("message, problem", [
+    ('{en = "m", fi = "x"}', "checks[0].message: unknown language(s) ['fi']"),
+    ('{sv = "m"}', "checks[0].message: give the English text (en) too"),
+    ('{en = "m", sv = ""}', "checks[0].message: every language's text must be"),
+])
+def test_a_message_per_language_is_checked(tmp_path, message, problem):
+    check = ('[[checks]]\ncode = "c1"\nkind = "birth_date_matches_national_id"\n'
+             f"message = {message}\n")
+    with pytest.raises(ProtocolError) as caught:
+        read_protocol(with_checks(tmp_path, check))
+    assert problem in str(caught.value)
+
+
+def test_a_message_per_language_loads(tmp_path):
+    check = ('[[checks]]\ncode = "c1"\nkind = "birth_date_matches_national_id"\n'
+             'message = {en = "Born on another day.", sv = "Fel födelsedatum."}\n')
+    read_protocol(with_checks(tmp_path, check))  # no error

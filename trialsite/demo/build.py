@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count
 
 from analysis import registry
 from enrolment.demo import (
@@ -36,7 +35,7 @@ from .imports import import_declared
 from .locks import add_data_management
 from .missing import add_missing_reasons
 from .paper import build_paper_demo
-from .queries import build_queries
+from .queries import build_queries, busiest_clinic_id
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -64,11 +63,9 @@ def build_site(
     betterback = load_trial(PROTOCOL, today, participants, seed=2017)
     logins = create_staff(betterback)
     # The physiotherapist to try: one at the clinic with the most participants.
-    busiest = (
-        betterback.participants.values("clinic").annotate(n=Count("id")).order_by("-n", "clinic")
-    ).first()
+    busiest = busiest_clinic_id(betterback)
     if busiest:
-        physio = Physiotherapist.objects.filter(clinic_id=busiest["clinic"]).order_by("pk").first()
+        physio = Physiotherapist.objects.filter(clinic_id=busiest).order_by("pk").first()
         logins = {k: v for k, v in logins.items() if not v.startswith("physiotherapist")}
         logins[physio.user.username] = f"physiotherapist at {physio.clinic.name}"
         logins["manager"] = f"clinic manager at {add_clinic_manager(physio.clinic)}"

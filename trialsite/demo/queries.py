@@ -1,10 +1,12 @@
 """Queries for the demo: the edit checks run over every trial (the nightly batch), and
-BetterBack's data manager raises a few queries on ODI items that then go through every
-state: one open, one answered, one corrected and closed, one closed and re-opened."""
+BetterBack's data manager raises a few queries on ODI items at the clinic of the printed
+physiotherapist that then go through every state: one open, one answered, one corrected
+and closed, one closed and re-opened."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 
 from datamanagement.queries import actions
 from datamanagement.queries.checks import run_checks
@@ -30,17 +32,20 @@ def build_queries(trials: list[Trial]) -> dict[str, int]:
     coordinator = User.objects.filter(username="coordinator").first()
     if manager is None or coordinator is None:
         return {"open edit-check queries": _open_from_checks(trials)}
+    baselines = Response.objects.filter(
+        participant__trial=betterback,
+        instrument="odi",
+        entry=Response.FINAL,
+        completed_at__isnull=False,
+        timepoint__code="baseline",
+    ).select_related("participant", "timepoint")
+    # At the printed physiotherapist's clinic: their first login shows a query waiting.
     odis = list(
-        Response.objects.filter(
-            participant__trial=betterback,
-            instrument="odi",
-            entry=Response.FINAL,
-            completed_at__isnull=False,
-            timepoint__code="baseline",
-        )
-        .select_related("participant", "timepoint")
+        baselines.filter(participant__clinic_id=busiest_clinic_id(betterback))
         .order_by("participant__study_id")[:4]
     )
+    if len(odis) < 4:
+        odis = list(baselines.order_by("participant__study_id")[:4])
     stories = [_stay_open, _answered, _corrected_and_closed, _reopened]
     for response, story in zip(odis, stories, strict=False):
         physio = (
@@ -56,6 +61,14 @@ def build_queries(trials: list[Trial]) -> dict[str, int]:
         "open edit-check queries": _open_from_checks(trials),
         "queries raised by the data manager": len(odis),
     }
+
+
+def busiest_clinic_id(trial: Trial) -> int | None:
+    """The clinic with the most participants: the demo prints a physiotherapist of it."""
+    busiest = (
+        trial.participants.values("clinic").annotate(n=Count("id")).order_by("-n", "clinic")
+    ).first()
+    return busiest["clinic"] if busiest else None
 
 
 def _open_from_checks(trials: list[Trial]) -> int:

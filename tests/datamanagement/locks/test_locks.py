@@ -240,3 +240,12 @@ def test_the_retention_command_skips_a_locked_participant_and_erases_the_others(
     assert f"{participant.study_id} refused: Locked: " in err.getvalue()
     assert not PersonalDetails.objects.get(participant=participant).is_erased
     assert PersonalDetails.objects.get(participant=other).is_erased
+
+
+def test_a_swedish_page_names_the_frozen_timepoint_in_swedish(participant, data_manager,
+                                                              physio_west, client):
+    make_lock(Lock.TIMEPOINT, participant, data_manager)
+    client.force_login(physio_west)
+    url = reverse("response_correct", args=[nrs_3m(participant).pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Låst: 3 månader (betterback)" in page and "3 months" not in page

@@ -82,3 +82,34 @@ def test_a_patient_on_a_survey_link_to_a_frozen_timepoint_is_told_plainly(
     assert not Response.objects.filter(participant=participant,
                                        instrument=get(contact.timepoint.instruments[0]).code
                                        ).exists()
+
+
+def test_a_reply_that_would_change_a_locked_weekly_response_waits(safe, sms):  # noqa: F811
+    """The fifth level, one form: week 1's first answer made its response; that response
+    is locked; the answer to the week's second question (the same response) waits."""
+    p = enrol(clinic_of(safe), enrolled_on=date(2022, 1, 5), preferred_language="da",
+              mobile="+4520100002")
+    at = tracking.SmsPrompt.objects.filter(week=1, position=0).first().due_at
+    tracking.run(now=at)
+    tracking.store("SMresp00001", p.personal_details.mobile, "3", now=at)
+    tracking.run(now=at + timedelta(minutes=1))
+    weekly = Response.objects.get(participant=p, instrument="sms_tracking")
+    before = dict(weekly.answers)
+    manager = TrialRoleFactory(user=UserFactory(username="safe-dm2"), trial=safe,
+                               role=TrialRole.DATA_MANAGER).user
+    lock = locks.lock(Lock.RESPONSE, trial=safe, user=manager, response=weekly)
+    tracking.run(now=at + timedelta(minutes=2))  # the second question goes out
+    assert tracking.SmsPrompt.objects.filter(week=1, position=1).exclude(sent_at=None).exists()
+    tracking.store("SMresp00002", p.personal_details.mobile, "2", now=at + timedelta(minutes=3))
+    tracking.run(now=at + timedelta(minutes=4))
+    second = InboundSms.objects.get(provider_id="SMresp00002")
+    assert second.outcome == InboundSms.PENDING
+    assert second.error.startswith("refused: Locked: ")
+    weekly.refresh_from_db()
+    assert weekly.answers == before
+    locks.unlock(lock, user=manager, reason="week reviewed")
+    tracking.run(now=at + timedelta(minutes=5))
+    second.refresh_from_db()
+    assert second.outcome == InboundSms.ANSWER
+    weekly.refresh_from_db()
+    assert weekly.answers != before

@@ -151,3 +151,13 @@ def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monito
     assert ("Source verification", "verified against source") in entries
     assert ("Source verification", "a verified value changed: typo") in entries
     assert ("Lock", "unlocked: reopened") in entries
+
+
+def test_the_monitoring_dashboard_shows_the_share_verified(participant, monitor, coordinator,
+                                                          client):
+    sdv.verify(nrs_3m(participant), monitor)
+    client.force_login(coordinator)
+    page = client.get(reverse("monitoring_dashboard", args=["betterback"])).content.decode()
+    table = page.split('id="sdv-share"')[1].split("</table>")[0]
+    assert "<td>3 months</td><td class=\"text-end\">2</td><td class=\"text-end\">1</td>" in table
+    assert 'href="#source-verification"' in page
