@@ -1,6 +1,6 @@
-"""CDISC ODM 1.3.2 export: every file validates against the published schema (shipped by
-odmlib from PyPI), carries the trial's metadata and its pseudonymised data, and no
-personal detail."""
+"""CDISC ODM 1.3.2 export: every file validates against the published schema (CDISC's
+files, vendored in api/odm/schema/1.3.2 with their licence), carries the trial's metadata
+and its pseudonymised data, and no personal detail."""
 
 import io
 import random
@@ -8,10 +8,10 @@ import xml.etree.ElementTree as etree
 from datetime import date
 from pathlib import Path
 
-import odmlib
 import pytest
 import xmlschema
 
+import api.odm
 from api.odm.export import odm_chunks, write_odm
 from enrolment import randomisation_store
 from enrolment.protocol import load_protocol
@@ -24,13 +24,26 @@ from tests.factories import UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2" / "ODM1-3-2.xsd"
+SCHEMA = Path(api.odm.__file__).parent / "schema" / "1.3.2" / "ODM1-3-2.xsd"
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 
 
 @pytest.fixture(scope="module")
 def schema():
     return xmlschema.XMLSchema(str(SCHEMA))
+
+
+def test_the_vendored_schema_comes_with_its_licence_and_refuses_a_broken_file(schema,
+                                                                            betterback):
+    folder = SCHEMA.parent
+    assert "MIT License" in (folder / "LICENSE").read_text()
+    assert "cdisc-org/DataExchange-ODM" in (folder / "README.md").read_text()
+    xml = _odm(betterback)
+    schema.validate(io.BytesIO(xml))
+    # The schema is strict enough to catch our mistakes: an event without its OID fails.
+    broken = xml.replace(b'<StudyEventDef OID="SE.BASELINE"', b"<StudyEventDef", 1)
+    assert broken != xml
+    assert not schema.is_valid(io.BytesIO(broken))
 
 
 def _odm(trial, **kw) -> bytes:
