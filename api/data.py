@@ -17,7 +17,7 @@ from enrolment import permissions as roles
 from enrolment.audit import participant_history
 from enrolment.models import Clinic, Participant, Trial
 from followup.models import Contact
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 from questionnaires.models import Response
 
 PARTICIPANT_FIELDS = (
@@ -84,8 +84,7 @@ def _score(s: base.ScoreDef) -> dict:
     }
 
 
-def instrument(code: str, version: int | None = None) -> dict:
-    ins = get(code, version) if version else get(code)
+def instrument(ins: base.Instrument) -> dict:
     return {
         "code": ins.code,
         "version": ins.version,
@@ -147,7 +146,8 @@ def metadata(viewer: Viewer) -> dict:
             }
             for t in tps
         ],
-        "instruments": [instrument(c) for c in codes],
+        # The versions the trial asks (its protocol file's pins), as its forms show them.
+        "instruments": [instrument(for_trial(trial, c)) for c in codes],
     }
 
 
