@@ -33,6 +33,7 @@ urlpatterns = [
     path(QUERY + "correct/", queries.CorrectFromQuery.as_view(), name="query_correct"),
     path(QUERY + "close/", queries.CloseQuery.as_view(), name="query_close"),
     path(QUERY + "reopen/", queries.ReopenQuery.as_view(), name="query_reopen"),
+    path(TRIAL + "odm.xml", stream.Odm.as_view(), name="odm"),
     path(TRIAL + "dataset.<str:fmt>", stream.Dataset.as_view(), name="dataset"),
     path(
         "schema/",

@@ -72,6 +72,7 @@ class Root(ApiView):
             "queries": url("queries", code=code),
             "dataset_csv": url("dataset", code=code, fmt="csv"),
             "dataset_jsonl": url("dataset", code=code, fmt="jsonl"),
+            "odm": url("odm", code=code),
             "schema": url("schema"),
             "docs": url("docs"),
         })

@@ -18,6 +18,8 @@ from analysis.views import ANALYSIS_ROLES
 from enrolment import permissions as roles
 
 from ..errors import ApiError
+from ..odm.export import odm_chunks
+from ..odm.views import log_download
 from .base import TrialView
 from .read import _shape_level
 
@@ -97,4 +99,26 @@ class Dataset(TrialView):
         response["Content-Disposition"] = (
             f'attachment; filename="{self.trial.code}_{shape}_{level}.{fmt}"'
         )
+        return response
+
+
+class Odm(TrialView):
+    @extend_schema(
+        operation_id="odm",
+        summary="The trial as CDISC ODM 1.3.2 XML (metadata, pseudonymised clinical data with "
+                "missing-data reasons and audit records), streamed",
+        parameters=[OpenApiParameter("blinded", bool, description="Blinding codes for the "
+                                     "condition (always, for a statistician of a blinded trial)")],
+        responses={(200, "application/xml"): OpenApiTypes.STR},
+    )
+    def get(self, request, code):
+        if not roles.has_any(request.user, self.trial, ANALYSIS_ROLES):
+            raise exceptions.PermissionDenied(
+                "Your role may not export the dataset.", code="role_may_not_export"
+            )
+        blinded = self.viewer.blinded or request.query_params.get("blinded") in ("1", "true")
+        name = log_download(request, self.trial, "odm", blinded)
+        response = StreamingHttpResponse(odm_chunks(self.trial, blinded=blinded),
+                                         content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

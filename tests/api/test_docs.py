@@ -26,6 +26,7 @@ def test_schema_lists_every_endpoint(client, coordinator, api):
         "/api/v1/trials/{code}/scores/",
         "/api/v1/trials/{code}/contacts/",
         "/api/v1/trials/{code}/dataset.{fmt}",
+        "/api/v1/trials/{code}/odm.xml",
         "/api/v1/trials/{code}/queries/",
         "/api/v1/trials/{code}/queries/{id}/",
         "/api/v1/trials/{code}/queries/{id}/answer/",

@@ -171,3 +171,22 @@ def test_every_seed_trial_exports_valid_odm_with_every_instrument_answered(
     schema.validate(io.BytesIO(xml))
     forms = etree.fromstring(xml).findall(".//odm:SubjectData//odm:FormData", NS)
     assert len(forms) == answered + 1  # and the enrolment form
+
+
+def test_the_api_streams_the_odm_file_blinded_for_a_statistician_and_logs_it(
+    betterback, schema, statistician, api
+):
+    from analysis.models import ExportLog
+
+    make_trial_data(betterback, per_clinic=1)
+    r = api(statistician).get("/api/v1/trials/betterback/odm.xml")
+    assert r.status_code == 200 and r.streaming
+    assert r["Content-Type"].startswith("application/xml")
+    xml = b"".join(r.streaming_content)
+    schema.validate(io.BytesIO(xml))
+    subjects = etree.fromstring(xml).findall(".//odm:SubjectData", NS)
+    assert len(subjects) == 3
+    clinical = xml.split(b"<ClinicalData")[1]
+    assert b"intervention" not in clinical and b"control" not in clinical
+    log = ExportLog.objects.get(trial=betterback, format="odm")
+    assert log.blinded and log.user == statistician and log.rows == 3

@@ -70,6 +70,7 @@ def expected_reads(role: str, p, q) -> dict[str, int]:
         f"{BASE}queries/{q.pk}/": 200 if queries else 404,
         BASE + "dataset.csv": 200 if export else 403,
         BASE + "dataset.jsonl": 200 if export else 403,
+        BASE + "odm.xml": 200 if export else 403,
     }
 
 
@@ -89,6 +90,8 @@ def test_every_read_endpoint_for_every_role(role, user_of, api, people, west_que
         r = client.get(url + ("?page_size=5000" if url.endswith("s/") else ""))
         assert r.status_code == status, (role, url, r.status_code)
         text = b"".join(r.streaming_content).decode() if r.streaming else r.content.decode()
+        if url.endswith("odm.xml") and status == 200:
+            assert text.startswith("<?xml") and "<ODM " in text, role
         if status >= 400:
             body = json.loads(text)
             assert set(body) == {"code", "detail"} and body["code"].isidentifier(), body
