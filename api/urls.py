@@ -1,6 +1,6 @@
 """``/api/``: the versioned API under ``v1/``, its schema and docs, and the token pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -35,6 +35,8 @@ urlpatterns = [
     path(QUERY + "reopen/", queries.ReopenQuery.as_view(), name="query_reopen"),
     path(TRIAL + "odm.xml", stream.Odm.as_view(), name="odm"),
     path(TRIAL + "dataset.<str:fmt>", stream.Dataset.as_view(), name="dataset"),
+    # Last of v1: any other path is a JSON not_found, not Django's HTML page.
+    re_path(r"^v1/", read.NoSuchEndpoint.as_view(), name="no_such_endpoint"),
     path(
         "schema/",
         SpectacularAPIView.as_view(

@@ -78,6 +78,29 @@ class Root(ApiView):
         })
 
 
+class NoSuchEndpoint(ApiView):
+    """Any other path under ``/api/v1/``: a JSON refusal with a stable code, as every other
+    refusal (Django's own 404 is an HTML page), written to the access log."""
+
+    permission_classes: list = []
+    throttle_classes: list = []
+    schema = None  # not an endpoint of the schema
+
+    def _refuse(self, request, *args, **kwargs):
+        from django.urls import Resolver404, resolve
+
+        detail = f"No endpoint {request.path}; the endpoints are listed at /api/v1/."
+        if not request.path.endswith("/"):
+            try:
+                resolve(request.path + "/")
+                detail = f"No endpoint {request.path}; did you mean {request.path}/ ?"
+            except Resolver404:
+                pass
+        raise exceptions.NotFound(detail, code="not_found")
+
+    get = post = put = patch = delete = _refuse
+
+
 class Me(ApiView):
     @extend_schema(operation_id="me", responses=MeOut,
                    summary="The token in use: its trial, scope, expiry and your roles")

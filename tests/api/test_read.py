@@ -239,3 +239,21 @@ def test_root_lists_the_endpoints(api, coordinator):
     body = api(coordinator).get("/api/v1/").json()
     assert body["responses"] == "http://testserver/api/v1/trials/betterback/responses/"
     assert body["dataset_csv"].endswith("/betterback/dataset.csv")
+
+
+def test_an_unknown_path_is_a_json_refusal_with_a_stable_code(api, coordinator):
+    c = api(coordinator)
+    r = c.get(BASE + "nonsense/")
+    assert r.status_code == 404 and r["Content-Type"] == "application/json"
+    assert r.json() == {"code": "not_found", "detail": "No endpoint /api/v1/trials/betterback/"
+                        "nonsense/; the endpoints are listed at /api/v1/."}
+    r = c.get("/api/v1/me")
+    assert r.status_code == 404 and r.json()["detail"].endswith("did you mean /api/v1/me/ ?")
+    assert c.post(BASE + "nonsense/", {}, format="json").json()["code"] == "not_found"
+    # A bad token is still refused as such, before the path.
+    from rest_framework.test import APIClient
+
+    r = APIClient().get(BASE + "nonsense/", HTTP_AUTHORIZATION="Bearer tsk_nonsense")
+    assert r.status_code == 401 and r.json()["code"] == "token_invalid"
+    assert AccessEvent.objects.filter(kind=AccessEvent.API_CALL,
+                                      path="/api/v1/trials/betterback/nonsense/").count() == 3
