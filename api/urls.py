@@ -8,6 +8,11 @@ from rest_framework.permissions import IsAuthenticated
 from . import views_tokens
 from .authentication import ApiTokenAuthentication
 from .views import queries, read, stream, write
+from .views.base import Logged
+
+
+class SchemaView(Logged, SpectacularAPIView):
+    """The OpenAPI schema, for a logged-in user or a token; a token's call is logged."""
 
 app_name = "api"
 
@@ -39,7 +44,7 @@ urlpatterns = [
     re_path(r"^v1/", read.NoSuchEndpoint.as_view(), name="no_such_endpoint"),
     path(
         "schema/",
-        SpectacularAPIView.as_view(
+        SchemaView.as_view(
             authentication_classes=[SessionAuthentication, ApiTokenAuthentication],
             permission_classes=[IsAuthenticated],
             throttle_classes=[],
