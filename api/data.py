@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from functools import cache
 
-from analysis import exports
+from analysis import exports, missing_export
 from enrolment import permissions as roles
 from enrolment.audit import participant_history
 from enrolment.models import Clinic, Participant, Trial
@@ -151,10 +151,17 @@ def metadata(viewer: Viewer) -> dict:
     }
 
 
+def dataset(trial: Trial, shape: str, level: str, blinded: bool) -> exports.Export:
+    """The rows and columns of the CSV export of this shape and level, as the analysis
+    page writes it: with the missing-data reasons beside the values they explain."""
+    export = exports.build(trial, shape, level, blinded)
+    return missing_export.with_reasons(export, trial, shape, level, "csv")
+
+
 def codebook(viewer: Viewer, shape: str, level: str) -> list[dict]:
     """The codebook of the export of this shape and level, as the analysis pages write
     it (one builder: :func:`analysis.exports.codebook`)."""
-    export = exports.build(viewer.trial, shape, level, viewer.blinded)
+    export = dataset(viewer.trial, shape, level, viewer.blinded)
     book = exports.codebook(export.vars)
     return book.where(book.notna(), None).to_dict(orient="records")
 

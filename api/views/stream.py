@@ -17,6 +17,7 @@ from analysis import exports
 from analysis.views import ANALYSIS_ROLES
 from enrolment import permissions as roles
 
+from .. import data
 from ..errors import ApiError
 from ..odm.export import odm_chunks
 from ..odm.views import log_download
@@ -93,7 +94,7 @@ class Dataset(TrialView):
             raise ApiError(404, "unknown_format", "The dataset comes as .csv or .jsonl.")
         shape, level = _shape_level(request)
         blinded = self.viewer.blinded or request.query_params.get("blinded") in ("1", "true")
-        export = exports.build(self.trial, shape, level, blinded)
+        export = data.dataset(self.trial, shape, level, blinded)
         content_type, chunks = FORMATS[fmt]
         response = StreamingHttpResponse(chunks(export), content_type=content_type)
         response["Content-Disposition"] = (
