@@ -75,6 +75,10 @@ def test_the_export_of_a_trial_with_data_validates_against_the_odm_schema(
     assert sorted(s.get("SubjectKey") for s in subjects) == sorted(p.study_id for p in people)
     events = {e.get("OID") for e in doc.findall(".//odm:StudyEventDef", NS)}
     assert {"SE.BASELINE", "SE.3M", "SE.6M", "SE.12M", "SE.ENROLMENT"} <= events
+    # Measurement units: the age at enrolment is in years.
+    assert doc.find(".//odm:BasicDefinitions/odm:MeasurementUnit[@OID='MU.YEARS']", NS) is not None
+    age = doc.find(".//odm:ItemDef[@OID='I.ENROLMENT.AGE']", NS)
+    assert age.find("odm:MeasurementUnitRef", NS).get("MeasurementUnitOID") == "MU.YEARS"
     # ODI's items are integers with a code list of the instrument's choices.
     q1 = doc.find(".//odm:ItemDef[@OID='I.ODI.V1.Q1']", NS)
     assert q1.get("DataType") == "integer"
