@@ -321,6 +321,13 @@ def write_csv(trial: Trial, shape: str, level: str, blinded: bool, names: list[s
     return lines.rows
 
 
+def streams(shape: str) -> bool:
+    """Whether :func:`csv_chunks` may serve this shape now: on PostgreSQL, and outside a
+    transaction, whose uncommitted rows its second connection would not see (a request is
+    outside one; a test case inside)."""
+    return applies(shape) and not connection.in_atomic_block
+
+
 def csv_chunks(trial: Trial, shape: str, level: str, blinded: bool, names: list[str],
                size: int = 1 << 16) -> Iterator[bytes]:
     """The bytes of :func:`write_csv`'s file, chunk by chunk, for a streamed response (the

@@ -99,7 +99,7 @@ class Dataset(TrialView):
         blinded = self.viewer.blinded or request.query_params.get("blinded") in ("1", "true")
         export = data.dataset(self.trial, shape, level, blinded)
         content_type, chunks = FORMATS[fmt]
-        if fmt == "csv" and pg.applies(shape):
+        if fmt == "csv" and pg.streams(shape):
             # On PostgreSQL the file export's own COPY, streamed: the same bytes and cost.
             body = pg.csv_chunks(self.trial, shape, level, blinded,
                                  [v.name for v in export.vars])

@@ -44,3 +44,18 @@ def test_closing_the_stream_early_ends_the_copy(betterback):
     assert next(chunks)
     chunks.close()  # the client went away
     assert not [t for t in threading.enumerate() if t.name == "csv-copy"]
+
+
+def test_inside_a_transaction_the_rows_are_built_in_python(betterback, statistician):
+    """Rows written and not yet committed are the transaction's own: a second connection
+    would not see them, so inside one the stream builds its rows in Python."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        make_trial_data(betterback, per_clinic=1)
+        assert not pg.streams("long")
+        r = token_client(statistician, betterback).get(
+            "/api/v1/trials/betterback/dataset.csv")
+        lines = b"".join(r.streaming_content).splitlines()
+        assert len(lines) > 1 + 3  # the header and the rows of the uncommitted participants
+    assert pg.streams("long")
