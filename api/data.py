@@ -12,12 +12,12 @@ import re
 from datetime import date, datetime
 from functools import cache
 
-from analysis import exports
+from analysis import exports, missing_export
 from enrolment import permissions as roles
 from enrolment.audit import participant_history
 from enrolment.models import Clinic, Participant, Trial
 from followup.models import Contact
-from questionnaires.instruments import base, get
+from questionnaires.instruments import base, for_trial, get
 from questionnaires.models import Response
 
 PARTICIPANT_FIELDS = (
@@ -85,8 +85,7 @@ def _score(s: base.ScoreDef) -> dict:
     }
 
 
-def instrument(code: str, version: int | None = None) -> dict:
-    ins = get(code, version) if version else get(code)
+def instrument(ins: base.Instrument) -> dict:
     return {
         "code": ins.code,
         "version": ins.version,
@@ -148,14 +147,22 @@ def metadata(viewer: Viewer) -> dict:
             }
             for t in tps
         ],
-        "instruments": [instrument(c) for c in codes],
+        # The versions the trial asks (its protocol file's pins), as its forms show them.
+        "instruments": [instrument(for_trial(trial, c)) for c in codes],
     }
+
+
+def dataset(trial: Trial, shape: str, level: str, blinded: bool) -> exports.Export:
+    """The rows and columns of the CSV export of this shape and level, as the analysis
+    page writes it: with the missing-data reasons beside the values they explain."""
+    export = exports.build(trial, shape, level, blinded)
+    return missing_export.with_reasons(export, trial, shape, level, "csv")
 
 
 def codebook(viewer: Viewer, shape: str, level: str) -> list[dict]:
     """The codebook of the export of this shape and level, as the analysis pages write
     it (one builder: :func:`analysis.exports.codebook`)."""
-    export = exports.build(viewer.trial, shape, level, viewer.blinded)
+    export = dataset(viewer.trial, shape, level, viewer.blinded)
     book = exports.codebook(export.vars)
     return book.where(book.notna(), None).to_dict(orient="records")
 

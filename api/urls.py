@@ -1,6 +1,6 @@
 """``/api/``: the versioned API under ``v1/``, its schema and docs, and the token pages."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -8,6 +8,11 @@ from rest_framework.permissions import IsAuthenticated
 from . import views_tokens
 from .authentication import ApiTokenAuthentication
 from .views import queries, read, stream, write
+from .views.base import Logged
+
+
+class SchemaView(Logged, SpectacularAPIView):
+    """The OpenAPI schema, for a logged-in user or a token; a token's call is logged."""
 
 app_name = "api"
 
@@ -33,10 +38,13 @@ urlpatterns = [
     path(QUERY + "correct/", queries.CorrectFromQuery.as_view(), name="query_correct"),
     path(QUERY + "close/", queries.CloseQuery.as_view(), name="query_close"),
     path(QUERY + "reopen/", queries.ReopenQuery.as_view(), name="query_reopen"),
+    path(TRIAL + "odm.xml", stream.Odm.as_view(), name="odm"),
     path(TRIAL + "dataset.<str:fmt>", stream.Dataset.as_view(), name="dataset"),
+    # Last of v1: any other path is a JSON not_found, not Django's HTML page.
+    re_path(r"^v1/", read.NoSuchEndpoint.as_view(), name="no_such_endpoint"),
     path(
         "schema/",
-        SpectacularAPIView.as_view(
+        SchemaView.as_view(
             authentication_classes=[SessionAuthentication, ApiTokenAuthentication],
             permission_classes=[IsAuthenticated],
             throttle_classes=[],

@@ -363,8 +363,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Trial site API",
     "DESCRIPTION": "Pseudonymised trial data for scripts: metadata, participants, responses, "
-    "scores, contacts, audit trails, the streamed dataset; responses entered with read-write "
-    "tokens. Authenticate with `Authorization: Bearer <token>`.",
+    "scores, contacts, audit trails, data-management queries, the streamed dataset (CSV, JSON "
+    "lines) and CDISC ODM 1.3.2; responses entered and queries raised or answered with "
+    "read-write tokens. Authenticate with `Authorization: Bearer <token>`. Every refusal is "
+    'JSON: `{"code": "...", "detail": "..."}`.',
     "VERSION": "1",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,

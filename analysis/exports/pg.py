@@ -17,9 +17,9 @@ import csv
 import io
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from enrolment.models import Clinic, Cluster, Participant, PersonalDetails, Timepoint, Trial
 from enrolment.version_models import ProtocolVersion
@@ -319,6 +319,48 @@ def write_csv(trial: Trial, shape: str, level: str, blinded: bool, names: list[s
         fh.write(lines._text.getvalue().encode())
         _copy(sql, lines)
     return lines.rows
+
+
+def streams(shape: str) -> bool:
+    """Whether :func:`csv_chunks` may serve this shape now: on PostgreSQL, and outside a
+    transaction, whose uncommitted rows its second connection would not see (a request is
+    outside one; a test case inside)."""
+    return applies(shape) and not connection.in_atomic_block
+
+
+def csv_chunks(trial: Trial, shape: str, level: str, blinded: bool, names: list[str],
+               size: int = 1 << 16) -> Iterator[bytes]:
+    """The bytes of :func:`write_csv`'s file, chunk by chunk, for a streamed response (the
+    API's dataset): the COPY runs in a second thread, on that thread's own connection,
+    into a pipe this generator reads, so memory stays flat and the rows cost what the file
+    export's do. Closing the generator early (a client gone) closes the pipe, which ends
+    the COPY. The second connection sees committed rows only, as any other request."""
+    sql = _query(trial, shape, level, blinded, names)
+    header = io.StringIO()
+    csv.writer(header).writerow(names)
+    yield header.getvalue().encode()
+    read_fd, write_fd = os.pipe()
+    done: dict = {}
+
+    def produce():
+        try:
+            with open(write_fd, "wb") as sink:
+                _copy(sql, _Lines(sink, None))
+        except BaseException as error:  # noqa: BLE001 - raised again in the reader
+            done["error"] = error
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    worker = threading.Thread(target=produce, name="csv-copy", daemon=True)
+    worker.start()
+    try:
+        with open(read_fd, "rb") as source:
+            while chunk := source.read(size):
+                yield chunk
+    finally:
+        worker.join()
+    if "error" in done:
+        raise done["error"]
 
 
 ARROW_TYPES = {NUMERIC: "float64", STRING: "string", DATE: "date32"}

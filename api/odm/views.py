@@ -33,12 +33,19 @@ def _log(request, trial, fmt: str, blinded: bool, rows: int, name: str) -> None:
     )
 
 
+def log_download(request, trial, fmt: str, blinded: bool) -> str:
+    """The ODM file's name, its download written to the export log (the page's and the
+    API's alike)."""
+    name = f"{trial.code}_odm{'_blinded' if blinded else ''}_{timezone.now():%Y%m%dT%H%M%S}.xml"
+    _log(request, trial, fmt, blinded, trial.participants.count(), name)
+    return name
+
+
 @login_required
 def odm(request, code):
     trial = _trial(request, code)
     blinded = request.GET.get("blinded") == "1" or roles.blinded_for(request.user, trial)
-    name = f"{trial.code}_odm{'_blinded' if blinded else ''}_{timezone.now():%Y%m%dT%H%M%S}.xml"
-    _log(request, trial, "odm", blinded, trial.participants.count(), name)
+    name = log_download(request, trial, "odm", blinded)
     response = StreamingHttpResponse(
         odm_chunks(trial, blinded=blinded), content_type="application/xml; charset=utf-8"
     )

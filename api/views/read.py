@@ -72,9 +72,33 @@ class Root(ApiView):
             "queries": url("queries", code=code),
             "dataset_csv": url("dataset", code=code, fmt="csv"),
             "dataset_jsonl": url("dataset", code=code, fmt="jsonl"),
+            "odm": url("odm", code=code),
             "schema": url("schema"),
             "docs": url("docs"),
         })
+
+
+class NoSuchEndpoint(ApiView):
+    """Any other path under ``/api/v1/``: a JSON refusal with a stable code, as every other
+    refusal (Django's own 404 is an HTML page), written to the access log."""
+
+    permission_classes: list = []
+    throttle_classes: list = []
+    schema = None  # not an endpoint of the schema
+
+    def _refuse(self, request, *args, **kwargs):
+        from django.urls import Resolver404, resolve
+
+        detail = f"No endpoint {request.path}; the endpoints are listed at /api/v1/."
+        if not request.path.endswith("/"):
+            try:
+                resolve(request.path + "/")
+                detail = f"No endpoint {request.path}; did you mean {request.path}/ ?"
+            except Resolver404:
+                pass
+        raise exceptions.NotFound(detail, code="not_found")
+
+    get = post = put = patch = delete = _refuse
 
 
 class Me(ApiView):

@@ -26,6 +26,7 @@ def test_schema_lists_every_endpoint(client, coordinator, api):
         "/api/v1/trials/{code}/scores/",
         "/api/v1/trials/{code}/contacts/",
         "/api/v1/trials/{code}/dataset.{fmt}",
+        "/api/v1/trials/{code}/odm.xml",
         "/api/v1/trials/{code}/queries/",
         "/api/v1/trials/{code}/queries/{id}/",
         "/api/v1/trials/{code}/queries/{id}/answer/",
@@ -34,8 +35,13 @@ def test_schema_lists_every_endpoint(client, coordinator, api):
         "/api/v1/trials/{code}/queries/{id}/reopen/",
     } <= paths
     assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
-    # A token reads it too (a script generating a client).
-    assert api(coordinator).get("/api/schema/").status_code == 200
+    # A token reads it too (a script generating a client), and the call is logged.
+    from accounts.models import AccessEvent
+
+    token = api(coordinator)
+    assert token.get("/api/schema/").status_code == 200
+    logged = AccessEvent.objects.filter(kind=AccessEvent.API_CALL, path="/api/schema/")
+    assert sorted(e.detail for e in logged) == ["GET 200", f"GET 200 token {token.token.prefix}"]
 
 
 def test_schema_and_docs_need_a_login(unverified_client):

@@ -1,6 +1,6 @@
-"""CDISC ODM 1.3.2 export: every file validates against the published schema (shipped by
-odmlib from PyPI), carries the trial's metadata and its pseudonymised data, and no
-personal detail."""
+"""CDISC ODM 1.3.2 export: every file validates against the published schema (CDISC's
+files, vendored in api/odm/schema/1.3.2 with their licence), carries the trial's metadata
+and its pseudonymised data, and no personal detail."""
 
 import io
 import random
@@ -8,10 +8,10 @@ import xml.etree.ElementTree as etree
 from datetime import date
 from pathlib import Path
 
-import odmlib
 import pytest
 import xmlschema
 
+import api.odm
 from api.odm.export import odm_chunks, write_odm
 from enrolment import randomisation_store
 from enrolment.protocol import load_protocol
@@ -24,13 +24,26 @@ from tests.factories import UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2" / "ODM1-3-2.xsd"
+SCHEMA = Path(api.odm.__file__).parent / "schema" / "1.3.2" / "ODM1-3-2.xsd"
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 
 
 @pytest.fixture(scope="module")
 def schema():
     return xmlschema.XMLSchema(str(SCHEMA))
+
+
+def test_the_vendored_schema_comes_with_its_licence_and_refuses_a_broken_file(schema,
+                                                                            betterback):
+    folder = SCHEMA.parent
+    assert "MIT License" in (folder / "LICENSE").read_text()
+    assert "cdisc-org/DataExchange-ODM" in (folder / "README.md").read_text()
+    xml = _odm(betterback)
+    schema.validate(io.BytesIO(xml))
+    # The schema is strict enough to catch our mistakes: an event without its OID fails.
+    broken = xml.replace(b'<StudyEventDef OID="SE.BASELINE"', b"<StudyEventDef", 1)
+    assert broken != xml
+    assert not schema.is_valid(io.BytesIO(broken))
 
 
 def _odm(trial, **kw) -> bytes:
@@ -62,6 +75,10 @@ def test_the_export_of_a_trial_with_data_validates_against_the_odm_schema(
     assert sorted(s.get("SubjectKey") for s in subjects) == sorted(p.study_id for p in people)
     events = {e.get("OID") for e in doc.findall(".//odm:StudyEventDef", NS)}
     assert {"SE.BASELINE", "SE.3M", "SE.6M", "SE.12M", "SE.ENROLMENT"} <= events
+    # Measurement units: the age at enrolment is in years.
+    assert doc.find(".//odm:BasicDefinitions/odm:MeasurementUnit[@OID='MU.YEARS']", NS) is not None
+    age = doc.find(".//odm:ItemDef[@OID='I.ENROLMENT.AGE']", NS)
+    assert age.find("odm:MeasurementUnitRef", NS).get("MeasurementUnitOID") == "MU.YEARS"
     # ODI's items are integers with a code list of the instrument's choices.
     q1 = doc.find(".//odm:ItemDef[@OID='I.ODI.V1.Q1']", NS)
     assert q1.get("DataType") == "integer"
@@ -158,3 +175,22 @@ def test_every_seed_trial_exports_valid_odm_with_every_instrument_answered(
     schema.validate(io.BytesIO(xml))
     forms = etree.fromstring(xml).findall(".//odm:SubjectData//odm:FormData", NS)
     assert len(forms) == answered + 1  # and the enrolment form
+
+
+def test_the_api_streams_the_odm_file_blinded_for_a_statistician_and_logs_it(
+    betterback, schema, statistician, api
+):
+    from analysis.models import ExportLog
+
+    make_trial_data(betterback, per_clinic=1)
+    r = api(statistician).get("/api/v1/trials/betterback/odm.xml")
+    assert r.status_code == 200 and r.streaming
+    assert r["Content-Type"].startswith("application/xml")
+    xml = b"".join(r.streaming_content)
+    schema.validate(io.BytesIO(xml))
+    subjects = etree.fromstring(xml).findall(".//odm:SubjectData", NS)
+    assert len(subjects) == 3
+    clinical = xml.split(b"<ClinicalData")[1]
+    assert b"intervention" not in clinical and b"control" not in clinical
+    log = ExportLog.objects.get(trial=betterback, format="odm")
+    assert log.blinded and log.user == statistician and log.rows == 3

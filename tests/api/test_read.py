@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from accounts.models import AccessEvent
 from analysis import exports
+from api import data
 from enrolment.models import PersonalDetails, TrialRole
+from questionnaires import missing
 from questionnaires.models import Response
 from questionnaires.services import correct_response
 from tests.factories import TrialRoleFactory, UserFactory
@@ -185,8 +187,9 @@ def test_audit_trail_for_history_roles_without_personal_values(
 
 def test_codebook_is_the_exports_codebook(api, statistician, betterback):
     rows = api(statistician).get(BASE + "codebook/?shape=wide&level=item").json()
-    expected = exports.codebook(exports.build(betterback, "wide", "item").vars)
+    expected = exports.codebook(data.dataset(betterback, "wide", "item", True).vars)
     assert [r["name"] for r in rows] == list(expected["name"])
+    assert any(r["name"].endswith("_reason") for r in rows)  # as the file's codebook
     r = api(statistician).get(BASE + "codebook/?shape=analysis")
     assert r.status_code == 400 and r.json()["code"] == "invalid_filter"
 
@@ -194,13 +197,24 @@ def test_codebook_is_the_exports_codebook(api, statistician, betterback):
 @pytest.mark.parametrize("shape,level", [("long", "score"), ("wide", "item")])
 def test_dataset_streams_the_export_rows(api, statistician, people, betterback, tmp_path,
                                          shape, level):
+    # An item missing with a reason: the file export writes the reason beside it.
+    nrs = Response.objects.filter(participant=people[0], instrument="odi",
+                                  entry=Response.FINAL).first()
+    nrs.missing = {"q3": missing.REFUSED}
+    nrs.answers = {k: v for k, v in nrs.answers.items() if k != "q3"}
+    nrs._change_reason = "test: refused"
+    nrs.save()
     r = api(statistician).get(BASE + f"dataset.csv?shape={shape}&level={level}")
     assert r.status_code == 200 and r.streaming
     streamed = b"".join(r.streaming_content).decode()
     path = tmp_path / "export.csv"
     assert betterback.blinded  # the protocol's setting: the statistician's file is blinded
-    n = exports.write_csv(exports.build(betterback, shape, level, blinded=True), path)
+    # The analysis page's file export, byte for byte (CSV quoting aside: \r\n both).
+    n = exports.write_export(betterback, path, "csv", shape, level, blinded=True).rows
     assert streamed.replace("\r\n", "\n") == path.read_text().replace("\r\n", "\n")
+    assert "_reason" in streamed.split("\n")[0]
+    if level == "item":  # an item's reason (a score has one only when not done at all)
+        assert f",{missing.REFUSED}" in streamed
     lines = b"".join(api(statistician).get(
         BASE + f"dataset.jsonl?shape={shape}&level={level}").streaming_content).splitlines()
     assert len(lines) == n
@@ -246,3 +260,21 @@ def test_participants_carry_the_protocol_version_enrolled_under(api, coordinator
     assert {r["protocol_version"] for r in rows} == {1}
     one = api(coordinator).get(f"{BASE}participants/{people[0].study_id}/").json()
     assert one["protocol_version"] == 1
+
+
+def test_an_unknown_path_is_a_json_refusal_with_a_stable_code(api, coordinator):
+    c = api(coordinator)
+    r = c.get(BASE + "nonsense/")
+    assert r.status_code == 404 and r["Content-Type"] == "application/json"
+    assert r.json() == {"code": "not_found", "detail": "No endpoint /api/v1/trials/betterback/"
+                        "nonsense/; the endpoints are listed at /api/v1/."}
+    r = c.get("/api/v1/me")
+    assert r.status_code == 404 and r.json()["detail"].endswith("did you mean /api/v1/me/ ?")
+    assert c.post(BASE + "nonsense/", {}, format="json").json()["code"] == "not_found"
+    # A bad token is still refused as such, before the path.
+    from rest_framework.test import APIClient
+
+    r = APIClient().get(BASE + "nonsense/", HTTP_AUTHORIZATION="Bearer tsk_nonsense")
+    assert r.status_code == 401 and r.json()["code"] == "token_invalid"
+    assert AccessEvent.objects.filter(kind=AccessEvent.API_CALL,
+                                      path="/api/v1/trials/betterback/nonsense/").count() == 3

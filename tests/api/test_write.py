@@ -132,3 +132,40 @@ def test_nothing_writes_participants_or_personal_details(api, coordinator, parti
         assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
     participant.refresh_from_db()
     assert participant.personal_details.full_name != "X"
+
+
+def test_a_lock_by_data_management_refuses_the_write_with_409(api, coordinator, data_manager,
+                                                              participant, betterback):
+    """The real lock (datamanagement.locks), not a stand-in guard: the write path refuses it
+    whatever the door, and the API says so with the lock's own message."""
+    from datamanagement.locks.models import Lock
+    from datamanagement.locks.services import lock, unlock
+
+    row = lock(Lock.PARTICIPANT, trial=betterback, participant=participant, user=data_manager,
+               reason="casebook signed")
+    client = api(coordinator, ApiToken.READ_WRITE)
+    r = post(client, participant)
+    assert r.status_code == 409
+    body = r.json()
+    assert body["code"] == "locked" and "datamanager" in body["detail"]
+    assert set(body) == {"code", "detail"}
+    assert not Response.objects.filter(participant=participant, timepoint__code="6m").exists()
+    # A correction of a completed response is refused the same way.
+    done = Response.objects.filter(participant=participant, entry=Response.FINAL,
+                                   instrument="odi").exclude(timepoint__code="6m").first()
+    r = post(client, participant, timepoint=done.timepoint.code,
+             answers={**done.answers, "q1": (done.answers["q1"] + 1) % 6}, reason="re-read")
+    assert r.status_code == 409 and r.json()["code"] == "locked"
+    unlock(row, user=data_manager, reason="signature withdrawn")
+    assert post(client, participant).status_code == 201
+
+
+def test_the_metadata_gives_the_instrument_versions_the_trial_asks(api, coordinator,
+                                                                   betterback):
+    """BetterBack pins NRS version 1 although version 2 exists: its metadata, like its forms,
+    describes version 1."""
+    assert betterback.instrument_versions.get("nrs") == 1 and get("nrs").version > 1
+    body = api(coordinator).get(BASE).json()
+    nrs = next(i for i in body["instruments"] if i["code"] == "nrs")
+    assert nrs["version"] == 1
+    assert [i["id"] for i in nrs["items"]] == [i.id for i in get("nrs", 1).items]
