@@ -31,6 +31,7 @@ class AnalysisForm(forms.Form):
 
 class SampleSizeForm(forms.Form):
     design = forms.ChoiceField(
+        label=_("Design"),
         choices=[("individual", _("Individually randomised, two groups")),
                  ("paired", _("Matched pairs")),
                  ("cluster", _("Parallel cluster (layout C,I)")),
@@ -38,17 +39,26 @@ class SampleSizeForm(forms.Form):
                  ("layout", _("Any cluster layout (sequences × periods)"))]
     )
     d = forms.FloatField(label=_("Effect size (Cohen's d)"), initial=0.35, min_value=0.001)
-    alpha = forms.FloatField(initial=0.05, min_value=0.0001, max_value=0.5)
-    sided = forms.TypedChoiceField(choices=[(1, "1"), (2, "2")], coerce=int, initial=2)
-    power = forms.FloatField(initial=0.80, min_value=0.01, max_value=0.999)
+    alpha = forms.FloatField(
+        label=_("Significance level (α)"), initial=0.05, min_value=0.0001, max_value=0.5
+    )
+    sided = forms.TypedChoiceField(
+        label=_("Sides (1 or 2)"), choices=[(1, "1"), (2, "2")], coerce=int, initial=2
+    )
+    power = forms.FloatField(label=_("Power"), initial=0.80, min_value=0.01, max_value=0.999)
     method = forms.ChoiceField(
         label=_("Individually randomised n from"), required=False,
         choices=[("", _("default: t for individual and paired, normal for clusters")),
                  ("t", _("noncentral t (power.t.test)")), ("z", _("normal approximation"))],
     )
-    loss = forms.FloatField(initial=0.0, min_value=0, max_value=0.99, required=False)
-    loss_method = forms.ChoiceField(choices=[("divide", "n/(1-loss)"),
-                                             ("inflate", "n*(1+loss)")], initial="divide")
+    loss = forms.FloatField(
+        label=_("Loss to follow-up (share)"), initial=0.0, min_value=0, max_value=0.99,
+        required=False,
+    )
+    loss_method = forms.ChoiceField(
+        label=_("Allowance for loss"),
+        choices=[("divide", "n/(1-loss)"), ("inflate", "n*(1+loss)")], initial="divide",
+    )
     layout = forms.CharField(
         required=False, max_length=200, initial="I.,CI,.C",
         label=_("Layout (any cluster layout)"),

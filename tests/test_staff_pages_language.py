@@ -149,6 +149,7 @@ def _pages(trial, member) -> dict[str, str]:
         "participant": reverse("participant_detail", args=[participant.study_id]),
         "audit trail": reverse("participant_history", args=[participant.study_id]),
         "analysis": reverse("analysis_home", args=[code]),
+        "sample size": reverse("analysis_sample_size", args=[code]),
     }
 
 

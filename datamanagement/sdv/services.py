@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
@@ -89,7 +90,8 @@ class Share:
 
 def share_verified(trial) -> list[Share]:
     """Per clinic and timepoint: completed final forms of participants, and how many carry
-    a standing verification mark. Two grouped queries, whatever the trial's size."""
+    a standing verification mark. Two grouped queries, whatever the trial's size. The
+    timepoint is named in the page's language where the protocol gives it one."""
     from django.db.models import Count
 
     from questionnaires.models import Response
@@ -98,8 +100,8 @@ def share_verified(trial) -> list[Share]:
         Response.objects.filter(
             participant__trial=trial, entry=Response.FINAL, completed_at__isnull=False
         )
-        .values("participant__clinic__name", "timepoint__label", "timepoint__order",
-                "timepoint__respondent")
+        .values("participant__clinic__name", "timepoint_id", "timepoint__label",
+                "timepoint__labels", "timepoint__order", "timepoint__respondent")
         .annotate(n=Count("id"))
     )
     verified = (
@@ -109,12 +111,12 @@ def share_verified(trial) -> list[Share]:
             response__completed_at__isnull=False,
             cleared_at=None,
         )
-        .values("response__participant__clinic__name", "response__timepoint__label")
+        .values("response__participant__clinic__name", "response__timepoint_id")
         .annotate(n=Count("id"))
     )
     done = defaultdict(int)
     for row in verified:
-        done[(row["response__participant__clinic__name"], row["response__timepoint__label"])] = (
+        done[(row["response__participant__clinic__name"], row["response__timepoint_id"])] = (
             row["n"]
         )
     rows = sorted(
@@ -122,12 +124,13 @@ def share_verified(trial) -> list[Share]:
         key=lambda r: (r["participant__clinic__name"], r["timepoint__respondent"] != "patient",
                        r["timepoint__order"]),
     )
+    language = get_language() or ""
     return [
         Share(
             r["participant__clinic__name"],
-            r["timepoint__label"],
+            (r["timepoint__labels"] or {}).get(language) or r["timepoint__label"],
             r["n"],
-            done[(r["participant__clinic__name"], r["timepoint__label"])],
+            done[(r["participant__clinic__name"], r["timepoint_id"])],
         )
         for r in rows
     ]

@@ -161,3 +161,16 @@ def test_the_monitoring_dashboard_shows_the_share_verified(participant, monitor,
     table = page.split('id="sdv-share"')[1].split("</table>")[0]
     assert "<td>3 months</td><td class=\"text-end\">2</td><td class=\"text-end\">1</td>" in table
     assert 'href="#source-verification"' in page
+
+
+def test_a_swedish_reader_sees_the_share_verified_per_timepoint_in_swedish(
+    participant, monitor, coordinator, client
+):
+    sdv.verify(nrs_3m(participant), monitor)
+    client.force_login(coordinator)
+    page = client.get(
+        reverse("monitoring_dashboard", args=["betterback"]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    table = page.split('id="sdv-share"')[1].split("</table>")[0]
+    assert "<td>3 månader</td><td class=\"text-end\">2</td><td class=\"text-end\">1</td>" in table
+    assert "3 months" not in table
