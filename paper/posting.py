@@ -1,6 +1,11 @@
 """The post tray: post messages the dispatcher has handed over (status sent, not yet
 posted), printed as packs and marked posted by the coordinator.
 
+A pack whose participant's data collection is held until re-consent (an amendment
+requires it, :func:`enrolment.consent.held_ids`) leaves the tray while the hold lasts,
+even one handed over before the hold began: it is listed apart, with why, and can be
+neither printed nor marked posted. It comes back once the re-consent is recorded.
+
 Access is in the querysets: trial-wide roles that deal with participants see the whole
 trial's tray, a physiotherapist only their clinic's participants.
 """
@@ -12,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enrolment import consent
 from enrolment import permissions as roles
 from enrolment.models import Participant
 from followup.models import Message
@@ -27,7 +33,28 @@ def may_post(user, trial) -> bool:
 
 
 def tray(user, trial):
-    """Post messages of ``trial`` waiting to be printed and posted that ``user`` may see."""
+    """Post messages of ``trial`` waiting to be printed and posted that ``user`` may see,
+    without those of participants whose data collection is held (:func:`held_in_tray`)."""
+    waiting = _waiting(user, trial)
+    held = _held_participants(waiting)
+    return waiting.exclude(contact__participant_id__in=held) if held else waiting
+
+
+def held_in_tray(user, trial) -> list[Message]:
+    """The tray's messages that wait for their participant's re-consent."""
+    waiting = _waiting(user, trial)
+    held = _held_participants(waiting)
+    return list(waiting.filter(contact__participant_id__in=held)) if held else []
+
+
+def _held_participants(waiting) -> set[int]:
+    participants = Participant.objects.filter(
+        pk__in=waiting.values("contact__participant_id")
+    ).only("pk", "trial_id")
+    return consent.held_ids(participants)
+
+
+def _waiting(user, trial):
     if not may_post(user, trial):
         return Message.objects.none()
     visible = Participant.objects.visible_to(user).filter(trial=trial).values("pk")
@@ -59,6 +86,9 @@ def mark_posted(user, trial, message_ids: list[int]) -> int:
     posted_at/posted_by, and the pack's history (who, when) as the audit."""
     chosen = list(tray(user, trial).select_for_update(of=("self",)).filter(pk__in=message_ids))
     if len(chosen) != len(set(message_ids)):
+        held = [m for m in held_in_tray(user, trial) if m.pk in message_ids]
+        if held:
+            raise ValidationError(held_reason(held[0].contact.participant))
         raise ValidationError(_("Some of the chosen packs are not in your post tray any more."))
     now = timezone.now()
     for message in chosen:
@@ -74,3 +104,16 @@ def mark_posted(user, trial, message_ids: list[int]) -> int:
         message.posted_at, message.posted_by = now, user
         message.save(update_fields=["posted_at", "posted_by"])
     return len(chosen)
+
+
+def held_reason(participant) -> str:
+    return _(
+        "The data collection of %(study_id)s is held until they re-consent: their pack "
+        "may be neither printed nor posted."
+    ) % {"study_id": participant.study_id}
+
+
+def refuse_held(participant) -> None:
+    """Printing a held participant's pack by hand is refused as the tray refuses it."""
+    if consent.is_held(participant):
+        raise ValidationError(held_reason(participant))

@@ -50,11 +50,15 @@ def post_today(request, code):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
         return redirect("paper:post_today", code=trial.code)
-    tray = posting.tray(request.user, trial)
     return render(
         request,
         "paper/post_today.html",
-        {"trial": trial, "tray": tray, "may_scan": scanning.may_scan(request.user, trial)},
+        {
+            "trial": trial,
+            "tray": posting.tray(request.user, trial),
+            "held": posting.held_in_tray(request.user, trial),
+            "may_scan": scanning.may_scan(request.user, trial),
+        },
     )
 
 
@@ -65,6 +69,10 @@ def tray_pdf(request, code):
     chosen = [int(i) for i in request.GET.getlist("message") if i.isdigit()]
     if chosen:
         tray = tray.filter(pk__in=chosen)
+        held = [m for m in posting.held_in_tray(request.user, trial) if m.pk in chosen]
+        if held and not tray.exists():
+            messages.error(request, posting.held_reason(held[0].contact.participant))
+            return redirect("paper:post_today", code=trial.code)
     if not tray.exists():
         messages.error(request, _("The post tray is empty."))
         return redirect("paper:post_today", code=trial.code)
@@ -82,6 +90,11 @@ def pack_pdf(request, study_id, timepoint):
     tp = get_object_or_404(
         Timepoint, trial=participant.trial, code=timepoint, respondent=Timepoint.PATIENT
     )
+    try:
+        posting.refuse_held(participant)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("participant_detail", participant.study_id)
     printed = printing.pack_for(participant, tp, user=request.user)
     return _pdf(printing.render([printed]), f"{study_id}-{tp.code}-pack.pdf")
 

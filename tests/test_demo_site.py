@@ -62,7 +62,8 @@ def demo(django_db_setup, django_db_blocker):
 def test_a_second_start_adds_nobody_and_replays_nothing(demo):
     first, second = demo["first"], demo["second"]
     assert second == first
-    assert first["participants"] == {"betterback": 30, "safe": 6}
+    # BetterBack's 30 and the one no channel can reach
+    assert first["participants"] == {"betterback": 31, "safe": 6}
     assert first["responses"] > 0 and first["replies"] > 0
 
 
@@ -150,6 +151,38 @@ def test_safe_has_a_history_of_weekly_sms(demo):
     assert quiet.study_id in tracking.missed_in_a_row(tracking.weekly_rows(safe.participants.all()))
 
 
+def test_a_participant_no_channel_can_reach_is_on_the_overdue_list_with_why(demo):
+    """Issue 14: a participant with no email, mobile or postal address is on the overdue
+    list (of the coordinator and of the physiotherapist the demo prints) with why."""
+    unreachable = Participant.objects.get(
+        trial__code="betterback",
+        personal_details__email="",
+        personal_details__mobile="",
+        personal_details__postal_address="",
+    )
+    physio = next(
+        line.split()[0] for line in demo["out"].splitlines() if "physiotherapist at" in line
+    )
+    for username in ("coordinator", physio):
+        client = Client()
+        client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+        rows = []
+        for n in range(1, 10):
+            page = client.get(
+                f"/followup/betterback/overdue/?page={n}", HTTP_ACCEPT_LANGUAGE="sv"
+            ).content.decode()
+            rows += [r for r in page.split("<tr>") if unreachable.study_id in r]
+            if f"?page={n + 1}" not in page:
+                break
+        assert rows, username
+        row = rows[-1]  # the open 12-month questionnaire (by due date)
+        assert "Kan inte nås" in row, row
+        assert "ingen e-postadress" in row and "inget mobilnummer" in row, row
+        assert "ingen postadress" in row, row
+    # Not the one awaiting re-consent: that story stays its own.
+    assert consent.awaiting_reconsent(unreachable.trial) != [unreachable]
+
+
 def test_a_participant_awaits_reconsent(demo):
     trial = Trial.objects.get(code="betterback")
     waiting = consent.awaiting_reconsent(trial)
@@ -202,7 +235,8 @@ def test_the_odm_of_every_demo_trial_validates_against_the_published_schema(demo
     from api.odm.export import odm_chunks
 
     schema = xmlschema.XMLSchema(
-        str(Path(api.odm.__file__).parent / "schema" / "1.3.2" / "ODM1-3-2.xsd"))
+        str(Path(api.odm.__file__).parent / "schema" / "1.3.2" / "ODM1-3-2.xsd")
+    )
     ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
     nulls = 0
     for trial in Trial.objects.order_by("code"):

@@ -29,7 +29,7 @@ def meaning_statement(timepoint=None) -> str:
         "I, the investigator, have reviewed this participant's data of %(timepoint)s and "
         "confirm that they are, to the best of my knowledge, complete, accurate and "
         "attributable."
-    ) % {"timepoint": timepoint.label}
+    ) % {"timepoint": timepoint.staff_label}  # the statement's language
 
 
 def may_sign(user, trial) -> bool:

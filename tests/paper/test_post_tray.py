@@ -96,3 +96,11 @@ def test_a_pack_for_any_timepoint_in_the_participants_language(client, coordinat
         "page": 2,
         "pages": 7,
     }
+
+
+@pytest.mark.django_db
+def test_the_tray_names_the_timepoint_in_the_readers_language(client, coordinator, clinic_west):
+    in_tray(enrol(clinic_west, preferred_language="sv"))
+    client.force_login(coordinator)
+    page = client.get("/paper/betterback/post/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "3 månader" in page and "3 months" not in page

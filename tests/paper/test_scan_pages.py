@@ -66,6 +66,10 @@ def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled,
     entry = PaperEntry.objects.get(instrument="pgic")
     page = client.get(f"/paper/betterback/entries/{entry.pk}/").content.decode()
     assert "No box ticked" in page and 'data-item="q1"' in page
+    # The timepoint in the reader's language on the verify, batch and scans pages.
+    for url in (f"entries/{entry.pk}/", f"scans/{entry.batch_id}/", "scans/"):
+        sv = client.get(f"/paper/betterback/{url}", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+        assert "3 månader" in sv and "3 months" not in sv, url
     (scan_page,) = scanning.pages_of_entry(entry)
     image = client.get(f"/paper/betterback/pages/{scan_page.pk}.png?as=aligned")
     assert image["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")

@@ -36,6 +36,7 @@ from .locks import add_data_management
 from .missing import add_missing_reasons
 from .paper import build_paper_demo
 from .queries import build_queries, busiest_clinic_id
+from .unreachable import enrol_unreachable
 
 PROTOCOLS = Path(settings.BASE_DIR) / "protocols"
 OTHER_TRIALS = [  # (protocol, seed): BetterBack and SAFE have their own sizes
@@ -96,6 +97,8 @@ def build_site(
         # Channels first: the post tray the paper demo prints is filled by post contacts.
         history.update({f"contact by {k}": v for k, v in assign_channels(betterback, now).items()})
         history.update(build_paper_demo(betterback, now))
+        # After the replay and the channels: nobody may reach them, the overdue list says why.
+        history.update(enrol_unreachable(betterback, busiest))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
     history.update(import_declared(trials))

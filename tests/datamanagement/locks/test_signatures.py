@@ -74,3 +74,23 @@ def test_a_wrong_password_keeps_the_ticked_statement(participant, investigator, 
     assert 'id="id_confirm" checked' in r.content.decode()
     r = client.post(url, {"password": "wrong"})
     assert 'id="id_confirm" checked' not in r.content.decode()
+
+
+def test_the_timepoints_are_named_in_the_readers_language(participant, investigator, client):
+    """A Swedish investigator reads "3 månader", in the statement they sign too."""
+    from django.utils import translation
+
+    client.force_login(investigator)
+    participant_page = reverse("datamanagement:participant", args=[participant.study_id])
+    sign_page = reverse("datamanagement:sign", args=[participant.study_id]) + "?timepoint=3m"
+    for url in (participant_page, sign_page):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+        assert "3 månader" in page and "3 months" not in page, url
+    three_months = nrs_3m(participant).timepoint
+    with translation.override("sv"):
+        signed = signatures.sign(
+            participant, investigator, PASSWORD, confirmed=True, timepoint=three_months
+        )
+    assert "3 månader" in signed.meaning
+    page = client.get(participant_page, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "3 månader" in page and "3 months" not in page
