@@ -40,6 +40,7 @@ protocol_amended = Signal()
 
 INSTRUMENT_SECTION = "instrument definitions"
 
+AMENDMENT_MAX = 100  # ProtocolVersion.amendment's max_length
 
 class AmendmentRequired(ProtocolError):
     pass
@@ -201,11 +202,23 @@ def load_versioned(
                     "to see the changes first)"
                 ],
             )
+        if len(amendment or "") > AMENDMENT_MAX:
+            raise ProtocolError(
+                path,
+                [
+                    f"the amendment reference is {len(amendment)} characters; give at most "
+                    f"{AMENDMENT_MAX} (the approval's number, e.g. \"EPN 2017/123\")"
+                ],
+            )
         if trial is not None:
             refusals = _refusals(trial, spec, previous, instruments, now)
             if refusals:
                 raise ProtocolError(path, refusals)
-        reason = f"protocol file {path.name}" + (f", amendment {amendment}" if amendment else "")
+        # The history rows keep 100 characters of the reason; the version keeps the whole
+        # reference.
+        reason = (
+            f"protocol file {path.name}" + (f", amendment {amendment}" if amendment else "")
+        )[:100]
         if dry_run:
             if trial is not None:
                 result.consequences = _consequences(

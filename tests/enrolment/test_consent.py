@@ -646,3 +646,22 @@ def test_the_reconsent_list_offers_recording_only_to_who_may_record(
     client.force_login(coordinator)
     page = client.get(reverse("reconsent_list", args=[trial.code])).content.decode()
     assert record in page
+
+
+def test_a_long_amendment_reference_is_kept_whole_or_refused_by_name(clinic_west, tmp_path):
+    """PostgreSQL refused the demo's 63-character reference: the history rows' reason
+    (100 characters) had 'protocol file betterback.toml, amendment ' in front of it."""
+    from enrolment.amendments import load_versioned
+
+    enrol(clinic_west)
+    path = tmp_path / "betterback.toml"
+    path.write_text(SHIPPED.replace('required = "1.0"', 'required = "2.0"'), encoding="utf-8")
+    with pytest.raises(ProtocolError, match="the amendment reference is 101 characters"):
+        load_versioned(path, amendment="E" * 101)
+    reference = "EPN Linköping, amendment after the internal pilot (illustrative)"
+    loaded = load_versioned(path, amendment=reference)
+    assert loaded.version.amendment == reference
+    policy = consent.policy_of(loaded.trial)
+    reasons = [h.history_change_reason for h in policy.history.all() if h.history_change_reason]
+    assert reasons and all(len(r) <= 100 for r in reasons)
+    assert any(r.startswith("protocol file betterback.toml, amendment EPN Link") for r in reasons)
