@@ -30,7 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from . import catalogue, protocol_diff
-from .protocol import LoadReport, ProtocolError, ProtocolSpec, read_protocol, shifted, write_trial
+from .protocol.reading import read_protocol, shifted
+from .protocol.sections import ProtocolError
+from .protocol.spec import ProtocolSpec
+from .protocol.writing import LoadReport, write_trial
 
 # kwargs: trial, spec, previous (ProtocolVersion | None), instruments. Return list[str].
 protocol_amendment_checks = Signal()

@@ -24,7 +24,8 @@ from .models import (
     Trial,
     TrialRole,
 )
-from .protocol import load_protocol, read_protocol
+from .protocol.reading import read_protocol
+from .protocol.writing import load_protocol
 
 DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
 PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "betterback.toml"

@@ -15,7 +15,7 @@ from analysis import imports
 from analysis.exports import ANALYSIS_SCORES, analysis_dataset, analysis_vars, build, codebook
 from enrolment import actions, randomisation_store
 from enrolment.models import Participant, Timepoint
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response
 from questionnaires.services import save_answers

@@ -13,7 +13,7 @@ from analysis.missing_export import REASON_LABELS
 from analysis.models import BlindingCode, ExportLog
 from analysis.plan.dataset import validate_dataset
 from enrolment.models import Participant, PersonalDetails
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from tests.analysis.exportdata import make_trial_data
 from tests.built_once import rolled_back
 from tests.conftest import PROTOCOLS

@@ -14,7 +14,9 @@ from analysis.exports import analysis_dataset, analysis_vars
 from analysis.import_models import DataImport
 from analysis.registry import RegistryError
 from enrolment import randomisation_store
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import UserFactory, enrol

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from enrolment import consent
 from enrolment.models import ElectronicConsent
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
 from followup.models import Contact
 from followup.schedule import add_months

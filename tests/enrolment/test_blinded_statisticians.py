@@ -78,7 +78,7 @@ def test_an_open_trial_and_other_roles_see_both(client, statistician, coordinato
 
 
 def test_the_protocol_file_sets_blinding(tmp_path, db):
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ..conftest import PROTOCOLS
 

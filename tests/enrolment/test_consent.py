@@ -20,7 +20,9 @@ from enrolment.models import (
     ElectronicConsent,
     Participant,
 )
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsMessage, SmsPrompt
 from followup.sms import tracking
@@ -104,7 +106,7 @@ def test_bad_consent_sections_name_the_reason(tmp_path, old, new, reason):
 
 
 def test_dates_of_documents_move_with_the_demo_shift(tmp_path):
-    from enrolment.protocol import shifted
+    from enrolment.protocol.reading import shifted
 
     spec = read_protocol(PROTOCOLS / "betterback.toml")
     moved = shifted(spec, 10)

@@ -13,7 +13,9 @@ from enrolment.actions import EnrolmentError
 from enrolment.audit import participant_history
 from enrolment.deviations import correct_deviation, record_deviation
 from enrolment.models import AuditedModel, Deviation, DeviationType, ReasonRequired
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol

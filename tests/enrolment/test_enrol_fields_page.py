@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from enrolment import actions, randomisation_store
 from enrolment.models import Participant, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory, enrol

@@ -10,7 +10,9 @@ from django.urls import reverse
 from analysis import monitoring, runs
 from enrolment import tags
 from enrolment.models import Participant, Physiotherapist
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response

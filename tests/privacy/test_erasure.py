@@ -21,7 +21,8 @@ from enrolment.actions import (
     update_personal_details,
 )
 from enrolment.models import Erasure, Participant, PersonalDetails
-from enrolment.protocol import ProtocolError, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
 from followup.models import Contact, InboundSms, Message, OutboxMessage, SmsMessage, SmsPrompt
 from followup.sms import tracking
 from questionnaires.models import Response

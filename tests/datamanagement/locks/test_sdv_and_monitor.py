@@ -116,7 +116,7 @@ def test_a_monitor_reads_without_personal_details_unless_the_trial_allows(
 
 def test_the_protocol_file_sets_the_monitor_flag(betterback, monitor, tmp_path):
     from accounts import two_factor
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ...conftest import PROTOCOLS
 
