@@ -14,9 +14,10 @@ from django.db import transaction
 
 from . import allocation, enrol_fields
 from .actions import enrol_participant, record_decline, record_screening
-from .deviation_models import Deviation, DeviationType
 from .deviations import record_deviation
 from .models import (
+    Deviation,
+    DeviationType,
     EligibilityCriterion,
     Participant,
     Physiotherapist,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from django.db import connection, connections, transaction
 
 from enrolment.models import Clinic, Cluster, Participant, PersonalDetails, Timepoint, Trial
-from enrolment.version_models import ProtocolVersion
+from enrolment.models.versions import ProtocolVersion
 from questionnaires.instruments import codes as instrument_codes
 from questionnaires.models import Response
 
