@@ -121,7 +121,7 @@ class Visit:
     """The instruments of one timepoint for one respondent, answered page by page.
 
     Built by a staff view today; a token link (no login) can build the same object and
-    call the same view logic (:func:`questionnaires.views.run_visit_page`).
+    call the same view logic (:func:`questionnaires.views.visits.run_visit_page`).
     """
 
     timepoint: object
