@@ -250,7 +250,7 @@ def clean_answers(document: ConsentDocument | None, answers: dict | None) -> dic
 
 
 def record_initial(participant, consent: dict, user) -> ConsentRecord:
-    """The consent at enrolment (called by :func:`enrolment.actions.enrol_participant`).
+    """The consent at enrolment (called by :func:`enrolment.actions.enrol.enrol_participant`).
     A version the protocol file does not list is kept as written (older trials)."""
     doc = ConsentDocument.objects.filter(
         trial_id=participant.trial_id, version=consent["form_version"]
@@ -327,7 +327,7 @@ def record_refusal(
 ) -> ConsentRecord:
     """Record that the participant refused to re-consent, and do what it means: continue
     under the consent given, or withdraw (from follow-up, or from all contact)."""
-    from .actions import withdraw_participant
+    from .actions.status import withdraw_participant
 
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     doc = _document(participant.trial, version)
@@ -478,7 +478,7 @@ def confirm_electronic(ec: ElectronicConsent, user, today: date | None = None) -
 def scrub_electronic_consents(sender, participant, **kwargs) -> dict:
     """On erasure: the typed name and the PDF (which shows it) go; the hash stays, the
     proof that a consent was signed and what its file was."""
-    from .actions import ERASED
+    from .actions.erasure import ERASED
 
     n = (
         ElectronicConsent.objects.filter(participant=participant)

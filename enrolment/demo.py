@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from . import allocation, enrol_fields
-from .actions import enrol_participant, record_decline, record_screening
+from .actions.enrol import enrol_participant, record_decline, record_screening
 from .deviations import record_deviation
 from .models import (
     Deviation,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from enrolment import permissions as roles
 
-from .actions import EnrolmentError
+from .actions.errors import EnrolmentError
 from .models import Deviation, DeviationType, Participant
 
 CORRECTABLE_FIELDS = ("type", "occurred_on", "description", "excludes_per_protocol")

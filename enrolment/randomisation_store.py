@@ -1,6 +1,6 @@
 """Storing randomisation lists: generated from a recorded seed or uploaded as a table.
 
-The arms are written once and read only by :func:`enrolment.actions.next_slot`.
+The arms are written once and read only by :func:`enrolment.actions.enrol.next_slot`.
 """
 
 from __future__ import annotations

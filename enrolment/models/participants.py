@@ -147,7 +147,7 @@ class PersonalDetails(AuditedModel):
     contact_preference = models.CharField(
         max_length=8, choices=CONTACT_PREFERENCES, default=BY_EMAIL
     )
-    # Set when the identifiers were erased (enrolment.actions.erase_personal_data): the
+    # Set when the identifiers were erased (enrolment.actions.erasure.erase_personal_data): the
     # row stays as a tombstone so the participant's research data keeps its study ID.
     erased_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from datamanagement.queries import actions
 from datamanagement.queries.checks import FAILS_AGAIN, PASSES_NOW, Facts, evaluate, run_checks
 from datamanagement.queries.models import Query, QueryMessage
-from enrolment.actions import update_participant
+from enrolment.actions.changes import update_participant
 from questionnaires import services
 from questionnaires.models import Response
 from tests.factories import enrol
@@ -217,7 +217,7 @@ def test_nightly_batch_is_the_beat_schedule_entry(participant):
 
 
 def test_erasing_personal_details_leaves_the_birth_date_query_as_it_is(clinic_west, coordinator):
-    from enrolment.actions import erase_personal_data
+    from enrolment.actions.erasure import erase_personal_data
 
     participant = enrol(clinic_west, national_id="19800101-0001", date_of_birth=date(1980, 2, 1))
     query = auto(participant, "birth-date-personnummer").get()

@@ -152,7 +152,7 @@ print(json.dumps("ready"))
 ENROL = """
 from datetime import date
 from django.contrib.auth import get_user_model
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.models import Clinic
 from followup.schedule import add_months
 clinic = Clinic.objects.get(cluster__trial__code="betterback", code="MOT")

@@ -126,7 +126,7 @@ def test_enrolment_records_the_initial_consent_in_the_history_and_audit(clinic_w
 
 
 def test_an_unlisted_form_version_is_kept_as_written(clinic_west):
-    from enrolment.actions import enrol_participant
+    from enrolment.actions.enrol import enrol_participant
     from tests.factories import PersonalFactory
 
     p = enrol_participant(
@@ -144,7 +144,7 @@ def test_an_unlisted_form_version_is_kept_as_written(clinic_west):
 
 def test_an_amendment_lists_the_participants_to_reconsent(clinic_west, tmp_path):
     a, b, gone = (enrol(clinic_west) for _ in range(3))
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
 
     withdraw_participant(gone, date(2017, 6, 1), "moved away")
     trial = amend(tmp_path)
@@ -164,7 +164,7 @@ def test_an_amendment_lists_the_participants_to_reconsent(clinic_west, tmp_path)
 def test_the_dry_run_counts_who_the_consent_amendment_lists(
     client, coordinator, clinic_west, tmp_path
 ):
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
     from enrolment.amendments import consequence_text, load_versioned
 
     a, b, gone = (enrol(clinic_west) for _ in range(3))
@@ -541,7 +541,7 @@ def test_the_enrol_form_asks_the_required_versions_items(client, coordinator, be
 
 
 def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path):
-    from enrolment.actions import enrol_participant
+    from enrolment.actions.enrol import enrol_participant
     from tests.factories import PersonalFactory
 
     amend(tmp_path)
@@ -562,7 +562,7 @@ def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path
 
 
 def test_erasure_removes_the_typed_name_and_the_pdf_but_keeps_the_hash(clinic_west, tmp_path):
-    from enrolment.actions import erase_personal_data
+    from enrolment.actions.erasure import erase_personal_data
 
     p = enrol(clinic_west)
     amend(tmp_path)

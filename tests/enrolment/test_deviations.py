@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import escape
 
-from enrolment.actions import EnrolmentError
+from enrolment.actions.errors import EnrolmentError
 from enrolment.audit import participant_history
 from enrolment.deviations import correct_deviation, record_deviation
 from enrolment.models import AuditedModel, Deviation, DeviationType, ReasonRequired

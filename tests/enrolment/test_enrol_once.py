@@ -11,7 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from enrolment import randomisation_store
-from enrolment.actions import AlreadyEnrolled, enrol_participant
+from enrolment.actions.enrol import enrol_participant
+from enrolment.actions.errors import AlreadyEnrolled
 from enrolment.models import Clinic, Participant, RandomisationSlot, ScreeningRecord, TrialRole
 from enrolment.protocol.writing import load_protocol
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from enrolment.actions import withdraw_participant
+from enrolment.actions.status import withdraw_participant
 from enrolment.amendments import load_versioned
 from enrolment.models import Cluster, Participant, ProtocolVersion, Timepoint
 from enrolment.protocol.sections import ProtocolError

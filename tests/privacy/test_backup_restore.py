@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from enrolment.actions import record_death, withdraw_participant
+from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.models import Timepoint
 from questionnaires.instruments import get
 from questionnaires.models import Response

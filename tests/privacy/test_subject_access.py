@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import erase_personal_data
+from enrolment.actions.erasure import erase_personal_data
 from enrolment.models import Timepoint
 from privacy.models import SubjectAccess
 from questionnaires.instruments import for_trial

@@ -22,7 +22,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.db.models import Min
 
-from enrolment.actions import mark_final_visit, record_death, withdraw_participant
+from enrolment.actions.status import mark_final_visit, record_death, withdraw_participant
 from enrolment.models import Participant, Physiotherapist, Timepoint, Trial, TrialRole
 from followup import dispatch
 from followup.models import Contact
