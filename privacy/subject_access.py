@@ -22,7 +22,7 @@ from followup.models import Contact, InboundSms, SmsMessage, SmsOptOut, SmsPromp
 from followup.sms import tracking
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
-from questionnaires.services import wording_for
+from questionnaires.services.answers import wording_for
 
 FORMAT_VERSION = 1
 

@@ -20,7 +20,7 @@ from enrolment.models import Participant, Timepoint
 from enrolment.protocol.writing import load_protocol
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 from .factories import PersonalFactory, PhysiotherapistFactory, UserFactory
 from .questionnaires.engine_helpers import valid_answers

@@ -2,7 +2,7 @@
 
 Each action checks who may take it, writes the state change and a message (the query's
 log) in one transaction. A correction goes through the existing audited correction flow
-(``questionnaires.services.correct_response``, ``enrolment.actions.update_*``) with a
+(``questionnaires.services.saving.correct_response``, ``enrolment.actions.update_*``) with a
 reason that names the query.
 """
 
@@ -21,8 +21,8 @@ from enrolment import actions as enrolment_actions
 from enrolment import guards
 from enrolment.edit_checks import COMPLETED, ENROLMENT_FIELDS
 from enrolment.models import Consent, Participant
-from questionnaires import services
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 
 from . import permissions
 from .models import Query, QueryMessage
@@ -212,7 +212,7 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
         answers = {k: v for k, v in query.response.answers.items() if k != query.field}
         if new_value is not None:
             answers[query.field] = new_value
-        services.correct_response(query.response, answers, reason, user)
+        correct_response(query.response, answers, reason, user)
     else:
         _correct_enrolment(query.participant, query.field, new_value, reason)
     query.refresh_from_db(fields=["state"])

@@ -11,7 +11,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from .. import reasons, services
+from questionnaires.services.saving import correct_response
+
+from .. import reasons
 from ..forms import InstrumentForm, ReasonForm
 from ..models import Response
 from .common import _editable_participant, _error_list
@@ -41,7 +43,7 @@ def response_correct(request, pk):
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
         answers, missing = form.merged(response.answers, response.missing)
         try:
-            services.correct_response(
+            correct_response(
                 response, answers, reason_form.cleaned_data["reason"], request.user, missing
             )
         except ValidationError as exc:

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from enrolment import tags
 from enrolment.models import Timepoint
+from questionnaires.services.saving import save_answers
 
-from .. import services
 from ..forms import InstrumentForm, ReasonForm
 from ..instruments import get
 from ..instruments.definitions import crpe
@@ -56,7 +56,7 @@ def crpe_form(request, study_id, timepoint):
         if valid:
             reason = ReasonForm(request.POST)
             try:
-                services.save_answers(
+                save_answers(
                     instrument=definition,
                     timepoint=tp,
                     answers=form.merged_answers(saved),

@@ -18,8 +18,15 @@ from django.utils.translation import ngettext
 
 from enrolment import permissions as roles
 from enrolment.models import Timepoint
+from questionnaires.services.double_entry import (
+    compare_entries,
+    next_entry_for,
+    paper_entries,
+    resolve_double_entry,
+)
+from questionnaires.services.saving import save_answers
 
-from .. import reasons, services
+from .. import reasons
 from ..forms import InstrumentForm
 from ..missing import REASONS
 from ..missing import label as reason_label
@@ -43,7 +50,7 @@ def paper_entry(request, study_id, timepoint, instrument):
     if instrument not in tp.instruments:
         raise Http404
     try:
-        entry, response = services.next_entry_for(participant, tp, instrument, request.user)
+        entry, response = next_entry_for(participant, tp, instrument, request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(
@@ -62,7 +69,7 @@ def paper_entry(request, study_id, timepoint, instrument):
         valid = form.is_valid()
         answers, missing = form.merged(saved, saved_missing)
         try:
-            response = services.save_answers(
+            response = save_answers(
                 instrument=definition,
                 timepoint=tp,
                 answers=answers,
@@ -111,11 +118,11 @@ def paper_entry(request, study_id, timepoint, instrument):
 def _say_how_entries_compare(request, participant, tp, definition) -> None:
     """Once both paper entries are complete, whether they agree, with a link to the
     comparison: a typist who just made the second entry learns it disagrees at once."""
-    entries = services.paper_entries(participant, tp, definition.code)
+    entries = paper_entries(participant, tp, definition.code)
     first, second = entries.get(Response.FIRST_ENTRY), entries.get(Response.SECOND_ENTRY)
     if not (first and second and first.is_complete and second.is_complete):
         return
-    differences = services.compare_entries(first, second)
+    differences = compare_entries(first, second)
     url = reverse("paper_compare", args=[participant.study_id, tp.code, definition.code])
     if differences:
         text = ngettext(
@@ -164,13 +171,13 @@ def _decision_value(item, raw: str):
 def paper_compare(request, study_id, timepoint, instrument):
     participant = _participant_for(request.user, study_id)
     tp = _timepoint(participant, timepoint, Timepoint.PATIENT)
-    entries = services.paper_entries(participant, tp, instrument)
+    entries = paper_entries(participant, tp, instrument)
     first, second = entries.get(Response.FIRST_ENTRY), entries.get(Response.SECOND_ENTRY)
     final = Response.objects.filter(
         participant=participant, timepoint=tp, instrument=instrument, entry=Response.FINAL
     ).first()
     ready = bool(first and second and first.is_complete and second.is_complete)
-    differences = services.compare_entries(first, second) if ready else []
+    differences = compare_entries(first, second) if ready else []
     may_resolve = roles.has_any(request.user, participant.trial, RESOLVERS)
     errors: list[str] = []
     if request.method == "POST":
@@ -198,7 +205,7 @@ def paper_compare(request, study_id, timepoint, instrument):
             decisions[d.item.id] = (value, reason)
         if not errors:
             try:
-                services.resolve_double_entry(first, second, decisions, request.user)
+                resolve_double_entry(first, second, decisions, request.user)
             except ValidationError as exc:
                 errors.extend(_error_list(exc))
             else:

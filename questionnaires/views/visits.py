@@ -1,5 +1,5 @@
 """The visit, one instrument per page with Back / Next / Save and continue later.
-:func:`run_visit_page` holds the logic and takes a :class:`services.Visit`, so a token link
+:func:`run_visit_page` holds the logic and takes a :class:`Visit`, so a token link
 without login (follow-up) reuses it; :func:`visit_start`, :func:`visit_page` and
 :func:`visit_done` are the staff entry ("hand the tablet to the patient"), and the ``own_``
 views a physiotherapist's own questionnaires. Patient pages use
@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from enrolment import consent, consent_views, guards
 from enrolment.models import Timepoint
 from enrolment.views_enrol import trial_today
+from questionnaires.services.answers import ResponseError, wording_for
+from questionnaires.services.saving import Visit, save_answers
 
-from .. import due, reasons, services
+from .. import due, reasons
 from ..forms import InstrumentForm
 from ..models import Response
 from .common import _editable_participant, _timepoint
@@ -34,7 +36,7 @@ def _save_page(form, valid: bool, kwargs: dict):
     a moment earlier, with other answers, completed the response in between: the
     respondent sees their entry again with a word on why, and nothing is lost."""
     try:
-        return services.save_answers(**kwargs), valid
+        return save_answers(**kwargs), valid
     except guards.WriteRefused as exc:
         # Locked data (data management): staff read why; a patient on a link is told
         # plainly, without the staff's names.
@@ -43,7 +45,7 @@ def _save_page(form, valid: bool, kwargs: dict):
         else:
             form.add_error(None, _("These answers can no longer be changed."))
         return kwargs["response"], False
-    except services.ResponseError:
+    except ResponseError:
         form.add_error(
             None,
             _(
@@ -54,7 +56,7 @@ def _save_page(form, valid: bool, kwargs: dict):
         return kwargs["response"], False
 
 
-def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url: str):
+def run_visit_page(request, visit: Visit, page: int, page_url, done_url: str):
     """Show or save page ``page`` (1-based) of ``visit``.
 
     ``page_url(n)`` gives the URL of page n. Buttons: "back" and "save_later" save what is
@@ -80,7 +82,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
     saved = response.answers if response else {}
     saved_missing = response.missing if response else {}
     language = visit.language
-    wording = services.wording_for(visit.trial, instrument, language)
+    wording = wording_for(visit.trial, instrument, language)
     with translation.override(language):
         if request.method == "POST":
             action = request.POST.get("action", "next")
@@ -151,7 +153,7 @@ def run_visit_page(request, visit: services.Visit, page: int, page_url, done_url
         return render(request, "questionnaires/visit_page.html", context)
 
 
-def _finished_message(visit: services.Visit, response) -> str:
+def _finished_message(visit: Visit, response) -> str:
     return _(
         "This visit is finished. A change now is a correction: use the correction "
         "page of the form and give your reason."
@@ -168,10 +170,10 @@ def _warn_if_locked(request, instance) -> bool:
     return False
 
 
-def _staff_visit(request, study_id: str, timepoint: str) -> services.Visit:
+def _staff_visit(request, study_id: str, timepoint: str) -> Visit:
     participant = _editable_participant(request.user, study_id)
     tp = _timepoint(participant, timepoint, Timepoint.PATIENT)
-    return services.Visit(
+    return Visit(
         timepoint=tp, participant=participant, mode=Response.STAFF_CLINIC, user=request.user
     )
 
@@ -180,7 +182,7 @@ def _early_key(study_id: str, timepoint: str) -> str:
     return f"early_visit:{study_id}:{timepoint}"
 
 
-def _window(visit: services.Visit):
+def _window(visit: Visit):
     window = due.visit_window(visit.timepoint, visit.participant.enrolled_on)
     return window, (window.state(trial_today(visit.trial)) if window else "open")
 
@@ -257,7 +259,7 @@ def visit_done(request, study_id, timepoint):
 # --- a physiotherapist's own questionnaires (PCS, PABS-PT, DIBQ) ----------------------------
 
 
-def _own_visit(request, trial: str, timepoint: str) -> services.Visit:
+def _own_visit(request, trial: str, timepoint: str) -> Visit:
     from enrolment.models import Physiotherapist
 
     physio = (
@@ -272,7 +274,7 @@ def _own_visit(request, trial: str, timepoint: str) -> services.Visit:
     tp = get_object_or_404(
         Timepoint, trial__code=trial, code=timepoint, respondent=Timepoint.PHYSIOTHERAPIST
     )
-    return services.Visit(
+    return Visit(
         timepoint=tp, physiotherapist=physio, mode=Response.STAFF_CLINIC, user=request.user
     )
 

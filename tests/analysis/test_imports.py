@@ -148,7 +148,7 @@ def test_betterback_prices_the_cost_questions_patients_answer(clinic_west):
     from analysis import questionnaire_costs
     from questionnaires.instruments import for_trial
     from questionnaires.models import Response
-    from questionnaires.services import save_answers
+    from questionnaires.services.saving import save_answers
 
     p = enrol(clinic_west)
     trial = p.trial

@@ -17,7 +17,7 @@ from enrolment import randomisation_store
 from enrolment.protocol.writing import load_protocol
 from questionnaires import missing
 from questionnaires.models import Response
-from questionnaires.services import correct_response
+from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data, respond
 from tests.conftest import PROTOCOLS
 from tests.factories import UserFactory, enrol

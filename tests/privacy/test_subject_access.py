@@ -14,7 +14,7 @@ from enrolment.models import Timepoint
 from privacy.models import SubjectAccess
 from questionnaires.instruments import for_trial
 from questionnaires.models import InstrumentWording, Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 pytestmark = pytest.mark.django_db
 
