@@ -354,7 +354,7 @@ def _consent_consequence(trial, spec: ProtocolSpec) -> dict:
     """Who the amended consent section lists for re-consent, and whether their data
     collection waits (counted from the file and the consent records: the dry run's figure
     is the load's)."""
-    from .consent import awaiting_under
+    from .consent.reading import awaiting_under
 
     section = spec.consent
     waiting = awaiting_under(trial, section)

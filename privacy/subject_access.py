@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from enrolment.consent import history as consent_history
+from enrolment.consent.reading import history as consent_history
 from enrolment.models import Consent, Participant, PersonalDetails
 from followup.models import Contact, InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sms import tracking

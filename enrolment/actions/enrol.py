@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from enrolment.consent.writing import record_initial as record_initial_consent
+
 from .. import allocation, enrol_fields
 from ..amendments import current_version
-from ..consent import record_initial as record_initial_consent
 from ..models import (
     Clinic,
     Cluster,

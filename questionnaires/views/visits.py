@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from enrolment import consent, consent_views, guards
+from enrolment import consent_views, guards
+from enrolment.consent.reading import is_held
 from enrolment.models import Timepoint
 from enrolment.views_enrol import trial_today
 from questionnaires.services.answers import ResponseError, wording_for
@@ -63,7 +64,7 @@ def run_visit_page(request, visit: Visit, page: int, page_url, done_url: str):
     valid without requiring answers; "next" requires the required items, saves the valid
     answers even when some are wrong, and moves on only when the page is complete.
     """
-    if visit.participant is not None and consent.is_held(visit.participant):
+    if visit.participant is not None and is_held(visit.participant):
         return consent_views.not_available_now(request, visit.language)
     instruments = visit.instruments
     if not 1 <= page <= len(instruments):
