@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 
-from . import randomisation, randomisation_store
+from . import randomisation_store
 from .actions.enrol import enrol_participant, record_decline, record_screening
 from .actions.errors import AlreadyEnrolled
 from .actions.status import move_crossover
 from .consent_forms import consent_answers
 from .consort import screening_flow
 from .models import Clinic, Cluster, RandomisationList, RandomisationSlot, ScreeningRecord
+from .randomisation.upload import ListError
 from .screening_forms import (
     CrossoverForm,
     DeclineForm,
@@ -264,7 +265,7 @@ def randomisation_list(request, code):
                 )
                 messages.success(request, _("The uploaded list is stored and active."))
                 return redirect("randomisation_list", code=trial.code)
-        except randomisation.ListError as exc:
+        except ListError as exc:
             problems = exc.errors
         except randomisation_store.Unbalanced as exc:
             unbalanced = exc.findings
