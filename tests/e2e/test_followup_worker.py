@@ -138,7 +138,7 @@ print(json.dumps("moved"))
 
 SETUP = """
 from django.core.management import call_command
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 call_command("migrate", verbosity=0)
 trial, _ = load_protocol("protocols/betterback.toml")
 # The workers run on the wall clock: any hour is allowed, or the quiet hours

@@ -276,7 +276,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from enrolment import randomisation_store
 from enrolment.models import TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 call_command("migrate", verbosity=0)
 trial, _ = load_protocol("protocols/safe.toml")
 # The workers run on the wall clock: any hour is allowed, or the quiet hours
