@@ -2,7 +2,7 @@
 
 ``load_versioned(path, amendment=..., dry_run=...)`` reads the file, diffs it against the
 trial's last :class:`~enrolment.models.ProtocolVersion`, refuses changes that would
-corrupt data (nothing written), writes the trial (:func:`enrolment.protocol.write_trial`)
+corrupt data (nothing written), writes the trial (:func:`enrolment.protocol.writing.write_trial`)
 and records version n+1 with its diff and its consequences. Enrolment is the bottom of
 the apps, so what a change means for data it does not own is asked through two signals:
 

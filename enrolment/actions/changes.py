@@ -8,14 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from .. import enrol_fields
-from ..models import (
-    Participant,
-    PersonalDetails,
-)
-from ..signals import (
-    contact_details_changed,
-    enrolment_date_corrected,
-)
+from ..models import Participant, PersonalDetails
+from ..signals import contact_details_changed, enrolment_date_corrected
 from .errors import EnrolmentError
 
 EDITABLE_PARTICIPANT_FIELDS = (

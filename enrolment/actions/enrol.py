@@ -27,9 +27,7 @@ from ..models import (
     RandomisationSlot,
     ScreeningRecord,
 )
-from ..signals import (
-    participant_enrolled,
-)
+from ..signals import participant_enrolled
 from .errors import AlreadyEnrolled, EnrolmentError
 
 

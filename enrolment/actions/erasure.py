@@ -13,14 +13,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
-    Erasure,
-    Participant,
-    PersonalDetails,
-)
-from ..signals import (
-    personal_data_erased,
-)
+from ..models import Erasure, Participant, PersonalDetails
+from ..signals import personal_data_erased
 from .errors import EnrolmentError
 from .status import withdraw_participant
 

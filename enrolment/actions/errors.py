@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from ..models import (
-    ScreeningRecord,
-)
+from ..models import ScreeningRecord
 
 
 class EnrolmentError(ValidationError):

@@ -10,15 +10,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
-    Cluster,
-    Participant,
-)
-from ..signals import (
-    participant_completed,
-    participant_died,
-    participant_withdrawn,
-)
+from ..models import Cluster, Participant
+from ..signals import participant_completed, participant_died, participant_withdrawn
 from .changes import update_participant
 from .errors import EnrolmentError
 

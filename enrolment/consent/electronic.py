@@ -12,11 +12,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
-    ConsentRecord,
-    ElectronicConsent,
-    Participant,
-)
+from ..models import ConsentRecord, ElectronicConsent, Participant
 from .reading import ConsentError, policy_of
 from .writing import _document, clean_answers, record_reconsent
 

@@ -13,12 +13,7 @@ from collections import defaultdict
 from django.core.exceptions import ValidationError
 from django.db.models import F
 
-from ..models import (
-    ConsentDocument,
-    ConsentPolicy,
-    ConsentRecord,
-    Participant,
-)
+from ..models import ConsentDocument, ConsentPolicy, ConsentRecord, Participant
 
 REGISTRY_LINKAGE = "registry_linkage"
 INTERVIEW_CONTACT = "interview_contact"

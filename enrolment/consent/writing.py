@@ -11,11 +11,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
-    ConsentDocument,
-    ConsentRecord,
-    Participant,
-)
+from ..models import ConsentDocument, ConsentRecord, Participant
 from .reading import ConsentError, documents_of
 
 # --- writing -----------------------------------------------------------------------------
