@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrolment import consent
+from enrolment.consent.reading import without_consent_to
 from enrolment.models import Participant, PersonalDetails, Trial
 
 from .import_models import DataImport, ImportedRow
@@ -171,7 +171,7 @@ def import_file(
     spec = declaration(trial, code)
     rows = validate(trial, spec, read_table(name, content))
     refused = (
-        consent.without_consent_to(trial, spec["consent"], [r[0] for r in rows])
+        without_consent_to(trial, spec["consent"], [r[0] for r in rows])
         if spec.get("consent")
         else set()
     )

@@ -13,7 +13,7 @@ These are the item names of the protocol file's ``[prices]``, so a cost is the s
 quantity times price. Every row is validated; nothing is written unless the whole file is
 valid; a new import of a trial replaces the current one (the old one is kept, inactive,
 with who replaced it and when). A participant whose consent does not allow registry
-linkage (:func:`enrolment.consent.consented_to_effect`) is left out, and the import lists
+linkage (:func:`enrolment.consent.reading.consented_to_effect`) is left out, and the import lists
 their study IDs in ``skipped_without_consent``.
 """
 
@@ -29,7 +29,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from enrolment import consent
+from enrolment.consent.reading import REGISTRY_LINKAGE, without_consent_to
 from enrolment.models import Participant, PersonalDetails, Trial
 
 from .models import RegistryImport, RegistryRecord
@@ -182,8 +182,8 @@ def import_file(
     """Validate the whole file, then (atomically) replace the current import with it."""
     parsed = validate(trial, read_table(name, content), progress)
     # Matched and valid, but not to be linked: the participant's consent says no.
-    refused = consent.without_consent_to(
-        trial, consent.REGISTRY_LINKAGE, [pid for pid, _q in parsed.rows]
+    refused = without_consent_to(
+        trial, REGISTRY_LINKAGE, [pid for pid, _q in parsed.rows]
     )
     parsed.rows = [(pid, q) for pid, q in parsed.rows if pid not in refused]
     skipped = sorted(

@@ -169,7 +169,7 @@ def main(sizes: list[int]) -> None:
     from django.core.cache import cache
 
     from enrolment.models import Participant, TrialRole
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from questionnaires.models import Response
 
     setup_test_environment()

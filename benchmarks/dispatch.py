@@ -77,7 +77,7 @@ def populate(n: int) -> int:
     from django.utils import timezone
 
     from enrolment.models import Clinic, Participant, PersonalDetails, Timepoint
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from followup.models import Contact
     from followup.planning import _timing, send_time
     from followup.schedule import add_months, planned_contacts

@@ -113,7 +113,7 @@ def populate(code: str, prefix: str, n: int, seed: int):
     from django.contrib.auth import get_user_model
 
     from enrolment.models import Clinic, Consent, Participant, PersonalDetails, Timepoint
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from questionnaires.instruments import get
     from questionnaires.models import Response
 

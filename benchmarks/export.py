@@ -61,7 +61,7 @@ def seed(n: int) -> None:
 
     call_command("migrate", verbosity=0)
     from enrolment.models import Clinic, Participant, PersonalDetails, Timepoint, Trial
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from questionnaires.instruments import get
     from questionnaires.models import Response
     from tests.analysis.exportdata import answers_for

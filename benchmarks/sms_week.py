@@ -35,7 +35,7 @@ def populate(n: int):
     from django.utils import timezone
 
     from enrolment.models import Clinic, Participant, PersonalDetails
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from followup.models import SmsPrompt
 
     trial, _ = load_protocol(ROOT / "protocols" / "safe.toml")

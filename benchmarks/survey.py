@@ -52,7 +52,7 @@ def seed(n: int) -> list[str]:
     from django.utils import timezone
 
     from enrolment.models import Clinic, Participant, PersonalDetails, Timepoint
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
     from followup.models import Contact
     from followup.schedule import add_months
     from followup.tokens import hash_token, make_token

@@ -106,7 +106,7 @@ class PersonalDetailsAdmin(ReasonAdmin):
 
 @admin.register(Erasure)
 class ErasureAdmin(ReadOnly, admin.ModelAdmin):
-    """Read only: an erasure is recorded by enrolment.actions.erase_personal_data."""
+    """Read only: an erasure is recorded by enrolment.actions.erasure.erase_personal_data."""
 
     list_display = ("participant", "erased_at", "erased_by", "source", "reason")
     list_filter = ("source", "participant__trial")

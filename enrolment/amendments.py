@@ -2,7 +2,7 @@
 
 ``load_versioned(path, amendment=..., dry_run=...)`` reads the file, diffs it against the
 trial's last :class:`~enrolment.models.ProtocolVersion`, refuses changes that would
-corrupt data (nothing written), writes the trial (:func:`enrolment.protocol.write_trial`)
+corrupt data (nothing written), writes the trial (:func:`enrolment.protocol.writing.write_trial`)
 and records version n+1 with its diff and its consequences. Enrolment is the bottom of
 the apps, so what a change means for data it does not own is asked through two signals:
 
@@ -30,7 +30,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from . import catalogue, protocol_diff
-from .protocol import LoadReport, ProtocolError, ProtocolSpec, read_protocol, shifted, write_trial
+from .protocol.reading import read_protocol, shifted
+from .protocol.sections import ProtocolError
+from .protocol.spec import ProtocolSpec
+from .protocol.writing import LoadReport, write_trial
 
 # kwargs: trial, spec, previous (ProtocolVersion | None), instruments. Return list[str].
 protocol_amendment_checks = Signal()
@@ -364,7 +367,7 @@ def _consent_consequence(trial, spec: ProtocolSpec) -> dict:
     """Who the amended consent section lists for re-consent, and whether their data
     collection waits (counted from the file and the consent records: the dry run's figure
     is the load's)."""
-    from .consent import awaiting_under
+    from .consent.reading import awaiting_under
 
     section = spec.consent
     waiting = awaiting_under(trial, section)

@@ -6,7 +6,7 @@ class EnrolmentConfig(AppConfig):
     verbose_name = "Enrolment"
 
     def ready(self) -> None:
-        from .actions import personal_data_erased
-        from .consent import scrub_electronic_consents
+        from .consent.electronic import scrub_electronic_consents
+        from .signals import personal_data_erased
 
         personal_data_erased.connect(scrub_electronic_consents, dispatch_uid="consent-erasure")

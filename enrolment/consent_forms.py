@@ -6,17 +6,17 @@ from __future__ import annotations
 from django import forms
 from django.utils import translation
 
-from . import consent
+from .consent.reading import policy_of, required_document
 
 PREFIX = "consent_item_"
 
 
 def add_consent_items(form: forms.Form, trial) -> None:
-    document = consent.required_document(trial)
+    document = required_document(trial)
     if document is None:
         return
     form.fields["form_version"].initial = document.version
-    policy = consent.policy_of(trial)
+    policy = policy_of(trial)
     language = translation.get_language() or "en"
     for code in document.items:
         labels = (policy.item(code) or {}).get("label", {})

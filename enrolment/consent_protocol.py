@@ -175,8 +175,9 @@ def shifted(spec, days: int):
 def load(trial, spec, path: Path, report, reason: str) -> None:
     """Write the section (policy and documents) with the protocol's ``_upsert``; a document
     on which a consent hangs is never removed."""
-    from .consent_models import ConsentDocument, ConsentPolicy
-    from .protocol import ProtocolError, _upsert
+    from .models import ConsentDocument, ConsentPolicy
+    from .protocol.sections import ProtocolError
+    from .protocol.writing import _upsert
 
     if spec is None:
         ConsentPolicy.objects.filter(trial=trial).delete()

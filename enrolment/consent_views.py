@@ -19,7 +19,31 @@ from django.views.decorators.cache import never_cache
 
 from enrolment import permissions as roles
 
-from . import consent
+from .consent.electronic import (
+    confirm_electronic,
+    find_electronic,
+    items_shown,
+    sign_electronic,
+    start_electronic,
+)
+from .consent.reading import (
+    INTERVIEW_CONTACT,
+    awaiting_reconsent,
+    awaits_reconsent,
+    documents_of,
+    held_ids,
+    is_held,
+    item_for_effect,
+    policy_of,
+    required_document,
+)
+from .consent.reading import (
+    history as consent_history,
+)
+from .consent.reading import (
+    interview_candidates as consented_interview_candidates,
+)
+from .consent.writing import _document, record_reconsent, record_refusal
 from .models import ConsentRecord, ElectronicConsent, Participant
 from .templatetags.consent_tags import consent_item_label
 from .views_enrol import trial_today
@@ -55,9 +79,9 @@ class ReconsentForm(forms.Form):
 
     def __init__(self, *args, participant, **kwargs):
         super().__init__(*args, **kwargs)
-        docs = consent.documents_of(participant.trial)
+        docs = documents_of(participant.trial)
         self.fields["version"].choices = [(d.version, d.version) for d in docs]
-        policy = consent.policy_of(participant.trial)
+        policy = policy_of(participant.trial)
         # The labels in the page's language (the staff member's), English when the file
         # has none in it.
         for code, label in _item_labels(policy, translation.get_language() or "en"):
@@ -84,7 +108,7 @@ class RefusalForm(forms.Form):
     def __init__(self, *args, participant, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].choices = [
-            (d.version, d.version) for d in consent.documents_of(participant.trial)
+            (d.version, d.version) for d in documents_of(participant.trial)
         ]
 
 
@@ -104,23 +128,23 @@ def _item_labels(policy, language: str) -> list[tuple[str, str]]:
 
 def _label_of(trial, code: str | None) -> str | None:
     """The item's label in the page's language (None: the trial asks no such item)."""
-    return code and consent_item_label(consent.policy_of(trial), code)
+    return code and consent_item_label(policy_of(trial), code)
 
 
 @login_required
 def reconsent_list(request, code):
     trial = _trial(request.user, code)
     visible = Participant.objects.visible_to(request.user)
-    policy = consent.policy_of(trial)
-    waiting = consent.awaiting_reconsent(trial, visible)
-    held = consent.held_ids(waiting)
+    policy = policy_of(trial)
+    waiting = awaiting_reconsent(trial, visible)
+    held = held_ids(waiting)
     return render(
         request,
         "enrolment/consent/reconsent_list.html",
         {
             "trial": trial,
             "policy": policy,
-            "documents": consent.documents_of(trial),
+            "documents": documents_of(trial),
             # The button only for whoever may record it (not a monitor or a statistician).
             "rows": [(p, p.pk in held, roles.can_edit(request.user, p)) for p in waiting],
         },
@@ -129,8 +153,8 @@ def reconsent_list(request, code):
 
 def _participant_page(request, participant, reconsent_form=None, refusal_form=None):
     trial = participant.trial
-    policy = consent.policy_of(trial)
-    required = consent.required_document(trial)
+    policy = policy_of(trial)
+    required = required_document(trial)
     today = trial_today(trial)
     initial = {"version": required.version if required else "", "given_on": today}
     return render(
@@ -141,9 +165,9 @@ def _participant_page(request, participant, reconsent_form=None, refusal_form=No
             "trial": trial,
             "policy": policy,
             "required": required,
-            "records": consent.history(participant),
-            "awaits": consent.awaits_reconsent(participant),
-            "held": consent.is_held(participant),
+            "records": consent_history(participant),
+            "awaits": awaits_reconsent(participant),
+            "held": is_held(participant),
             "electronic": ElectronicConsent.objects.filter(participant=participant),
             "sees_names": roles.can_see_personal_details(request.user, participant),
             "reconsent_form": reconsent_form
@@ -169,9 +193,9 @@ def participant_consent(request, study_id):
             form = ReconsentForm(request.POST, participant=participant)
             if not form.is_valid():
                 return _participant_page(request, participant, reconsent_form=form)
-            doc = consent._document(participant.trial, form.cleaned_data["version"])
+            doc = _document(participant.trial, form.cleaned_data["version"])
             try:
-                consent.record_reconsent(
+                record_reconsent(
                     participant,
                     version=doc.version,
                     given_on=form.cleaned_data["given_on"],
@@ -189,7 +213,7 @@ def participant_consent(request, study_id):
             if not form.is_valid():
                 return _participant_page(request, participant, refusal_form=form)
             try:
-                consent.record_refusal(
+                record_refusal(
                     participant,
                     version=form.cleaned_data["version"],
                     refused_on=form.cleaned_data["refused_on"],
@@ -203,7 +227,7 @@ def participant_consent(request, study_id):
                 return _participant_page(request, participant, refusal_form=form)
             messages.success(request, _("Refusal recorded."))
         elif action in ("tablet", "link"):
-            ec, token = consent.start_electronic(participant, request.user)
+            ec, token = start_electronic(participant, request.user)
             url = reverse("electronic_consent", args=[token])
             if action == "tablet":
                 return redirect(url)
@@ -216,7 +240,7 @@ def participant_consent(request, study_id):
             ec = get_object_or_404(
                 ElectronicConsent, pk=request.POST.get("electronic"), participant=participant
             )
-            consent.confirm_electronic(ec, request.user, today=trial_today(participant.trial))
+            confirm_electronic(ec, request.user, today=trial_today(participant.trial))
             messages.success(request, _("Identity confirmed: the electronic consent counts."))
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
@@ -239,20 +263,20 @@ def electronic_pdf(request, study_id, pk):
 @never_cache
 def electronic_consent(request, token):
     """The participant's page: read, tick each item or not, type the name, sign."""
-    ec = consent.find_electronic(token)
+    ec = find_electronic(token)
     if ec is None or ec.participant.status != Participant.ACTIVE:
         return not_available_now(request, translation.get_language() or "en")
     wanted = request.GET.get("lang")
     if ec.signed_at is None and wanted in ec.document.languages and wanted != ec.language:
         ec.language = wanted
         ec.save(update_fields=["language"])
-    items = consent.items_shown(ec)
+    items = items_shown(ec)
     error = ""
     if request.method == "POST" and ec.signed_at is None:
         answers = {code: request.POST.get(f"item_{code}") == "yes" for code, _label in items}
         name = " ".join(request.POST.get("signed_name", "").split())
         if len(name) >= 2:
-            consent.sign_electronic(ec, name, answers)
+            sign_electronic(ec, name, answers)
             return redirect("electronic_consent", token=token)
         with translation.override(ec.language):
             error = _("Type your full name to sign.")
@@ -280,13 +304,13 @@ def interview_candidates(request, code):
     trial = _trial(request.user, code)
     if not roles.has_any(request.user, trial, roles.EDIT):
         raise PermissionDenied
-    rows = consent.interview_candidates(trial, Participant.objects.visible_to(request.user))
+    rows = consented_interview_candidates(trial, Participant.objects.visible_to(request.user))
     return render(
         request,
         "enrolment/consent/interview_candidates.html",
         {
             "trial": trial,
             "rows": rows,
-            "item": _label_of(trial, consent.item_for_effect(trial, consent.INTERVIEW_CONTACT)),
+            "item": _label_of(trial, item_for_effect(trial, INTERVIEW_CONTACT)),
         },
     )

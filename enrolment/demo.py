@@ -13,10 +13,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from . import allocation, enrol_fields
-from .actions import enrol_participant, record_decline, record_screening
-from .deviation_models import Deviation, DeviationType
+from .actions.enrol import enrol_participant, record_decline, record_screening
 from .deviations import record_deviation
 from .models import (
+    Deviation,
+    DeviationType,
     EligibilityCriterion,
     Participant,
     Physiotherapist,
@@ -24,7 +25,8 @@ from .models import (
     Trial,
     TrialRole,
 )
-from .protocol import load_protocol, read_protocol
+from .protocol.reading import read_protocol
+from .protocol.writing import load_protocol
 
 DEMO_PASSWORD = "demo-pass-2017"  # noqa: S105 - printed for the demo's logins
 PROTOCOL = Path(settings.BASE_DIR) / "protocols" / "betterback.toml"

@@ -16,9 +16,8 @@ from django.utils import timezone
 
 from enrolment import permissions as roles
 
-from .actions import EnrolmentError
-from .deviation_models import Deviation, DeviationType
-from .models import Participant
+from .actions.errors import EnrolmentError
+from .models import Deviation, DeviationType, Participant
 
 CORRECTABLE_FIELDS = ("type", "occurred_on", "description", "excludes_per_protocol")
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import enrol_fields
-from .actions import EDITABLE_PERSONAL_FIELDS
+from .actions.changes import EDITABLE_PERSONAL_FIELDS
 from .enrol_checks import check_corrected_id
 from .models import Clinic, Participant, PersonalDetails
 

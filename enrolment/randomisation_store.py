@@ -1,6 +1,6 @@
 """Storing randomisation lists: generated from a recorded seed or uploaded as a table.
 
-The arms are written once and read only by :func:`enrolment.actions.next_slot`.
+The arms are written once and read only by :func:`enrolment.actions.enrol.next_slot`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 
-from . import randomisation
 from .models import RandomisationList, RandomisationSlot, Trial
+from .randomisation.checks import imbalance_beyond_blocks, list_fingerprint
+from .randomisation.generate import Slot, generate_list
+from .randomisation.upload import parse_uploaded_list
 
 RISK_GROUPS = ("1", "2", "3")
 
@@ -44,7 +46,7 @@ def _store(trial, user, slots, source: str, seed: int | None) -> RandomisationLi
         source=source,
         strata_keys=trial.randomisation.get("strata", ["site"]),
         seed=seed,
-        fingerprint=randomisation.list_fingerprint(slots),
+        fingerprint=list_fingerprint(slots),
         created_by=user,
     )
     RandomisationSlot.objects.bulk_create(
@@ -60,7 +62,7 @@ def generate(trial: Trial, user, seed: int | None = None) -> RandomisationList:
     if not spec:
         raise ValueError(f"{trial.code} is not individually randomised.")
     seed = secrets.randbits(62) if seed is None else seed
-    slots = randomisation.generate_list(
+    slots = generate_list(
         arms=list(trial.arms.order_by("code").values_list("code", flat=True)),
         strata=strata_of(trial),
         block_sizes=spec["block_sizes"],
@@ -83,22 +85,22 @@ def upload(
     trial: Trial, user, rows: Iterable[Mapping[str, str]], accept_imbalance: bool = False
 ) -> RandomisationList:
     """Store a list uploaded as a table with columns site[, sbst_risk_group], sequence, arm.
-    Raises :class:`randomisation.ListError` with every problem by line, and
+    Raises :class:`ListError` with every problem by line, and
     :class:`Unbalanced` for a list no permuted blocks of the protocol's sizes could give,
     unless the coordinator has looked at it and accepts it."""
     keys = trial.randomisation.get("strata", ["site"])
     arms = list(trial.arms.values_list("code", flat=True))
     raw_strata = [tuple(part.split("=", 1)[1] for part in s) for s in strata_of(trial)]
-    raw = randomisation.parse_uploaded_list(rows, arms, keys, strata=raw_strata)
+    raw = parse_uploaded_list(rows, arms, keys, strata=raw_strata)
     slots = [
-        randomisation.Slot(
+        Slot(
             stratum=tuple(f"{k}={v}" for k, v in zip(keys, s.stratum, strict=True)),
             sequence=s.sequence,
             arm=s.arm,
         )
         for s in raw
     ]
-    findings = randomisation.imbalance_beyond_blocks(
+    findings = imbalance_beyond_blocks(
         slots,
         list(trial.arms.order_by("code").values_list("code", flat=True)),  # as generate()
         trial.randomisation["block_sizes"],

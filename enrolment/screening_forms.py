@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import allocation, enrol_fields
-from .actions import EDITABLE_PERSONAL_FIELDS
+from .actions.changes import EDITABLE_PERSONAL_FIELDS
 from .consent_forms import add_consent_items
 from .eligibility import Criterion, needs_answer
 from .enrol_checks import check_enrolment, is_late

@@ -8,7 +8,7 @@ their details (a correction in the admin, a migration, a test) is not an event, 
 listens to ``post_save`` of :class:`~enrolment.models.Participant` for the domain.
 
 Consent held for a re-consent and its release are no signals: the dispatchers ask
-:func:`enrolment.consent.held_ids` at every batch, so a re-consent counts at their next
+:func:`enrolment.consent.reading.held_ids` at every batch, so a re-consent counts at their next
 run; a refusal that withdraws sends :data:`participant_withdrawn`.
 """
 

@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from enrolment import permissions as roles
 from trialsite.models import SchedulerHeartbeat
 
-from . import actions, allocation, enrol_fields, hooks, views_death, views_deviations
+from . import allocation, enrol_fields, hooks, views_death, views_deviations
+from .actions.changes import update_participant, update_personal_details
+from .actions.status import mark_final_visit, withdraw_participant
 from .audit import participant_history
 from .forms import FinalVisitForm, ParticipantForm, PersonalDetailsForm, WithdrawForm
 from .models import Clinic, Cluster, Participant, PersonalDetails, Trial, TrialRole
@@ -243,7 +245,7 @@ def participant_edit(request, study_id):
     participant = _participant_for(request.user, study_id)
     _require_edit(request.user, participant)
     form = ParticipantForm(request.POST or None, instance=participant)
-    return _correct(request, participant, form, actions.update_participant, _("Enrolment data"))
+    return _correct(request, participant, form, update_participant, _("Enrolment data"))
 
 
 @login_required
@@ -255,7 +257,7 @@ def personal_details_edit(request, study_id):
     details = get_object_or_404(PersonalDetails, participant=participant)
     form = PersonalDetailsForm(request.POST or None, instance=details)
     return _correct(
-        request, participant, form, actions.update_personal_details, _("Personal details")
+        request, participant, form, update_personal_details, _("Personal details")
     )
 
 
@@ -266,7 +268,7 @@ def participant_withdraw(request, study_id):
     form = WithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            actions.withdraw_participant(
+            withdraw_participant(
                 participant,
                 form.cleaned_data["withdrawn_on"],
                 form.cleaned_data["reason"],
@@ -293,7 +295,7 @@ def participant_final_visit(request, study_id):
     form = FinalVisitForm(request.POST or None, participant=participant)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.mark_final_visit(
+            mark_final_visit(
                 Participant.objects.get(pk=participant.pk),
                 form.cleaned_data["final_visit_on"],
                 form.cleaned_data.get("reason", ""),

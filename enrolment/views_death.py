@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enrolment import permissions as roles
 
-from . import actions
+from .actions import status as participant_status
 from .models import Participant
 
 MAY_RECORD_DEATH = roles.RECORD_DEATH
@@ -48,7 +48,7 @@ def record_death(request, participant: Participant):
     form = death_form(request.POST)
     if form.is_valid():
         try:
-            actions.record_death(
+            participant_status.record_death(
                 participant, form.cleaned_data["died_on"], form.cleaned_data["reason"]
             )
         except ValidationError as exc:

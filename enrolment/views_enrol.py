@@ -18,10 +18,14 @@ from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 
-from . import actions, randomisation, randomisation_store
+from . import randomisation_store
+from .actions.enrol import enrol_participant, record_decline, record_screening
+from .actions.errors import AlreadyEnrolled
+from .actions.status import move_crossover
 from .consent_forms import consent_answers
 from .consort import screening_flow
 from .models import Clinic, Cluster, RandomisationList, RandomisationSlot, ScreeningRecord
+from .randomisation.upload import ListError
 from .screening_forms import (
     CrossoverForm,
     DeclineForm,
@@ -70,7 +74,7 @@ def screen(request, code):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            record = actions.record_screening(
+            record = record_screening(
                 trial=trial,
                 clinic=form.cleaned_data["clinic"],
                 screened_on=form.cleaned_data["screened_on"],
@@ -108,13 +112,13 @@ def enrol(request, code, screening):
     decline = DeclineForm(request.POST or None, prefix="decline")
     if request.method == "POST" and "decline" in request.POST:
         if decline.is_valid():
-            actions.record_decline(record, decline.cleaned_data["decline_reason"])
+            record_decline(record, decline.cleaned_data["decline_reason"])
             messages.info(request, _("Recorded as declined in the screening log."))
             return redirect("screening_log", code=trial.code)
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            participant = actions.enrol_participant(
+            participant = enrol_participant(
                 clinic=record.clinic,
                 enrolled_on=data["enrolled_on"],
                 personal=form.personal(),
@@ -130,7 +134,7 @@ def enrol(request, code, screening):
                 late_reason=data["late_reason"],
                 **form.enrolment_fields(),
             )
-        except actions.AlreadyEnrolled:
+        except AlreadyEnrolled:
             # A double click or a second tab: the first submit enrolled the patient.
             record.refresh_from_db()
             return _already_closed(request, trial, record)
@@ -210,7 +214,7 @@ def crossover(request, code, cluster):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.move_crossover(
+            move_crossover(
                 cluster, form.cleaned_data["crossover"], form.cleaned_data["reason"], today
             )
         except ValidationError as exc:
@@ -261,7 +265,7 @@ def randomisation_list(request, code):
                 )
                 messages.success(request, _("The uploaded list is stored and active."))
                 return redirect("randomisation_list", code=trial.code)
-        except randomisation.ListError as exc:
+        except ListError as exc:
             problems = exc.errors
         except randomisation_store.Unbalanced as exc:
             unbalanced = exc.findings

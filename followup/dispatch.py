@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop as N_
 
-from enrolment import consent
+from enrolment.consent.reading import held_ids
 from questionnaires.models import Response
 
 from . import reach
@@ -177,7 +177,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> None:
     if not contacts:
         return
     answered = _answered(contacts)
-    held = consent.held_ids(c.participant for c in contacts if c.participant_id)
+    held = held_ids(c.participant for c in contacts if c.participant_id)
     completed, missed, progressed, messages = [], [], [], []
     for contact in contacts:
         trial = contact.timepoint.trial
@@ -293,7 +293,7 @@ def send_claimed(messages: list[Message], now: datetime, stats: Stats) -> None:
     """The one send loop with the invitations' channels (email, SMS, post). A message
     planned before its participant's data collection was held (a retry, a re-consent
     required since) waits too: handed back and looked at again in an hour."""
-    held = consent.held_ids(m.contact.participant for m in messages) if messages else set()
+    held = held_ids(m.contact.participant for m in messages) if messages else set()
     loop.send_claimed(
         messages, now, stats, MessageSender(render_message, tracking.opt_out, held=held)
     )

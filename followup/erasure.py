@@ -1,4 +1,4 @@
-"""When a participant's personal data is erased (enrolment.actions.erase_personal_data):
+"""When a participant's personal data is erased (enrolment.actions.erasure.erase_personal_data):
 stop every contact and scrub the copies of identifiers follow-up stores. Database writes
 only, inside the erasure's transaction."""
 

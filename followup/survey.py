@@ -15,8 +15,8 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 
 from questionnaires.models import Response
-from questionnaires.services import Visit
-from questionnaires.views import run_visit_page
+from questionnaires.services.saving import Visit
+from questionnaires.views.visits import run_visit_page
 
 from .amendments import instruments_for
 from .dispatch import language_of

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrolment import consent
+from enrolment.consent.reading import interview_candidates
 from enrolment.models import Clinic, Participant
 
 from .models import Interview, SwotAnalysis
@@ -117,7 +117,7 @@ def select_for_interview(participant: Participant, *, selected_on: date, user) -
     check_role(user, participant.trial)
     if Interview.objects.filter(participant=participant).exists():
         raise ValidationError(_("%(id)s is already selected.") % {"id": participant.study_id})
-    if participant.pk not in {p.pk for p in consent.interview_candidates(participant.trial)}:
+    if participant.pk not in {p.pk for p in interview_candidates(participant.trial)}:
         raise ValidationError(
             _("%(id)s has not consented to be contacted for an interview.")
             % {"id": participant.study_id}

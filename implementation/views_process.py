@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrolment import consent
+from enrolment.consent.reading import INTERVIEW_CONTACT, interview_candidates, item_for_effect
 from enrolment.models import Participant
 
 from . import process
@@ -119,7 +119,7 @@ def interviews(request, code):
     taken = {i.participant_id for i in selected}
     candidates = [
         p
-        for p in consent.interview_candidates(trial, Participant.objects.visible_to(request.user))
+        for p in interview_candidates(trial, Participant.objects.visible_to(request.user))
         if p.pk not in taken
     ]
     return render(
@@ -129,7 +129,7 @@ def interviews(request, code):
             "trial": trial,
             "rows": rows,
             "candidates": candidates,
-            "item": consent.item_for_effect(trial, consent.INTERVIEW_CONTACT),
+            "item": item_for_effect(trial, INTERVIEW_CONTACT),
         },
         status=status,
     )

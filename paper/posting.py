@@ -2,7 +2,7 @@
 posted), printed as packs and marked posted by the coordinator.
 
 A pack whose participant's data collection is held until re-consent (an amendment
-requires it, :func:`enrolment.consent.held_ids`) leaves the tray while the hold lasts,
+requires it, :func:`enrolment.consent.reading.held_ids`) leaves the tray while the hold lasts,
 even one handed over before the hold began: it is listed apart, with why, and can be
 neither printed nor marked posted. It comes back once the re-consent is recorded.
 
@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enrolment import consent
 from enrolment import permissions as roles
+from enrolment.consent.reading import held_ids, is_held
 from enrolment.models import Participant
 from followup.models import Message
 
@@ -51,7 +51,7 @@ def _held_participants(waiting) -> set[int]:
     participants = Participant.objects.filter(
         pk__in=waiting.values("contact__participant_id")
     ).only("pk", "trial_id")
-    return consent.held_ids(participants)
+    return held_ids(participants)
 
 
 def _waiting(user, trial):
@@ -115,5 +115,5 @@ def held_reason(participant) -> str:
 
 def refuse_held(participant) -> None:
     """Printing a held participant's pack by hand is refused as the tray refuses it."""
-    if consent.is_held(participant):
+    if is_held(participant):
         raise ValidationError(held_reason(participant))

@@ -2,8 +2,9 @@
 manager's verification that turns an entry into a response of the double data entry.
 
 One write path each: :func:`read_upload` creates a batch with its pages and entries;
-:func:`verify_entry` creates the response (through :func:`questionnaires.services.save_answers`,
-audited with a reason) and marks the entry verified (audited in its history).
+:func:`verify_entry` creates the response (through
+:func:`questionnaires.services.saving.save_answers`, audited with a reason) and marks the
+entry verified (audited in its history).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from followup.models import Contact
 from followup.planning import close_contacts
 from questionnaires.instruments import get
 from questionnaires.models import Response
-from questionnaires.services import ResponseError, next_entry_for, save_answers
+from questionnaires.services.answers import ResponseError
+from questionnaires.services.double_entry import next_entry_for
+from questionnaires.services.saving import save_answers
 
 from . import images, omr, reading
 from .models import Pack, PaperEntry, ScanBatch, ScanPage

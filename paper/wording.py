@@ -1,5 +1,5 @@
 """The words printed on a pack, in the respondent's language: the trial's loaded official
-wording where there is one (:func:`questionnaires.services.wording_for`), else our
+wording where there is one (:func:`questionnaires.services.answers.wording_for`), else our
 paraphrase through the gettext catalogs, as on the web form."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from questionnaires.instruments import base
-from questionnaires.services import wording_for
+from questionnaires.services.answers import wording_for
 
 from .layout import ItemWording, Section
 

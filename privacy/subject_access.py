@@ -16,13 +16,13 @@ from __future__ import annotations
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from enrolment.consent import history as consent_history
+from enrolment.consent.reading import history as consent_history
 from enrolment.models import Consent, Participant, PersonalDetails
 from followup.models import Contact, InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sms import tracking
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
-from questionnaires.services import wording_for
+from questionnaires.services.answers import wording_for
 
 FORMAT_VERSION = 1
 

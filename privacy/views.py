@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from enrolment import actions
 from enrolment import permissions as roles
+from enrolment.actions.erasure import erase_personal_data
 from enrolment.models import Erasure, Participant, PersonalDetails
 
 from .forms import ErasureForm
@@ -90,7 +90,7 @@ def erase(request, study_id):
     form = ErasureForm(request.POST or None, study_id=participant.study_id)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.erase_personal_data(
+            erase_personal_data(
                 participant, form.cleaned_data["reason"], request.user, source=Erasure.REQUEST
             )
         except ValidationError as exc:

@@ -18,7 +18,8 @@ from django.db import transaction
 from . import missing as reasons
 from .instruments import get
 from .models import Response
-from .services import ResponseError, save_answers
+from .services.answers import ResponseError
+from .services.saving import save_answers
 
 
 def _check(code: int, why: str) -> None:

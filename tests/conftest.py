@@ -8,7 +8,7 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from enrolment.models import Clinic, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from . import schema_snapshot
 from .factories import AuthenticatorFactory, PhysiotherapistFactory, TrialRoleFactory, UserFactory

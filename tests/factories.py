@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.models import Physiotherapist, TrialRole
 
 

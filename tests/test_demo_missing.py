@@ -4,9 +4,10 @@ refused online and a questionnaire not done, each through the real write path.""
 import pytest
 
 from followup.models import Contact
-from questionnaires import missing, services
+from questionnaires import missing
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 from tests.factories import enrol
 from tests.questionnaires.engine_helpers import valid_answers
 from trialsite.demo.missing import add_missing_reasons
@@ -24,7 +25,7 @@ def test_the_demo_adds_reasons_of_every_kind(betterback, clinic_west, coordinato
         (paper, Response.STAFF_PAPER, coordinator),
         (online, Response.PATIENT_ONLINE, None),
     ):
-        services.save_answers(
+        save_answers(
             instrument=odi,
             timepoint=tp,
             answers=valid_answers(odi),

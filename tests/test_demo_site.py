@@ -12,7 +12,7 @@ from django.test import Client
 
 from analysis.import_models import DataImport
 from datamanagement.queries.models import Query
-from enrolment import consent
+from enrolment.consent.reading import awaiting_reconsent, is_held, required_document
 from enrolment.demo import DEMO_PASSWORD
 from enrolment.models import Participant, PersonalDetails, Physiotherapist, Trial, TrialRole
 from followup.models import InboundSms, Message, SmsOptOut, SmsPrompt
@@ -180,14 +180,14 @@ def test_a_participant_no_channel_can_reach_is_on_the_overdue_list_with_why(demo
         assert "ingen e-postadress" in row and "inget mobilnummer" in row, row
         assert "ingen postadress" in row, row
     # Not the one awaiting re-consent: that story stays its own.
-    assert consent.awaiting_reconsent(unreachable.trial) != [unreachable]
+    assert awaiting_reconsent(unreachable.trial) != [unreachable]
 
 
 def test_a_participant_awaits_reconsent(demo):
     trial = Trial.objects.get(code="betterback")
-    waiting = consent.awaiting_reconsent(trial)
-    assert len(waiting) == 1 and consent.is_held(waiting[0])
-    assert consent.required_document(trial).version == "2.0"
+    waiting = awaiting_reconsent(trial)
+    assert len(waiting) == 1 and is_held(waiting[0])
+    assert required_document(trial).version == "2.0"
     # The same trial has two protocol versions: the amendment that requires consent 2.0.
     v1, v2 = trial.protocol_versions.order_by("number")
     assert (v2.amendment, v2.loaded_by.username) == (AMENDMENT, "coordinator")

@@ -13,12 +13,14 @@ import pytest
 
 from analysis import imports
 from analysis.exports import ANALYSIS_SCORES, analysis_dataset, analysis_vars, build, codebook
-from enrolment import actions, randomisation_store
+from enrolment import randomisation_store
+from enrolment.actions.enrol import enrol_participant, record_screening
+from enrolment.actions.errors import EnrolmentError
 from enrolment.models import Participant, Timepoint
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 from .factories import PersonalFactory, PhysiotherapistFactory, UserFactory
 from .questionnaires.engine_helpers import valid_answers
@@ -84,11 +86,11 @@ def _screen_and_enrol(trial, clinic, day, fields):
         for c in criteria
         if "instrument" in c.rule
     }
-    screening = actions.record_screening(
+    screening = record_screening(
         trial=trial, clinic=clinic, screened_on=day, user=user, age=40, answers=answers,
         scores=scores,
     )  # fmt: skip
-    return actions.enrol_participant(
+    return enrol_participant(
         clinic=clinic,
         enrolled_on=day,
         personal=PersonalFactory(preferred_language=trial.default_language),
@@ -201,9 +203,9 @@ def test_impact_first_contact_only_at_intervention_clinics():
     psp = trial.clusters.get(code="A").clinics.first()  # randomised to the PSP model
     usual = trial.clusters.get(code="B").clinics.first()
     day = date(2022, 3, 1)
-    with pytest.raises(actions.EnrolmentError, match="chooses the first-contact clinician"):
+    with pytest.raises(EnrolmentError, match="chooses the first-contact clinician"):
         _screen_and_enrol(trial, psp, day, {})
-    with pytest.raises(actions.EnrolmentError, match="only at intervention clinics"):
+    with pytest.raises(EnrolmentError, match="only at intervention clinics"):
         _screen_and_enrol(trial, usual, day, {"first_contact_clinician": "chiropractor"})
     control = _screen_and_enrol(trial, usual, day, {})
     assert control.first_contact_clinician == ""
@@ -215,7 +217,7 @@ def test_impact_first_contact_only_at_intervention_clinics():
 def test_sex_is_required_where_the_protocol_asks_it():
     trial = _load("safe.toml")
     clinic = trial.clusters.get().clinics.get()
-    with pytest.raises(actions.EnrolmentError, match="sex"):
+    with pytest.raises(EnrolmentError, match="sex"):
         _screen_and_enrol(trial, clinic, date(2022, 3, 1), {})
 
 
@@ -226,7 +228,7 @@ def test_enrol_form_asks_first_contact_only_at_intervention_clinics():
     forms = {}
     for cluster in ("A", "B"):
         clinic = trial.clusters.get(code=cluster).clinics.first()
-        screening = actions.record_screening(
+        screening = record_screening(
             trial=trial, clinic=clinic, screened_on=date(2022, 3, 1), user=UserFactory(),
             age=40, answers={c.code: c.kind == "inclusion" for c in trial.eligibility.all()},
             scores={},
@@ -244,7 +246,7 @@ def test_selfback_needs_a_smartphone_and_email(missing):
     trial = _load("selfback.toml")
     criteria = trial.eligibility.all()
     answers = {c.code: c.code != missing for c in criteria if not c.rule}
-    record = actions.record_screening(
+    record = record_screening(
         trial=trial, clinic=trial.clusters.first().clinics.first(), screened_on=date(2019, 4, 1),
         user=UserFactory(), age=40, answers=answers, scores={"rmdq_total": 8},
     )  # fmt: skip

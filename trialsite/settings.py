@@ -3,6 +3,11 @@
 With nothing set the site runs embedded: SQLite, Celery on a filesystem broker, email and
 SMS written to the outbox table. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL
 and Redis; with DEBUG off a SECRET_KEY is required and cookies and HSTS are secure.
+
+Left whole although it is over 400 lines: Django reads its settings as one module
+(``DJANGO_SETTINGS_MODULE``), and one file read top to bottom shows every setting, the
+environment variable behind it and its default in one place; split into pieces, a later
+piece could silently override an earlier one.
 """
 
 from datetime import timedelta

@@ -95,7 +95,7 @@ def cluster_labels(trial: Trial) -> dict[int, str]:
 class Column:
     """A participant column: its codebook entry, its value from a row of
     :func:`analysis.exports.stream.participant_rows`, and the same value in PostgreSQL
-    over the aliases of :mod:`analysis.exports.pg` (``p`` participant, ``c`` clinic, ``k``
+    over the aliases of :mod:`analysis.exports.pg_sql` (``p`` participant, ``c`` clinic, ``k``
     cluster, ``d`` personal details, ``pv`` protocol version, ``rk`` baseline risk)."""
 
     var: Var

@@ -9,6 +9,9 @@ Each value is written as Python writes it: the JSON field of the exported level 
 a list of codes joined by ``;``. Two things jsonb cannot tell: a float of 1e16 or more
 reads as an integer, and JSON objects (which no instrument stores) keep their JSON text
 with ``'`` for ``"``. Rows in the order of :mod:`analysis.exports.stream`.
+
+This module streams (``COPY ... TO STDOUT`` into CSV, or Parquet); the SQL is
+:mod:`analysis.exports.pg_sql`'s.
 """
 
 from __future__ import annotations
@@ -21,246 +24,18 @@ from collections.abc import Callable, Iterator
 
 from django.db import connection, connections, transaction
 
-from enrolment.models import Clinic, Cluster, Participant, PersonalDetails, Timepoint, Trial
-from enrolment.version_models import ProtocolVersion
-from questionnaires.instruments import codes as instrument_codes
-from questionnaires.models import Response
+from enrolment.models import Trial
 
 from .. import missing_export
 from ..varnames import DATE, NUMERIC, STRING, Var
-from .columns import (
-    baseline_risk,
-    instrument_vars,
-    participant_columns,
-    participant_timepoints,
-    sql_text,
-    weekly_timepoints,
-)
-from .stream import CHUNK, long_columns, wide_columns
+from .pg_sql import long_sql, wide_sql
+from .stream import CHUNK
 
 SHAPES = ("long", "wide")
-FINAL = Response.FINAL
 
 
 def applies(shape: str) -> bool:
     return connection.vendor == "postgresql" and shape in SHAPES
-
-
-# --- values as Python writes them ----------------------------------------------------
-
-
-def _number(t: str) -> str:
-    """The text of a jsonb number as Python's repr of the float it was written from."""
-    sign = f"CASE WHEN left({t}, 1) = '-' THEN '-' ELSE '' END"
-    frac = f"substr(ltrim({t}, '-'), 3)"
-    digits = f"ltrim({frac}, '0')"
-    sci = (
-        f"{sign} || left({digits}, 1) || CASE WHEN length({digits}) > 1 THEN '.' || "
-        f"substr({digits}, 2) ELSE '' END || 'e-' || "
-        f"lpad((length({frac}) - length({digits}) + 1)::text, 2, '0')"
-    )
-    return f"CASE WHEN {t} LIKE '0.0000%' OR {t} LIKE '-0.0000%' THEN {sci} ELSE {t} END"
-
-
-def _scalar(j: str, empty_is_null: bool) -> str:
-    j = f"({j})"
-    text = f"({j} #>> '{{}}')"
-    string = f"NULLIF({text}, '')" if empty_is_null else text
-    return (
-        f"CASE jsonb_typeof({j}) WHEN 'number' THEN {_number(text)} "
-        f"WHEN 'string' THEN {string} "
-        f"WHEN 'boolean' THEN CASE WHEN {j} = 'true' THEN 'True' ELSE 'False' END "
-        f"WHEN 'null' THEN {'NULL' if empty_is_null else chr(39) + 'None' + chr(39)} "
-        f"ELSE replace({j}::text, '\"', '''') END"
-    )
-
-
-def value(j: str) -> str:
-    """SQL text of the jsonb ``j`` as :func:`analysis.exports.columns._value` gives it
-    (NULL for none; '' only for a list of one empty string)."""
-    j = f"({j})"
-    joined = (
-        f"(SELECT string_agg({_scalar('e.x', False)}, ';' ORDER BY e.n)"
-        f" FROM jsonb_array_elements({j}) WITH ORDINALITY e(x, n))"
-    )
-    return (
-        f"CASE WHEN jsonb_typeof({j}) = 'array' THEN CASE WHEN {j} = '[]' THEN NULL "
-        f"ELSE {joined} END ELSE {_scalar(j, True)} END"
-    )
-
-
-def _reason_source(level: str) -> tuple[str, str]:
-    """(SQL of a response's reason JSON, condition for a response having one): item level
-    the item -> code object, score level the code of a questionnaire marked not done."""
-    has = "jsonb_typeof(r.missing) = 'object' AND r.missing <> '{}'"
-    if level == "item":
-        return "r.missing", has
-    first = "(SELECT e.value FROM jsonb_each(r.missing) e LIMIT 1)"
-    return first, f"r.not_done AND {has}"
-
-
-# --- the participants ------------------------------------------------------------------
-
-
-def _participants(trial: Trial, blinded: bool) -> tuple[str, int]:
-    """A subquery of the trial's participants (``id``, ``enrolled_on``, ``c0``..) in id
-    order, and the number of participant columns."""
-    cols = participant_columns(trial, blinded)
-    risk_sql = baseline_risk(trial)[2]
-    select = ", ".join(f"{c.sql} AS c{i}" for i, c in enumerate(cols))
-    sql = (
-        f"SELECT p.id, p.enrolled_on, {select}"
-        f" FROM {Participant._meta.db_table} p"
-        f" LEFT JOIN {Clinic._meta.db_table} c ON c.id = p.clinic_id"
-        f" LEFT JOIN {Cluster._meta.db_table} k ON k.id = c.cluster_id"
-        f" LEFT JOIN {PersonalDetails._meta.db_table} d ON d.participant_id = p.id"
-        f" LEFT JOIN {ProtocolVersion._meta.db_table} pv ON pv.id = p.protocol_version_id"
-        f" LEFT JOIN LATERAL ({risk_sql}) rk ON true"
-        f" WHERE p.trial_id = {int(trial.pk)} ORDER BY p.id OFFSET 0"
-    )
-    return sql, len(cols)
-
-
-def _days(tz: str) -> str:
-    return f"((r.completed_at AT TIME ZONE {sql_text(tz)})::date - pp.enrolled_on)"
-
-
-def _responses_where(tps) -> str:
-    ids = ", ".join(str(int(t.pk)) for t in tps) or "NULL"
-    return (
-        f"r.entry = {FINAL} AND r.completed_at IS NOT NULL AND r.timepoint_id IN ({ids})"
-    )
-
-
-# --- long --------------------------------------------------------------------------------
-
-
-def _text(expr: str, empty: bool) -> str:
-    """A text column of the file: '' as written (``empty``, Parquet keeps "" apart from
-    null) or as NULL (CSV writes both alike; PostgreSQL would quote the '')."""
-    return expr if empty else f"NULLIF({expr}, '')"
-
-
-def long_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
-             ) -> tuple[str, list[Var]]:
-    tps = participant_timepoints(trial)
-    _pcols, cols, variables = long_columns(trial, level, blinded)
-    for code in sorted(instrument_codes() - set(variables)):
-        variables[code] = instrument_vars(code, level, trial)
-    values = ", ".join(
-        f"({sql_text(code)}, {sql_text(v.name)}, {sql_text(v.name[len(code) + 1 :])}, "
-        f"{'true' if v.type == NUMERIC else 'false'}, {n})"
-        for code, vs in variables.items()
-        for n, v in enumerate(vs)
-    )
-    people, n = _participants(trial, blinded)
-    source = "scores" if level == "score" else "answers"
-    reason, has_reason = _reason_source(level)
-    reason_cell = "r.missing -> v.key" if level == "item" else reason
-    inner = (
-        f"SELECT {', '.join(f'pp.c{i}' for i in range(n))}, t.code AS tp,"
-        f" {_days(trial.time_zone)} AS days, r.week, r.mode, r.instrument, r.version,"
-        f" v.name, v.numeric, {value(f'r.{source} -> v.key')} AS val,"
-        f" CASE WHEN {has_reason} THEN {reason_cell} END AS why"
-        f" FROM ({people}) pp"
-        f" JOIN {Response._meta.db_table} r ON r.participant_id = pp.id"
-        f" JOIN {Timepoint._meta.db_table} t ON t.id = r.timepoint_id"
-        f" JOIN (VALUES {values}) v(instrument, name, key, numeric, n)"
-        f" ON v.instrument = r.instrument"
-        f" WHERE {_responses_where(tps)}"
-        f" ORDER BY pp.id, r.timepoint_id, r.instrument, r.week, r.id, v.n OFFSET 0"
-    )
-    heads = ", ".join(_text(f"x.c{i}::text", empty) for i in range(n))
-    sql = (
-        f"SELECT {heads}, x.tp, x.days, x.week, {_text('x.mode', empty)}, x.instrument,"
-        f" x.version, x.name, CASE WHEN x.numeric THEN {_text('x.val', empty)} END,"
-        f" CASE WHEN NOT x.numeric THEN {_text('x.val', empty)} END,"
-        " CASE WHEN x.val IS NULL OR (NOT x.numeric AND x.val = '') THEN"
-        f" {value('x.why')} END"
-        f" FROM ({inner}) x"
-    )
-    return sql, cols
-
-
-# --- wide --------------------------------------------------------------------------------
-
-
-def _slot(tp_id: int, code: str, week: int | None) -> str:
-    return f"{tp_id}/{code}/{'' if week is None else week}"
-
-
-def wide_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
-             ) -> tuple[str, list[Var]]:
-    tps = participant_timepoints(trial)
-    _pcols, cols, layout = wide_columns(trial, level, blinded)
-    weekly = weekly_timepoints(trial)
-    people, n = _participants(trial, blinded)
-    source = "scores" if level == "score" else "answers"
-    reason, has_reason = _reason_source(level)
-    slot = "r.timepoint_id || '/' || r.instrument || '/' || coalesce(r.week::text, '')"
-    responses = f"{Response._meta.db_table} r WHERE r.participant_id = pp.id AND " + (
-        _responses_where(tps)
-    )
-    # the earliest completed response of a timepoint gives its days and mode; on a tie
-    # the last in row order, as the Python path
-    first = (
-        f"SELECT jsonb_object_agg(x.tp, jsonb_build_array(x.days, x.mode)) AS dm FROM"
-        f" (SELECT DISTINCT ON (r.timepoint_id) r.timepoint_id AS tp,"
-        f" {_days(trial.time_zone)} AS days, r.mode FROM {responses} ORDER BY r.timepoint_id,"
-        " r.completed_at, r.instrument DESC, r.week DESC, r.id DESC) x"
-    )
-    # Each value is made text once, in a participant's object "<slot>/<key>" -> text
-    # (a value's SQL written once, not once a column); the columns look their text up.
-    objects = f"CASE WHEN jsonb_typeof(r.{source}) = 'object' THEN r.{source} END"
-    texts = (
-        f"SELECT jsonb_object_agg({slot} || '/' || e.key, {value('e.value')}) AS txt"
-        f" FROM {responses.replace(' WHERE ', f' CROSS JOIN jsonb_each({objects}) e WHERE ', 1)}"
-    )
-    if level == "item":
-        whys = (
-            f"SELECT jsonb_object_agg({slot} || '/' || e.key, {value('e.value')}) AS why"
-            f" FROM {responses.replace(' WHERE ', ' CROSS JOIN jsonb_each(r.missing) e WHERE ', 1)}"
-            f" AND {has_reason}"
-        )
-    else:
-        whys = (
-            f"SELECT jsonb_object_agg({slot}, {value(reason)}) AS why FROM {responses}"
-            f" AND {has_reason}"
-        )
-    cells, out = [], [_text(f"y.c{i}::text", empty) for i in range(n)]
-    pos = 0
-    for t in tps:
-        if t.id not in weekly:
-            cells += [f"a.dm #>> '{{{t.id},0}}'", f"a.dm #>> '{{{t.id},1}}'"]
-            out += [f"y.e{len(cells) - 2}", _text(f"y.e{len(cells) - 1}", empty)]
-        while pos < len(layout) and layout[pos][0] == t.id:
-            _tp, code, week, var = layout[pos]
-            s = _slot(t.id, code, week)
-            key = sql_text(f"{s}/{var.name[len(code) + 1 :]}")
-            cells += [f"v.txt ->> {key}", f"w.why ->> {key if level == 'item' else sql_text(s)}"]
-            i = len(cells) - 2
-            out.append(_text(f"y.e{i}", empty))
-            out.append(f"CASE WHEN y.e{i} IS NULL THEN y.e{i + 1} END")
-            pos += 1
-    inner = (
-        f"SELECT pp.*{''.join(f', {c} AS e{i}' for i, c in enumerate(cells))}"
-        f" FROM ({people}) pp LEFT JOIN LATERAL ({first}) a ON true"
-        f" LEFT JOIN LATERAL ({texts}) v ON true"
-        f" LEFT JOIN LATERAL ({whys}) w ON true ORDER BY pp.id OFFSET 0"
-    )
-    sql = f"SELECT {', '.join(out)} FROM ({inner}) y"
-    return sql, _with_reason_columns(cols)
-
-
-def _with_reason_columns(cols: list[Var]) -> list[Var]:
-    """The wide CSV's columns: a ``_reason`` column after each instrument column (as
-    :func:`analysis.missing_export.with_reasons` adds them for CSV)."""
-    out = []
-    for var in cols:
-        out.append(var)
-        if missing_export._wide_parts(var) is not None:
-            out.append(missing_export._reason_var(var))
-    return out
 
 
 # --- writing -------------------------------------------------------------------------------

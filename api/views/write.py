@@ -1,5 +1,5 @@
 """Write endpoints: a response for a participant and timepoint, entered by a role that
-may enter data, through :func:`questionnaires.services.save_answers` (validated and
+may enter data, through :func:`questionnaires.services.saving.save_answers` (validated and
 scored as the site does; the write-path guards refuse locked data: 409 ``locked``).
 Allocation and personal details are never written through the API."""
 
@@ -12,9 +12,10 @@ from rest_framework.response import Response
 from analysis.exports import weekly_timepoints
 from enrolment import permissions as roles
 from enrolment.models import Timepoint
-from questionnaires import services
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response as QResponse
+from questionnaires.services.answers import clean_answers
+from questionnaires.services.saving import save_answers
 
 from .. import data
 from ..errors import ApiError
@@ -70,11 +71,11 @@ class SubmitResponse(TrialView):
                       else for_trial(self.trial, body["instrument"]))
         reason = body["reason"].strip()
         if (existing is not None and existing.is_complete and not reason
-                and services.clean_answers(existing.answers)
-                != services.clean_answers(body["answers"])):
+                and clean_answers(existing.answers)
+                != clean_answers(body["answers"])):
             raise ApiError(400, "reason_required",
                            "This response is completed: give a reason to change it.")
-        saved = services.save_answers(
+        saved = save_answers(
             instrument=instrument,
             timepoint=tp,
             answers=body["answers"],

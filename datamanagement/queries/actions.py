@@ -2,7 +2,7 @@
 
 Each action checks who may take it, writes the state change and a message (the query's
 log) in one transaction. A correction goes through the existing audited correction flow
-(``questionnaires.services.correct_response``, ``enrolment.actions.update_*``) with a
+(``questionnaires.services.saving.correct_response``, ``enrolment.actions.changes.update_*``) with a
 reason that names the query.
 """
 
@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from enrolment import actions as enrolment_actions
 from enrolment import guards
+from enrolment.actions.changes import update_participant, update_personal_details
 from enrolment.edit_checks import COMPLETED, ENROLMENT_FIELDS
 from enrolment.models import Consent, Participant
-from questionnaires import services
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 
 from . import permissions
 from .models import Query, QueryMessage
@@ -212,7 +212,7 @@ def correct_from_query(query: Query, new_value, text: str, user) -> Query:
         answers = {k: v for k, v in query.response.answers.items() if k != query.field}
         if new_value is not None:
             answers[query.field] = new_value
-        services.correct_response(query.response, answers, reason, user)
+        correct_response(query.response, answers, reason, user)
     else:
         _correct_enrolment(query.participant, query.field, new_value, reason)
     query.refresh_from_db(fields=["state"])
@@ -228,7 +228,7 @@ def _correct_enrolment(participant: Participant, field: str, value, reason: str)
         raise QueryError(_("An enrolment date cannot be left empty."), code="invalid_value")
     day = dt.date.fromisoformat(value)
     if field == "date_of_birth":
-        enrolment_actions.update_personal_details(
+        update_personal_details(
             participant.personal_details, {field: day}, reason
         )
     elif field == "consented_on":
@@ -238,7 +238,7 @@ def _correct_enrolment(participant: Participant, field: str, value, reason: str)
         consent._change_reason = reason
         consent.save()
     else:
-        enrolment_actions.update_participant(participant, {field: day}, reason)
+        update_participant(participant, {field: day}, reason)
 
 
 def _corrected_since_raised(query: Query) -> bool:

@@ -168,7 +168,7 @@ def _worded(query: Query, item) -> dict:
         return {"item_text": "", "codes": []}
     from django.utils.translation import get_language
 
-    from questionnaires.services import wording_for
+    from questionnaires.services.answers import wording_for
 
     language = (get_language() or "en").split("-")[0]
     wording = wording_for(query.participant.trial, query.response.definition(), language)

@@ -4,8 +4,7 @@ from django import template
 from django.utils import translation
 
 from enrolment import permissions as roles
-
-from .. import consent
+from enrolment.consent.reading import awaits_reconsent, history, is_held, policy_of
 
 register = template.Library()
 
@@ -15,10 +14,10 @@ def participant_consent(context, participant):
     user = context["request"].user
     return {
         "participant": participant,
-        "policy": consent.policy_of(participant.trial),
-        "records": consent.history(participant),
-        "awaits": consent.awaits_reconsent(participant),
-        "held": consent.is_held(participant),
+        "policy": policy_of(participant.trial),
+        "records": history(participant),
+        "awaits": awaits_reconsent(participant),
+        "held": is_held(participant),
         "can_record": roles.can_edit(user, participant),
     }
 

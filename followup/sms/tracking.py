@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from enrolment import consent
+from enrolment.consent.reading import held_ids
 from enrolment.models import Participant
 
 from .. import reach
@@ -109,7 +109,7 @@ def plan_due(now: datetime, batch_size: int, stats: SmsStats) -> None:
     if not prompts:
         return
     messages, changed, sending = [], [], []
-    held = consent.held_ids(p.participant for p in prompts)
+    held = held_ids(p.participant for p in prompts)
     for prompt in prompts:
         participant = prompt.participant
         schedule = schedule_of(participant.trial)

@@ -11,7 +11,7 @@ from django.test import Client
 
 from accounts.models import AccessEvent
 from enrolment.models import Physiotherapist, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory

@@ -111,7 +111,7 @@ def test_a_superuser_is_asked_for_it_on_the_admin_login_too(betterback):
 
 
 def test_a_protocol_file_turns_it_off_for_its_trial(tmp_path):
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ..conftest import PROTOCOLS
 

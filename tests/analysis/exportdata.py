@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from enrolment.models import Clinic, Timepoint
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
-from questionnaires.services import compute_scores
+from questionnaires.services.scoring import compute_scores
 from tests.factories import enrol
 
 

@@ -13,7 +13,7 @@ from analysis.missing_export import REASON_LABELS
 from analysis.models import BlindingCode, ExportLog
 from analysis.plan.dataset import validate_dataset
 from enrolment.models import Participant, PersonalDetails
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from tests.analysis.exportdata import make_trial_data
 from tests.built_once import rolled_back
 from tests.conftest import PROTOCOLS
@@ -178,7 +178,7 @@ def test_export_is_logged_by_the_command(betterback, data, statistician, tmp_pat
 
 
 def test_withdrawal_and_status_are_exported(betterback, data, tmp_path):
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
 
     p = data[1]
     withdraw_participant(p, date(2017, 8, 1), "moved away", scope=p.FOLLOW_UP_ONLY)
@@ -188,7 +188,7 @@ def test_withdrawal_and_status_are_exported(betterback, data, tmp_path):
 
 
 def test_death_and_its_date_are_exported(betterback, data, tmp_path):
-    from enrolment.actions import record_death
+    from enrolment.actions.status import record_death
 
     p = data[2]
     record_death(p, date(2017, 9, 3), "informed by the clinic", today=date(2018, 1, 1))

@@ -10,7 +10,8 @@ import pytest
 from analysis import exports
 from analysis.missing_export import REASON_LABELS, STATA_MISSING
 from analysis.plan.dataset import reasons_as_missing, validate_dataset
-from questionnaires import missing, not_done, services
+from questionnaires import missing, not_done
+from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +23,10 @@ def data(betterback, coordinator):
     p = people[0]
     odi = p.responses.get(timepoint__code="baseline", instrument="odi", entry=0)
     answers = {k: v for k, v in odi.answers.items() if k != "q8"}
-    services.correct_response(odi, answers, "patient refused", coordinator, {"q8": missing.REFUSED})
+    correct_response(odi, answers, "patient refused", coordinator, {"q8": missing.REFUSED})
     eq5d = p.responses.get(timepoint__code="baseline", instrument="eq5d3l", entry=0)
     answers = {k: v for k, v in eq5d.answers.items() if k != "mo"}
-    services.correct_response(eq5d, answers, "page lost", coordinator, {"mo": missing.LOST})
+    correct_response(eq5d, answers, "page lost", coordinator, {"mo": missing.LOST})
     three = p.responses.get(timepoint__code="3m", instrument="odi", entry=0)
     three._change_reason = "entered against the wrong participant"
     three.delete()

@@ -14,8 +14,9 @@ from django.db import connection
 from analysis import exports, missing_export
 from analysis.exports import pg
 from enrolment.models import Participant
-from questionnaires import missing, not_done, services
+from questionnaires import missing, not_done
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data
 
 from .test_export_sms import answered, safe  # noqa: F401 - the weekly SMS fixtures
@@ -52,7 +53,7 @@ def data(betterback, coordinator):
     p, withdrawn, dead = people
     odi = p.responses.get(timepoint__code="baseline", instrument="odi", entry=0)
     answers = {k: v for k, v in odi.answers.items() if k != "q8"}
-    services.correct_response(odi, answers, "patient refused", coordinator, {"q8": missing.REFUSED})
+    correct_response(odi, answers, "patient refused", coordinator, {"q8": missing.REFUSED})
     three = p.responses.get(timepoint__code="3m", instrument="odi", entry=0)
     three._change_reason = "entered against the wrong participant"
     three.delete()

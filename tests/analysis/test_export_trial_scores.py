@@ -13,11 +13,11 @@ import pytest
 from analysis.exports import analysis_dataset, analysis_vars
 from analysis.plan.dataset import validate_dataset
 from enrolment import randomisation_store
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from questionnaires.instruments import for_trial
 from questionnaires.instruments.definitions.promis import t_score_table
 from questionnaires.models import Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 from ..conftest import PROTOCOLS
 from ..factories import UserFactory, enrol

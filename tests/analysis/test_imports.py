@@ -14,7 +14,9 @@ from analysis.exports import analysis_dataset, analysis_vars
 from analysis.import_models import DataImport
 from analysis.registry import RegistryError
 from enrolment import randomisation_store
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import UserFactory, enrol
@@ -146,7 +148,7 @@ def test_betterback_prices_the_cost_questions_patients_answer(clinic_west):
     from analysis import questionnaire_costs
     from questionnaires.instruments import for_trial
     from questionnaires.models import Response
-    from questionnaires.services import save_answers
+    from questionnaires.services.saving import save_answers
 
     p = enrol(clinic_west)
     trial = p.trial

@@ -14,7 +14,7 @@ from django.urls import reverse
 from analysis.import_models import DataImport
 from enrolment import randomisation_store
 from enrolment.models import TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import (

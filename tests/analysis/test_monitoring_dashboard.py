@@ -10,9 +10,10 @@ import pytest
 from django.urls import reverse
 
 from analysis import monitoring as mon
-from enrolment.actions import enrol_participant, withdraw_participant
+from enrolment.actions.enrol import enrol_participant
+from enrolment.actions.status import withdraw_participant
 from enrolment.models import Clinic, Participant, ScreeningRecord, Timepoint
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup.schedule import offset_date
 from questionnaires.instruments import get
 from questionnaires.models import Response

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from analysis import monitoring as mon
-from enrolment.actions import record_death, withdraw_participant
+from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.models import Participant, ScreeningRecord
 from tests.factories import enrol
 

@@ -7,9 +7,10 @@ from django.urls import reverse
 from analysis import monitoring as mon
 from analysis.monitoring.missing import split
 from enrolment.models import Participant
-from questionnaires import missing, not_done, services
+from questionnaires import missing, not_done
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 from tests.factories import enrol
 
 REQUIRED = {("odi", 1): [f"q{n}" for n in range(1, 11) if n != 8]}
@@ -59,10 +60,10 @@ def test_the_dashboard_counts_with_and_without_a_reason(client, clinic_west, coo
         instrument=odi, timepoint=tp, complete=True, mode=Response.STAFF_PAPER, user=coordinator
     )
     # a: q2 blank on paper (no reason); b: q3 lost; c: not done.
-    services.save_answers(
+    save_answers(
         participant=a, answers={k: v for k, v in full.items() if k != "q2"}, **kwargs
     )
-    services.save_answers(
+    save_answers(
         participant=b,
         answers={k: v for k, v in full.items() if k != "q3"},
         missing={"q3": missing.LOST},

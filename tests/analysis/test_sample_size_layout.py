@@ -17,7 +17,8 @@ from scipy import stats
 
 from analysis.plan import sample_size as ss
 from analysis.plan.sample_size.readings import protocol_readings
-from enrolment.protocol import ProtocolError, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
 BB = {"d": 0.35, "alpha": 0.05, "power": 0.80, "sided": 1, "icc": 0.01, "cac": 0.80, "m": 100}

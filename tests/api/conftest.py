@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from api import tokens
 from api.models import ApiToken
 from enrolment.models import Participant
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from tests.analysis.exportdata import make_trial_data
 from tests.built_once import rolled_back
 from tests.conftest import PROTOCOLS

@@ -14,10 +14,10 @@ import xmlschema
 import api.odm
 from api.odm.export import odm_chunks, write_odm
 from enrolment import randomisation_store
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from questionnaires import missing
 from questionnaires.models import Response
-from questionnaires.services import correct_response
+from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data, respond
 from tests.conftest import PROTOCOLS
 from tests.factories import UserFactory, enrol

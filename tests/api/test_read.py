@@ -12,7 +12,7 @@ from api import data
 from enrolment.models import PersonalDetails, TrialRole
 from questionnaires import missing
 from questionnaires.models import Response
-from questionnaires.services import correct_response
+from questionnaires.services.saving import correct_response
 from tests.factories import TrialRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

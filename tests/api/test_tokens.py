@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import AccessEvent
 from api.models import ApiToken
 from enrolment.models import TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from tests.conftest import PROTOCOLS
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from api.models import ApiToken
 from enrolment import guards
 from questionnaires.instruments import get
 from questionnaires.models import Response
-from questionnaires.services import compute_scores
+from questionnaires.services.scoring import compute_scores
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 
 from datamanagement.queries.checks import run_for_participant
 from enrolment.models import TrialRole
-from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 from tests.factories import enrol
 
 from ..conftest import _role
@@ -18,7 +18,7 @@ def answer(participant, timepoint_code, code, answers=None, on=None, user=None):
     from tests.questionnaires.engine_helpers import valid_answers
 
     definition = get(code)
-    response = services.save_answers(
+    response = save_answers(
         instrument=definition,
         timepoint=participant.trial.timepoints.get(code=timepoint_code),
         answers={**valid_answers(definition), **(answers or {})},

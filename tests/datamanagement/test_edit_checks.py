@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from datamanagement.queries import actions
 from datamanagement.queries.checks import FAILS_AGAIN, PASSES_NOW, Facts, evaluate, run_checks
 from datamanagement.queries.models import Query, QueryMessage
-from enrolment.actions import update_participant
-from questionnaires import services
+from enrolment.actions.changes import update_participant
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 from tests.factories import enrol
 from trialsite.celery import app
 
@@ -38,7 +38,7 @@ def test_a_failing_check_opens_one_query_on_save_and_closes_it_on_correction(
     assert query.messages.get().text.startswith("No back pain (0) at baseline")
     assert query.raised_by is None
     # Saved again, the value still wrong: still one query, one message.
-    services.correct_response(response, {**response.answers, "leg": 3}, "leg typo", data_manager)
+    correct_response(response, {**response.answers, "leg": 3}, "leg typo", data_manager)
     assert auto(participant, "baseline-back-pain").count() == 1
     assert query.messages.count() == 1
     # Corrected from the query: the check passes on save and closes its own query.
@@ -55,8 +55,8 @@ def test_a_failing_check_opens_one_query_on_save_and_closes_it_on_correction(
 
 def test_the_same_query_reopens_when_the_value_goes_wrong_again(participant, data_manager):
     response = answer(participant, "baseline", "nrs", {"back": 0}, on=date(2017, 5, 3))
-    services.correct_response(response, {**response.answers, "back": 4}, "fixed", data_manager)
-    services.correct_response(response, {**response.answers, "back": 0}, "oops", data_manager)
+    correct_response(response, {**response.answers, "back": 4}, "fixed", data_manager)
+    correct_response(response, {**response.answers, "back": 0}, "oops", data_manager)
     query = auto(participant, "baseline-back-pain").get()
     assert query.state == Query.REOPENED
     assert query.messages.last().text == FAILS_AGAIN
@@ -217,7 +217,7 @@ def test_nightly_batch_is_the_beat_schedule_entry(participant):
 
 
 def test_erasing_personal_details_leaves_the_birth_date_query_as_it_is(clinic_west, coordinator):
-    from enrolment.actions import erase_personal_data
+    from enrolment.actions.erasure import erase_personal_data
 
     participant = enrol(clinic_west, national_id="19800101-0001", date_of_birth=date(1980, 2, 1))
     query = auto(participant, "birth-date-personnummer").get()

@@ -12,9 +12,9 @@ import pypdfium2
 import pytest
 from django.utils import timezone
 
-from enrolment import consent
+from enrolment.consent.reading import current
 from enrolment.models import ElectronicConsent
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
 from followup.models import Contact
 from followup.schedule import add_months
@@ -88,7 +88,7 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
     staff.check("#record-reconsent #id_item_registry_linkage")
     staff.click("#record-reconsent button[type=submit]")
     staff.wait_for_selector('#consent-history tr[data-kind="reconsent"]')
-    assert consent.current(held).answers == {"interview_contact": True, "registry_linkage": True}
+    assert current(held).answers == {"interview_contact": True, "registry_linkage": True}
     assert dispatcher.dispatch_due(at + timedelta(hours=2), 50).invitations
     assert _status(held) == Contact.INVITED
     phone.goto(f"{live_server.url}{_link(held)}")
@@ -125,7 +125,7 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
     assert staff.inner_text(".consent-sha256") == ec.sha256
     staff.click(".confirm-identity")
     staff.wait_for_selector('#consent-history tr[data-kind="reconsent"]')
-    record = consent.current(tablet)
+    record = current(tablet)
     assert (record.method, record.version) == ("electronic", "2.0")
     assert record.answers == {"interview_contact": False, "registry_linkage": True}
     staff.goto(f"{live_server.url}/trials/{trial.code}/reconsent/")

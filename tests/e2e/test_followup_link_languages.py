@@ -11,7 +11,7 @@ from django.core import mail
 
 from enrolment import randomisation_store
 from enrolment.models import Clinic, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup.dispatch import dispatch_due
 from followup.schedule import add_months
 

@@ -138,7 +138,7 @@ print(json.dumps("moved"))
 
 SETUP = """
 from django.core.management import call_command
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 call_command("migrate", verbosity=0)
 trial, _ = load_protocol("protocols/betterback.toml")
 # The workers run on the wall clock: any hour is allowed, or the quiet hours
@@ -152,7 +152,7 @@ print(json.dumps("ready"))
 ENROL = """
 from datetime import date
 from django.contrib.auth import get_user_model
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.models import Clinic
 from followup.schedule import add_months
 clinic = Clinic.objects.get(cluster__trial__code="betterback", code="MOT")

@@ -12,9 +12,10 @@ from followup.dispatch import dispatch_due
 from followup.models import Contact
 from followup.schedule import add_months
 from followup.tokens import token_for
-from questionnaires import missing, services
+from questionnaires import missing
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 
 from ..factories import enrol
 from ..questionnaires.engine_helpers import valid_answers
@@ -34,7 +35,7 @@ def test_a_patient_prefers_not_to_answer_on_a_phone_and_finishes(
     # Everything but the ODI answered already: the ODI is the last page left.
     for code in tp.instruments:
         if code != "odi":
-            services.save_answers(
+            save_answers(
                 instrument=get(code),
                 timepoint=tp,
                 answers=valid_answers(get(code), skip=_free_text(code)),
@@ -92,7 +93,7 @@ def test_prefer_not_clears_an_answer_already_chosen_and_an_answer_clears_it(
     tp = contact.timepoint
     for code in tp.instruments:
         if code != "odi":
-            services.save_answers(
+            save_answers(
                 instrument=get(code), timepoint=tp,
                 answers=valid_answers(get(code), skip=_free_text(code)),
                 complete=True, mode=Response.PATIENT_ONLINE, participant=patient,

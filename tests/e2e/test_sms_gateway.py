@@ -276,7 +276,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from enrolment import randomisation_store
 from enrolment.models import TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 call_command("migrate", verbosity=0)
 trial, _ = load_protocol("protocols/safe.toml")
 # The workers run on the wall clock: any hour is allowed, or the quiet hours
@@ -295,7 +295,7 @@ print(json.dumps("ready"))
 ENROL = """
 from datetime import date
 from django.contrib.auth import get_user_model
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.models import Clinic
 clinic = Clinic.objects.get(cluster__trial__code="safe", code="MID")
 coordinator = get_user_model().objects.get(username="safe-coordinator")
@@ -317,7 +317,7 @@ ENROL_DUE = """
 from datetime import date
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.models import Clinic
 from followup.models import SmsPrompt
 clinic = Clinic.objects.get(cluster__trial__code="safe", code="MID")

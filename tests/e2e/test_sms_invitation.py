@@ -32,7 +32,7 @@ SETTINGS = {
 }
 
 SETUP = """
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 trial, _ = load_protocol("protocols/betterback.toml")

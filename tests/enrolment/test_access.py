@@ -81,7 +81,7 @@ def test_statistician_cannot_edit_or_read_history(client, statistician, patients
 
 def test_another_trials_coordinator_sees_nothing_of_betterback(client, patients):
     from enrolment.models import TrialRole
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ..conftest import PROTOCOLS
     from ..factories import TrialRoleFactory

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from enrolment import allocation
-from enrolment.actions import update_participant
+from enrolment.actions.changes import update_participant
 from enrolment.models import Cluster
 
 from ..factories import enrol

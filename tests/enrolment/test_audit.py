@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from enrolment.actions import update_personal_details, withdraw_participant
+from enrolment.actions.changes import update_personal_details
+from enrolment.actions.status import withdraw_participant
 from enrolment.audit import participant_history
 from enrolment.models import PersonalDetails
 

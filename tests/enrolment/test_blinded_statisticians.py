@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from enrolment import actions
+from enrolment.actions.status import withdraw_participant
 from enrolment.models import ScreeningRecord
 
 from ..factories import enrol
@@ -21,7 +21,7 @@ DECLINE = "Afraid of the exercises, husband disapproves"
 @pytest.fixture
 def seen(betterback, clinic_west, coordinator):
     patient = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
-    actions.withdraw_participant(patient, date(2017, 6, 1), WITHDRAWAL)
+    withdraw_participant(patient, date(2017, 6, 1), WITHDRAWAL)
     ScreeningRecord.objects.create(
         trial=betterback,
         clinic=clinic_west,
@@ -78,7 +78,7 @@ def test_an_open_trial_and_other_roles_see_both(client, statistician, coordinato
 
 
 def test_the_protocol_file_sets_blinding(tmp_path, db):
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ..conftest import PROTOCOLS
 

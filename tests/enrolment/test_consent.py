@@ -11,8 +11,21 @@ import pytest
 from django.urls import reverse
 
 from analysis import registry
-from enrolment import consent
 from enrolment.audit import participant_history
+from enrolment.consent.electronic import sign_electronic, start_electronic
+from enrolment.consent.reading import (
+    ConsentError,
+    awaiting_reconsent,
+    awaits_reconsent,
+    consented_to,
+    current,
+    held_ids,
+    history,
+    interview_candidates,
+    is_held,
+    policy_of,
+)
+from enrolment.consent.writing import record_reconsent, record_refusal
 from enrolment.models import (
     ConsentDocument,
     ConsentPolicy,
@@ -20,7 +33,9 @@ from enrolment.models import (
     ElectronicConsent,
     Participant,
 )
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsMessage, SmsPrompt
 from followup.sms import tracking
@@ -46,7 +61,7 @@ def amend(tmp_path, required="2.0", replace: dict | None = None):
 
 
 def reconsent(participant, interview=True, registry_ok=True, on=date(2017, 7, 1)):
-    return consent.record_reconsent(
+    return record_reconsent(
         participant,
         version="2.0",
         given_on=on,
@@ -104,7 +119,7 @@ def test_bad_consent_sections_name_the_reason(tmp_path, old, new, reason):
 
 
 def test_dates_of_documents_move_with_the_demo_shift(tmp_path):
-    from enrolment.protocol import shifted
+    from enrolment.protocol.reading import shifted
 
     spec = read_protocol(PROTOCOLS / "betterback.toml")
     moved = shifted(spec, 10)
@@ -116,15 +131,15 @@ def test_dates_of_documents_move_with_the_demo_shift(tmp_path):
 
 def test_enrolment_records_the_initial_consent_in_the_history_and_audit(clinic_west):
     p = enrol(clinic_west)
-    (record,) = consent.history(p)
+    (record,) = history(p)
     assert (record.kind, record.version, record.document.version) == ("initial", "1.0", "1.0")
     assert record.answers == {} and record.method == ConsentRecord.PAPER
     assert any(e.what == "Consent" for e in participant_history(p))
-    assert not consent.awaits_reconsent(p) and not consent.is_held(p)
+    assert not awaits_reconsent(p) and not is_held(p)
 
 
 def test_an_unlisted_form_version_is_kept_as_written(clinic_west):
-    from enrolment.actions import enrol_participant
+    from enrolment.actions.enrol import enrol_participant
     from tests.factories import PersonalFactory
 
     p = enrol_participant(
@@ -133,7 +148,7 @@ def test_an_unlisted_form_version_is_kept_as_written(clinic_west):
         personal=PersonalFactory(),
         consent={"consented_on": date(2017, 5, 2), "form_version": "0.9", "taken_by": _user()},
     )
-    record = consent.current(p)
+    record = current(p)
     assert record.version == "0.9" and record.document is None
 
 
@@ -142,27 +157,27 @@ def test_an_unlisted_form_version_is_kept_as_written(clinic_west):
 
 def test_an_amendment_lists_the_participants_to_reconsent(clinic_west, tmp_path):
     a, b, gone = (enrol(clinic_west) for _ in range(3))
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
 
     withdraw_participant(gone, date(2017, 6, 1), "moved away")
     trial = amend(tmp_path)
-    assert consent.awaiting_reconsent(trial) == [a, b]
-    assert consent.held_ids([a, b, gone]) == {a.pk, b.pk}
+    assert awaiting_reconsent(trial) == [a, b]
+    assert held_ids([a, b, gone]) == {a.pk, b.pk}
     reconsent(a)
-    assert consent.awaiting_reconsent(trial) == [b]
-    assert consent.current(a).version == "2.0"
+    assert awaiting_reconsent(trial) == [b]
+    assert current(a).version == "2.0"
     # New participants sign 2.0 and are not listed.
     new = enrol(clinic_west, enrolled_on=date(2017, 7, 3))
     ConsentRecord.objects.filter(participant=new).update(
         version="2.0", document=ConsentDocument.objects.get(trial=trial, version="2.0")
     )
-    assert consent.awaiting_reconsent(trial) == [b]
+    assert awaiting_reconsent(trial) == [b]
 
 
 def test_the_dry_run_counts_who_the_consent_amendment_lists(
     client, coordinator, clinic_west, tmp_path
 ):
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
     from enrolment.amendments import consequence_text, load_versioned
 
     a, b, gone = (enrol(clinic_west) for _ in range(3))
@@ -175,10 +190,10 @@ def test_the_dry_run_counts_who_the_consent_amendment_lists(
         "consent: version 2.0 required: 2 participant(s) listed for re-consent; their data "
         "collection is held until they re-consent"
     ]
-    assert consent.policy_of(a.trial).required_version == "1.0"  # nothing written
+    assert policy_of(a.trial).required_version == "1.0"  # nothing written
     wet = load_versioned(path, amendment="EPN 2017/600")
     assert wet.consequences == dry.consequences
-    assert len(consent.awaiting_reconsent(a.trial)) == 2
+    assert len(awaiting_reconsent(a.trial)) == 2
     client.force_login(coordinator)
     url = reverse("protocol_version", args=[a.trial.code, wet.number])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
@@ -191,7 +206,7 @@ def test_the_dry_run_counts_who_the_consent_amendment_lists(
 def test_a_document_without_reconsent_applies_to_new_participants_only(clinic_west, tmp_path):
     p = enrol(clinic_west)
     trial = amend(tmp_path, replace={"reconsent = true": "reconsent = false"})
-    assert trial and consent.awaiting_reconsent(trial) == [] and not consent.is_held(p)
+    assert trial and awaiting_reconsent(trial) == [] and not is_held(p)
 
 
 def test_data_collection_is_held_until_the_coordinator_records_reconsent(clinic_west, tmp_path):
@@ -231,7 +246,7 @@ def test_a_message_planned_before_the_hold_waits_too(clinic_west, tmp_path):
 def test_without_the_hold_flag_collection_continues(clinic_west, tmp_path):
     p = enrol(clinic_west)
     amend(tmp_path, replace={"hold_until_reconsent = true": "hold_until_reconsent = false"})
-    assert consent.awaits_reconsent(p) and not consent.is_held(p)
+    assert awaits_reconsent(p) and not is_held(p)
     assert dispatcher.dispatch_due(DUE_3M, 50).invitations == 1
 
 
@@ -267,7 +282,7 @@ def test_a_held_participant_gets_no_weekly_sms_question(tmp_path, settings):
     clinic = trial.clusters.first().clinics.first()
     held = enrol(clinic, enrolled_on=date(2022, 1, 5), mobile="+4520100001")
     ready = enrol(clinic, enrolled_on=date(2022, 1, 5), mobile="+4520100002")
-    consent.record_reconsent(
+    record_reconsent(
         ready, version="2.0", given_on=date(2022, 1, 6), answers={}, user=_user()
     )
     first = SmsPrompt.objects.filter(participant=held).order_by("week").first()
@@ -307,7 +322,7 @@ def test_held_links_and_visit_pages_say_not_available_now(
 def test_a_refusal_continues_or_withdraws(clinic_west, tmp_path):
     stays, leaves = enrol(clinic_west), enrol(clinic_west)
     trial = amend(tmp_path)
-    consent.record_refusal(
+    record_refusal(
         stays,
         version="2.0",
         refused_on=date(2017, 7, 1),
@@ -315,7 +330,7 @@ def test_a_refusal_continues_or_withdraws(clinic_west, tmp_path):
         reason="does not want the interview",
         user=_user(),
     )
-    consent.record_refusal(
+    record_refusal(
         leaves,
         version="2.0",
         refused_on=date(2017, 7, 1),
@@ -323,31 +338,31 @@ def test_a_refusal_continues_or_withdraws(clinic_west, tmp_path):
         reason="no longer wants to take part",
         user=_user(),
     )
-    assert consent.awaiting_reconsent(trial) == []
-    assert not consent.is_held(stays) and consent.current(stays).version == "1.0"
+    assert awaiting_reconsent(trial) == []
+    assert not is_held(stays) and current(stays).version == "1.0"
     leaves.refresh_from_db()
     assert leaves.status == Participant.WITHDRAWN
     assert leaves.withdrawal_scope == Participant.ALL_CONTACT
     assert not Contact.objects.filter(participant=leaves, status__in=Contact.OPEN).exists()
-    kinds = [r.kind for r in consent.history(leaves)]
+    kinds = [r.kind for r in history(leaves)]
     assert kinds == ["initial", "refusal"]
 
 
 def test_reconsent_is_checked(clinic_west, tmp_path):
     p = enrol(clinic_west)
     amend(tmp_path)
-    with pytest.raises(consent.ConsentError, match="not a consent version"):
-        consent.record_reconsent(
+    with pytest.raises(ConsentError, match="not a consent version"):
+        record_reconsent(
             p, version="9", given_on=date(2017, 7, 1), answers={}, user=_user()
         )
-    with pytest.raises(consent.ConsentError, match="does not ask"):
-        consent.record_reconsent(
+    with pytest.raises(ConsentError, match="does not ask"):
+        record_reconsent(
             p, version="2.0", given_on=date(2017, 7, 1), answers={"photos": True}, user=_user()
         )
-    with pytest.raises(consent.ConsentError, match="on or after the enrolment"):
+    with pytest.raises(ConsentError, match="on or after the enrolment"):
         reconsent(p, on=date(2017, 1, 1))
-    with pytest.raises(consent.ConsentError, match="needs a reason"):
-        consent.record_refusal(
+    with pytest.raises(ConsentError, match="needs a reason"):
+        record_refusal(
             p,
             version="2.0",
             refused_on=date(2017, 7, 1),
@@ -365,14 +380,14 @@ def test_optional_items_and_the_interview_candidates(client, coordinator, clinic
     trial = amend(tmp_path)
     reconsent(yes, interview=True, registry_ok=False)
     reconsent(no, interview=False, registry_ok=True)
-    assert consent.consented_to(yes, "interview_contact")
-    assert not consent.consented_to(yes, "registry_linkage")
-    assert not consent.consented_to(no, "interview_contact")
+    assert consented_to(yes, "interview_contact")
+    assert not consented_to(yes, "registry_linkage")
+    assert not consented_to(no, "interview_contact")
     # 1.0 did not ask: the file's when_not_asked decides.
-    assert not consent.consented_to(old, "interview_contact")
-    assert consent.consented_to(old, "registry_linkage")
-    assert not consent.consented_to(old, "no_such_item")
-    assert consent.interview_candidates(trial) == [yes]
+    assert not consented_to(old, "interview_contact")
+    assert consented_to(old, "registry_linkage")
+    assert not consented_to(old, "no_such_item")
+    assert interview_candidates(trial) == [yes]
     client.force_login(coordinator)
     page = client.get(reverse("interview_candidates", args=[trial.code])).content.decode()
     assert yes.study_id in page and no.study_id not in page and old.study_id not in page
@@ -409,7 +424,7 @@ def test_the_reconsent_page_and_the_participant_page(client, coordinator, clinic
         },
     )
     assert r.status_code == 302
-    assert consent.current(a).answers == {"interview_contact": True, "registry_linkage": False}
+    assert current(a).answers == {"interview_contact": True, "registry_linkage": False}
     r = client.post(
         reverse("participant_consent", args=[b.study_id]),
         {"action": "reconsent", "version": "2.0", "given_on": "2099-01-01"},
@@ -496,14 +511,14 @@ def test_electronic_consent_on_the_tablet_keeps_its_pdf(client, coordinator, cli
     assert "main outcome is now measured 3 months" in text and "Anna Berg" in text
     assert "[Yes] I may be contacted" in text and "[No] Data on my health care" in text
     # It counts only once a coordinator has confirmed who signed.
-    assert consent.awaits_reconsent(p)
+    assert awaits_reconsent(p)
     client.post(
         reverse("participant_consent", args=[p.study_id]),
         {"action": "confirm", "electronic": ec.pk},
     )
-    record = consent.current(p)
+    record = current(p)
     assert (record.kind, record.method, record.version) == ("reconsent", "electronic", "2.0")
-    assert ec.sha256 in record.note and not consent.awaits_reconsent(p)
+    assert ec.sha256 in record.note and not awaits_reconsent(p)
     download = client.get(reverse("electronic_consent_pdf", args=[p.study_id, ec.pk]))
     assert hashlib.sha256(download.content).hexdigest() == ec.sha256
     # The link no longer signs again.
@@ -515,7 +530,7 @@ def test_the_electronic_consent_page_speaks_the_participants_language(
 ):
     p = enrol(clinic_west, preferred_language="sv")
     amend(tmp_path)
-    ec, token = consent.start_electronic(p, _user())
+    ec, token = start_electronic(p, _user())
     page = client.get(reverse("electronic_consent", args=[token])).content.decode()
     assert ec.language == "sv" and 'lang="sv"' in page
     assert "Skriv ditt fullständiga namn" in page and "Vad som har ändrats" in page
@@ -524,8 +539,8 @@ def test_the_electronic_consent_page_speaks_the_participants_language(
 def test_a_trial_without_electronic_consent_refuses_to_start_one(clinic_west, tmp_path):
     p = enrol(clinic_west)
     amend(tmp_path, replace={"electronic = true": "electronic = false"})
-    with pytest.raises(consent.ConsentError, match="does not offer"):
-        consent.start_electronic(p, _user())
+    with pytest.raises(ConsentError, match="does not offer"):
+        start_electronic(p, _user())
 
 
 def test_the_enrol_form_asks_the_required_versions_items(client, coordinator, betterback, tmp_path):
@@ -539,7 +554,7 @@ def test_the_enrol_form_asks_the_required_versions_items(client, coordinator, be
 
 
 def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path):
-    from enrolment.actions import enrol_participant
+    from enrolment.actions.enrol import enrol_participant
     from tests.factories import PersonalFactory
 
     amend(tmp_path)
@@ -554,18 +569,18 @@ def test_enrolment_keeps_the_answers_of_the_version_signed(clinic_west, tmp_path
             "answers": {"interview_contact": True, "registry_linkage": False},
         },
     )
-    assert consent.consented_to(p, "interview_contact")
-    assert not consent.consented_to(p, "registry_linkage")
-    assert not consent.awaits_reconsent(p)
+    assert consented_to(p, "interview_contact")
+    assert not consented_to(p, "registry_linkage")
+    assert not awaits_reconsent(p)
 
 
 def test_erasure_removes_the_typed_name_and_the_pdf_but_keeps_the_hash(clinic_west, tmp_path):
-    from enrolment.actions import erase_personal_data
+    from enrolment.actions.erasure import erase_personal_data
 
     p = enrol(clinic_west)
     amend(tmp_path)
-    ec, _token = consent.start_electronic(p, _user())
-    ec = consent.sign_electronic(ec, "Anna Berg", {"interview_contact": True})
+    ec, _token = start_electronic(p, _user())
+    ec = sign_electronic(ec, "Anna Berg", {"interview_contact": True})
     digest = ec.sha256
     erasure = erase_personal_data(p, "request of 2017-09-01")
     ec.refresh_from_db()
@@ -661,7 +676,7 @@ def test_a_long_amendment_reference_is_kept_whole_or_refused_by_name(clinic_west
     reference = "EPN Linköping, amendment after the internal pilot (illustrative)"
     loaded = load_versioned(path, amendment=reference)
     assert loaded.version.amendment == reference
-    policy = consent.policy_of(loaded.trial)
+    policy = policy_of(loaded.trial)
     reasons = [h.history_change_reason for h in policy.history.all() if h.history_change_reason]
     assert reasons and all(len(r) <= 100 for r in reasons)
     assert any(r.startswith("protocol file betterback.toml, amendment EPN Link") for r in reasons)

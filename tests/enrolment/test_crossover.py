@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import EnrolmentError, move_crossover
+from enrolment.actions.errors import EnrolmentError
+from enrolment.actions.status import move_crossover
 from enrolment.models import Cluster
 
 from ..factories import enrol

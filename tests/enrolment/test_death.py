@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from enrolment.actions import EnrolmentError, record_death, withdraw_participant
+from enrolment.actions.errors import EnrolmentError
+from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.models import Participant
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import escape
 
-from enrolment.actions import EnrolmentError
+from enrolment.actions.errors import EnrolmentError
 from enrolment.audit import participant_history
 from enrolment.deviations import correct_deviation, record_deviation
 from enrolment.models import AuditedModel, Deviation, DeviationType, ReasonRequired
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol

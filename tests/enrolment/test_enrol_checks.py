@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from enrolment import randomisation_store
 from enrolment.models import Clinic, Participant
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol

@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from enrolment import actions, randomisation_store
+from enrolment import randomisation_store
+from enrolment.actions.changes import update_participant
+from enrolment.actions.errors import EnrolmentError
 from enrolment.models import Participant, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory, enrol
@@ -92,8 +94,8 @@ def test_impact_clinician_corrected_at_intervention_refused_at_control(client):
     # A control clinic's participant gets no such field, and the action refuses it.
     edit = client.get(reverse("participant_edit", args=[control.study_id])).content.decode()
     assert 'name="first_contact_clinician"' not in edit
-    with pytest.raises(actions.EnrolmentError, match="only at intervention clinics"):
-        actions.update_participant(control, {"first_contact_clinician": "chiropractor"}, "why")
+    with pytest.raises(EnrolmentError, match="only at intervention clinics"):
+        update_participant(control, {"first_contact_clinician": "chiropractor"}, "why")
     control.refresh_from_db()
     assert control.first_contact_clinician == ""
 

@@ -11,9 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from enrolment import randomisation_store
-from enrolment.actions import AlreadyEnrolled, enrol_participant
+from enrolment.actions.enrol import enrol_participant
+from enrolment.actions.errors import AlreadyEnrolled
 from enrolment.models import Clinic, Participant, RandomisationSlot, ScreeningRecord, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS, VerifiedClient
 from ..factories import PersonalFactory, TrialRoleFactory, UserFactory

@@ -7,7 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from enrolment.models import Clinic, Cluster, Participant, Physiotherapist, Timepoint, Trial
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
 ALL = sorted(PROTOCOLS.glob("*.toml"))

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from enrolment.models import Trial
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
 

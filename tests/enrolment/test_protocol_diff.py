@@ -1,6 +1,6 @@
 """The protocol diff is generic: sections, coded entries and fields, no database."""
 
-from enrolment.protocol import read_protocol
+from enrolment.protocol.reading import read_protocol
 from enrolment.protocol_diff import diff
 
 from ..data.amendments import V1, betterback_v2

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from enrolment.amendments import load_versioned
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup.schedule import add_months
 
 from ..conftest import PROTOCOLS

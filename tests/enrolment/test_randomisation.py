@@ -14,15 +14,9 @@ from collections import Counter
 
 import pytest
 
-from enrolment.randomisation import (
-    ListError,
-    Slot,
-    balance_report,
-    generate_list,
-    imbalance_beyond_blocks,
-    list_fingerprint,
-    parse_uploaded_list,
-)
+from enrolment.randomisation.checks import balance_report, imbalance_beyond_blocks, list_fingerprint
+from enrolment.randomisation.generate import Slot, generate_list
+from enrolment.randomisation.upload import ListError, parse_uploaded_list
 
 ARMS = ["control", "intervention"]
 SELFBACK_STRATA = [("DK",), ("NO",)]

@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 
 from enrolment import randomisation_store
-from enrolment.actions import EnrolmentError
+from enrolment.actions.errors import EnrolmentError
 from enrolment.models import Clinic, Participant, RandomisationSlot, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory, enrol

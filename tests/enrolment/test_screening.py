@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import EnrolmentError, enrol_participant, record_decline, record_screening
+from enrolment.actions.enrol import enrol_participant, record_decline, record_screening
+from enrolment.actions.errors import EnrolmentError
 from enrolment.consort import screening_flow
 from enrolment.models import Participant, ScreeningRecord
 

@@ -10,10 +10,12 @@ from django.urls import reverse
 from analysis import monitoring, runs
 from enrolment import tags
 from enrolment.models import Participant, Physiotherapist
-from enrolment.protocol import ProtocolError, load_protocol, read_protocol
-from questionnaires import services
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 
 from ..conftest import PROTOCOLS
 from ..factories import PhysiotherapistFactory, UserFactory, enrol
@@ -74,7 +76,7 @@ def test_monitoring_counts_the_missing_final_visit_crpe_under_renamed_codes(rena
     Participant.objects.filter(pk=participant.pk).update(final_visit_on=date(2017, 8, 1))
     everyone = Participant.objects.filter(trial=renamed)
     assert list(monitoring.crpe_missing_at_final_visit(renamed, everyone)) == [participant]
-    services.save_answers(
+    save_answers(
         instrument=get("crpe"),
         timepoint=renamed.timepoints.get(code="crpe-end"),
         answers={"fi1": 1, "category": 1},
@@ -87,7 +89,7 @@ def test_monitoring_counts_the_missing_final_visit_crpe_under_renamed_codes(rena
 
 def test_physiotherapist_dataset_reads_the_workshop_tags_and_the_useful_item(renamed, physio):
     for code, useful in (("ws-post", 2), ("ws-3mo", 4)):
-        services.save_answers(
+        save_answers(
             instrument=get("dibq"),
             timepoint=renamed.timepoints.get(code=code),
             answers={"q23": useful, "q24": 5},

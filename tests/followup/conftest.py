@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from enrolment import randomisation_store
 from enrolment.models import Clinic, TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from followup.schedule import add_months
 
 from ..conftest import PROTOCOLS

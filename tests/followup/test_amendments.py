@@ -12,10 +12,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from enrolment.actions import withdraw_participant
+from enrolment.actions.status import withdraw_participant
 from enrolment.amendments import load_versioned
 from enrolment.models import Cluster, Participant, ProtocolVersion, Timepoint
-from enrolment.protocol import ProtocolError
+from enrolment.protocol.sections import ProtocolError
 from followup.amendments import instruments_for
 from followup.models import Contact
 from followup.schedule import add_months

@@ -61,7 +61,7 @@ def test_queries_per_batch_do_not_grow_with_the_batch(clinic_west):
         assert dispatcher.dispatch_due(DUE_3M, 20).sent == 20
     assert len(large.captured_queries) == len(small.captured_queries)
     statements = [q["sql"] for q in large.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # 9, and two for the consent hold (enrolment.consent.held_ids: the contacts planned,
+    # 9, and two for the consent hold (enrolment.consent.reading.held_ids: the contacts planned,
     # and the messages sent, which may have been written before a hold): constant per batch.
     assert len(statements) <= 11, statements
     # Reminders and missed contacts: still constant.

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrolment import actions
+from enrolment.actions.changes import update_participant, update_personal_details
+from enrolment.actions.status import complete_participant, record_death, withdraw_participant
 from enrolment.models import Participant
 from followup.models import Contact, SmsPrompt
 
@@ -50,9 +51,9 @@ def test_a_plain_save_of_a_participant_is_not_reacted_to(safe):
 @pytest.mark.parametrize(
     "act",
     [
-        lambda p: actions.withdraw_participant(p, date(2022, 3, 1), "moved abroad"),
-        lambda p: actions.record_death(p, date(2022, 3, 1), "a relative called"),
-        lambda p: actions.complete_participant(p, "completed the trial"),
+        lambda p: withdraw_participant(p, date(2022, 3, 1), "moved abroad"),
+        lambda p: record_death(p, date(2022, 3, 1), "a relative called"),
+        lambda p: complete_participant(p, "completed the trial"),
     ],
     ids=["withdrawn", "died", "completed"],
 )
@@ -65,7 +66,7 @@ def test_each_ending_action_cancels_contacts_and_sms(safe, act):
 
 def test_a_corrected_enrolment_date_replans_through_the_action(safe):
     p = person(safe)
-    actions.update_participant(p, {"enrolled_on": date(2022, 1, 12)}, "typo")
+    update_participant(p, {"enrolled_on": date(2022, 1, 12)}, "typo")
     scheduled = Contact.objects.filter(participant=p, status=Contact.SCHEDULED)
     assert scheduled.exists()
     assert set(scheduled.values_list("anchor_date", flat=True)) == {date(2022, 1, 12)}
@@ -76,9 +77,9 @@ def test_changed_contact_details_refresh_reachability_through_the_action(safe):
     notes = set(Contact.objects.filter(participant=p).values_list("channel_note", flat=True))
     assert all(n.startswith("unreachable") for n in notes)
     # A change to no contact field is no event.
-    actions.update_personal_details(p.personal_details, {"full_name": "A. N. Other"}, "typo")
+    update_personal_details(p.personal_details, {"full_name": "A. N. Other"}, "typo")
     assert unreachable(p)
-    actions.update_personal_details(
+    update_personal_details(
         p.personal_details, {"email": "new@example.org", "mobile": "+4520999888"}, "by phone"
     )
     assert not unreachable(p)

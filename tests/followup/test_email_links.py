@@ -164,7 +164,7 @@ def test_expired_unknown_and_cancelled_links_say_so_and_name_the_study_team(
     # Pages behind an expired link are refused too, not only the start page.
     assert client.get(link_path(smtp.received[0].text) + "1/").status_code == 410
 
-    from enrolment.actions import withdraw_participant
+    from enrolment.actions.status import withdraw_participant
 
     current = enrol(clinic_west, enrolled_on=three_months_ago(), preferred_language="da")
     contact = current.contacts.get(timepoint__code="3m")

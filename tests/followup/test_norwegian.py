@@ -35,7 +35,8 @@ def test_norwegian_sms_replies_are_understood():
 
 
 def test_the_norwegian_cluster_defaults_to_norwegian(selfback, tmp_path):
-    from enrolment.protocol import ProtocolError, load_protocol
+    from enrolment.protocol.sections import ProtocolError
+    from enrolment.protocol.writing import load_protocol
 
     from ..conftest import PROTOCOLS
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import complete_participant, withdraw_participant
+from enrolment.actions.status import complete_participant, withdraw_participant
 from followup.dispatch import dispatch_due
 from followup.models import Contact, Message
 
@@ -157,7 +157,7 @@ def test_physiotherapist_contacts_from_the_workshop_date(clinic_west, physio_wes
 
 
 def test_a_corrected_enrolment_date_moves_the_contacts_not_yet_sent(clinic_west):
-    from enrolment.actions import update_participant
+    from enrolment.actions.changes import update_participant
 
     p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
     dispatch_due(utc(2017, 8, 2, 7), 10)  # 3 m already invited: it stays as sent

@@ -11,7 +11,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from enrolment.actions import update_personal_details
+from enrolment.actions.changes import update_personal_details
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsPrompt
 from followup.sms import tracking
@@ -285,7 +285,7 @@ def test_where_the_rule_is_wait_the_question_goes_at_eight_and_is_counted(safe, 
 def test_the_enrol_form_sets_the_preference_and_a_change_is_audited(
     client, physio_west, clinic_west, coordinator
 ):
-    from enrolment.actions import update_personal_details
+    from enrolment.actions.changes import update_personal_details
     from enrolment.models import Participant
 
     from ..enrolment.test_enrol_checks import _enrol

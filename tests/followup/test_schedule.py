@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from enrolment.protocol import read_protocol
+from enrolment.protocol.reading import read_protocol
 from followup.schedule import (
     PlannedContact,
     add_months,

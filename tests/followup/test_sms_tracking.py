@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
-from enrolment.actions import withdraw_participant
+from enrolment.actions.status import withdraw_participant
 from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sending import loop as send_loop
 from followup.sms import tracking
@@ -428,7 +428,7 @@ def test_the_message_log_lists_the_sms_with_recipients_only_for_allowed_roles(sa
 
 
 def test_a_participant_who_died_is_not_on_the_list_to_phone(safe, sms):
-    from enrolment.actions import record_death
+    from enrolment.actions.status import record_death
 
     p = person(safe)
     for n in (1, 2, 3, 4):

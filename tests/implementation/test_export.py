@@ -77,9 +77,9 @@ def test_the_background_information_answered_on_day_1_reaches_the_statistician(
     client, clinic_west, coordinator, physio_west, statistician
 ):
     from enrolment.models import Timepoint
-    from questionnaires import services
     from questionnaires.instruments import get
     from questionnaires.models import Response
+    from questionnaires.services.saving import save_answers
 
     physio = Physiotherapist.objects.get(user=physio_west)
     workshops.create_workshop(
@@ -90,7 +90,7 @@ def test_the_background_information_answered_on_day_1_reaches_the_statistician(
     assert physio.contacts.filter(timepoint=before).exists()
     answers = {"sex": 1, "age": 41, "years_practice": 15, "years_primary_care": 9,
                "msk_training": 1}  # fmt: skip
-    services.save_answers(
+    save_answers(
         instrument=get("pt_background"), timepoint=before, answers=answers, complete=True,
         mode=Response.STAFF_PAPER, user=coordinator, physiotherapist=physio,
     )  # fmt: skip

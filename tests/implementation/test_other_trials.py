@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from enrolment.models import TrialRole
-from enrolment.protocol import load_protocol
+from enrolment.protocol.writing import load_protocol
 from tests.conftest import PROTOCOLS
 from tests.factories import TrialRoleFactory, UserFactory
 

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from enrolment.models import Physiotherapist, Timepoint
-from enrolment.protocol import ProtocolError, load_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from implementation import workshops
 from implementation.models import Attendance, Workshop
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from enrolment import consent
+from enrolment.consent.reading import is_held
 from paper import posting
 from paper.models import Pack
 from tests.enrolment.test_consent import amend, reconsent
@@ -27,7 +27,7 @@ def test_a_held_participants_pack_leaves_the_tray_until_reconsent(
     assert list(posting.tray(coordinator, trial)) == [held_message, ready_message]
     amend(tmp_path)  # consent 2.0 required, data collection held until re-consent
     reconsent(ready)
-    assert consent.is_held(waiting) and not consent.is_held(ready)
+    assert is_held(waiting) and not is_held(ready)
 
     assert list(posting.tray(coordinator, trial)) == [ready_message]
     assert posting.held_in_tray(coordinator, trial) == [held_message]

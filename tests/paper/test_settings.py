@@ -2,7 +2,8 @@
 
 import pytest
 
-from enrolment.protocol import ProtocolError, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
 from paper.settings import paper_settings
 
 from ..conftest import PROTOCOLS

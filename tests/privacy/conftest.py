@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from enrolment.actions import update_personal_details
+from enrolment.actions.changes import update_personal_details
 from enrolment.models import Clinic, TrialRole
 from followup import dispatch
 from followup.models import SmsPrompt

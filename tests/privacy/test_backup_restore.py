@@ -15,11 +15,11 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from enrolment.actions import record_death, withdraw_participant
+from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.models import Timepoint
 from questionnaires.instruments import get
 from questionnaires.models import Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 from ..factories import enrol
 from ..followup.conftest import clinic_of

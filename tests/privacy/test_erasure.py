@@ -13,15 +13,12 @@ from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
-from enrolment.actions import (
-    ERASED,
-    EnrolmentError,
-    birth_date_kept_for_age,
-    erase_personal_data,
-    update_personal_details,
-)
+from enrolment.actions.changes import update_personal_details
+from enrolment.actions.erasure import ERASED, birth_date_kept_for_age, erase_personal_data
+from enrolment.actions.errors import EnrolmentError
 from enrolment.models import Erasure, Participant, PersonalDetails
-from enrolment.protocol import ProtocolError, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
 from followup.models import Contact, InboundSms, Message, OutboxMessage, SmsMessage, SmsPrompt
 from followup.sms import tracking
 from questionnaires.models import Response

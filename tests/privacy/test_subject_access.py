@@ -9,12 +9,12 @@ import json
 import pytest
 from django.urls import reverse
 
-from enrolment.actions import erase_personal_data
+from enrolment.actions.erasure import erase_personal_data
 from enrolment.models import Timepoint
 from privacy.models import SubjectAccess
 from questionnaires.instruments import for_trial
 from questionnaires.models import InstrumentWording, Response
-from questionnaires.services import save_answers
+from questionnaires.services.saving import save_answers
 
 pytestmark = pytest.mark.django_db
 

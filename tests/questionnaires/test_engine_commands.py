@@ -6,10 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from questionnaires import services
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments import base, get, registry
 from questionnaires.models import InstrumentWording, Response
+from questionnaires.services.saving import save_answers
 
 from ..factories import enrol
 
@@ -69,7 +69,7 @@ def test_score_errors_are_clear(args, message):
 def test_rescore_reports_and_audits_changed_scores(clinic_west):
     p = enrol(clinic_west)
     tp = p.trial.timepoints.get(code="baseline")
-    r = services.save_answers(
+    r = save_answers(
         instrument=get("nrs", 1),
         timepoint=tp,
         answers={"back": 6, "leg": 2},
@@ -120,7 +120,7 @@ def test_a_response_on_version_1_keeps_answers_and_scores_when_version_2_arrives
 ):
     p = enrol(clinic_west)
     tp = betterback.timepoints.get(code="baseline")
-    r = services.save_answers(
+    r = save_answers(
         instrument=get("zz_throwaway"),
         timepoint=tp,
         answers={"q1": 4},
@@ -140,7 +140,7 @@ def test_a_response_on_version_1_keeps_answers_and_scores_when_version_2_arrives
     assert not form.is_valid()
     # New responses use the latest version.
     p2 = enrol(clinic_west)
-    r2 = services.save_answers(
+    r2 = save_answers(
         instrument=get("zz_throwaway"),
         timepoint=tp,
         answers={"q1": 8},
@@ -151,7 +151,7 @@ def test_a_response_on_version_1_keeps_answers_and_scores_when_version_2_arrives
     assert (r2.version, r2.scores) == (2, {"total": 16})
     # And saving v2 answers onto the v1 response is refused.
     with pytest.raises(Exception, match="version 1"):
-        services.save_answers(
+        save_answers(
             instrument=get("zz_throwaway"),
             timepoint=tp,
             answers={"q1": 8},

@@ -9,7 +9,8 @@ from django.test import RequestFactory
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments import all_instruments, base
 from questionnaires.models import Response
-from questionnaires.services import compute_scores, save_answers
+from questionnaires.services.saving import save_answers
+from questionnaires.services.scoring import compute_scores
 
 from ..factories import enrol
 from .engine_helpers import as_post, valid_answers

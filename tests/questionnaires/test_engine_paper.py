@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from enrolment.audit import participant_history
-from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.double_entry import compare_entries, resolve_double_entry
+from questionnaires.services.saving import correct_response, save_answers
 
 from ..factories import enrol
 from .engine_helpers import as_post, valid_answers
@@ -99,15 +100,15 @@ def test_a_typed_corrected_value_is_validated_and_used(participant, coordinator,
         mode=Response.STAFF_PAPER,
         participant=participant,
     )
-    e1 = services.save_answers(answers=base_answers, user=coordinator, entry=1, **kw)
-    e2 = services.save_answers(answers=dict(base_answers, q2=1), user=data_manager, entry=2, **kw)
-    [diff] = services.compare_entries(e1, e2)
+    e1 = save_answers(answers=base_answers, user=coordinator, entry=1, **kw)
+    e2 = save_answers(answers=dict(base_answers, q2=1), user=data_manager, entry=2, **kw)
+    [diff] = compare_entries(e1, e2)
     assert (diff.item.id, diff.first, diff.second) == ("q2", base_answers["q2"], 1)
     with pytest.raises(ValidationError):
-        services.resolve_double_entry(e1, e2, {"q2": (42, "typo")}, data_manager)  # out of range
+        resolve_double_entry(e1, e2, {"q2": (42, "typo")}, data_manager)  # out of range
     with pytest.raises(ValidationError, match="Resolve every difference"):
-        services.resolve_double_entry(e1, e2, {}, data_manager)
-    final = services.resolve_double_entry(
+        resolve_double_entry(e1, e2, {}, data_manager)
+    final = resolve_double_entry(
         e1, e2, {"q2": (2, "both misread: 2 is ticked")}, data_manager
     )
     assert final.answers["q2"] == 2 and final.resolution["q2"]["final"] == 2
@@ -123,10 +124,10 @@ def test_entries_by_the_same_person_are_not_compared(participant, coordinator):
         mode=Response.STAFF_PAPER,
         participant=participant,
     )
-    e1 = services.save_answers(answers=valid_answers(odi), user=coordinator, entry=1, **kw)
-    e2 = services.save_answers(answers=valid_answers(odi), user=coordinator, entry=2, **kw)
+    e1 = save_answers(answers=valid_answers(odi), user=coordinator, entry=1, **kw)
+    e2 = save_answers(answers=valid_answers(odi), user=coordinator, entry=2, **kw)
     with pytest.raises(ValidationError, match="different people"):
-        services.resolve_double_entry(e1, e2, {}, coordinator)
+        resolve_double_entry(e1, e2, {}, coordinator)
 
 
 def test_paper_blanks_are_missing_answers_not_errors_but_ranges_are_checked(
@@ -152,7 +153,7 @@ def test_paper_entry_out_of_range_is_shown_next_to_the_item(client, participant,
 def test_staff_correction_of_a_completed_response_needs_a_reason(client, participant, coordinator):
     nrs = get("nrs", 1)
     tp = participant.trial.timepoints.get(code="baseline")
-    r = services.save_answers(
+    r = save_answers(
         instrument=nrs,
         timepoint=tp,
         answers={"back": 3, "leg": 1},
@@ -161,7 +162,7 @@ def test_staff_correction_of_a_completed_response_needs_a_reason(client, partici
         participant=participant,
     )
     with pytest.raises(ValidationError, match="reason"):
-        services.correct_response(r, {"back": 4, "leg": 1}, "", coordinator)
+        correct_response(r, {"back": 4, "leg": 1}, "", coordinator)
     r.answers = {"back": 4, "leg": 1}
     with pytest.raises(ValidationError, match="reason"):
         r.save()  # the model refuses too

@@ -205,8 +205,8 @@ def test_the_visit_logic_runs_without_a_login_for_a_later_token_link(participant
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import RequestFactory
 
-    from questionnaires.services import Visit
-    from questionnaires.views import run_visit_page
+    from questionnaires.services.saving import Visit
+    from questionnaires.views.visits import run_visit_page
 
     tp = participant.trial.timepoints.get(code="baseline")
     visit = Visit(timepoint=tp, participant=participant, mode=Response.PATIENT_ONLINE)

@@ -12,9 +12,12 @@ from django.utils import timezone
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
 from followup.tokens import token_for
-from questionnaires import missing, not_done, reasons, services
+from questionnaires import missing, not_done, reasons
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.answers import ResponseError
+from questionnaires.services.double_entry import compare_entries, resolve_double_entry
+from questionnaires.services.saving import correct_response, save_answers
 
 from ..factories import enrol
 from ..followup.conftest import three_months_ago
@@ -69,8 +72,8 @@ def test_a_respondent_may_only_refuse_and_only_where_the_instrument_allows_skipp
 
 
 def test_save_answers_refuses_a_reason_from_a_respondent_without_login(participant):
-    with pytest.raises(services.ResponseError) as exc:
-        services.save_answers(
+    with pytest.raises(ResponseError) as exc:
+        save_answers(
             instrument=ODI,
             timepoint=baseline(participant),
             answers={},
@@ -85,7 +88,7 @@ def test_save_answers_refuses_a_reason_from_a_respondent_without_login(participa
 
 def test_a_reason_staff_gave_stays_when_the_respondent_saves_next(participant, coordinator):
     tp = baseline(participant)
-    response = services.save_answers(
+    response = save_answers(
         instrument=ODI,
         timepoint=tp,
         answers={"q1": 2},
@@ -96,7 +99,7 @@ def test_a_reason_staff_gave_stays_when_the_respondent_saves_next(participant, c
         participant=participant,
     )
     # The patient goes on (no login): the staff's reason stays, a new one is refused.
-    response = services.save_answers(
+    response = save_answers(
         instrument=ODI,
         timepoint=tp,
         answers={"q1": 2, "q2": 1},
@@ -107,8 +110,8 @@ def test_a_reason_staff_gave_stays_when_the_respondent_saves_next(participant, c
         response=response,
     )
     assert response.missing == {"q3": missing.NOT_DONE}
-    with pytest.raises(services.ResponseError):
-        services.save_answers(
+    with pytest.raises(ResponseError):
+        save_answers(
             instrument=ODI,
             timepoint=tp,
             answers={"q1": 2, "q2": 1},
@@ -129,7 +132,7 @@ def test_odi_with_one_reason_scores_over_45_and_with_two_is_missing(participant,
     # (16/45 = 35.56%); more than one -> missing.
     answers = odi_values([3, 2, 2, 1, 2, 1, 2, 0, 2, 1])
     del answers["q8"]
-    response = services.save_answers(
+    response = save_answers(
         instrument=ODI,
         timepoint=baseline(participant),
         answers=answers,
@@ -144,7 +147,7 @@ def test_odi_with_one_reason_scores_over_45_and_with_two_is_missing(participant,
     assert response.scores["sections_answered"] == 9
 
     del answers["q2"]
-    response = services.correct_response(
+    response = correct_response(
         response, answers, "page 1 lost", coordinator, {"q8": code, "q2": missing.LOST}
     )
     assert response.scores == {"odi": None, "sections_answered": 8}
@@ -165,10 +168,10 @@ def test_eq5d3l_with_a_reason_for_one_dimension_has_no_index_but_keeps_the_vas(
         user=coordinator,
         participant=participant,
     )
-    full = services.save_answers(answers=answers, **kwargs)
+    full = save_answers(answers=answers, **kwargs)
     assert full.scores["index"] == pytest.approx(0.9694 - 0.0666)
     without_pain = {k: v for k, v in answers.items() if k != "pd"}
-    response = services.correct_response(
+    response = correct_response(
         full, without_pain, "patient did not know", coordinator, {"pd": missing.DONT_KNOW}
     )
     assert response.scores["index"] is None and response.scores["profile"] is None
@@ -257,7 +260,7 @@ def test_paper_entry_offers_every_reason_and_a_reason_against_a_value_is_a_diffe
     r = client.post(entry_url(participant), as_post(second, action="save"))
     assert r.status_code == 302
     e2 = Response.objects.get(participant=participant, entry=Response.SECOND_ENTRY)
-    differences = services.compare_entries(e1, e2)
+    differences = compare_entries(e1, e2)
     assert [(d.item.id, d.first, d.second) for d in differences] == [
         ("q5", missing.LOST, second["q5"])
     ]
@@ -287,16 +290,16 @@ def test_resolution_may_type_a_reason_code_for_a_value_both_entries_gave(
         mode=Response.STAFF_PAPER,
         participant=participant,
     )
-    e1 = services.save_answers(
+    e1 = save_answers(
         answers=answers, user=coordinator, entry=Response.FIRST_ENTRY, **kwargs
     )
-    e2 = services.save_answers(
+    e2 = save_answers(
         answers=dict(answers, q2=0),
         user=physio_west,
         entry=Response.SECOND_ENTRY,
         **kwargs,
     )
-    final = services.resolve_double_entry(
+    final = resolve_double_entry(
         e1, e2, {"q2": (missing.NOT_DONE, "two boxes ticked: not answerable")}, data_manager
     )
     assert final.missing == {"q2": missing.NOT_DONE} and "q2" not in final.answers
@@ -305,7 +308,7 @@ def test_resolution_may_type_a_reason_code_for_a_value_both_entries_gave(
 def test_a_correction_swaps_a_value_for_a_reason_with_the_staff_reason_in_history(
     client, participant, coordinator
 ):
-    response = services.save_answers(
+    response = save_answers(
         instrument=ODI,
         timepoint=baseline(participant),
         answers=valid_answers(ODI),
@@ -378,7 +381,7 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
     tp = contact.timepoint
     # The patient had started the NRS: their answers stay.
     nrs = get("nrs", 1)
-    services.save_answers(
+    save_answers(
         instrument=nrs,
         timepoint=tp,
         answers={nrs.items[0].id: 4},
@@ -408,7 +411,7 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
     contact.refresh_from_db()
     assert contact.status == Contact.COMPLETED
     assert not Message.objects.filter(contact=contact, kind=Message.REMINDER).exists()
-    with pytest.raises(services.ResponseError):
+    with pytest.raises(ResponseError):
         not_done.mark_timepoint_not_done(
             participant=patient, timepoint=tp, code=missing.NOT_DONE, why="x", user=coordinator
         )
@@ -426,8 +429,8 @@ def test_a_data_manager_types_a_reason_code_as_the_final_value(
         mode=Response.STAFF_PAPER,
         participant=participant,
     )
-    services.save_answers(answers=answers, user=coordinator, entry=Response.FIRST_ENTRY, **kwargs)
-    services.save_answers(
+    save_answers(answers=answers, user=coordinator, entry=Response.FIRST_ENTRY, **kwargs)
+    save_answers(
         answers=dict(answers, q4=0), user=physio_west, entry=Response.SECOND_ENTRY, **kwargs
     )
     client.force_login(data_manager)

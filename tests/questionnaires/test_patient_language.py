@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from enrolment.protocol import ProtocolError, load_protocol
+from enrolment.protocol.sections import ProtocolError
+from enrolment.protocol.writing import load_protocol
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments.registry import all_instruments
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 
 from enrolment.amendments import load_versioned
 from enrolment.demo import SAFE_PROTOCOL, without_second_factor
-from enrolment.protocol import read_protocol
+from enrolment.protocol.reading import read_protocol
 
 AMENDMENT = "De Videnskabsetiske Komitéer S-20160177, tillæg 2"
 

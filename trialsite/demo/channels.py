@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from enrolment.actions import update_personal_details
+from enrolment.actions.changes import update_personal_details
 from enrolment.models import Participant, PersonalDetails
 from followup import dispatch
 from followup.links import send_new_link

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from enrolment import consent
 from enrolment.amendments import load_versioned
+from enrolment.consent.writing import record_reconsent
 from enrolment.demo import PROTOCOL, demo_shift_days, without_second_factor
 from enrolment.models import ConsentRecord, Participant, Trial
 
@@ -51,7 +51,7 @@ def show_consent_amendment(trial: Trial, today: date, seed: int = 2017) -> dict[
         return {}
     rng = random.Random(f"{seed}:{trial.code}:consent")
     for p in active[1:]:
-        consent.record_reconsent(
+        record_reconsent(
             p,
             version="2.0",
             given_on=max(p.enrolled_on, today - timedelta(days=rng.randint(5, 40))),

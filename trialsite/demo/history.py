@@ -22,15 +22,16 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.db.models import Min
 
-from enrolment.actions import mark_final_visit, record_death, withdraw_participant
+from enrolment.actions.status import mark_final_visit, record_death, withdraw_participant
 from enrolment.models import Participant, Physiotherapist, Timepoint, Trial, TrialRole
 from followup import dispatch
 from followup.models import Contact
 from followup.planning import complete_contact
 from implementation import workshops
-from questionnaires import services
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response
+from questionnaires.services.double_entry import compare_entries, resolve_double_entry
+from questionnaires.services.saving import correct_response, save_answers
 
 from .answers import months_of, patient_burden, synthetic_answers
 
@@ -163,7 +164,7 @@ class Replay:
         for code in timepoint.instruments:
             instrument = for_trial(timepoint.trial, code)
             responses.append(
-                services.save_answers(
+                save_answers(
                     instrument=instrument,
                     timepoint=timepoint,
                     answers=synthetic_answers(instrument, burden, self.rng),
@@ -231,15 +232,15 @@ class Replay:
             value = answers[item.id]
             wrong = codes[(codes.index(value) + 1) % len(codes)]
             answers[item.id] = [wrong] if isinstance(value, list) else wrong
-            seconds[0] = services.correct_response(
+            seconds[0] = correct_response(
                 slip, answers, "demo: a typing slip in the second entry", second_user
             )
         for first, second in zip(firsts, seconds, strict=True):
             decisions = {
                 d.item.id: (d.first, "checked against the paper form")
-                for d in services.compare_entries(first, second)
+                for d in compare_entries(first, second)
             }
-            services.resolve_double_entry(first, second, decisions, first_user)
+            resolve_double_entry(first, second, decisions, first_user)
         self.count("paper forms entered twice")
 
 
@@ -290,7 +291,7 @@ def plan_clinic_visits(replay: Replay, trial: Trial) -> None:
             burden = replay.rng.uniform(0.3, 0.7)
             for code in tp.instruments:
                 instrument = for_trial(tp.trial, code)
-                services.save_answers(
+                save_answers(
                     instrument=instrument,
                     timepoint=tp,
                     answers=synthetic_answers(instrument, burden, replay.rng),

@@ -9,8 +9,9 @@ from django.contrib.auth import get_user_model
 
 from enrolment.models import Trial
 from followup.models import Contact
-from questionnaires import missing, not_done, services
+from questionnaires import missing, not_done
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response, save_answers
 
 LOST_ON_PAPER = 3  # paper forms with one item lost
 
@@ -28,7 +29,7 @@ def _lost_on_paper(trial: Trial, data_manager) -> int:
         if item is None:
             continue
         answers = {k: v for k, v in response.answers.items() if k != item}
-        services.correct_response(
+        correct_response(
             response,
             answers,
             "page 2 of the paper form lost in the post: the value typed was a guess",
@@ -46,7 +47,7 @@ def _refused_online(trial: Trial) -> int:
     response = _finals(trial).filter(mode=Response.PATIENT_ONLINE, instrument="odi").first()
     if response is None or "q8" not in response.answers:
         return 0
-    services.save_answers(
+    save_answers(
         instrument=response.definition(),
         timepoint=response.timepoint,
         answers={k: v for k, v in response.answers.items() if k != "q8"},

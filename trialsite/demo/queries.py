@@ -12,8 +12,8 @@ from datamanagement.queries import actions
 from datamanagement.queries.checks import run_checks
 from datamanagement.queries.models import Query
 from enrolment.models import Physiotherapist, Trial
-from questionnaires import services
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 
 
 def build_queries(trials: list[Trial]) -> dict[str, int]:
@@ -94,7 +94,7 @@ def _paper_slip(trial: Trial) -> None:
         .first()
     )
     if response is not None and response.answers.get("back") != 0:
-        services.correct_response(
+        correct_response(
             response, {**response.answers, "back": 0}, "typed from the paper form"
         )
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from enrolment.actions import enrol_participant
+from enrolment.actions.enrol import enrol_participant
 from enrolment.demo import _enrolment_fields, synthetic_personnummer
 from enrolment.models import Participant, PersonalDetails, Physiotherapist, Trial
 

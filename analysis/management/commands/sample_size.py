@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from analysis.plan import sample_size
 from analysis.plan.sample_size.describe import describe
 from analysis.plan.sample_size.readings import protocol_readings
-from enrolment.protocol import ProtocolError, read_protocol
+from enrolment.protocol.reading import read_protocol
+from enrolment.protocol.sections import ProtocolError
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from enrolment import consent
+from enrolment.consent.reading import awaiting_reconsent, held_ids, policy_of
+from enrolment.consent.reading import interview_candidates as consented_interview_candidates
 from enrolment.models import Trial
 
 
@@ -23,15 +24,15 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"No trial {trial!r}.")
         if interview_candidates:
-            for p in consent.interview_candidates(found):
+            for p in consented_interview_candidates(found):
                 self.stdout.write(p.study_id)
             return
-        policy = consent.policy_of(found)
+        policy = policy_of(found)
         if policy is None:
             self.stdout.write(f"{found.code}: the protocol file lists no consent documents")
             return
-        waiting = consent.awaiting_reconsent(found)
-        held = consent.held_ids(waiting)
+        waiting = awaiting_reconsent(found)
+        held = held_ids(waiting)
         self.stdout.write(
             f"{found.code}: consent {policy.required_version} required; "
             f"{len(waiting)} awaiting re-consent, {len(held)} held"

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from enrolment.amendments import load_versioned
-from enrolment.protocol import ProtocolError
+from enrolment.protocol.sections import ProtocolError
 
 
 class Command(BaseCommand):

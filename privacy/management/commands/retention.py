@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from enrolment import guards
-from enrolment.actions import erase_personal_data
+from enrolment.actions.erasure import erase_personal_data
 from enrolment.models import Erasure
 from followup.erasure import scrub_late_copies
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from questionnaires.services import rescore
+from questionnaires.services.scoring import rescore
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ from django.core.management.base import CommandError
 
 from questionnaires.instruments import get
 from questionnaires.management.commands._base import VersionedCommand
-from questionnaires.services import score_options, validate_answers
+from questionnaires.services.answers import validate_answers
+from questionnaires.services.scoring import score_options
 
 
 class Command(VersionedCommand):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from enrolment.models import Timepoint, TrialRole
-from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
 
 from ...conftest import _role
 from ...factories import enrol
@@ -33,7 +33,7 @@ def investigator(betterback):
 def answer(participant, tp_code: str, code: str, answers: dict | None = None) -> Response:
     tp = Timepoint.objects.get(trial=participant.trial, code=tp_code)
     instrument = get(code)
-    return services.save_answers(
+    return save_answers(
         instrument=instrument,
         timepoint=tp,
         answers=answers if answers is not None else valid_answers(instrument),

@@ -16,7 +16,7 @@ from datamanagement import bundle
 from datamanagement.locks import services as locks
 from datamanagement.locks.models import Lock, LockedDataset
 from enrolment import guards
-from questionnaires import services
+from questionnaires.services.saving import correct_response
 
 from ...factories import enrol
 from .conftest import nrs_3m
@@ -68,7 +68,7 @@ def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
     # Everything refuses: a correction, an enrolment, a new form.
     response = nrs_3m(participant)
     with pytest.raises(guards.WriteRefused, match="database lock"):
-        services.correct_response(response, {"back": 0, "leg": 0}, "typo", data_manager)
+        correct_response(response, {"back": 0, "leg": 0}, "typo", data_manager)
     with pytest.raises(guards.WriteRefused):
         enrol(clinic_west)
     page = client.get(reverse("datamanagement:trial", args=["betterback"])).content
@@ -89,7 +89,7 @@ def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
     with pytest.raises(Exception, match="needs a reason"):
         locks.unlock(lock, user=data_manager, reason="")
     locks.unlock(lock, user=data_manager, reason="a late form found at a clinic")
-    services.correct_response(nrs_3m(participant), {"back": 0, "leg": 0}, "typo", data_manager)
+    correct_response(nrs_3m(participant), {"back": 0, "leg": 0}, "typo", data_manager)
 
 
 def test_the_command_locks_and_unlocks(participant, settings, tmp_path):
@@ -103,7 +103,7 @@ def test_the_command_locks_and_unlocks(participant, settings, tmp_path):
     dataset = LockedDataset.objects.get()
     assert dataset.sha256 in out.getvalue()
     with pytest.raises(guards.WriteRefused):
-        services.correct_response(nrs_3m(participant), {"back": 0}, "typo")
+        correct_response(nrs_3m(participant), {"back": 0}, "typo")
     with pytest.raises(CommandError, match="needs a reason"):
         call_command("lock_database", "betterback", "--unlock")
     call_command("lock_database", "betterback", "--unlock", "--reason", "late form",

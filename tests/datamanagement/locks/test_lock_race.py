@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from datamanagement.locks import services as locks
 from datamanagement.locks.models import Lock
 from enrolment import guards
-from questionnaires import services
+from questionnaires.services.saving import correct_response
 
 from .conftest import nrs_3m
 
@@ -31,7 +31,7 @@ def test_a_lock_waits_for_a_write_in_flight_and_the_next_write_sees_it(participa
         try:
             with transaction.atomic():
                 response = nrs_3m(participant)
-                services.correct_response(response, {"back": 0, "leg": 0}, "typo",
+                correct_response(response, {"back": 0, "leg": 0}, "typo",
                                           data_manager)
                 saved.set()  # checked by the guard and written, not yet committed
                 release.wait(10)
@@ -63,5 +63,5 @@ def test_a_lock_waits_for_a_write_in_flight_and_the_next_write_sees_it(participa
     assert errors == [] and locked.is_set()
     assert nrs_3m(participant).answers == {"back": 0, "leg": 0}  # it committed, before
     with pytest.raises(guards.WriteRefused):
-        services.correct_response(nrs_3m(participant), {"back": 1, "leg": 1}, "again",
+        correct_response(nrs_3m(participant), {"back": 1, "leg": 1}, "again",
                                   data_manager)

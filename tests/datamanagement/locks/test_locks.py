@@ -15,9 +15,9 @@ from datamanagement.locks import services as locks
 from datamanagement.locks.models import Lock
 from enrolment import guards
 from enrolment.models import Participant, Timepoint
-from questionnaires import services
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 
 from ...questionnaires.engine_helpers import as_post, valid_answers
 from .conftest import nrs_3m
@@ -78,7 +78,7 @@ def test_the_correction_flow_refuses(level, participant, data_manager, client):
     response = nrs_3m(participant)
     before = dict(response.answers)
     with pytest.raises(guards.WriteRefused):
-        services.correct_response(response, {**before, "back": 0}, "typo", data_manager)
+        correct_response(response, {**before, "back": 0}, "typo", data_manager)
     client.force_login(data_manager)
     url = reverse("response_correct", args=[response.pk])
     page = client.get(url)
@@ -178,7 +178,7 @@ def test_unlocking_needs_a_reason_and_is_audited(participant, data_manager):
     assert lock.history.first().history_change_reason == (
         "unlocked: query answered after the freeze"
     )
-    services.correct_response(nrs_3m(participant), {"back": 0, "leg": 0}, "typo", data_manager)
+    correct_response(nrs_3m(participant), {"back": 0, "leg": 0}, "typo", data_manager)
     assert nrs_3m(participant).answers == {"back": 0, "leg": 0}
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from datamanagement.sdv import services as sdv
 from datamanagement.sdv.models import SourceVerification
 from enrolment.models import Trial
-from questionnaires import services
+from questionnaires.services.saving import correct_response
 from trialsite import roles
 
 from ...factories import enrol
@@ -32,7 +32,7 @@ def test_a_monitor_marks_a_visit_verified_and_a_change_clears_the_mark(
     assert page.content.decode().count("sdv-verified") == 2
     # A correction of a verified value clears its mark (and only its mark), audited.
     response = nrs_3m(participant)
-    services.correct_response(response, {**response.answers, "back": 0}, "typo on paper",
+    correct_response(response, {**response.answers, "back": 0}, "typo on paper",
                               coordinator)
     mark = SourceVerification.objects.get(response=response)
     assert not mark.is_verified
@@ -116,7 +116,7 @@ def test_a_monitor_reads_without_personal_details_unless_the_trial_allows(
 
 def test_the_protocol_file_sets_the_monitor_flag(betterback, monitor, tmp_path):
     from accounts import two_factor
-    from enrolment.protocol import load_protocol
+    from enrolment.protocol.writing import load_protocol
 
     from ...conftest import PROTOCOLS
 
@@ -143,7 +143,7 @@ def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monito
 
     response = nrs_3m(participant)
     sdv.verify(response, monitor)
-    services.correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
+    correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
     lock = locks.lock(Lock.PARTICIPANT, trial=participant.trial, participant=participant,
                       user=data_manager, reason="clean")
     locks.unlock(lock, user=data_manager, reason="reopened")

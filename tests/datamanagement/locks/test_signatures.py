@@ -11,8 +11,8 @@ from django.utils.html import escape
 from datamanagement.canonical import sha256_of
 from datamanagement.signatures import services as signatures
 from datamanagement.signatures.models import Signature
-from questionnaires import services
 from questionnaires.models import Response
+from questionnaires.services.saving import correct_response
 
 from .conftest import PASSWORD, nrs_3m
 
@@ -46,7 +46,7 @@ def test_a_change_to_a_signed_value_breaks_the_signature(participant, investigat
                                timepoint=nrs_3m(participant).timepoint.__class__.objects.get(
                                    trial=participant.trial, code="baseline"))
     response = nrs_3m(participant)
-    services.correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
+    correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
     assert signatures.is_broken(casebook)
     assert not signatures.is_broken(baseline)  # the 3-month form is not in it
     client.force_login(investigator)

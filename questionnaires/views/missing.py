@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from enrolment.models import Timepoint
 
-from . import missing, not_done
-from .views import _editable_participant, _error_list, _instrument_or_404, _timepoint
+from .. import missing, not_done
+from .common import _editable_participant, _error_list, _instrument_or_404, _timepoint
 
 WHOLE_TIMEPOINT = "__all__"
 

@@ -1,6 +1,6 @@
 """Protocol versions: every load of a changed protocol file, numbered per trial, with the
-file it came from, the amendment that approved it and what changed. Imported by
-:mod:`enrolment.models`; the write path is :mod:`enrolment.amendments`."""
+file it came from, the amendment that approved it and what changed; the write path is
+:mod:`enrolment.amendments`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Trial
+from .trial import Trial
 
 
 class ProtocolVersion(models.Model):

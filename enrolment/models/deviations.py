@@ -1,6 +1,5 @@
 """The protocol-deviation log: what kinds of deviation a protocol names, and each one
-recorded for a participant. Imported by :mod:`enrolment.models` (models.py is long
-enough already); the write path is :mod:`enrolment.deviations`."""
+recorded for a participant; the write path is :mod:`enrolment.deviations`."""
 
 from __future__ import annotations
 
@@ -9,7 +8,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .models import AuditedModel, Participant, Trial
+from .audit import AuditedModel
+from .participants import Participant
+from .trial import Trial
 
 
 class DeviationType(models.Model):

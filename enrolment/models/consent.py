@@ -1,5 +1,5 @@
-"""Consent documents and each participant's consent history. Imported by
-:mod:`enrolment.models`; the write path is :mod:`enrolment.consent`.
+"""Consent documents and each participant's consent history; the write path is
+:mod:`enrolment.consent`.
 
 The enrolment's :class:`~enrolment.models.Consent` row stays as it was (date and form
 version at enrolment); every consent given or refused, the first one included, is a
@@ -13,7 +13,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .models import AuditedModel, Participant, Trial
+from .audit import AuditedModel
+from .participants import Participant
+from .trial import Trial
 
 
 class ConsentPolicy(models.Model):

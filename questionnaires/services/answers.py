@@ -1,0 +1,104 @@
+"""What an answer may be: each value checked against its item (range, options, a reason
+for missing data where the item allows one), unanswered items dropped, and the trial's
+own wording of an instrument in a language; :class:`ResponseError` is what a refused
+answer raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+
+from ..instruments import base
+from ..models import InstrumentWording, Response
+
+
+class ResponseError(ValidationError):
+    pass
+
+
+# --- validation of answers given as data (commands, corrections, resolution) ----------
+
+
+def _check_value(item: base.Item, value) -> str | None:
+    """An error message for one answer, or None if it is valid for its item."""
+    if value is None:
+        return None
+    if item.kind == base.MULTI:
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            return "expected a list of whole numbers"
+        bad = [v for v in value if v not in item.allowed_codes()]
+        return f"not allowed: {bad}" if bad else None
+    if item.kind == base.TEXT:
+        if not isinstance(value, str):
+            return "expected text"
+        if len(value) > base.TEXT_MAX_LENGTH:
+            return f"longer than {base.TEXT_MAX_LENGTH} characters"
+        return None
+    if item.kind == base.DATE:
+        try:
+            dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "expected a date YYYY-MM-DD"
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return "expected a whole number"
+    allowed = item.allowed_codes()
+    if value not in allowed:
+        if item.kind in (base.SCALE, base.NUMBER):
+            return f"out of range {item.min}-{item.max}"
+        return f"not one of {list(allowed)}"
+    return None
+
+
+def validate_answers(instrument: base.Instrument, answers: dict) -> dict[str, str]:
+    """Item id -> error for answers that do not fit the definition (unknown items too)."""
+    errors = {}
+    for item_id, value in answers.items():
+        try:
+            item = instrument.item(item_id)
+        except KeyError:
+            errors[item_id] = f"unknown item of {instrument.code} v{instrument.version}"
+            continue
+        message = _check_value(item, value)
+        if message:
+            errors[item_id] = message
+    return errors
+
+
+def entered(response: Response | None) -> dict:
+    """What was entered per item: the answer, or the reason code standing in for it (the
+    codes cannot collide with a real value). Used to compare paper entries."""
+    if response is None:
+        return {}
+    return {**clean_answers(response.answers), **(response.missing or {})}
+
+
+def clean_answers(answers: dict) -> dict:
+    """Drop unanswered items: an absent key is the one way to say 'missing'."""
+    return {k: v for k, v in answers.items() if base.answered(answers, k)}
+
+
+# --- wording -------------------------------------------------------------------------
+
+
+def wording_for(trial, instrument: base.Instrument, language: str) -> InstrumentWording | None:
+    if trial is None:
+        return None
+    loaded = InstrumentWording.objects.filter(
+        trial=trial, instrument=instrument.code, version=instrument.version, language=language
+    ).first()
+    declared = (instrument.options.get("wording") or {}).get(language)
+    if loaded is None and declared:
+        # An instrument the protocol file declares carries its wording: used, unsaved.
+        return InstrumentWording(
+            trial=trial,
+            instrument=instrument.code,
+            version=instrument.version,
+            language=language,
+            **declared,
+        )
+    return loaded
