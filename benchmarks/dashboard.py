@@ -51,6 +51,7 @@ def populate(trial, n: int, rng: random.Random) -> None:
 
 def populate_chunk(trial, n: int, rng: random.Random) -> None:
     from enrolment.models import Clinic, Participant, ScreeningRecord
+    from questionnaires import flags
     from questionnaires.models import Response
 
     user = get_user_model().objects.get(username="bench")
@@ -109,6 +110,7 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
         ("12m", "nrs"),
         ("12m", "odi"),
     ]  # 10 responses per participant
+    required = {ins: flags.required_of(ins, 1) for ins in {ins for _, ins in plan}}
     for p in people:
         for code, ins in plan:
             tp = tps[code]
@@ -118,6 +120,8 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
             answers = {"back": 3, "leg": 2} if ins == "nrs" else {"q1": 1, "q2": 2}
             responses.append(
                 Response(
+                    # The flags Response.save keeps (bulk_create bypasses it).
+                    unanswered=flags.unanswered_mask(required[ins], answers),
                     participant=p,
                     timepoint=tp,
                     instrument=ins,
@@ -129,6 +133,7 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
                 )
             )
     Response.objects.bulk_create(responses, batch_size=5000)
+    flags.refresh_windows(Response.objects.filter(participant_id__gte=people[0].pk))
 
 
 SLOWEST: list = []  # the cold render's queries, slowest first (printed with --explain)
