@@ -224,8 +224,7 @@ def _grouped(participants, screenings, follow: list) -> list[tuple]:
     screened_sql, screened_params = (
         screenings.order_by()
         .filter(participant__isnull=False)
-        .values("participant_id")
-        .distinct()
+        .values("participant_id")  # one record at most per participant (OneToOne)
         .query.sql_with_params()
     )
     flags = [qn(f"answered_{k}") for k in range(len(follow))]

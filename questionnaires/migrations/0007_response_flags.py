@@ -37,6 +37,10 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='response',
-            index=models.Index(condition=models.Q(('completed_at__isnull', False), ('entry', 0)), fields=['participant', 'timepoint'], include=('completed_at', 'instrument', 'version', 'unanswered', 'outside_window'), name='response_completed_final_idx'),
+            index=models.Index(condition=models.Q(('completed_at__isnull', False), ('entry', 0)), fields=['participant', 'timepoint'], include=('completed_at', 'instrument', 'version', 'unanswered'), name='response_completed_final_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='response',
+            index=models.Index(condition=models.Q(('completed_at__isnull', False), ('entry', 0), models.Q(('outside_window', 0), _negated=True)), fields=['timepoint', 'outside_window'], include=('participant',), name='response_outside_window_idx'),
         ),
     ]
