@@ -107,7 +107,7 @@ def share_verified(trial) -> list[Share]:
             "participant__clinic_id", "timepoint__label", "timepoint__order",
             "timepoint__respondent",
         )
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     verified = (
