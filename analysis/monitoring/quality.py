@@ -36,12 +36,54 @@ def missing_items(participants) -> list[dict]:
         .annotate(n=Count("*"))  # "*", not "id": the index alone answers
         .order_by()
     )
+    return _missing_from_flags(groups, required)
+
+
+def _missing_from_flags(groups, required) -> list[dict]:
     rows = []
     for g in groups:
         items = required.get((g["instrument"], g["version"]), [])
         unanswered = [item for j, item in enumerate(items) if g["unanswered"] >> j & 1]
         rows.append({**g, "unanswered": unanswered})
     return missing_item_counts(rows, required)
+
+
+def _windows_from_flags(groups, tps) -> list[dict]:
+    got: dict[tuple[int, int], int] = {}
+    for g in groups:
+        key = (g["timepoint_id"], g["outside_window"])
+        got[key] = got.get(key, 0) + g["n"]
+    rows = []
+    for t in tps:
+        early, late = got.get((t.pk, -1), 0), got.get((t.pk, 1), 0)
+        rows.append(
+            {
+                "timepoint": t.code,
+                "label": t.staff_label,
+                "early": early,
+                "late": late,
+                "total": early + late,
+            }
+        )
+    return rows
+
+
+def flag_counts(trial, participants) -> tuple[list[dict], list[dict]]:
+    """(:func:`missing_items`, :func:`out_of_window`) from one pass over the completed
+    finals grouped by timepoint and both flags, for the dashboard: each alone reads every
+    completed final (issue 19)."""
+    required = required_items()
+    if any(len(items) > FLAG_BITS for items in required.values()):
+        return missing_items(participants), out_of_window(trial, participants)
+    groups = list(
+        completed_finals(participants)
+        .values("timepoint_id", "instrument", "version", "unanswered", "outside_window")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return _missing_from_flags(groups, required), _windows_from_flags(
+        groups, patient_timepoints(trial)
+    )
 
 
 def missing_items_from_answers(participants, required) -> list[dict]:
@@ -90,23 +132,8 @@ def out_of_window(trial, participants, timepoint: str | None = None, with_ids: b
     outside = completed_finals(participants).filter(timepoint__in=tps).exclude(outside_window=0)
     if with_ids:
         return sorted(set(outside.values_list("participant__study_id", flat=True)))
-    got = {
-        (r["timepoint_id"], r["outside_window"]): r["n"]
-        for r in outside.values("timepoint_id", "outside_window").annotate(n=Count("*"))
-    }
-    rows = []
-    for t in tps:
-        early, late = got.get((t.pk, -1), 0), got.get((t.pk, 1), 0)
-        rows.append(
-            {
-                "timepoint": t.code,
-                "label": t.staff_label,
-                "early": early,
-                "late": late,
-                "total": early + late,
-            }
-        )
-    return rows
+    groups = outside.values("timepoint_id", "outside_window").annotate(n=Count("*"))
+    return _windows_from_flags(groups, tps)
 
 
 def out_of_window_computed(trial, participants, timepoint: str | None = None, with_ids=False):
@@ -191,10 +218,11 @@ def crpe_missing_at_final_visit(trial, participants):
 def data_quality(trial, participants) -> dict:
     double = unresolved_double_entries(participants)
     crpe = crpe_missing_at_final_visit(trial, participants)
+    missing, windows = flag_counts(trial, participants)
     return {
         # Split into missing with a reason and without (.missing).
-        "missing_items": with_reasons(missing_items(participants), participants),
-        "out_of_window": out_of_window(trial, participants),
+        "missing_items": with_reasons(missing, participants),
+        "out_of_window": windows,
         "double_entries": double.count(),
         "crpe_missing": None if crpe is None else crpe.count(),
     }

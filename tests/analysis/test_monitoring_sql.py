@@ -209,6 +209,7 @@ def test_out_of_window_in_the_database_matches_window_counts(random_trial):
     expected = mon.window_counts(rows, tps)
     assert mon.out_of_window(random_trial, participants) == expected
     assert quality.out_of_window_computed(random_trial, participants) == expected
+    assert quality.flag_counts(random_trial, participants)[1] == expected
     assert sum(c["early"] for c in expected) > 10 and sum(c["late"] for c in expected) > 10
     for t in tps:
         got = mon.out_of_window(random_trial, participants, t.code)
@@ -243,6 +244,7 @@ def test_missing_items_in_the_database_match_missing_item_counts(random_trial):
     expected = mon.missing_item_counts(rows, required)
     assert mon.missing_items(participants) == expected
     assert quality.missing_items_from_answers(participants, required) == expected
+    assert quality.flag_counts(random_trial, participants)[0] == expected
     assert {r["instrument"] for r in expected} == {"nrs", "odi", "eq5d3l"}
     assert all(r["incomplete"] and r["missing_items"] > r["incomplete"] for r in expected)
     for code in ("nrs", "odi", "eq5d3l"):
