@@ -118,7 +118,7 @@ class Response(AuditedModel):
             # counts and the CONSORT flow need: read from the index alone.
             models.Index(
                 fields=["participant", "timepoint"],
-                include=["completed_at", "instrument", "version", "unanswered"],
+                include=["completed_at", "instrument", "version", "unanswered", "outside_window"],
                 condition=Q(entry=0, completed_at__isnull=False),
                 name="response_completed_final_idx",
             ),

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='response',
-            index=models.Index(condition=models.Q(('completed_at__isnull', False), ('entry', 0)), fields=['participant', 'timepoint'], include=('completed_at', 'instrument', 'version', 'unanswered'), name='response_completed_final_idx'),
+            index=models.Index(condition=models.Q(('completed_at__isnull', False), ('entry', 0)), fields=['participant', 'timepoint'], include=('completed_at', 'instrument', 'version', 'unanswered', 'outside_window'), name='response_completed_final_idx'),
         ),
         migrations.AddIndex(
             model_name='response',
