@@ -114,8 +114,8 @@ class Response(AuditedModel):
         # The monitoring dashboard's queries (analysis.monitoring), each over the whole
         # trial: without these they read every response row (issue 19).
         indexes = [
-            # Completed final answers by participant and timepoint, with what the window
-            # counts and the CONSORT flow need: read from the index alone.
+            # Completed final answers by participant and timepoint, with what the CONSORT
+            # flow, the missing-items and the window counts need: read from the index alone.
             models.Index(
                 fields=["participant", "timepoint"],
                 include=["completed_at", "instrument", "version", "unanswered", "outside_window"],
