@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, Count, Max, Q, Sum, Value, When
 
@@ -216,17 +217,20 @@ def _grouped(participants, screenings, follow: list) -> list[tuple]:
     from questionnaires.models import Response
 
     qn = connection.ops.quote_name
-    people_sql, people_params = (
-        participants.order_by()
-        .values("pk", "condition", "enrolled_on", "withdrawn_on", "died_on")
-        .query.sql_with_params()
+    people = _compiled(
+        participants.order_by().values("pk", "condition", "enrolled_on", "withdrawn_on", "died_on")
     )
-    screened_sql, screened_params = (
+    if people is None:
+        return []
+    people_sql, people_params = people
+    screened = _compiled(
         screenings.order_by()
         .filter(participant__isnull=False)
         .values("participant_id")  # one record at most per participant (OneToOne)
-        .query.sql_with_params()
     )
+    # An empty screening log (``none()``) compiles to nothing: no participant screened.
+    nobody = ("SELECT CAST(NULL AS BIGINT) AS participant_id", ())
+    screened_sql, screened_params = screened or nobody
     flags = [qn(f"answered_{k}") for k in range(len(follow))]
     joins, params = [], [*people_params, *screened_params]
     if follow:
@@ -260,6 +264,14 @@ def _grouped(participants, screenings, follow: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _compiled(queryset) -> tuple[str, tuple] | None:
+    """SQL and parameters of ``queryset``; None where it can match nothing (``none()``)."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
 
 
 def consort_for(
