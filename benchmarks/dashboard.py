@@ -27,6 +27,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,7 @@ def populate(trial, n: int, rng: random.Random) -> None:
 
 def populate_chunk(trial, n: int, rng: random.Random) -> None:
     from enrolment.models import Clinic, Participant, ScreeningRecord
+    from questionnaires import flags
     from questionnaires.models import Response
 
     user = get_user_model().objects.get(username="bench")
@@ -109,6 +111,8 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
         ("12m", "nrs"),
         ("12m", "odi"),
     ]  # 10 responses per participant
+    required = {ins: flags.required_of(ins, 1) for ins in {ins for _, ins in plan}}
+    zone = ZoneInfo(trial.time_zone)
     for p in people:
         for code, ins in plan:
             tp = tps[code]
@@ -118,6 +122,11 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
             answers = {"back": 3, "leg": 2} if ins == "nrs" else {"q1": 1, "q2": 2}
             responses.append(
                 Response(
+                    # The flags Response.save keeps (bulk_create bypasses it).
+                    # (written with the rows: an UPDATE after would leave the table
+                    # twice its size until autovacuum ran)
+                    unanswered=flags.unanswered_mask(required[ins], answers),
+                    outside_window=_side(when.astimezone(zone).date(), p.enrolled_on, tp),
                     participant=p,
                     timepoint=tp,
                     instrument=ins,
@@ -129,6 +138,14 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
                 )
             )
     Response.objects.bulk_create(responses, batch_size=5000)
+
+
+def _side(day: date, enrolled_on: date, tp) -> int:
+    """Response.outside_window as questionnaires.flags computes it (the pure reference)."""
+    from analysis.monitoring.pure import window_of
+
+    opens, closes = window_of(enrolled_on, tp)
+    return -1 if day < opens else 1 if day > closes else 0
 
 
 SLOWEST: list = []  # the cold render's queries, slowest first (printed with --explain)
@@ -157,12 +174,29 @@ def explain(top: int = 6) -> None:
                 print("    " + line)
 
 
+def check_flags(trial) -> None:
+    """The seeded flags give the numbers computed without them (after the timings)."""
+    from analysis.monitoring import quality
+    from enrolment.models import Participant
+
+    participants = Participant.objects.filter(trial=trial)
+    assert quality.out_of_window(trial, participants) == quality.out_of_window_computed(
+        trial, participants
+    )
+    assert quality.missing_items(participants) == quality.missing_items_from_answers(
+        participants, quality.required_items()
+    )
+
+
 def analyse() -> None:
-    # What autovacuum does shortly after a bulk load; without statistics PostgreSQL
-    # plans for a table of a few rows (and autovacuum is off on some development servers).
+    # What autovacuum does shortly after a bulk load: since PostgreSQL 13 it vacuums a
+    # table after inserts too (autovacuum_vacuum_insert_threshold), which sets the
+    # visibility map that index-only scans need, and it analyses it. Without statistics
+    # PostgreSQL plans for a table of a few rows (and autovacuum is off on some
+    # development servers).
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
 
 
 def main(sizes: list[int]) -> None:
@@ -207,6 +241,7 @@ def main(sizes: list[int]) -> None:
                 cache.clear()
                 render(trial, user)
                 explain()
+            check_flags(trial)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

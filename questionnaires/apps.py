@@ -8,10 +8,11 @@ class QuestionnairesConfig(AppConfig):
     def ready(self) -> None:
         # Responses appear in the participant's audit trail.
         from enrolment import catalogue
-        from enrolment.amendments import protocol_amendment_checks
+        from enrolment.amendments import protocol_amended, protocol_amendment_checks
         from enrolment.audit import PARTICIPANT_HISTORY_SOURCES
+        from enrolment.signals import enrolment_date_corrected
 
-        from . import amendment_checks, instruments
+        from . import amendment_checks, flags, instruments
         from .audit import participant_responses
         from .instruments import declared
 
@@ -20,6 +21,11 @@ class QuestionnairesConfig(AppConfig):
 
         protocol_amendment_checks.connect(
             amendment_checks.refusals, dispatch_uid="questionnaires.amendment_checks"
+        )
+        # The responses' window flags follow their windows (questionnaires.flags).
+        protocol_amended.connect(flags.on_protocol_amended, dispatch_uid="questionnaires.flags")
+        enrolment_date_corrected.connect(
+            flags.on_enrolment_date_corrected, dispatch_uid="questionnaires.flags"
         )
 
         if participant_responses not in PARTICIPANT_HISTORY_SOURCES:

@@ -78,8 +78,14 @@ class Response(AuditedModel):
     # Every save stamps it: incremental pulls (the API's ``updated_since``) read it. A
     # bookkeeping time, not clinical data: no reason asked, no audit row of its own.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
-    audit_exempt_fields = ("updated_at",)
+    # Required items left unanswered, one bit each (questionnaires.flags): derived from
+    # the answers on every save, read by the monitoring's missing-items counts.
+    unanswered = models.BigIntegerField(default=0, editable=False)
+    # -1 completed before its timepoint's window opened, 1 after it closed, else 0
+    # (questionnaires.flags: kept right on every save, date correction and amendment).
+    outside_window = models.SmallIntegerField(default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at", "unanswered", "outside_window"])
+    audit_exempt_fields = ("updated_at", "unanswered", "outside_window")
 
     class Meta:
         ordering = ["timepoint__order", "instrument", "entry"]
@@ -108,13 +114,21 @@ class Response(AuditedModel):
         # The monitoring dashboard's queries (analysis.monitoring), each over the whole
         # trial: without these they read every response row (issue 19).
         indexes = [
-            # Completed final answers by participant and timepoint, with what the window
-            # counts and the CONSORT flow need: read from the index alone.
+            # Completed final answers by participant and timepoint, with what the CONSORT
+            # flow, the missing-items and the window counts need: read from the index alone.
             models.Index(
                 fields=["participant", "timepoint"],
-                include=["completed_at", "instrument", "version"],
+                include=["completed_at", "instrument", "version", "unanswered", "outside_window"],
                 condition=Q(entry=0, completed_at__isnull=False),
                 name="response_completed_final_idx",
+            ),
+            # Completed finals answered outside their window (quality.out_of_window): the
+            # few rows it counts, not every completed final.
+            models.Index(
+                fields=["timepoint", "outside_window"],
+                include=["participant"],
+                condition=Q(entry=0, completed_at__isnull=False) & ~Q(outside_window=0),
+                name="response_outside_window_idx",
             ),
             # Paper entries awaiting resolution (unresolved_double_entries): a few rows.
             models.Index(
@@ -141,6 +155,22 @@ class Response(AuditedModel):
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+    def save(self, *args, **kwargs):
+        from .flags import WINDOW_INPUTS, refresh_windows, required_of, unanswered_mask
+
+        self.unanswered = unanswered_mask(required_of(self.instrument, self.version), self.answers)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "answers" in fields:
+            kwargs["update_fields"] = {*fields, "unanswered"}
+        counted = self.participant_id and self.entry == self.FINAL and self.completed_at
+        if not counted:
+            self.outside_window = 0
+        super().save(*args, **kwargs)
+        if counted and (fields is None or WINDOW_INPUTS & set(fields)):
+            # From the database: the participant's enrolment date and the timepoint's
+            # window as they are stored now (questionnaires.flags).
+            refresh_windows(Response.objects.filter(pk=self.pk), timepoint=self.timepoint)
 
     def definition(self):
         from .instruments import get

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
@@ -90,19 +89,24 @@ class Share:
 
 def share_verified(trial) -> list[Share]:
     """Per clinic and timepoint: completed final forms of participants, and how many carry
-    a standing verification mark. Two grouped queries, whatever the trial's size. The
-    timepoint is named in the page's language where the protocol gives it one."""
+    a standing verification mark. Four queries, whatever the trial's size; the timepoint
+    is named in the page's language where the protocol gives it one.
+
+    The forms are counted by clinic and timepoint id, and the names looked up afterwards:
+    grouping the trial's every completed response by the joined clinic's name cost most
+    of this query's 0.9 s on the monitoring dashboard at 100,000 participants (issue 19)."""
     from django.db.models import Count
 
+    from enrolment.models import Clinic, Timepoint
     from questionnaires.models import Response
 
     forms = (
         Response.objects.filter(
             participant__trial=trial, entry=Response.FINAL, completed_at__isnull=False
         )
-        .values("participant__clinic__name", "timepoint_id", "timepoint__label",
-                "timepoint__labels", "timepoint__order", "timepoint__respondent")
-        .annotate(n=Count("id"))
+        .values_list("participant__clinic_id", "timepoint_id")
+        .annotate(n=Count("*"))
+        .order_by()
     )
     verified = (
         SourceVerification.objects.filter(
@@ -111,26 +115,25 @@ def share_verified(trial) -> list[Share]:
             response__completed_at__isnull=False,
             cleared_at=None,
         )
-        .values("response__participant__clinic__name", "response__timepoint_id")
+        .values_list("response__participant__clinic_id", "response__timepoint_id")
         .annotate(n=Count("id"))
+        .order_by()
     )
-    done = defaultdict(int)
-    for row in verified:
-        done[(row["response__participant__clinic__name"], row["response__timepoint_id"])] = (
-            row["n"]
-        )
+    clinics = dict(Clinic.objects.filter(cluster__trial=trial).values_list("pk", "name"))
+    timepoints = {t.pk: t for t in Timepoint.objects.filter(trial=trial)}
+    # Summed by clinic name and timepoint, as the counts were grouped before (two clinics
+    # of one name are one row).
+    counted: dict[tuple, int] = defaultdict(int)
+    for clinic, tp, n in forms:
+        counted[(clinics[clinic], tp)] += n
+    done: dict[tuple, int] = defaultdict(int)
+    for clinic, tp, n in verified:
+        done[(clinics[clinic], tp)] += n
     rows = sorted(
-        forms,
-        key=lambda r: (r["participant__clinic__name"], r["timepoint__respondent"] != "patient",
-                       r["timepoint__order"]),
+        counted,
+        key=lambda k: (k[0], timepoints[k[1]].respondent != "patient", timepoints[k[1]].order),
     )
-    language = get_language() or ""
     return [
-        Share(
-            r["participant__clinic__name"],
-            (r["timepoint__labels"] or {}).get(language) or r["timepoint__label"],
-            r["n"],
-            done[(r["participant__clinic__name"], r["timepoint_id"])],
-        )
-        for r in rows
+        Share(name, timepoints[tp].staff_label, counted[(name, tp)], done[(name, tp)])
+        for name, tp in rows
     ]
