@@ -57,4 +57,4 @@ def assert_full_flow(participants: int) -> None:
     ).exists()
     assert bb.participants.filter(status=Participant.WITHDRAWN).count() == 1
     assert bb.participants.filter(status=Participant.DIED).count() == 1
-    assert bb.participants.count() == participants
+    assert bb.participants.count() == participants + 1  # and the one no channel reaches

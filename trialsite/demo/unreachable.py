@@ -12,13 +12,20 @@ participant awaiting re-consent stays the most recently enrolled. Idempotent.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import time_machine
 from django.db import transaction
 
 from enrolment.actions.enrol import enrol_participant
 from enrolment.demo import _enrolment_fields, synthetic_personnummer
-from enrolment.models import Participant, PersonalDetails, Physiotherapist, Trial
+from enrolment.models import Participant, PersonalDetails, Physiotherapist, Timepoint, Trial
+from questionnaires.instruments import for_trial
+from questionnaires.models import Response
+from questionnaires.services.saving import save_answers
+
+from .answers import synthetic_answers
 
 FULL_NAME = "Nils Utan Adress"  # illustrative: a patient who left no way to reach them
 
@@ -35,7 +42,32 @@ def enrol_unreachable(trial: Trial, clinic_id: int | None) -> dict[str, int]:
     rng = random.Random(f"2017:{trial.code}:unreachable")
     enrolled_on = max(last.enrolled_on - timedelta(days=1), trial.recruitment_start)
     born = enrolled_on - timedelta(days=round(365.25 * 47))
-    enrol_participant(
+    # Enrolled and answering the baseline on the clinic's tablet that morning, as every
+    # demo participant did: only the follow-up has no way to reach them.
+    with time_machine.travel(
+        datetime.combine(enrolled_on, time(9), tzinfo=ZoneInfo(trial.time_zone)), tick=False
+    ):
+        participant = _enrol(trial, physio, enrolled_on, born, rng)
+        baseline = Timepoint.objects.filter(
+            trial=trial, respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT, offset=0
+        ).first()
+        for code in baseline.instruments if baseline else []:
+            instrument = for_trial(trial, code)
+            save_answers(
+                instrument=instrument,
+                timepoint=baseline,
+                answers=synthetic_answers(instrument, 0.5, rng),
+                complete=True,
+                mode=Response.STAFF_CLINIC,
+                user=physio.user,
+                participant=participant,
+                language=participant.personal_details.preferred_language,
+            )
+    return {"participants no channel can reach": 1}
+
+
+def _enrol(trial, physio, enrolled_on, born, rng) -> Participant:
+    return enrol_participant(
         clinic=physio.clinic,
         enrolled_on=enrolled_on,
         user=physio.user,
@@ -55,4 +87,3 @@ def enrol_unreachable(trial: Trial, clinic_id: int | None) -> dict[str, int]:
         },
         **_enrolment_fields(trial, physio.clinic, enrolled_on, rng),
     )
-    return {"participants no channel can reach": 1}
