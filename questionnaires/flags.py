@@ -27,12 +27,14 @@ the row, so it is recomputed (:func:`refresh_windows`) where any of that changes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan, LessThan
 
+from enrolment.dates import offset_date
 from enrolment.windows import ShiftedDate, offset_parts
 
 MASK_BITS = 62  # required items one bigint flag holds (a signed 64-bit column)
@@ -113,6 +115,36 @@ def refresh_windows(responses, timepoint=None) -> None:
         responses.filter(timepoint=tp).update(
             outside_window=Case(When(counted, then=side), default=Value(0))
         )
+
+
+def window_side(completed_at: datetime, enrolled_on: date, timepoint, time_zone: str) -> int:
+    """The window flag of one completed final response, computed in Python exactly as
+    :func:`refresh_windows` computes it in SQL (every anchor read from the enrolment
+    date, the completion's day in the trial's time zone): -1 early, 1 late, else 0."""
+    due = offset_date(enrolled_on, timepoint.offset, timepoint.unit)
+    day = completed_at.astimezone(ZoneInfo(time_zone)).date()
+    if day < due - timedelta(days=timepoint.window_before_days):
+        return -1
+    if day > due + timedelta(days=timepoint.window_after_days):
+        return 1
+    return 0
+
+
+def window_inputs_in_hand(response):
+    """(enrolled_on, timepoint, time zone) of ``response`` when its participant and its
+    timepoint with the trial are already loaded, else None: then the save refreshes the
+    flag in SQL rather than spend queries reading them here."""
+    model = type(response)
+    if not (
+        model.participant.is_cached(response)
+        and model.timepoint.is_cached(response)
+        and type(response.timepoint).trial.is_cached(response.timepoint)
+    ):
+        return None
+    participant, timepoint = response.participant, response.timepoint
+    if participant is None or participant.enrolled_on is None:
+        return None
+    return participant.enrolled_on, timepoint, timepoint.trial.time_zone
 
 
 def refresh(responses) -> None:

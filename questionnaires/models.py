@@ -157,17 +157,32 @@ class Response(AuditedModel):
         return self.completed_at is not None
 
     def save(self, *args, **kwargs):
-        from .flags import WINDOW_INPUTS, refresh_windows, required_of, unanswered_mask
+        from .flags import (
+            WINDOW_INPUTS,
+            refresh_windows,
+            required_of,
+            unanswered_mask,
+            window_inputs_in_hand,
+            window_side,
+        )
 
         self.unanswered = unanswered_mask(required_of(self.instrument, self.version), self.answers)
         fields = kwargs.get("update_fields")
         if fields is not None and "answers" in fields:
             kwargs["update_fields"] = {*fields, "unanswered"}
         counted = self.participant_id and self.entry == self.FINAL and self.completed_at
+        window_changed = fields is None or bool(WINDOW_INPUTS & set(fields))
+        in_hand = window_inputs_in_hand(self) if counted and window_changed else None
         if not counted:
             self.outside_window = 0
+        elif in_hand is not None:
+            # The survey's save already holds the participant and the timepoint: the flag
+            # goes in the same write instead of an UPDATE after it (issue 19 item 4).
+            self.outside_window = window_side(self.completed_at, *in_hand)
+            if fields is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "outside_window"}
         super().save(*args, **kwargs)
-        if counted and (fields is None or WINDOW_INPUTS & set(fields)):
+        if counted and window_changed and in_hand is None:
             # From the database: the participant's enrolment date and the timepoint's
             # window as they are stored now (questionnaires.flags).
             refresh_windows(Response.objects.filter(pk=self.pk), timepoint=self.timepoint)

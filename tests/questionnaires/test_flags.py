@@ -3,14 +3,18 @@ path: a save, a staff correction, a corrected enrolment date and a protocol amen
 that moves a window. Each is checked against the dashboard's counts computed without
 the flags (analysis.monitoring.quality's reference queries)."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analysis import monitoring as mon
 from analysis.monitoring import quality
 from enrolment.actions.changes import update_participant
 from enrolment.amendments import load_versioned
+from enrolment.dates import offset_date
 from enrolment.models import Participant, Timepoint
 from questionnaires import flags
 from questionnaires.instruments import get
@@ -138,3 +142,67 @@ def test_refresh_sets_the_flags_of_rows_written_around_save(betterback, clinic_w
     r = Response.objects.get()
     assert r.outside_window == 1
     assert r.unanswered == (1 << len(flags.required_of("nrs", get("nrs").version))) - 1
+
+
+def test_the_window_flag_computed_in_python_is_the_sql_one(betterback, clinic_west):
+    """Month ends clamped, completions either side of midnight in the trial's time zone
+    (Stockholm) and either edge of the window: the flag a save writes from the objects in
+    hand equals the one :func:`flags.refresh_windows` computes in the database."""
+    twelve = Timepoint.objects.select_related("trial").get(trial=betterback, code="12m")
+    zone = ZoneInfo(betterback.time_zone)
+    cases = []
+    for enrolled_on in (date(2017, 1, 31), date(2016, 2, 29), date(2017, 5, 2)):
+        p = enrol(clinic_west, enrolled_on=enrolled_on)
+        due = offset_date(enrolled_on, twelve.offset, twelve.unit)
+        for edge in (
+            -twelve.window_before_days - 1,
+            -twelve.window_before_days,
+            twelve.window_after_days,
+            twelve.window_after_days + 1,
+        ):
+            for clock in (time(0, 30), time(23, 30)):
+                local = datetime.combine(due + timedelta(days=edge), clock, zone)
+                cases.append((p, local.astimezone(UTC)))
+    rows = Response.objects.bulk_create(
+        Response(
+            participant=p,
+            timepoint=twelve,
+            instrument="nrs",
+            week=i,
+            version=get("nrs").version,
+            answers={},
+            mode=Response.PATIENT_ONLINE,
+            started_at=at,
+            completed_at=at,
+        )
+        for i, (p, at) in enumerate(cases)
+    )
+    flags.refresh_windows(Response.objects.filter(pk__in=[r.pk for r in rows]))
+    in_sql = dict(Response.objects.values_list("pk", "outside_window"))
+    in_python = {
+        r.pk: flags.window_side(at, p.enrolled_on, twelve, betterback.time_zone)
+        for r, (p, at) in zip(rows, cases, strict=True)
+    }
+    assert in_python == in_sql
+    assert sorted(set(in_sql.values())) == [-1, 0, 1]
+
+
+def test_a_save_with_its_participant_and_timepoint_in_hand_writes_once(
+    betterback, clinic_west, coordinator
+):
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
+    r = _answer(p, "12m", "nrs", _full("nrs"), coordinator)
+    r = Response.objects.select_related("participant", "timepoint__trial").get(pk=r.pk)
+    r.completed_at = datetime(2018, 6, 21, 12, tzinfo=UTC)
+    r._change_reason = "date of the paper form"
+    with CaptureQueriesContext(connection) as queries:
+        r.save()
+    updates = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('UPDATE "questionnaires_response"')
+    ]
+    # The row's own UPDATE carries the flag: no second UPDATE of the window after it.
+    assert len(updates) == 1 and '"outside_window"' in updates[0]
+    r.refresh_from_db()
+    assert r.outside_window == 1
