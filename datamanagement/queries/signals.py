@@ -1,6 +1,6 @@
-"""Edit checks on save: a saved response or enrolment record re-runs the trial's checks
-for its participant. Connected in the app's ``ready()``: the apps below never import
-data management."""
+"""Edit checks on save: a saved enrolment record re-runs the trial's checks for its
+participant, a saved response the checks that read it. Connected in the app's
+``ready()``: the apps below never import data management."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from enrolment.models import Consent, Participant, PersonalDetails
 from questionnaires.models import Response
 
-from .checks import run_for_participant
+from .checks import run_for_participant, run_for_response
 
 
 def _participant_saved(sender, instance, raw=False, **kwargs):
@@ -18,14 +18,20 @@ def _participant_saved(sender, instance, raw=False, **kwargs):
 
 
 def _related_saved(sender, instance, raw=False, **kwargs):
+    if not raw and instance.participant_id is not None:
+        run_for_participant(instance.participant_id)
+
+
+def _response_saved(sender, instance, raw=False, **kwargs):
     if raw or instance.participant_id is None:
         return
-    if sender is Response and (instance.entry != Response.FINAL or instance.week is not None):
+    if instance.entry != Response.FINAL or instance.week is not None:
         return
-    run_for_participant(instance.participant_id)
+    run_for_response(instance)
 
 
 def connect() -> None:
     post_save.connect(_participant_saved, sender=Participant, dispatch_uid="dm_checks_participant")
-    for model in (PersonalDetails, Consent, Response):
+    for model in (PersonalDetails, Consent):
         post_save.connect(_related_saved, sender=model, dispatch_uid=f"dm_checks_{model.__name__}")
+    post_save.connect(_response_saved, sender=Response, dispatch_uid="dm_checks_Response")

@@ -5,12 +5,16 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from datamanagement.queries import actions
-from datamanagement.queries.checks import FAILS_AGAIN, PASSES_NOW, Facts, evaluate, run_checks
+from datamanagement.queries.checks import FAILS_AGAIN, PASSES_NOW, run_checks
+from datamanagement.queries.facts import Facts
 from datamanagement.queries.models import Query, QueryMessage
+from datamanagement.queries.rules import evaluate
 from enrolment.actions.changes import update_participant
+from enrolment.models import Participant
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
 from tests.factories import enrol
@@ -225,3 +229,27 @@ def test_erasing_personal_details_leaves_the_birth_date_query_as_it_is(clinic_we
     query.refresh_from_db()
     assert query.state == Query.OPEN  # not closed "as corrected": it can no longer be checked
     assert not query.messages.filter(text=PASSES_NOW).exists()
+
+
+def _sql_of(action) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_saved_response_runs_only_the_checks_that_read_it(participant, betterback):
+    """The patient's page saves often: a response no check reads asks nothing of the
+    queries (before, every save re-ran all eleven checks: six more queries); one a check
+    reads runs that check, with what it reads of the enrolment, and opens its query."""
+    sql = _sql_of(lambda: answer(participant, "3m", "nrs"))
+    assert not [s for s in sql if "datamanagement_query" in s]
+    sql = _sql_of(lambda: answer(participant, "baseline", "nrs", {"back": 0}))
+    assert [s for s in sql if "datamanagement_query" in s]
+    # The back-pain range reads neither the personal details nor the consent.
+    assert not [s for s in sql if "enrolment_personaldetails" in s or "enrolment_consent" in s]
+    assert auto(participant, "baseline-back-pain").get().state == Query.OPEN
+    # ODI at 3 months is compared with the enrolment date: read with it.
+    participant.enrolled_on = date(2030, 1, 1)
+    Participant.objects.filter(pk=participant.pk).update(enrolled_on=date(2030, 1, 1))
+    answer(participant, "3m", "odi")
+    assert auto(participant, "odi-3m-after-enrolment").get().state == Query.OPEN
