@@ -9,11 +9,13 @@ that does not work says why, kindly, and whom to ask; it never shows the allocat
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import OuterRef
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 
+from enrolment.consent.reading import trial_holds
 from questionnaires.models import Response
 from questionnaires.services.saving import Visit
 from questionnaires.views.visits import run_visit_page
@@ -33,10 +35,13 @@ CLOSED = "closed"
 
 
 def find_contact(token: str) -> Contact | None:
+    """The link's contact with what its pages show, and whether its trial holds data
+    collection until re-consent (in the same query: every page asks it)."""
     return (
         Contact.objects.select_related(
             "timepoint__trial", "participant__personal_details", "physiotherapist__user"
         )
+        .annotate(trial_holds=trial_holds(OuterRef("timepoint__trial_id")))
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -63,6 +68,7 @@ def _visit(contact: Contact) -> Visit:
         physiotherapist=contact.physiotherapist,
         mode=Response.PATIENT_ONLINE,
         codes=instruments_for(contact),
+        trial_holds=getattr(contact, "trial_holds", None),
     )
 
 

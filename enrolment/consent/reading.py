@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import Exists, F
 
 from ..models import ConsentDocument, ConsentPolicy, ConsentRecord, Participant
 
@@ -129,27 +129,41 @@ def awaiting_reconsent(trial, queryset=None) -> list[Participant]:
     return [p for p in participants if flags[p.pk]]
 
 
-def is_held(participant) -> bool:
-    """Data collection waits: the trial holds it until re-consent and this one awaits it."""
-    if participant is None:
+def is_held(participant, trial_holds: bool | None = None) -> bool:
+    """Data collection waits: the trial holds it until re-consent and this one awaits it.
+    ``trial_holds``: whether the participant's trial holds at all, when the caller read
+    it already (:func:`trial_holds`, annotated on the survey link's own query)."""
+    if participant is None or trial_holds is False:
         return False
-    # held_ids asks one query in the usual case (no hold); every survey page asks this.
+    # held_ids asks one query in the usual case (no hold).
     return participant.pk in held_ids([participant])
+
+
+def _holding_documents():
+    # A trial holds only while it requires a later version than its first one, with
+    # re-consent.
+    return ConsentDocument.objects.filter(
+        trial__consent_policy__hold_until_reconsent=True,
+        trial__consent_policy__required_version=F("version"),
+        reconsent=True,
+        order__gt=1,
+    )
+
+
+def trial_holds(trial_id) -> Exists:
+    """Whether the trial ``trial_id`` (an expression, e.g. ``OuterRef(...)``) holds data
+    collection until re-consent: to annotate a query that reads the trial anyway."""
+    return Exists(_holding_documents().filter(trial_id=trial_id))
 
 
 def held_ids(participants) -> set[int]:
     """Of these participants, the ids whose data collection is held (for the dispatchers)."""
     participants = [p for p in participants if p is not None]
-    # One query in the usual case: a trial holds only while it requires a later version
-    # than its first one, with re-consent.
+    # One query in the usual case (no trial holds).
     holding = set(
-        ConsentDocument.objects.filter(
-            trial_id__in={p.trial_id for p in participants},
-            trial__consent_policy__hold_until_reconsent=True,
-            trial__consent_policy__required_version=F("version"),
-            reconsent=True,
-            order__gt=1,
-        ).values_list("trial_id", flat=True)
+        _holding_documents()
+        .filter(trial_id__in={p.trial_id for p in participants})
+        .values_list("trial_id", flat=True)
     )
     candidates = [p for p in participants if p.trial_id in holding]
     if not candidates:

@@ -36,6 +36,9 @@ class Visit:
     # The instrument codes asked, when not the timepoint's current list: a contact sent
     # under an earlier protocol version keeps that version's list (followup.amendments).
     codes: list[str] | None = None
+    # Whether the trial holds data collection until re-consent, when the caller read it
+    # with its own query (None: asked when the page is shown).
+    trial_holds: bool | None = None
 
     @property
     def instrument_codes(self) -> list[str]:
@@ -50,6 +53,12 @@ class Visit:
         """Latest versions of the timepoint's instruments, or the version already
         started for this respondent."""
         started = {r.instrument: r for r in self.responses()}
+        for response in started.values():
+            # Their save reads the timepoint with its trial (locks, window flag, edit
+            # checks): the visit's own, not a query each.
+            response.timepoint = self.timepoint
+            if self.participant is not None:
+                response.participant = self.participant
         self._started = started
         result = []
         for code in self.instrument_codes:

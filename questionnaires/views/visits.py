@@ -64,7 +64,7 @@ def run_visit_page(request, visit: Visit, page: int, page_url, done_url: str):
     valid without requiring answers; "next" requires the required items, saves the valid
     answers even when some are wrong, and moves on only when the page is complete.
     """
-    if visit.participant is not None and is_held(visit.participant):
+    if visit.participant is not None and is_held(visit.participant, visit.trial_holds):
         return consent_views.not_available_now(request, visit.language)
     instruments = visit.instruments
     if not 1 <= page <= len(instruments):
