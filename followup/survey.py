@@ -36,15 +36,16 @@ CLOSED = "closed"
 
 def find_contact(token: str) -> Contact | None:
     """The link's contact with what its pages show, and whether its trial holds data
-    collection until re-consent (in the same query: every page asks it)."""
-    return (
-        Contact.objects.select_related(
-            "timepoint__trial", "participant__personal_details", "physiotherapist__user"
-        )
+    collection until re-consent (in the same query: every page asks it). A
+    physiotherapist's own link reads the physiotherapist when needed: joined for every
+    patient's page it made the query's plan dearer than its execution."""
+    found = (
+        Contact.objects.select_related("timepoint__trial", "participant__personal_details")
         .annotate(trial_holds=trial_holds(OuterRef("timepoint__trial_id")))
         .filter(token_hash=hash_token(token))
-        .first()
+        .order_by()[:1]  # the hash is unique
     )
+    return next(iter(found), None)
 
 
 def link_state(contact: Contact | None, now) -> str:

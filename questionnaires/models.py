@@ -8,6 +8,8 @@ corrections, rescoring, double-entry resolution), as with :class:`enrolment.mode
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -226,3 +228,17 @@ class InstrumentWording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} v{self.version} ({self.language}) for {self.trial.code}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._wording_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._wording_changed()
+        return result
+
+    def _wording_changed(self) -> None:
+        # Every process reads the trial's stamp with its next page and reads the
+        # wording again (questionnaires.services.answers.wording_for).
+        type(self.trial).objects.filter(pk=self.trial_id).update(wording_stamp=uuid.uuid4().hex)

@@ -38,6 +38,11 @@ class Trial(models.Model):
     recruitment_target_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     recruitment_ceiling_per_cluster_month = models.PositiveIntegerField(null=True, blank=True)
     washout_days = models.PositiveIntegerField(default=14)
+    # Drawn anew at every change of the trial's loaded instrument wording
+    # (questionnaires.InstrumentWording): the patient's pages keep the wording they read
+    # by it (the trial comes with every page's first query anyway). Random rather than a
+    # counter, so a rolled-back or restored database never repeats a stamp.
+    wording_stamp = models.CharField(max_length=32, blank=True, editable=False)
     blinded = models.BooleanField(
         default=True,
         help_text=_(

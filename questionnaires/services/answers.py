@@ -7,6 +7,7 @@ answer raises.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -85,12 +86,25 @@ def clean_answers(answers: dict) -> dict:
 # --- wording -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
+def _loaded_wording(trial_id, wording_stamp, code, version, language):
+    # Keyed by the trial's stamp, drawn anew at every change of its wording: an entry of
+    # an older stamp is never asked again and leaves the cache in time. The instance is
+    # shared between requests and read only.
+    return InstrumentWording.objects.filter(
+        trial_id=trial_id, instrument=code, version=version, language=language
+    ).first()
+
+
 def wording_for(trial, instrument: base.Instrument, language: str) -> InstrumentWording | None:
+    """The official wording of ``instrument`` in ``language`` for the trial, if loaded or
+    declared. Read once per process and wording stamp of the trial: every patient's page
+    asks."""
     if trial is None:
         return None
-    loaded = InstrumentWording.objects.filter(
-        trial=trial, instrument=instrument.code, version=instrument.version, language=language
-    ).first()
+    loaded = _loaded_wording(
+        trial.pk, trial.wording_stamp, instrument.code, instrument.version, language
+    )
     declared = (instrument.options.get("wording") or {}).get(language)
     if loaded is None and declared:
         # An instrument the protocol file declares carries its wording: used, unsaved.
