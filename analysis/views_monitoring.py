@@ -102,6 +102,7 @@ def dashboard(request, code):
     sms = mon.sms_for(trial, participants)
     flow = mon.consort_for(trial, participants, sc["screenings"], today)
     criteria = _criteria(trial)
+    quality = mon.data_quality(trial, participants)
     context = {
         "trial": trial,
         "today": today,
@@ -126,7 +127,10 @@ def dashboard(request, code):
         "followup": followup,
         "sms": sms,
         "sms_svg": figures.sms_rate_svg(sms["weeks"]) if sms and sms["weeks"] else "",
-        "quality": mon.data_quality(trial, participants),
+        "quality": quality,
+        # The whole trial's completed finals per clinic and timepoint, counted in the
+        # same pass as the flags, for data management's share verified.
+        "sdv_forms": quality["forms"] if sc["trial_wide"] else None,
         "flow": flow,
         "flow_arms": [
             {
