@@ -5,19 +5,22 @@ queries, issue 19), while the request's thread spends most of its time waiting f
 database (the CONSORT flow's and the flags' passes over every completed final): the
 driver lets go of the interpreter while it waits, so the figures are drawn meanwhile, on
 the machine's other core. One thread draws all of a request's figures, one after the
-other: every figure enters ``matplotlib.rc_context``, which sets process-wide settings,
-so two figures must never be drawn at once. Each is drawn in the request's language (the
-words of the figures and the months' names), and touches no database unless the cache
-does; the thread closes its own connections if so.
+other, and a lock keeps two requests of a threaded server from drawing at once: every
+figure enters ``matplotlib.rc_context``, which sets process-wide settings. Each is drawn
+in the request's language (the words of the figures and the months' names), and touches
+no database unless the cache does; the thread closes its own connections if so.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connections
 from django.utils import translation
+
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class Drawing:
@@ -37,7 +40,7 @@ class Drawing:
 
     def _run(self, figure: Callable[..., str], *args) -> str:
         try:
-            with translation.override(self._language):
+            with _ONE_AT_A_TIME, translation.override(self._language):
                 return figure(*args)
         finally:
             connections.close_all()  # this thread's own, if the cache opened one
