@@ -23,6 +23,7 @@ from enrolment.models import EligibilityCriterion
 
 from . import monitoring as mon
 from .monitoring import figures
+from .monitoring.drawing import Drawing
 
 DASHBOARD_ROLES = roles.DASHBOARD
 
@@ -80,12 +81,22 @@ def dashboard(request, code):
     except PermissionDenied:  # a clinic manager, the one role without the dashboard
         return redirect("monitoring_clinics", code=code)
     today = _today(request, trial)
+    # Each figure is drawn as soon as its numbers are counted, in a thread of its own
+    # while the next queries run (analysis.monitoring.drawing).
+    with Drawing() as drawing:
+        context = _dashboard(request, trial, today, drawing)
+        svgs = {k: v.result() if v else "" for k, v in context.items() if k.endswith("_svg")}
+    return render(request, "analysis/monitoring/dashboard.html", {**context, **svgs})
+
+
+def _dashboard(request, trial, today, drawing) -> dict:
     sc = mon.scope(request.user, trial)
     participants = sc["participants"]
     arm_labels = dict(trial.arms.values_list("code", "label"))
     rec = mon.recruitment_for(
         trial, participants, sc["clinics"], today, whole_trial=sc["trial_wide"]
     )
+    rec_svg = drawing.draw(figures.recruitment_svg, rec) if rec.months else None
     schedule = None
     if trial.is_cluster_design:
         clusters = trial.clusters.all()
@@ -96,19 +107,28 @@ def dashboard(request, code):
             rec.months,
             trial.washout_days,
         )
+    schedule_svg = (
+        drawing.draw(figures.schedule_svg, schedule, rec.months)
+        if schedule and rec.months
+        else None
+    )
+    # The CONSORT flow early, so that its figure is drawn while the other counts run.
+    flow = mon.consort_for(trial, participants, sc["screenings"], today)
+    criteria = _criteria(trial)
+    consort_svg = drawing.draw(figures.consort_svg, flow, criteria)
     tp_codes = [t.code for t in mon.patient_timepoints(trial)]
     contacts = mon.followup_rows(participants, today)
     followup = None if contacts is None else mon.followup_summary(contacts, tp_codes)
     sms = mon.sms_for(trial, participants)
-    flow = mon.consort_for(trial, participants, sc["screenings"], today)
-    criteria = _criteria(trial)
+    sms_svg = drawing.draw(figures.sms_rate_svg, sms["weeks"]) if sms and sms["weeks"] else None
+    quality = mon.data_quality(trial, participants)
     context = {
         "trial": trial,
         "today": today,
         "trial_wide": sc["trial_wide"],
         "arm_labels": arm_labels,
         "rec": rec,
-        "rec_svg": figures.recruitment_svg(rec) if rec.months else "",
+        "rec_svg": rec_svg,
         "month_rows": [
             {
                 "month": m,
@@ -120,13 +140,14 @@ def dashboard(request, code):
             for i, m in enumerate(rec.months)
         ],
         "schedule": schedule,
-        "schedule_svg": figures.schedule_svg(schedule, rec.months)
-        if schedule and rec.months
-        else "",
+        "schedule_svg": schedule_svg,
         "followup": followup,
         "sms": sms,
-        "sms_svg": figures.sms_rate_svg(sms["weeks"]) if sms and sms["weeks"] else "",
-        "quality": mon.data_quality(trial, participants),
+        "sms_svg": sms_svg,
+        "quality": quality,
+        # The whole trial's completed finals per clinic and timepoint, counted in the
+        # same pass as the flags, for data management's share verified.
+        "sdv_forms": quality["forms"] if sc["trial_wide"] else None,
         "flow": flow,
         "flow_arms": [
             {
@@ -148,10 +169,10 @@ def dashboard(request, code):
         "excluded_reasons": [
             (criteria.get(k, k), n) for k, n in flow.excluded_by_reason.most_common()
         ],
-        "consort_svg": figures.consort_svg(flow, criteria),
+        "consort_svg": consort_svg,
         "deviations": mon.deviations_for(trial, participants, _clusters(sc["clinics"])),
     }
-    return render(request, "analysis/monitoring/dashboard.html", context)
+    return context
 
 
 LIST_KINDS = {

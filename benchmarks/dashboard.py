@@ -1,10 +1,14 @@
 """Render time and query count of the monitoring dashboard at growing trial sizes.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/trialsite \
-        .venv/bin/python benchmarks/dashboard.py [participants ...] [--explain]
+        .venv/bin/python benchmarks/dashboard.py [participants ...] [--explain] [--keep]
+        [--profile]
 
 (default 1,000, 10,000 and 100,000 participants; ``--explain`` prints EXPLAIN ANALYZE of
-the cold render's slowest queries at each size). The goal: 100,000 participants cold < 1 s.
+the cold render's slowest queries at each size; ``--keep`` keeps the test database and
+reuses it on the next run, migrated and topped up to each size, as seeding 1,000,000
+responses takes minutes; ``--profile`` prints the cold render's cProfile by cumulative
+time). The goal: 100,000 participants cold < 1 s.
 
 Creates a throw-away test database (``test_<name>``), loads BetterBack, bulk-inserts
 participants (10 responses each) and screening records, then renders the coordinator's
@@ -208,20 +212,23 @@ def main(sizes: list[int]) -> None:
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, serialize=False, keepdb=KEEP
+    )
     try:
         trial, _ = load_protocol(ROOT / "protocols" / "betterback.toml")
-        user = get_user_model().objects.create_user("bench", password="x")
-        TrialRole.objects.create(user=user, trial=trial, role=TrialRole.COORDINATOR)
+        user, made = get_user_model().objects.get_or_create(username="bench")
+        if made:
+            TrialRole.objects.create(user=user, trial=trial, role=TrialRole.COORDINATOR)
         rng = random.Random(1)
         print(f"database: {connection.vendor}")
         # Once per process: templates, the instrument registry, matplotlib's fonts.
         first, _, _ = render(trial, user)
         print(f"first render in this process (empty trial): {first:.3f}s")
-        done = 0
         for size in sizes:
-            populate(trial, size - done, rng)
-            done = size
+            done = Participant.objects.filter(trial=trial).count()
+            if size > done:
+                populate(trial, size - done, rng)
             analyse()
             cache.clear()
             cold, queries, size_b = render(trial, user)
@@ -241,12 +248,34 @@ def main(sizes: list[int]) -> None:
                 cache.clear()
                 render(trial, user)
                 explain()
+            if PROFILE:
+                profile(trial, user)
             check_flags(trial)
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if KEEP:
+            connection.close()
+            connection.settings_dict["NAME"] = old_name
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+def profile(trial, user) -> None:
+    """cProfile of a cold render, by cumulative time."""
+    import cProfile
+    import pstats
+
+    from django.core.cache import cache
+
+    cache.clear()
+    profiler = cProfile.Profile()
+    profiler.runcall(render, trial, user)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+FLAGS = {"--explain", "--keep", "--profile"}
 EXPLAIN = "--explain" in sys.argv
+KEEP = "--keep" in sys.argv
+PROFILE = "--profile" in sys.argv
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:] if a != "--explain"] or [1000, 10000, 100000])
+    main([int(a) for a in sys.argv[1:] if a not in FLAGS] or [1000, 10000, 100000])

@@ -8,7 +8,8 @@ email, in modules by kind:
   queries does not depend on the number of participants;
 * :mod:`.clinics`: a clinic's recruitment week by week (clinic managers);
 * :mod:`.weekly`: the weekly recruitment email; :mod:`.figures` and :mod:`.missing`: the
-  dashboard's drawings and missing data by reason.
+  dashboard's drawings and missing data by reason; :mod:`.drawing`: the dashboard's
+  figures drawn in a thread beside its queries.
 
 The names other modules use are re-exported here (``from analysis import monitoring as
 mon``). :mod:`.figures` is not: it imports matplotlib.

@@ -68,21 +68,38 @@ def _windows_from_flags(groups, tps) -> list[dict]:
     return rows
 
 
-def flag_counts(trial, participants) -> tuple[list[dict], list[dict]]:
-    """(:func:`missing_items`, :func:`out_of_window`) from one pass over the completed
-    finals grouped by timepoint and both flags, for the dashboard: each alone reads every
-    completed final (issue 19)."""
+def flag_counts(trial, participants) -> tuple[list[dict], list[dict], list[tuple] | None]:
+    """(:func:`missing_items`, :func:`out_of_window`, forms) from one pass over the
+    completed finals grouped by clinic, timepoint and both flags, for the dashboard: each
+    alone reads every completed final (issue 19). ``forms``: (clinic id, timepoint id,
+    completed finals) of ``participants``, what data management's share verified counts
+    of a whole trial (``datamanagement.sdv.services.share_verified``), so that the
+    dashboard reads the completed finals once for the three (its own pass cost 0.36 s at
+    100,000 participants); None where the flags are read from the answers instead."""
     required = required_items()
     if any(len(items) > FLAG_BITS for items in required.values()):
-        return missing_items(participants), out_of_window(trial, participants)
+        return missing_items(participants), out_of_window(trial, participants), None
     groups = list(
         completed_finals(participants)
-        .values("timepoint_id", "instrument", "version", "unanswered", "outside_window")
+        .values(
+            "participant__clinic_id",
+            "timepoint_id",
+            "instrument",
+            "version",
+            "unanswered",
+            "outside_window",
+        )
         .annotate(n=Count("*"))
         .order_by()
     )
-    return _missing_from_flags(groups, required), _windows_from_flags(
-        groups, patient_timepoints(trial)
+    forms: dict[tuple[int, int], int] = {}
+    for g in groups:
+        key = (g["participant__clinic_id"], g["timepoint_id"])
+        forms[key] = forms.get(key, 0) + g["n"]
+    return (
+        _missing_from_flags(groups, required),
+        _windows_from_flags(groups, patient_timepoints(trial)),
+        [(clinic, tp, n) for (clinic, tp), n in forms.items()],
     )
 
 
@@ -218,11 +235,12 @@ def crpe_missing_at_final_visit(trial, participants):
 def data_quality(trial, participants) -> dict:
     double = unresolved_double_entries(participants)
     crpe = crpe_missing_at_final_visit(trial, participants)
-    missing, windows = flag_counts(trial, participants)
+    missing, windows, forms = flag_counts(trial, participants)
     return {
         # Split into missing with a reason and without (.missing).
         "missing_items": with_reasons(missing, participants),
         "out_of_window": windows,
+        "forms": forms,
         "double_entries": double.count(),
         "crpe_missing": None if crpe is None else crpe.count(),
     }

@@ -26,13 +26,15 @@ def participant_data_management(context, participant):
 
 
 @register.inclusion_tag("datamanagement/_sdv_share.html", takes_context=True)
-def sdv_share_by_clinic(context, trial, heading=True):
+def sdv_share_by_clinic(context, trial, heading=True, forms=None):
     """The monitoring dashboard's share of forms verified per clinic and timepoint (trial-
-    wide readers of the dataset only; a clinic manager's dashboard leaves it out)."""
+    wide readers of the dataset only; a clinic manager's dashboard leaves it out).
+    ``forms``: the trial's completed final forms per clinic and timepoint where the page
+    has counted them already (``share_verified``)."""
     from ..access import DATASET_READERS
     from ..sdv.services import share_verified
 
     user = context["request"].user
     if not roles.has_any(user, trial, DATASET_READERS):
         return {"shown": False}
-    return {"shown": True, "trial": trial, "rows": share_verified(trial), "heading": heading}
+    return {"shown": True, "trial": trial, "rows": share_verified(trial, forms), "heading": heading}

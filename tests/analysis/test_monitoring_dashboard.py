@@ -336,3 +336,40 @@ def test_weekly_summaries(trial_data, coordinator, mailoutbox, settings):
     settings.MONITORING_CLUSTER_EMAILS = {"betterback:W": ["west@example.org"]}
     sent = mon.send_weekly_summaries_now(TODAY)
     assert sent == 2 and len(mailoutbox) == 2
+
+
+def test_the_figures_are_drawn_beside_the_queries_in_the_readers_language(
+    client, trial_data, coordinator, monkeypatch
+):
+    """Each figure is drawn in a thread of its own while the request's thread goes on
+    with the next queries (issue 19: the figures took as long as the queries of a cold
+    dashboard), one at a time, and in the reader's language."""
+    import threading
+
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    from analysis.monitoring import figures
+
+    drawn = []
+
+    def spy(name, real):
+        def draw(*args):
+            drawn.append((name, threading.get_ident(), get_language()))
+            return real(*args)
+
+        return draw
+
+    for name in ("recruitment_svg", "schedule_svg", "consort_svg"):
+        monkeypatch.setattr(figures, name, spy(name, getattr(figures, name)))
+    cache.clear()
+    client.force_login(coordinator)
+    html = client.get(
+        reverse("monitoring_dashboard", args=["betterback"]) + f"?today={TODAY}",
+        HTTP_ACCEPT_LANGUAGE="sv",
+    ).content.decode()
+    assert [d[0] for d in drawn] == ["recruitment_svg", "schedule_svg", "consort_svg"]
+    threads = {d[1] for d in drawn}
+    assert len(threads) == 1 and threading.get_ident() not in threads
+    assert {d[2] for d in drawn} == {"sv"}
+    assert html.count("<svg") == 3 and "Bedömda för behörighet (n=" in html

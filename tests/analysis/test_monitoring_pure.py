@@ -364,3 +364,36 @@ def test_clinic_weeks_counts_each_clinic_by_week():
     assert (a["screened"], a["screened_all"], a["enrolled_all"]) == (3, 8, 1)
     assert a["weeks"][1]["rate"] == 0.75 and a["weeks"][0]["rate"] is None
     assert b["weeks"][1]["enrolled"] == 1 and b["screened_all"] == 0
+
+
+def test_two_requests_never_draw_a_figure_at_once():
+    """Every figure sets matplotlib's process-wide settings while it draws: the figures of
+    two dashboards served by two threads are drawn one after the other."""
+    import threading
+    import time
+
+    from analysis.monitoring.drawing import Drawing
+
+    spans, ready = [], threading.Barrier(2)
+
+    def figure(name):
+        start = time.monotonic()
+        time.sleep(0.05)
+        spans.append((start, time.monotonic()))
+        return name
+
+    def request(name):
+        ready.wait()
+        with Drawing() as drawing:
+            assert [drawing.draw(figure, f"{name}{k}").result() for k in range(3)] == [
+                f"{name}{k}" for k in range(3)
+            ]
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    spans.sort()
+    assert len(spans) == 6
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))

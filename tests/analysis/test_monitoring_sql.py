@@ -15,6 +15,7 @@ from django.db.models import F
 
 from analysis import monitoring as mon
 from analysis.monitoring import quality
+from datamanagement.sdv.services import forms_of
 from enrolment.models import Clinic, Participant, ScreeningRecord
 from followup.schedule import add_months
 from questionnaires import flags
@@ -245,6 +246,11 @@ def test_missing_items_in_the_database_match_missing_item_counts(random_trial):
     assert mon.missing_items(participants) == expected
     assert quality.missing_items_from_answers(participants, required) == expected
     assert quality.flag_counts(random_trial, participants)[0] == expected
+    # The forms per clinic and timepoint counted in that pass: data management's share
+    # verified of the whole trial, counted alone.
+    forms = quality.flag_counts(random_trial, participants)[2]
+    assert sorted(forms) == sorted(forms_of(random_trial))
+    assert len({clinic for clinic, _, _ in forms}) > 1
     assert {r["instrument"] for r in expected} == {"nrs", "odi", "eq5d3l"}
     assert all(r["incomplete"] and r["missing_items"] > r["incomplete"] for r in expected)
     for code in ("nrs", "odi", "eq5d3l"):
