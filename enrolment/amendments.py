@@ -12,6 +12,10 @@ the apps, so what a change means for data it does not own is asked through two s
 * ``protocol_amended`` -- receivers return consequences (dicts) and, with ``apply``,
   carry them out: follow-up re-plans the contacts not yet due. The dry run sends the same
   signal without ``apply``, from the same inputs, so its figures are the load's.
+
+Left whole although it is over 400 lines: the load, its refusals and its consequences
+are one transaction read top to bottom, and the dry run must follow the same path as the
+load; the diff itself lives in :mod:`enrolment.protocol_diff`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ threaded server. Every figure is a function of the plain data from
 :mod:`analysis.monitoring`, so a test can check the drawn numbers against the data, and
 the SVGs are cached keyed on that data: a dashboard whose numbers have not changed
 since the last view is not drawn again.
+
+Left whole although it is over 400 lines: the figures share one style, one cache and one
+way to write SVG and PDF, and each figure is a short function beside them.
 """
 
 from __future__ import annotations
