@@ -8,6 +8,8 @@ that does not work says why, kindly, and whom to ask; it never shows the allocat
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.db.models import OuterRef
 from django.shortcuts import redirect, render
@@ -41,11 +43,18 @@ def find_contact(token: str) -> Contact | None:
     patient's page it made the query's plan dearer than its execution."""
     found = (
         Contact.objects.select_related("timepoint__trial", "participant__personal_details")
-        .annotate(trial_holds=trial_holds(OuterRef("timepoint__trial_id")))
+        .annotate(trial_holds=_link_trial_holds())
         .filter(token_hash=hash_token(token))
         .order_by()[:1]  # the hash is unique
     )
     return next(iter(found), None)
+
+
+@cache
+def _link_trial_holds():
+    # Built once: Django copies an expression when a query resolves it, and building the
+    # subquery anew cost each page as much as running it.
+    return trial_holds(OuterRef("timepoint__trial_id"))
 
 
 def link_state(contact: Contact | None, now) -> str:
