@@ -41,7 +41,7 @@ from questionnaires.models import Response
 
 from . import reach
 from .amendments import instruments_for
-from .bulk import bulk_set
+from .bulk import bulk_insert, bulk_set
 from .channels import LINK_PLACEHOLDER, Rendered
 from .models import Contact, Message
 from .planning import close_contacts
@@ -234,7 +234,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> dict[int, Contact]
             contact.next_action_at = next_action(contact)
             progressed.append(contact)
     # The unique idempotency key makes a second planner of the same step a no-op.
-    Message.objects.bulk_create(messages, ignore_conflicts=True)
+    bulk_insert(Message, messages)
     if progressed:
         bulk_set(
             Contact,
@@ -302,7 +302,7 @@ def render_message(message: Message, cache: dict | None = None) -> Rendered:
                 text=render_to_string(f"{message.template}.txt", context),
                 html=render_to_string(f"{message.template}.html", context),
             )
-    shared, link = cache[key], link_for(contact)
+    shared, link = cache[key], link_for(contact, cache)
     return Rendered(
         subject=shared.subject,
         text=shared.text.replace(LINK_PLACEHOLDER, link),

@@ -109,9 +109,10 @@ class PrototypedEmail(EmailMultiAlternatives):
         return super().message()
 
     def __deepcopy__(self, memo):
-        # Django's test backend keeps a deep copy of every email; the prototype is
-        # shared, never changed.
+        # Django's test backend (locmem) keeps a deep copy of every email: the prototype
+        # (never changed) and the connection (a backend, not the email) are shared.
         memo[id(self.prototype)] = self.prototype
+        memo[id(self.connection)] = self.connection
         clone = self.__class__.__new__(self.__class__)
         memo[id(self)] = clone
         clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
