@@ -78,7 +78,7 @@ class Prototype:
             "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
             "Message-ID": email.extra_headers["Message-ID"],
         }
-        msg = copy.copy(self.root)
+        msg = _shallow(self.root)
         msg._headers, msg.defects = [], []
         for name, value in self.root._headers:
             if name in own:
@@ -87,12 +87,20 @@ class Prototype:
                 msg._headers.append((name, value))
         parts = []
         for part in self.root.get_payload():
-            mine = copy.copy(part)
+            mine = _shallow(part)
             mine._headers, mine.defects = list(part._headers), []
             mine._payload = part._payload.replace(self.placeholder, link)
             parts.append(mine)
         msg._payload = parts
         return msg
+
+
+def _shallow(msg):
+    """``copy.copy`` of an email.message.Message (its state is its ``__dict__``), at a
+    third of the cost."""
+    clone = object.__new__(type(msg))
+    clone.__dict__ = msg.__dict__.copy()
+    return clone
 
 
 class PrototypedEmail(EmailMultiAlternatives):
