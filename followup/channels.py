@@ -12,9 +12,10 @@ import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 
 from . import outbox
+from .mime import Prototype, PrototypedEmail
 
 
 class TransportError(Exception):
@@ -23,11 +24,19 @@ class TransportError(Exception):
         self.permanent = permanent
 
 
+# Stands for the personal link in a text rendered once for many messages.
+LINK_PLACEHOLDER = "https://link.invalid/personal-link/"
+
+
 @dataclass
 class Rendered:
     subject: str
     text: str
     html: str
+    # The text shared with other messages (LINK_PLACEHOLDER for the link), and the link:
+    # an email's MIME structure is built once for all of them (followup.mime).
+    shared: Rendered | None = None
+    link: str = ""
 
 
 class EmailChannel:
@@ -36,6 +45,7 @@ class EmailChannel:
 
     def __init__(self):
         self.connection = get_connection(fail_silently=False)
+        self.prototypes: dict = {}
 
     def message_id(self, message) -> str:
         # The idempotency key as Message-ID: a resend after a crash carries the same id,
@@ -48,12 +58,14 @@ class EmailChannel:
     def send(self, message, rendered: Rendered) -> str:
         if not message.recipient:
             raise TransportError("no email address on file", permanent=True)
-        email = EmailMultiAlternatives(
+        email = PrototypedEmail(
             subject=rendered.subject,
             body=rendered.text,
             to=[message.recipient],
             headers={"Message-ID": self.message_id(message)},
             connection=self.connection,
+            prototype=self.prototype(rendered),
+            link=rendered.link,
         )
         if rendered.html:
             email.attach_alternative(rendered.html, "text/html")
@@ -71,6 +83,18 @@ class EmailChannel:
         if not accepted:
             raise TransportError("the email backend accepted nothing")
         return email.extra_headers["Message-ID"]
+
+    def prototype(self, rendered: Rendered) -> Prototype | None:
+        """The MIME prototype of the rendered text (one per text and batch)."""
+        shared = rendered.shared
+        if shared is None or not shared.html:
+            return None
+        key = (shared.subject, shared.text, shared.html)
+        if key not in self.prototypes:
+            self.prototypes[key] = Prototype(
+                *key, settings.DEFAULT_FROM_EMAIL, placeholder=LINK_PLACEHOLDER
+            )
+        return self.prototypes[key]
 
     def _reset(self) -> None:
         try:

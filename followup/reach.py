@@ -82,23 +82,26 @@ def why_unusable(participant, channel: str) -> str:
     """Empty when ``channel`` can carry a message to the participant; otherwise why not.
     Always in English: it is stored in ``Contact.channel_note`` and translated for the
     reader by :func:`describe`."""
+    why = _why_unusable(participant, channel)
+    if not why:
+        return ""  # the usual answer, without switching languages (once per message)
     with translation.override("en"):
-        return _why_unusable(participant, channel)
+        return str(why)
 
 
-def _why_unusable(participant, channel: str) -> str:
+def _why_unusable(participant, channel: str):
     details = _details(participant)
     if details is None or details.is_erased:
-        return str(_("personal details erased"))
+        return _("personal details erased")
     if channel == EMAIL and not details.email:
-        return str(MISSING[EMAIL])
+        return MISSING[EMAIL]
     if channel == SMS:
         if not details.mobile:
-            return str(MISSING[SMS])
+            return MISSING[SMS]
         if opted_out_of_sms(participant):
-            return str(_("opted out of SMS"))
+            return _("opted out of SMS")
     if channel == POST and not details.postal_address.strip():
-        return str(MISSING[POST])
+        return MISSING[POST]
     return ""
 
 

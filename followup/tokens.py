@@ -33,7 +33,13 @@ def token_for(contact) -> str:
     return make_token(contact.pk, contact.token_nonce)
 
 
-def link_for(contact) -> str:
-    """The absolute URL a patient opens (FOLLOWUP_BASE_URL + /s/<token>/)."""
+def link_for(contact, cache: dict | None = None) -> str:
+    """The absolute URL a patient opens (FOLLOWUP_BASE_URL + /s/<token>/). ``cache``
+    (a dict kept for a batch) saves resolving the URL once per message."""
     base = settings.FOLLOWUP_BASE_URL.rstrip("/")
-    return base + reverse("survey_start", args=[token_for(contact)])
+    if cache is None:
+        return base + reverse("survey_start", args=[token_for(contact)])
+    if "link" not in cache:
+        marker = "T" * 43  # a token's length and alphabet: reverse() quotes nothing in it
+        cache["link"] = (base + reverse("survey_start", args=[marker])).split(marker)
+    return token_for(contact).join(cache["link"])

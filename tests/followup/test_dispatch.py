@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from followup import dispatch as dispatcher
+from followup.bulk import bulk_insert
 from followup.models import Contact, Message
 from followup.sending import loop as send_loop
 from followup.tasks import dispatch as dispatch_task
@@ -344,9 +345,7 @@ def test_a_retried_plan_of_the_same_step_is_a_no_op(clinic_west):
     stats = dispatcher.Stats()
     stale = Contact.objects.get(pk=contact.pk)  # read before the first planner wrote
     dispatcher.plan_due(DUE_3M, 10, stats)
-    Message.objects.bulk_create(
-        [dispatcher._new_message(stale, Message.INVITATION, DUE_3M)], ignore_conflicts=True
-    )
+    bulk_insert(Message, [dispatcher._new_message(stale, Message.INVITATION, DUE_3M)])
     assert Message.objects.filter(contact=contact).count() == 1
 
 
