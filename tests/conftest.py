@@ -3,7 +3,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
@@ -35,6 +35,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The test databases are created within: a kept copy of the migrated schema instead
     of migrating from scratch in every process (tests/schema_snapshot.py)."""
     with schema_snapshot.reused():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Passwords hashed in one iteration (tests/hashers.py): a staff fixture cost 0.5 s."""
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.OneIterationPBKDF2PasswordHasher"]):
         yield
 
 
