@@ -41,7 +41,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
-    """Passwords hashed in one iteration (tests/hashers.py): a staff fixture cost 0.5 s."""
+    """Passwords hashed in one iteration (tests/hashers.py): a staff fixture cost 2 s under load."""
     with override_settings(PASSWORD_HASHERS=["tests.hashers.OneIterationPBKDF2PasswordHasher"]):
         yield
 
