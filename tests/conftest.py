@@ -3,14 +3,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from enrolment.models import Clinic, TrialRole
+from enrolment.models import Clinic, Trial, TrialRole
 from enrolment.protocol.writing import load_protocol
 
 from . import schema_snapshot
+from .built_once import rolled_back
 from .factories import AuthenticatorFactory, PhysiotherapistFactory, TrialRoleFactory, UserFactory
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
@@ -35,6 +36,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The test databases are created within: a kept copy of the migrated schema instead
     of migrating from scratch in every process (tests/schema_snapshot.py)."""
     with schema_snapshot.reused():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Passwords hashed in one iteration (tests/hashers.py): a staff fixture cost 2 s under load."""
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.OneIterationPBKDF2PasswordHasher"]):
         yield
 
 
@@ -82,6 +90,30 @@ def unverified_client():
 def betterback(db):
     trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
     return trial
+
+
+@pytest.fixture(scope="module")
+def _betterback_once(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
+        yield trial.pk
+
+
+@pytest.fixture
+def betterback_built_once(_betterback_once, db):
+    """``betterback`` loaded once for a module (tests/built_once.py) instead of once a test
+    (0.2–0.4 s each): a module opts in with ``betterback = use_betterback_built_once()``
+    when none of its tests is ``transaction=True`` and all of them use the trial. Each test
+    reads the trial afresh, so no test sees another's in-memory changes to it."""
+    return Trial.objects.get(pk=_betterback_once)
+
+
+def use_betterback_built_once():
+    @pytest.fixture
+    def betterback(betterback_built_once):
+        return betterback_built_once
+
+    return betterback
 
 
 @pytest.fixture

@@ -122,3 +122,14 @@ def test_the_warm_up_imports_the_views_before_the_first_request():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_tests_hash_passwords_fast_in_a_form_the_real_settings_verify():
+    """Staff fixtures cost 0.5 s each with the real hasher (tests/hashers.py); a password
+    written by a test must still log in to a server started with the real settings."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+
+    encoded = make_password("correct horse battery staple")
+    assert encoded.startswith("pbkdf2_sha256$1$")
+    assert PBKDF2PasswordHasher().verify("correct horse battery staple", encoded)
+    assert PBKDF2PasswordHasher().must_update(encoded)  # re-hashed at the real cost then

@@ -12,20 +12,20 @@ from analysis import exports
 from analysis.missing_export import REASON_LABELS
 from analysis.models import BlindingCode, ExportLog
 from analysis.plan.dataset import validate_dataset
-from enrolment.models import Participant, PersonalDetails
-from enrolment.protocol.writing import load_protocol
+from enrolment.models import Participant, PersonalDetails, Trial
 from tests.analysis.exportdata import make_trial_data
 from tests.built_once import rolled_back
-from tests.conftest import PROTOCOLS
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture(scope="module")
-def _data(django_db_setup, django_db_blocker):
+def _data(_betterback_once, django_db_blocker):
     """Built once for the module (tests/built_once.py): every test here only exports it."""
     with rolled_back(django_db_blocker):
-        trial, _ = load_protocol(PROTOCOLS / "betterback.toml")
+        trial = Trial.objects.get(pk=_betterback_once)
         yield [p.pk for p in make_trial_data(trial, per_clinic=2)]
 
 

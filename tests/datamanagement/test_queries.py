@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from datamanagement.queries import actions
 from datamanagement.queries.models import Query, QueryMessage
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from .conftest import answer
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def raise_on(response, user, item="q4", text="Q4 looks like a slip of the pen."):

@@ -12,8 +12,10 @@ from datamanagement.queries import actions
 from datamanagement.queries.export import COLUMNS, query_log_rows
 from datamanagement.queries.models import Query
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

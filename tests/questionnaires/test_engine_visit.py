@@ -9,11 +9,13 @@ from django.urls import reverse
 from enrolment.audit import participant_history
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .engine_helpers import as_post, checked, valid_answers
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASELINE = ["nrs", "odi", "eq5d3l", "bipq", "sbst"]  # protocols/betterback.toml
 

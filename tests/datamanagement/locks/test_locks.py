@@ -18,11 +18,13 @@ from enrolment.models import Participant, Timepoint
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
 
 from ...questionnaires.engine_helpers import as_post, valid_answers
 from .conftest import nrs_3m
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 # Every level, with what it covers of the participant's 3-month NRS form.
 LEVELS = [

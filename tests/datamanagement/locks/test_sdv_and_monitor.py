@@ -12,12 +12,14 @@ from datamanagement.sdv import services as sdv
 from datamanagement.sdv.models import SourceVerification
 from enrolment.models import Trial
 from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
 from trialsite import roles
 
 from ...factories import enrol
 from .conftest import answer, nrs_3m
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_a_monitor_marks_a_visit_verified_and_a_change_clears_the_mark(
