@@ -1,0 +1,43 @@
+"""The embedded site's Celery broker hands a worker whole messages only: a worker that
+looks at the queue while a message is being written finds nothing yet, instead of an
+empty file that stops it ("Unrecoverable error: JSONDecodeError", seen in CI)."""
+
+from __future__ import annotations
+
+from queue import Empty
+
+import kombu.transport.filesystem
+import pytest
+from django.conf import settings
+from kombu import Connection
+
+import trialsite.brokerfs
+
+
+def _channel(folder):
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None) or "filesystem"
+    return Connection("filesystem://", transport=transport, transport_options=options).channel()
+
+
+def test_a_worker_never_takes_a_message_being_written(tmp_path, monkeypatch):
+    writer, worker = _channel(tmp_path), _channel(tmp_path)
+    seen_while_writing = []
+
+    def dumps_while_a_worker_looks(payload):
+        # The moment between the file's creation and its content: a worker polls.
+        try:
+            seen_while_writing.append(worker._get("celery"))
+        except Empty:
+            pass
+        return kombu.utils.json.dumps(payload)
+
+    for module in (kombu.transport.filesystem, trialsite.brokerfs):
+        monkeypatch.setattr(module, "dumps", dumps_while_a_worker_looks)
+    writer._put("celery", {"body": "dispatch"})
+    assert seen_while_writing == []
+    assert worker._get("celery") == {"body": "dispatch"}
+    with pytest.raises(Empty):
+        worker._get("celery")
+    assert list(tmp_path.iterdir()) == []
+
