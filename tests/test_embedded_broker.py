@@ -4,6 +4,9 @@ empty file that stops it ("Unrecoverable error: JSONDecodeError", seen in CI).""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from queue import Empty
 
 import kombu.transport.filesystem
@@ -13,11 +16,31 @@ from kombu import Connection
 
 import trialsite.brokerfs
 
+EMBEDDED = "trialsite.brokerfs:Transport"
 
-def _channel(folder):
+
+def _channel(folder, transport=EMBEDDED):
     options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
-    transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None) or "filesystem"
     return Connection("filesystem://", transport=transport, transport_options=options).channel()
+
+
+def test_the_embedded_site_uses_it():
+    """With no broker configured (the embedded default) the settings choose this
+    transport; a server broker (CI's Redis) needs none."""
+    env = {k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"}
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from trialsite import settings; print(settings.CELERY_BROKER_URL,"
+            " getattr(settings, 'CELERY_BROKER_TRANSPORT', None))",
+        ],
+        env={**env, "VAR_DIR": env.get("VAR_DIR") or str(settings.VAR_DIR)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert shown == ["filesystem://", EMBEDDED]
 
 
 def test_a_worker_never_takes_a_message_being_written(tmp_path, monkeypatch):
@@ -40,4 +63,3 @@ def test_a_worker_never_takes_a_message_being_written(tmp_path, monkeypatch):
     with pytest.raises(Empty):
         worker._get("celery")
     assert list(tmp_path.iterdir()) == []
-
