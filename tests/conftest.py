@@ -31,6 +31,24 @@ def pytest_sessionstart(session):
             ) from exc
 
 
+def pytest_collection_modifyitems(config, items):
+    """The longest modules first: modules marked ``heavy``, then the browser and process
+    tests (``e2e``), then the rest, each module kept whole. A parallel run hands out
+    whole modules in this order (``--dist loadfile`` with ``--no-loadscope-reorder``,
+    pyproject.toml; xdist's own order puts the modules with the fewest tests last, and
+    those are the slowest), so that no minute-long module starts when the others end."""
+
+    def rank(item):
+        if item.get_closest_marker("heavy"):
+            return 0
+        return 1 if item.get_closest_marker("e2e") else 2
+
+    module_rank = {}
+    for item in items:
+        module_rank[item.module] = min(rank(item), module_rank.get(item.module, 2))
+    items.sort(key=lambda item: module_rank[item.module])  # stable: the rest as collected
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The test databases are created within: a kept copy of the migrated schema instead

@@ -36,29 +36,52 @@ def migrations_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def _sqlite_migrate(connection, migrate):
-    snapshot = CACHE_DIR / f"{migrations_key()}.sqlite3"
-    connection.ensure_connection()
-    if snapshot.exists():
-        source = sqlite3.connect(snapshot)
-        try:
-            source.backup(connection.connection)
-        finally:
-            source.close()
-        return
-    migrate()
+def sqlite_snapshot() -> Path:
+    """Where the migrated SQLite database of these migrations is kept (it may not be yet)."""
+    return CACHE_DIR / f"{migrations_key()}.sqlite3"
+
+
+def postgresql_template() -> str:
+    """The name of the migrated PostgreSQL template database (it may not exist yet)."""
+    return f"trialsite_schema_{migrations_key()}"
+
+
+def keep_sqlite(source: sqlite3.Connection) -> None:
+    """Keep a copy of the just-migrated database ``source`` as the snapshot."""
+    snapshot = sqlite_snapshot()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     partial = snapshot.with_suffix(f".{os.getpid()}.part")
     target = sqlite3.connect(partial)
     try:
-        connection.connection.backup(target)
+        source.backup(target)
     finally:
         target.close()
     os.replace(partial, snapshot)  # another process may have written it too: same bytes
 
 
+def restore_sqlite(target: sqlite3.Connection) -> bool:
+    """Copy the snapshot into ``target``; False where none is kept yet."""
+    snapshot = sqlite_snapshot()
+    if not snapshot.exists():
+        return False
+    source = sqlite3.connect(snapshot)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+    return True
+
+
+def _sqlite_migrate(connection, migrate):
+    connection.ensure_connection()
+    if restore_sqlite(connection.connection):
+        return
+    migrate()
+    keep_sqlite(connection.connection)
+
+
 def _postgresql_migrate(connection, migrate):
-    template = f"trialsite_schema_{migrations_key()}"
+    template = postgresql_template()
     name = connection.settings_dict["NAME"]
     quote = connection.ops.quote_name
     with connection.creation._nodb_cursor() as cursor:

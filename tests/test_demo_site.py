@@ -23,7 +23,7 @@ from trialsite.demo.consent import AMENDMENT
 
 from .built_once import rolled_back
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.heavy]
 
 ARGS = ["--no-serve", "--participants", "30", "--safe-participants", "6",
         "--other-participants", "2"]  # fmt: skip

@@ -20,7 +20,7 @@ from followup.sms.demo import replay_weeks
 
 from ..built_once import rolled_back
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.heavy]
 
 
 def test_an_opted_out_participant_is_not_also_on_the_list_to_phone():

@@ -7,6 +7,7 @@ so that stopping one stops its children too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from .. import schema_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +46,14 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1, logs=N
     detail = f"\n--- logs ---\n{logs()}" if logs else ""
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
 
+
+# Migrated once per set of migrations, then copied (tests/schema_snapshot.py): migrating
+# from the first migration costs each installation 15-20 s.
+MIGRATE = """
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+print(json.dumps("migrated"))
+"""
 
 DJANGO_SCRIPT = """
 import json, sys
@@ -183,6 +194,10 @@ def embedded_installation(
         "embedded", var_dir, base_env(var_dir, **settings), str(var_dir / "trialsite.sqlite3")
     )
     try:
+        with contextlib.closing(sqlite3.connect(site.database)) as db:
+            if not schema_snapshot.restore_sqlite(db):
+                site.django(MIGRATE)
+                schema_snapshot.keep_sqlite(db)
         site.django(setup)
         yield site
     finally:
@@ -234,14 +249,23 @@ def postgres_redis_installation(
     url = urlparse(database)._replace(path=f"/{database_name}").geturl()
     admin = psycopg2.connect(urlparse(database)._replace(path="/postgres").geturl())
     admin.autocommit = True
+    template = schema_snapshot.postgresql_template()
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{database_name}"')
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        kept = cursor.fetchone() is not None
+        copy = f' TEMPLATE "{template}"' if kept else ""
+        cursor.execute(f'CREATE DATABASE "{database_name}"{copy}')
     store = redis.Redis.from_url(broker)
     store.flushdb()
     env = {**base_env(var_dir, **settings), "DATABASE_URL": url, "CELERY_BROKER_URL": broker}
     site = kind("postgres_redis", var_dir, env, url, redis_url=broker)
     try:
+        if not kept:
+            site.django(MIGRATE)
+            with admin.cursor() as cursor, contextlib.suppress(psycopg2.Error):
+                # Another process may be keeping it at the same time: theirs will do.
+                cursor.execute(f'CREATE DATABASE "{template}" TEMPLATE "{database_name}"')
         site.django(setup)
         yield site
     finally:

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 PASSWORD = "demo-pass-2017"  # noqa: S105 - the demo's printed password
 # BetterBack at its demo size: smaller, some cells of the plan's risk-group model are empty.
 SIZE = ["--participants", "60", "--safe-participants", "3", "--other-participants", "4",

@@ -42,7 +42,7 @@ from .stack import (
     wait_for,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 
 # A Redis database of its own, flushed before and after: other tests and other
 # installations on the same server (database 0) are left alone.

@@ -48,7 +48,7 @@ from .stack import (
     wait_for,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 
 # Databases of their own: the email end-to-end tests use database 11 and
 # trialsite_e2e_followup, other installations database 0.

@@ -1,7 +1,8 @@
-"""followup.bulk on PostgreSQL: plain values go to the driver as they are, every other
-value is prepared by its field as Django would (SQLite uses Django's bulk methods)."""
+"""followup.bulk: on PostgreSQL plain values go to the driver as they are, every other
+value is prepared by its field as Django would; on SQLite every value is prepared by its
+field. What is written is what Django's own bulk methods write."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -14,12 +15,10 @@ from followup.models import Contact, Message
 
 from ..factories import enrol
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="SQLite uses Django's bulk methods"
-    ),
-]
+pytestmark = pytest.mark.django_db
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite uses Django's bulk_create"
+)
 
 AT = datetime(2017, 8, 2, 7, tzinfo=UTC)
 
@@ -37,6 +36,36 @@ def test_values_a_field_prepares_are_prepared(clinic_west):
     assert Timepoint.objects.get(pk=timepoint.pk).labels["sv"] == "3 månader"
 
 
+def test_a_set_writes_what_bulk_update_writes(clinic_west):
+    people = [enrol(clinic_west, enrolled_on=date(2017, 5, 2)) for _ in range(2)]
+    ours, django = [p.contacts.get(timepoint__code="3m") for p in people]
+    for contact in (ours, django):
+        contact.invited_at = AT  # an aware datetime: text in SQLite, timestamptz in PG
+        contact.closes_at = AT + timedelta(days=30, microseconds=7)
+        contact.status = Contact.INVITED
+        contact.messages_planned = 3
+    bulk_set(Contact, [ours], ["invited_at", "closes_at", "status", "messages_planned"])
+    Contact.objects.bulk_update([django], ["invited_at", "closes_at", "status", "messages_planned"])
+    columns = ["invited_at", "closes_at", "status", "messages_planned"]
+    mine, theirs = (Contact.objects.values(*columns).get(pk=c.pk) for c in (ours, django))
+    assert (
+        mine
+        == theirs
+        == {
+            "invited_at": AT,
+            "closes_at": AT + timedelta(days=30, microseconds=7),
+            "status": Contact.INVITED,
+            "messages_planned": 3,
+        }
+    )
+    # Stored as Django stores it: a filter on the column finds both rows.
+    assert set(Contact.objects.filter(invited_at=AT).values_list("pk", flat=True)) == {
+        ours.pk,
+        django.pk,
+    }
+
+
+@postgresql_only
 def test_an_insert_writes_what_bulk_create_writes_and_skips_a_conflict(clinic_west):
     people = [enrol(clinic_west, enrolled_on=date(2017, 5, 2)) for _ in range(2)]
     contacts = [p.contacts.get(timepoint__code="3m") for p in people]

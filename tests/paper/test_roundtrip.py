@@ -14,6 +14,8 @@ from questionnaires.instruments import get
 from questionnaires.models import Response
 from tests.factories import enrol
 
+pytestmark = pytest.mark.heavy
+
 
 def _scan_of(pdf: bytes, layout: dict, answers: dict, rng, faint=frozenset()) -> list:
     pages = simulate.printed_pages(pdf, 200)
