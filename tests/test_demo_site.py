@@ -4,11 +4,14 @@ participant awaiting re-consent), and that the second start adds and replays not
 Built once for the module (tests/built_once.py): each build costs tens of seconds."""
 
 import io
+import os
 from contextlib import redirect_stdout
+from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 
 from analysis.import_models import DataImport
 from datamanagement.queries.models import Query
@@ -50,7 +53,13 @@ def _state():
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with rolled_back(django_db_blocker):
+    # The command points survey links at the site it serves (FOLLOWUP_BASE_URL, in the
+    # environment and the settings): the tests after this module must not see it.
+    with (
+        rolled_back(django_db_blocker),
+        mock.patch.dict(os.environ),
+        override_settings(FOLLOWUP_BASE_URL=settings.FOLLOWUP_BASE_URL),
+    ):
         out = io.StringIO()
         with redirect_stdout(out):
             call_command("demo", *ARGS, stdout=out)
