@@ -123,7 +123,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web process and the Celery worker share the file: wait for locks rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction takes the write lock when it begins: one that had read first and then
+    # asked for it while the other process wrote failed at once, without waiting
+    # (tests/test_embedded_database.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 else:
     # A connection kept for a minute and checked before reuse: opening one per request
     # (CONN_MAX_AGE 0) cost the survey pages most of their throughput (issue 19).
