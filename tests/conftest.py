@@ -32,10 +32,10 @@ def pytest_sessionstart(session):
 
 
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than the cores. The process and browser tests spend
-    a tenth of a run waiting on their servers, workers and clocks (measured with two
-    workers on two cores: the cores idle 10% of the run, up to 45% while two such
-    modules ran side by side); a third worker uses that time."""
+    """``-n auto``: one worker more than the cores. The process and browser tests wait on
+    their servers, workers and clocks: with two workers on two cores the cores stood idle
+    7.7% of a run (up to 45% while two such modules ran side by side), with three 2.5%,
+    and the run took 659 s against 604 s."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
     return len(os.sched_getaffinity(0)) + 1

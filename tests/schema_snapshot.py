@@ -1,7 +1,8 @@
 """The migrated test database, built once per set of migrations and copied after.
 
 Migrating an empty database from the first migration costs 14 s of CPU on a 2-core
-machine, paid by every test process (each pytest-xdist worker, every single-file run).
+machine, paid by every test process (each pytest-xdist worker, every single-file run)
+and every end-to-end installation (tests/e2e/stack.py: 15-20 s each).
 The schema only changes when a migration does, so the first run keeps a copy keyed by
 the migration files and every later run copies it in: an SQLite file restored into the
 in-memory test database with SQLite's backup API, or a PostgreSQL template database.
