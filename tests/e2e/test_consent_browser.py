@@ -54,6 +54,10 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
         for lang in ("en", "sv")
     )
     trial = _amend(tmp_path)
+    # Dispatched on the real clock: any hour, or the trial's quiet hours (followup.reach)
+    # would hold the invitation when the test runs in the evening.
+    trial.contact = {**trial.contact, "hours": ["00:00", "24:00"]}
+    trial.save()
 
     staff = browser.new_page(viewport={"width": 1100, "height": 1000})
     staff.goto(f"{live_server.url}/trials/{trial.code}/reconsent/")
