@@ -13,10 +13,13 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.utils import timezone
 
 from enrolment import randomisation_store
 from enrolment.models import Clinic, TrialRole
 from enrolment.protocol.writing import load_protocol
+from followup import dispatch as dispatcher
+from followup import reach
 from followup.schedule import add_months
 
 from ..conftest import PROTOCOLS
@@ -128,6 +131,14 @@ def three_months_ago() -> date:
     """An enrolment whose 3-month contact is due about today, so that the link's own
     check of the real clock finds the window open without mocking time."""
     return add_months(date.today(), -3)
+
+
+def dispatch_now(contact, batch_size: int = 10):
+    """The dispatcher's pass for ``contact`` on the real clock (its due time, or now when
+    that is later), at the first moment the trial's quiet hours allow: after 21:00 in
+    Stockholm a pass at now held every message until the morning."""
+    at = max(contact.due_at, timezone.now())
+    return dispatcher.dispatch_due(reach.next_allowed(contact.timepoint.trial, at), batch_size)
 
 
 @pytest.fixture

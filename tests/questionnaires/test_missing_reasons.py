@@ -7,7 +7,6 @@ timepoint can be marked not done, which closes the follow-up contact."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
@@ -20,7 +19,7 @@ from questionnaires.services.double_entry import compare_entries, resolve_double
 from questionnaires.services.saving import correct_response, save_answers
 
 from ..factories import enrol
-from ..followup.conftest import three_months_ago
+from ..followup.conftest import dispatch_now, three_months_ago
 from .engine_helpers import as_post, valid_answers
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +190,7 @@ def test_a_patient_prefers_not_to_answer_a_skippable_item_on_the_survey_link(
 ):
     patient = enrol(clinic_west, enrolled_on=three_months_ago(), preferred_language=language)
     contact = patient.contacts.get(timepoint__code="3m")
-    dispatcher.dispatch_due(max(contact.due_at, timezone.now()), 10)
+    dispatch_now(contact)
     page = contact.timepoint.instruments.index("odi") + 1
     url = f"/s/{token_for(contact)}/{page}/"
     html = client.get(url).content.decode()
@@ -218,7 +217,7 @@ def test_a_value_and_prefer_not_to_answer_together_is_an_error_that_keeps_the_re
 ):
     patient = enrol(clinic_west, enrolled_on=three_months_ago(), preferred_language="en")
     contact = patient.contacts.get(timepoint__code="3m")
-    dispatcher.dispatch_due(max(contact.due_at, timezone.now()), 10)
+    dispatch_now(contact)
     page = contact.timepoint.instruments.index("odi") + 1
     url = f"/s/{token_for(contact)}/{page}/"
     answers = valid_answers(ODI)
@@ -374,8 +373,7 @@ def test_a_timepoint_marked_not_done_closes_its_contact_and_stops_reminders(
 ):
     patient = enrol(clinic_west, enrolled_on=three_months_ago())
     contact = patient.contacts.get(timepoint__code="3m")
-    now = max(contact.due_at, timezone.now())
-    dispatcher.dispatch_due(now, 10)
+    dispatch_now(contact)
     contact.refresh_from_db()
     assert contact.status == Contact.INVITED
     tp = contact.timepoint
