@@ -16,6 +16,7 @@ from enrolment.consent.reading import current
 from enrolment.models import ElectronicConsent
 from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
+from followup import reach
 from followup.models import Contact
 from followup.schedule import add_months
 from followup.tokens import hash_token, token_for
@@ -54,10 +55,6 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
         for lang in ("en", "sv")
     )
     trial = _amend(tmp_path)
-    # Dispatched on the real clock: any hour, or the trial's quiet hours (followup.reach)
-    # would hold the invitation when the test runs in the evening.
-    trial.contact = {**trial.contact, "hours": ["00:00", "24:00"]}
-    trial.save()
 
     staff = browser.new_page(viewport={"width": 1100, "height": 1000})
     staff.goto(f"{live_server.url}/trials/{trial.code}/reconsent/")
@@ -73,7 +70,8 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
     # Held: no invitation, and the link shows a neutral page on the phone.
     # The invitation goes out at the due time (09:00 in Stockholm today), maybe still ahead.
     due = Contact.objects.filter(participant=held, timepoint__code="3m").get().next_action_at
-    at = max(timezone.now(), due)
+    # On the real clock: at the first moment the trial's quiet hours allow.
+    at = reach.next_allowed(trial, max(timezone.now(), due))
     stats = dispatcher.dispatch_due(at, 50)
     assert stats.invitations == 0 and stats.consent_held == 2
     assert _status(held) == Contact.SCHEDULED
@@ -93,7 +91,9 @@ def test_reconsent_after_an_amendment_and_an_electronic_consent_on_the_tablet(
     staff.click("#record-reconsent button[type=submit]")
     staff.wait_for_selector('#consent-history tr[data-kind="reconsent"]')
     assert current(held).answers == {"interview_contact": True, "registry_linkage": True}
-    assert dispatcher.dispatch_due(at + timedelta(hours=2), 50).invitations
+    assert dispatcher.dispatch_due(
+        reach.next_allowed(trial, at + timedelta(hours=2)), 50
+    ).invitations
     assert _status(held) == Contact.INVITED
     phone.goto(f"{live_server.url}{_link(held)}")
     phone.wait_for_load_state()

@@ -3,16 +3,14 @@ answer over it is refused with a message in the patient's language, and the page
 everything else they entered."""
 
 import pytest
-from django.utils import timezone
 
-from followup import dispatch as dispatcher
 from followup.tokens import token_for
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
 
 from ..factories import enrol
 from ..questionnaires.engine_helpers import as_post, valid_answers
-from .conftest import three_months_ago
+from .conftest import dispatch_now, three_months_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_an_overlong_free_text_is_refused_in_swedish_and_the_rest_is_kept(client, clinic_west):
     patient = enrol(clinic_west, enrolled_on=three_months_ago(), preferred_language="sv")
     contact = patient.contacts.get(timepoint__code="3m")
-    # Sent on the real clock: any hour, or the trial's quiet hours (followup.reach) would
-    # hold the invitation when the test runs at night.
-    patient.trial.contact = {**patient.trial.contact, "hours": ["00:00", "24:00"]}
-    patient.trial.save()
-    dispatcher.dispatch_due(max(contact.due_at, timezone.now()), 10)
+    dispatch_now(contact)
     page = contact.timepoint.instruments.index("bipq") + 1
     url = f"/s/{token_for(contact)}/{page}/"
     answers = valid_answers(get("bipq"))
