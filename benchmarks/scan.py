@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trialsite.settings")
 
+import cv2  # noqa: E402
 import django  # noqa: E402
 
 django.setup()
@@ -83,11 +84,20 @@ def main() -> None:
     start = time.perf_counter()
     boxes_read = 0
     for data in batch:
-        grey = images.from_png(data)
-        text, centre = omr.find_qr(grey)
-        aligned = omr.aligned_page(grey, centre)
-        boxes_read += len(omr.box_darkness(aligned, by_page[printing.parse_qr(text)["page"]]))
+        boxes_read += len(_read(data, by_page)[3])
     reading = time.perf_counter() - start
+
+    # An upload also stores every page twice (as scanned and aligned, paper.images.png);
+    # zlib level 6 was the setting before 2026-11-30, timed here as the comparison.
+    stored = {}
+    for label, level in (("site", None), ("level 6", 6)):
+        size = 0
+        start = time.perf_counter()
+        for data in batch:
+            grey, aligned, _, _ = _read(data, by_page)
+            for image in (grey, aligned):
+                size += len(images.png(image) if level is None else _png_at(image, level))
+        stored[label] = (time.perf_counter() - start, size)
 
     print(
         f"pages: {args.pages} (100 dpi scans of a {len(layout['pages'])}-page pack), "
@@ -96,7 +106,25 @@ def main() -> None:
     print(f"baseline, decoding the page images alone: {args.pages / baseline:8.1f} pages/s")
     print(f"scanning (decode, QR, align, read boxes):  {args.pages / reading:8.1f} pages/s")
     print(f"ratio scanning / baseline time: {reading / baseline:.1f}x")
+    for label, (seconds, size) in stored.items():
+        print(
+            f"scanning and storing both images ({label}): {args.pages / seconds:8.1f} pages/s, "
+            f"{seconds / baseline:.1f}x the baseline, {size / args.pages / 1024:.0f} KiB a page"
+        )
     accuracy(scans, layout, truths, by_page)
+
+
+def _read(data: bytes, by_page: dict) -> tuple:
+    """One scanned page read as an upload reads it: (grey, aligned, page number, marks)."""
+    grey = images.from_png(data)
+    text, centre = omr.find_qr(grey)
+    aligned = omr.aligned_page(grey, centre)
+    number = printing.parse_qr(text)["page"]
+    return grey, aligned, number, omr.box_darkness(aligned, by_page[number])
+
+
+def _png_at(image, level: int) -> bytes:
+    return cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, level])[1].tobytes()
 
 
 def accuracy(scans: list[bytes], layout: dict, truths: list[dict], by_page: dict) -> None:
@@ -106,10 +134,8 @@ def accuracy(scans: list[bytes], layout: dict, truths: list[dict], by_page: dict
     for n, truth in enumerate(truths):
         darkness = {}
         for data in scans[n * per_pack : (n + 1) * per_pack]:
-            grey = images.from_png(data)
-            text, centre = omr.find_qr(grey)
-            number = printing.parse_qr(text)["page"]
-            darkness[number] = omr.box_darkness(omr.aligned_page(grey, centre), by_page[number])
+            _, _, number, marks = _read(data, by_page)
+            darkness[number] = marks
         for r in reading.read_pack(layout, versions, darkness):
             flagged += sum(flag != omr.WRITE for flag in r.flags.values())
             for (code, item_id), value in truth.items():

@@ -17,6 +17,9 @@ from django.utils.translation import gettext_noop as N_
 # English in the data (the API and the casebook bundle carry it); the audit trail page
 # translates both the action and the record's name (gettext_noop: extracted, not translated).
 TYPES = {"+": N_("created"), "~": N_("changed"), "-": N_("deleted")}
+# Who made a change no staff member made; a source names its own respondent instead
+# (a patient answering by their link is not "system").
+SYSTEM = N_("system")
 
 
 @dataclass
@@ -27,10 +30,12 @@ class AuditEntry:
     action: str  # created / changed / deleted
     reason: str
     changes: list[tuple[str, object, object]] = field(default_factory=list)
+    by_staff: bool = True  # ``who`` is a user name; else a label the page translates
 
 
-def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
-    """Audit entries from one historical queryset (any object, any number of objects)."""
+def entries_from(records: QuerySet, what: str, nobody: str = SYSTEM) -> list[AuditEntry]:
+    """Audit entries from one historical queryset (any object, any number of objects);
+    ``nobody`` names who made the changes no user made."""
     rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
     previous = {}
     entries = []
@@ -53,11 +58,12 @@ def entries_from(records: QuerySet, what: str) -> list[AuditEntry]:
         entries.append(
             AuditEntry(
                 when=row.history_date,
-                who=str(row.history_user) if row.history_user else "system",
+                who=str(row.history_user) if row.history_user else nobody,
                 what=what,
                 action=TYPES.get(row.history_type, row.history_type),
                 reason=row.history_change_reason or "",
                 changes=changes,
+                by_staff=row.history_user is not None,
             )
         )
     return entries
@@ -76,9 +82,11 @@ PARTICIPANT_HISTORY_SOURCES: list[Callable] = [_participant_rows]
 
 
 def participant_history(participant) -> list[AuditEntry]:
-    """Every audited change about one participant, newest first."""
+    """Every audited change about one participant, newest first. A source yields
+    (history queryset, record name) or, with who made the changes no user made,
+    (history queryset, record name, who)."""
     entries: list[AuditEntry] = []
     for source in PARTICIPANT_HISTORY_SOURCES:
-        for records, what in source(participant):
-            entries.extend(entries_from(records, what))
+        for records, what, *nobody in source(participant):
+            entries.extend(entries_from(records, what, *nobody))
     return sorted(entries, key=lambda e: e.when, reverse=True)

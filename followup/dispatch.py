@@ -57,7 +57,7 @@ from .sending.marks import (  # noqa: F401 - named here for the channels and tes
     read_marks,
     sent_marks,
 )
-from .sending.messages import MessageSender
+from .sending.messages import MessageSender, only_by_post
 from .sending.messages import plan as plan_messages
 from .sms import tracking
 from .tokens import hash_token, link_for, token_for
@@ -211,7 +211,7 @@ def plan_due(now: datetime, batch_size: int, stats: Stats) -> dict[int, Contact]
             contact.next_action_at = min(now + HOLD_RECHECK, contact.closes_at)
             progressed.append(contact)
             stats.consent_held += 1
-        elif not reach.allowed(trial, now):
+        elif not reach.allowed(trial, now) and not only_by_post(contact):
             # Nobody is texted or emailed at night: the step waits for the morning.
             contact.next_action_at = min(reach.next_allowed(trial, now), contact.closes_at)
             contact.held_at = contact.held_at or now

@@ -8,8 +8,6 @@ that does not work says why, kindly, and whom to ask; it never shows the allocat
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.conf import settings
 from django.db.models import OuterRef
 from django.shortcuts import redirect, render
@@ -21,6 +19,7 @@ from enrolment.consent.reading import trial_holds
 from questionnaires.models import Response
 from questionnaires.services.saving import Visit
 from questionnaires.views.visits import run_visit_page
+from trialsite.compiled import CompiledQuery
 
 from .amendments import instruments_for
 from .dispatch import language_of
@@ -41,20 +40,20 @@ def find_contact(token: str) -> Contact | None:
     collection until re-consent (in the same query: every page asks it). A
     physiotherapist's own link reads the physiotherapist when needed: joined for every
     patient's page it made the query's plan dearer than its execution."""
-    found = (
-        Contact.objects.select_related("timepoint__trial", "participant__personal_details")
-        .annotate(trial_holds=_link_trial_holds())
-        .filter(token_hash=hash_token(token))
-        .order_by()[:1]  # the hash is unique
+    return _LINK.first(token_hash=hash_token(token))
+
+
+# Every survey page asks it: compiled once (trialsite.compiled), as building and compiling
+# it cost as much as PostgreSQL's answer.
+_LINK = CompiledQuery(
+    lambda token_hash: Contact.objects.select_related(
+        "timepoint__trial", "participant__personal_details"
     )
-    return next(iter(found), None)
-
-
-@cache
-def _link_trial_holds():
-    # Built once: Django copies an expression when a query resolves it, and building the
-    # subquery anew cost each page as much as running it.
-    return trial_holds(OuterRef("timepoint__trial_id"))
+    .annotate(trial_holds=trial_holds(OuterRef("timepoint__trial_id")))
+    .filter(token_hash=token_hash)
+    .order_by()[:1],  # the hash is unique
+    token_hash=str,
+)
 
 
 def link_state(contact: Contact | None, now) -> str:

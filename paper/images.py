@@ -55,7 +55,9 @@ def pages_of(data: bytes) -> list[np.ndarray]:
 
 
 def png(image: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    # zlib level 1: a third of level 6's time (38 against 119 ms for a 150-dpi page) for
+    # 4% more bytes; every page of an upload is stored twice (as scanned, and aligned).
+    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     return encoded.tobytes()
 
 

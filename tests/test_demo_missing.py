@@ -8,11 +8,13 @@ from questionnaires import missing
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.saving import save_answers
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
 from tests.questionnaires.engine_helpers import valid_answers
 from trialsite.demo.missing import add_missing_reasons
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_the_demo_adds_reasons_of_every_kind(betterback, clinic_west, coordinator, data_manager):

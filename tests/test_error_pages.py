@@ -10,9 +10,11 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
+from tests.conftest import use_betterback_built_once
 from trialsite import errors
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_forbidden_and_not_found_pages_in_the_users_language_with_a_way_back(

@@ -7,9 +7,9 @@ Every module of every app is read with ``ast`` (not its tests, not its migration
 every import counts: at the top of the module or inside a function.
 
 trialsite is two things: the project's foundation (settings, the Celery app, the
-scheduler's heartbeat, log redaction, error pages), which imports no app and which every
-app may use, and the top (URLs, the demo, the old ``trialsite.roles`` name), which may
-import everything.
+scheduler's heartbeat, log redaction, error pages, compiled queries, the history managers,
+the embedded file cache), which imports no app and which every app may use, and the top
+(URLs, the demo, the old ``trialsite.roles`` name), which may import everything.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ FOUNDATION = {
     "trialsite",  # the package itself: the Celery app
     "trialsite.apps",
     "trialsite.celery",
+    "trialsite.compiled",
     "trialsite.errors",
+    "trialsite.filecache",
+    "trialsite.history",
     "trialsite.logfilters",
     "trialsite.models",
     "trialsite.redaction",

@@ -6,7 +6,10 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.conftest import use_betterback_built_once
+
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 HREF = re.compile(r'href="(/[^"#?]*)[^"]*"')
 # Files and figures are fetched by other tests; here the pages a user navigates to.

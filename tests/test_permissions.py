@@ -9,9 +9,12 @@ import pytest
 from analysis import monitoring
 from enrolment import permissions
 from enrolment.models import TrialRole
+from tests.conftest import use_betterback_built_once
 
 from .factories import TrialRoleFactory, UserFactory
 from .test_layering import ROOT, _modules
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 ROLE_NAMES = {
     "COORDINATOR",

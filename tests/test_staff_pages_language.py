@@ -21,9 +21,11 @@ import pytest
 from django.urls import reverse
 
 from enrolment.models import Clinic, ScreeningRecord
+from tests.conftest import use_betterback_built_once
 from tests.factories import TrialRoleFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTRIBUTES = ("title", "placeholder", "aria-label")

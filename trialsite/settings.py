@@ -322,10 +322,9 @@ if FOLLOWUP_CACHE_URL:
     }
 else:
     _followup_cache = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache" / "followup"),
         # Culling would drop marks at random; they are deleted once recorded instead.
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        "BACKEND": "trialsite.filecache.UnculledFileCache",
+        "LOCATION": str(VAR_DIR / "cache" / "followup"),
     }
 # How long a mark outlives a dispatcher that died before recording it in the database.
 FOLLOWUP_SENT_MARK_SECONDS = env.int("FOLLOWUP_SENT_MARK_SECONDS", default=14 * 24 * 3600)

@@ -13,14 +13,16 @@ save (:mod:`.signals`) is the same code for one participant.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from enrolment.models import Trial
+from trialsite.compiled import CompiledQuery
 
-from .facts import Facts, checks_reading, load_facts
+from .facts import Facts, checks_reading, facts_of_saved, load_facts
 from .models import Query, QueryMessage
 from .rules import context_of, evaluate
 
@@ -51,31 +53,55 @@ def _messages(ids: list[int], kind: str, text: str, now) -> list[QueryMessage]:
     return [QueryMessage(query_id=i, kind=kind, at=now, text=text) for i in ids]
 
 
+_QUERY_COLUMNS = ("pk", "check_code", "participant_id", "response_id", "field", "state")
+
+
+@lru_cache(maxsize=64)
+def _queries_of_one(codes: tuple[str, ...]) -> CompiledQuery:
+    """One participant's queries of these checks (a saved page runs the same few checks
+    every time: compiled once per set of checks)."""
+    return CompiledQuery(
+        lambda participant: Query.objects.filter(
+            check_code__in=codes, participant_id=participant
+        ).only(*_QUERY_COLUMNS),
+        participant=int,
+    )
+
+
 @transaction.atomic
-def run_checks(trial: Trial, participant_ids=None, checks: list[dict] | None = None) -> RunReport:
+def run_checks(
+    trial: Trial,
+    participant_ids=None,
+    checks: list[dict] | None = None,
+    facts: dict[int, Facts] | None = None,
+) -> RunReport:
     """Run the trial's checks (or ``checks`` of them) over all its participants (or
     ``participant_ids``) and open, re-open and close their queries. Running it twice
-    changes nothing the second time."""
+    changes nothing the second time. ``facts``: those of ``participant_ids``, when the
+    caller has them (:func:`.facts.facts_of_saved`)."""
     checks = trial.edit_checks or [] if checks is None else checks
     report = RunReport()
     if not checks:
         return report
-    facts = load_facts(trial, checks, participant_ids)
+    if facts is None:
+        facts = load_facts(trial, checks, participant_ids)
     report.participants = len(facts)
     failures = evaluate(checks, facts.values(), context_of(trial, checks))
     report.failing = len(failures)
-    existing = Query.objects.filter(check_code__in=[c["code"] for c in checks])
-    existing = (
-        existing.filter(participant__trial=trial)
-        if participant_ids is None
-        else existing.filter(participant_id__in=participant_ids)
-    )
-    known = {
-        (q["check_code"], q["participant_id"], q["response_id"], q["field"]): q
-        for q in existing.values(
-            "pk", "check_code", "participant_id", "response_id", "field", "state"
-        )
-    }
+    codes = [c["code"] for c in checks]
+
+    def existing():
+        found = Query.objects.filter(check_code__in=codes)
+        if participant_ids is None:
+            return found.filter(participant__trial=trial)
+        return found.filter(participant_id__in=participant_ids)
+
+    if participant_ids is not None and len(participant_ids) == 1:
+        rows = _queries_of_one(tuple(codes)).all(participant=next(iter(participant_ids)))
+        rows = [{name: getattr(q, name) for name in _QUERY_COLUMNS} for q in rows]
+    else:
+        rows = existing().values(*_QUERY_COLUMNS)
+    known = {(q["check_code"], q["participant_id"], q["response_id"], q["field"]): q for q in rows}
     now = timezone.now()
     new = [f for key, f in failures.items() if key not in known]
     again = [q["pk"] for key, q in known.items() if key in failures and q["state"] == Query.CLOSED]
@@ -105,7 +131,7 @@ def run_checks(trial: Trial, participant_ids=None, checks: list[dict] | None = N
             # same query is skipped by the unique constraint instead of failing the run.
             ignore_conflicts=True,
         )
-        unannounced = existing.filter(messages__isnull=True).values_list(
+        unannounced = existing().filter(messages__isnull=True).values_list(
             "pk", "check_code", "participant_id", "response_id", "field"
         )
         QueryMessage.objects.bulk_create(
@@ -157,7 +183,13 @@ def run_for_response(response) -> RunReport:
     checks = checks_reading(timepoint.trial.edit_checks or [], timepoint.code, response.instrument)
     if not checks:
         return RunReport()
-    return run_checks(timepoint.trial, [response.participant_id], checks)
+    known = facts_of_saved(response, checks)
+    return run_checks(
+        timepoint.trial,
+        [response.participant_id],
+        checks,
+        None if known is None else {response.participant_id: known},
+    )
 
 
 def run_all() -> dict[str, RunReport]:

@@ -13,6 +13,7 @@ from enrolment.edit_checks import COMPLETED, message_in
 from enrolment.models import Timepoint, Trial
 from enrolment.phone import region_of
 from questionnaires.due import visit_window
+from trialsite.compiled import CompiledQuery
 
 from .facts import Facts
 
@@ -140,11 +141,15 @@ RULES = {
 def context_of(trial: Trial, checks: list[dict] | None = None) -> dict:
     """What the rules read besides the facts (the timepoints only for window checks)."""
     windows = checks is None or any(c["kind"] == "window" for c in checks)
-    timepoints = Timepoint.objects.filter(trial=trial) if windows else []
+    timepoints = _TIMEPOINTS.all(trial=trial.pk) if windows else []
     return {
         "timepoints": {t.code: t for t in timepoints},
         "region": region_of(trial.time_zone),
     }
+
+
+# A saved response's window check asks it (compiled once: trialsite.compiled).
+_TIMEPOINTS = CompiledQuery(lambda trial: Timepoint.objects.filter(trial_id=trial), trial=int)
 
 
 def evaluate(checks: list[dict], facts: Iterable[Facts], context: dict) -> dict[tuple, Failure]:

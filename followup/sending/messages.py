@@ -96,14 +96,23 @@ def sms_text(message: Message) -> str:
 # --- planning ------------------------------------------------------------------------------
 
 
+def channels_of(contact: Contact) -> tuple[list[str], str]:
+    if contact.participant_id is None:
+        return [reach.EMAIL], ""
+    return reach.channels_for(contact.participant, contact)
+
+
+def only_by_post(contact: Contact) -> bool:
+    """Does the next step of ``contact`` go by letter alone? A letter waits in the tray
+    for staff, who empty it by day: quiet hours do not hold it back."""
+    return channels_of(contact)[0] == [reach.POST]
+
+
 def plan(contact: Contact, kind: str, now: datetime, language: str, email: str) -> list[Message]:
     """The messages of one step of ``contact`` (an invitation, a reminder): one per
     channel it goes by. A physiotherapist is reached by email. Unreachable: none, and
     ``contact.channel_note`` says why (the overdue list shows it)."""
-    if contact.participant_id is None:
-        channels, note = [reach.EMAIL], ""
-    else:
-        channels, note = reach.channels_for(contact.participant, contact)
+    channels, note = channels_of(contact)
     contact.channel_note = note[:200]
     messages = []
     for channel in channels:

@@ -148,6 +148,9 @@ def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
     inbound.value = parsed.value
     inbound.outcome = InboundSms.ANSWER if prompt is not None else InboundSms.REPLACED
     inbound.save()
+    # The sender as locked above, with their trial and details: the answer's response
+    # reads them (two queries a reply otherwise).
+    target.participant = participant
     _answer(target, parsed.value, inbound, schedule, now, replacing=prompt is None)
     return inbound
 

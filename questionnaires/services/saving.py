@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from enrolment.models import Participant, Physiotherapist
+from trialsite.compiled import CompiledQuery
+
 from ..instruments import base, for_trial
 from ..models import Response
 from ..reasons import RESPONDENT, STAFF, validate_missing
@@ -52,7 +55,7 @@ class Visit:
     def instruments(self) -> list[base.Instrument]:
         """Latest versions of the timepoint's instruments, or the version already
         started for this respondent."""
-        started = {r.instrument: r for r in self.responses()}
+        started = {r.instrument: r for r in self.final_responses()}
         for response in started.values():
             # Their save reads the timepoint with its trial (locks, window flag, edit
             # checks): the visit's own, not a query each.
@@ -78,6 +81,16 @@ class Visit:
             timepoint=self.timepoint, entry=Response.FINAL, **self.respondent_filter()
         )
 
+    def final_responses(self) -> list[Response]:
+        """``responses()`` read: every page of a visit asks it, so it is compiled once."""
+        if self.participant is not None:
+            return _FINALS_OF_PARTICIPANT.all(
+                timepoint=self.timepoint.pk, respondent=self.participant.pk
+            )
+        return _FINALS_OF_PHYSIOTHERAPIST.all(
+            timepoint=self.timepoint.pk, respondent=self.physiotherapist.pk
+        )
+
     def response_for(self, instrument: base.Instrument) -> Response | None:
         # The responses just read for ``instruments`` (the same request) save a query.
         started = getattr(self, "_started", None)
@@ -95,12 +108,26 @@ class Visit:
 
     def first_open_page(self) -> int:
         """1-based page of the first instrument not yet completed (len+1 when all are)."""
-        done = {r.instrument for r in self.responses() if r.is_complete}
+        done = {r.instrument for r in self.final_responses() if r.is_complete}
         codes = self.instrument_codes
         for number, code in enumerate(codes, start=1):
             if code not in done:
                 return number
         return len(codes) + 1
+
+
+def _finals(respondent_field: str):
+    return CompiledQuery(
+        lambda timepoint, respondent: Response.objects.filter(
+            timepoint_id=timepoint, entry=Response.FINAL, **{f"{respondent_field}_id": respondent}
+        ),
+        timepoint=int,
+        respondent=int,
+    )
+
+
+_FINALS_OF_PARTICIPANT = _finals("participant")
+_FINALS_OF_PHYSIOTHERAPIST = _finals("physiotherapist")
 
 
 def _locked_response(timepoint, code: str, entry: int, participant, physiotherapist):
@@ -109,20 +136,44 @@ def _locked_response(timepoint, code: str, entry: int, participant, physiotherap
     A row that does not exist cannot be locked, so the respondent's row is locked
     first: the same page sent three times at once (a double tap, a retry) is then saved
     by the first request and found by the others, instead of three inserts of which two
-    break the unique constraint."""
-    respondent = participant if participant is not None else physiotherapist
-    type(respondent).objects.select_for_update().filter(pk=respondent.pk).exists()
-    return (
-        Response.objects.select_for_update()
-        .filter(
-            timepoint=timepoint,
-            instrument=code,
-            entry=entry,
-            participant=participant,
-            physiotherapist=physiotherapist,
-        )
-        .first()
+    break the unique constraint. A response has one respondent (response_has_one_respondent)."""
+    values = {"timepoint": timepoint.pk, "instrument": code, "entry": entry}
+    if participant is not None:
+        _LOCK_PARTICIPANT.all(respondent=participant.pk)
+        return _LOCKED_OF_PARTICIPANT.first(respondent=participant.pk, **values)
+    _LOCK_PHYSIOTHERAPIST.all(respondent=physiotherapist.pk)
+    return _LOCKED_OF_PHYSIOTHERAPIST.first(respondent=physiotherapist.pk, **values)
+
+
+def _lock(model):
+    return CompiledQuery(
+        lambda respondent: model.objects.select_for_update().filter(pk=respondent).only("pk"),
+        respondent=int,
     )
+
+
+def _locked(respondent_field: str):
+    return CompiledQuery(
+        lambda timepoint, instrument, entry, respondent: Response.objects.select_for_update()
+        .filter(
+            timepoint_id=timepoint,
+            instrument=instrument,
+            entry=entry,
+            **{f"{respondent_field}_id": respondent},
+        )
+        .order_by("pk")[:1],
+        timepoint=int,
+        instrument=str,
+        entry=int,
+        respondent=int,
+    )
+
+
+# Every page saved asks them (compiled once: trialsite.compiled).
+_LOCK_PARTICIPANT = _lock(Participant)
+_LOCK_PHYSIOTHERAPIST = _lock(Physiotherapist)
+_LOCKED_OF_PARTICIPANT = _locked("participant")
+_LOCKED_OF_PHYSIOTHERAPIST = _locked("physiotherapist")
 
 
 _READ_BY_THE_CALLER = ["participant", "physiotherapist", "timepoint", "entered_by"]

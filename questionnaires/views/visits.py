@@ -296,16 +296,19 @@ def own_visit_page(request, trial, timepoint, page):
 def own_visit_done(request, trial, timepoint):
     visit = _own_visit(request, trial, timepoint)
     open_page = visit.first_open_page()
-    if open_page > len(visit.instrument_codes):
+    unanswered = open_page <= len(visit.instrument_codes)
+    if not unanswered:
         open_page = 1
     with translation.override(visit.language):
         return render(
             request,
             "questionnaires/visit_done.html",
             {
-                "later": bool(request.GET.get("later")),
+                # Reached by its address with questionnaires left: not "all answered".
+                "later": bool(request.GET.get("later")) or unanswered,
                 "timepoint_label": visit.timepoint.label_in(visit.language),
                 "language": visit.language,
                 "resume_url": reverse("own_visit_page", args=[trial, timepoint, open_page]),
+                "own": True,  # on their own device: nothing to hand back
             },
         )

@@ -6,8 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from enrolment.models import TrialRole
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _invite(client, **data):

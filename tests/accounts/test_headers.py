@@ -9,7 +9,10 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from tests.conftest import use_betterback_built_once
+
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 ROOT = Path(__file__).resolve().parents[2]
 # The site's templates and every app's own (analysis/templates, questionnaires/templates).
 TEMPLATE_FILES = [

@@ -8,11 +8,13 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import AccessEvent
+from tests.conftest import use_betterback_built_once
 
 from ..factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _login(client, url, username, password, ip="10.0.0.1"):

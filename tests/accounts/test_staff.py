@@ -12,11 +12,13 @@ from django.test import Client
 from accounts.models import AccessEvent
 from enrolment.models import Physiotherapist, TrialRole
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 NEW_PASSWORD = "Lumbar-Spine-Chart-91"
 
 

@@ -9,11 +9,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import two_factor
 from accounts.models import AccessEvent
 from enrolment.models import TrialRole
+from tests.conftest import use_betterback_built_once
 
 from ..factories import AuthenticatorFactory, TrialRoleFactory, UserFactory, current_code
 
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _log_in(username, **extra) -> Client:

@@ -14,6 +14,9 @@ from analysis.models import AnalysisRun
 from analysis.plan import analyses, simulate
 from analysis.plan.analyses import Analysis, Report
 from tests.analysis.exportdata import make_dogleg_data
+from tests.conftest import use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture(autouse=True)

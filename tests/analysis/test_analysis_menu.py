@@ -4,7 +4,9 @@ investigators (trial-wide readers) had a menu entry leading to a 403."""
 from django.urls import reverse
 
 from enrolment.models import TrialRole
-from tests.conftest import _role
+from tests.conftest import _role, use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_menu_analysis_entry_follows_who_may_open_it(client, betterback, statistician):

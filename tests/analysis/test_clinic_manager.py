@@ -8,9 +8,11 @@ from django.urls import reverse
 
 from enrolment.models import Participant, ScreeningRecord, Timepoint, TrialRole
 from followup.models import Contact
+from tests.conftest import use_betterback_built_once
 from tests.factories import TrialRoleFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 ENROLLED = date(2017, 6, 6)  # a Tuesday
 
 

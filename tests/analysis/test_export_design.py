@@ -13,10 +13,12 @@ from analysis import exports
 from analysis.plan.dataset import validate_dataset
 from enrolment.deviations import record_deviation
 from enrolment.models import Clinic, DeviationType
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 TEXT = "Told the physio about her neighbour Nils Holm"
 

@@ -13,8 +13,10 @@ from analysis.plan.dataset import reasons_as_missing, validate_dataset
 from questionnaires import missing, not_done
 from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

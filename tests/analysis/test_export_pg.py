@@ -18,10 +18,12 @@ from questionnaires import missing, not_done
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data
+from tests.conftest import use_betterback_built_once
 
 from .test_export_sms import answered, safe  # noqa: F401 - the weekly SMS fixtures
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the SQL export is PostgreSQL's"
 )

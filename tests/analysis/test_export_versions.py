@@ -11,12 +11,14 @@ from django.utils import timezone
 from analysis import exports
 from enrolment.amendments import load_versioned
 from followup.schedule import add_months
+from tests.conftest import use_betterback_built_once
 
 from ..analysis.exportdata import respond
 from ..data.amendments import betterback_v2
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

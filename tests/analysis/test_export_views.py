@@ -7,8 +7,10 @@ from django.urls import reverse
 
 from analysis.models import AnalysisRun, ExportJob, ExportLog
 from tests.analysis.exportdata import make_dogleg_data, make_trial_data
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

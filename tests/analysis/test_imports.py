@@ -17,11 +17,13 @@ from enrolment import randomisation_store
 from enrolment.protocol.reading import read_protocol
 from enrolment.protocol.sections import ProtocolError
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _trial(name):

@@ -15,6 +15,7 @@ from analysis.import_models import DataImport
 from enrolment import randomisation_store
 from enrolment.models import TrialRole
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import (
@@ -26,6 +27,7 @@ from ..factories import (
 )
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 HEADER = "study_id,sickness_benefit_weeks,gp_contacts,physiotherapy_contacts"
 

@@ -18,10 +18,11 @@ from followup.schedule import offset_date
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from tests.built_once import rolled_back
-from tests.conftest import PROTOCOLS
+from tests.conftest import PROTOCOLS, use_betterback_built_once
 from tests.factories import PersonalFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 TODAY = date(2018, 9, 1)
 CLINICS = ("MOT", "EKH", "NCE", "HAG")

@@ -4,7 +4,10 @@ physiotherapist, who also reads the dashboard, got two links to 403s."""
 
 from django.urls import reverse
 
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_data_management_links_only_for_trial_wide_roles(

@@ -8,9 +8,11 @@ import pytest
 from analysis import monitoring as mon
 from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.models import Participant, ScreeningRecord
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_death_is_a_loss_with_its_reason_at_the_first_timepoint_after_it(clinic_west):

@@ -11,7 +11,10 @@ from questionnaires import missing, not_done
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.saving import save_answers
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 REQUIRED = {("odi", 1): [f"q{n}" for n in range(1, 11) if n != 8]}
 

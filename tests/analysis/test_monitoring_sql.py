@@ -21,9 +21,11 @@ from followup.schedule import add_months
 from questionnaires import flags
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 # Month ends, leap days and ordinary days: where a clamped month is easy to get wrong.
 TRICKY_DAYS = [

@@ -4,7 +4,10 @@ message and today's view, not a server error."""
 import pytest
 from django.urls import reverse
 
+from tests.conftest import use_betterback_built_once
+
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_a_day_out_of_range_is_refused_with_a_message(client, coordinator):

@@ -12,8 +12,10 @@ from analysis import exports, registry
 from analysis.models import RegistryImport, RegistryRecord, RegistryUpload
 from analysis.tasks import registry_upload_task
 from tests.analysis.exportdata import make_trial_data
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 HEADER = "study_id," + ",".join(registry.ITEMS)
 
 

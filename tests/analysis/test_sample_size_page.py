@@ -5,7 +5,10 @@ what was entered."""
 import pytest
 from django.urls import reverse
 
+from tests.conftest import use_betterback_built_once
+
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 DOGLEG = {"design": "dogleg", "d": 0.35, "alpha": 0.05, "sided": 1, "power": 0.8,
           "loss": 0, "loss_method": "divide", "icc": 0.01, "cac": 0.8, "m": 100}

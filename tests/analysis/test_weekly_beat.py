@@ -9,12 +9,14 @@ import pytest
 import time_machine
 from celery.beat import Scheduler
 
+from tests.conftest import use_betterback_built_once
 from trialsite.celery import app
 
 from ..followup.conftest import smtp  # noqa: F401 - the local SMTP server
 from .test_clinic_manager import manager, recruited  # noqa: F401 - fixtures used here
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 SUNDAY_EVENING = datetime(2017, 6, 11, 20, 0, tzinfo=UTC)
 
 

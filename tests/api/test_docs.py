@@ -4,7 +4,10 @@ site's strict script policy)."""
 import pytest
 from django.contrib.staticfiles import finders
 
+from tests.conftest import use_betterback_built_once
+
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_schema_lists_every_endpoint(client, coordinator, api):

@@ -16,8 +16,10 @@ from api.odm.draft import OdmError, draft_toml, read_draft
 from api.odm.export import odm_chunks
 from questionnaires.instruments import get
 from tests.analysis.exportdata import make_trial_data
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_the_metadata_of_an_export_reads_back_as_the_trials_timepoints(betterback):

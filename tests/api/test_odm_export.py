@@ -19,10 +19,11 @@ from questionnaires import missing
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
 from tests.analysis.exportdata import make_trial_data, respond
-from tests.conftest import PROTOCOLS
+from tests.conftest import PROTOCOLS, use_betterback_built_once
 from tests.factories import UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 SCHEMA = Path(api.odm.__file__).parent / "schema" / "1.3.2" / "ODM1-3-2.xsd"
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}

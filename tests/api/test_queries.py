@@ -11,9 +11,10 @@ from api.models import ApiToken
 from datamanagement.queries.models import Query, QueryMessage
 from enrolment.models import TrialRole
 from questionnaires.models import Response
-from tests.conftest import _role
+from tests.conftest import _role, use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASE = "/api/v1/trials/betterback/queries/"
 RW = ApiToken.READ_WRITE

@@ -13,9 +13,11 @@ from enrolment.models import PersonalDetails, TrialRole
 from questionnaires import missing
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
 from tests.factories import TrialRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASE = "/api/v1/trials/betterback/"
 

@@ -13,9 +13,10 @@ from accounts.models import AccessEvent
 from api.models import ApiToken
 from enrolment.models import TrialRole
 from enrolment.protocol.writing import load_protocol
-from tests.conftest import PROTOCOLS
+from tests.conftest import PROTOCOLS, use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASE = "/api/v1/trials/betterback/"
 

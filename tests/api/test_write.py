@@ -8,8 +8,10 @@ from enrolment import guards
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.scoring import compute_scores
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASE = "/api/v1/trials/betterback/"
 ODI = {f"q{i}": 1 for i in range(1, 11)}

@@ -9,8 +9,10 @@ import pytest
 
 from datamanagement import bundle
 from datamanagement.queries.actions import raise_query
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_the_locked_dataset_bundle_holds_the_query_log_with_study_ids_only(

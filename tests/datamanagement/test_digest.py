@@ -6,9 +6,11 @@ from django.core import mail
 
 from datamanagement.queries import actions
 from datamanagement.queries.models import QueryDigest
+from tests.conftest import use_betterback_built_once
 from trialsite.celery import app
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def run_beat_entry():

@@ -3,6 +3,7 @@ multilevel model and the cost-effectiveness analysis (with its figures) on the t
 current data, reads the reports, and uses the sample size calculator."""
 
 import pytest
+from playwright.sync_api import expect
 
 from analysis import registry
 from tests.analysis.exportdata import make_dogleg_data
@@ -19,8 +20,11 @@ def _run(page, base, analysis, outcome=None):
         page.select_option("#id_outcome", outcome)
     page.click("#plan-form button[type=submit]")
     page.wait_for_selector("#report-link", timeout=60000)
-    page.click("#report-link")
-    page.wait_for_selector("h1")
+    # The report is one large document (the plane's scatter alone is a long SVG) that the
+    # browser parses as it streams: h1 is there long before the last figure, so wait for
+    # the new page's load event, not for an element.
+    with page.expect_navigation(wait_until="load", timeout=60000):
+        page.click("#report-link")
     return page.content()
 
 
@@ -49,7 +53,7 @@ def test_statistician_runs_the_plan_and_reads_the_report(
 
     report = _run(page, live_server.url, "cea")
     assert "Cost-effectiveness (ICER)" in report
-    assert page.locator("figure svg").count() == 2  # the plane and the acceptability curve
+    expect(page.locator("figure svg")).to_have_count(2)  # the plane and the acceptability curve
     assert "Cost-effectiveness plane" in page.inner_text("body")
     page.screenshot(path=str(tmp_path / "cea_report.png"), full_page=True)
 

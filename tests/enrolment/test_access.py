@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 
 from enrolment.models import Participant
+from tests.conftest import use_betterback_built_once
 
 from ..factories import UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ from django.core.exceptions import ValidationError
 from enrolment import allocation
 from enrolment.actions.changes import update_participant
 from enrolment.models import Cluster
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 CROSSOVER = date(2017, 9, 18)
 

@@ -11,10 +11,12 @@ from enrolment.actions.changes import update_personal_details
 from enrolment.actions.status import withdraw_participant
 from enrolment.audit import participant_history
 from enrolment.models import PersonalDetails
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_enrolment_is_recorded_as_created(clinic_west, coordinator):
@@ -103,3 +105,37 @@ def test_data_manager_reads_history_physiotherapist_does_not(
     assert client.get(reverse("participant_history", args=[p.study_id])).status_code == 200
     client.force_login(physio_west)
     assert client.get(reverse("participant_history", args=[p.study_id])).status_code == 403
+
+
+def test_a_patient_s_own_answers_are_theirs_in_the_audit_trail_not_the_system_s(
+    client, data_manager, clinic_west
+):
+    """Answers given by a survey link or an SMS reply carry no staff user: the trail
+    names the participant and how they answered (found walking the demo: "system")."""
+    from questionnaires.instruments import get
+    from questionnaires.models import Response
+    from questionnaires.services.saving import save_answers
+    from tests.questionnaires.engine_helpers import valid_answers
+
+    p = enrol(clinic_west)
+    odi = get("odi")
+    save_answers(
+        instrument=odi,
+        timepoint=p.trial.timepoints.get(code="3m"),
+        answers=valid_answers(odi),
+        complete=True,
+        mode=Response.PATIENT_ONLINE,
+        user=None,
+        participant=p,
+    )
+    answered = [e for e in participant_history(p) if e.what.startswith("Response odi")]
+    assert [(e.who, e.by_staff) for e in answered] == [
+        ("the participant, by their survey link", False)
+    ]
+    enrolled = [e for e in participant_history(p) if e.what == "Participant"]
+    assert enrolled and all(e.who == "system" for e in enrolled)  # enrol() gives no user
+    client.force_login(data_manager)
+    page = client.get(
+        reverse("participant_history", args=[p.study_id]), HTTP_ACCEPT_LANGUAGE="sv"
+    ).content.decode()
+    assert "deltagaren, via sin enkätlänk" in page and ">systemet<" in page

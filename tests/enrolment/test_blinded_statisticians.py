@@ -9,10 +9,12 @@ import pytest
 
 from enrolment.actions.status import withdraw_participant
 from enrolment.models import ScreeningRecord
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 WITHDRAWAL = "Moved abroad after a divorce"
 DECLINE = "Afraid of the exercises, husband disapproves"

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pypdfium2
 import pytest
+import time_machine
 from django.urls import reverse
 
 from analysis import registry
@@ -40,11 +41,13 @@ from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsMessage, SmsPrompt
 from followup.sms import tracking
 from followup.tokens import hash_token, token_for
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 DUE_3M = datetime(2017, 8, 2, 7, tzinfo=UTC)  # 3 m of an enrolment on 2 May 2017
 SHIPPED = (PROTOCOLS / "betterback.toml").read_text(encoding="utf-8")
 
@@ -241,6 +244,34 @@ def test_a_message_planned_before_the_hold_waits_too(clinic_west, tmp_path):
     assert dispatcher.dispatch_due(DUE_3M + timedelta(hours=2), 50).sent == 1
     message.refresh_from_db()
     assert message.status == Message.SENT
+
+
+def test_the_operator_is_told_a_held_participant_s_link_is_not_available(
+    clinic_west, tmp_path, settings
+):
+    """``manage.py survey_link`` lists whom to try: not a participant whose link would say
+    "not available" until the re-consent is recorded (found walking the demo)."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.FOLLOWUP_BASE_URL = "http://testserver"
+    held, ready = enrol(clinic_west), enrol(clinic_west)
+    dispatcher.dispatch_due(DUE_3M, 50)  # both invited before the amendment
+    amend(tmp_path)
+    reconsent(ready)
+    with time_machine.travel(DUE_3M + timedelta(days=1), tick=False):
+        listed = StringIO()
+        call_command("survey_link", stdout=listed)
+        assert listed.getvalue().splitlines() == [
+            f"{ready.study_id}  3m",
+            f"Held until re-consent (their links are not available): {held.study_id}",
+        ]
+        with pytest.raises(CommandError, match="held until re-consent"):
+            call_command("survey_link", held.study_id)
+        out = StringIO()
+        call_command("survey_link", ready.study_id, stdout=out)
+        assert out.getvalue().startswith("http://testserver/s/")
 
 
 def test_without_the_hold_flag_collection_continues(clinic_west, tmp_path):

@@ -9,10 +9,12 @@ from django.urls import reverse
 from enrolment.actions.errors import EnrolmentError
 from enrolment.actions.status import move_crossover
 from enrolment.models import Cluster
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 TODAY = date(2017, 8, 1)
 
 

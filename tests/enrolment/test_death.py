@@ -13,10 +13,12 @@ from enrolment.models import Participant
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
 from followup.planning import RescheduleError, reschedule_contact
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 DUE_3M = datetime(2017, 8, 2, 7, tzinfo=UTC)  # 3 m of an enrolment on 2 May 2017, 09:00 CEST
 

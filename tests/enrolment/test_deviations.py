@@ -16,11 +16,13 @@ from enrolment.models import AuditedModel, Deviation, DeviationType, ReasonRequi
 from enrolment.protocol.reading import read_protocol
 from enrolment.protocol.sections import ProtocolError
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 TODAY = date(2017, 6, 30)
 SECRET = "Anna Svensson's neighbour treated her at the east clinic"

@@ -10,12 +10,14 @@ from django.urls import reverse
 from enrolment import randomisation_store
 from enrolment.models import Clinic, Participant
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import enrol
 from .test_screening import _screen
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 GOOD = {
     "enrolled_on": "2017-05-02",

@@ -12,11 +12,13 @@ from enrolment.actions.changes import update_participant
 from enrolment.actions.errors import EnrolmentError
 from enrolment.models import Participant, TrialRole
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory, enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 DAY = date(2022, 3, 1)
 CLINICIAN = "First-contact clinician chosen by the patient"
 

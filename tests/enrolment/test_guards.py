@@ -4,9 +4,11 @@ asks it, so a refusal holds whatever path writes."""
 import pytest
 
 from enrolment import guards
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _refuse(instance, action):

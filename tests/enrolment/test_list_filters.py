@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from enrolment.models import Clinic
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _options(html: str, name: str) -> list[str]:

@@ -4,10 +4,12 @@ import pytest
 from django.urls import reverse
 
 from enrolment.models import Participant
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_final_visit_first_entry_then_correction_needs_a_reason(client, physio_west, clinic_west):

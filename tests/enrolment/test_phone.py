@@ -7,6 +7,9 @@ import re
 import pytest
 
 from enrolment.phone import is_e164, normalise
+from tests.conftest import use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.mark.parametrize(

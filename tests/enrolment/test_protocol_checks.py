@@ -9,6 +9,9 @@ from enrolment.models import Trial
 from enrolment.protocol.reading import read_protocol
 from enrolment.protocol.sections import ProtocolError
 from enrolment.protocol.writing import load_protocol
+from tests.conftest import use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols"
 

@@ -9,12 +9,14 @@ from django.urls import reverse
 from enrolment.amendments import load_versioned
 from enrolment.protocol.writing import load_protocol
 from followup.schedule import add_months
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 from ..data.amendments import betterback_v2
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_overview_links_to_the_versions_and_each_shows_its_diff(

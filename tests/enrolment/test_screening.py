@@ -10,10 +10,12 @@ from enrolment.actions.enrol import enrol_participant, record_decline, record_sc
 from enrolment.actions.errors import EnrolmentError
 from enrolment.consort import screening_flow
 from enrolment.models import Participant, ScreeningRecord
+from tests.conftest import use_betterback_built_once
 
 from ..factories import PersonalFactory
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 ALL_NO = {
     "swedish": "yes",

@@ -16,12 +16,13 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from enrolment import randomisation_store
-from enrolment.models import Clinic, TrialRole
+from enrolment.models import Clinic, Trial, TrialRole
 from enrolment.protocol.writing import load_protocol
 from followup import dispatch as dispatcher
 from followup import reach
 from followup.schedule import add_months
 
+from ..built_once import rolled_back
 from ..conftest import PROTOCOLS
 from ..factories import TrialRoleFactory, UserFactory
 
@@ -102,14 +103,35 @@ def link_path(text: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def safe(db):
+def _load_safe():
     trial, _ = load_protocol(PROTOCOLS / "safe.toml")
     coordinator = TrialRoleFactory(
         user=UserFactory(username="safe-coord"), trial=trial, role=TrialRole.COORDINATOR
     ).user
     randomisation_store.generate(trial, coordinator, seed=20211101)
     return trial
+
+
+@pytest.fixture
+def safe(db):
+    return _load_safe()
+
+
+@pytest.fixture(scope="module")
+def _safe_once(django_db_setup, django_db_blocker):
+    with rolled_back(django_db_blocker):
+        yield _load_safe().pk
+
+
+def use_safe_built_once():
+    """``safe`` loaded once for a module, as ``tests.conftest.use_betterback_built_once``
+    (same conditions): its protocol and randomisation list cost 0.3 s a test."""
+
+    @pytest.fixture
+    def safe(_safe_once, db):
+        return Trial.objects.get(pk=_safe_once)
+
+    return safe
 
 
 @pytest.fixture

@@ -20,12 +20,14 @@ from followup.amendments import instruments_for
 from followup.models import Contact
 from followup.schedule import add_months
 from followup.survey import _visit
+from tests.conftest import use_betterback_built_once
 
 from ..analysis.exportdata import respond
 from ..data.amendments import V1, betterback_edited, betterback_v2
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _today(trial):

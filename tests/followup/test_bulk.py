@@ -12,10 +12,12 @@ from enrolment.models import Timepoint
 from followup import dispatch as dispatcher
 from followup.bulk import bulk_insert, bulk_set
 from followup.models import Contact, Message
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite uses Django's bulk_create"
 )

@@ -12,12 +12,14 @@ from followup import dispatch as dispatcher
 from followup.models import Contact, Message
 from followup.tokens import hash_token, make_token
 from questionnaires.instruments import get
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from ..questionnaires.engine_helpers import as_post, valid_answers
 from .conftest import link_path, three_months_ago
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def answer_everything(client, path: str, timepoint) -> None:

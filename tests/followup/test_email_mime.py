@@ -12,8 +12,11 @@ from django.core.mail.message import EmailMessage
 from followup import dispatch as dispatcher
 from followup.channels import LINK_PLACEHOLDER
 from followup.mime import Prototype, PrototypedEmail
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 LINK = "https://trial.example.org/s/Zm9sbG93dXAtbGluazoxOjEyMzQ1Njc4OTBhYmNkZWY_-x/"
 SV_SUBJECT = "Din uppföljningsenkät för ryggsmärtestudien"

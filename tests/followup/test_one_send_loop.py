@@ -13,6 +13,7 @@ from followup import dispatch as dispatcher
 from followup.models import Message, SmsMessage
 from followup.sms import tracking
 from followup.sms.backends import InMemoryBackend, SmsError
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .test_sms_tracking import person, week_at
@@ -55,3 +56,4 @@ def test_failing_the_same_way(clinic_west, safe, sms, monkeypatch):
 
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module

@@ -10,11 +10,13 @@ import pytest
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message, OutboxMessage
 from followup.tokens import token_for
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .conftest import clinic_of, dispatch_now, link_path, three_months_ago
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 INVITED_3M = datetime(2017, 8, 2, 7, tzinfo=UTC)  # 3-month invitations of a 2 May 2017 enrolment
 

@@ -13,11 +13,13 @@ from django.urls import reverse
 from enrolment.actions.status import complete_participant, withdraw_participant
 from followup.dispatch import dispatch_due
 from followup.models import Contact, Message
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .conftest import clinic_of
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def utc(*args) -> datetime:

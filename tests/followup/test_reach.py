@@ -16,6 +16,7 @@ from followup import dispatch as dispatcher
 from followup.models import Contact, Message, SmsPrompt
 from followup.sms import tracking
 from followup.sms.backends import is_gsm7, segments
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .conftest import link_path, three_months_ago
@@ -24,6 +25,7 @@ from .test_sms_tracking import person
 from .test_sms_twilio import SID, TOKEN, gateway  # noqa: F401 - the local Twilio gateway
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -221,6 +223,26 @@ def test_no_invitation_at_night_it_goes_at_eight_and_is_counted(
     assert '<strong id="quiet-hours-sent">1</strong>' in page
     assert '<strong id="quiet-hours-waiting">0</strong>' in page
     assert "Tysta timmar" in page
+
+
+def test_a_letter_is_planned_at_night_too_the_tray_is_emptied_by_day(clinic_west, smtp, sms):
+    """Quiet hours keep texts and emails from waking a participant; a letter waits in the
+    tray for staff anyway. Holding it back held the demo's tray empty when built at night."""
+    by_post = enrol(
+        clinic_west,
+        enrolled_on=date(2017, 5, 2),
+        contact_preference="post",
+        postal_address="Storgatan 1\n591 30 Motala",
+    )
+    by_email = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
+    night = datetime(2017, 8, 3, 1, 20, tzinfo=STOCKHOLM)
+    with time_machine.travel(night, tick=False):
+        stats = dispatcher.run()
+    assert (stats.quiet, stats.invitations) == (1, 1)
+    letter = Message.objects.get()
+    assert (letter.contact.participant, letter.channel, letter.status) == (by_post, "post", "sent")
+    assert letter.posted_at is None and not smtp.received and not sms
+    assert by_email.contacts.get(timepoint__code="3m").status == Contact.SCHEDULED
 
 
 def test_a_message_planned_by_day_waits_in_the_queue_for_the_morning(clinic_west, smtp):

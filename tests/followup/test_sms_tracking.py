@@ -21,10 +21,11 @@ from followup.sms.backends import BaseSmsBackend, InMemoryBackend
 from questionnaires.models import Response
 
 from ..factories import enrol
-from .conftest import clinic_of
+from .conftest import clinic_of, use_safe_built_once
 
 CPH = ZoneInfo("Europe/Copenhagen")
 BASELINE = date(2022, 1, 5)  # a Wednesday: the first question goes on Sunday 9 January
+safe = use_safe_built_once()  # loaded once for the module
 
 
 @pytest.fixture
@@ -533,3 +534,24 @@ def test_the_next_days_reminder_keeps_the_local_time_over_a_clock_change():
     at = tracking.reminder_at(sent, 24, "Europe/Copenhagen").astimezone(CPH)
     assert (at.date(), at.time()) == (date(2022, 3, 27), time(18, 0))
     assert at - sent == timedelta(hours=23)
+
+
+def test_a_reply_reads_its_sender_once(safe, sms):
+    """The participant, their trial and details are read with the lock on the sender
+    (``_senders``), not again for the week's response: a trial of 2,000 participants
+    answers twice a week."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    p = person(safe)
+    at = week_at(1)
+    run(at)
+    with CaptureQueriesContext(connection) as ctx:
+        reply(p, "6", at + timedelta(minutes=1))
+    reads = [
+        q["sql"] for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "enrolment_participant"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+    response = Response.objects.get(participant=p, week=1)
+    assert (response.answers, response.language) == ({"pain": 6}, "da")

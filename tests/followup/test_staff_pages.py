@@ -9,10 +9,12 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from followup import dispatch as dispatcher
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 CLOSED_3M = datetime(2017, 9, 1, 22, tzinfo=UTC)  # 3 m window of a 2 May 2017 enrolment ends
 

@@ -7,12 +7,14 @@ import pytest
 from followup.tokens import token_for
 from questionnaires.instruments import base, get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from ..questionnaires.engine_helpers import as_post, valid_answers
 from .conftest import dispatch_now, three_months_ago
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_an_overlong_free_text_is_refused_in_swedish_and_the_rest_is_kept(client, clinic_west):

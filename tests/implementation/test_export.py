@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from enrolment.models import Physiotherapist
 from implementation import workshops
+from tests.conftest import use_betterback_built_once
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_workshop_attendance_for_the_statistician(

@@ -7,10 +7,11 @@ from django.urls import reverse
 
 from enrolment.models import TrialRole
 from enrolment.protocol.writing import load_protocol
-from tests.conftest import PROTOCOLS
+from tests.conftest import PROTOCOLS, use_betterback_built_once
 from tests.factories import TrialRoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _staff(trial, role, username):

@@ -13,11 +13,13 @@ from django.urls import reverse
 
 from implementation import process
 from implementation.models import Interview, SwotAnalysis
+from tests.conftest import use_betterback_built_once
 
 from ..enrolment.test_consent import amend, reconsent
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 PDF = b"%PDF-1.4\n% a SWOT analysis\n"
 
 

@@ -14,10 +14,12 @@ from enrolment.protocol.sections import ProtocolError
 from enrolment.protocol.writing import load_protocol
 from implementation import workshops
 from implementation.models import Attendance, Workshop
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _physio(user) -> Physiotherapist:

@@ -5,9 +5,12 @@ import pytest
 
 from paper import posting, printing
 from paper.models import Pack
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
 
 from .conftest import in_tray
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.mark.django_db

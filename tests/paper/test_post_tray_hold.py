@@ -10,12 +10,14 @@ import pytest
 from enrolment.consent.reading import is_held
 from paper import posting
 from paper.models import Pack
+from tests.conftest import use_betterback_built_once
 from tests.enrolment.test_consent import amend, reconsent
 from tests.factories import enrol
 
 from .conftest import in_tray
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_a_held_participants_pack_leaves_the_tray_until_reconsent(

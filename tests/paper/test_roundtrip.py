@@ -12,9 +12,11 @@ from paper import omr, printing, scanning, simulate
 from paper.models import PaperEntry, ScanPage
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 from tests.factories import enrol
 
 pytestmark = pytest.mark.heavy
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _scan_of(pdf: bytes, layout: dict, answers: dict, rng, faint=frozenset()) -> list:

@@ -10,6 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from paper import printing, scanning, simulate
 from paper.models import PaperEntry, ScanBatch
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.mark.django_db

@@ -5,8 +5,11 @@ import pytest
 from enrolment.protocol.reading import read_protocol
 from enrolment.protocol.sections import ProtocolError
 from paper.settings import paper_settings
+from tests.conftest import use_betterback_built_once
 
 from ..conftest import PROTOCOLS
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.mark.django_db

@@ -10,10 +10,12 @@ from questionnaires.forms import InstrumentForm
 from questionnaires.instruments import base, get, registry
 from questionnaires.models import InstrumentWording, Response
 from questionnaires.services.saving import save_answers
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def run(*args) -> str:

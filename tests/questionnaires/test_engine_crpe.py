@@ -4,11 +4,13 @@ import pytest
 from django.urls import reverse
 
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .engine_helpers import checked
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

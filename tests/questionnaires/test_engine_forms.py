@@ -11,11 +11,13 @@ from questionnaires.instruments import all_instruments, base
 from questionnaires.models import Response
 from questionnaires.services.saving import save_answers
 from questionnaires.services.scoring import compute_scores
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .engine_helpers import as_post, valid_answers
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 INSTRUMENTS = all_instruments()
 

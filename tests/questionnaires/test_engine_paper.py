@@ -10,11 +10,13 @@ from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.double_entry import compare_entries, resolve_double_entry
 from questionnaires.services.saving import correct_response, save_answers
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from .engine_helpers import as_post, valid_answers
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

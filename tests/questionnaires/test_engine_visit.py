@@ -241,6 +241,21 @@ def test_a_physiotherapist_answers_their_own_questionnaires(client, physio_west,
     assert saved.participant is None and saved.is_complete
 
 
+def test_a_physiotherapist_s_own_done_page_asks_nothing_to_be_handed_back(
+    client, physio_west, betterback
+):
+    """Answered on their own computer: no "hand the device back to the staff" (the clinic
+    tablet's words), a way back to the start page instead, in their language."""
+    client.force_login(physio_west)
+    page = client.get(reverse("own_visit_done", args=["betterback", "pt-before"]))
+    page = page.content.decode()
+    assert "Lämna tillbaka enheten" not in page and "hand the device" not in page
+    assert 'href="/"' in page and "Tillbaka till startsidan" in page
+    # Nothing answered yet: the page says so, and where to go on, not "all answered".
+    assert "Du har besvarat alla enkäter" not in page
+    assert reverse("own_visit_page", args=["betterback", "pt-before", 1]) in page
+
+
 def test_someone_who_is_not_a_physiotherapist_has_no_own_questionnaires(client, coordinator):
     client.force_login(coordinator)
     url = reverse("own_visit_page", args=["betterback", "pt-before", 1])

@@ -20,10 +20,12 @@ from questionnaires import flags
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response, save_answers
+from tests.conftest import use_betterback_built_once
 from tests.data.amendments import betterback_v2
 from tests.factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def _full(code: str) -> dict:

@@ -17,12 +17,14 @@ from questionnaires.models import Response
 from questionnaires.services.answers import ResponseError
 from questionnaires.services.double_entry import compare_entries, resolve_double_entry
 from questionnaires.services.saving import correct_response, save_answers
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 from ..followup.conftest import dispatch_now, three_months_ago
 from .engine_helpers import as_post, valid_answers
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 ODI = get("odi")
 

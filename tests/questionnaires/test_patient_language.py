@@ -12,10 +12,12 @@ from enrolment.protocol.sections import ProtocolError
 from enrolment.protocol.writing import load_protocol
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments.registry import all_instruments
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 ROOT = Path(__file__).resolve().parents[2]
 
 

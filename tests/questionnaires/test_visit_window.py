@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from enrolment.views_enrol import trial_today
 from followup.schedule import offset_date
 from questionnaires.due import due_date
+from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @given(

@@ -10,15 +10,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from analysis import registry
 from enrolment.demo import (
-    DEMO_PASSWORD,
     PROTOCOL,
     build_safe_demo,
     create_staff,
+    demo_password_hash,
     load_trial,
     record_demo_deviations,
 )
@@ -116,7 +115,7 @@ def add_clinic_manager(clinic, username: str = "manager") -> str:
         username=username, defaults={"email": f"{username}@example.org"}
     )
     if created:
-        user.password = make_password(DEMO_PASSWORD)
+        user.password = demo_password_hash()
         user.save(update_fields=["password"])
     role, _ = TrialRole.objects.get_or_create(
         user=user, trial=clinic.cluster.trial, role=TrialRole.CLINIC_MANAGER

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from enrolment.consent.reading import held_ids
 from followup.models import Contact
 from followup.survey import OK, link_state
 from followup.tokens import hash_token, link_for, token_for
@@ -42,6 +43,12 @@ class Command(BaseCommand):
                 " without a study ID the command lists the participants with one open now."
             )
         contact = open_now[0]
+        if held_ids([contact.participant]):
+            raise CommandError(
+                f"{study_id}'s data collection is held until re-consent (a consent amendment"
+                " requires it): the link says it is not available until the coordinator"
+                " records the new consent."
+            )
         if contact.token_hash != hash_token(token_for(contact)):
             raise CommandError("The link cannot be recomputed: SECRET_KEY has changed.")
         contact._change_reason = "survey link printed on the command line"
@@ -57,7 +64,19 @@ class Command(BaseCommand):
             contacts = contacts.filter(timepoint__code=timepoint)
         now = timezone.now()
         found = [c for c in contacts.order_by("due_at")[:2000] if link_state(c, now) == OK]
-        if not found:
-            raise CommandError("No participant has a follow-up questionnaire open now.")
-        for contact in found[:limit]:
+        held = held_ids(c.participant for c in found)
+        usable = [c for c in found if c.participant_id not in held]
+        waiting = sorted({c.participant.study_id for c in found if c.participant_id in held})
+        waiting_line = (
+            "Held until re-consent (their links are not available): " + ", ".join(waiting)
+            if waiting
+            else ""
+        )
+        if not usable:
+            raise CommandError(
+                ("No participant has a follow-up questionnaire open now. " + waiting_line).strip()
+            )
+        for contact in usable[:limit]:
             self.stdout.write(f"{contact.participant.study_id}  {contact.timepoint.code}")
+        if waiting_line:
+            self.stdout.write(waiting_line)

@@ -17,11 +17,13 @@ from datamanagement.locks import services as locks
 from datamanagement.locks.models import Lock, LockedDataset
 from enrolment import guards
 from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
 
 from ...factories import enrol
 from .conftest import nrs_3m
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from django.urls import reverse
 
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ...factories import enrol
 from ...questionnaires.engine_helpers import as_post, valid_answers
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASELINE = ["nrs", "odi", "eq5d3l", "bipq", "sbst"]
 

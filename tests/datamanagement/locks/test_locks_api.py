@@ -11,6 +11,7 @@ from api.models import ApiToken
 from datamanagement.queries import actions
 from questionnaires.instruments import get
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ...api.conftest import token_client
 from ...questionnaires.engine_helpers import valid_answers
@@ -18,6 +19,7 @@ from .conftest import nrs_3m
 from .test_locks import COVERS_NEW_FORMS, LEVELS, make_lock
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 BASE = "/api/v1/trials/betterback/"
 

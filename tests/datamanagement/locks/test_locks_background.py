@@ -15,11 +15,13 @@ from followup.models import InboundSms
 from followup.sms import tracking
 from followup.sms.backends import InMemoryBackend
 from questionnaires.models import Response
+from tests.conftest import use_betterback_built_once
 
 from ...factories import TrialRoleFactory, UserFactory, enrol
 from ...followup.conftest import clinic_of, safe  # noqa: F401 - the SAFE trial fixture
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 @pytest.fixture

@@ -13,10 +13,12 @@ from datamanagement.signatures import services as signatures
 from datamanagement.signatures.models import Signature
 from questionnaires.models import Response
 from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
 
 from .conftest import PASSWORD, nrs_3m
 
 pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_signing_needs_the_password_and_the_meaning(participant, investigator, client):

@@ -6,6 +6,9 @@ from django.urls import reverse
 
 from datamanagement.locks import services as locks
 from datamanagement.locks.models import Lock
+from tests.conftest import use_betterback_built_once
+
+betterback = use_betterback_built_once()  # loaded once for the module
 
 
 def test_statistician_reads_the_trial_page_without_links_to_participant_pages(
