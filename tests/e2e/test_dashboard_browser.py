@@ -1,5 +1,6 @@
-"""The monitoring dashboard and the CONSORT figure in headless Chromium, on a laptop and
-a tablet: figures drawn, numbers beside them, no sideways scrolling."""
+"""The monitoring dashboard and the CONSORT figure in headless Chromium, on a laptop, a
+tablet and a phone: figures drawn, numbers beside them, no sideways scrolling of the page
+(a wide table scrolls in its own box)."""
 
 from datetime import date
 
@@ -14,7 +15,8 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("width,height", [(1366, 768), (820, 1180)])
+# A laptop, a tablet, and a 390-px phone (a physiotherapist sees their clinic here).
+@pytest.mark.parametrize("width,height", [(1366, 768), (820, 1180), (390, 844)])
 def test_dashboard_and_consort_in_the_browser(
     browser, live_server, coordinator, clinic_central, clinic_west, tmp_path, width, height
 ):
