@@ -16,4 +16,4 @@ COPY . .
 RUN DEBUG=1 python manage.py collectstatic --noinput
 USER trialsite
 EXPOSE 8000
-CMD ["gunicorn", "trialsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "trialsite.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

@@ -34,6 +34,27 @@ def test_a_file_that_is_no_scan_is_refused_with_a_message(client, data_manager):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["PDF", "TIFF"])
+def test_a_scan_of_more_pages_than_a_request_can_read_is_refused_whole(client, data_manager, kind):
+    """An upload is read within its request: past paper.images.MAX_PAGES the web server's
+    timeout would kill it, so it is refused at once, with what to do."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from paper.images import MAX_PAGES
+
+    client.force_login(data_manager)
+    pages = [Image.new("L", (20, 30), 255) for _ in range(MAX_PAGES + 1)]
+    data = BytesIO()
+    pages[0].save(data, kind, save_all=True, append_images=pages[1:])
+    scan = SimpleUploadedFile(f"stack.{kind.lower()}", data.getvalue())
+    response = client.post("/paper/betterback/scans/", {"scan": scan}, follow=True)
+    assert f"More than {MAX_PAGES} pages: upload the scan in parts." in response.content.decode()
+    assert not ScanBatch.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_page_without_a_code_is_listed_with_why_in_the_readers_language(client, data_manager):
     blank = simulate.as_pdf([np.full((1169, 827), 250, dtype=np.uint8)])
     client.force_login(data_manager)
