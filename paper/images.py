@@ -15,8 +15,8 @@ SCAN_DPI = 150  # PDF pages are rendered at this resolution (a scanner's usual 1
 # An upload is read within its web request. Reading and storing a page takes 0.14 s on an
 # idle 2-core machine (benchmarks/scan.py: 7.1 pages/s) and about three times that under
 # load, so 200 pages take 30-70 s: inside the web server's 120 s timeout (Dockerfile,
-# docker-compose.yml). The 1,000 allowed before took minutes, and gunicorn's default 30 s
-# killed such a request (the data manager saw a bare 502; nothing was kept).
+# docker-compose.yml). The 1,000 allowed before take minutes, and gunicorn's default 30 s
+# would kill such a request (the data manager would see a bare 502; nothing is kept).
 MAX_PAGES = 200
 
 
