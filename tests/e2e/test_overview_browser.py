@@ -10,17 +10,23 @@ from .conftest import submit_login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def _coordinator_on_a_phone(browser, live_server):
+    """Logged in through the real login page, on a 390-px phone."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "correct horse battery staple")
+    submit_login(page, "coordinator")
+    return page
+
+
 def test_coordinator_logs_in_and_sees_the_overview(
     browser, live_server, coordinator, clinic_central, tmp_path
 ):
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
+    page = _coordinator_on_a_phone(browser, live_server)
     page.wait_for_selector("#participants-per-cluster")
     assert page.inner_text("#total-participants") == "1"
     assert "2017-09-18" in page.inner_text("#participants-per-cluster")
@@ -43,11 +49,7 @@ def test_the_coordinator_s_lists_fit_a_phone(browser, live_server, coordinator, 
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
+    page = _coordinator_on_a_phone(browser, live_server)
     for path in LISTS:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path

@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from .followup_site import SETUP  # the same BetterBack, any hour allowed
 from .stack import Installation, free_port, installation_fixtures, start_site, wait_for
 from .test_sms_gateway import ACCOUNT_SID, AUTH_TOKEN, gateway  # noqa: F401 - the fake Twilio
 
@@ -31,17 +32,6 @@ SETTINGS = {
     "WARM_UP": "0",
 }
 
-SETUP = """
-from enrolment.protocol.writing import load_protocol
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-trial, _ = load_protocol("protocols/betterback.toml")
-# The worker runs on the wall clock: any hour is allowed, or the quiet hours would make
-# the outcome depend on when the test runs (tests/followup/test_reach.py tests them).
-trial.contact = {**trial.contact, "hours": ["00:00", "24:00"]}
-trial.save()
-print(json.dumps("ready"))
-"""
 
 # Enrolled through the real action with a mobile number and no email; the 3-month
 # contact falls due now (its window around it), as in the SAFE test: no faked clock.
