@@ -57,6 +57,7 @@ def populate(trial, n: int, rng: random.Random) -> None:
 def populate_chunk(trial, n: int, rng: random.Random) -> None:
     from enrolment.models import Clinic, Participant, ScreeningRecord
     from questionnaires import flags
+    from questionnaires.answered import refresh_answered
     from questionnaires.models import Response
 
     user = get_user_model().objects.get(username="bench")
@@ -142,6 +143,8 @@ def populate_chunk(trial, n: int, rng: random.Random) -> None:
                 )
             )
     Response.objects.bulk_create(responses, batch_size=5000)
+    # The answered timepoints Response.save keeps (questionnaires.answered).
+    refresh_answered(Participant.objects.filter(pk__in=[p.pk for p in people]))
 
 
 def _side(day: date, enrolled_on: date, tp) -> int:
@@ -182,6 +185,8 @@ def check_flags(trial) -> None:
     """The seeded flags give the numbers computed without them (after the timings)."""
     from analysis.monitoring import quality
     from enrolment.models import Participant
+    from questionnaires.answered import answered_sets, ids_of
+    from questionnaires.models import AnsweredTimepoints, Response
 
     participants = Participant.objects.filter(trial=trial)
     assert quality.out_of_window(trial, participants) == quality.out_of_window_computed(
@@ -190,6 +195,9 @@ def check_flags(trial) -> None:
     assert quality.missing_items(participants) == quality.missing_items_from_answers(
         participants, quality.required_items()
     )
+    kept = {a.participant_id: ids_of(a.timepoints) for a in AnsweredTimepoints.objects.all()}
+    computed = answered_sets(Response.objects.filter(participant__trial=trial))
+    assert kept == {pid: ids_of(s) for pid, s in computed.items()}
 
 
 def analyse() -> None:

@@ -148,9 +148,15 @@ def window_inputs_in_hand(response):
 
 
 def refresh(responses) -> None:
-    """Both flags of ``responses``: for rows written around ``Response.save``."""
+    """Both flags of ``responses`` and the answered timepoints of their participants
+    (questionnaires.answered): for rows written around ``Response.save``."""
+    from enrolment.models import Participant
+
+    from .answered import refresh_answered
+
     refresh_unanswered(responses)
     refresh_windows(responses)
+    refresh_answered(Participant.objects.filter(pk__in=responses.values("participant_id")))
 
 
 def windows_of_trial_changed(previous_spec, new_spec) -> bool:

@@ -18,6 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from enrolment.models import AuditedModel, Participant, Physiotherapist, Timepoint
 
+from . import answered
+
 
 class Response(AuditedModel):
     """One instrument answered at one timepoint by (or about) one respondent.
@@ -158,6 +160,14 @@ class Response(AuditedModel):
     def is_complete(self) -> bool:
         return self.completed_at is not None
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What counted as answered when read: a save compares with it
+        # (questionnaires.answered) instead of reading the row again.
+        instance._answered_before = answered.state_of(instance)
+        return instance
+
     def save(self, *args, **kwargs):
         from .flags import (
             WINDOW_INPUTS,
@@ -184,6 +194,11 @@ class Response(AuditedModel):
             if fields is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "outside_window"}
         super().save(*args, **kwargs)
+        after = answered.state_of(self)
+        answered.response_saved(
+            getattr(self, "_answered_before", None), after, self.participant_id
+        )
+        self._answered_before = after
         if counted and window_changed and in_hand is None:
             # From the database: the participant's enrolment date and the timepoint's
             # window as they are stored now (questionnaires.flags).
@@ -198,6 +213,21 @@ class Response(AuditedModel):
         # Answering page by page changes a response freely; once it was completed, a
         # change needs a reason.
         return bool(saved) and saved["completed_at"] is not None
+
+
+class AnsweredTimepoints(models.Model):
+    """The timepoints at which a participant has a completed final response, kept by
+    ``Response.save`` (questionnaires.answered) for the monitoring's CONSORT flow.
+    Derived from the responses, which keep the audit trail: not audited itself."""
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # Timepoint ids, ascending, comma-separated (questionnaires.answered.key).
+    timepoints = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: {self.timepoints}"
 
 
 class InstrumentWording(models.Model):
