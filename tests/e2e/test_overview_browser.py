@@ -10,9 +10,9 @@ from .conftest import submit_login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _coordinator_on_a_phone(browser, live_server):
-    """Logged in through the real login page, on a 390-px phone."""
-    page = browser.new_page(viewport={"width": 390, "height": 844})
+def _coordinator_on_a_phone(browser, live_server, width=390):
+    """Logged in through the real login page, on a 390-px phone (or ``width``)."""
+    page = browser.new_page(viewport={"width": width, "height": 844})
     page.goto(f"{live_server.url}/")
     page.fill("#id_username", "coordinator")
     page.fill("#id_password", "correct horse battery staple")
@@ -55,4 +55,26 @@ def test_the_coordinator_s_lists_fit_a_phone(browser, live_server, coordinator, 
         assert response.status == 200, path
         assert page.locator("main table").count(), path
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.close()
+
+
+def test_the_message_log_fits_a_laptop(browser, live_server, coordinator, clinic_central):
+    """Thirteen columns, an email address and a provider id among them: the table was
+    1,409 px wide on a 1,280-px screen in the demo. It scrolls in its own box."""
+    from datetime import date
+
+    from followup.dispatch import dispatch_due
+    from followup.schedule import add_months
+
+    participant = enrol(
+        clinic_central,
+        enrolled_on=add_months(date.today(), -3),
+        email="a.very.long.address.for.the.message.log.column@clinic.example.com",
+    )
+    contact = participant.contacts.get(timepoint__code="3m")
+    dispatch_due(contact.due_at, 10)
+    page = _coordinator_on_a_phone(browser, live_server, width=1024)
+    assert page.goto(f"{live_server.url}/followup/betterback/messages/").status == 200
+    assert "a.very.long.address" in page.inner_text("main table")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     page.close()
