@@ -62,3 +62,27 @@ def test_recruitment_table_fits_a_1280_px_screen(
     )
     assert planned["x"] + planned["width"] <= box
     page.close()
+
+
+def test_consort_numbers_fit_a_1280_px_screen(browser, live_server, coordinator, clinic_central):
+    """Beside the figure, each arm's table showed four of its five columns ("Withdrawn"
+    cut off in its scroll box) at 1,280 px: below 1,400 px the numbers go under the
+    figure."""
+    enrol(clinic_central, enrolled_on=date(2017, 10, 2))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
+    page.fill("#id_username", "coordinator")
+    page.fill("#id_password", "correct horse battery staple")
+    submit_login(page, "coordinator")
+    page.wait_for_selector("table.consort-arm")
+    overflows = page.evaluate(
+        "() => [...document.querySelectorAll('table.consort-arm')].map("
+        "t => t.parentElement.scrollWidth - t.parentElement.clientWidth)"
+    )
+    assert overflows and max(overflows) <= 0
+    withdrawn = page.locator("table.consort-arm thead th", has_text="Withdrawn").first
+    right = withdrawn.evaluate(
+        "th => th.closest('.table-responsive').getBoundingClientRect().right"
+    )
+    assert withdrawn.bounding_box()["x"] + withdrawn.bounding_box()["width"] <= right
+    page.close()
