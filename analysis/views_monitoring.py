@@ -121,7 +121,7 @@ def _dashboard(request, trial, today, drawing) -> dict:
     followup = None if contacts is None else mon.followup_summary(contacts, tp_codes)
     sms = mon.sms_for(trial, participants)
     sms_svg = drawing.draw(figures.sms_rate_svg, sms["weeks"]) if sms and sms["weeks"] else None
-    quality = mon.data_quality(trial, participants)
+    quality = mon.data_quality(trial, participants, whole_trial=sc["trial_wide"])
     context = {
         "trial": trial,
         "today": today,

@@ -16,7 +16,7 @@ from questionnaires.flags import MASK_BITS as FLAG_BITS
 
 from .missing import with_reasons
 from .pure import deviation_table, missing_item_counts
-from .queries import completed_finals, patient_timepoints, required_items
+from .queries import completed_finals, patient_timepoints, required_items, trial_finals
 from .sql import MASK_BITS, Unanswered, _unanswered_masks, _window_edge
 
 
@@ -68,20 +68,23 @@ def _windows_from_flags(groups, tps) -> list[dict]:
     return rows
 
 
-def flag_counts(trial, participants) -> tuple[list[dict], list[dict], list[tuple] | None]:
+def flag_counts(
+    trial, participants, whole_trial: bool = False
+) -> tuple[list[dict], list[dict], list[tuple] | None]:
     """(:func:`missing_items`, :func:`out_of_window`, forms) from one pass over the
     completed finals grouped by clinic, timepoint and both flags, for the dashboard: each
     alone reads every completed final (issue 19). ``forms``: (clinic id, timepoint id,
     completed finals) of ``participants``, what data management's share verified counts
     of a whole trial (``datamanagement.sdv.services.share_verified``), so that the
     dashboard reads the completed finals once for the three (its own pass cost 0.36 s at
-    100,000 participants); None where the flags are read from the answers instead."""
+    100,000 participants); None where the flags are read from the answers instead.
+    ``whole_trial``: ``participants`` are every participant of ``trial``."""
     required = required_items()
     if any(len(items) > FLAG_BITS for items in required.values()):
         return missing_items(participants), out_of_window(trial, participants), None
+    finals = trial_finals(trial) if whole_trial else completed_finals(participants)
     groups = list(
-        completed_finals(participants)
-        .values(
+        finals.values(
             "participant__clinic_id",
             "timepoint_id",
             "instrument",
@@ -232,10 +235,11 @@ def crpe_missing_at_final_visit(trial, participants):
     return participants.filter(final_visit_on__isnull=False).exclude(Exists(done))
 
 
-def data_quality(trial, participants) -> dict:
+def data_quality(trial, participants, whole_trial: bool = False) -> dict:
+    """``whole_trial``: ``participants`` are every participant of ``trial``."""
     double = unresolved_double_entries(participants)
     crpe = crpe_missing_at_final_visit(trial, participants)
-    missing, windows, forms = flag_counts(trial, participants)
+    missing, windows, forms = flag_counts(trial, participants, whole_trial)
     return {
         # Split into missing with a reason and without (.missing).
         "missing_items": with_reasons(missing, participants),

@@ -106,7 +106,7 @@ def weekly_summaries(trial, today: date, recipients: Mapping[str, list[str]] | N
     participants = Participant.objects.filter(trial=trial)
     clinics = Clinic.objects.filter(cluster__trial=trial).select_related("cluster")
     rec = recruitment_for(trial, participants, clinics, today)
-    dq = data_quality(trial, participants)
+    dq = data_quality(trial, participants, whole_trial=True)
     quality = [
         f"Unresolved double entries: {dq['double_entries']}",
         f"Responses out of window: {sum(r['total'] for r in dq['out_of_window'])}",

@@ -252,6 +252,9 @@ def test_missing_items_in_the_database_match_missing_item_counts(random_trial):
     # verified of the whole trial, counted alone.
     forms = quality.flag_counts(random_trial, participants)[2]
     assert sorted(forms) == sorted(forms_of(random_trial))
+    # A trial-wide viewer's pass filters on the joined participant's trial: the same counts.
+    whole = quality.flag_counts(random_trial, participants, whole_trial=True)
+    assert whole[0] == expected and sorted(whole[2]) == sorted(forms)
     assert len({clinic for clinic, _, _ in forms}) > 1
     assert {r["instrument"] for r in expected} == {"nrs", "odi", "eq5d3l"}
     assert all(r["incomplete"] and r["missing_items"] > r["incomplete"] for r in expected)
