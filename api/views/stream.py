@@ -17,7 +17,6 @@ from rest_framework import exceptions
 
 from analysis import exports
 from analysis.exports import pg
-from analysis.views import ANALYSIS_ROLES
 from enrolment import permissions as roles
 
 from .. import data
@@ -89,7 +88,7 @@ class Dataset(TrialView):
                    (200, "application/x-ndjson"): OpenApiTypes.STR},
     )
     def get(self, request, code, fmt):
-        if not roles.has_any(request.user, self.trial, ANALYSIS_ROLES):
+        if not roles.has_any(request.user, self.trial, roles.ANALYSIS):
             raise exceptions.PermissionDenied(
                 "Your role may not export the dataset.", code="role_may_not_export"
             )
@@ -122,7 +121,7 @@ class Odm(TrialView):
         responses={(200, "application/xml"): OpenApiTypes.STR},
     )
     def get(self, request, code):
-        if not roles.has_any(request.user, self.trial, ANALYSIS_ROLES):
+        if not roles.has_any(request.user, self.trial, roles.ANALYSIS):
             raise exceptions.PermissionDenied(
                 "Your role may not export the dataset.", code="role_may_not_export"
             )
