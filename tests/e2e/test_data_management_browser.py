@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 
 
-def log_in(browser, live_server, username: str, path: str):
-    page = browser.new_context(viewport={"width": 1000, "height": 1100}).new_page()
+def log_in(browser, live_server, username: str, path: str, width: int = 1000):
+    page = browser.new_context(viewport={"width": width, "height": 1100}).new_page()
     page.goto(f"{live_server.url}{path}")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -127,3 +127,13 @@ def test_query_correct_close_verify_freeze_refuse_and_sign(
     signature = Signature.objects.get()
     assert signature.signed_by == investigator and signature.timepoint is None
     page.context.close()
+
+
+def test_the_trial_page_fits_a_phone(browser, live_server, betterback, data_manager):
+    """The lock form's button ("Lock the database and build the locked dataset", kept on
+    one line beside the reason) made the page 402 px wide on a 390-px phone in the demo:
+    on a phone the button goes under the reason."""
+    page = log_in(browser, live_server, data_manager.username, "/data-management/betterback/", 390)
+    assert page.locator("#database-lock-form button").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
