@@ -45,16 +45,20 @@ LISTS = [
 ]
 
 
-def test_the_coordinator_s_lists_fit_a_phone(browser, live_server, coordinator, clinic_central):
+# A phone upright, and on its side (the overdue list was 759 px wide at 600 px).
+@pytest.mark.parametrize("width", [390, 600])
+def test_the_coordinator_s_lists_fit_a_phone(
+    browser, live_server, coordinator, clinic_central, width
+):
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = _coordinator_on_a_phone(browser, live_server)
+    page = _coordinator_on_a_phone(browser, live_server, width)
     for path in LISTS:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
         assert page.locator("main table").count(), path
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     page.close()
 
 
