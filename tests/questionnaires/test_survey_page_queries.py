@@ -65,8 +65,9 @@ def test_a_first_answer_asks_at_most_a_dozen_queries(client, clinic_west, page):
     responses, the respondent's row lock and the stored response (none yet), the locks
     covering it, the insert with its audit row, the timepoint added to the participant's
     answered ones (questionnaires.answered: the CONSORT flow reads them), and the edit
-    checks that read this page, if any. Before issue 19 item 4 it asked 21 (every check on every save, the locks with
-    five joins, the hold and the wording a query each, the window flag a second UPDATE)."""
+    checks that read this page, if any. Before issue 19 item 4 it asked 21 (every check
+    on every save, the locks with five joins, the hold and the wording a query each, the
+    window flag a second UPDATE)."""
     participant = enrol(clinic_west, enrolled_on=add_months(date.today(), -3))
     contact = participant.contacts.get(timepoint__code="3m")
     dispatch_due(contact.due_at, 10)
