@@ -6,9 +6,10 @@ one row per participant instead of grouping every completed answer per participa
 A timepoint is answered when the participant has a completed final response there, the
 rule the CONSORT flow counts "responded" by. Every write of a response goes through
 ``Response.save``, which calls :func:`response_saved` with what counted before and what
-counts now; rows written around it (``bulk_create``, a data migration) get theirs from
-:func:`refresh_answered`. A change from one set to another is made under a lock on the
-participant's row, so two answers of one participant saved at once both end up in it.
+counts now: one statement where a timepoint is newly answered (:func:`_add`), a count
+again, under the row's lock, where an answer stops counting (:func:`_recount`). Rows
+written around it (``bulk_create``, a data migration) get theirs from
+:func:`refresh_answered`.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def counted_state(participant_id, timepoint_id, entry, completed_at) -> tuple[in
     return None
 
 
-def state_of(response, loaded: dict | None = None):
-    """:func:`counted_state` of a response's values (``loaded``: as read from the
-    database, by field attname); UNKNOWN where one of them was not loaded."""
-    values = response.__dict__ if loaded is None else loaded
+def state_of(response):
+    """:func:`counted_state` of a response's values as they are on the instance; UNKNOWN
+    where one of them was not loaded (a deferred field)."""
+    values = response.__dict__
     names = ("participant_id", "timepoint_id", "entry", "completed_at")
     if any(name not in values for name in names):
         return UNKNOWN
