@@ -30,24 +30,22 @@ def ids_of(stored: str | None) -> set[int]:
     return {int(i) for i in stored.split(",")} if stored else set()
 
 
-def counted_state(participant_id, timepoint_id, entry, completed_at) -> tuple[int, int] | None:
-    """(participant id, timepoint id) where a response of these values counts as that
-    participant having answered that timepoint; None where it does not."""
-    from .models import Response
-
-    if participant_id and entry == Response.FINAL and completed_at is not None:
-        return participant_id, timepoint_id
-    return None
-
-
 def state_of(response):
-    """:func:`counted_state` of a response's values as they are on the instance; UNKNOWN
-    where one of them was not loaded (a deferred field)."""
+    """(participant id, timepoint id) where ``response``, as it is on the instance, counts
+    as that participant having answered that timepoint; None where it does not; UNKNOWN
+    where one of the values was not loaded (a deferred field). Called for every response
+    read (``Response.from_db``): no query, no import."""
     values = response.__dict__
     names = ("participant_id", "timepoint_id", "entry", "completed_at")
     if any(name not in values for name in names):
         return UNKNOWN
-    return counted_state(*(values[name] for name in names))
+    if (
+        values["participant_id"]
+        and values["entry"] == type(response).FINAL
+        and values["completed_at"] is not None
+    ):
+        return values["participant_id"], values["timepoint_id"]
+    return None
 
 
 def response_saved(before, after, participant_id) -> None:

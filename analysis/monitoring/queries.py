@@ -294,23 +294,23 @@ def consort_participants(
     return sorted(out)
 
 
-def completed_finals(participants):
+def _finals(**respondents):
     from questionnaires.models import Response
 
     return Response.objects.filter(
-        participant__in=participants.values("pk"), entry=Response.FINAL, completed_at__isnull=False
+        entry=Response.FINAL, completed_at__isnull=False, **respondents
     ).order_by()
+
+
+def completed_finals(participants):
+    return _finals(participant__in=participants.values("pk"))
 
 
 def trial_finals(trial):
     """:func:`completed_finals` of every participant of ``trial`` (a trial-wide viewer's):
     filtered on the participant the grouping joins anyway, not on a second pass over the
     participants (0.37 s → 0.28 s for the flags pass at 100,000 participants, issue 19)."""
-    from questionnaires.models import Response
-
-    return Response.objects.filter(
-        participant__trial=trial, entry=Response.FINAL, completed_at__isnull=False
-    ).order_by()
+    return _finals(participant__trial=trial)
 
 
 def required_items(instrument: str | None = None) -> dict[tuple[str, int], list[str]]:

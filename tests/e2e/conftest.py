@@ -45,6 +45,18 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def log_in_at(browser, live_server, username: str, path: str = "/", width=1280, height=800):
+    """A new page of ``width`` x ``height`` px, logged in as ``username`` (a staff
+    fixture: password and, if asked, second factor) through the real login page, on
+    ``path``."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{live_server.url}/accounts/login/?next={path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")  # tests.factories.UserFactory
+    submit_login(page, username)
+    return page
+
+
 def submit_login(page, username: str) -> None:
     """Send the filled-in login form and, when the site asks for the second factor,
     the code ``username``'s authenticator shows (the staff fixtures have one)."""

@@ -7,12 +7,14 @@ from datetime import date
 import pytest
 
 from ..factories import enrol
-from .conftest import submit_login
+from .conftest import log_in_at
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
 ]
+
+DASHBOARD = "/monitoring/trials/betterback/"
 
 
 # A laptop, a tablet, and a 390-px phone (a physiotherapist sees their clinic here).
@@ -22,11 +24,7 @@ def test_dashboard_and_consort_in_the_browser(
 ):
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
     enrol(clinic_west, enrolled_on=date(2017, 5, 3))
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
+    page = log_in_at(browser, live_server, "coordinator", DASHBOARD, width, height)
     page.wait_for_selector("#recruitment-figure svg")
     assert page.inner_text("#total-enrolled") == "2"
     assert "Assessed for eligibility (n=2)" in page.inner_text("#consort-figure")
@@ -44,11 +42,7 @@ def test_recruitment_table_fits_a_1280_px_screen(
 ):
     for clinic in (clinic_west, clinic_central, clinic_east):
         enrol(clinic, enrolled_on=date(2017, 5, 3))
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
+    page = log_in_at(browser, live_server, "coordinator", DASHBOARD, 1280, 800)
     page.wait_for_selector("#recruitment-table")
     # The table's scroll box shows all of it: "Planned", the last column, is not cut off.
     overflow = page.evaluate(
@@ -69,11 +63,7 @@ def test_consort_numbers_fit_a_1280_px_screen(browser, live_server, coordinator,
     cut off in its scroll box) at 1,280 px: below 1,400 px the numbers go under the
     figure."""
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/accounts/login/?next=/monitoring/trials/betterback/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
+    page = log_in_at(browser, live_server, "coordinator", DASHBOARD, 1280, 800)
     page.wait_for_selector("table.consort-arm")
     overflows = page.evaluate(
         "() => [...document.querySelectorAll('table.consort-arm')].map("

@@ -136,4 +136,4 @@ def test_the_trial_page_fits_a_phone(browser, live_server, betterback, data_mana
     page = log_in(browser, live_server, data_manager.username, "/data-management/betterback/", 390)
     assert page.locator("#database-lock-form button").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.close()
+    page.context.close()

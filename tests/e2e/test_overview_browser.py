@@ -5,19 +5,14 @@ sideways (a wide table scrolls in its own box)."""
 import pytest
 
 from ..factories import enrol
-from .conftest import submit_login
+from .conftest import log_in_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _coordinator_on_a_phone(browser, live_server, width=390):
+def _coordinator_at(browser, live_server, width=390):
     """Logged in through the real login page, on a 390-px phone (or ``width``)."""
-    page = browser.new_page(viewport={"width": width, "height": 844})
-    page.goto(f"{live_server.url}/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
-    return page
+    return log_in_at(browser, live_server, "coordinator", "/", width, 844)
 
 
 def test_coordinator_logs_in_and_sees_the_overview(
@@ -26,7 +21,7 @@ def test_coordinator_logs_in_and_sees_the_overview(
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = _coordinator_on_a_phone(browser, live_server)
+    page = _coordinator_at(browser, live_server)
     page.wait_for_selector("#participants-per-cluster")
     assert page.inner_text("#total-participants") == "1"
     assert "2017-09-18" in page.inner_text("#participants-per-cluster")
@@ -53,7 +48,7 @@ def test_the_coordinator_s_lists_fit_a_phone(
     from datetime import date
 
     enrol(clinic_central, enrolled_on=date(2017, 10, 2))
-    page = _coordinator_on_a_phone(browser, live_server, width)
+    page = _coordinator_at(browser, live_server, width)
     for path in LISTS:
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 200, path
@@ -77,7 +72,7 @@ def test_the_message_log_fits_a_laptop(browser, live_server, coordinator, clinic
     )
     contact = participant.contacts.get(timepoint__code="3m")
     dispatch_due(contact.due_at, 10)
-    page = _coordinator_on_a_phone(browser, live_server, width=1024)
+    page = _coordinator_at(browser, live_server, width=1024)
     assert page.goto(f"{live_server.url}/followup/betterback/messages/").status == 200
     assert "a.very.long.address" in page.inner_text("main table")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024

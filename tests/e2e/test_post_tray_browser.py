@@ -7,7 +7,7 @@ from tests.enrolment.test_consent import amend, reconsent
 from tests.factories import enrol
 from tests.paper.conftest import in_tray
 
-from .conftest import submit_login
+from .conftest import log_in_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +21,7 @@ def test_the_tray_and_the_held_packs_fit_a_tablet(
     in_tray(waiting), in_tray(ready)
     amend(tmp_path)  # consent 2.0 required: data collection held until re-consent
     reconsent(ready)
-    page = browser.new_page(viewport={"width": 820, "height": 1180})
-    page.goto(f"{live_server.url}/paper/betterback/post/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", "correct horse battery staple")
-    submit_login(page, "coordinator")
-    page.goto(f"{live_server.url}/paper/betterback/post/")
+    page = log_in_at(browser, live_server, "coordinator", "/paper/betterback/post/", 820, 1180)
     assert waiting.study_id in page.inner_text("#post-tray-held")
     assert ready.study_id in page.inner_text("#post-tray")
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
