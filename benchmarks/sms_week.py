@@ -13,6 +13,13 @@ every batch are counted: they must not grow with the batch size.
 
 Baseline, measured in the same run: inserting the same number of message rows with one
 ``bulk_create`` per batch, the least any design that records each SMS must write.
+
+Then the replies: ``--replies`` participants answer through the webhook's path
+(:func:`followup.sms.tracking.store`, then ``receive``: the sender found by their number,
+the question answered, the week's response saved and audited), once while the trial
+holds 1,000 participants and once at its full size. A reply must cost the same whatever
+the size of the trial (the goal: a ratio near 1x); the plan PostgreSQL chooses for the
+sender lookup is printed beside it.
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.dispatch import recreate_database, setup_django  # noqa: E402
 
+SMALL = 1000  # participants when the first replies are timed
 
-def populate(n: int):
+
+def populate(n: int, first: int = 0):
+    """Participants ``first`` to ``n`` (SAFE loaded with the first ones)."""
     from django.db import connection
     from django.utils import timezone
 
@@ -39,10 +49,13 @@ def populate(n: int):
     from followup.models import SmsPrompt
 
     trial, _ = load_protocol(ROOT / "protocols" / "safe.toml")
+    # Any hour: the figures must not depend on the wall clock (quiet hours, followup.reach).
+    trial.contact = {**(trial.contact or {}), "hours": ["00:00", "24:00"]}
+    trial.save()
     clinic = Clinic.objects.filter(cluster__trial=trial).first()
     due = timezone.now() - timedelta(minutes=1)
     chunk = 5000
-    for start in range(0, n, chunk):
+    for start in range(first, n, chunk):
         people = Participant.objects.bulk_create(
             Participant(
                 trial=trial,
@@ -75,7 +88,7 @@ def populate(n: int):
 
 
 def run_batches(count: int, batch_size: int):
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -85,6 +98,9 @@ def run_batches(count: int, batch_size: int):
     queries, sent, done = [], 0, 0
     started = time.perf_counter()
     while done < count:
+        # The query log holds 9,000 entries: once full (DEBUG, the replies before), a
+        # batch's count would read 0.
+        reset_queries()
         with CaptureQueriesContext(connection) as captured:
             stats = dispatch_due(timezone.now(), min(batch_size, count - done))
         queries.append(len(captured.captured_queries))
@@ -120,10 +136,49 @@ def baseline(count: int, batch_size: int) -> float:
     return seconds
 
 
+def replies(count: int, seed: int) -> tuple[float, float, str]:
+    """Seconds a reply, over ``count`` replies from participants whose question is out;
+    the seconds of its sender lookup (the database's part); and that lookup's plan."""
+    import random
+
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from enrolment.models import PersonalDetails
+    from followup.models import SmsPrompt
+    from followup.sms import tracking
+    from followup.sms.backends import InMemoryBackend
+
+    tracking.dispatch_due(timezone.now(), 100_000)  # the questions not yet sent
+    InMemoryBackend.outbox.clear()
+    waiting = list(
+        SmsPrompt.objects.filter(status=SmsPrompt.SENT, position=0).values_list(
+            "participant__personal_details__mobile", flat=True
+        )
+    )
+    numbers = random.Random(seed).sample(waiting, min(count, len(waiting)))
+    reset_queries()
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        for i, number in enumerate(numbers):
+            stored, _ = tracking.store(f"BENCH-{seed}-{i}", number, "4")
+            tracking.receive(stored.pk)
+    seconds = (time.perf_counter() - started) / len(numbers)
+    lookups = [float(q["time"]) for q in captured if '"mobile" =' in q["sql"]]
+    lookup = PersonalDetails.objects.filter(mobile=numbers[0]).values("pk")
+    sql, params = lookup.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = " ".join(row[0].strip() for row in cursor.fetchall()[:2])
+    return seconds, sum(lookups) / len(lookups), plan
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=50_000)
     parser.add_argument("--batch-sizes", type=int, nargs=2, default=[200, 1000])
+    parser.add_argument("--replies", type=int, default=300)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -131,9 +186,11 @@ def main() -> None:
     recreate_database(url)
     os.environ["SMS_BACKEND"] = "followup.sms.backends.InMemoryBackend"
     setup_django()
+    populate(SMALL)
+    small, small_lookup, small_plan = replies(args.replies, seed=1)
     t0 = time.perf_counter()
-    populate(args.participants)
-    n = args.participants
+    populate(args.participants, first=SMALL)
+    n = args.participants - SMALL
     print(f"inserted {n} participants with a due week-1 question in "
           f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     halves = [n // 2, n - n // 2]
@@ -152,7 +209,16 @@ def main() -> None:
     print(f"messages {SmsMessage.objects.count()}, sent "
           f"{SmsMessage.objects.filter(status='sent').count()}, duplicates {per_prompt}, "
           f"prompts still due {SmsPrompt.objects.filter(status='scheduled').count()}")  # fmt: skip
-
+    large, large_lookup, large_plan = replies(args.replies, seed=2)
+    for size, reply, lookup, plan in (
+        (SMALL, small, small_lookup, small_plan),
+        (args.participants, large, large_lookup, large_plan),
+    ):
+        print(f"a reply at {size:,} participants: {reply * 1000:.1f} ms, of which the sender "
+              f"lookup {lookup * 1000:.2f} ms ({plan})")  # fmt: skip
+    print(f"at {args.participants:,} participants against {SMALL:,}: a reply "
+          f"{large / small:.2f}x, its sender lookup {large_lookup / small_lookup:.2f}x "
+          f"(the goal: near 1x, whatever the size of the trial)")
 
 if __name__ == "__main__":
     main()

@@ -154,6 +154,9 @@ class PersonalDetails(AuditedModel):
 
     class Meta:
         verbose_name_plural = "personal details"
+        # An SMS reply finds its sender by number (followup.sms.inbound): without the
+        # index every reply scanned every participant's details.
+        indexes = [models.Index(fields=["mobile"], name="personal_mobile_idx")]
 
     def __str__(self) -> str:
         return f"Personal details of {self.participant.study_id}"
