@@ -136,7 +136,14 @@ class Message(Outgoing):
     held_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Outgoing.Meta):
-        pass
+        indexes = [
+            *Outgoing.Meta.indexes,
+            # Delivery reports of invitations sent by SMS find their message by the
+            # gateway's id (followup.sms.reports): without it, a scan of every message.
+            models.Index(
+                fields=["provider_id"], condition=Q(channel="sms"), name="message_sms_provider_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         # Never the recipient: a message printed in a log carries no personal data.

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from enrolment.actions.changes import update_personal_details
@@ -19,6 +21,7 @@ from followup.sms.backends import is_gsm7, segments
 from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+from ..plans import query_plan
 from .conftest import link_path, three_months_ago
 from .test_email_links import answer_everything
 from .test_sms_tracking import person
@@ -401,6 +404,28 @@ def test_an_undelivered_sms_invitation_hands_the_contact_to_the_next_channel(cli
     dispatcher.dispatch_due(later, 50)
     by_post = Message.objects.get(contact=contact, channel="post")
     assert (by_post.kind, by_post.status, by_post.posted_at) == ("invitation", "sent", None)
+
+
+def test_delivery_reports_find_their_sms_invitation_through_an_index(clinic_west, sms):
+    """Every SMS invitation brings the gateway's delivery reports: each batch of them
+    looks its messages up by the gateway's id, which must not scan every message the
+    trial has sent (a million at 100,000 participants)."""
+    from followup.models import SmsStatusCallback
+
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2), email="", contact_preference="sms")
+    contact = p.contacts.get(timepoint__code="3m")
+    dispatcher.dispatch_due(contact.due_at, 50)
+    by_sms = Message.objects.get(contact=contact)
+    SmsStatusCallback.objects.create(
+        provider_id=by_sms.provider_id,
+        status="delivered",
+        received_at=contact.due_at + timedelta(minutes=1),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        tracking.apply_pending_reports(contact.due_at + timedelta(minutes=2), tracking.SmsStats())
+    assert SmsStatusCallback.objects.get().applied_at is not None
+    (lookup,) = [q["sql"] for q in captured if 'FROM "followup_message"' in q["sql"]]
+    assert "message_sms_provider_idx" in query_plan(lookup)
 
 
 def test_a_new_link_goes_by_sms_to_a_participant_without_email(clinic_west, sms):

@@ -19,6 +19,7 @@ from followup.sms.twilio import compute_signature
 from questionnaires.models import Response
 
 from ..factories import enrol
+from ..plans import query_plan
 from .conftest import clinic_of
 
 TOKEN = "12345"
@@ -84,23 +85,6 @@ def test_a_signed_reply_is_stored_and_becomes_the_weeks_answer(client, asked):
     assert Response.objects.get(participant=asked, week=1).scores["pain"] == 5
 
 
-def _plan(sql: str) -> str:
-    """The plan the database chooses for ``sql``; on PostgreSQL with scans made dear, as
-    they are at a large trial (a test database's few rows are cheapest to scan)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET enable_seqscan = off")
-            try:
-                cursor.execute(f"EXPLAIN {sql}")
-                rows = cursor.fetchall()
-            finally:
-                cursor.execute("RESET enable_seqscan")
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            rows = cursor.fetchall()
-    return "\n".join(str(row[-1]) for row in rows)
-
-
 def test_a_reply_finds_its_sender_by_their_number_through_an_index(client, asked):
     """A reply looks its sender up by the number it came from: at 20,000 participants a
     scan of every participant's details made a reply 1.2x as slow as at 1,000
@@ -111,7 +95,7 @@ def test_a_reply_finds_its_sender_by_their_number_through_an_index(client, asked
     (lookup,) = [
         q["sql"] for q in captured if '"mobile" =' in q["sql"] and "personaldetails" in q["sql"]
     ]
-    assert "personal_mobile_idx" in _plan(lookup)
+    assert "personal_mobile_idx" in query_plan(lookup)
 
 
 def test_a_reply_that_cannot_be_parsed_is_still_stored(client, asked):
