@@ -20,7 +20,10 @@ counted apart: on Redis a few per batch (the sent marks are pipelined,
 The baseline of issue 19 is printed from the same run: the raw rate, a ``COPY`` of the
 same message rows plus the two status ``UPDATE``s each message gets (claimed, then
 sent); the dispatcher's rate is printed as a share of it (the goal: at least 25%),
-with the first, middle and last batch times (the goal: flat).
+with the first, middle and last batch times (the goal: flat). Beside it, the floor of
+any design (:func:`send_floor`): the same messages rendered and handed to the email
+backend with no database at all, and the ceiling it sets with the raw rate's writes
+(the two add up per message) as a share of the raw rate.
 """
 
 from __future__ import annotations
@@ -217,6 +220,36 @@ def raw_rate() -> tuple[int, float]:
     return rows, rows / seconds
 
 
+def send_floor(count: int = 5000) -> float:
+    """Messages per second of the work each message needs whatever the design, with no
+    database at all: its text from the batch's rendered templates with the personal link
+    (the token signed), its MIME built and handed to the email backend. The messages
+    and their contacts are loaded before the clock starts. This bounds any dispatcher
+    that renders and sends each message from above."""
+    from django.core import mail
+
+    from followup.channels import EmailChannel
+    from followup.dispatch import CONTACT_RELATED, render_message, with_timepoints
+    from followup.models import Message
+
+    messages = list(
+        Message.objects.filter(channel="email")
+        .select_related(*(f"contact__{r}" for r in CONTACT_RELATED))
+        .order_by("pk")[:count]
+    )
+    contacts = with_timepoints([m.contact for m in messages])
+    for message, contact in zip(messages, contacts, strict=True):
+        message.contact = contact
+    channel, cache = EmailChannel(), {}
+    started = time.perf_counter()
+    for message in messages:
+        channel.send(message, render_message(message, cache))
+    seconds = time.perf_counter() - started
+    channel.close()
+    mail.outbox = []
+    return len(messages) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=100_000)
@@ -263,6 +296,16 @@ def main() -> None:
     print(f"messages {Message.objects.count()}, sent "
           f"{Message.objects.filter(status='sent').count()}, duplicates {duplicates}")  # fmt: skip
     rows, raw = raw_rate()
+    floor = send_floor()
+    # A dispatcher writes at least the raw rate's rows and renders and hands over every
+    # message: the two costs add up per message, before any planning or claiming.
+    ceiling = 1 / (1 / floor + 1 / raw)
+    print(
+        f"rendering and handing over alone, no database: {floor:,.0f} messages/s; with "
+        f"the raw rate's writes added, at most {ceiling:,.0f} contacts/s = "
+        f"{ceiling / raw:.1%} of the raw rate for any dispatcher that renders and sends "
+        f"each message, before it plans or claims anything"
+    )
     print(
         f"raw rate (COPY of the {rows} message rows + the two status UPDATEs): "
         f"{raw:,.0f} rows/s; dispatch = "
