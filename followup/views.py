@@ -232,7 +232,7 @@ def sms_followup(request, code):
     from enrolment.models import Participant
 
     from .models import InboundSms, SmsMessage, SmsOptOut
-    from .sms import tracking
+    from .sms import prompts, tracking
 
     trial = _trial_for(request.user, code)
     participants = Participant.objects.visible_to(request.user).filter(trial=trial)
@@ -251,11 +251,16 @@ def sms_followup(request, code):
         .order_by("-created")[:100]
     )
     show_text = access.may_see_recipients(request.user, trial)
-    replies = (
+    replies = list(
         InboundSms.objects.filter(participant__in=participants)
         .select_related("participant", "prompt")
         .order_by("-received_at")[:50]
     )
+    schedule = prompts.schedule_of(trial)
+    labels = schedule.question_labels() if schedule is not None else {}
+    for reply in replies:
+        code = reply.prompt.question if reply.prompt_id else ""
+        reply.question_label = labels.get(code, code)
     return render(
         request,
         "followup/sms.html",

@@ -331,6 +331,16 @@ class SmsSchedule(models.Model):
     def __str__(self) -> str:
         return f"SMS schedule of {self.trial.code}"
 
+    def question_labels(self, language: str | None = None) -> dict[str, str]:
+        """Question code -> its short label in ``language`` (the page's by default), else
+        in English, else the code: what a coordinator reads for "pain" on the SMS page."""
+        language = language or get_language() or ""
+        labels = {}
+        for q in self.questions:
+            label = q.get("label") or {}
+            labels[q["code"]] = label.get(language) or label.get("en") or q["code"]
+        return labels
+
 
 class EligibilityCriterion(models.Model):
     INCLUSION = "inclusion"

@@ -126,6 +126,9 @@ class SmsQuestionSpec(_Strict):
     min: int
     max: int
     wording: dict[str, str]
+    # A short name for staff pages (the SMS page's replies, "Back pain (0-10)"), by
+    # language; the code where the file gives none.
+    label: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _range(self):

@@ -189,6 +189,10 @@ class ProtocolSpec(_Strict):
                     raise ValueError(f"timepoint {t.code!r} has no label in {sorted(missing)}")
         if self.sms:
             for q in self.sms.questions:
+                if set(q.label) - LANGUAGES:
+                    raise ValueError(
+                        f"sms question {q.code!r}: label languages not in {sorted(LANGUAGES)}"
+                    )
                 missing = set(self.trial.languages) - set(q.wording)
                 if missing:
                     raise ValueError(f"sms question {q.code!r} has no wording in {sorted(missing)}")
