@@ -5,6 +5,7 @@ Built once for the module (tests/built_once.py): each build costs tens of second
 
 import io
 import os
+import re
 from contextlib import redirect_stdout
 from unittest import mock
 
@@ -65,8 +66,10 @@ def demo(django_db_setup, django_db_blocker):
         with redirect_stdout(out):
             call_command("demo", *ARGS, stdout=out)
         first = _state()
-        call_command("demo", *ARGS, stdout=io.StringIO())
-        yield {"out": out.getvalue(), "first": first, "second": _state()}
+        again = io.StringIO()
+        call_command("demo", *ARGS, stdout=again)
+        yield {"out": out.getvalue(), "first": first, "second": _state(),
+               "out_again": again.getvalue()}  # fmt: skip
 
 
 def test_a_second_start_adds_nobody_and_replays_nothing(demo):
@@ -82,6 +85,19 @@ def test_it_prints_every_login_as_the_site_names_its_role(demo):
     assert "coordinator" in out and DEMO_PASSWORD in out
     # The login is datamanager, no underscore.
     assert "datamanager    data manager" in out and "data_manager" not in out
+
+
+def test_each_step_is_printed_as_it_starts_and_a_second_start_replays_nothing(demo):
+    """Most of a minute passes before the logins: the console says what is going on."""
+    steps = [line for line in demo["out"].splitlines() if re.match(r"^  \[ *\d+ s\] ", line)]
+    assert [re.sub(r"^  \[ *\d+ s\] ", "", line).split(" ")[0] for line in steps] == [
+        "Creating", "Loading", "Replaying", "Replaying", "Amendments,", "Imports,",
+    ]  # fmt: skip
+    # BetterBack 30 (the unreachable one comes after), SAFE 4, selfBACK and IMPACt 2 each
+    assert "past follow-up of 38 participants" in demo["out"]
+    before, _, after = demo["out"].partition("Ready in")
+    assert steps[-1] in before and "Logins" in after
+    assert "Creating" in demo["out_again"] and "Replaying" not in demo["out_again"]
 
 
 def test_participants_on_every_channel_and_post_in_the_tray(demo):

@@ -4,6 +4,7 @@ months of follow-up replayed (see :mod:`.history`)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -58,8 +59,11 @@ def build_site(
     safe: int = 12,
     others: int = 16,
     workshop_physios: int | None = None,
+    say: Callable[[str], None] = lambda step: None,
 ) -> Built:
-    """Idempotent: a second run adds nobody and replays nothing."""
+    """Idempotent: a second run adds nobody and replays nothing. ``say`` hears each step
+    as it starts (the command prints them: the first build takes most of a minute)."""
+    say("Loading the trials, their clinics, staff and participants")
     betterback = load_trial(PROTOCOL, today, participants, seed=2017)
     logins = create_staff(betterback)
     # The physiotherapist to try: one at the clinic with the most participants.
@@ -80,6 +84,11 @@ def build_site(
         # One transaction: a thousand small commits cost SQLite most of the build's time,
         # and an interrupted build leaves nothing half-replayed to trip the next start.
         with transaction.atomic():
+            enrolled = sum(trial.participants.count() for trial in trials)
+            say(
+                f"Replaying the past follow-up of {enrolled} participants through the "
+                "dispatcher, the surveys and the paper forms (the longest step)"
+            )
             replay = Replay(trials, now, seed=2017)
             for trial in trials:
                 replay.current = trial.code
@@ -91,7 +100,9 @@ def build_site(
             history = replay.run()
             history.update(add_missing_reasons(betterback))
             if safe:
+                say("Replaying SAFE's weekly SMS questions and replies")
                 history["weekly SMS replies"] = replay_weeks(trials[1], now)
+        say("Amendments, contact channels, the post tray and scanned paper forms")
         history.update(amend_demo_trials(trials, now))
         # Channels first: the post tray the paper demo prints is filled by post contacts.
         history.update({f"contact by {k}": v for k, v in assign_channels(betterback, now).items()})
@@ -100,6 +111,7 @@ def build_site(
         history.update(enrol_unreachable(betterback, busiest))
         if not registry.current_import(betterback):
             history["registry rows imported"] = import_registry(betterback)
+    say("Imports, re-consent, queries, locks and the API token")
     history.update(import_declared(trials))
     history.update(show_consent_amendment(betterback, today))
     history.update(build_queries(trials))

@@ -52,10 +52,17 @@ class Command(BaseCommand):
                workshop_physios, no_serve, **options):  # fmt: skip
         self._base_url(addr)
         started = time.monotonic()
+
+        def say(step: str) -> None:
+            # Each step as it starts: a first build is most of a minute of work.
+            self.stdout.write(f"  [{time.monotonic() - started:3.0f} s] {step}")
+            self.stdout.flush()
+
+        say("Creating or updating the database tables")
         call_command("migrate", interactive=False, verbosity=0)
         built = build_site(
             timezone.localdate(), timezone.now(), participants, safe_participants,
-            other_participants, workshop_physios,
+            other_participants, workshop_physios, say,
         )  # fmt: skip
         for trial in built.trials:
             self.stdout.write(self.style.SUCCESS(f"Demo trial: {trial.name}"))
