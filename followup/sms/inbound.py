@@ -231,6 +231,9 @@ def _record_response(prompt, value, now, replacing, old) -> None:
             started_at=prompt.sent_at or now,
         )
     else:
+        # Already in hand: the save computes the window flag with them in the same write
+        # rather than reading them again and updating the row after it.
+        response.participant, response.timepoint = participant, timepoint
         response._change_reason = (
             f"SMS reply replaced {prompt.question} {old} by {value}"
             if replacing
