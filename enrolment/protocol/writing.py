@@ -22,6 +22,7 @@ class LoadReport:
         self.created: list[str] = []
         self.updated: list[str] = []
         self.unchanged = 0
+        self.fresh: set[tuple] = set()  # (model, pk) of the rows this load created
 
     @property
     def changed(self) -> bool:
@@ -34,10 +35,14 @@ class LoadReport:
 
 
 def _upsert(model, report: LoadReport, reason: str, lookup: dict, values: dict):
-    """Create or update one row, saving only when a value differs."""
-    obj = model.objects.filter(**lookup).first()
+    """Create or update one row, saving only when a value differs. Under a row this load
+    has just created (a new trial, its new clusters) nothing can exist yet: no lookup
+    (a third of a first load's queries)."""
+    fresh = any((type(v), v.pk) in report.fresh for v in lookup.values() if hasattr(v, "pk"))
+    obj = None if fresh else model.objects.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
+        report.fresh.add((model, obj.pk))
         report.created.append(f"{model.__name__} {obj}")
         return obj
     changed = [k for k, v in values.items() if getattr(obj, k) != v]
@@ -123,14 +128,19 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
     )
     for arm in spec.arms:
         _upsert(Arm, report, reason, {"trial": trial, "code": arm.code}, {"label": arm.label})
-    _remove_missing(Arm.objects.filter(trial=trial), {a.code for a in spec.arms}, path, "arms")
+    _remove_missing(
+        Arm.objects.filter(trial=trial), {a.code for a in spec.arms}, path, "arms", report, trial
+    )
 
     # Allocation orders may be permuted by an edit: clear them first so that the unique
     # constraint on (trial, allocation_order) never trips half-way.
     orders = {c.code: c.allocation_order for c in spec.clusters}
-    for cluster in Cluster.objects.filter(trial=trial):
-        if cluster.code in orders and cluster.allocation_order != orders[cluster.code]:
-            Cluster.objects.filter(pk=cluster.pk).update(allocation_order=10_000 + cluster.pk)
+    if (Trial, trial.pk) not in report.fresh:
+        for cluster in Cluster.objects.filter(trial=trial):
+            if cluster.code in orders and cluster.allocation_order != orders[cluster.code]:
+                Cluster.objects.filter(pk=cluster.pk).update(
+                    allocation_order=10_000 + cluster.pk
+                )
     for c in spec.clusters:
         cluster = _upsert(
             Cluster,
@@ -157,9 +167,16 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
             {x.code for x in c.clinics},
             path,
             f"clusters {c.code} clinics",
+            report,
+            cluster,
         )
     _remove_missing(
-        Cluster.objects.filter(trial=trial), {c.code for c in spec.clusters}, path, "clusters"
+        Cluster.objects.filter(trial=trial),
+        {c.code for c in spec.clusters},
+        path,
+        "clusters",
+        report,
+        trial,
     )
     for order, tp in enumerate(spec.timepoints, start=1):
         _upsert(
@@ -191,6 +208,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
         {t.code for t in spec.timepoints},
         path,
         "timepoints",
+        report,
+        trial,
     )
     for order, crit in enumerate(spec.eligibility, start=1):
         _upsert(
@@ -205,6 +224,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
         {c.code for c in spec.eligibility},
         path,
         "eligibility",
+        report,
+        trial,
     )
     for order, dt in enumerate(spec.deviation_types, start=1):
         _upsert(
@@ -219,6 +240,8 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
         {d.code for d in spec.deviation_types},
         path,
         "deviation_types",
+        report,
+        trial,
     )
     if spec.sms:
         _upsert(
@@ -240,9 +263,15 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
     return trial, report
 
 
-def _remove_missing(queryset, keep: set[str], path: Path, where: str) -> None:
-    """Delete rows the file no longer lists; refuse where data already hangs on them."""
+def _remove_missing(
+    queryset, keep: set[str], path: Path, where: str, report: LoadReport, parent
+) -> None:
+    """Delete rows the file no longer lists; refuse where data already hangs on them.
+    Nothing to look for under a ``parent`` this load created."""
     from django.db.models import ProtectedError
+
+    if (type(parent), parent.pk) in report.fresh:
+        return
 
     for obj in queryset.exclude(code__in=keep):
         try:

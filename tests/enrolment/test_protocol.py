@@ -28,6 +28,35 @@ def test_each_protocol_loads(path):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_a_first_load_reads_none_of_the_rows_it_is_creating(path):
+    """A new trial has no clusters, clinics or timepoints yet: looking each up before
+    writing it was a third of the queries of every trial's first load (and of every
+    test that loads one)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    children = ["arm", "cluster", "clinic", "timepoint", "eligibilitycriterion",
+                "deviationtype", "smsschedule"]  # fmt: skip
+    with CaptureQueriesContext(connection) as ctx:
+        trial, report = load_protocol(path)
+    reads = {
+        table: sum(
+            q["sql"].startswith("SELECT") and f'FROM "enrolment_{table}"' in q["sql"]
+            for q in ctx.captured_queries
+        )
+        for table in children
+    }
+    # The timepoints are read all together after the write, by the amendment check
+    # (what changed, whom it re-plans): twice, whatever their number.
+    assert reads.pop("timepoint") <= 2
+    assert reads == dict.fromkeys(reads, 0)
+    assert Clinic.objects.filter(cluster__trial=trial).count() == sum(
+        line.startswith("Clinic ") for line in report.created
+    )
+
+
+@pytest.mark.django_db
 def test_betterback_has_the_protocols_clusters(betterback):
     clusters = {
         c.code: (
