@@ -116,9 +116,14 @@ def _dashboard(request, trial, today, drawing) -> dict:
     flow = mon.consort_for(trial, participants, sc["screenings"], today)
     criteria = _criteria(trial)
     consort_svg = drawing.draw(figures.consort_svg, flow, criteria)
-    tp_codes = [t.code for t in mon.patient_timepoints(trial)]
+    timepoints = mon.patient_timepoints(trial)
+    tp_codes = [t.code for t in timepoints]
     contacts = mon.followup_rows(participants, today)
     followup = None if contacts is None else mon.followup_summary(contacts, tp_codes)
+    tp_labels = {t.code: t.staff_label for t in timepoints}
+    for row in followup or []:  # in words: "3 months", the arm's label
+        row["timepoint_label"] = tp_labels.get(row["timepoint"], row["timepoint"])
+        row["arm"] = arm_labels.get(row["condition"], row["condition"])
     sms = mon.sms_for(trial, participants)
     sms_svg = drawing.draw(figures.sms_rate_svg, sms["weeks"]) if sms and sms["weeks"] else None
     quality = mon.data_quality(trial, participants, whole_trial=sc["trial_wide"])
@@ -127,6 +132,8 @@ def _dashboard(request, trial, today, drawing) -> dict:
         "today": today,
         "trial_wide": sc["trial_wide"],
         "arm_labels": arm_labels,
+        # No list by arm for whoever is blinded to the allocation (the numbers stay).
+        "blinded": roles.blinded_for(request.user, trial),
         "rec": rec,
         "rec_svg": rec_svg,
         "month_rows": [
@@ -193,7 +200,13 @@ def participants(request, code, kind):
     trial = _trial(request.user, code)
     today = _today(request, trial)
     visible = mon.scope(request.user, trial)["participants"]
-    get = request.GET.get
+    query = request.GET.copy()
+    blinded = roles.blinded_for(request.user, trial)
+    if blinded:
+        # As on the participant list: nobody blinded to the allocation finds it by
+        # filtering (the dashboard gives them no link by arm).
+        query.pop("condition", None)
+    get = query.get
     rows: list[dict] = []
     if kind == "missing-items":
         ids = mon.missing_items_participants(visible, get("instrument", ""))
@@ -216,12 +229,53 @@ def participants(request, code, kind):
         ids = mon.consort_participants(
             trial, visible, today, box, get("timepoint", ""), get("condition", "")
         )
-    filters = {k: v for k, v in request.GET.items() if k != "today"}
     return render(
         request,
         "analysis/monitoring/participants.html",
-        {"trial": trial, "title": LIST_KINDS[kind], "ids": ids, "rows": rows, "filters": filters},
+        {
+            "trial": trial,
+            "title": LIST_KINDS[kind],
+            "ids": ids,
+            "rows": rows,
+            "filters": _filter_labels(trial, query),
+            "blinded": blinded and "condition" in request.GET,
+        },
     )
+
+
+FILTER_NAMES = {
+    "box": gettext_lazy("Box"),
+    "timepoint": gettext_lazy("Timepoint"),
+    "condition": gettext_lazy("Arm"),
+    "status": gettext_lazy("Status"),
+    "instrument": gettext_lazy("Instrument"),
+}
+BOX_LABELS = {
+    mon.RESPONDED: gettext_lazy("Responded"),
+    mon.NO_RESPONSE: gettext_lazy("No response"),
+    mon.AWAITING: gettext_lazy("Awaiting"),
+    mon.WITHDRAWN: gettext_lazy("Withdrawn"),
+}
+STATUS_LABELS = {
+    "missed": gettext_lazy("Missed"),
+    "overdue": gettext_lazy("Overdue"),
+    "open": gettext_lazy("Open"),
+}
+
+
+def _filter_labels(trial, query) -> list[tuple[str, str]]:
+    """What the list is of, in words: "Timepoint: 3 months", not "timepoint: 3m"."""
+    values = {
+        "box": BOX_LABELS,
+        "timepoint": {t.code: t.staff_label for t in trial.timepoints.all()},
+        "condition": dict(trial.arms.values_list("code", "label")),
+        "status": STATUS_LABELS,
+    }
+    return [
+        (FILTER_NAMES.get(key, key), values.get(key, {}).get(value, value))
+        for key, value in query.items()
+        if key != "today" and value
+    ]
 
 
 def _contact_ids(visible, today, status, timepoint, condition) -> list[str]:

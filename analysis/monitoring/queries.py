@@ -275,7 +275,8 @@ def consort_for(
 def consort_participants(
     trial, participants, today: date, box: str, timepoint: str, condition: str
 ) -> list[str]:
-    """Study IDs behind one CONSORT box (``placement`` box at ``timepoint``)."""
+    """Study IDs behind one CONSORT box (``placement`` box at ``timepoint``), in one
+    arm (``condition``) or, given none, in every arm."""
     spec = [_timepoint_spec(t) for t in patient_timepoints(trial) if t.offset > 0]
     # A box at a timepoint depends on the response at that timepoint only.
     done = set(
@@ -284,7 +285,9 @@ def consort_participants(
         .values_list("participant_id", flat=True)
     )
     out = []
-    for p in participants.filter(condition=condition).values(
+    if condition:
+        participants = participants.filter(condition=condition)
+    for p in participants.values(
         "pk", "study_id", "enrolled_on", "withdrawn_on", "died_on"
     ):
         p["withdrawn_on"] = left_on(p["withdrawn_on"], p["died_on"])

@@ -374,3 +374,49 @@ def test_the_figures_are_drawn_beside_the_queries_in_the_readers_language(
     assert len(threads) == 1 and threading.get_ident() not in threads
     assert {d[2] for d in drawn} == {"sv"}
     assert html.count("<svg") == 3 and "Bedömda för behörighet (n=" in html
+
+
+def test_a_blinded_statistician_finds_no_participant_by_arm(client, trial_data, statistician):
+    """The dashboard's numbers by arm stay; the lists behind them would name each
+    participant's arm, so they are not linked, and a list asked for by arm is of every
+    arm, as on the participant list."""
+    from django.db.models import Count
+
+    client.force_login(statistician)
+    html = client.get(reverse("monitoring_dashboard", args=["betterback"]) + f"?today={TODAY}")
+    html = html.content.decode()
+    assert "consort-arm" in html and "?condition=" not in html and "&condition=" not in html
+    base = reverse("monitoring_participants", args=["betterback", "consort"])
+    arms = dict(
+        Participant.objects.filter(trial=trial_data)
+        .values_list("condition")
+        .annotate(n=Count("pk"))
+    )
+    assert len(arms) == 2
+    lists = {
+        condition: client.get(
+            f"{base}?box=responded&timepoint=3m&condition={condition}&today={TODAY}"
+        ).content.decode()
+        for condition in arms
+    }
+    one, other = lists.values()
+    assert _ids(one) == _ids(other) and _ids(one)
+    assert 'id="blinded"' in one and "Arm:" not in one
+
+
+def test_the_coordinators_list_says_what_it_is_of_in_words(client, trial_data, coordinator):
+    client.force_login(coordinator)
+    base = reverse("monitoring_participants", args=["betterback", "consort"])
+    page = client.get(f"{base}?box=no_response&timepoint=3m&condition=control&today={TODAY}")
+    described = page.content.decode().split('id="filters">')[1].split("</p>")[0]
+    assert described == (
+        "Box: No response · Timepoint: 3 months · Arm: Current routine practice"
+    )
+    html = client.get(reverse("monitoring_dashboard", args=["betterback"]) + f"?today={TODAY}")
+    table = html.content.decode().split('id="followup-table"')[1].split("</table>")[0]
+    assert "<td>3 months</td><td>Current routine practice</td>" in table
+    assert "condition=control" in table  # the coordinator's numbers lead to their lists
+
+
+def _ids(page: str) -> list[str]:
+    return re.findall(r'href="/participants/([^/]+)/"', page)
