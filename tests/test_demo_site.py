@@ -100,6 +100,15 @@ def test_each_step_is_printed_as_it_starts_and_a_second_start_replays_nothing(de
     assert "Creating" in demo["out_again"] and "Replaying" not in demo["out_again"]
 
 
+def test_every_demo_participant_was_screened_so_the_screening_log_adds_up(demo):
+    """The screening log counts screening records; the monitoring CONSORT counts a
+    participant enrolled without one as assessed too: the demo's numbers must agree."""
+    from enrolment.models import ScreeningRecord
+
+    screened = ScreeningRecord.objects.filter(participant__isnull=False).values("participant")
+    assert not Participant.objects.exclude(pk__in=screened).exists()
+
+
 def test_participants_on_every_channel_and_post_in_the_tray(demo):
     preferences = set(
         PersonalDetails.objects.filter(participant__trial__code="betterback").values_list(

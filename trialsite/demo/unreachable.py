@@ -19,7 +19,7 @@ import time_machine
 from django.db import transaction
 
 from enrolment.actions.enrol import enrol_participant
-from enrolment.demo import _enrolment_fields, synthetic_personnummer
+from enrolment.demo import _enrolment_fields, _screen, synthetic_personnummer
 from enrolment.models import Participant, PersonalDetails, Physiotherapist, Timepoint, Trial
 from questionnaires.instruments import for_trial
 from questionnaires.models import Response
@@ -67,7 +67,11 @@ def enrol_unreachable(trial: Trial, clinic_id: int | None) -> dict[str, int]:
 
 
 def _enrol(trial, physio, enrolled_on, born, rng) -> Participant:
+    # Screened first, as every demo participant: the screening log, the clinic's page and
+    # the monitoring CONSORT count the same people.
+    screening = _screen(trial, physio.clinic, enrolled_on, physio.user, 47, rng)
     return enrol_participant(
+        screening=screening,
         clinic=physio.clinic,
         enrolled_on=enrolled_on,
         user=physio.user,
