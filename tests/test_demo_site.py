@@ -7,6 +7,7 @@ import io
 import os
 import re
 from contextlib import redirect_stdout
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -107,6 +108,21 @@ def test_every_demo_participant_was_screened_so_the_screening_log_adds_up(demo):
 
     screened = ScreeningRecord.objects.filter(participant__isnull=False).values("participant")
     assert not Participant.objects.exclude(pk__in=screened).exists()
+
+
+def test_safes_weekly_sms_in_the_outbox_carry_the_time_they_were_sent(demo):
+    """A coordinator reading one patient's SMS in the outbox sees a question a week, not
+    a year of questions sent in the minute the demo was built."""
+    from followup.models import OutboxMessage, SmsMessage
+
+    safe = OutboxMessage.objects.filter(channel="sms", trial__code="safe")
+    sent = SmsMessage.objects.filter(participant__trial__code="safe", status="sent")
+    assert safe.count() == sent.count() > 50
+    first, last = (safe.order_by(f"{o}created").first().created for o in ("", "-"))
+    assert last - first > timedelta(weeks=40)
+    assert set(safe.values_list("created", flat=True)) <= set(
+        sent.values_list("sent_at", flat=True)
+    )
 
 
 def test_participants_on_every_channel_and_post_in_the_tray(demo):
