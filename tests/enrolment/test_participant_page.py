@@ -74,3 +74,13 @@ def test_participant_list_filters_overdue_follow_up(client, coordinator, clinic_
     assert late.study_id in text and on_time.study_id not in text
     page = client.get(reverse("participant_list", args=["betterback"]), {"cluster": "E"})
     assert on_time.study_id in page.content.decode() and late.study_id not in page.content.decode()
+
+
+def test_the_participants_language_is_named_in_the_readers(client, coordinator, clinic_west):
+    p = enrol(clinic_west, preferred_language="sv")
+    client.force_login(coordinator)
+    url = reverse("participant_detail", args=[p.study_id])
+    page = client.get(url).content.decode()
+    assert '<dd class="col-7">Swedish</dd>' in page
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert '<dd class="col-7">svensk</dd>' in page

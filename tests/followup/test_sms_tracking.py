@@ -326,7 +326,7 @@ def test_the_participant_page_shows_the_weekly_answers_and_a_stop(safe, sms, cli
     page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
     section = page[page.index('id="sms"') :]
     assert "1 of 1 weeks answered so far (52 weeks planned)" in section
-    assert "pain: <strong>7</strong>" in section
+    assert "Back pain (0-10): <strong>7</strong>" in section  # the protocol's label
     assert "Stopped SMS on" in section
 
 

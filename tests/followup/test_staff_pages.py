@@ -35,6 +35,8 @@ def test_the_overdue_list_of_a_coordinator_holds_the_whole_trial(client, coordin
     assert west.study_id in page and east.study_id in page and "Missed" in page
     assert "Reschedule" in page
     assert west.condition not in page  # staff page, but no need to show the allocation
+    # The clinics by their names, not the codes of the protocol file.
+    assert f"<td>{west.clinic.name}</td>" in page and f"<td>{west.clinic.code}</td>" not in page
 
 
 def test_a_physiotherapist_sees_only_their_own_clinic(client, physio_west, missed):
