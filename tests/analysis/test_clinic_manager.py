@@ -57,6 +57,7 @@ def test_a_clinic_manager_sees_counts_of_their_clinic_only(
     assert f'id="clinic-{clinic_west.code}"' in html and clinic_west.name in html
     assert clinic_east.name not in html and f"clinic-{clinic_east.code}" not in html
     assert "1 screened and 2 enrolled since the start" in html
+    assert f"Week by week up to {today:%Y-%m-%d}." in html  # as every date on the page
     week = first.window_closes - timedelta(days=first.window_closes.weekday())
     row = html.split(f"<td>{week:%Y-%m-%d}</td>")[1].split("</tr>")[0]
     assert f"1 / {closing.count()}" in row
