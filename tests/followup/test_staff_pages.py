@@ -60,7 +60,18 @@ def test_the_message_log_shows_recipients_only_to_roles_allowed_personal_details
     email = west.personal_details.email
     client.force_login(coordinator)
     page = client.get("/followup/betterback/messages/").content.decode()
-    assert email in page and "followup/email/invitation" in page and west.study_id in page
+    assert email in page and west.study_id in page
+    # In words: the kind (a reminder with its number), the language by its name; no
+    # template paths.
+    assert "<td>Invitation</td>" in page
+    assert "followup/email/" not in page and "Invitation 0" not in page
+    from django.utils.translation import get_language_info
+
+    from followup.models import Message
+
+    language = Message.objects.filter(contact__participant=west).first().language
+    assert f"<td>{get_language_info(language)['name']}</td>" in page
+    assert f"<td>{language}</td>" not in page
     client.force_login(statistician)
     page = client.get("/followup/betterback/messages/").content.decode()
     assert west.study_id in page and email not in page and "Recipient" not in page
