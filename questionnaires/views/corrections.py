@@ -58,7 +58,10 @@ def response_correct(request, pk):
             "participant": participant,
             "form": form,
             "reason_form": reason_form,
-            "title": _("Correct %(response)s") % {"response": response},
+            # In words ("3 months · Oswestry Disability Index"), not codes; the heading
+            # names the participant beside it.
+            "title": _("Correct %(response)s")
+            % {"response": f"{response.timepoint.staff_label} · {definition.name}"},
             "queried": (response.timepoint.code, response.instrument),
         },
     )

@@ -141,6 +141,10 @@ def test_marks_on_the_correction_and_comparison_pages(client, coordinator, query
     client.force_login(coordinator)
     page = client.get(reverse("response_correct", args=[query.response_id])).content.decode()
     assert 'id="open-queries"' in page and 'data-value="baseline.odi.q4"' in page
+    # The heading in words, not "BB-C-0001 baseline odi v1".
+    response = Response.objects.get(pk=query.response_id)
+    heading = page.split('<h1 class="h4">')[1].split(" <small")[0]
+    assert heading == f"Correct {response.timepoint.staff_label} · {response.definition().name}"
     compare = reverse("paper_compare", args=[query.participant.study_id, "baseline", "odi"])
     assert 'data-value="baseline.odi.q4"' in client.get(compare).content.decode()
     crpe = reverse("crpe_form", args=[query.participant.study_id, "crpe-first"])
