@@ -22,6 +22,10 @@ def scope_of(instance) -> tuple[int, int | None, int | None, int | None] | None:
     if isinstance(instance, Participant):
         return instance.trial_id, instance.pk, None, None
     participant_id = getattr(instance, "participant_id", None)
+    descriptor = getattr(type(instance), "participant", None)
+    if participant_id is not None and getattr(descriptor, "is_cached", lambda i: False)(instance):
+        # The participant in hand (an enrolment's details and consent): no query.
+        return instance.participant.trial_id, participant_id, None, None
     if participant_id is not None:
         trial_id = Participant.objects.filter(pk=participant_id).values_list(
             "trial_id", flat=True

@@ -55,7 +55,8 @@ def record_initial(participant, consent: dict, user) -> ConsentRecord:
         method=consent.get("method") or ConsentRecord.PAPER,
         recorded_by=consent.get("taken_by") or user,
     )
-    record.full_clean()
+    # The participant was saved and the document read in this transaction: not asked again.
+    record.full_clean(exclude=["participant", "document", "recorded_by"])
     record._change_reason = "consent at enrolment"
     record.save()
     return record
