@@ -167,12 +167,15 @@ def _dashboard(request, trial, today, drawing) -> dict:
                         "no_response": arm.no_response[t["code"]],
                         "awaiting": arm.awaiting[t["code"]],
                         "withdrawn": arm.withdrawn_before[t["code"]],
+                        "not_scheduled": arm.not_scheduled[t["code"]],
                     }
                     for t in flow.timepoints
                 ],
             }
             for arm in flow.arms
         ],
+        # A column of its own only where an amendment added a timepoint late for some.
+        "flow_not_scheduled": any(sum(arm.not_scheduled.values()) for arm in flow.arms),
         "excluded_reasons": [
             (criteria.get(k, k), n) for k, n in flow.excluded_by_reason.most_common()
         ],
@@ -224,7 +227,7 @@ def participants(request, code, kind):
         )
     else:
         box = get("box", "")
-        if box not in (mon.RESPONDED, mon.NO_RESPONSE, mon.AWAITING, mon.WITHDRAWN):
+        if box not in BOX_LABELS:
             raise Http404
         ids = mon.consort_participants(
             trial, visible, today, box, get("timepoint", ""), get("condition", "")
@@ -255,6 +258,7 @@ BOX_LABELS = {
     mon.NO_RESPONSE: gettext_lazy("No response"),
     mon.AWAITING: gettext_lazy("Awaiting"),
     mon.WITHDRAWN: gettext_lazy("Withdrawn"),
+    mon.NOT_SCHEDULED: gettext_lazy("Not scheduled"),
 }
 STATUS_LABELS = {
     "missed": gettext_lazy("Missed"),

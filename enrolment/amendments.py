@@ -266,6 +266,10 @@ def load_versioned(
         trial.timepoints.filter(code__in=[t.code for t in spec.timepoints]).exclude(
             removed_in=None
         ).update(removed_in=None)
+        if previous is not None:
+            before = {t["code"] for t in previous.spec.get("timepoints", [])}
+            added = {t.code for t in spec.timepoints} - before
+            trial.timepoints.filter(code__in=added).update(added_in=version)
         relisted = {
             c.key for c in result.changes if c.section == "timepoints" and c.field == "instruments"
         }

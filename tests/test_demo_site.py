@@ -125,6 +125,44 @@ def test_safes_weekly_sms_in_the_outbox_carry_the_time_they_were_sent(demo):
     )
 
 
+def test_consort_and_the_contacts_agree_on_a_timepoint_an_amendment_added(demo):
+    """SAFE's 15 months came with its version 2: whoever's date for it had passed was
+    never asked it. The CONSORT flow counts them as not scheduled, not as no response,
+    so its numbers are the follow-up schedule's (a walk found 3 "no response" beside 0
+    missed)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from analysis import monitoring as mon
+    from followup.models import Contact
+
+    safe = Trial.objects.get(code="safe")
+    fifteen = safe.timepoints.get(code="15m")
+    assert fifteen.added_in is not None and fifteen.added_in.number == 2
+    people = Participant.objects.filter(trial=safe)
+    today = timezone.localdate()
+
+    def box(name):
+        return set(mon.consort_participants(safe, people, today, name, "15m", ""))
+
+    asked = set(
+        Contact.objects.filter(timepoint=fifteen).values_list("participant__study_id", flat=True)
+    )
+    missed = set(
+        Contact.objects.filter(timepoint=fifteen, status=Contact.MISSED).values_list(
+            "participant__study_id", flat=True
+        )
+    )
+    assert box(mon.NOT_SCHEDULED) == set(people.values_list("study_id", flat=True)) - asked
+    assert box(mon.NOT_SCHEDULED) and asked
+    assert box(mon.NO_RESPONSE) == missed
+    flow = mon.consort_for(safe, people, safe.screenings.all(), today)
+    assert flow.adds_up
+    assert sum(arm.not_scheduled["15m"] for arm in flow.arms) == len(box(mon.NOT_SCHEDULED))
+    assert isinstance(mon.planned_from(fifteen), date)
+
+
 def test_participants_on_every_channel_and_post_in_the_tray(demo):
     preferences = set(
         PersonalDetails.objects.filter(participant__trial__code="betterback").values_list(

@@ -19,6 +19,7 @@ from .clinics import clinic_recruitment, clinic_weeks
 from .consort import (
     AWAITING,
     NO_RESPONSE,
+    NOT_SCHEDULED,
     RESPONDED,
     WITHDRAWN,
     ArmFlow,
@@ -60,6 +61,7 @@ from .queries import (
     contact_model,
     followup_rows,
     patient_timepoints,
+    planned_from,
     recruitment_for,
     required_items,
     scope,
@@ -77,6 +79,7 @@ from .weekly import (
 __all__ = [
     "AWAITING",
     "NO_RESPONSE",
+    "NOT_SCHEDULED",
     "OPEN_STATUSES",
     "RESPONDED",
     "WITHDRAWN",
@@ -93,6 +96,7 @@ __all__ = [
     "consort_for",
     "consort_groups",
     "consort_participants",
+    "planned_from",
     "contact_model",
     "crpe_missing_at_final_visit",
     "data_quality",

@@ -27,10 +27,13 @@ class ArmFlow:
     awaiting: Counter = field(default_factory=Counter)
     withdrawn_before: Counter = field(default_factory=Counter)
     died_before: Counter = field(default_factory=Counter)  # of withdrawn_before: by death
+    # a timepoint an amendment added after its date had passed for them: never asked
+    not_scheduled: Counter = field(default_factory=Counter)
     withdrawn_after_last: int = 0  # after every timepoint was due: still analysed if answered
     analysed: int = 0  # answered at the analysis timepoint
     lost: int = 0  # not withdrawn, the analysis timepoint's window closed unanswered
     pending: int = 0  # not withdrawn, the analysis timepoint's window still open
+    unscheduled: int = 0  # not withdrawn, never asked the analysis timepoint (an amendment)
 
     @property
     def withdrawn(self) -> int:
@@ -38,14 +41,18 @@ class ArmFlow:
 
     @property
     def adds_up(self) -> bool:
-        return self.withdrawn + self.analysed + self.lost + self.pending == self.allocated
+        return (
+            self.withdrawn + self.analysed + self.lost + self.pending + self.unscheduled
+            == self.allocated
+        )
 
 
-RESPONDED, NO_RESPONSE, AWAITING, WITHDRAWN = (
+RESPONDED, NO_RESPONSE, AWAITING, WITHDRAWN, NOT_SCHEDULED = (
     "responded",
     "no_response",
     "awaiting",
     "withdrawn_before",
+    "not_scheduled",
 )
 
 
@@ -53,8 +60,10 @@ def placement(p: Mapping, timepoints: list[Mapping], today: date) -> dict[str, s
     """The box of one participant at each follow-up timepoint until a withdrawal.
 
     Withdrawn counts at the first timepoint due after the withdrawal date and ends the
-    flow; otherwise responded (a completed final response), awaiting (window still
-    open) or no response (the window closed unanswered).
+    flow; a timepoint an amendment added is not scheduled for a participant whose date
+    for it came before it was planned (``planned_from``); otherwise responded (a
+    completed final response), awaiting (window still open) or no response (the window
+    closed unanswered).
     """
     boxes = {}
     responded = set(p.get("responded") or ())
@@ -64,7 +73,9 @@ def placement(p: Mapping, timepoints: list[Mapping], today: date) -> dict[str, s
             boxes[t["code"]] = WITHDRAWN
             break
         closes = due + timedelta(days=t.get("window_after_days", 0))
-        if t["code"] in responded:
+        if t.get("planned_from") and due < t["planned_from"] and t["code"] not in responded:
+            boxes[t["code"]] = NOT_SCHEDULED
+        elif t["code"] in responded:
             boxes[t["code"]] = RESPONDED
         elif closes < today:
             boxes[t["code"]] = NO_RESPONSE
@@ -169,6 +180,8 @@ def consort_flow(
             arm.lost += n
         elif final == AWAITING:
             arm.pending += n
+        elif final == NOT_SCHEDULED:
+            arm.unscheduled += n
     return flow
 
 

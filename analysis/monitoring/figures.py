@@ -312,6 +312,15 @@ def consort_boxes(flow: ConsortFlow, criteria: dict[str, str] | None = None) -> 
                             )
                             % {"n": arm.withdrawn_before[code], "died": arm.died_before[code]},
                         ]
+                        # Only where an amendment added the timepoint after some dates.
+                        + (
+                            [
+                                _("Not scheduled, added later (n=%(n)s)")
+                                % {"n": arm.not_scheduled[code]}
+                            ]
+                            if arm.not_scheduled[code]
+                            else []
+                        )
                     ),
                 }
             )

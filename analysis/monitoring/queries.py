@@ -7,11 +7,13 @@ of participants, no per-participant query anywhere.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
+from followup.planning import send_time
 from questionnaires.answered import ids_of
 
 from .consort import ConsortFlow, consort_flow, left_on, placement
@@ -164,9 +166,9 @@ def patient_timepoints(trial) -> list:
     from enrolment.models import Timepoint
 
     return list(
-        trial.timepoints.filter(respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT).order_by(
-            "order"
-        )
+        trial.timepoints.filter(respondent=Timepoint.PATIENT, anchor=Timepoint.ENROLMENT)
+        .select_related("added_in")
+        .order_by("order")
     )
 
 
@@ -177,7 +179,19 @@ def _timepoint_spec(t) -> dict:
         "offset": t.offset,
         "unit": t.unit,
         "window_after_days": t.window_after_days,
+        "planned_from": planned_from(t),
     }
+
+
+def planned_from(t) -> date | None:
+    """For a timepoint an amendment added: the first due date it was still planned for
+    (followup.amendments plans it for nobody whose invitation time had passed when the
+    amendment was loaded). None for a timepoint of the trial's first version."""
+    if t.added_in_id is None:
+        return None
+    loaded = t.added_in.loaded_at.astimezone(ZoneInfo(t.trial.time_zone))
+    sent_at = t.at or send_time()
+    return loaded.date() + timedelta(days=1 if loaded.time() >= sent_at else 0)
 
 
 def consort_groups(participants, screenings, follow: list) -> list[dict]:

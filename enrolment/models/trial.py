@@ -287,6 +287,12 @@ class Timepoint(models.Model):
     at = models.TimeField(null=True, blank=True)
     instruments = models.JSONField(default=list)
     tags = models.JSONField(default=list, blank=True)  # roles by name (enrolment.tags)
+    # Set when an amendment added the timepoint: participants whose date for it had
+    # passed by then were never asked it (followup.amendments), and the CONSORT flow
+    # counts them apart (analysis.monitoring.consort).
+    added_in = models.ForeignKey(
+        "ProtocolVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # Set when an amendment dropped the timepoint but contacts still refer to it: it is
     # kept for them and planned for nobody (enrolment.amendments).
     removed_in = models.ForeignKey(

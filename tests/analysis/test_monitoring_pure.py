@@ -397,3 +397,47 @@ def test_two_requests_never_draw_a_figure_at_once():
     spans.sort()
     assert len(spans) == 6
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
+def test_a_timepoint_added_late_is_not_scheduled_for_whom_its_date_had_passed():
+    """An amendment adds 15 months on 2019-03-01: a participant due before then was never
+    asked (followup.amendments), one due after was; one who answered anyway counts as
+    responded. At the analysis timepoint they are counted apart and the arm adds up."""
+    fifteen = {"code": "15m", "label": "15 months", "offset": 15, "unit": "months",
+               "window_after_days": 30, "planned_from": date(2019, 3, 1)}  # fmt: skip
+    today = date(2019, 9, 1)
+    early = {"condition": "control", "enrolled_on": date(2017, 10, 2), "responded": set()}
+    answered = {**early, "responded": {"15m"}}
+    late = {"condition": "control", "enrolled_on": date(2018, 1, 15), "responded": set()}
+    assert mon.placement(early, [fifteen], today) == {"15m": mon.NOT_SCHEDULED}
+    assert mon.placement(answered, [fifteen], today) == {"15m": mon.RESPONDED}
+    assert mon.placement(late, [fifteen], today) == {"15m": mon.NO_RESPONSE}
+    flow = mon.consort_flow([], [early, answered, late], [fifteen], [("control", "C")], today)
+    (arm,) = flow.arms
+    assert (arm.not_scheduled["15m"], arm.unscheduled, arm.analysed, arm.lost) == (1, 1, 1, 1)
+    assert arm.adds_up
+    svg = figures.consort_svg(flow)
+    assert "Not scheduled, added later (n=1)" in svg
+
+
+def test_planned_from_is_the_first_due_date_the_amendment_still_planned():
+    """followup.amendments skips a new timepoint's contact whose invitation (the due date
+    at the send time, in the trial's zone) is not after the load: loaded at 08:59
+    Stockholm time, 09:00 that day is still planned; loaded at 09:00 it is not."""
+    from datetime import UTC, datetime, time
+    from types import SimpleNamespace
+
+    from analysis.monitoring.queries import planned_from
+
+    def added(at_utc, send=None):
+        return SimpleNamespace(
+            added_in_id=1,
+            added_in=SimpleNamespace(loaded_at=at_utc),
+            trial=SimpleNamespace(time_zone="Europe/Stockholm"),
+            at=send,
+        )
+
+    winter = datetime(2019, 3, 1, 7, 59, tzinfo=UTC)  # 08:59 in Stockholm
+    assert planned_from(added(winter, time(9))) == date(2019, 3, 1)
+    assert planned_from(added(winter.replace(minute=0, hour=8), time(9))) == date(2019, 3, 2)
+    assert planned_from(SimpleNamespace(added_in_id=None)) is None
