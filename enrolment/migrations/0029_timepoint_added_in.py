@@ -4,6 +4,24 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def mark_added(apps, schema_editor):
+    """A timepoint the trial's first recorded version did not list came with the first
+    version that does: what enrolment.amendments now records when it loads one."""
+    ProtocolVersion = apps.get_model("enrolment", "ProtocolVersion")
+    Timepoint = apps.get_model("enrolment", "Timepoint")
+    trials = ProtocolVersion.objects.filter(number__gt=1).values_list("trial_id", flat=True)
+    for trial_id in set(trials):
+        versions = list(ProtocolVersion.objects.filter(trial_id=trial_id).order_by("number"))
+        for timepoint in Timepoint.objects.filter(trial_id=trial_id, added_in=None):
+            listing = [
+                v for v in versions
+                if timepoint.code in {t.get("code") for t in (v.spec or {}).get("timepoints", [])}
+            ]  # fmt: skip
+            if listing and listing[0].number > 1:
+                timepoint.added_in = listing[0]
+                timepoint.save(update_fields=["added_in"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -16,4 +34,5 @@ class Migration(migrations.Migration):
             name='added_in',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='enrolment.protocolversion'),
         ),
+        migrations.RunPython(mark_added, migrations.RunPython.noop, elidable=True),
     ]
