@@ -256,8 +256,7 @@ def sms_followup(request, code):
         .select_related("participant", "prompt")
         .order_by("-received_at")[:50]
     )
-    schedule = prompts.schedule_of(trial)
-    labels = schedule.question_labels() if schedule is not None else {}
+    labels = prompts.question_labels(trial)
     for reply in replies:
         code = reply.prompt.question if reply.prompt_id else ""
         reply.question_label = labels.get(code, code)

@@ -24,6 +24,10 @@ class LoadReport:
         self.unchanged = 0
         self.fresh: set[tuple] = set()  # (model, pk) of the rows this load created
 
+    def made(self, obj) -> bool:
+        """Whether this load created ``obj``: nothing can hang under it yet."""
+        return (type(obj), obj.pk) in self.fresh
+
     @property
     def changed(self) -> bool:
         return bool(self.created or self.updated)
@@ -38,7 +42,7 @@ def _upsert(model, report: LoadReport, reason: str, lookup: dict, values: dict):
     """Create or update one row, saving only when a value differs. Under a row this load
     has just created (a new trial, its new clusters) nothing can exist yet: no lookup
     (a third of a first load's queries)."""
-    fresh = any((type(v), v.pk) in report.fresh for v in lookup.values() if hasattr(v, "pk"))
+    fresh = any(report.made(v) for v in lookup.values() if hasattr(v, "pk"))
     obj = None if fresh else model.objects.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
@@ -135,7 +139,7 @@ def write_trial(path: Path, spec: ProtocolSpec, reason: str = "") -> tuple[objec
     # Allocation orders may be permuted by an edit: clear them first so that the unique
     # constraint on (trial, allocation_order) never trips half-way.
     orders = {c.code: c.allocation_order for c in spec.clusters}
-    if (Trial, trial.pk) not in report.fresh:
+    if not report.made(trial):
         for cluster in Cluster.objects.filter(trial=trial):
             if cluster.code in orders and cluster.allocation_order != orders[cluster.code]:
                 Cluster.objects.filter(pk=cluster.pk).update(
@@ -270,7 +274,7 @@ def _remove_missing(
     Nothing to look for under a ``parent`` this load created."""
     from django.db.models import ProtectedError
 
-    if (type(parent), parent.pk) in report.fresh:
+    if report.made(parent):
         return
 
     for obj in queryset.exclude(code__in=keep):

@@ -29,6 +29,12 @@ def schedule_of(trial) -> SmsSchedule | None:
         return None
 
 
+def question_labels(trial) -> dict[str, str]:
+    """Question code -> its label on the page being made (empty without SMS tracking)."""
+    schedule = schedule_of(trial)
+    return schedule.question_labels() if schedule is not None else {}
+
+
 def question_spec(schedule: SmsSchedule, code: str) -> dict:
     return next(q for q in schedule.questions if q["code"] == code)
 

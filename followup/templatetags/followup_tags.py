@@ -8,7 +8,7 @@ from followup import reach
 from followup.access import may_reschedule
 from followup.models import Contact, Message
 from followup.planning import NOT_TO_BE_CONTACTED, RESCHEDULABLE
-from followup.sms.prompts import schedule_of
+from followup.sms.prompts import question_labels
 from trialsite.redaction import redact
 
 register = template.Library()
@@ -65,8 +65,7 @@ def participant_sms(participant):
     from followup.models import SmsOptOut, SmsPrompt
 
     prompts = list(SmsPrompt.objects.filter(participant=participant).order_by("week", "position"))
-    schedule = schedule_of(participant.trial)
-    labels = schedule.question_labels() if schedule is not None else {}
+    labels = question_labels(participant.trial)
     weeks: dict[int, dict] = {}
     for p in prompts:
         p.question_label = labels.get(p.question, p.question)
