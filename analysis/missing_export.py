@@ -208,7 +208,7 @@ def _long(export, trial, level, fmt):
 def readstat_options(export, df, fmt: str) -> dict:
     """Extra keyword arguments of pyreadstat's writer for the columns carrying reason codes
     (after :func:`with_reasons`); for Stata the codes in ``df`` become their letters."""
-    carrying = [v.name for v in export.vars if v.type == NUMERIC and _carries(v)]
+    carrying = [v.name for v in export.vars if v.type == NUMERIC and carries_codes(v)]
     if not carrying:
         return {}
     if fmt == "sav":
@@ -220,7 +220,7 @@ def readstat_options(export, df, fmt: str) -> dict:
     return {"missing_user_values": {name: sorted(STATA_MISSING.values()) for name in carrying}}
 
 
-def _carries(var) -> bool:
+def carries_codes(var) -> bool:
     """True for a column holding reason codes in place of values (not a ``_reason`` column,
     whose name Stata's 32 characters may have cut, so it is known by its rule)."""
     return var.rule != RULE and set(REASON_LABELS) <= set(var.labels)
@@ -245,7 +245,7 @@ def value_labels_for(var, fmt: str) -> dict:
     """A numeric var's value labels as pyreadstat writes them (reason codes as letters for
     Stata)."""
     out = {}
-    letters = fmt == "dta" and _carries(var)
+    letters = fmt == "dta" and carries_codes(var)
     for k, label in var.labels.items():
         if letters and k in STATA_MISSING:
             out[STATA_MISSING[k]] = str(label)

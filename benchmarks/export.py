@@ -295,6 +295,8 @@ CASES = [  # (shape, level, format, goal as a multiple of the same-shape COPY)
     ("wide", "item", "csv", 1.5),
     ("long", "score", "parquet", 3),
     ("wide", "item", "parquet", 3),
+    ("long", "score", "sav", 3),
+    ("long", "score", "dta", 3),
     ("wide", "item", "sav", 3),
     ("wide", "item", "dta", 3),
 ]

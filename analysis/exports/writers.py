@@ -17,7 +17,7 @@ from enrolment.models import Trial
 from .. import missing_export, syntax
 from ..models import ExportLog
 from ..varnames import DATE, NUMERIC, STRING, Export, Var, stata_name
-from . import pg
+from . import pg, readstat
 from .dataset import analysis_export
 from .stream import CHUNK, long_export, wide_export
 
@@ -154,19 +154,24 @@ def write_parquet(export: Export, path: Path, progress=None, batch: int = 10000)
 
 
 def _frame(export: Export) -> pd.DataFrame:
-    df = pd.DataFrame(list(export.rows()), columns=[v.name for v in export.vars])
+    # Built as objects: pandas 3 reads a text column as strings with NaN for None (written
+    # "nan"), and dates as datetime64[s], a unit pyreadstat 1.3 writes as 1970-01-01.
+    df = pd.DataFrame(list(export.rows()), columns=[v.name for v in export.vars], dtype=object)
     for v in export.vars:
         if v.type == NUMERIC:
             df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype(float)
         elif v.type == DATE:
-            df[v.name] = pd.to_datetime(df[v.name], errors="coerce")
+            days = pd.to_datetime(df[v.name].map(readstat.as_date), errors="coerce")
+            df[v.name] = days.astype("datetime64[ns]")
         else:
             df[v.name] = df[v.name].map(lambda x: "" if x is None else str(x)).astype(object)
     return df
 
 
 def write_readstat(export: Export, path: Path, fmt: str) -> int:
-    """SPSS or Stata with variable labels and (numeric) value labels."""
+    """SPSS or Stata with variable labels and (numeric) value labels, from one frame in
+    memory: where ReadStat's writer is not reachable (:mod:`analysis.exports.readstat`,
+    which writes the same bytes a row at a time)."""
     import pyreadstat
 
     df = _frame(export)
@@ -240,6 +245,8 @@ def write_export(
         rows = pg.write_parquet(trial, shape, level, blinded, export.vars, path)
     elif fmt == "parquet":
         rows = write_parquet(export, path, rows_progress)
+    elif readstat.available():
+        rows = readstat.write(export, path, fmt, rows_progress)
     else:
         rows = write_readstat(export, path, fmt)
     write_codebook(export.vars, path.with_suffix(""), f"Codebook: {trial.code} {shape} {level}")

@@ -1,0 +1,146 @@
+"""SPSS and Stata files written a row at a time (analysis.exports.readstat): the same bytes
+pyreadstat writes from a whole frame, dates that read back as the dates exported, and
+memory that does not grow with the rows."""
+
+import ctypes
+import gc
+import tracemalloc
+from datetime import date
+
+import pyreadstat
+import pytest
+
+from analysis import exports, missing_export
+from analysis.exports import readstat, writers
+from analysis.missing_export import REASON_LABELS
+from analysis.varnames import DATE, NUMERIC, STRING, Export, Var
+from enrolment.actions.status import withdraw_participant
+from questionnaires import missing
+from questionnaires.services.saving import correct_response
+from tests.analysis.exportdata import make_trial_data
+from tests.conftest import use_betterback_built_once
+
+pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
+
+_libc = ctypes.CDLL(None)
+_libc.time.restype = ctypes.c_long
+
+
+def both(export_of, fmt, tmp_path):
+    """The file pyreadstat writes from the frame and the streamed one, stamped with the
+    same second (ReadStat writes the C clock's second into the header)."""
+    while True:
+        second = _libc.time(None)
+        writers.write_readstat(export_of(), tmp_path / f"frame.{fmt}", fmt)
+        if _libc.time(None) == second:
+            break
+    n = readstat.write(export_of(), tmp_path / f"stream.{fmt}", fmt, timestamp=second)
+    return (tmp_path / f"frame.{fmt}").read_bytes(), (tmp_path / f"stream.{fmt}").read_bytes(), n
+
+
+def test_the_streamed_writer_is_reachable_with_the_pinned_pyreadstat():
+    assert readstat.available()
+
+
+@pytest.fixture
+def data(betterback, coordinator):
+    people = make_trial_data(betterback, per_clinic=1)
+    p = people[0]
+    odi = p.responses.get(timepoint__code="baseline", instrument="odi", entry=0)
+    answers = {k: v for k, v in odi.answers.items() if k != "q8"}
+    correct_response(odi, answers, "patient refused", coordinator, {"q8": missing.REFUSED})
+    withdraw_participant(people[1], date(2017, 9, 1), "moved abroad")
+    return people
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+@pytest.mark.parametrize(
+    "shape,level", [("long", "score"), ("long", "item"), ("wide", "score"), ("wide", "item"),
+                    ("analysis", "score")],
+)
+def test_every_shape_is_the_file_pyreadstat_writes_byte_for_byte(
+    betterback, data, fmt, shape, level, tmp_path
+):
+    def export_of():
+        export = writers.build(betterback, shape, level)
+        with_reasons = missing_export.with_reasons(export, betterback, shape, level, fmt)
+        return writers.for_format(with_reasons, fmt)
+
+    frame, stream, n = both(export_of, fmt, tmp_path)
+    assert n > 0
+    assert stream == frame
+
+
+def synthetic(rows: int, long_text: bool = True) -> Export:
+    reason = Var("pain", "Back pain (0-10)", NUMERIC,
+                 labels={0: "none", 10: "worst", **REASON_LABELS}, allowed="0..10")
+    variables = [
+        Var("study_id", "Study ID", STRING),
+        Var("enrolment_date", "Date of enrolment", DATE),
+        reason,
+        Var("note", "Coordinator's note", STRING),
+        Var("weight", "Weight (kg)", NUMERIC),
+    ]
+    notes = ["", None, "smärta i ländryggen", "x" * 3000 if long_text else "y"]
+    enrolled = [date(2017, 5, 2), "2017-06-30", None, date(1959, 12, 31)]
+    pains = [3, None, float(missing.NOT_DONE), 10.0, float(missing.LOST)]
+
+    def generate():
+        for i in range(rows):
+            yield [f"BB-{i:06d}", enrolled[i % 4], pains[i % 5], notes[i % 4], 70.5 + i % 3]
+
+    return Export(variables, generate, rows)
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_texts_dates_reasons_and_a_strl_are_the_bytes_pyreadstat_writes(fmt, tmp_path):
+    frame, stream, n = both(lambda: writers.for_format(synthetic(40), fmt), fmt, tmp_path)
+    assert n == 40
+    assert stream == frame
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_dates_and_empty_texts_read_back_as_exported(data, betterback, fmt, tmp_path):
+    """pandas 3 turned every date of the frame into 1970-01-01 and every missing text
+    into "nan" (pyreadstat 1.3 writes its datetime64[s] as zero; its strings hold NaN)."""
+    exports.write_export(betterback, tmp_path / f"w.{fmt}", fmt, "wide", "score")
+    read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    df, _meta = read(tmp_path / f"w.{fmt}")
+    df = df.set_index("study_id")
+    for p in data:
+        assert df.loc[p.study_id, "enrolment_date"].date() == p.enrolled_on
+    assert df.loc[data[1].study_id, "withdrawn"].date() == date(2017, 9, 1)
+    assert df["died"].isna().all()
+    texts = [c for c in df.columns if df[c].dtype == object]
+    assert texts and not (df[texts] == "nan").any().any()
+
+
+def test_memory_does_not_grow_with_the_rows(tmp_path, monkeypatch):
+    """Traced Python memory (ReadStat's own, in C, holds one row); both formats share the
+    spool."""
+    fmt = "sav"
+    monkeypatch.setattr(readstat, "CHUNK", 1_000)  # cells: memory holds about one chunk
+
+    def peak(rows):
+        gc.collect()
+        tracemalloc.start()
+        readstat.write(writers.for_format(synthetic(rows, long_text=False), fmt),
+                       tmp_path / f"m.{fmt}", fmt)
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(1_000), peak(10_000)
+    assert large < 1.2 * small, (small, large)
+    # The same measure sees the frame of the fallback grow with its rows.
+    assert _frame_peak(10_000, fmt) > 5 * _frame_peak(1_000, fmt)
+
+
+def _frame_peak(rows, fmt):
+    gc.collect()
+    tracemalloc.start()
+    writers._frame(writers.for_format(synthetic(rows, long_text=False), fmt))
+    top = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return top
