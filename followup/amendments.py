@@ -33,7 +33,7 @@ from implementation.workshops import workshop_days
 from .bulk import bulk_set
 from .models import Contact, SmsPrompt
 from .planning import _TIMING_FIELDS, _timing, close_contacts, send_time
-from .schedule import planned_contacts
+from .schedule import first_day_still_planned, planned_contacts
 
 CANCELLED, REPLANNED, CARRIED, PLANNED = "cancelled", "re-planned", "carried over", "planned"
 
@@ -89,14 +89,18 @@ def _plannable(tp: dict, respondent: str) -> bool:
     return tp["respondent"] == Timepoint.PHYSIOTHERAPIST and tp["anchor"] == Timepoint.WORKSHOP
 
 
+def _send_at(tp: dict) -> time:
+    at = tp.get("at")
+    return time.fromisoformat(at) if isinstance(at, str) else at or send_time()
+
+
 def _planned(tp: dict, anchor_date, time_zone: str):
     # The schedule plans from one anchor date: the workshop day plays enrolment for physios.
-    at = tp.get("at")
     return planned_contacts(
         baseline=anchor_date,
         timepoints=[{**tp, "anchor": Timepoint.ENROLMENT}],
         time_zone=time_zone,
-        send_at=time.fromisoformat(at) if isinstance(at, str) else at or send_time(),
+        send_at=_send_at(tp),
         include_baseline=tp["respondent"] != Timepoint.PATIENT,
     )[0]
 
@@ -158,7 +162,7 @@ def plan(trial, timepoints: list[dict], now: datetime) -> list[Step]:
             s = step(f"timepoints {code}: added", PLANNED)
             anchor = _anchor(tp, kind, who, anchor_date)
             p = _planned(tp, anchor, trial.time_zone)
-            if p.due_at <= now:
+            if p.due < first_day_still_planned(now, _send_at(tp), trial.time_zone):
                 s.skipped += 1
                 continue
             s.contacts.append((kind, who, anchor, p))

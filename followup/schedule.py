@@ -103,6 +103,19 @@ def weekly_sms_times(
     ]
 
 
+def first_day_still_planned(moment: datetime, send_at: time, time_zone: str) -> date:
+    """The first due date whose invitation, sent at ``send_at`` local time, is still to
+    come at ``moment``. An amendment plans a timepoint it adds for nobody due before it
+    (followup.amendments), and the monitoring counts exactly those as not scheduled
+    (analysis.monitoring): one rule for both."""
+    zone = _zone(time_zone)
+    today = moment.astimezone(zone).date()
+    # Asked of the moment itself, not of the wall clock: in the hour clocks go back, 02:30
+    # has passed at 02:00 the second time.
+    passed = local_to_utc(today, send_at, zone) <= moment
+    return today + timedelta(days=1) if passed else today
+
+
 def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC moment of local wall-clock time ``at`` on ``day`` in ``zone``.
 

@@ -7,13 +7,13 @@ of participants, no per-participant query anywhere.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from followup.planning import send_time
+from followup.schedule import first_day_still_planned
 from questionnaires.answered import ids_of
 
 from .consort import ConsortFlow, consort_flow, left_on, placement
@@ -189,9 +189,7 @@ def planned_from(t) -> date | None:
     amendment was loaded). None for a timepoint of the trial's first version."""
     if t.added_in_id is None:
         return None
-    loaded = t.added_in.loaded_at.astimezone(ZoneInfo(t.trial.time_zone))
-    sent_at = t.at or send_time()
-    return loaded.date() + timedelta(days=1 if loaded.time() >= sent_at else 0)
+    return first_day_still_planned(t.added_in.loaded_at, t.at or send_time(), t.trial.time_zone)
 
 
 def consort_groups(participants, screenings, follow: list) -> list[dict]:

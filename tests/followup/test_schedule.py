@@ -16,6 +16,8 @@ from enrolment.protocol.reading import read_protocol
 from followup.schedule import (
     PlannedContact,
     add_months,
+    first_day_still_planned,
+    local_to_utc,
     offset_date,
     planned_contacts,
     weekly_sms_times,
@@ -378,3 +380,31 @@ def test_weekly_sms_times_refuses_bad_input(kwargs, error, message):
     arguments.update(kwargs)
     with pytest.raises(error, match=message):
         weekly_sms_times(**arguments)
+
+
+@pytest.mark.parametrize("send_at", [time(9), time(0), time(23, 30), time(2, 30)])
+def test_a_due_date_is_still_planned_exactly_when_its_invitation_is_still_to_come(send_at):
+    """The amendment's rule (followup.amendments) and the monitoring's "not scheduled"
+    (analysis.monitoring) as one function: a date before the first day still planned is
+    one whose invitation time has passed. Every quarter hour across both of 2019's clock
+    changes in Stockholm, for times that exist on the day."""
+    for start in (utc(2019, 3, 29), utc(2019, 10, 25)):
+        for quarter in range(4 * 24 * 4):
+            moment = start + timedelta(minutes=15 * quarter)
+            first = first_day_still_planned(moment, send_at, "Europe/Stockholm")
+            for day in (first - timedelta(days=1), first):
+                local = datetime.combine(day, send_at, tzinfo=STOCKHOLM)
+                if local.astimezone(UTC).astimezone(STOCKHOLM).time() != send_at:
+                    continue  # 02:30 on the spring-forward day does not exist
+                passed = local_to_utc(day, send_at, STOCKHOLM) <= moment
+                assert passed == (day < first), (moment, day)
+
+
+def test_loaded_at_0859_the_0900_invitation_that_day_is_still_planned():
+    at = time(9)
+    assert first_day_still_planned(utc(2019, 3, 1, 7, 59), at, "Europe/Stockholm") == date(
+        2019, 3, 1
+    )
+    assert first_day_still_planned(utc(2019, 3, 1, 8, 0), at, "Europe/Stockholm") == date(
+        2019, 3, 2
+    )
