@@ -21,11 +21,27 @@ from implementation.workshops import workshop_days
 
 from .bulk import bulk_set
 from .models import Contact, Message
-from .schedule import PlannedContact, local_to_utc, planned_contacts
+from .schedule import (
+    PlannedContact,
+    first_day_still_planned,
+    local_to_utc,
+    planned_contacts,
+)
 
 
 def send_time() -> time:
     return time.fromisoformat(settings.FOLLOWUP_SEND_TIME)
+
+
+def planned_from(timepoint: Timepoint) -> date | None:
+    """For a timepoint an amendment added: the first due date it was planned for
+    (followup.amendments plans it for nobody whose invitation time had passed when the
+    amendment was loaded). None for a timepoint of the trial's first version."""
+    if timepoint.added_in_id is None:
+        return None
+    return first_day_still_planned(
+        timepoint.added_in.loaded_at, timepoint.at or send_time(), timepoint.trial.time_zone
+    )
 
 
 def _timing(planned: PlannedContact, zone: ZoneInfo) -> dict:

@@ -163,6 +163,35 @@ def test_consort_and_the_contacts_agree_on_a_timepoint_an_amendment_added(demo):
     assert isinstance(mon.planned_from(fifteen), date)
 
 
+@pytest.mark.parametrize("shape", ["wide", "long"])
+def test_the_export_tells_never_asked_from_not_answered(demo, shape, tmp_path):
+    """SAFE's 15 months: the export's scheduled_15m is 0 for exactly those CONSORT counts
+    as not scheduled, so that an analysis does not read them as non-response. CSV through
+    the export the site uses (shaped in SQL on PostgreSQL, in Python on SQLite)."""
+    import pandas as pd
+    from django.utils.timezone import localdate
+
+    from analysis import exports
+    from analysis import monitoring as mon
+
+    safe = Trial.objects.get(code="safe")
+    people = Participant.objects.filter(trial=safe)
+    not_scheduled = set(
+        mon.consort_participants(safe, people, localdate(), mon.NOT_SCHEDULED, "15m", "")
+    )
+    exports.write_export(safe, tmp_path / "safe.csv", "csv", shape, "score")
+    df = pd.read_csv(tmp_path / "safe.csv").drop_duplicates("study_id").set_index("study_id")
+    assert not_scheduled
+    assert set(df.index[df["scheduled_15m"] == 0]) == not_scheduled
+    assert set(df.index[df["scheduled_15m"] == 1]) == set(df.index) - not_scheduled
+    codebook = pd.read_csv(tmp_path / "safe_codebook.csv").set_index("name")
+    assert "Not scheduled, added later" in codebook.loc["scheduled_15m", "value_labels"]
+    # A trial whose timepoints all came with its first version has no such column.
+    exports.write_export(Trial.objects.get(code="betterback"), tmp_path / "bb.csv", "csv",
+                         shape, "score")
+    assert not [c for c in pd.read_csv(tmp_path / "bb.csv", nrows=1) if c.startswith("sched")]
+
+
 def test_participants_on_every_channel_and_post_in_the_tray(demo):
     preferences = set(
         PersonalDetails.objects.filter(participant__trial__code="betterback").values_list(

@@ -13,13 +13,15 @@ from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.fields.json import KT
 
 from enrolment import tags
+from enrolment.dates import offset_date
 from enrolment.models import Participant, Timepoint, Trial
 from enrolment.national_id import age_on
+from followup.planning import planned_from
 from questionnaires.instruments import base, for_trial, get
 from questionnaires.models import Response
 
 from ..models import BlindingCode
-from ..varnames import DATE, NUMERIC, STRING, Var
+from ..varnames import DATE, NUMERIC, STRING, Var, tp_suffix
 from ..version_export import protocol_version_var
 
 # Scores that are text, not numbers (the EQ-5D health state, e.g. "11221").
@@ -232,7 +234,46 @@ def participant_columns(trial: Trial, blinded: bool = False) -> list[Column]:
         ),
         Column(protocol_version_var(trial), lambda p: p["protocol_version__number"],
                "pv.number"),
+        *scheduled_columns(trial),
     ]
+
+
+_DUE_SQL = {
+    "days": "(p.enrolled_on + {n})",
+    "weeks": "(p.enrolled_on + 7 * {n})",
+    "months": "(p.enrolled_on + make_interval(months => {n}))::date",  # clamped as add_months
+}
+
+
+def scheduled_columns(trial: Trial) -> list[Column]:
+    """For each timepoint an amendment added after the trial began: 0 for a participant
+    whose date for it had already passed (never asked: followup.amendments plans it for
+    nobody due before the load, and the monitoring's CONSORT counts them "not scheduled"),
+    1 for the others, so that "never asked" is not read as "did not answer"."""
+    out = []
+    for t in participant_timepoints(trial):
+        first = planned_from(t) if t.anchor == Timepoint.ENROLMENT else None
+        if first is None:
+            continue
+        var = Var(
+            f"scheduled_{tp_suffix(t.code)}",
+            f"{t.label}: planned for this participant (0: its date had passed when protocol"
+            f" version {t.added_in.number} added it)",
+            NUMERIC,
+            labels={1: "Scheduled", 0: "Not scheduled, added later"},
+            timepoint=t.code,
+        )
+        due = _DUE_SQL[t.unit].format(n=int(t.offset))
+        out.append(
+            Column(
+                var,
+                lambda p, t=t, first=first: int(
+                    offset_date(p["enrolled_on"], t.offset, t.unit) >= first
+                ),
+                f"CASE WHEN {due} >= DATE '{first.isoformat()}' THEN 1 ELSE 0 END",
+            )
+        )
+    return out
 
 
 def participant_vars(trial: Trial, blinded: bool = False) -> list[Var]:

@@ -12,8 +12,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
-from followup.planning import send_time
-from followup.schedule import first_day_still_planned
+from followup.planning import planned_from
 from questionnaires.answered import ids_of
 
 from .consort import ConsortFlow, consort_flow, left_on, placement
@@ -181,15 +180,6 @@ def _timepoint_spec(t) -> dict:
         "window_after_days": t.window_after_days,
         "planned_from": planned_from(t),
     }
-
-
-def planned_from(t) -> date | None:
-    """For a timepoint an amendment added: the first due date it was still planned for
-    (followup.amendments plans it for nobody whose invitation time had passed when the
-    amendment was loaded). None for a timepoint of the trial's first version."""
-    if t.added_in_id is None:
-        return None
-    return first_day_still_planned(t.added_in.loaded_at, t.at or send_time(), t.trial.time_zone)
 
 
 def consort_groups(participants, screenings, follow: list) -> list[dict]:
