@@ -28,7 +28,7 @@ from django.db.models import Q
 from questionnaires import missing as reasons
 from questionnaires.models import Response
 
-from .varnames import NUMERIC, Export, Var, tp_suffix
+from .varnames import DATE, NUMERIC, STRING, Export, Var, tp_suffix
 
 REASON_LABELS = {code: str(label) for code, (_key, label) in reasons.REASONS.items()}
 # Stata's extended missing values, one per reason (SPSS keeps the codes themselves).
@@ -227,18 +227,32 @@ def carries_codes(var) -> bool:
 
 
 def readstat_value_labels(export, fmt: str) -> dict:
-    """Variable name -> value labels for pyreadstat. pyreadstat names a Stata label set
+    """Variable name -> value labels for pyreadstat: numeric columns, and text columns
+    in SPSS (Stata labels numbers only). pyreadstat names a Stata label set
     ``<variable><n>`` (n counting the label sets) and Stata allows 32 characters: a column
-    whose set name would be longer keeps its values (and extended missing values)
-    unlabelled in the .dta; the codebook has the labels."""
+    whose set name would be longer is left out here (:func:`long_named_labels`)."""
     out = {}
     for v in export.vars:
-        if v.type != NUMERIC or not v.labels:
+        if not v.labels or v.type == DATE or (v.type == STRING and fmt != "sav"):
             continue
-        if fmt == "dta" and len(v.name) + len(str(len(out))) > 32:
-            continue
-        out[v.name] = value_labels_for(v, fmt)
+        if v.type == STRING:
+            out[v.name] = {str(k): str(label) for k, label in v.labels.items()}
+        elif not (fmt == "dta" and len(v.name) + len(str(len(out))) > 32):
+            out[v.name] = value_labels_for(v, fmt)
     return out
+
+
+def long_named_labels(export, fmt: str) -> dict:
+    """The Stata columns :func:`readstat_value_labels` leaves out for their names' length,
+    with their labels: the streamed writer gives their label sets short names of its own."""
+    if fmt != "dta":
+        return {}
+    kept = readstat_value_labels(export, fmt)
+    return {
+        v.name: value_labels_for(v, fmt)
+        for v in export.vars
+        if v.type == NUMERIC and v.labels and v.name not in kept
+    }
 
 
 def value_labels_for(var, fmt: str) -> dict:

@@ -59,6 +59,7 @@ _SIGNATURES = {
     "readstat_add_label_set": (_P, [_P, ctypes.c_int, _S]),
     "readstat_label_double_value": (None, [_P, ctypes.c_double, _S]),
     "readstat_label_tagged_value": (None, [_P, ctypes.c_char, _S]),
+    "readstat_label_string_value": (None, [_P, _S, _S]),
     "readstat_add_string_ref": (_P, [_P, _S]),
     "readstat_begin_writing_sav": (ctypes.c_int, [_P, _P, ctypes.c_long]),
     "readstat_begin_writing_dta": (ctypes.c_int, [_P, _P, ctypes.c_long]),
@@ -245,7 +246,11 @@ def _write(lib, writer, callback, export, spool, fmt, timestamp) -> None:
     if timestamp is not None:
         _check(lib, lib.readstat_writer_set_file_timestamp(writer, timestamp))
     value_labels = missing_export.readstat_value_labels(export, fmt)
-    label_set_number = {name: n for n, name in enumerate(value_labels)}  # pyreadstat's names
+    set_names = {name: f"{name}{n}" for n, name in enumerate(value_labels)}  # pyreadstat's
+    # Names pyreadstat would make too long for Stata: short ones of our own instead of none.
+    long_named = missing_export.long_named_labels(export, fmt)
+    set_names.update({name: f"_L{n}" for n, name in enumerate(long_named)})
+    value_labels.update(long_named)
     carrying = {v.name for v in export.vars if v.type == NUMERIC
                 and missing_export.carries_codes(v)}
     reasons = missing_export.REASON_LABELS
@@ -256,7 +261,9 @@ def _write(lib, writer, callback, export, spool, fmt, timestamp) -> None:
         if i in long_texts:
             kind, width = _STRING_REF, spool.widths[i]
         elif i in spool.widths:
-            kind, width = _STRING, spool.widths[i]
+            # pyreadstat makes room for the longest labelled value too
+            labelled = [len(k) for k in value_labels.get(var.name, ())]
+            kind, width = _STRING, max([spool.widths[i], *labelled])
         else:
             kind, width = _DOUBLE, 0
         variable = lib.readstat_add_variable(writer, var.name.encode(), kind, width)
@@ -265,10 +272,12 @@ def _write(lib, writer, callback, export, spool, fmt, timestamp) -> None:
         label = var.label[:80] if fmt == "dta" else var.label
         lib.readstat_variable_set_label(variable, label.encode())
         if var.name in value_labels:
-            name = f"{var.name}{label_set_number[var.name]}"
-            label_set = lib.readstat_add_label_set(writer, _DOUBLE, name.encode())
+            name = set_names[var.name].encode()
+            label_set = lib.readstat_add_label_set(writer, kind, name)
             for value, text in value_labels[var.name].items():
-                if isinstance(value, str):
+                if kind == _STRING:
+                    lib.readstat_label_string_value(label_set, value.encode(), text.encode())
+                elif isinstance(value, str):
                     lib.readstat_label_tagged_value(label_set, value.encode(), text.encode())
                 else:
                     lib.readstat_label_double_value(label_set, value, text.encode())
