@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from enrolment.models import TrialRole
 from followup import dispatch as dispatcher
 from followup.models import SmsPrompt
 from followup.sms import tracking
@@ -59,5 +60,22 @@ def test_the_sms_page_fits_a_phone(browser, live_server, settings):
     tracking.receive(inbound.pk, prompt.due_at + timedelta(minutes=1))
     page = log_in_at(browser, live_server, "safe-coord", "/followup/safe/sms/", WIDTH)
     assert "Back pain (0-10)" in page.inner_text("main")
+    assert _fits(page) == []
+    page.close()
+
+
+def test_the_login_and_account_pages_fit_a_phone(browser, live_server, coordinator):
+    """A walk found the login page, the two-factor set-up and a staff member's page 4 px
+    too wide: the phone's narrower page margins against Bootstrap's row gutters."""
+    page = browser.new_page(viewport={"width": WIDTH, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert _fits(page) == []
+    page.close()
+    trial = TrialRole.objects.filter(user=coordinator).first().trial
+    page = log_in_at(browser, live_server, "coordinator",
+                     f"/accounts/staff/{trial.code}/{coordinator.pk}/", WIDTH)
+    assert page.locator("main").is_visible()
+    assert _fits(page) == []
+    page.goto(f"{live_server.url}/accounts/two-factor/set-up/")
     assert _fits(page) == []
     page.close()
