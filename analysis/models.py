@@ -62,9 +62,15 @@ class ExportLog(models.Model):
         return f"{self.user_label}: {self.trial.code} {self.shape}/{self.level} {self.format}"
 
 
+JOB_STATUSES = [
+    ("pending", _("Waiting")), ("running", _("Running")), ("done", _("Done")),
+    ("failed", _("Failed")),
+]
+
+
 class ExportJob(models.Model):
     PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
-    STATUSES = [(s, s) for s in (PENDING, RUNNING, DONE, FAILED)]
+    STATUSES = JOB_STATUSES
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="export_jobs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     format = models.CharField(max_length=10, choices=FORMATS)

@@ -104,7 +104,8 @@ def export_status(request, code, pk):
 @login_required
 def export_progress(request, code, pk):
     job = _job(request, code, pk)
-    return JsonResponse({"status": job.status, "progress": job.progress, "error": job.error})
+    return JsonResponse({"status": job.status, "label": job.get_status_display(),
+                         "progress": job.progress, "error": job.error})
 
 
 @login_required

@@ -8,7 +8,7 @@
     fetch(page.dataset.exportProgress).then((r) => r.json()).then((d) => {
       bar.style.width = d.progress + "%";
       bar.textContent = d.progress + "%";
-      document.getElementById("status-text").textContent = d.status + (d.error ? ": " + d.error : "");
+      document.getElementById("status-text").textContent = d.label + (d.error ? ": " + d.error : "");
       if (d.status === "done") { document.getElementById("downloads").hidden = false; }
       else if (d.status !== "failed") { setTimeout(poll, 1000); }
     });

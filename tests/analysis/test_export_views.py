@@ -52,7 +52,15 @@ def test_export_job_from_the_browser(client, betterback, data, statistician, coo
     assert response.url == reverse("analysis_export_status", args=["betterback", job.pk])
     assert (job.status, job.progress) == ("done", 100)
     progress = client.get(reverse("analysis_export_progress", args=["betterback", job.pk]))
-    assert progress.json() == {"status": "done", "progress": 100, "error": ""}
+    assert progress.json() == {"status": "done", "label": "Done", "progress": 100, "error": ""}
+    # In the statistician's language: the job's words, not its codes (a walk found
+    # "wide score csv" and "done" on Danish pages).
+    page = client.get(reverse("analysis_export_status", args=["betterback", job.pk]),
+                      HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Brett · Poäng · SPSS .sav" in page and ">Klar<" in page
+    home = client.get(reverse("analysis_home", args=["betterback"]),
+                      HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "<td>Brett</td><td>Poäng</td>" in home and "Klar 100%" in home
     download = client.get(reverse("analysis_export_download", args=["betterback", job.pk, "data"]))
     assert download.status_code == 200 and b"".join(download.streaming_content)[:4] == b"$FL2"
     book = client.get(reverse("analysis_export_download",

@@ -195,9 +195,9 @@ def test_a_newcomers_first_hour_finds_a_trial_in_full_flow(demo, browser, tmp_pa
     page.click("#export-form button[type=submit]")
     # A failed job says so at once (and why), rather than after the whole wait.
     page.wait_for_selector(
-        "#downloads:not([hidden]), #status-text:has-text('failed')", timeout=300_000
+        "#downloads:not([hidden]), #status-text:has-text('Failed')", timeout=300_000
     )
-    assert page.inner_text("#status-text") == "done", page.inner_text("#status-text")
+    assert page.inner_text("#status-text") == "Done", page.inner_text("#status-text")
     page.goto(f"{demo.url}/analysis/betterback/")
     rows = page.locator("table").last.locator("tbody tr").first.locator("td").nth(3)
     assert int(rows.inner_text()) > 60
