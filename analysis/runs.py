@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from enrolment import tags
 from enrolment.models import Participant, Timepoint, Trial
@@ -25,7 +26,7 @@ from .models import AnalysisRun
 from .plan import InsufficientData, analyses, report
 from .plan.dataset import reasons_as_missing
 
-ANALYSES = {a.name: a.title for a in analyses.TABLE}
+ANALYSES = {a.name: gettext_lazy(a.title) for a in analyses.TABLE}  # in the user's language
 OUTCOMES = ["nrs_back", "odi", "eq5d_index", "bipq_total"]
 # Protocol tags of the physiotherapist questionnaires' timepoints -> analysis codes.
 PHYSIO_TIMEPOINTS = {

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+from django.utils.translation import gettext_noop
 
 from . import InsufficientData, sap
 from .dataset import PATIENT_COLUMNS, missing_columns, validate_dataset
@@ -140,29 +141,33 @@ def _cea_columns(o):
 TABLE = [
     Analysis(
         "mixed",
-        "Primary multilevel model (clinic, clinic x time, period) and sensitivity model",
+        gettext_noop(
+            "Primary multilevel model (clinic, clinic x time, period) and sensitivity model"
+        ),
         "patient",
         _outcome,
         _mixed,
     ),
     Analysis(
         "mi",
-        "Intention to treat with multiple imputation (m = 20); per-protocol and washout "
-        "sensitivity",
+        gettext_noop(
+            "Intention to treat with multiple imputation (m = 20); per-protocol and washout "
+            "sensitivity"
+        ),
         "patient",
         _outcome,
         _mi,
     ),
     Analysis(
         "paired",
-        "Physiotherapists: matched-pairs t-tests of PCS and PABS-PT",
+        gettext_noop("Physiotherapists: matched-pairs t-tests of PCS and PABS-PT"),
         "physio",
         lambda o: ["physio_id", "timepoint", *HCP_SCORES],
         _paired,
     ),
     Analysis(
         "specialist",
-        "Incidence of specialist care within 12 months (registry)",
+        gettext_noop("Incidence of specialist care within 12 months (registry)"),
         "patient",
         lambda o: [*PATIENT_COLUMNS, "specialist_care"],
         _specialist,
@@ -175,21 +180,21 @@ TABLE = [
     ),
     Analysis(
         "mcid",
-        "Minimal clinically important difference anchored on PGIC",
+        gettext_noop("Minimal clinically important difference anchored on PGIC"),
         "patient",
         lambda o: [*_outcome(o), "pgic"],
         _mcid,
     ),
     Analysis(
         "cea",
-        "Cost-effectiveness (QALY, registry costs, ICER, plane, acceptability curve)",
+        gettext_noop("Cost-effectiveness (QALY, registry costs, ICER, plane, acceptability curve)"),
         "patient",
         _cea_columns,
         _cea,
     ),
     Analysis(
         "pilot",
-        "Internal pilot progression criteria",
+        gettext_noop("Internal pilot progression criteria"),
         "physio",
         lambda o: ["physio_id", "timepoint", "dibq_useful"],
         _pilot,

@@ -141,3 +141,15 @@ def test_export_page_lists_every_participant_column(client, betterback, statisti
     for var in participant_vars(betterback):
         assert f"<code>{var.name}</code>" in listed
     assert "<code>died</code>" in listed
+
+
+def test_the_plans_analyses_are_named_in_the_users_language(client, betterback, statistician):
+    """A walk found every analysis of the plan's list in English on Swedish and Danish
+    pages."""
+    client.force_login(statistician)
+    url = reverse("analysis_plan", args=["betterback"])
+    swedish = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert "Primär flernivåmodell" in swedish and "Primary multilevel model" not in swedish
+    danish = client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Omkostningseffektivitet" in danish and "Cost-effectiveness" not in danish
+    assert "Primary multilevel model" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
