@@ -37,10 +37,10 @@ CHUNK = 50_000  # cells held at once: 2,272 rows of the long shape, 97 of the wi
 # ReadStat's readstat_type_t
 _STRING, _DOUBLE, _STRING_REF = 0, 5, 6
 DTA_STR_MAX = 2045  # dta 117 and later: a text this long or longer is a strL
-# pyreadstat's constants: seconds from SPSS's 1582-10-14 and Stata's 1960-01-01 to 1970.
-_OFFSET_SECONDS = {"sav": 12219379200, "dta": 315619200}
+# pyreadstat's constants: days from SPSS's 1582-10-14 and Stata's 1960-01-01 to 1970.
+_OFFSET_DAYS = {"sav": 141428, "dta": 3653}
 _EPOCH = date(1970, 1, 1)
-_DATE_FORMAT = {"sav": b"DATETIME", "dta": b"%tc"}  # as written since the first export
+DATE_FORMAT = {"sav": "DATE11", "dta": "%td"}  # dates, as the codebook says
 _VERSION = {"sav": 2, "dta": 119}  # write_sav() uncompressed; write_dta(version=15)
 
 _P, _S = ctypes.c_void_p, ctypes.c_char_p
@@ -129,14 +129,14 @@ def as_date(v) -> date | None:
     return None
 
 
-def _moment(v, fmt: str) -> float | None:
-    """A date as pyreadstat writes a pandas datetime64[ns]: the moment of its midnight,
-    in SPSS's seconds since 1582-10-14 or Stata's milliseconds since 1960-01-01."""
+def day_number(v, fmt: str) -> float | None:
+    """A date as pyreadstat writes a date column: Stata's days since 1960-01-01, SPSS's
+    seconds since 1582-10-14."""
     day = as_date(v)
     if day is None:
         return None
-    seconds = float((day - _EPOCH).days * 86400 + _OFFSET_SECONDS[fmt])
-    return seconds * 1000 if fmt == "dta" else seconds
+    days = float((day - _EPOCH).days + _OFFSET_DAYS[fmt])
+    return days * 86400 if fmt == "sav" else days
 
 
 # How a column's values are held in the spool and inserted: a double or None; a double,
@@ -157,7 +157,7 @@ def _column(kind: str, values, var_type: str, fmt: str) -> list:
     """One column of a chunk as the spool holds it (values repeat within a chunk: each
     distinct date and text is converted once)."""
     if var_type == DATE:
-        return _once_each(values, lambda v: _moment(v, fmt))
+        return _once_each(values, lambda v: day_number(v, fmt))
     if kind == _TEXT:
         return _once_each(values, lambda v: ("" if v is None else str(v)).encode())
     numbers = [
@@ -268,7 +268,7 @@ def _write(lib, writer, callback, export, spool, fmt, timestamp) -> None:
             kind, width = _DOUBLE, 0
         variable = lib.readstat_add_variable(writer, var.name.encode(), kind, width)
         if var.type == DATE:
-            lib.readstat_variable_set_format(variable, _DATE_FORMAT[fmt])
+            lib.readstat_variable_set_format(variable, DATE_FORMAT[fmt].encode())
         label = var.label[:80] if fmt == "dta" else var.label
         lib.readstat_variable_set_label(variable, label.encode())
         if var.name in value_labels:

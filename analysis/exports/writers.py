@@ -153,16 +153,16 @@ def write_parquet(export: Export, path: Path, progress=None, batch: int = 10000)
     return n
 
 
-def _frame(export: Export) -> pd.DataFrame:
+def _frame(export: Export, fmt: str) -> pd.DataFrame:
     # Built as objects: pandas 3 reads a text column as strings with NaN for None (written
-    # "nan"), and dates as datetime64[s], a unit pyreadstat 1.3 writes as 1970-01-01.
+    # "nan"), and dates as datetime64[s], a unit pyreadstat 1.3 writes as 1970-01-01. A
+    # date is the number SPSS or Stata counts it by, given its date format on writing.
     df = pd.DataFrame(list(export.rows()), columns=[v.name for v in export.vars], dtype=object)
     for v in export.vars:
         if v.type == NUMERIC:
             df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype(float)
         elif v.type == DATE:
-            days = pd.to_datetime(df[v.name].map(readstat.as_date), errors="coerce")
-            df[v.name] = days.astype("datetime64[ns]")
+            df[v.name] = df[v.name].map(lambda x: readstat.day_number(x, fmt)).astype(float)
         else:
             df[v.name] = df[v.name].map(lambda x: "" if x is None else str(x)).astype(object)
     return df
@@ -174,14 +174,16 @@ def write_readstat(export: Export, path: Path, fmt: str) -> int:
     which writes the same bytes a row at a time)."""
     import pyreadstat
 
-    df = _frame(export)
+    df = _frame(export, fmt)
     labels = [v.label[:80] if fmt == "dta" else v.label for v in export.vars]
+    dates = {v.name: readstat.DATE_FORMAT[fmt] for v in export.vars if v.type == DATE}
     value_labels = missing_export.readstat_value_labels(export, fmt)
     # Reason codes as user-missing (SPSS) or extended missing values (Stata).
     extra = missing_export.readstat_options(export, df, fmt)
     if fmt == "sav":
         pyreadstat.write_sav(
-            df, str(path), column_labels=labels, variable_value_labels=value_labels, **extra
+            df, str(path), column_labels=labels, variable_value_labels=value_labels,
+            variable_format=dates, **extra,
         )
     else:
         pyreadstat.write_dta(
@@ -189,6 +191,7 @@ def write_readstat(export: Export, path: Path, fmt: str) -> int:
             str(path),
             column_labels=labels,
             variable_value_labels=value_labels,
+            variable_format=dates,
             version=15,
             **extra,
         )

@@ -132,9 +132,13 @@ def test_dates_and_empty_texts_read_back_as_exported(data, betterback, fmt, tmp_
     df, _meta = read(tmp_path / f"w.{fmt}")
     df = df.set_index("study_id")
     for p in data:
-        assert df.loc[p.study_id, "enrolment_date"].date() == p.enrolled_on
-    assert df.loc[data[1].study_id, "withdrawn"].date() == date(2017, 9, 1)
+        assert df.loc[p.study_id, "enrolment_date"] == p.enrolled_on
+    assert df.loc[data[1].study_id, "withdrawn"] == date(2017, 9, 1)
     assert df["died"].isna().all()
+    # Dates, as the codebook says: Stata %td, SPSS DATE11 (until 2026-12-02, %tc and
+    # DATETIME moments at midnight).
+    formats = _meta.original_variable_types
+    assert formats["enrolment_date"] == ("%td" if fmt == "dta" else "DATE11")
     texts = [c for c in df.columns if df[c].dtype == object]
     assert texts and not (df[texts] == "nan").any().any()
 
@@ -163,7 +167,7 @@ def test_memory_does_not_grow_with_the_rows(tmp_path, monkeypatch):
 def _frame_peak(rows, fmt):
     gc.collect()
     tracemalloc.start()
-    writers._frame(writers.for_format(synthetic(rows, long_text=False), fmt))
+    writers._frame(writers.for_format(synthetic(rows, long_text=False), fmt), fmt)
     top = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return top
