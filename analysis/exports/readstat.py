@@ -5,8 +5,11 @@ item-level file took 259-279 MB against the CSV's 170 MB, and the long shape gro
 every response. The library it wraps, ReadStat, writes a row at a time, and pyreadstat's
 compiled writer carries ReadStat's C functions as exported symbols: this module calls
 them with ctypes, in the order and with the arguments pyreadstat's ``write_sav`` and
-``write_dta(version=15)`` use, so the file is the one pyreadstat writes from the same frame,
-byte for byte (tests/analysis/test_readstat_stream.py checks every shape and level).
+``write_dta(version=15)`` use, so the file is the one pyreadstat writes from the same frame
+(:func:`analysis.exports.writers._frame`), byte for byte (tests/analysis/
+test_readstat_stream.py checks every shape and level). One difference, on purpose: a Stata
+column whose label-set name pyreadstat would make longer than 32 characters gets a short
+set name here (``_L<n>``) where pyreadstat writes the column without its labels.
 
 ReadStat needs the row count and each text column's width before the first row, so the
 rows are read once into a temporary file (pickled chunks, each value already as the file
