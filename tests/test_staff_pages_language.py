@@ -212,3 +212,20 @@ def test_the_consort_file_for_the_paper_stays_english(client, trial, coordinator
     ).content.decode()
     assert "Assessed for eligibility (n=" in svg
     assert "Bedömda" not in svg
+
+
+def test_a_staff_member_chooses_the_language_whatever_the_browser_says(client, coordinator):
+    """A walk found no way to choose: the language followed the browser alone. The choice
+    is offered on the login page and on every staff page, and kept for the session."""
+    login = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="language-form"' in login and 'value="sv"' in login
+    response = client.post(reverse("set_language"), {"language": "sv", "next": "/"},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and response.url == "/"
+    client.force_login(coordinator)
+    page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en", follow=True).content.decode()
+    assert "Logga ut" in page and "Log out" not in page
+    assert '<option value="sv" lang="sv" selected>' in page
+    client.post(reverse("set_language"), {"language": "da", "next": "/"})
+    danish = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="sv", follow=True)
+    assert "Log ud" in danish.content.decode()
