@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from . import runs
 from .models import FORMATS, LEVELS, SHAPES
 from .runs import ANALYSES, OUTCOMES
 
@@ -23,10 +24,20 @@ class RegistryForm(forms.Form):
 
 
 class AnalysisForm(forms.Form):
+    """The plan's analyses and outcomes that the trial's data can feed (a walk found
+    SAFE offered BetterBack's ODI and its physiotherapist analyses)."""
+
     analysis = forms.ChoiceField(label=_("Analysis"), choices=list(ANALYSES.items()))
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[(o, o) for o in OUTCOMES], required=False
     )
+
+    def __init__(self, *args, trial, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["analysis"].choices = [
+            (name, ANALYSES[name]) for name in runs.analyses_for(trial)
+        ]
+        self.fields["outcome"].choices = [(o, o) for o in runs.outcomes_for(trial)]
 
 
 class SampleSizeForm(forms.Form):

@@ -22,6 +22,7 @@ from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
 from . import exports, imports, questionnaire_costs, registry
+from .exports.dataset import score_columns
 from .models import AnalysisRun
 from .plan import InsufficientData, analyses, report
 from .plan.dataset import reasons_as_missing
@@ -35,6 +36,19 @@ PHYSIO_TIMEPOINTS = {
     "workshop-3m": "3m",
     "workshop-12m": "12m",
 }
+
+
+def outcomes_for(trial: Trial) -> list[str]:
+    """The plan's outcomes that the trial's analysis dataset carries."""
+    carried = {var.name for var, _codes, _score in score_columns(trial)}
+    return [o for o in OUTCOMES if o in carried]
+
+
+def analyses_for(trial: Trial) -> list[str]:
+    """The plan's analyses the trial's data can feed: those of physiotherapists only where
+    its protocol tags their questionnaires' timepoints."""
+    physio = bool(physio_codes(trial)[0])
+    return [a.name for a in analyses.TABLE if a.kind != "physio" or physio]
 
 
 def physio_codes(trial: Trial) -> tuple[dict[str, str], str | None]:
@@ -129,7 +143,7 @@ def run_analysis(run: AnalysisRun) -> AnalysisRun:
     run.save(update_fields=["status", "out_dir"])
     try:
         data, extra = _inputs(run)
-        options = {"outcome": run.outcome or "nrs_back"}
+        options = {"outcome": run.outcome or (outcomes_for(run.trial) or ["nrs_back"])[0]}
         result = analyses.run(run.analysis, data, options, **extra)
         written = report.write_outputs(
             result.results,

@@ -182,7 +182,7 @@ def plan(request, code):
     from .tasks import analysis_task
 
     trial = _trial(request, code)
-    form = AnalysisForm(request.POST or None)
+    form = AnalysisForm(request.POST or None, trial=trial)
     if request.method == "POST" and form.is_valid():
         run = AnalysisRun.objects.create(trial=trial, user=request.user,
                                          analysis=form.cleaned_data["analysis"],

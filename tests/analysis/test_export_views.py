@@ -153,3 +153,26 @@ def test_the_plans_analyses_are_named_in_the_users_language(client, betterback, 
     danish = client.get(url, HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert "Omkostningseffektivitet" in danish and "Cost-effectiveness" not in danish
     assert "Primary multilevel model" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_plan_offers_what_the_trials_data_can_feed(client, betterback, statistician):
+    """A walk found SAFE offered BetterBack's ODI (SAFE asks no ODI) and the
+    physiotherapist analyses (SAFE has no physiotherapist questionnaires)."""
+    from analysis.forms import AnalysisForm
+    from enrolment.protocol.writing import load_protocol
+    from tests.conftest import PROTOCOLS
+
+    form = AnalysisForm(trial=betterback)
+    assert [o for o, _ in form.fields["outcome"].choices] == [
+        "nrs_back", "odi", "eq5d_index", "bipq_total"
+    ]
+    assert {"paired", "pilot", "mixed"} <= set(dict(form.fields["analysis"].choices))
+    safe, _report = load_protocol(PROTOCOLS / "safe.toml")
+    form = AnalysisForm(trial=safe)
+    outcomes = [o for o, _ in form.fields["outcome"].choices]
+    assert "odi" not in outcomes and outcomes
+    analyses = set(dict(form.fields["analysis"].choices))
+    assert "mixed" in analyses and not {"paired", "pilot"} & analyses
+    client.force_login(statistician)
+    page = client.get(reverse("analysis_plan", args=["betterback"])).content.decode()
+    assert 'value="odi"' in page
