@@ -219,6 +219,11 @@ def trial_page(request, trial):
 def freeze(request, trial):
     trial = _trial_for(request.user, trial)
     timepoint = get_object_or_404(Timepoint, trial=trial, code=request.POST.get("timepoint", ""))
+    already = Lock.objects.active().filter(level=Lock.TIMEPOINT, timepoint=timepoint).first()
+    if already is not None:
+        messages.info(request, _("%(timepoint)s is already frozen (%(reason)s).") % {
+            "timepoint": timepoint.staff_label, "reason": already.reason})
+        return redirect("datamanagement:trial", trial=trial.code)
     try:
         row = locks.lock(Lock.TIMEPOINT, trial=trial, timepoint=timepoint, user=request.user,
                          reason=request.POST.get("reason", ""))
@@ -239,6 +244,10 @@ def database_lock(request, trial):
     from .tasks import locked_dataset_task
 
     trial = _trial_for(request.user, trial)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, _("Tick the box to confirm that the whole database is to be "
+                                  "locked."))
+        return redirect("datamanagement:trial", trial=trial.code)
     try:
         row = locks.lock(Lock.TRIAL, trial=trial, user=request.user,
                          reason=request.POST.get("reason", ""))

@@ -42,6 +42,10 @@ def lock(level: str, *, trial, user=None, participant=None, timepoint=None, resp
     }[level]
     if any(x is None for x in needs):
         raise ValidationError(_("Say what to lock."))
+    if level in (Lock.TRIAL, Lock.TIMEPOINT) and not (reason or "").strip():
+        # The regulatory record of a database lock or a freeze says why (a walk locked a
+        # trial's database with one click and no reason on record).
+        raise ValidationError(_("Locking the database or freezing a timepoint needs a reason."))
     if participant is not None and participant.trial_id != trial.pk:
         raise ValidationError(_("The participant is not in this trial."))
     if timepoint is not None and timepoint.trial_id != trial.pk:

@@ -46,7 +46,7 @@ def test_database_lock_builds_the_locked_dataset_and_refuses_every_change(
     settings.CELERY_TASK_ALWAYS_EAGER = True  # the bundle's task runs in the request
     client.force_login(data_manager)
     r = client.post(reverse("datamanagement:database_lock", args=["betterback"]),
-                    {"reason": "primary analysis"})
+                    {"reason": "primary analysis", "confirm": "1"})
     assert r.status_code == 302
     dataset = LockedDataset.objects.get()
     data = (tmp_path / "locked-datasets" / dataset.file_name).read_bytes()
@@ -111,3 +111,26 @@ def test_the_command_locks_and_unlocks(participant, settings, tmp_path):
     call_command("lock_database", "betterback", "--unlock", "--reason", "late form",
                  stdout=out)
     assert not Lock.objects.active().exists()
+
+
+def test_a_database_lock_or_a_freeze_needs_a_reason_and_the_lock_a_confirmation(
+    client, betterback, data_manager
+):
+    """A walk locked a trial's database with one click: no confirmation, no reason on
+    record. Freezing a frozen timepoint said "Frozen" and recorded nothing."""
+    from datamanagement.locks.models import Lock
+
+    client.force_login(data_manager)
+    url = reverse("datamanagement:database_lock", args=["betterback"])
+    page = client.post(url, {"reason": "primary analysis"}, follow=True).content.decode()
+    assert "Tick the box to confirm" in page
+    page = client.post(url, {"reason": " ", "confirm": "1"}, follow=True).content.decode()
+    assert "needs a reason" in page
+    assert not Lock.objects.active().exists()
+    freeze = reverse("datamanagement:freeze", args=["betterback"])
+    page = client.post(freeze, {"timepoint": "3m", "reason": ""}, follow=True).content.decode()
+    assert "needs a reason" in page and not Lock.objects.active().exists()
+    client.post(freeze, {"timepoint": "3m", "reason": "interim analysis"})
+    page = client.post(freeze, {"timepoint": "3m", "reason": "again"}, follow=True)
+    assert "already frozen (interim analysis)" in page.content.decode()
+    assert Lock.objects.active().get().reason == "interim analysis"

@@ -50,7 +50,7 @@ def test_an_sms_reply_to_locked_data_waits_with_the_locks_message(safe, sms, lev
         Lock.PARTICIPANT_TIMEPOINT: {"participant": p,
                                      "timepoint": tracking.tracking_timepoint(safe)},
     }[level]
-    lock = locks.lock(level, trial=safe, user=manager, **kwargs)
+    lock = locks.lock(level, trial=safe, user=manager, reason="interim", **kwargs)
     tracking.store("SMlocked0001", p.personal_details.mobile, "3", now=at)
     tracking.run(now=at + timedelta(minutes=1))
     inbound = InboundSms.objects.get()
