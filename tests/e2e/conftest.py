@@ -64,7 +64,7 @@ def submit_login(page, username: str) -> None:
 
     from tests.factories import current_code
 
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language choice in the menu
     page.wait_for_load_state()
     if "/accounts/two-factor/code/" in page.url:
         page.fill("#id_code", current_code(get_user_model().objects.get(username=username)))

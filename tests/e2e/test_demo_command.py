@@ -120,7 +120,7 @@ def _login(browser, site, username, **context):
     page.goto(f"{site.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_load_state()
     return page
 

@@ -79,3 +79,18 @@ def test_the_login_and_account_pages_fit_a_phone(browser, live_server, coordinat
     page.goto(f"{live_server.url}/accounts/two-factor/set-up/")
     assert _fits(page) == []
     page.close()
+
+
+def test_a_query_fits_a_phone(browser, live_server, data_manager, clinic_west):
+    """A walk found a query's page 394 px wide: its details are a row with a background
+    (bg-white), which the phone's narrower gutters missed."""
+    from datamanagement.queries import actions
+
+    p = enrol(clinic_west, enrolled_on=date(2017, 5, 2))
+    query = actions.raise_query(p, "enrolment.enrolled_on", "Is the enrolment date right?",
+                                data_manager)
+    page = log_in_at(browser, live_server, "datamanager",
+                     f"/data-management/queries/{query.pk}/", WIDTH)
+    assert "Is the enrolment date right?" in page.inner_text("main")
+    assert _fits(page) == []
+    page.close()
