@@ -223,9 +223,19 @@ def paper_compare(request, study_id, timepoint, instrument):
             "final": final,
             "ready": ready,
             "differences": differences,
+            # What the resolver chose and typed stays on the page when it comes back with
+            # an error (a walk found every choice cleared for one missing reason).
+            "rows": [
+                {
+                    "d": d,
+                    "choice": request.POST.get(f"choice_{d.item.id}", ""),
+                    "value": request.POST.get(f"value_{d.item.id}", ""),
+                    "reason": request.POST.get(f"reason_{d.item.id}", ""),
+                }
+                for d in differences
+            ],
             "may_resolve": may_resolve,
             "errors": errors,
-            "post": request.POST,
             "reasons": [(code, reason_label(code)) for code in REASONS],
         },
     )

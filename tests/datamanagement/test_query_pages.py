@@ -74,10 +74,14 @@ def test_physiotherapist_corrects_from_the_query_and_the_history_says_who(
 def test_a_bad_value_is_shown_and_changes_nothing(client, physio_west, query):
     client.force_login(physio_west)
     page = client.post(
-        detail(query), {"action": "correct", "new_value": "two", "text": "x"}, follow=True
+        detail(query),
+        {"action": "correct", "new_value": "two", "text": "The scan shows two boxes."},
+        follow=True,
     ).content.decode()
     assert "is not a valid value" in page
     assert Query.objects.get(pk=query.pk).state == Query.OPEN
+    # What was typed stays in the form (a walk found message and value cleared).
+    assert ">The scan shows two boxes.</textarea>" in page and 'value="two"' in page
 
 
 def test_physio_of_another_clinic_and_statistician_get_404(

@@ -67,6 +67,13 @@ def test_double_entry_one_difference_shown_and_resolved_with_audit(
     r = client.post(compare_url(participant), {"choice_q3": "first", "reason_q3": ""})
     assert r.status_code == 200 and "A reason is needed for q3" in r.content.decode()
     assert not Response.objects.filter(participant=participant, entry=Response.FINAL).exists()
+    # The choice made stays chosen (a walk found every choice cleared).
+    assert 'value="first" id="c1_q3" checked>' in r.content.decode()
+    r = client.post(compare_url(participant), {"choice_q3": "other", "value_q3": "x",
+                                               "reason_q3": "the scan"})
+    html = r.content.decode()
+    assert 'value="other" id="c3_q3" checked>' in html
+    assert 'value="x" aria-label' in html and 'value="the scan" required' in html
 
     r = client.post(
         compare_url(participant), {"choice_q3": "first", "reason_q3": "paper shows box 5 ticked"}
