@@ -161,10 +161,12 @@ def pages_of_entry(entry: PaperEntry):
 
 
 @transaction.atomic
-def verify_entry(entry: PaperEntry, answers: dict, user) -> Response:
-    """The data manager's checked answers become a paper entry response: the first entry
-    of the double data entry, or the final response where the trial's protocol says scan
-    and verification replace double entry."""
+def verify_entry(entry: PaperEntry, answers: dict, user, missing: dict | None = None) -> Response:
+    """The data manager's checked answers (and the reasons for items left missing) become a
+    paper entry response: the first entry of the double data entry, or the final response
+    where the trial's protocol says scan and verification replace double entry. An item
+    the scan flagged needs a value or a reason: left blank, it would pass into the data
+    unnoticed (and a second entry left blank too would agree with it)."""
     entry = (
         PaperEntry.objects.select_for_update().select_related("pack", "timepoint").get(pk=entry.pk)
     )
@@ -173,6 +175,16 @@ def verify_entry(entry: PaperEntry, answers: dict, user) -> Response:
     if not may_scan(user, entry.timepoint.trial):
         raise ValidationError(_("Only data managers verify scanned questionnaires."))
     instrument = get(entry.instrument, entry.version)
+    missing = missing or {}
+    unsettled = [
+        item for item in (entry.flags or {})
+        if answers.get(item) in (None, "", []) and item not in missing
+    ]
+    if unsettled:
+        raise ResponseError(
+            _("Give each flagged item a value or the reason it is missing: %(items)s.")
+            % {"items": ", ".join(unsettled)}
+        )
     existing = None
     if paper_settings(entry.timepoint.trial).scan_replaces_double_entry:
         number = Response.FINAL
@@ -198,6 +210,7 @@ def verify_entry(entry: PaperEntry, answers: dict, user) -> Response:
         entry=number,
         language=entry.pack.language,
         response=existing,
+        missing=missing,
         reason=f"paper entry verified against scan batch {entry.batch_id}",
     )
     entry.answers = dict(response.answers)

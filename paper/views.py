@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint, Trial
+from questionnaires import reasons
 from questionnaires.forms import InstrumentForm
 from questionnaires.instruments import get
 
@@ -180,18 +181,29 @@ def entry(request, code, pk):
         pk=pk,
     )
     instrument = get(found.instrument, found.version)
+    # Every item may be left missing with a reason, as in paper entry: a flagged item the
+    # scan does not settle must be given a value or the reason it has none.
     if request.method == "POST" and found.status == found.PENDING:
-        form = InstrumentForm(instrument, request.POST, require=False)
+        form = InstrumentForm(instrument, request.POST, require=False, reasons_for=reasons.STAFF)
         if form.is_valid():
+            answers, missing = form.merged({}, {})
             try:
-                scanning.verify_entry(found, form.merged_answers({}), request.user)
+                response = scanning.verify_entry(found, answers, request.user, missing=missing)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, _("Paper entry verified and saved."))
+                if response.entry == response.FINAL:
+                    messages.success(request, _("Paper entry verified and saved."))
+                else:  # the first of two entries: say that a second person is needed
+                    messages.success(request, _(
+                        "Paper entry verified and saved as entry %(n)s of the double data "
+                        "entry: another person enters the form from the paper, then the two "
+                        "are compared."
+                    ) % {"n": response.entry})
                 return redirect("paper:scans", code=trial.code)
     else:
-        form = InstrumentForm(instrument, answers=found.answers, require=False)
+        form = InstrumentForm(instrument, answers=found.answers, require=False,
+                              reasons_for=reasons.STAFF)
     # item id, its number and wording as on the form, and why it is flagged
     flags = [
         (item.id, f"{number}. {form.fields[item.id].label}", _(omr.FLAG_LABELS[flag]))

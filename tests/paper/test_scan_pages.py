@@ -98,6 +98,36 @@ def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled,
     image = client.get(f"/paper/betterback/pages/{scan_page.pk}.png?as=aligned")
     assert image["Content-Type"] == "image/png" and image.content.startswith(b"\x89PNG")
 
-    client.post(f"/paper/betterback/entries/{entry.pk}/", {"q1": "2"})
+    # A flagged item left blank is refused: a walk saved one blank with no reason, and a
+    # second entry left blank too would have agreed with it.
+    refused = client.post(f"/paper/betterback/entries/{entry.pk}/", {"q1": ""}, follow=True)
+    assert "Give each flagged item a value or the reason it is missing: q1" in (
+        refused.content.decode()
+    )
+    assert not Response.objects.filter(participant=enrolled, instrument="pgic").exists()
+    assert 'name="q1__reason"' in page  # the reasons are offered as in paper entry
+    saved = client.post(f"/paper/betterback/entries/{entry.pk}/", {"q1": "2"}, follow=True)
     first = Response.objects.get(participant=enrolled, instrument="pgic")
     assert first.entry == Response.FIRST_ENTRY and first.answers == {"q1": 2}
+    assert "entry 1 of the double data entry: another person" in saved.content.decode()
+
+
+def test_a_flagged_item_verified_as_missing_keeps_its_reason(client, data_manager, enrolled,
+                                                            three_months):
+    from questionnaires import missing
+
+    printed = printing.pack_for(enrolled, three_months)
+    rng = random.Random(4)
+    answers = simulate.random_answers(printed.pack.layout, rng)
+    del answers[("pgic", "q1")]
+    pages = simulate.printed_pages(printing.render([printed]), 150)
+    simulate.fill(pages, printed.pack.layout, answers, 150, rng=rng)
+    scan = simulate.as_pdf([simulate.scanner(p, rng, dpi_in=150) for p in pages])
+    client.force_login(data_manager)
+    client.post("/paper/betterback/scans/",
+                {"scan": SimpleUploadedFile("scan.pdf", scan, "application/pdf")})
+    entry = PaperEntry.objects.get(instrument="pgic")
+    client.post(f"/paper/betterback/entries/{entry.pk}/",
+                {"q1": "", "q1__reason": str(missing.REFUSED)})
+    first = Response.objects.get(participant=enrolled, instrument="pgic")
+    assert first.answers.get("q1") is None and first.missing == {"q1": missing.REFUSED}
