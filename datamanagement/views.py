@@ -206,7 +206,11 @@ def trial_page(request, trial):
         "other_locks": Lock.objects.active().filter(
             trial=trial, level__in=[Lock.RESPONSE, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
         ).select_related("participant", "timepoint", "response__timepoint", "locked_by"),
-        "timepoints": _timepoints(trial),
+        # what may still be frozen: not what is frozen already
+        "timepoints": [
+            t for t in _timepoints(trial)
+            if not any(f.timepoint_id == t.pk for f in active if f.level == Lock.TIMEPOINT)
+        ],
         "datasets": LockedDataset.objects.filter(trial=trial),
         "may_lock": locks.may_lock(request.user, trial),
         "may_download": roles.has_any(request.user, trial, DATASET_READERS),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 
 import pytest
@@ -134,3 +135,7 @@ def test_a_database_lock_or_a_freeze_needs_a_reason_and_the_lock_a_confirmation(
     page = client.post(freeze, {"timepoint": "3m", "reason": "again"}, follow=True)
     assert "already frozen (interim analysis)" in page.content.decode()
     assert Lock.objects.active().get().reason == "interim analysis"
+    # and the freeze form offers only what is not frozen yet
+    page = client.get(reverse("datamanagement:trial", args=["betterback"])).content.decode()
+    offered = re.findall(r'<option value="([\w-]+)"', page.split('id="freeze-form"')[1])
+    assert "3m" not in offered and "6m" in offered
