@@ -220,6 +220,7 @@ def context_processor(request) -> dict:
     return {
         "my_trials": trials,
         "analysis_trials": {t.pk for t in trials if has_any(user, t, ANALYSIS)},
+        "data_management_trials": {t.pk for t in trials if has_any(user, t, DM_READERS)},
     }
 
 

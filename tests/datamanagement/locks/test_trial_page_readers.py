@@ -31,3 +31,19 @@ def test_statistician_reads_the_trial_page_without_links_to_participant_pages(
 
     client.force_login(physio_west)
     assert client.get(trial_page).status_code == 403
+
+
+def test_the_menu_leads_to_data_management_and_it_to_the_queries(
+    client, betterback, data_manager, statistician, physio_west
+):
+    """A walk found no way to data management but through the monitoring dashboard, and
+    no way from it to the queries."""
+    client.force_login(data_manager)
+    home = client.get(reverse("home"), follow=True).content.decode()
+    page_url = reverse("datamanagement:trial", args=["betterback"])
+    assert f'href="{page_url}"' in home
+    page = client.get(page_url).content.decode()
+    assert f'href="{reverse("datamanagement:query_list", args=["betterback"])}"' in page
+    for user in (statistician, physio_west):
+        client.force_login(user)
+        assert f'href="{page_url}"' not in client.get(reverse("home"), follow=True).content.decode()
