@@ -44,12 +44,13 @@ def _number(t: str) -> str:
     return f"CASE WHEN {t} LIKE '0.0000%' OR {t} LIKE '-0.0000%' THEN {sci} ELSE {t} END"
 
 
-def _scalar(j: str, empty_is_null: bool) -> str:
+def _scalar(j: str, empty_is_null: bool, kind: str = "", text: str = "") -> str:
     j = f"({j})"
-    text = f"({j} #>> '{{}}')"
+    kind = kind or f"jsonb_typeof({j})"
+    text = text or f"({j} #>> '{{}}')"
     string = f"NULLIF({text}, '')" if empty_is_null else text
     return (
-        f"CASE jsonb_typeof({j}) WHEN 'number' THEN {_number(text)} "
+        f"CASE {kind} WHEN 'number' THEN {_number(text)} "
         f"WHEN 'string' THEN {string} "
         f"WHEN 'boolean' THEN CASE WHEN {j} = 'true' THEN 'True' ELSE 'False' END "
         f"WHEN 'null' THEN {'NULL' if empty_is_null else chr(39) + 'None' + chr(39)} "
@@ -57,17 +58,18 @@ def _scalar(j: str, empty_is_null: bool) -> str:
     )
 
 
-def value(j: str) -> str:
+def value(j: str, kind: str = "", text: str = "") -> str:
     """SQL text of the jsonb ``j`` as :func:`analysis.exports.columns._value` gives it
-    (NULL for none; '' only for a list of one empty string)."""
+    (NULL for none; '' only for a list of one empty string). ``kind`` and ``text``: SQL
+    of ``j``'s type and text where a query has them already (:func:`each_value`)."""
     j = f"({j})"
     joined = (
-        f"(SELECT string_agg({_scalar('e.x', False)}, ';' ORDER BY e.n)"
-        f" FROM jsonb_array_elements({j}) WITH ORDINALITY e(x, n))"
+        f"(SELECT string_agg({_scalar('a.x', False)}, ';' ORDER BY a.n)"
+        f" FROM jsonb_array_elements({j}) WITH ORDINALITY a(x, n))"
     )
     return (
-        f"CASE WHEN jsonb_typeof({j}) = 'array' THEN CASE WHEN {j} = '[]' THEN NULL "
-        f"ELSE {joined} END ELSE {_scalar(j, True)} END"
+        f"CASE WHEN {kind or f'jsonb_typeof({j})'} = 'array' THEN CASE WHEN {j} = '[]' "
+        f"THEN NULL ELSE {joined} END ELSE {_scalar(j, True, kind, text)} END"
     )
 
 
@@ -78,19 +80,7 @@ def each_value(j: str) -> tuple[str, str]:
     the text of its value five times; over the wide pivot's 5 million answers that was a
     fifth of the export."""
     join = f" CROSS JOIN LATERAL (SELECT jsonb_typeof({j}) AS kind, {j} #>> '{{}}' AS txt) x"
-    joined = (
-        f"(SELECT string_agg({_scalar('a.x', False)}, ';' ORDER BY a.n)"
-        f" FROM jsonb_array_elements({j}) WITH ORDINALITY a(x, n))"
-    )
-    text = (
-        f"CASE x.kind WHEN 'number' THEN {_number('x.txt')} "
-        "WHEN 'string' THEN NULLIF(x.txt, '') "
-        "WHEN 'boolean' THEN CASE WHEN x.txt = 'true' THEN 'True' ELSE 'False' END "
-        "WHEN 'null' THEN NULL "
-        f"WHEN 'array' THEN CASE WHEN {j} = '[]' THEN NULL ELSE {joined} END "
-        f"ELSE replace({j}::text, '\"', '''') END"
-    )
-    return join, text
+    return join, value(j, "x.kind", "x.txt")
 
 
 def _reason_source(level: str) -> tuple[str, str]:
