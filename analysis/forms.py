@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import runs
 from .models import FORMATS, LEVELS, SHAPES
-from .runs import ANALYSES, OUTCOMES
+from .runs import ANALYSES
 
 
 class ExportForm(forms.Form):
@@ -27,10 +27,8 @@ class AnalysisForm(forms.Form):
     """The plan's analyses and outcomes that the trial's data can feed (a walk found
     SAFE offered BetterBack's ODI and its physiotherapist analyses)."""
 
-    analysis = forms.ChoiceField(label=_("Analysis"), choices=list(ANALYSES.items()))
-    outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=[(o, o) for o in OUTCOMES], required=False
-    )
+    analysis = forms.ChoiceField(label=_("Analysis"))
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
 
     def __init__(self, *args, trial, **kwargs):
         super().__init__(*args, **kwargs)

@@ -198,19 +198,17 @@ def trial_page(request, trial):
     # Statisticians come here from the monitoring dashboard for the locked dataset they may
     # download; the participants' data-management pages stay closed to them.
     trial = _trial_for(request.user, trial, DATASET_READERS)
-    active = Lock.objects.active().filter(trial=trial, level__in=[Lock.TIMEPOINT, Lock.TRIAL])
+    freezes = list(Lock.objects.active().filter(trial=trial, level=Lock.TIMEPOINT)
+                   .select_related("timepoint", "locked_by"))
+    frozen = {f.timepoint_id for f in freezes}
     return render(request, "datamanagement/trial.html", {
         "trial": trial,
-        "freezes": active.filter(level=Lock.TIMEPOINT).select_related("timepoint", "locked_by"),
+        "freezes": freezes,
         "database_lock": locks.database_lock(trial),
         "other_locks": Lock.objects.active().filter(
             trial=trial, level__in=[Lock.RESPONSE, Lock.PARTICIPANT, Lock.PARTICIPANT_TIMEPOINT]
         ).select_related("participant", "timepoint", "response__timepoint", "locked_by"),
-        # what may still be frozen: not what is frozen already
-        "timepoints": [
-            t for t in _timepoints(trial)
-            if not any(f.timepoint_id == t.pk for f in active if f.level == Lock.TIMEPOINT)
-        ],
+        "timepoints": [t for t in _timepoints(trial) if t.pk not in frozen],  # to freeze
         "datasets": LockedDataset.objects.filter(trial=trial),
         "may_lock": locks.may_lock(request.user, trial),
         "may_download": roles.has_any(request.user, trial, DATASET_READERS),
