@@ -72,14 +72,19 @@ def test_only_data_managers_upload_and_read_scans(client, coordinator, physio_we
 
 
 @pytest.mark.django_db
-def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled, three_months):
+def _scan_without_pgic_q1(enrolled, three_months) -> bytes:
+    """The 3-month pack filled in at random, the PGIC's one item left blank, as scanned."""
     printed = printing.pack_for(enrolled, three_months)
     rng = random.Random(4)
     answers = simulate.random_answers(printed.pack.layout, rng)
     del answers[("pgic", "q1")]
     pages = simulate.printed_pages(printing.render([printed]), 150)
     simulate.fill(pages, printed.pack.layout, answers, 150, rng=rng)
-    scan = simulate.as_pdf([simulate.scanner(p, rng, dpi_in=150) for p in pages])
+    return simulate.as_pdf([simulate.scanner(p, rng, dpi_in=150) for p in pages])
+
+
+def test_verify_page_shows_flags_beside_the_scan(client, data_manager, enrolled, three_months):
+    scan = _scan_without_pgic_q1(enrolled, three_months)
     client.force_login(data_manager)
     upload = SimpleUploadedFile("scan.pdf", scan, "application/pdf")
     response = client.post("/paper/betterback/scans/", {"scan": upload}, follow=True)
@@ -116,13 +121,7 @@ def test_a_flagged_item_verified_as_missing_keeps_its_reason(client, data_manage
                                                             three_months):
     from questionnaires import missing
 
-    printed = printing.pack_for(enrolled, three_months)
-    rng = random.Random(4)
-    answers = simulate.random_answers(printed.pack.layout, rng)
-    del answers[("pgic", "q1")]
-    pages = simulate.printed_pages(printing.render([printed]), 150)
-    simulate.fill(pages, printed.pack.layout, answers, 150, rng=rng)
-    scan = simulate.as_pdf([simulate.scanner(p, rng, dpi_in=150) for p in pages])
+    scan = _scan_without_pgic_q1(enrolled, three_months)
     client.force_login(data_manager)
     client.post("/paper/betterback/scans/",
                 {"scan": SimpleUploadedFile("scan.pdf", scan, "application/pdf")})
