@@ -58,6 +58,7 @@ def test_make_see_once_and_revoke_a_token_in_the_browser(browser, live_server, w
     page.fill("#id_password", "correct horse battery staple")
     submit_login(page, who)
     page.click("text=API tokens")
+    page.wait_for_url("**/api/tokens/")  # content() mid-navigation is empty
     assert "None yet." in page.content()
     if who == "statistician":
         page.fill("#id_name", "too much")
