@@ -83,13 +83,32 @@ def each_value(j: str) -> tuple[str, str]:
     return join, value(j, "x.kind", "x.txt")
 
 
+# What an object's text (jsonb writes numbers out in full) holds when a value's text
+# is not :func:`value`'s: a boolean, a list, an object, an empty string, a non-zero
+# number below 1e-4 in size. A string may match too: it is then only taken apart.
+_REWRITTEN = r'\[|.\{|""|true|false|0\.0000'
+
+
+def as_written(obj: str) -> str:
+    """SQL of the jsonb object ``obj`` whose values' texts (``->>``) are :func:`value`'s of
+    them (NULL when ``obj`` is no object). Most objects hold only values jsonb writes as
+    Python does (non-empty strings, numbers, null) and are taken as they are; taking
+    every value apart was two thirds of the wide export at score level."""
+    each, text = each_value("f.value")
+    rewritten = f"(SELECT jsonb_object_agg(f.key, to_jsonb({text})) FROM jsonb_each({obj}) f{each})"
+    return (
+        f"CASE WHEN jsonb_typeof({obj}) <> 'object' THEN NULL"
+        f" WHEN {obj}::text ~ {sql_text(_REWRITTEN)} THEN {rewritten} ELSE {obj} END"
+    )
+
+
 def _reason_source(level: str) -> tuple[str, str]:
     """(SQL of a response's reason JSON, condition for a response having one): item level
     the item -> code object, score level the code of a questionnaire marked not done."""
     has = "jsonb_typeof(r.missing) = 'object' AND r.missing <> '{}'"
     if level == "item":
         return "r.missing", has
-    first = "(SELECT e.value FROM jsonb_each(r.missing) e LIMIT 1)"
+    first = "(SELECT m1.value FROM jsonb_each(r.missing) m1 LIMIT 1)"
     return first, f"r.not_done AND {has}"
 
 
@@ -195,53 +214,50 @@ def wide_sql(trial: Trial, level: str, blinded: bool, empty: bool = False
     responses = f"{Response._meta.db_table} r WHERE r.participant_id = pp.id AND " + (
         _responses_where(tps)
     )
-    # the earliest completed response of a timepoint gives its days and mode; on a tie
-    # the last in row order, as the Python path
-    first = (
-        f"SELECT jsonb_object_agg(x.tp, jsonb_build_array(x.days, x.mode)) AS dm FROM"
-        f" (SELECT DISTINCT ON (r.timepoint_id) r.timepoint_id AS tp,"
-        f" {_days(trial.time_zone)} AS days, r.mode FROM {responses} ORDER BY r.timepoint_id,"
-        " r.completed_at, r.instrument DESC, r.week DESC, r.id DESC) x"
-    )
-    # Each value is made text once, in a participant's object "<slot>/<key>" -> text
-    # (a value's SQL written once, not once a column); the columns look their text up.
-    objects = f"CASE WHEN jsonb_typeof(r.{source}) = 'object' THEN r.{source} END"
-    each, text = each_value("e.value")
-    texts = (
-        f"SELECT jsonb_object_agg({slot} || '/' || e.key, {text}) AS txt FROM "
-        + responses.replace(" WHERE ", f" CROSS JOIN jsonb_each({objects}) e{each} WHERE ", 1)
-    )
+    # One pass over a participant's responses: each timepoint's days and mode from its
+    # earliest completed response (on a tie the last in row order, as the Python path),
+    # each response's values as an object under its slot, which the columns look up.
+    firsts = []
+    for t in tps:
+        if t.id not in weekly:
+            of = f"FILTER (WHERE r.timepoint_id = {int(t.id)})"
+            firsts += [
+                f"min(r.completed_at) {of} AS d{t.id}",
+                f"(array_agg(r.mode ORDER BY r.completed_at, r.instrument DESC, r.week DESC,"
+                f" r.id DESC) {of})[1] AS m{t.id}",
+            ]
+    aggregates = [*firsts, f"jsonb_object_agg({slot}, {as_written(f'r.{source}')}) AS txt"]
+    if level == "score":
+        aggregates.append(
+            f"jsonb_object_agg({slot}, {value(reason)}) FILTER (WHERE {has_reason}) AS why"
+        )
+    laterals = f" LEFT JOIN LATERAL (SELECT {', '.join(aggregates)} FROM {responses}) a ON true"
     if level == "item":
         whys = (
-            f"SELECT jsonb_object_agg({slot} || '/' || e.key, {value('e.value')}) AS why"
-            f" FROM {responses.replace(' WHERE ', ' CROSS JOIN jsonb_each(r.missing) e WHERE ', 1)}"
-            f" AND {has_reason}"
+            f"SELECT jsonb_object_agg({slot}, (SELECT jsonb_object_agg(m.key, {value('m.value')})"
+            f" FROM jsonb_each(r.missing) m)) AS why FROM {responses} AND {has_reason}"
         )
-    else:
-        whys = (
-            f"SELECT jsonb_object_agg({slot}, {value(reason)}) AS why FROM {responses}"
-            f" AND {has_reason}"
-        )
+        laterals += f" LEFT JOIN LATERAL ({whys}) w ON true"
     cells, out = [], [_text(f"y.c{i}::text", empty) for i in range(n)]
     pos = 0
     for t in tps:
         if t.id not in weekly:
-            cells += [f"a.dm #>> '{{{t.id},0}}'", f"a.dm #>> '{{{t.id},1}}'"]
+            day = f"(a.d{t.id} AT TIME ZONE {sql_text(trial.time_zone)})::date - pp.enrolled_on"
+            cells += [f"({day})::text", f"a.m{t.id}"]
             out += [f"y.e{len(cells) - 2}", _text(f"y.e{len(cells) - 1}", empty)]
         while pos < len(layout) and layout[pos][0] == t.id:
             _tp, code, week, var = layout[pos]
-            s = _slot(t.id, code, week)
-            key = sql_text(f"{s}/{var.name[len(code) + 1 :]}")
-            cells += [f"v.txt ->> {key}", f"w.why ->> {key if level == 'item' else sql_text(s)}"]
+            slot_key = sql_text(_slot(t.id, code, week))
+            key = sql_text(var.name[len(code) + 1 :])
+            why = f"w.why -> {slot_key} ->> {key}" if level == "item" else f"a.why ->> {slot_key}"
+            cells += [f"a.txt -> {slot_key} ->> {key}", why]
             i = len(cells) - 2
             out.append(_text(f"y.e{i}", empty))
             out.append(f"CASE WHEN y.e{i} IS NULL THEN y.e{i + 1} END")
             pos += 1
     inner = (
         f"SELECT pp.*{''.join(f', {c} AS e{i}' for i, c in enumerate(cells))}"
-        f" FROM ({people}) pp LEFT JOIN LATERAL ({first}) a ON true"
-        f" LEFT JOIN LATERAL ({texts}) v ON true"
-        f" LEFT JOIN LATERAL ({whys}) w ON true ORDER BY pp.id OFFSET 0"
+        f" FROM ({people}) pp{laterals} ORDER BY pp.id OFFSET 0"
     )
     sql = f"SELECT {', '.join(out)} FROM ({inner}) y"
     return sql, _with_reason_columns(cols)

@@ -73,6 +73,11 @@ def data(betterback, coordinator):
                 "profile": 'a "quoted", odd\nprofile'},
         answers={**eq5d.answers, "mo": True, "sc": [1, "", 2.5], "ua": "", "pd": [""]},
     )
+    # A tie for a timepoint's first response: its days and mode are the last in row order's.
+    tied = dead.responses.filter(timepoint__code="6m", entry=0).order_by("instrument")
+    at = tied.first().completed_at
+    tied.update(completed_at=at, mode=Response.STAFF_CLINIC)
+    Response.objects.filter(pk=tied.last().pk).update(mode=Response.STAFF_PAPER)
     return people
 
 
