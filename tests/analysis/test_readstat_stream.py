@@ -104,14 +104,17 @@ def synthetic(rows: int, long_text: bool = True) -> Export:
         reason,
         Var("note", "Coordinator's note", STRING),
         Var("weight", "Weight (kg)", NUMERIC),
+        Var("change", "Change since baseline", NUMERIC),  # repeats, and zero of both signs
     ]
     notes = ["", None, "smärta i ländryggen", "x" * 3000 if long_text else "y"]
     enrolled = [date(2017, 5, 2), "2017-06-30", None, date(1959, 12, 31)]
     pains = [3, None, float(missing.NOT_DONE), 10.0, float(missing.LOST)]
+    changes = [0.0, -0.0, -0.0, 0.0, 1.5, 1.5, None, None]
 
     def generate():
         for i in range(rows):
-            yield [f"BB-{i:06d}", enrolled[i % 4], pains[i % 5], notes[i % 4], 70.5 + i % 3]
+            yield [f"BB-{i // 3:06d}", enrolled[i // 3 % 4], pains[i % 5], notes[i // 2 % 4],
+                   70.5 + i % 3, changes[i % 8]]
 
     return Export(variables, generate, rows)
 
