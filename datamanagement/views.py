@@ -24,6 +24,7 @@ from .access import DATASET_READERS, READERS
 from .locks import services as locks
 from .locks.models import Lock, LockedDataset
 from .sdv import services as sdv
+from .sdv.values import item_values
 from .signatures import services as signatures
 
 
@@ -60,24 +61,33 @@ def _say(request, exc: ValidationError) -> None:
 # --- one participant ---------------------------------------------------------------------
 
 
-@login_required
-def participant_page(request, study_id):
-    participant = _participant_for(request.user, study_id)
-    trial = participant.trial
+def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
+    """The participant's final forms by timepoint, in the participant page's order, each
+    with its values item by item (a monitor verifies them against source, an
+    investigator signs them: both read them here)."""
+    forms = Response.objects.filter(participant=participant, entry=Response.FINAL)
+    if timepoint is not None:
+        forms = forms.filter(timepoint=timepoint)
     forms = sorted(
-        Response.objects.filter(participant=participant, entry=Response.FINAL)
-        .select_related("timepoint"),
+        forms.select_related("timepoint"),
         key=lambda r: (*_timepoint_order(r.timepoint), r.instrument, r.week or 0),
     )
     marks = sdv.marks_for(forms)
     timepoints: dict[int, dict] = {}
     for r in forms:
         row = timepoints.setdefault(r.timepoint_id, {"timepoint": r.timepoint, "forms": []})
-        row["forms"].append({"response": r, "mark": marks.get(r.pk)})
+        row["forms"].append({"response": r, "mark": marks.get(r.pk), "values": item_values(r)})
+    return list(timepoints.values())
+
+
+@login_required
+def participant_page(request, study_id):
+    participant = _participant_for(request.user, study_id)
+    trial = participant.trial
     return render(request, "datamanagement/participant.html", {
         "participant": participant,
         "trial": trial,
-        "timepoints": list(timepoints.values()),
+        "timepoints": _forms_by_timepoint(participant),
         "all_timepoints": _timepoints(trial),
         "locks": locks.locks_of_participant(participant),
         "signatures": signatures.signatures_of(participant),
@@ -184,6 +194,7 @@ def sign(request, study_id):
         "timepoint": timepoint,
         "meaning": signatures.meaning_statement(timepoint),
         "values": signatures.signed_values(participant, timepoint),
+        "timepoints": _forms_by_timepoint(participant, timepoint),
         "errors": errors,
         # A wrong password should not make the signer tick the statement again.
         "confirmed": bool(request.POST.get("confirm")),

@@ -1,0 +1,62 @@
+"""What the monitor verifying forms against source and the investigator signing them read:
+each form's values item by item, a choice with its label, a missing value with its
+reason, and a value the instrument does not know shown all the same."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from datamanagement.sdv.values import item_values
+from questionnaires import missing
+from questionnaires.services.saving import correct_response
+from tests.conftest import use_betterback_built_once
+
+from .conftest import answer
+
+pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
+
+
+@pytest.fixture
+def odi_3m(participant, coordinator):
+    from questionnaires.models import Response
+
+    odi = Response.objects.get(participant=participant, timepoint__code="3m", instrument="odi")
+    answers = {k: v for k, v in odi.answers.items() if k != "q8"}
+    correct_response(odi, {**answers, "q1": 4}, "patient refused q8 on paper", coordinator,
+                     {"q8": missing.REFUSED})
+    odi.refresh_from_db()
+    return odi
+
+
+def test_each_item_shows_its_value_its_choice_label_or_why_it_is_missing(odi_3m):
+    odi_3m.answers = {**odi_3m.answers, "legacy": 7}  # a key of no item of this version
+    rows = {row.item: row for row in item_values(odi_3m)}
+    assert rows["q1"].value == "4 · Very severe pain at the moment"
+    assert rows["q1"].text == "Pain intensity" and rows["q1"].reason == ""
+    assert rows["q8"].value == "" and rows["q8"].reason == "Refused (prefer not to answer)"
+    assert rows["legacy"].value == "7"
+    assert list(rows)[:2] == ["q1", "q2"]  # the instrument's order
+
+
+def test_the_monitor_reads_the_values_beside_the_verify_button(participant, monitor, odi_3m,
+                                                              client):
+    client.force_login(monitor)
+    page = client.get(reverse("datamanagement:participant", args=[participant.study_id]))
+    html = page.content.decode()
+    assert "4 · Very severe pain at the moment" in html
+    assert "Refused (prefer not to answer)" in html
+    assert html.count('class="form-values"') == 4  # baseline and 3 months, NRS and ODI
+
+
+def test_the_investigator_reads_what_the_signature_covers(participant, investigator, odi_3m,
+                                                          client):
+    answer(participant, "baseline", "eq5d3l")
+    client.force_login(investigator)
+    url = reverse("datamanagement:sign", args=[participant.study_id])
+    html = client.get(url, {"timepoint": "3m"}).content.decode()
+    assert "4 · Very severe pain at the moment" in html
+    assert html.count('class="form-values"') == 2  # the 3-month forms only
+    assert "eq5d3l" not in html
+    assert client.get(url).content.decode().count('class="form-values"') == 5
