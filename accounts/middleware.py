@@ -1,12 +1,18 @@
-"""Two middlewares for staff pages: the second factor asked before anything else, and
-every authenticated response kept out of caches with its downloads logged."""
+"""Middlewares for staff pages: the second factor asked before anything else, every
+authenticated response kept out of caches with its downloads logged, and times shown in
+the staff's trial's own time zone."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+
+from enrolment.permissions import time_zones_of
 
 from . import access_log, two_factor
 from .models import AccessEvent
@@ -60,6 +66,28 @@ class StaffPagesMiddleware:
             if disposition:
                 access_log.record(AccessEvent.DOWNLOAD, request, user=user, detail=disposition)
         return response
+
+
+class TrialTimeZoneMiddleware:
+    """Staff read a lock, a signature or an audit entry at the time on their clinic's
+    clock: pages of a logged-in user show times in the time zone of their trials (the
+    protocol file's), or in UTC where their trials keep different ones. Every staff page
+    names the zone (base.html)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        zones = time_zones_of(user) if user is not None else set()
+        if len(zones) == 1:
+            timezone.activate(ZoneInfo(zones.pop()))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 def client_ip(request) -> str | None:

@@ -195,6 +195,7 @@ def sign(request, study_id):
         "meaning": signatures.meaning_statement(timepoint),
         "values": signatures.signed_values(participant, timepoint),
         "timepoints": _forms_by_timepoint(participant, timepoint),
+        "enrolment": signatures.enrolment_record(participant) if timepoint is None else [],
         "errors": errors,
         # A wrong password should not make the signer tick the statement again.
         "confirmed": bool(request.POST.get("confirm")),

@@ -133,6 +133,23 @@ def trials_of(user):
     return Trial.objects.filter(pk__in=list(_load_roles(user)))
 
 
+def time_zones_of(user) -> set[str]:
+    """The time zones of the trials where ``user`` holds a role or treats patients, in
+    one query (every staff page asks: :class:`accounts.middleware.TrialTimeZoneMiddleware`)."""
+    from enrolment.models import Physiotherapist, Trial, TrialRole
+
+    if not user.is_authenticated:
+        return set()
+    trials = Trial.objects.all()
+    if not user.is_superuser:
+        trials = trials.filter(
+            Q(pk__in=TrialRole.objects.filter(user=user).values("trial_id"))
+            | Q(pk__in=Physiotherapist.objects.filter(user=user, active=True).values(
+                "clinic__cluster__trial_id"))
+        )
+    return set(trials.values_list("time_zone", flat=True).distinct())
+
+
 def trial_or_clinic_filter(user, wanted: set[str], trial_field: str, clinic_field: str) -> Q:
     """Rows of the trials where ``user`` holds a ``wanted`` role, and of the clinics where
     they are an active physiotherapist, as a filter naming the rows' trial and clinic

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     # The second factor before any page; no-store and the download log on staff pages.
     "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.StaffPagesMiddleware",
+    "accounts.middleware.TrialTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the user (and a reason, where a form gives one) on every history row.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from questionnaires import missing
-from questionnaires.instruments.base import CHOICE, MULTI, YESNO, Item
+from questionnaires.instruments.base import CHOICE, MULTI, NUMBER, SCALE, YESNO, Item
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ def _shown(item: Item, value) -> str:
         return f"{value} · {labels[value]}"
     if item.kind == MULTI and isinstance(value, list):
         return "; ".join(f"{v} · {labels[v]}" if v in labels else str(v) for v in value)
+    if item.kind in (SCALE, NUMBER) and item.min is not None:
+        # A bare 2 reads differently on a 0..10 and a -5..5 scale.
+        return f"{value} ({item.min} … {item.max})"
     return str(value)
 
 

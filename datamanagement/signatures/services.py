@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enrolment import permissions as roles
 
@@ -38,6 +39,29 @@ def may_sign(user, trial) -> bool:
 
 PARTICIPANT_FIELDS = ("study_id", "enrolled_on", "status", "final_visit_on", "withdrawn_on",
                       "withdrawal_scope", "died_on")
+
+
+FIELD_LABELS = {
+    "study_id": gettext_lazy("Study ID"),
+    "enrolled_on": gettext_lazy("Enrolled"),
+    "status": gettext_lazy("Status"),
+    "final_visit_on": gettext_lazy("Final visit"),
+    "withdrawn_on": gettext_lazy("Date of withdrawal"),
+    "withdrawal_scope": gettext_lazy("Withdrawal scope"),
+    "died_on": gettext_lazy("Date of death"),
+}
+
+
+def enrolment_record(participant) -> list[tuple[str, str]]:
+    """(label, value) of the enrolment fields a casebook signature covers, as the signer
+    reads them before signing."""
+    rows = []
+    for name in PARTICIPANT_FIELDS:
+        field = participant._meta.get_field(name)
+        value = (getattr(participant, f"get_{name}_display")() if field.choices
+                 else getattr(participant, name))
+        rows.append((str(FIELD_LABELS[name]), "" if value in (None, "") else str(value)))
+    return rows
 
 
 def signed_values(participant, timepoint=None) -> list:

@@ -40,6 +40,13 @@ def test_each_item_shows_its_value_its_choice_label_or_why_it_is_missing(odi_3m)
     assert list(rows)[:2] == ["q1", "q2"]  # the instrument's order
 
 
+def test_a_scale_value_is_read_with_its_range(participant):
+    nrs = answer(participant, "6m", "nrs", {"back": 7, "leg": 0, "back_average": 5,
+                                            "back_worst": 8})
+    rows = {row.item: row for row in item_values(nrs)}
+    assert rows["back"].value == "7 (0 … 10)" and rows["leg"].value == "0 (0 … 10)"
+
+
 def test_the_monitor_reads_the_values_beside_the_verify_button(participant, monitor, odi_3m,
                                                               client):
     client.force_login(monitor)
@@ -59,4 +66,7 @@ def test_the_investigator_reads_what_the_signature_covers(participant, investiga
     assert "4 · Very severe pain at the moment" in html
     assert html.count('class="form-values"') == 2  # the 3-month forms only
     assert "eq5d3l" not in html
-    assert client.get(url).content.decode().count('class="form-values"') == 5
+    casebook = client.get(url).content.decode()
+    assert casebook.count('class="form-values"') == 5
+    # The casebook covers the enrolment record too: the signer reads it.
+    assert 'id="signed-enrolment"' in casebook and participant.study_id in casebook

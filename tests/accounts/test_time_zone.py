@@ -1,0 +1,55 @@
+"""Staff read times on their trial's clock: the pages of a logged-in user show times in
+the time zone of their trials and say which; where their trials keep different zones,
+in UTC, said as much. Patients' pages are not touched."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from datamanagement.locks import services as locks
+from datamanagement.locks.models import Lock
+from enrolment.protocol.writing import load_protocol
+from tests.conftest import PROTOCOLS, use_betterback_built_once
+
+from ..factories import enrol
+
+pytestmark = pytest.mark.django_db
+betterback = use_betterback_built_once()  # loaded once for the module
+
+
+@pytest.fixture
+def locked(betterback, clinic_west, data_manager):
+    participant = enrol(clinic_west, preferred_language="en")
+    lock = locks.lock(Lock.PARTICIPANT, trial=betterback, user=data_manager,
+                      participant=participant, reason="monitoring visit")
+    # Noon in UTC on a winter day: 13:00 in Stockholm.
+    Lock.objects.filter(pk=lock.pk).update(locked_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    return participant
+
+
+def test_a_data_manager_reads_the_lock_time_on_the_trials_clock(locked, data_manager, client):
+    client.force_login(data_manager)
+    html = client.get(reverse("datamanagement:participant", args=[locked.study_id])).content
+    assert b"2026-01-15 13:00" in html and b"2026-01-15 12:00" not in html
+    assert b"Times are shown in Europe/Stockholm." in html
+
+
+def test_staff_of_trials_in_different_zones_read_utc_and_are_told(locked, client):
+    load_protocol(PROTOCOLS / "impact-lbp.toml")  # America/New_York
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
+    client.force_login(admin)
+    html = client.get(reverse("datamanagement:participant", args=[locked.study_id])).content
+    assert b"2026-01-15 12:00" in html
+    assert b"Times are shown in UTC." in html
+
+
+def test_the_zone_is_not_left_active_for_the_next_request(locked, data_manager, client):
+    from django.utils import timezone
+
+    client.force_login(data_manager)
+    client.get(reverse("datamanagement:participant", args=[locked.study_id]))
+    assert timezone.get_current_timezone_name() == "UTC"
