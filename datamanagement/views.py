@@ -10,6 +10,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
 
 from .access import DATASET_READERS, READERS
+from .casebooks import ALL, SHOWN, casebooks
 from .locks import services as locks
 from .locks.models import Lock, LockedDataset
 from .sdv import services as sdv
@@ -213,6 +215,14 @@ def trial_page(request, trial):
     freezes = list(Lock.objects.active().filter(trial=trial, level=Lock.TIMEPOINT)
                    .select_related("timepoint", "locked_by"))
     frozen = {f.timepoint_id for f in freezes}
+    may_open = roles.has_any(request.user, trial, READERS)
+    shown = request.GET.get("show") if request.GET.get("show") in SHOWN else ALL
+    participants = None
+    if may_open:
+        visible = Participant.objects.visible_to(request.user).filter(trial=trial)
+        participants = Paginator(casebooks(visible.select_related("clinic"), shown), 50).get_page(
+            request.GET.get("page")
+        )
     return render(request, "datamanagement/trial.html", {
         "trial": trial,
         "freezes": freezes,
@@ -224,7 +234,9 @@ def trial_page(request, trial):
         "datasets": LockedDataset.objects.filter(trial=trial),
         "may_lock": locks.may_lock(request.user, trial),
         "may_download": roles.has_any(request.user, trial, DATASET_READERS),
-        "may_open": roles.has_any(request.user, trial, READERS),
+        "may_open": may_open,
+        "participants": participants,
+        "shown": shown,
     })
 
 
