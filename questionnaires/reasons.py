@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from . import missing as codes
 from .instruments import base
 
@@ -38,12 +40,13 @@ def validate_missing(
         try:
             item = instrument.item(item_id)
         except KeyError:
-            errors[item_id] = f"unknown item of {instrument.code} v{instrument.version}"
+            errors[item_id] = _("unknown item of %(instrument)s v%(version)s") % {
+                "instrument": instrument.code, "version": instrument.version}
             continue
         if not codes.is_reason(code):
-            errors[item_id] = f"not a missing-data reason: {code!r}"
+            errors[item_id] = _("not a missing-data reason: %(code)r") % {"code": code}
         elif code not in allowed_reasons(item, who) and stored.get(item_id) != code:
-            errors[item_id] = f"reason {code} is not allowed here"
+            errors[item_id] = _("reason %(code)s is not allowed here") % {"code": code}
         elif base.answered(answers, item_id):
-            errors[item_id] = "an item has either a value or a reason for missing, not both"
+            errors[item_id] = _("an item has either a value or a reason for missing, not both")
     return errors

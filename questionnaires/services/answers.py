@@ -10,6 +10,7 @@ import datetime as dt
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from ..instruments import base
 from ..models import InstrumentWording, Response
@@ -30,28 +31,28 @@ def _check_value(item: base.Item, value) -> str | None:
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
-            return "expected a list of whole numbers"
+            return _("expected a list of whole numbers")
         bad = [v for v in value if v not in item.allowed_codes()]
-        return f"not allowed: {bad}" if bad else None
+        return _("not allowed: %(values)s") % {"values": bad} if bad else None
     if item.kind == base.TEXT:
         if not isinstance(value, str):
-            return "expected text"
+            return _("expected text")
         if len(value) > base.TEXT_MAX_LENGTH:
-            return f"longer than {base.TEXT_MAX_LENGTH} characters"
+            return _("longer than %(n)s characters") % {"n": base.TEXT_MAX_LENGTH}
         return None
     if item.kind == base.DATE:
         try:
             dt.date.fromisoformat(value)
         except (TypeError, ValueError):
-            return "expected a date YYYY-MM-DD"
+            return _("expected a date YYYY-MM-DD")
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        return "expected a whole number"
+        return _("expected a whole number")
     allowed = item.allowed_codes()
     if value not in allowed:
         if item.kind in (base.SCALE, base.NUMBER):
-            return f"out of range {item.min}-{item.max}"
-        return f"not one of {list(allowed)}"
+            return _("out of range %(min)s-%(max)s") % {"min": item.min, "max": item.max}
+        return _("not one of %(values)s") % {"values": list(allowed)}
     return None
 
 
@@ -62,7 +63,8 @@ def validate_answers(instrument: base.Instrument, answers: dict) -> dict[str, st
         try:
             item = instrument.item(item_id)
         except KeyError:
-            errors[item_id] = f"unknown item of {instrument.code} v{instrument.version}"
+            errors[item_id] = _("unknown item of %(instrument)s v%(version)s") % {
+                "instrument": instrument.code, "version": instrument.version}
             continue
         message = _check_value(item, value)
         if message:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .. import missing as reasons
 from ..instruments import base
@@ -44,16 +45,16 @@ def next_entry_for(participant, timepoint, code: str, user) -> tuple[int, Respon
     for number, response in entries.items():
         if response.entered_by_id == user.pk:
             if response.is_complete:
-                raise ResponseError(
+                raise ResponseError(_(
                     "You have entered this form already; the second entry must be made by "
                     "another person."
-                )
+                ))
             return number, response
     if Response.FIRST_ENTRY not in entries:
         return Response.FIRST_ENTRY, None
     if Response.SECOND_ENTRY not in entries:
         return Response.SECOND_ENTRY, None
-    raise ResponseError("This form has been entered twice already.")
+    raise ResponseError(_("This form has been entered twice already."))
 
 
 def compare_entries(first: Response, second: Response) -> list[Difference]:
@@ -78,18 +79,22 @@ def resolve_double_entry(
     The decisions are kept on the final response and its history row says who resolved
     them and why."""
     if not (first.is_complete and second.is_complete):
-        raise ResponseError("Both entries must be complete before they are compared.")
+        raise ResponseError(_("Both entries must be complete before they are compared."))
     if first.entered_by_id == second.entered_by_id:
-        raise ResponseError("The two entries must be made by different people.")
+        raise ResponseError(_("The two entries must be made by different people."))
     if first.version != second.version:
-        raise ResponseError("The two entries were made on different versions.")
+        raise ResponseError(_("The two entries were made on different versions."))
     differences = compare_entries(first, second)
     missing = [d.item.id for d in differences if d.item.id not in decisions]
     if missing:
-        raise ResponseError(f"Resolve every difference: {', '.join(missing)}.")
+        raise ResponseError(
+            _("Resolve every difference: %(items)s.") % {"items": ", ".join(missing)}
+        )
     unreasoned = [k for k, (_, why) in decisions.items() if not (why or "").strip()]
     if unreasoned:
-        raise ResponseError(f"A reason is needed for {', '.join(unreasoned)}.")
+        raise ResponseError(
+            _("A reason is needed for %(items)s.") % {"items": ", ".join(unreasoned)}
+        )
     answers = dict(clean_answers(first.answers))
     missing = dict(first.missing or {})
     resolution = {}
@@ -114,7 +119,7 @@ def resolve_double_entry(
         instrument=first.instrument,
         entry=Response.FINAL,
     ).exists():
-        raise ResponseError("A final response of this form exists already.")
+        raise ResponseError(_("A final response of this form exists already."))
     final = save_answers(
         instrument=instrument,
         timepoint=first.timepoint,

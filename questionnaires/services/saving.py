@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enrolment.models import Participant, Physiotherapist
 from trialsite.compiled import CompiledQuery
@@ -234,13 +235,12 @@ def save_answers(
             started_at=timezone.now(),
         )
     elif response.version != instrument.version:
-        raise ResponseError(
-            f"{response} was started on version {response.version}, not {instrument.version}."
-        )
+        raise ResponseError(_("%(response)s was started on version %(started)s, not %(now)s.") % {
+            "response": response, "started": response.version, "now": instrument.version})
     if response.is_complete and not (reason or "").strip():
         if clean_answers(response.answers) == answers and (response.missing or {}) == missing:
             return response  # nothing changed: no reason needed
-        raise ResponseError("A reason is required to change a completed response.")
+        raise ResponseError(_("A reason is required to change a completed response."))
     response.answers = answers
     response.missing = dict(missing)
     response.scores = compute_scores(instrument, answers, timepoint.trial)
@@ -249,7 +249,7 @@ def save_answers(
     if resolution is not None:
         response.resolution = resolution
     if (response.participant_id is None) == (response.physiotherapist_id is None):
-        raise ResponseError("A response has exactly one respondent.")
+        raise ResponseError(_("A response has exactly one respondent."))
     # The respondent's row is locked (_locked_response), so no other request inserts this
     # response meanwhile: the unique constraints hold without the query each would cost,
     # and the related rows were read by the caller (a query each to check them again).
@@ -270,7 +270,7 @@ def correct_response(
     """A staff correction of a saved response: new answers (and reasons for missing items,
     if given), rescored, with a reason."""
     if not (reason or "").strip():
-        raise ResponseError("A reason is required to correct a response.")
+        raise ResponseError(_("A reason is required to correct a response."))
     response = Response.objects.select_for_update().get(pk=response.pk)
     return save_answers(
         instrument=response.definition(),

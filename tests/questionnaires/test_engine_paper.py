@@ -211,3 +211,14 @@ def test_second_entry_that_agrees_says_so(client, participant, coordinator, phys
     client.force_login(physio_west)
     r = client.post(entry_url(participant), as_post(first, action="save"), follow=True)
     assert "The two entries agree." in r.content.decode()
+
+
+def test_a_swedish_typist_is_told_in_swedish(client, participant, coordinator):
+    """The refusals of paper entry reach staff in their language, not in English."""
+    client.force_login(coordinator)
+    client.post(reverse("set_language"), {"language": "sv", "next": "/"})
+    first = valid_answers(get("odi"))
+    assert client.post(entry_url(participant), as_post(first, action="save")).status_code == 302
+    page = client.get(entry_url(participant), follow=True).content.decode()
+    assert "Du har redan matat in detta formulär" in page
+    assert "You have entered this form already" not in page
