@@ -6,6 +6,7 @@ a refusal (a lock, a wrong password) comes back as a message, never a 500."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -86,9 +87,11 @@ def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
 def participant_page(request, study_id):
     participant = _participant_for(request.user, study_id)
     trial = participant.trial
+    opened = request.GET.get("open", "")
     return render(request, "datamanagement/participant.html", {
         "participant": participant,
         "trial": trial,
+        "opened": int(opened) if opened.isdigit() else None,
         "timepoints": _forms_by_timepoint(participant),
         "all_timepoints": _timepoints(trial),
         "locks": locks.locks_of_participant(participant),
@@ -150,8 +153,11 @@ def verify(request, study_id):
     forms = Response.objects.filter(
         participant=participant, entry=Response.FINAL, completed_at__isnull=False
     )
-    if request.POST.get("response"):
-        forms = forms.filter(pk=request.POST["response"])
+    pk = request.POST.get("response", "")
+    if pk:
+        if not pk.isdigit():
+            raise Http404
+        forms = forms.filter(pk=pk)
     elif request.POST.get("timepoint"):
         forms = forms.filter(timepoint__code=request.POST["timepoint"])
     else:
@@ -164,7 +170,11 @@ def verify(request, study_id):
         except ValidationError as exc:
             _say(request, exc)
     messages.success(request, _("%(n)s form(s) marked verified against source.") % {"n": done})
-    return redirect("datamanagement:participant", study_id=study_id)
+    # Back where the monitor was: the form verified, its values still open.
+    page = reverse("datamanagement:participant", args=[study_id])
+    if pk:
+        return redirect(f"{page}?open={pk}#form-{pk}")
+    return redirect(f"{page}#timepoint-{quote(request.POST['timepoint'])}")
 
 
 @login_required

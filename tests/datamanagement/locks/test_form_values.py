@@ -70,3 +70,17 @@ def test_the_investigator_reads_what_the_signature_covers(participant, investiga
     assert casebook.count('class="form-values"') == 5
     # The casebook covers the enrolment record too: the signer reads it.
     assert 'id="signed-enrolment"' in casebook and participant.study_id in casebook
+
+
+def test_after_verifying_a_form_the_monitor_is_back_at_it_with_its_values_open(
+    participant, monitor, odi_3m, client
+):
+    client.force_login(monitor)
+    url = reverse("datamanagement:verify", args=[participant.study_id])
+    r = client.post(url, {"response": odi_3m.pk})
+    assert r.url.endswith(f"?open={odi_3m.pk}#form-{odi_3m.pk}")
+    html = client.get(r.url).content.decode()
+    assert html.count('class="form-values" open') == 1
+    assert f'id="form-{odi_3m.pk}"' in html
+    assert client.post(url, {"timepoint": "3m"}).url.endswith("#timepoint-3m")
+    assert client.post(url, {"response": "x"}).status_code == 404
