@@ -32,6 +32,37 @@ class AuditEntry:
     changes: list[tuple[str, object, object]] = field(default_factory=list)
     by_staff: bool = True  # ``who`` is a user name; else a label the page translates
 
+    @property
+    def readable(self) -> list[tuple[str, object, object]]:
+        """The changes as the audit trail page shows them (:func:`readable_changes`)."""
+        return readable_changes(self.changes)
+
+
+def _shown(value):
+    """A value as a reader reads it: a float to the digits it was entered with (a score
+    computed as 28.000000000000004 reads 28), a list of codes joined."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, list):
+        return "; ".join(str(_shown(v)) for v in value)
+    return value
+
+
+def readable_changes(changes) -> list[tuple[str, object, object]]:
+    """(field, old, new) with a JSON field (answers, scores, reasons) taken apart key by
+    key, listing only the keys that changed, rather than two whole objects side by side."""
+    out = []
+    for name, old, new in changes:
+        if isinstance(old, dict) or isinstance(new, dict):
+            before = old if isinstance(old, dict) else {}
+            after = new if isinstance(new, dict) else {}
+            for key in sorted(before.keys() | after.keys(), key=str):
+                if before.get(key) != after.get(key):
+                    out.append((f"{name}.{key}", _shown(before.get(key)), _shown(after.get(key))))
+        else:
+            out.append((name, _shown(old), _shown(new)))
+    return out
+
 
 def entries_from(records: QuerySet, what: str, nobody: str = SYSTEM) -> list[AuditEntry]:
     """Audit entries from one historical queryset (any object, any number of objects);

@@ -139,3 +139,38 @@ def test_a_patient_s_own_answers_are_theirs_in_the_audit_trail_not_the_system_s(
         reverse("participant_history", args=[p.study_id]), HTTP_ACCEPT_LANGUAGE="sv"
     ).content.decode()
     assert "deltagaren, via sin enkätlänk" in page and ">systemet<" in page
+
+
+def test_a_corrected_answer_reads_item_by_item_on_the_trials_clock(
+    client, data_manager, coordinator, clinic_west
+):
+    """The trail shows which answer and score changed, not two whole objects, a computed
+    score to the digits it means, and times in the trial's zone, which the header names."""
+    from questionnaires.instruments import get
+    from questionnaires.models import Response
+    from questionnaires.services.saving import correct_response, save_answers
+    from tests.questionnaires.engine_helpers import valid_answers
+
+    p = enrol(clinic_west)
+    odi = get("odi")
+    answers = {**valid_answers(odi), "q3": 2}
+    response = save_answers(instrument=odi, timepoint=p.trial.timepoints.get(code="3m"),
+                            answers=answers, complete=True, mode=Response.STAFF_PAPER,
+                            user=coordinator, participant=p)
+    correct_response(response, {**answers, "q3": 0}, "misread on paper", coordinator)
+    change = [e for e in participant_history(p) if e.action == "changed"][0]
+    shown = {name: (old, new) for name, old, new in change.readable}
+    assert shown["answers.q3"] == (2, 0)
+    assert "answers.q1" not in shown  # unchanged answers are not listed
+    assert {name for name in shown if name.startswith("scores.")}  # the score moved too
+    client.force_login(data_manager)
+    page = client.get(reverse("participant_history", args=[p.study_id])).content.decode()
+    assert "answers.q3: 2 → 0" in page and "When (Europe/Stockholm)" in page
+
+
+def test_floats_read_as_entered_and_lists_joined():
+    from enrolment.audit import readable_changes
+
+    assert readable_changes([("scores", {"total": 27.0}, {"total": 28.000000000000004}),
+                             ("answers", None, {"sc": [1, 2]})]) == [
+        ("scores.total", "27", "28"), ("answers.sc", None, "1; 2")]
