@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from enrolment.models import Participant, Trial
 from enrolment.permissions import time_zones_of
 
 from . import access_log, two_factor
@@ -69,25 +70,45 @@ class StaffPagesMiddleware:
 
 
 class TrialTimeZoneMiddleware:
-    """Staff read a lock, a signature or an audit entry at the time on their clinic's
-    clock: pages of a logged-in user show times in the time zone of their trials (the
-    protocol file's), or in UTC where their trials keep different ones. Every staff page
-    names the zone (base.html)."""
+    """Staff read a lock, a signature or an audit entry at the time on the trial's clock:
+    a page about one trial (its code or a participant's study ID in the URL) shows times
+    in that trial's time zone (the protocol file's); any other page of a logged-in user
+    in the zone of their trials, or in UTC where their trials keep different ones. Every
+    staff page names the zone (base.html)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        zones = time_zones_of(user) if user is not None else set()
-        if len(zones) == 1:
-            timezone.activate(ZoneInfo(zones.pop()))
-        else:
-            timezone.deactivate()
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        zone = _zone_of_page(view_kwargs)
+        if zone is None:
+            zones = time_zones_of(user)
+            zone = zones.pop() if len(zones) == 1 else None
+        if zone:
+            timezone.activate(ZoneInfo(zone))
+        return None
+
+
+def _zone_of_page(kwargs) -> str | None:
+    """The time zone of the trial a URL names (``trial`` or ``code``), or of the
+    participant it names (``study_id``); None for any other page."""
+    code = kwargs.get("trial") or kwargs.get("code")
+    if isinstance(code, str):
+        return Trial.objects.filter(code=code).values_list("time_zone", flat=True).first()
+    study_id = kwargs.get("study_id")
+    if isinstance(study_id, str):
+        return (Participant.objects.filter(study_id=study_id)
+                .values_list("trial__time_zone", flat=True).first())
+    return None
 
 
 def client_ip(request) -> str | None:

@@ -163,7 +163,11 @@ def verify(request, study_id):
     else:
         raise Http404
     done = 0
+    # Forms verified already and unchanged since are not counted again.
+    verified = {pk for pk, mark in sdv.marks_for(forms).items() if mark.is_verified}
     for response in forms:
+        if response.pk in verified:
+            continue
         try:
             sdv.verify(response, request.user)
             done += 1

@@ -1,6 +1,7 @@
-"""Staff read times on their trial's clock: the pages of a logged-in user show times in
-the time zone of their trials and say which; where their trials keep different zones,
-in UTC, said as much. Patients' pages are not touched."""
+"""Staff read times on their trial's clock: a page about one trial (or one of its
+participants) shows times in that trial's time zone; other pages in the zone of the
+user's trials, or in UTC where those differ; every page says which. Patients' pages are
+not touched."""
 
 from __future__ import annotations
 
@@ -38,12 +39,16 @@ def test_a_data_manager_reads_the_lock_time_on_the_trials_clock(locked, data_man
     assert b"Times are shown in Europe/Stockholm." in html
 
 
-def test_staff_of_trials_in_different_zones_read_utc_and_are_told(locked, client):
+def test_a_page_about_one_trial_is_on_its_clock_whatever_else_the_user_holds(locked, client):
     load_protocol(PROTOCOLS / "impact-lbp.toml")  # America/New_York
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
     client.force_login(admin)
     html = client.get(reverse("datamanagement:participant", args=[locked.study_id])).content
-    assert b"2026-01-15 12:00" in html
+    assert b"2026-01-15 13:00" in html and b"Times are shown in Europe/Stockholm." in html
+    html = client.get(reverse("datamanagement:trial", args=["betterback"])).content
+    assert b"Times are shown in Europe/Stockholm." in html
+    # A page of no one trial, for a user of trials in different zones: UTC, said so.
+    html = client.get(reverse("home"), follow=True).content
     assert b"Times are shown in UTC." in html
 
 

@@ -214,3 +214,14 @@ def test_the_dashboard_counts_the_forms_in_its_one_pass_over_the_completed_final
         and 'FROM "datamanagement_sourceverification"' not in q["sql"]
     ]
     assert len(passes) == 1, passes
+
+
+def test_verifying_a_visit_again_counts_only_forms_not_verified_yet(participant, monitor,
+                                                                     client):
+    client.force_login(monitor)
+    url = reverse("datamanagement:verify", args=[participant.study_id])
+    sdv.verify(nrs_3m(participant), monitor)
+    page = client.post(url, {"timepoint": "3m"}, follow=True).content.decode()
+    assert "1 form(s) marked verified against source." in page
+    page = client.post(url, {"timepoint": "3m"}, follow=True).content.decode()
+    assert "0 form(s) marked verified against source." in page
