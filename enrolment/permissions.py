@@ -119,6 +119,17 @@ def _load_roles(user) -> dict[int, set[str]]:
     return roles
 
 
+def trial_ids_where(user, role: str) -> set[int]:
+    """The ids of the trials where ``user`` holds ``role`` (from the roles already read
+    for this request, where they were)."""
+    if not user.is_authenticated or not user.is_active or user.is_superuser:
+        return set()
+    cache = getattr(user, "_trial_roles_cache", None)
+    if cache is None:
+        cache = user._trial_roles_cache = _load_roles(user)
+    return {trial_id for trial_id, held in cache.items() if role in held}
+
+
 def has_any(user, trial, wanted: set[str]) -> bool:
     return bool(roles_in(user, trial) & wanted)
 

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "enrolment.permissions.context_processor",
                 "followup.access.context_processor",
                 "accounts.context.nav",
+                "datamanagement.queries.context.nav",
             ],
         },
     },

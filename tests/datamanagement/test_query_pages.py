@@ -243,3 +243,24 @@ def test_the_query_page_gives_the_item_and_its_codes_in_swedish(client, physio_w
     assert "Gång" in page.split('id="query-target"')[1].split("</dd>")[0]
     en = client.get(detail(query), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "0 = Pain does not stop me walking any distance" in en
+
+
+def test_a_physiotherapists_menu_leads_to_the_queries_waiting_for_their_clinic(
+    client, query, physio_west, physio_east, data_manager
+):
+    """A physiotherapist has no data-management page: the menu names the trial's queries
+    and how many wait for their clinic's answer; those of another clinic do not count."""
+    client.force_login(physio_west)
+    home = client.get(reverse("participant_detail", args=[query.participant.study_id]))
+    html = home.content.decode()
+    link = reverse("datamanagement:query_list", args=["betterback"])
+    assert f'class="nav-link query-nav" href="{link}"' in html
+    assert 'title="waiting for your clinic">1</span>' in html
+    assert client.get(link).status_code == 200
+    actions.answer_query(query, "Ticked 2; corrected.", physio_west)
+    html = client.get(link).content.decode()
+    assert "query-nav" in html and "waiting for your clinic" not in html  # answered
+    client.force_login(physio_east)
+    assert "waiting for your clinic" not in client.get(link).content.decode()
+    client.force_login(data_manager)  # reaches them from the data-management page
+    assert "query-nav" not in client.get(link).content.decode()
