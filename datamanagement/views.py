@@ -79,7 +79,8 @@ def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
     timepoints: dict[int, dict] = {}
     for r in forms:
         row = timepoints.setdefault(r.timepoint_id, {"timepoint": r.timepoint, "forms": []})
-        row["forms"].append({"response": r, "mark": marks.get(r.pk), "values": item_values(r)})
+        row["forms"].append({"response": r, "mark": marks.get(r.pk), "values": item_values(r),
+                             "name": r.definition().name})
     return list(timepoints.values())
 
 

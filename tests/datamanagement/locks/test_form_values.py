@@ -65,7 +65,7 @@ def test_the_investigator_reads_what_the_signature_covers(participant, investiga
     html = client.get(url, {"timepoint": "3m"}).content.decode()
     assert "4 · Very severe pain at the moment" in html
     assert html.count('class="form-values"') == 2  # the 3-month forms only
-    assert "eq5d3l" not in html
+    assert "Oswestry Disability Index 2.1" in html and "EQ-5D-3L" not in html
     casebook = client.get(url).content.decode()
     assert casebook.count('class="form-values"') == 5
     # The casebook covers the enrolment record too: the signer reads it.
