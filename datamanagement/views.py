@@ -27,7 +27,7 @@ from .casebooks import ALL, SHOWN, casebooks
 from .locks import services as locks
 from .locks.models import Lock, LockedDataset
 from .sdv import services as sdv
-from .sdv.values import item_values
+from .sdv.values import instrument_name, item_values
 from .signatures import services as signatures
 
 
@@ -80,7 +80,7 @@ def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
     for r in forms:
         row = timepoints.setdefault(r.timepoint_id, {"timepoint": r.timepoint, "forms": []})
         row["forms"].append({"response": r, "mark": marks.get(r.pk), "values": item_values(r),
-                             "name": r.definition().name})
+                             "name": instrument_name(r)})
     return list(timepoints.values())
 
 

@@ -36,12 +36,28 @@ def _shown(item: Item, value) -> str:
     return str(value)
 
 
+def instrument_items(response) -> tuple[Item, ...]:
+    """The items of the response's instrument version; none for a version this site no
+    longer knows (its values are then listed as stored)."""
+    try:
+        return tuple(response.definition().items)
+    except KeyError:
+        return ()
+
+
+def instrument_name(response) -> str:
+    try:
+        return response.definition().name
+    except KeyError:
+        return f"{response.instrument} v{response.version}"
+
+
 def item_values(response) -> list[ItemValue]:
     """Every item of the response's instrument in its order, then any value the
     instrument does not know (an item of another version), so nothing entered is hidden."""
     answers, reasons = response.answers or {}, response.missing or {}
-    definition = response.definition()
-    known = {item.id for item in definition.items}
+    items = instrument_items(response)
+    known = {item.id for item in items}
     rows = [
         ItemValue(
             item.id,
@@ -49,7 +65,7 @@ def item_values(response) -> list[ItemValue]:
             _shown(item, answers.get(item.id)),
             missing.label(reasons[item.id]) if missing.is_reason(reasons.get(item.id)) else "",
         )
-        for item in definition.items
+        for item in items
     ]
     for key in sorted((answers.keys() | reasons.keys()) - known):
         reason = reasons.get(key)

@@ -84,3 +84,10 @@ def test_after_verifying_a_form_the_monitor_is_back_at_it_with_its_values_open(
     assert f'id="form-{odi_3m.pk}"' in html
     assert client.post(url, {"timepoint": "3m"}).url.endswith("#timepoint-3m")
     assert client.post(url, {"response": "x"}).status_code == 404
+
+
+def test_a_form_of_a_version_the_site_no_longer_knows_is_listed_as_stored(odi_3m):
+    odi_3m.version = 99
+    rows = item_values(odi_3m)
+    assert {row.item for row in rows} >= {"q1", "q8"}
+    assert {row.item: row.value for row in rows}["q1"] == "4"
