@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
@@ -71,10 +72,10 @@ class StaffPagesMiddleware:
 
 class TrialTimeZoneMiddleware:
     """Staff read a lock, a signature or an audit entry at the time on the trial's clock:
-    a page about one trial (its code or a participant's study ID in the URL) shows times
-    in that trial's time zone (the protocol file's); any other page of a logged-in user
-    in the zone of their trials, or in UTC where their trials keep different ones. Every
-    staff page names the zone (base.html)."""
+    a page about one trial (its code, a participant's study ID or one of its records in
+    the URL) shows times in that trial's time zone (the protocol file's); any other page
+    of a logged-in user in the zone of their trials, or in UTC where their trials keep
+    different ones. Every staff page names the zone (base.html)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,7 +90,7 @@ class TrialTimeZoneMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        zone = _zone_of_page(view_kwargs)
+        zone = _zone_of_page(request, view_kwargs)
         if zone is None:
             zones = time_zones_of(user)
             zone = zones.pop() if len(zones) == 1 else None
@@ -98,9 +99,20 @@ class TrialTimeZoneMiddleware:
         return None
 
 
-def _zone_of_page(kwargs) -> str | None:
-    """The time zone of the trial a URL names (``trial`` or ``code``), or of the
-    participant it names (``study_id``); None for any other page."""
+# Pages about one record named by its id: the record's model and the path to its trial's
+# time zone.
+ZONE_OF_RECORD = {
+    "query_detail": ("datamanagement.Query", "participant__trial__time_zone"),
+    "contact_reschedule": ("followup.Contact", "timepoint__trial__time_zone"),
+    "contact_new_link": ("followup.Contact", "timepoint__trial__time_zone"),
+    "response_correct": ("questionnaires.Response", "timepoint__trial__time_zone"),
+}
+
+
+def _zone_of_page(request, kwargs) -> str | None:
+    """The time zone of the trial a page is about: the trial its URL names (``trial`` or
+    ``code``), the participant's (``study_id``), or the record's (:data:`ZONE_OF_RECORD`);
+    None for a page about no one trial."""
     code = kwargs.get("trial") or kwargs.get("code")
     if isinstance(code, str):
         return Trial.objects.filter(code=code).values_list("time_zone", flat=True).first()
@@ -108,6 +120,12 @@ def _zone_of_page(kwargs) -> str | None:
     if isinstance(study_id, str):
         return (Participant.objects.filter(study_id=study_id)
                 .values_list("trial__time_zone", flat=True).first())
+    match = getattr(request, "resolver_match", None)
+    record = ZONE_OF_RECORD.get(getattr(match, "url_name", None))
+    if record is not None and isinstance(kwargs.get("pk"), int):
+        model, path = record
+        return (apps.get_model(model).objects.filter(pk=kwargs["pk"])
+                .values_list(path, flat=True).first())
     return None
 
 

@@ -64,6 +64,14 @@ def _say(request, exc: ValidationError) -> None:
 # --- one participant ---------------------------------------------------------------------
 
 
+def _protocol_order(response) -> tuple[int, str]:
+    """A form's place in its timepoint as the protocol file lists the instruments (one it
+    no longer lists last)."""
+    listed = list(response.timepoint.instruments or [])
+    place = listed.index(response.instrument) if response.instrument in listed else len(listed)
+    return place, response.instrument
+
+
 def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
     """The participant's final forms by timepoint, in the participant page's order, each
     with its values item by item (a monitor verifies them against source, an
@@ -73,7 +81,7 @@ def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
         forms = forms.filter(timepoint=timepoint)
     forms = sorted(
         forms.select_related("timepoint"),
-        key=lambda r: (*_timepoint_order(r.timepoint), r.instrument, r.week or 0),
+        key=lambda r: (*_timepoint_order(r.timepoint), *_protocol_order(r), r.week or 0),
     )
     marks = sdv.marks_for(forms)
     timepoints: dict[int, dict] = {}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_noop as N_
 
 # English in the data (the API and the casebook bundle carry it); the audit trail page
@@ -40,9 +41,16 @@ class AuditEntry:
 
 def _shown(value):
     """A value as a reader reads it: a float to the digits it was entered with (a score
-    computed as 28.000000000000004 reads 28), a list of codes joined."""
+    computed as 28.000000000000004 reads 28), a list of codes joined, a time as the rest
+    of the trail writes times (on the page's clock), nothing for an empty text."""
     if isinstance(value, float):
         return f"{value:.10g}"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value == "":
+        return None
     if isinstance(value, list):
         return "; ".join(str(_shown(v)) for v in value)
     return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from enrolment import guards
 from enrolment import permissions as roles
 from enrolment.models import Timepoint
 
@@ -64,8 +65,24 @@ def participant_questionnaires(context, participant):
                 }
             )
         all_complete = all(i["final"] and i["final"].is_complete for i in instruments)
-        rows.append({"timepoint": tp, "instruments": instruments, "all_complete": all_complete})
+        rows.append({
+            "timepoint": tp,
+            "instruments": instruments,
+            "all_complete": all_complete,
+            # Nothing is offered that a lock would refuse after the form was filled in.
+            "locked": _refusal(participant, tp) if can_edit else "",
+        })
     return {"participant": participant, "rows": rows, "can_edit": can_edit}
+
+
+def _refusal(participant, timepoint) -> str:
+    """Why a form of this timepoint cannot be written now (a freeze, a lock of the
+    participant or of the visit: data management's guard), or ""."""
+    try:
+        guards.check(Response(participant=participant, timepoint=timepoint), "save")
+    except guards.WriteRefused as exc:
+        return " ".join(exc.messages)
+    return ""
 
 
 def _name(code: str) -> str:

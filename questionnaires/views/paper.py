@@ -39,6 +39,7 @@ from .common import (
     _participant_for,
     _timepoint,
 )
+from .visits import _warn_if_locked
 
 # --- paper entry and double data entry --------------------------------------------------
 
@@ -61,6 +62,9 @@ def paper_entry(request, study_id, timepoint, instrument):
     )
     saved = response.answers if response else {}
     saved_missing = response.missing if response else {}
+    if request.method == "GET":
+        # Before anything is typed: a lock refuses the saving at the end.
+        _warn_if_locked(request, response or Response(participant=participant, timepoint=tp))
     if request.method == "POST":
         # A blank on paper is a missing answer: nothing is required, values are checked.
         form = InstrumentForm(

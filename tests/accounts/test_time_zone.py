@@ -58,3 +58,18 @@ def test_the_zone_is_not_left_active_for_the_next_request(locked, data_manager, 
     client.force_login(data_manager)
     client.get(reverse("datamanagement:participant", args=[locked.study_id]))
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_a_page_about_one_record_is_on_its_trials_clock(locked, client, data_manager):
+    """A query, a contact or a response named by its id: its trial's clock too (found
+    walking the demo: a query's page showed UTC to a user of trials in different zones)."""
+    from datamanagement.queries import actions
+    from datamanagement.queries.models import Query
+
+    load_protocol(PROTOCOLS / "impact-lbp.toml")  # America/New_York
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
+    query = actions.raise_query(locked, "enrolment.enrolled_on", "Date?", data_manager)
+    Query.objects.filter(pk=query.pk).update(raised_at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    client.force_login(admin)
+    html = client.get(reverse("datamanagement:query_detail", args=[query.pk])).content
+    assert b"Times are shown in Europe/Stockholm." in html and b"2026-01-15 13:00" in html

@@ -169,8 +169,15 @@ def test_a_corrected_answer_reads_item_by_item_on_the_trials_clock(
 
 
 def test_floats_read_as_entered_and_lists_joined():
+    from datetime import UTC, datetime
+
     from enrolment.audit import readable_changes
 
     assert readable_changes([("scores", {"total": 27.0}, {"total": 28.000000000000004}),
                              ("answers", None, {"sc": [1, 2]})]) == [
         ("scores.total", "27", "28"), ("answers.sc", None, "1; 2")]
+    # Times as the trail writes them (found walking: "Dec. 2, 2026, 1:01 p.m."), an empty
+    # text as nothing.
+    assert readable_changes([("cleared_at", None, datetime(2026, 12, 2, 12, 1, tzinfo=UTC)),
+                             ("cleared_reason", "", "changed")]) == [
+        ("cleared_at", None, "2026-12-02 12:01:00"), ("cleared_reason", None, "changed")]

@@ -91,3 +91,16 @@ def test_a_form_of_a_version_the_site_no_longer_knows_is_listed_as_stored(odi_3m
     rows = item_values(odi_3m)
     assert {row.item for row in rows} >= {"q1", "q8"}
     assert {row.item: row.value for row in rows}["q1"] == "4"
+
+
+def test_forms_are_in_the_protocols_order(participant, monitor, client):
+    from enrolment.models import Timepoint
+
+    answer(participant, "3m", "eq5d3l")
+    listed = Timepoint.objects.get(trial=participant.trial, code="3m").instruments
+    assert listed.index("odi") < listed.index("eq5d3l")  # not the alphabet's order
+    client.force_login(monitor)
+    html = client.get(reverse("datamanagement:participant", args=[participant.study_id])
+                      ).content.decode()
+    section = html[html.index('id="timepoint-3m"'):]
+    assert section.index("Oswestry Disability Index") < section.index("EQ-5D-3L")

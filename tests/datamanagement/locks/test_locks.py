@@ -251,3 +251,22 @@ def test_a_swedish_page_names_the_frozen_timepoint_in_swedish(participant, data_
     url = reverse("response_correct", args=[nrs_3m(participant).pk])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="sv").content.decode()
     assert "Låst: 3 månader (betterback)" in page and "3 months" not in page
+
+
+def test_a_frozen_timepoint_offers_nothing_its_lock_would_refuse(participant, data_manager,
+                                                                 coordinator, client):
+    """Found walking the demo: a frozen 3 months still offered paper entry, refused only
+    once the form was filled in. Its row says why instead; the baseline's stays open."""
+    tp = Timepoint.objects.get(trial=participant.trial, code="3m")
+    locks.lock(Lock.TIMEPOINT, trial=participant.trial, timepoint=tp, user=data_manager,
+               reason="3-month data frozen for the interim analysis")
+    client.force_login(coordinator)
+    html = client.get(reverse("participant_detail", args=[participant.study_id])).content.decode()
+    paper_3m = reverse("paper_entry", args=[participant.study_id, "3m", "eq5d3l"])
+    paper_baseline = reverse("paper_entry", args=[participant.study_id, "baseline", "eq5d3l"])
+    assert paper_3m not in html and paper_baseline in html
+    assert html.count('class="small text-body-secondary timepoint-locked"') == 1
+    assert reverse("response_correct", args=[nrs_3m(participant).pk]) not in html
+    # The address typed directly: the lock is said before anything is entered.
+    page = client.get(paper_3m).content.decode()
+    assert "A data manager must unlock it" in page
