@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 from enrolment.models import Clinic, Participant, Trial
+from questionnaires.instruments import get as get_instrument
 
 from . import actions, export, permissions, summary
 from .forms import MessageForm, RaiseForm
@@ -24,6 +25,17 @@ def _trial(user, code: str) -> Trial:
     if not permissions.can_read_trial(user, trial):
         raise Http404
     return trial
+
+
+def _instrument_name(code: str) -> str:
+    """A query's instrument as the filter names it: the enrolment record or the
+    instrument's name (its code where the site no longer knows it)."""
+    if code == "enrolment":
+        return _("Enrolment")
+    try:
+        return get_instrument(code).name
+    except KeyError:
+        return code
 
 
 def _errors(exc: ValidationError) -> str:
@@ -51,7 +63,8 @@ def query_list(request, code):
             "clinics": Clinic.objects.filter(roles.clinic_filter(request.user))
             .filter(cluster__trial=trial)
             .order_by("code"),
-            "instruments": sorted(set(visible.values_list("instrument", flat=True))),
+            "instruments": [(code, _instrument_name(code))
+                            for code in sorted(set(visible.values_list("instrument", flat=True)))],
             "raisers": sorted(
                 set(visible.exclude(raised_by=None).values_list("raised_by__username", flat=True))
             ),

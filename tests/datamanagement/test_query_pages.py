@@ -264,3 +264,9 @@ def test_a_physiotherapists_menu_leads_to_the_queries_waiting_for_their_clinic(
     assert "waiting for your clinic" not in client.get(link).content.decode()
     client.force_login(data_manager)  # reaches them from the data-management page
     assert "query-nav" not in client.get(link).content.decode()
+
+
+def test_the_instrument_filter_names_instruments(client, query, data_manager):
+    client.force_login(data_manager)
+    html = client.get(reverse("datamanagement:query_list", args=["betterback"])).content.decode()
+    assert '<option value="odi">Oswestry Disability Index 2.1</option>' in html
