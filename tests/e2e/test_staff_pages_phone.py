@@ -94,3 +94,29 @@ def test_a_query_fits_a_phone(browser, live_server, data_manager, clinic_west):
     assert "Is the enrolment date right?" in page.inner_text("main")
     assert _fits(page) == []
     page.close()
+
+
+def test_the_monitors_pages_fit_a_phone(browser, live_server, betterback, clinic_west):
+    """A monitor verifying against source on a phone: the casebooks list and a form's
+    values (long wording, long answers) stay inside the screen or scroll in their box."""
+    from tests.conftest import _role
+    from tests.datamanagement.locks.conftest import answer
+
+    _role(betterback, TrialRole.MONITOR, "monitor")
+    p = enrol(clinic_west, preferred_language="en")
+    for code in ("odi", "bb_costs"):
+        answer(p, "3m", code)
+    page = log_in_at(browser, live_server, "monitor", "/data-management/betterback/", WIDTH)
+    assert page.locator(".casebook-row").count() == 1
+    assert _fits(page) == []
+    page.goto(f"{live_server.url}/data-management/participant/{p.study_id}/")
+    for summary in page.locator("details.form-values > summary").all():
+        summary.click()
+    assert page.locator("td.form-value").first.is_visible()
+    assert _fits(page) == []
+    # Each value is read whole on the screen, not in a box to scroll sideways (a walk
+    # found long answers cut at the screen's edge).
+    right = page.evaluate("""() => Math.max(...[...document.querySelectorAll('td.form-value')]
+        .map(e => e.getBoundingClientRect().right))""")
+    assert right <= WIDTH
+    page.close()
