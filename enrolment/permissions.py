@@ -98,11 +98,7 @@ def roles_in(user, trial) -> set[str]:
         return set()
     if user.is_superuser:
         return {ADMINISTRATOR}
-    cache = getattr(user, "_trial_roles_cache", None)
-    if cache is None:
-        cache = _load_roles(user)
-        user._trial_roles_cache = cache
-    return cache.get(trial.pk, set())
+    return _roles_of(user).get(trial.pk, set())
 
 
 def _load_roles(user) -> dict[int, set[str]]:
@@ -119,15 +115,20 @@ def _load_roles(user) -> dict[int, set[str]]:
     return roles
 
 
+def _roles_of(user) -> dict[int, set[str]]:
+    """Trial id -> roles of ``user``, read once a request (kept on the user object)."""
+    cache = getattr(user, "_trial_roles_cache", None)
+    if cache is None:
+        cache = user._trial_roles_cache = _load_roles(user)
+    return cache
+
+
 def trial_ids_where(user, role: str) -> set[int]:
     """The ids of the trials where ``user`` holds ``role`` (from the roles already read
     for this request, where they were)."""
     if not user.is_authenticated or not user.is_active or user.is_superuser:
         return set()
-    cache = getattr(user, "_trial_roles_cache", None)
-    if cache is None:
-        cache = user._trial_roles_cache = _load_roles(user)
-    return {trial_id for trial_id, held in cache.items() if role in held}
+    return {trial_id for trial_id, held in _roles_of(user).items() if role in held}
 
 
 def has_any(user, trial, wanted: set[str]) -> bool:
