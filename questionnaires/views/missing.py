@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy
 from enrolment.models import Timepoint
 
 from .. import missing, not_done
+from ..models import Response
 from .common import _editable_participant, _error_list, _instrument_or_404, _timepoint
+from .visits import _warn_if_locked
 
 WHOLE_TIMEPOINT = "__all__"
 
@@ -41,6 +43,8 @@ def mark_not_done(request, study_id, timepoint):
     if instrument and instrument not in tp.instruments:
         raise Http404
     form = NotDoneForm(request.POST or None)
+    if request.method == "GET":
+        _warn_if_locked(request, Response(participant=participant, timepoint=tp))
     if request.method == "POST" and form.is_valid():
         kwargs = dict(
             participant=participant,

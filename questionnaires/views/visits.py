@@ -220,9 +220,12 @@ def visit_start(request, study_id, timepoint):
             _("This visit is finished; to change an answer, correct the form with a reason."),
         )
         return redirect("participant_detail", study_id=study_id)
-    _warn_if_locked(
+    if _warn_if_locked(
         request, Response(participant=visit.participant, timepoint=visit.timepoint)
-    )
+    ):
+        # Not handed to the patient: every answer would be refused at the end, and the
+        # visit's pages (the patient's) show staff no warning.
+        return redirect("participant_detail", study_id=study_id)
     return redirect("visit_page", study_id=study_id, timepoint=timepoint, page=page)
 
 
@@ -232,6 +235,10 @@ def visit_page(request, study_id, timepoint, page):
     # A page reached by its address skips no confirmation.
     if _window(visit)[1] == "early" and not request.session.get(_early_key(study_id, timepoint)):
         return redirect("visit_start", study_id=study_id, timepoint=timepoint)
+    if request.method == "GET" and _warn_if_locked(
+        request, Response(participant=visit.participant, timepoint=visit.timepoint)
+    ):
+        return redirect("participant_detail", study_id=study_id)
     return run_visit_page(
         request,
         visit,

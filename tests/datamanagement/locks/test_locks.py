@@ -270,3 +270,13 @@ def test_a_frozen_timepoint_offers_nothing_its_lock_would_refuse(participant, da
     # The address typed directly: the lock is said before anything is entered.
     page = client.get(paper_3m).content.decode()
     assert "A data manager must unlock it" in page
+    not_done = reverse("mark_not_done", args=[participant.study_id, "3m"])
+    assert "A data manager must unlock it" in client.get(not_done).content.decode()
+    # The tablet is not handed over for a visit every answer of which would be refused:
+    # back on the participant page, with the reason.
+    for url in (reverse("visit_start", args=[participant.study_id, "3m"]),
+                reverse("visit_page", args=[participant.study_id, "3m", 1])):
+        r = client.get(url, follow=True)
+        assert r.redirect_chain[-1][0] == reverse("participant_detail",
+                                                  args=[participant.study_id])
+        assert "A data manager must unlock it" in r.content.decode()
