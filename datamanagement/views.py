@@ -21,13 +21,14 @@ from django.views.decorators.http import require_POST
 from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint, Trial
 from questionnaires.models import Response
+from questionnaires.readable import instrument_name
 
 from .access import DATASET_READERS, READERS
 from .casebooks import ALL, SHOWN, casebooks
 from .locks import services as locks
 from .locks.models import Lock, LockedDataset
 from .sdv import services as sdv
-from .sdv.values import instrument_name, item_values
+from .sdv.values import item_values
 from .signatures import services as signatures
 
 
@@ -88,7 +89,7 @@ def _forms_by_timepoint(participant, timepoint=None) -> list[dict]:
     for r in forms:
         row = timepoints.setdefault(r.timepoint_id, {"timepoint": r.timepoint, "forms": []})
         row["forms"].append({"response": r, "mark": marks.get(r.pk), "values": item_values(r),
-                             "name": instrument_name(r)})
+                             "name": instrument_name(r.instrument, r.version)})
     return list(timepoints.values())
 
 

@@ -44,3 +44,13 @@ def check(instance, action: str = "save") -> None:
     """Ask every registered guard; the first refusal raises :class:`WriteRefused`."""
     for guard in list(_guards):
         guard(instance, action)
+
+
+def refusal(instance, action: str = "save") -> str:
+    """Why a write of ``instance`` would be refused now, or "": for a page that says so
+    before anything is typed (:func:`check` raises instead)."""
+    try:
+        check(instance, action)
+    except WriteRefused as exc:
+        return " ".join(exc.messages)
+    return ""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from enrolment import permissions as roles
 from enrolment.models import Clinic, Participant, Trial
-from questionnaires.instruments import get as get_instrument
+from questionnaires.readable import instrument_name
 
 from . import actions, export, permissions, summary
 from .forms import MessageForm, RaiseForm
@@ -30,12 +30,7 @@ def _trial(user, code: str) -> Trial:
 def _instrument_name(code: str) -> str:
     """A query's instrument as the filter names it: the enrolment record or the
     instrument's name (its code where the site no longer knows it)."""
-    if code == "enrolment":
-        return _("Enrolment")
-    try:
-        return get_instrument(code).name
-    except KeyError:
-        return code
+    return _("Enrolment") if code == "enrolment" else instrument_name(code)
 
 
 def _errors(exc: ValidationError) -> str:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from questionnaires import missing
-from questionnaires.instruments.base import CHOICE, MULTI, NUMBER, SCALE, YESNO, Item
+from questionnaires.instruments.base import Item
+from questionnaires.readable import answer_text
 
 
 @dataclass(frozen=True)
@@ -20,22 +21,6 @@ class ItemValue:
     reason: str  # why the value is missing, "" when it is not
 
 
-def _shown(item: Item, value) -> str:
-    if value is None or value == "" or value == []:
-        return ""
-    if item.kind == YESNO and value in (0, 1):
-        return _("yes") if value else _("no")
-    labels = {c.code: _(c.label) for c in item.choices}
-    if item.kind == CHOICE and value in labels:
-        return f"{value} · {labels[value]}"
-    if item.kind == MULTI and isinstance(value, list):
-        return "; ".join(f"{v} · {labels[v]}" if v in labels else str(v) for v in value)
-    if item.kind in (SCALE, NUMBER) and item.min is not None:
-        # A bare 2 reads differently on a 0..10 and a -5..5 scale.
-        return f"{value} ({item.min} … {item.max})"
-    return str(value)
-
-
 def instrument_items(response) -> tuple[Item, ...]:
     """The items of the response's instrument version; none for a version this site no
     longer knows (its values are then listed as stored)."""
@@ -43,13 +28,6 @@ def instrument_items(response) -> tuple[Item, ...]:
         return tuple(response.definition().items)
     except KeyError:
         return ()
-
-
-def instrument_name(response) -> str:
-    try:
-        return response.definition().name
-    except KeyError:
-        return f"{response.instrument} v{response.version}"
 
 
 def item_values(response) -> list[ItemValue]:
@@ -62,7 +40,7 @@ def item_values(response) -> list[ItemValue]:
         ItemValue(
             item.id,
             _(item.text),
-            _shown(item, answers.get(item.id)),
+            answer_text(item, answers.get(item.id)),
             missing.label(reasons[item.id]) if missing.is_reason(reasons.get(item.id)) else "",
         )
         for item in items

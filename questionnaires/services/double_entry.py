@@ -90,7 +90,7 @@ def resolve_double_entry(
         raise ResponseError(
             _("Resolve every difference: %(items)s.") % {"items": ", ".join(missing)}
         )
-    unreasoned = [k for k, (_, why) in decisions.items() if not (why or "").strip()]
+    unreasoned = [k for k, (_value, why) in decisions.items() if not (why or "").strip()]
     if unreasoned:
         raise ResponseError(
             _("A reason is needed for %(items)s.") % {"items": ", ".join(unreasoned)}

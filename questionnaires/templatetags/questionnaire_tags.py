@@ -9,26 +9,20 @@ from enrolment import permissions as roles
 from enrolment.models import Timepoint
 
 from .. import missing
-from ..instruments import base, get
+from ..instruments import base
 from ..models import Response
+from ..readable import answer_text, instrument_name
 
 register = template.Library()
 
 
 @register.filter
 def answer_label(value, item: base.Item) -> str:
-    """An answer as staff read it: the code with its label for choices."""
-    if value is None:
-        return "—"
+    """An answer as staff read it (:func:`questionnaires.readable.answer_text`); a reason
+    for a missing value, which paper entries compare as values, with its code."""
     if missing.is_reason(value):
         return f"{value} {missing.label(value)}"
-    if item.kind in (base.CHOICE, base.MULTI):
-        labels = {c.code: c.label for c in item.choices}
-        values = value if isinstance(value, list) else [value]
-        return "; ".join(f"{v} {labels.get(v, '?')}" for v in values)
-    if item.kind == base.YESNO:
-        return {1: "1 yes", 0: "0 no"}.get(value, str(value))
-    return str(value)
+    return answer_text(item, value) or "—"
 
 
 @register.inclusion_tag("questionnaires/_participant_block.html", takes_context=True)
@@ -57,7 +51,7 @@ def participant_questionnaires(context, participant):
             instruments.append(
                 {
                     "code": code,
-                    "name": _name(code),
+                    "name": instrument_name(code),
                     "final": final,
                     "paper": paper,
                     "scores": _scores(final),
@@ -70,26 +64,11 @@ def participant_questionnaires(context, participant):
             "instruments": instruments,
             "all_complete": all_complete,
             # Nothing is offered that a lock would refuse after the form was filled in.
-            "locked": _refusal(participant, tp) if can_edit else "",
+            # (a freeze, a lock of the participant or of the visit: data management's guard)
+            "locked": guards.refusal(Response(participant=participant, timepoint=tp))
+            if can_edit else "",
         })
     return {"participant": participant, "rows": rows, "can_edit": can_edit}
-
-
-def _refusal(participant, timepoint) -> str:
-    """Why a form of this timepoint cannot be written now (a freeze, a lock of the
-    participant or of the visit: data management's guard), or ""."""
-    try:
-        guards.check(Response(participant=participant, timepoint=timepoint), "save")
-    except guards.WriteRefused as exc:
-        return " ".join(exc.messages)
-    return ""
-
-
-def _name(code: str) -> str:
-    try:
-        return get(code).name
-    except KeyError:
-        return code
 
 
 def _not_done_reason(response) -> str:

@@ -163,12 +163,10 @@ def _finished_message(visit: Visit, response) -> str:
 
 def _warn_if_locked(request, instance) -> bool:
     """Say on a page when what it would change is locked (data management's lock)."""
-    try:
-        guards.check(instance, "save")
-    except guards.WriteRefused as exc:
-        messages.warning(request, " ".join(exc.messages))
-        return True
-    return False
+    refused = guards.refusal(instance)
+    if refused:
+        messages.warning(request, refused)
+    return bool(refused)
 
 
 def _staff_visit(request, study_id: str, timepoint: str) -> Visit:
