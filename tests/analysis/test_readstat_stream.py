@@ -28,15 +28,17 @@ _libc = ctypes.CDLL(None)
 _libc.time.restype = ctypes.c_long
 
 
-def both(export_of, fmt, tmp_path):
-    """The file pyreadstat writes from the frame and the streamed one, stamped with the
-    same second (ReadStat writes the C clock's second into the header)."""
+def both(export_of, fmt, tmp_path, streamed_of=None):
+    """The file pyreadstat writes from the frame and the streamed one (of ``streamed_of``'s
+    export where given), stamped with the same second (ReadStat writes the C clock's
+    second into the header)."""
     while True:
         second = _libc.time(None)
         writers.write_readstat(export_of(), tmp_path / f"frame.{fmt}", fmt)
         if _libc.time(None) == second:
             break
-    n = readstat.write(export_of(), tmp_path / f"stream.{fmt}", fmt, timestamp=second)
+    n = readstat.write((streamed_of or export_of)(), tmp_path / f"stream.{fmt}", fmt,
+                       timestamp=second)
     return (tmp_path / f"frame.{fmt}").read_bytes(), (tmp_path / f"stream.{fmt}").read_bytes(), n
 
 
@@ -144,6 +146,30 @@ def test_dates_and_empty_texts_read_back_as_exported(data, betterback, fmt, tmp_
     assert formats["enrolment_date"] == ("%td" if fmt == "dta" else "DATE11")
     texts = [c for c in df.columns if df[c].dtype == object]
     assert texts and not (df[texts] == "nan").any().any()
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_a_producer_that_fills_one_list_for_every_row_gets_every_row(fmt, tmp_path):
+    """Only the cells that change are handed to ReadStat: "change" is judged on the values,
+    not on the producer's list, which may be one list refilled for each row."""
+
+    def refilled():
+        export = synthetic(40, long_text=False)
+
+        def rows():
+            row = []
+            for values in export.rows():
+                row[:] = values
+                yield row
+
+        return writers.for_format(Export(export.vars, rows, export.total), fmt)
+
+    def as_rows():
+        return writers.for_format(synthetic(40, long_text=False), fmt)
+
+    frame, stream, n = both(as_rows, fmt, tmp_path, refilled)
+    assert n == 40
+    assert stream == frame
 
 
 def test_memory_does_not_grow_with_the_rows(tmp_path, monkeypatch):
