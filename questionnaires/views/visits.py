@@ -177,8 +177,8 @@ def _staff_visit(request, study_id: str, timepoint: str) -> Visit:
     )
 
 
-def _early_key(study_id: str, timepoint: str) -> str:
-    return f"early_visit:{study_id}:{timepoint}"
+def _confirmed_key(study_id: str, timepoint: str) -> str:
+    return f"visit_outside_window:{study_id}:{timepoint}"
 
 
 def _window(visit: Visit):
@@ -186,31 +186,22 @@ def _window(visit: Visit):
     return window, (window.state(trial_today(visit.trial)) if window else "open")
 
 
+def _needs_confirmation(request, study_id: str, timepoint: str, state: str) -> bool:
+    """Whether the staff must confirm, in this session, a visit before or after its window
+    as the window's state is now."""
+    return state in ("early", "late") and (
+        request.session.get(_confirmed_key(study_id, timepoint)) != state
+    )
+
+
 @login_required
 def visit_start(request, study_id, timepoint):
-    """Before the tablet goes to the patient: a visit not due yet needs the staff's
-    confirmation (the answers would count for a timepoint months away)."""
+    """Before the tablet goes to the patient: a visit not due yet, or whose window has
+    closed, needs the staff's confirmation (the answers would count for a timepoint months
+    away, or outside its window). The tablet's pages are the patient's and show staff no
+    message, so the confirmation is a page of its own; a finished or locked visit is not
+    handed over at all."""
     visit = _staff_visit(request, study_id, timepoint)
-    window, state = _window(visit)
-    if state == "early" and not request.session.get(_early_key(study_id, timepoint)):
-        if request.method == "POST" and request.POST.get("confirm_early"):
-            request.session[_early_key(study_id, timepoint)] = True
-        else:
-            return render(
-                request,
-                "questionnaires/visit_not_due.html",
-                {"participant": visit.participant, "timepoint": visit.timepoint, "window": window},
-            )
-    if state == "late":
-        messages.warning(
-            request,
-            _("The window of %(label)s closed on %(closes)s (it was %(opens)s to %(closes)s).")
-            % {
-                "label": visit.timepoint.staff_label,
-                "opens": window.opens,
-                "closes": window.closes,
-            },
-        )
     page = visit.first_open_page()
     if page > len(visit.instrument_codes):
         messages.info(
@@ -224,14 +215,32 @@ def visit_start(request, study_id, timepoint):
         # Not handed to the patient: every answer would be refused at the end, and the
         # visit's pages (the patient's) show staff no warning.
         return redirect("participant_detail", study_id=study_id)
+    window, state = _window(visit)
+    if _needs_confirmation(request, study_id, timepoint, state):
+        if request.method == "POST" and request.POST.get(f"confirm_{state}"):
+            request.session[_confirmed_key(study_id, timepoint)] = state
+        else:
+            return render(
+                request,
+                "questionnaires/visit_not_due.html",
+                {
+                    "participant": visit.participant,
+                    "timepoint": visit.timepoint,
+                    "window": window,
+                    "state": state,
+                },
+            )
     return redirect("visit_page", study_id=study_id, timepoint=timepoint, page=page)
 
 
 @login_required
 def visit_page(request, study_id, timepoint, page):
     visit = _staff_visit(request, study_id, timepoint)
-    # A page reached by its address skips no confirmation.
-    if _window(visit)[1] == "early" and not request.session.get(_early_key(study_id, timepoint)):
+    # A page reached by its address skips no confirmation of an early visit (its answers
+    # would count for a timepoint months away). A late one's answers carry the outside-
+    # window flag whatever page they come from: its confirmation is the start's.
+    state = _window(visit)[1]
+    if state == "early" and _needs_confirmation(request, study_id, timepoint, state):
         return redirect("visit_start", study_id=study_id, timepoint=timepoint)
     if request.method == "GET" and _warn_if_locked(
         request, Response(participant=visit.participant, timepoint=visit.timepoint)

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from enrolment.audit import participant_history
+from enrolment.views_enrol import trial_today
 from questionnaires.instruments import get
 from questionnaires.models import Response
 from tests.conftest import use_betterback_built_once
@@ -21,8 +22,11 @@ BASELINE = ["nrs", "odi", "eq5d3l", "bipq", "sbst"]  # protocols/betterback.toml
 
 
 @pytest.fixture
-def participant(clinic_west, coordinator):
-    return enrol(clinic_west, user=coordinator, preferred_language="en")
+def participant(clinic_west, coordinator, betterback):
+    # Enrolled today: the baseline visit is in its window (a late one asks the staff first,
+    # test_visit_window.py).
+    return enrol(clinic_west, user=coordinator, preferred_language="en",
+                 enrolled_on=trial_today(betterback))
 
 
 def page_url(p, n, tp="baseline"):

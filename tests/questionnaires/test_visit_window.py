@@ -58,3 +58,43 @@ def test_baseline_on_the_enrolment_day_opens_at_once(client, physio_west, clinic
     client.force_login(physio_west)
     r = client.get(reverse("visit_start", args=[p.study_id, "baseline"]))
     assert r["Location"] == reverse("visit_page", args=[p.study_id, "baseline", 1])
+
+
+@pytest.mark.django_db
+def test_a_late_visit_asks_the_staff_before_the_tablet_is_handed_over(
+    client, physio_west, clinic_west, betterback
+):
+    """The window's end is said on a page of its own: the visit's pages are the patient's
+    and show no message, so a warning queued for them waited for the next staff page."""
+    today = trial_today(betterback)
+    p = enrol(clinic_west, enrolled_on=today - timedelta(days=365))
+    tp = betterback.timepoints.get(code="3m")
+    client.force_login(physio_west)
+    start = reverse("visit_start", args=[p.study_id, "3m"])
+    r = client.get(start)
+    html = r.content.decode()
+    due = offset_date(p.enrolled_on, 3, "months")
+    opens = due - timedelta(days=tp.window_before_days)
+    closes = due + timedelta(days=tp.window_after_days)
+    assert r.status_code == 200 and 'id="window-closed"' in html
+    assert (f"The window of {tp.staff_label} closed on {closes:%Y-%m-%d} "
+            f"(it was {opens:%Y-%m-%d} to {closes:%Y-%m-%d})") in html
+    assert "outside its window" in html and 'name="confirm_late"' in html
+    r = client.post(start, {"confirm_late": "1"})
+    first_page = reverse("visit_page", args=[p.study_id, "3m", 1])
+    assert r.status_code == 302 and r["Location"] == first_page
+    # Confirmed: the start goes straight to the form, and no warning waits for the staff.
+    assert client.get(start)["Location"] == first_page
+    page = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
+    assert "closed on" not in page
+
+
+@pytest.mark.django_db
+def test_the_late_visits_page_is_in_swedish_for_a_swedish_reader(
+    client, physio_west, clinic_west, betterback
+):
+    p = enrol(clinic_west, enrolled_on=trial_today(betterback) - timedelta(days=365))
+    client.force_login(physio_west)
+    client.cookies["django_language"] = "sv"
+    html = client.get(reverse("visit_start", args=[p.study_id, "3m"])).content.decode()
+    assert "stängde" in html and "utanför" in html and "Öppna ändå" in html
