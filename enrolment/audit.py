@@ -32,6 +32,9 @@ class AuditEntry:
     reason: str
     changes: list[tuple[str, object, object]] = field(default_factory=list)
     by_staff: bool = True  # ``who`` is a user name; else a label the page translates
+    # The record as the page names it, in the reader's language; "" where the page
+    # translates ``what`` (which stays the English name the API and the bundle carry).
+    label: str = ""
 
     @property
     def readable(self) -> list[tuple[str, object, object]]:
@@ -72,9 +75,12 @@ def readable_changes(changes) -> list[tuple[str, object, object]]:
     return out
 
 
-def entries_from(records: QuerySet, what: str, nobody: str = SYSTEM) -> list[AuditEntry]:
+def entries_from(
+    records: QuerySet, what: str, nobody: str = SYSTEM, label: str = ""
+) -> list[AuditEntry]:
     """Audit entries from one historical queryset (any object, any number of objects);
-    ``nobody`` names who made the changes no user made."""
+    ``nobody`` names who made the changes no user made, ``label`` the record for the
+    page (:attr:`AuditEntry.label`)."""
     rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
     previous = {}
     entries = []
@@ -103,6 +109,7 @@ def entries_from(records: QuerySet, what: str, nobody: str = SYSTEM) -> list[Aud
                 reason=row.history_change_reason or "",
                 changes=changes,
                 by_staff=row.history_user is not None,
+                label=label,
             )
         )
     return entries
@@ -123,9 +130,10 @@ PARTICIPANT_HISTORY_SOURCES: list[Callable] = [_participant_rows]
 def participant_history(participant) -> list[AuditEntry]:
     """Every audited change about one participant, newest first. A source yields
     (history queryset, record name) or, with who made the changes no user made,
-    (history queryset, record name, who)."""
+    (history queryset, record name, who), and may add the record's name for the page
+    (history queryset, record name, who, label)."""
     entries: list[AuditEntry] = []
     for source in PARTICIPANT_HISTORY_SOURCES:
-        for records, what, *nobody in source(participant):
-            entries.extend(entries_from(records, what, *nobody))
+        for records, what, *rest in source(participant):
+            entries.extend(entries_from(records, what, *rest))
     return sorted(entries, key=lambda e: e.when, reverse=True)

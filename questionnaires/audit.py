@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from enrolment.audit import SYSTEM
+
+from .readable import instrument_name
 
 # Who answered when no staff member did (English in the data, as enrolment.audit's).
 BY_LINK = N_("the participant, by their survey link")
@@ -12,16 +15,28 @@ BY_SMS = N_("the participant, by SMS")
 
 
 def participant_responses(participant):
+    """Each response's history, named in English for the API and the bundle ("Response
+    odi at 3m") and for the page in the reader's language (the instrument's name, the
+    timepoint's label)."""
+    from enrolment.models import Timepoint
+
     from .models import Response
 
     respondents = {Response.PATIENT_ONLINE: BY_LINK, Response.PATIENT_SMS: BY_SMS}
-    codes = (
+    rows = list(
         Response.objects.filter(participant=participant)
-        .values_list("id", "instrument", "timepoint__code", "entry", "mode")
+        .values_list("id", "instrument", "version", "timepoint_id", "timepoint__code",
+                     "entry", "mode")
         .order_by("id")
     )
-    for pk, instrument, timepoint, entry, mode in codes:
-        label = f"Response {instrument} at {timepoint}"
+    timepoints = Timepoint.objects.in_bulk({row[3] for row in rows})
+    for pk, instrument, version, timepoint_id, timepoint, entry, mode in rows:
+        what = f"Response {instrument} at {timepoint}"
+        label = _("%(instrument)s, %(timepoint)s") % {
+            "instrument": instrument_name(instrument, version),
+            "timepoint": timepoints[timepoint_id].staff_label,
+        }
         if entry:
-            label += f" (paper entry {entry})"
-        yield Response.history.filter(id=pk), label, respondents.get(mode, SYSTEM)
+            what += f" (paper entry {entry})"
+            label = _("%(form)s (paper entry %(n)s)") % {"form": label, "n": entry}
+        yield Response.history.filter(id=pk), what, respondents.get(mode, SYSTEM), label

@@ -181,3 +181,24 @@ def test_floats_read_as_entered_and_lists_joined():
     assert readable_changes([("cleared_at", None, datetime(2026, 12, 2, 12, 1, tzinfo=UTC)),
                              ("cleared_reason", "", "changed")]) == [
         ("cleared_at", None, "2026-12-02 12:01:00"), ("cleared_reason", None, "changed")]
+
+
+def test_a_swedish_reader_reads_each_response_by_its_instrument_and_timepoint(
+    client, coordinator, clinic_west, betterback
+):
+    """The page names a response in the reader's language; the API keeps its English
+    record name ("Response odi at baseline")."""
+    from questionnaires.instruments import get
+    from questionnaires.services.saving import save_answers
+    from tests.questionnaires.engine_helpers import valid_answers
+
+    p = enrol(clinic_west, user=coordinator)
+    baseline = betterback.timepoints.get(code="baseline")
+    save_answers(instrument=get("odi"), timepoint=baseline, answers=valid_answers(get("odi")),
+                 complete=True, participant=p, user=coordinator, mode="staff_clinic")
+    assert any(e.what == "Response odi at baseline" for e in participant_history(p))
+    client.force_login(coordinator)
+    client.cookies["django_language"] = "sv"
+    html = client.get(reverse("participant_history", args=[p.study_id])).content.decode()
+    assert "Response odi at baseline" not in html
+    assert f"{get('odi').name}, Vid studiens start" in html
