@@ -3,6 +3,8 @@ covers. One fixed, indexed query per audited save, and one more for the locks it
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,9 +78,11 @@ def covering_locks(trial_id, participant_id=None, timepoint_id=None, response_id
 
 
 def refusal(lock) -> str:
-    """The message a refused write shows: what is locked, by whom, since when, and how to
-    change it."""
-    when = timezone.localtime(lock.locked_at).strftime("%Y-%m-%d %H:%M")
+    """The message a refused write shows: what is locked, by whom, since when (on the
+    trial's clock, whoever writes it: a page, a command or a Celery task, whose clock is
+    UTC), and how to change it."""
+    zone = ZoneInfo(lock.trial.time_zone) if lock.trial.time_zone else None
+    when = timezone.localtime(lock.locked_at, zone).strftime("%Y-%m-%d %H:%M")
     who = lock.locked_by.get_username() if lock.locked_by else _("the system")
     return _(
         "Locked: %(scope)s (%(level)s, by %(who)s on %(when)s). A data manager must "

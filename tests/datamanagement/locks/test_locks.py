@@ -280,3 +280,21 @@ def test_a_frozen_timepoint_offers_nothing_its_lock_would_refuse(participant, da
         assert r.redirect_chain[-1][0] == reverse("participant_detail",
                                                   args=[participant.study_id])
         assert "A data manager must unlock it" in r.content.decode()
+
+
+def test_the_refusal_tells_the_locks_time_on_the_trials_clock_outside_any_page(
+    participant, data_manager
+):
+    """A Celery task and a command run on UTC: the message they store or print still
+    gives the time the data manager saw on the trial's pages (BetterBack: Stockholm)."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    lock = make_lock(Lock.PARTICIPANT, participant, data_manager)
+    Lock.objects.filter(pk=lock.pk).update(locked_at=datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    response = nrs_3m(participant)
+    response._change_reason = "typo"
+    with timezone.override("UTC"), pytest.raises(guards.WriteRefused) as refused:
+        response.save()
+    assert "2026-07-02 00:30" in str(refused.value)  # CEST, the next day
