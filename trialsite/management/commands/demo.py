@@ -13,9 +13,11 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
 from django.utils import timezone
 
 from enrolment.demo import DEMO_PASSWORD
+from trialsite import fresh_schema
 from trialsite.demo.build import build_site
 
 
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         say("Creating or updating the database tables")
+        fresh_schema.create(connection)  # a new embedded database: built, not migrated
         call_command("migrate", interactive=False, verbosity=0)
         built = build_site(
             timezone.localdate(), timezone.now(), participants, safe_participants,
