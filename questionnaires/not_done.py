@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from . import missing as reasons
-from .instruments import get
+from .instruments import for_trial
 from .models import Response
 from .services.answers import ResponseError
 from .services.saving import save_answers
@@ -48,7 +48,8 @@ def mark_not_done(
         raise ResponseError(
             f"{instrument} at {timepoint.code} is complete already; correct it instead."
         )
-    definition = response.definition() if response else get(instrument)
+    # the version the trial's protocol pins, as a form answered on the site would have
+    definition = response.definition() if response else for_trial(timepoint.trial, instrument)
     answers = dict(response.answers) if response else {}
     missing = {item.id: code for item in definition.items if item.id not in answers}
     result = save_answers(

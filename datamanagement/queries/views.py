@@ -27,10 +27,12 @@ def _trial(user, code: str) -> Trial:
     return trial
 
 
-def _instrument_name(code: str) -> str:
-    """A query's instrument as the filter names it: the enrolment record or the
-    instrument's name (its code where the site no longer knows it)."""
-    return _("Enrolment") if code == "enrolment" else instrument_name(code)
+def _instrument_name(trial, code: str) -> str:
+    """A query's instrument as the filter names it: the enrolment record or the name of
+    the version the trial's protocol pins (its code where the site no longer knows it)."""
+    if code == "enrolment":
+        return _("Enrolment")
+    return instrument_name(code, (trial.instrument_versions or {}).get(code))
 
 
 def _errors(exc: ValidationError) -> str:
@@ -58,7 +60,7 @@ def query_list(request, code):
             "clinics": Clinic.objects.filter(roles.clinic_filter(request.user))
             .filter(cluster__trial=trial)
             .order_by("code"),
-            "instruments": [(code, _instrument_name(code))
+            "instruments": [(code, _instrument_name(trial, code))
                             for code in sorted(set(visible.values_list("instrument", flat=True)))],
             "raisers": sorted(
                 set(visible.exclude(raised_by=None).values_list("raised_by__username", flat=True))

@@ -40,6 +40,7 @@ def participant_questionnaires(context, participant):
         ),
         key=lambda tp: (tp.respondent != Timepoint.PATIENT, tp.order),
     )
+    pins = participant.trial.instrument_versions or {}
     for tp in timepoints:
         if "sms_tracking" in tp.instruments:
             continue  # weekly SMS answers: shown by followup's participant_sms block
@@ -51,7 +52,8 @@ def participant_questionnaires(context, participant):
             instruments.append(
                 {
                     "code": code,
-                    "name": instrument_name(code),
+                    # the version answered, else the one the protocol pins
+                    "name": instrument_name(code, final.version if final else pins.get(code)),
                     "final": final,
                     "paper": paper,
                     "scores": _scores(final),

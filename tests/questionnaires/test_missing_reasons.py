@@ -7,6 +7,7 @@ timepoint can be marked not done, which closes the follow-up contact."""
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from followup import dispatch as dispatcher
 from followup.models import Contact, Message
@@ -361,6 +362,25 @@ def test_one_questionnaire_marked_not_done_is_complete_with_every_item_reasoned(
     # Complete now: it cannot be marked again; a correction is the way.
     r = client.post(url, {"code": str(missing.LOST), "why": "again"})
     assert r.status_code == 200 and "correct it instead" in r.content.decode()
+
+
+def test_a_form_marked_not_done_is_the_version_the_protocol_pins(
+    client, participant, coordinator, betterback
+):
+    """BetterBack pins NRS to version 1 (its [instrument_versions]): a not-done NRS is a
+    version 1 form, with version 1's items reasoned and its name on the participant page,
+    not the latest version's."""
+    assert betterback.instrument_versions["nrs"] == 1 and get("nrs").version > 1
+    response = not_done.mark_not_done(
+        participant=participant, timepoint=baseline(participant), instrument="nrs",
+        code=missing.NOT_DONE, why="ran out of time", user=coordinator,
+    )
+    assert response.version == 1
+    assert set(response.missing) == set(get("nrs", 1).item_ids)
+    client.force_login(coordinator)
+    html = client.get(reverse("participant_detail", args=[participant.study_id])).content
+    assert f"{escape(get('nrs', 1).name)}:" in html.decode()
+    assert escape(get("nrs").name) not in html.decode()
 
 
 def test_a_physiotherapist_of_another_clinic_cannot_mark_not_done(client, participant, physio_east):
