@@ -242,7 +242,7 @@ class RescheduleError(ValidationError):
 
 
 RESCHEDULABLE = (Contact.SCHEDULED, Contact.INVITED, Contact.MISSED)
-NOT_TO_BE_CONTACTED = (Participant.WITHDRAWN, Participant.DIED)
+NOT_TO_BE_CONTACTED = Participant.NOT_ASKED
 
 
 @transaction.atomic

@@ -38,6 +38,8 @@ class Participant(AuditedModel):
         (COMPLETED, _("Completed")),
         (DIED, _("Died")),
     ]
+    # Asked nothing more: no follow-up contact, no questionnaire at a visit.
+    NOT_ASKED = (WITHDRAWN, DIED)
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="participants")
     study_id = models.CharField(max_length=20, unique=True)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="participants")

@@ -6,7 +6,7 @@ from django import template
 
 from enrolment import guards
 from enrolment import permissions as roles
-from enrolment.models import Timepoint
+from enrolment.models import Participant, Timepoint
 
 from .. import missing
 from ..instruments import base
@@ -70,7 +70,8 @@ def participant_questionnaires(context, participant):
             "locked": guards.refusal(Response(participant=participant, timepoint=tp))
             if can_edit else "",
         })
-    return {"participant": participant, "rows": rows, "can_edit": can_edit}
+    return {"participant": participant, "rows": rows, "can_edit": can_edit,
+            "asked": participant.status not in Participant.NOT_ASKED}
 
 
 def _not_done_reason(response) -> str:

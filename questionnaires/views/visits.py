@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from enrolment import consent_views, guards
 from enrolment.consent.reading import is_held
-from enrolment.models import Timepoint
+from enrolment.models import Participant, Timepoint
 from enrolment.views_enrol import trial_today
 from questionnaires.services.answers import ResponseError, wording_for
 from questionnaires.services.saving import Visit, save_answers
@@ -177,6 +177,23 @@ def _staff_visit(request, study_id: str, timepoint: str) -> Visit:
     )
 
 
+def _not_asked(request, participant) -> bool:
+    """A participant who died or withdrew is asked no questionnaire at a visit either: the
+    staff hear why, on the participant's page."""
+    if participant.status == Participant.DIED:
+        text = _("%(study_id)s died on %(date)s: no questionnaire is asked of them any more.")
+        day = participant.died_on
+    elif participant.status == Participant.WITHDRAWN:
+        text = _("%(study_id)s withdrew on %(date)s: no questionnaire is asked of them any "
+                 "more.")
+        day = participant.withdrawn_on
+    else:
+        return False
+    messages.warning(request, text % {"study_id": participant.study_id,
+                                      "date": day.isoformat() if day else "?"})
+    return True
+
+
 def _confirmed_key(study_id: str, timepoint: str) -> str:
     return f"visit_outside_window:{study_id}:{timepoint}"
 
@@ -202,6 +219,8 @@ def visit_start(request, study_id, timepoint):
     message, so the confirmation is a page of its own; a finished or locked visit is not
     handed over at all."""
     visit = _staff_visit(request, study_id, timepoint)
+    if _not_asked(request, visit.participant):
+        return redirect("participant_detail", study_id=study_id)
     page = visit.first_open_page()
     if page > len(visit.instrument_codes):
         messages.info(
@@ -236,6 +255,8 @@ def visit_start(request, study_id, timepoint):
 @login_required
 def visit_page(request, study_id, timepoint, page):
     visit = _staff_visit(request, study_id, timepoint)
+    if _not_asked(request, visit.participant):
+        return redirect("participant_detail", study_id=study_id)
     # A page reached by its address skips no confirmation of an early visit (its answers
     # would count for a timepoint months away). A late one's answers carry the outside-
     # window flag whatever page they come from: its confirmation is the start's.

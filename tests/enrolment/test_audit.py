@@ -11,9 +11,12 @@ from enrolment.actions.changes import update_personal_details
 from enrolment.actions.status import withdraw_participant
 from enrolment.audit import participant_history
 from enrolment.models import PersonalDetails
+from questionnaires.instruments import get
+from questionnaires.services.saving import save_answers
 from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+from ..questionnaires.engine_helpers import valid_answers
 
 pytestmark = pytest.mark.django_db
 betterback = use_betterback_built_once()  # loaded once for the module
@@ -188,10 +191,6 @@ def test_a_swedish_reader_reads_each_response_by_its_instrument_and_timepoint(
 ):
     """The page names a response in the reader's language; the API keeps its English
     record name ("Response odi at baseline")."""
-    from questionnaires.instruments import get
-    from questionnaires.services.saving import save_answers
-    from tests.questionnaires.engine_helpers import valid_answers
-
     p = enrol(clinic_west, user=coordinator)
     baseline = betterback.timepoints.get(code="baseline")
     save_answers(instrument=get("odi"), timepoint=baseline, answers=valid_answers(get("odi")),

@@ -8,12 +8,16 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from enrolment.actions.status import record_death, withdraw_participant
 from enrolment.views_enrol import trial_today
 from followup.schedule import offset_date
 from questionnaires.due import due_date
+from questionnaires.instruments import for_trial
+from questionnaires.services.saving import save_answers
 from tests.conftest import use_betterback_built_once
 
 from ..factories import enrol
+from .engine_helpers import valid_answers
 
 betterback = use_betterback_built_once()  # loaded once for the module
 
@@ -98,3 +102,40 @@ def test_the_late_visits_page_is_in_swedish_for_a_swedish_reader(
     client.cookies["django_language"] = "sv"
     html = client.get(reverse("visit_start", args=[p.study_id, "3m"])).content.decode()
     assert "stängde" in html and "utanför" in html and "Öppna ändå" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ending", ["died", "withdrew"])
+def test_no_visit_is_opened_for_a_participant_who_died_or_withdrew(
+    client, coordinator, clinic_west, betterback, ending
+):
+    today = trial_today(betterback)
+    p = enrol(clinic_west, enrolled_on=today - timedelta(days=100))
+    if ending == "died":
+        record_death(p, today - timedelta(days=3), "reported by the family")
+    else:
+        withdraw_participant(p, today - timedelta(days=3), "asked for no more questionnaires")
+    client.force_login(coordinator)
+    detail = reverse("participant_detail", args=[p.study_id])
+    html = client.get(detail).content.decode()
+    assert reverse("visit_start", args=[p.study_id, "3m"]) not in html
+    for url in (reverse("visit_start", args=[p.study_id, "3m"]),
+                reverse("visit_page", args=[p.study_id, "3m", 1])):
+        r = client.get(url, follow=True)
+        assert r.redirect_chain[-1][0] == detail
+        assert f"{p.study_id} {ending} on {today - timedelta(days=3):%Y-%m-%d}" in (
+            r.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_finished_visit_offers_no_visit_on_this_device(client, coordinator, clinic_west):
+    p = enrol(clinic_west, user=coordinator)
+    baseline = p.trial.timepoints.get(code="baseline")
+    for code in baseline.instruments:
+        instrument = for_trial(p.trial, code)
+        save_answers(instrument=instrument, timepoint=baseline, answers=valid_answers(instrument),
+                     complete=True, participant=p, user=coordinator, mode="staff_clinic")
+    client.force_login(coordinator)
+    html = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
+    assert reverse("visit_start", args=[p.study_id, "baseline"]) not in html
+    assert reverse("visit_start", args=[p.study_id, "3m"]) in html
