@@ -24,7 +24,7 @@ from questionnaires.models import Response
 from questionnaires.readable import instrument_name
 
 from .access import DATASET_READERS, READERS
-from .casebooks import ALL, SHOWN, casebooks
+from .casebooks import ALL, SHOWN, casebooks, mark_broken
 from .locks import services as locks
 from .locks.models import Lock, LockedDataset
 from .sdv import services as sdv
@@ -247,6 +247,8 @@ def trial_page(request, trial):
         participants = Paginator(casebooks(visible.select_related("clinic"), shown), 50).get_page(
             request.GET.get("page")
         )
+        participants.object_list = list(participants.object_list)
+        mark_broken(participants.object_list)
     return render(request, "datamanagement/trial.html", {
         "trial": trial,
         "freezes": freezes,

@@ -77,3 +77,24 @@ def test_one_query_for_the_list_whatever_its_length(participant, clinic_west, mo
     for _ in range(5):
         answer(enrol(clinic_west, preferred_language="en"), "baseline", "nrs")
     assert queries() == few
+
+
+def test_a_casebook_changed_since_its_signature_counts_as_not_signed(
+    participant, clinic_west, investigator, coordinator, monitor, client
+):
+    """The list says so, as the participant's page does: a signature a later correction
+    broke is no signature to rely on, and the investigator finds it under "not signed"."""
+    other = enrol(clinic_west, preferred_language="en")
+    trial = participant.trial
+    for p in (participant, other):
+        signatures.sign(p, investigator, PASSWORD, confirmed=True)
+    # Written under the other's signature with the same values: it still holds.
+    other.save()
+    assert set(rows(trial, NOT_SIGNED)) == set()
+    response = nrs_3m(participant)
+    correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
+    assert set(rows(trial, NOT_SIGNED)) == {participant.study_id}
+    client.force_login(monitor)
+    html = client.get(reverse("datamanagement:trial", args=["betterback"])).content.decode()
+    assert html.count("signature-broken") == 1
+    assert "broken: changed since signing" in html
