@@ -88,6 +88,8 @@ def test_the_correction_flow_refuses(level, participant, data_manager, client):
     r = client.post(url, as_post({**before, "back": 0}, reason="typo"))
     assert r.status_code == 200
     assert "A data manager must unlock it" in r.content.decode()
+    # No answer is at fault: nothing asks the reader to check answers marked below.
+    assert "Please check the answers marked below." not in r.content.decode()
     response.refresh_from_db()
     assert response.answers == before
 
