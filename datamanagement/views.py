@@ -103,7 +103,10 @@ def participant_page(request, study_id):
         "trial": trial,
         "opened": int(opened) if opened.isdigit() else None,
         "timepoints": _forms_by_timepoint(participant),
-        "all_timepoints": _timepoints(trial),
+        # A participant's own visits: the physiotherapists' workshop timepoints are not
+        # theirs to lock.
+        "all_timepoints": [t for t in _timepoints(trial)
+                           if t.respondent != Timepoint.PHYSIOTHERAPIST],
         "locks": locks.locks_of_participant(participant),
         "signatures": signatures.signatures_of(participant),
         "may_lock": locks.may_lock(request.user, trial),

@@ -29,6 +29,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
 
 from .consort import ConsortFlow
 from .pure import Recruitment
@@ -152,6 +153,9 @@ def recruitment_figure(rec: Recruitment) -> Figure:
         ax2.set_xticks(x, [_month_label(m) for m in rec.months], rotation=45, ha="right")
         for a in (ax, ax2):
             a.spines[["top", "right"]].set_visible(False)
+            # People, counted from none: no 2.5 ticks, no axis of 2.84 to 3.16 for a flat 3.
+            a.set_ylim(bottom=0)
+            a.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         fig.tight_layout()
     return fig
 

@@ -441,3 +441,19 @@ def test_planned_from_is_the_first_due_date_the_amendment_still_planned():
     assert planned_from(added(winter, time(9))) == date(2019, 3, 1)
     assert planned_from(added(winter.replace(minute=0, hour=8), time(9))) == date(2019, 3, 2)
     assert planned_from(SimpleNamespace(added_in_id=None)) is None
+
+
+def test_recruitment_axes_count_people_in_whole_numbers():
+    """A handful enrolled made matplotlib tick 0.5, 1.0, 1.5 ... people."""
+    months = mon.month_range(date(2017, 4, 1), date(2017, 6, 1))
+    rec = mon.recruitment(
+        [{"clinic": "MOT", "day": date(2017, 4, 3), "n": 3}],
+        CLUSTERS,
+        months=months,
+        weeks=[],
+        today=date(2017, 7, 1),
+    )
+    fig = figures.recruitment_figure(rec)
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

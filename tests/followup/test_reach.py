@@ -154,6 +154,8 @@ def test_the_channel_note_keeps_no_address_and_is_read_in_the_readers_language(
     page = client.get(overdue, HTTP_ACCEPT_LANGUAGE="da").content.decode()
     assert nobody.study_id in page and "kan ikke nås: e-mail: ingen e-mailadresse" in page
     assert "unreachable" not in page and "no email address" not in page
+    # The window's end, whether it is still ahead or already past.
+    assert "Vinduets afslutning" in page and "Window closes" not in page
 
 
 def test_a_participant_reachable_by_no_channel_is_overdue_on_the_day_of_enrolment(

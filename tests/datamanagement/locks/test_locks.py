@@ -300,3 +300,19 @@ def test_the_refusal_tells_the_locks_time_on_the_trials_clock_outside_any_page(
     with timezone.override("UTC"), pytest.raises(guards.WriteRefused) as refused:
         response.save()
     assert "2026-07-02 00:30" in str(refused.value)  # CEST, the next day
+
+
+def test_the_participant_lock_offers_the_participants_visits_only(participant, data_manager,
+                                                                 client):
+    """The physiotherapists' workshop timepoints are no visit of a participant's; the page
+    names its trial as the menu does, not by its code."""
+    client.force_login(data_manager)
+    html = client.get(reverse("datamanagement:participant", args=[participant.study_id]))
+    html = html.content.decode()
+    trial = participant.trial
+    physio = Timepoint.objects.filter(trial=trial, respondent=Timepoint.PHYSIOTHERAPIST)
+    assert physio.exists()
+    for tp in physio:
+        assert f'<option value="{tp.code}">' not in html
+    assert '<option value="3m">' in html
+    assert f"{trial.study_id_prefix} data management</a>" in html
