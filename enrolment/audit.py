@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
 # English in the data (the API and the casebook bundle carry it); the audit trail page
@@ -35,6 +36,21 @@ class AuditEntry:
     # The record as the page names it, in the reader's language; "" where the page
     # translates ``what`` (which stays the English name the API and the bundle carry).
     label: str = ""
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the reader's language where the site wrote it: a reason of its
+        own ("enrolment", "verified against source"), or its own words before a colon and
+        the staff's after ("withdrawal: moved abroad"). The staff's words stay as typed."""
+        text = self.reason
+        if not text:
+            return ""
+        if gettext(text) != text:
+            return gettext(text)
+        head, colon, rest = text.partition(": ")
+        if colon and gettext(head) != head:
+            return f"{gettext(head)}: {rest}"
+        return text
 
     @property
     def readable(self) -> list[tuple[str, object, object]]:

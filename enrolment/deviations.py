@@ -13,6 +13,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from enrolment import permissions as roles
 
@@ -84,7 +85,7 @@ def record_deviation(
         recorded_by=user,
     )
     deviation.full_clean()
-    deviation._change_reason = "deviation recorded"
+    deviation._change_reason = N_("deviation recorded")
     # The recorder is the history row's user outside a request too (a command, a test).
     deviation._history_user = user
     deviation.save()

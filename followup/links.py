@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from .dispatch import language_of, recipient_of
 from .models import Contact, Message, new_nonce
@@ -58,7 +59,7 @@ def send_new_link(contact: Contact, reason: str, user=None, now=None) -> Message
         raise NewLinkError(_("There is no email address or mobile number on file to send it to."))
     contact.token_nonce = new_nonce()
     contact.token_hash = hash_token(token_for(contact))
-    contact._change_reason = f"new link sent: {reason.strip()}"[:100]
+    contact._change_reason = f"{N_('new link sent')}: {reason.strip()}"[:100]
     if user is not None:
         contact._history_user = user
     contact.save(update_fields=["token_nonce", "token_hash", "messages_planned"])

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 from simple_history.utils import bulk_create_with_history
 
 from enrolment.amendments import current_version
@@ -97,7 +98,9 @@ def plan_participant(participant: Participant) -> list[Contact]:
         participant.protocol_version,
         participant=participant,
     )
-    return bulk_create_with_history(contacts, Contact, default_change_reason="planned at enrolment")
+    return bulk_create_with_history(
+        contacts, Contact, default_change_reason=N_("planned at enrolment")
+    )
 
 
 @transaction.atomic

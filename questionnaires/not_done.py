@@ -14,6 +14,7 @@ reason, and it is completed as it stands (``not_done`` stays False, it was partl
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as N_
 
 from . import missing as reasons
 from .instruments import for_trial
@@ -67,7 +68,7 @@ def mark_not_done(
     )
     if not result.answers:
         result.not_done = True
-        result._change_reason = f"marked not done: {why.strip()}"
+        result._change_reason = f"{N_('marked not done')}: {why.strip()}"
         result.save(update_fields=["not_done"])
     return result
 

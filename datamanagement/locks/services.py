@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from enrolment import permissions as roles
 
@@ -81,7 +82,7 @@ def unlock(row: Lock, *, user=None, reason: str) -> Lock:
     if not row.is_active:
         return row
     row.unlocked_at, row.unlocked_by, row.unlock_reason = timezone.now(), user, reason.strip()
-    row._change_reason = f"unlocked: {reason.strip()}"
+    row._change_reason = f"{N_('unlocked')}: {reason.strip()}"
     row.save()
     return row
 

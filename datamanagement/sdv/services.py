@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from enrolment import permissions as roles
 
@@ -42,7 +43,7 @@ def verify(response, user) -> SourceVerification:
         mark = SourceVerification(response=response)
     mark.verified_by, mark.verified_at, mark.values_sha256 = user, timezone.now(), digest
     mark.cleared_at, mark.cleared_reason = None, ""
-    mark._change_reason = "verified against source"
+    mark._change_reason = N_("verified against source")
     mark.save()
     return mark
 

@@ -12,6 +12,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from enrolment.consent.writing import record_initial as record_initial_consent
 
@@ -178,7 +179,7 @@ def enrol_participant(
     # Whether the screening is still free is the database's to decide (its unique
     # column, below), not a read that another request can overtake.
     participant.full_clean(exclude=["enrolled_from", *_READ_BY_THE_CALLER])
-    participant._change_reason = "enrolment"
+    participant._change_reason = N_("enrolment")
     try:
         with transaction.atomic():
             participant.save()
@@ -195,7 +196,7 @@ def enrol_participant(
         details.preferred_language or cluster.language or trial.default_language
     )
     details.full_clean(exclude=["participant"])  # saved a moment ago, in this transaction
-    details._change_reason = "enrolment"
+    details._change_reason = N_("enrolment")
     details.save()
     record = Consent(
         participant=participant,

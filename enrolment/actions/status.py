@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from ..models import Cluster, Participant
 from ..signals import participant_completed, participant_died, participant_withdrawn
@@ -31,7 +32,7 @@ def withdraw_participant(
     participant.withdrawal_scope = scope
     participant.full_clean()
     # The history row keeps 100 characters; the whole reason is in withdrawal_reason.
-    participant._change_reason = f"withdrawal: {reason.strip()}"[:100]
+    participant._change_reason = f"{N_('withdrawal')}: {reason.strip()}"[:100]
     participant.save()
     participant_withdrawn.send(Participant, participant=participant)
     return participant
@@ -54,7 +55,7 @@ def record_death(participant: Participant, on: date, reason: str, today: date | 
     participant.status = Participant.DIED
     participant.died_on = on
     participant.full_clean()
-    participant._change_reason = f"death recorded: {reason.strip()}"[:100]
+    participant._change_reason = f"{N_('death recorded')}: {reason.strip()}"[:100]
     participant.save()
     participant_died.send(Participant, participant=participant)
     return participant
@@ -86,7 +87,7 @@ def mark_final_visit(participant: Participant, on: date, reason: str = "") -> Pa
     """Record the final clinical visit (the CRPE-tool's second timepoint)."""
     if participant.final_visit_on is None:
         participant.final_visit_on = on
-        participant._change_reason = "final clinical visit recorded"
+        participant._change_reason = N_("final clinical visit recorded")
         participant.save()
         return participant
     update_participant(participant, {"final_visit_on": on}, reason)

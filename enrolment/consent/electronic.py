@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from ..models import ConsentRecord, ElectronicConsent, Participant
 from .reading import ConsentError, policy_of
@@ -127,7 +128,7 @@ def confirm_electronic(ec: ElectronicConsent, user, today: date | None = None) -
             note=note,
             recorded_by=user,
         )
-        record._change_reason = "electronic consent"
+        record._change_reason = N_("electronic consent")
         record.save()
     ec.confirmed_by, ec.confirmed_at, ec.record = user, timezone.now(), record
     ec.save(update_fields=["confirmed_by", "confirmed_at", "record"])

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from ..models import ConsentDocument, ConsentRecord, Participant
 from .reading import ConsentError, documents_of
@@ -57,7 +58,7 @@ def record_initial(participant, consent: dict, user) -> ConsentRecord:
     )
     # The participant was saved and the document read in this transaction: not asked again.
     record.full_clean(exclude=["participant", "document", "recorded_by"])
-    record._change_reason = "consent at enrolment"
+    record._change_reason = N_("consent at enrolment")
     record.save()
     return record
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from enrolment.guards import WriteRefused
 from enrolment.models import Participant, PersonalDetails, Timepoint
@@ -190,7 +191,7 @@ def _answer(prompt, value, inbound, schedule, now, replacing: bool) -> None:
         prompt._change_reason = f"second reply replaced {old} by {value}"
     else:
         prompt.status, prompt.answered_at, prompt.next_action_at = SmsPrompt.ANSWERED, now, None
-        prompt._change_reason = "answered by SMS"
+        prompt._change_reason = N_("answered by SMS")
     prompt.save()
     _record_response(prompt, value, now, replacing, old)
     codes = [q["code"] for q in schedule.questions]

@@ -201,3 +201,21 @@ def test_a_swedish_reader_reads_each_response_by_its_instrument_and_timepoint(
     html = client.get(reverse("participant_history", args=[p.study_id])).content.decode()
     assert "Response odi at baseline" not in html
     assert f"{get('odi').name}, Vid studiens start" in html
+
+
+def test_the_sites_own_reasons_are_read_in_the_readers_language(
+    client, coordinator, clinic_west
+):
+    """"enrolment" and "withdrawal: <the staff's words>" are the site's words: a Swedish
+    reader reads them in Swedish, the staff's own words as typed."""
+    p = enrol(clinic_west, user=coordinator)
+    withdraw_participant(p, date(2017, 9, 1), "moved abroad")
+    client.force_login(coordinator)
+    url = reverse("participant_history", args=[p.study_id])
+    client.cookies["django_language"] = "sv"
+    html = client.get(url).content.decode()
+    assert "<td>inklusion</td>" in html and "avbrutet deltagande: moved abroad" in html
+    assert "<td>enrolment</td>" not in html
+    client.cookies["django_language"] = "en"
+    html = client.get(url).content.decode()
+    assert "<td>enrolment</td>" in html and "withdrawal: moved abroad" in html
