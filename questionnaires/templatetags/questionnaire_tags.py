@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import formats
 
 from enrolment import guards
 from enrolment import permissions as roles
@@ -86,6 +87,7 @@ def _scores(response) -> str:
     parts = []
     for name, value in response.scores.items():
         if isinstance(value, float):
-            value = f"{value:.3g}"
+            # three significant digits, with the reader's decimal mark (0,675 in Swedish)
+            value = f"{value:.3g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
         parts.append(f"{name} {value if value is not None else '—'}")
     return ", ".join(parts)

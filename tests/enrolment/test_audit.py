@@ -219,3 +219,4 @@ def test_the_sites_own_reasons_are_read_in_the_readers_language(
     client.cookies["django_language"] = "en"
     html = client.get(url).content.decode()
     assert "<td>enrolment</td>" in html and "withdrawal: moved abroad" in html
+
