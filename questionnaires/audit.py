@@ -26,16 +26,19 @@ def participant_responses(participant):
     rows = list(
         Response.objects.filter(participant=participant)
         .values_list("id", "instrument", "version", "timepoint_id", "timepoint__code",
-                     "entry", "mode")
+                     "entry", "mode", "week")
         .order_by("id")
     )
     timepoints = Timepoint.objects.in_bulk({row[3] for row in rows})
-    for pk, instrument, version, timepoint_id, timepoint, entry, mode in rows:
+    for pk, instrument, version, timepoint_id, timepoint, entry, mode, week in rows:
         what = f"Response {instrument} at {timepoint}"
         label = _("%(instrument)s, %(timepoint)s") % {
             "instrument": instrument_name(instrument, version),
             "timepoint": timepoints[timepoint_id].staff_label,
         }
+        if week:  # weekly SMS tracking: one form a week
+            what += f" week {week}"
+            label = _("%(form)s, week %(week)s") % {"form": label, "week": week}
         if entry:
             what += f" (paper entry {entry})"
             label = _("%(form)s (paper entry %(n)s)") % {"form": label, "n": entry}

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from enrolment.actions.status import withdraw_participant
+from enrolment.audit import participant_history
 from followup.models import InboundSms, SmsMessage, SmsOptOut, SmsPrompt
 from followup.sending import loop as send_loop
 from followup.sms import tracking
@@ -589,3 +591,18 @@ def test_a_reply_reads_its_sender_once(safe, sms):
     assert len(reads) == 1, reads
     response = Response.objects.get(participant=p, week=1)
     assert (response.answers, response.language) == ({"pain": 6}, "da")
+
+
+def test_the_audit_trail_tells_one_weeks_answers_from_the_next(safe, sms):
+    p = person(safe)
+    for week in (1, 2):
+        at = week_at(week)
+        run(at)
+        reply(p, "4", at + timedelta(minutes=1))
+    whats = {e.what for e in participant_history(p) if e.what.startswith("Response")}
+    assert {"Response sms_tracking at sms week 1",
+            "Response sms_tracking at sms week 2"} <= whats, whats
+    with translation.override("da"):
+        labels = {e.label for e in participant_history(p) if e.label}
+    assert any(label.endswith(", uge 1") for label in labels), labels
+    assert any(label.endswith(", uge 2") for label in labels), labels
