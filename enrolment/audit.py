@@ -62,6 +62,8 @@ def _shown(value):
     """A value as a reader reads it: a float to the digits it was entered with (a score
     computed as 28.000000000000004 reads 28), a list of codes joined, a time as the rest
     of the trail writes times (on the page's clock), nothing for an empty text."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, float):
         return f"{value:.10g}"
     if isinstance(value, datetime):

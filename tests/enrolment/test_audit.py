@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from enrolment.actions.changes import update_personal_details
 from enrolment.actions.status import withdraw_participant
@@ -184,6 +185,9 @@ def test_floats_read_as_entered_and_lists_joined():
     assert readable_changes([("cleared_at", None, datetime(2026, 12, 2, 12, 1, tzinfo=UTC)),
                              ("cleared_reason", "", "changed")]) == [
         ("cleared_at", None, "2026-12-02 12:01:00"), ("cleared_reason", None, "changed")]
+    # Yes and no in the reader's language (found walking: "not_done: False → True").
+    with translation.override("sv"):
+        assert readable_changes([("not_done", False, True)]) == [("not_done", "nej", "ja")]
 
 
 def test_a_swedish_reader_reads_each_response_by_its_instrument_and_timepoint(
