@@ -167,14 +167,16 @@ def _converter(kind: str, var_type: str, fmt: str, widths: dict, i: int, known: 
     if kind == _TEXT:
 
         def text(v):
-            try:
-                return known[v]
-            except (KeyError, TypeError):  # new, or a value that cannot be a key (a list)
-                encoded = ("" if v is None else str(v)).encode()
+            if type(v) is str:  # only texts are kept: 1, 1.0 and True are one key
+                encoded = known.get(v)
+                if encoded is None:
+                    encoded = known[v] = v.encode()
+            elif v is None:
+                return b""
+            else:
+                encoded = str(v).encode()
             if len(encoded) > widths[i]:
                 widths[i] = len(encoded)
-            with contextlib.suppress(TypeError):
-                known[v] = encoded
             return encoded
 
         return text

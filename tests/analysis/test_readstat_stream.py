@@ -219,3 +219,25 @@ def test_every_column_the_codebook_labels_is_labelled_in_the_file(data, betterba
     assert set(labelled["name"]) <= set(meta.variable_value_labels)
     if fmt == "sav":
         assert meta.variable_value_labels["status"]["withdrawn"] == "Withdrawn"
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_a_text_column_of_mixed_values_keeps_each_as_written(fmt, tmp_path):
+    """1, 1.0 and True are one key of a dictionary: the writer's memory of texts it has
+    encoded must not make True read "1"."""
+    variables = [Var("study_id", "Study ID", STRING), Var("answer", "Answer as typed", STRING)]
+    values = [1, True, 1.0, "1", None, "x"]
+
+    def export():
+        def rows():
+            for i, value in enumerate(values * 2):
+                yield [f"BB-{i:04d}", value]
+
+        return writers.for_format(Export(variables, rows, len(values) * 2), fmt)
+
+    frame, stream, n = both(export, fmt, tmp_path)
+    assert n == len(values) * 2
+    assert stream == frame
+    read = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    df, _meta = read(tmp_path / f"stream.{fmt}")
+    assert list(df["answer"][:4]) == ["1", "True", "1.0", "1"]
