@@ -45,3 +45,13 @@ def visit_window(timepoint, enrolled_on: date) -> Window | None:
         due=due,
         closes=due + timedelta(days=timepoint.window_after_days),
     )
+
+
+def ended_before(participant, timepoint) -> bool:
+    """Whether the participant died or withdrew before ``timepoint``'s window opened: no
+    form of it can have been answered (a form answered before, and posted after, can)."""
+    if participant.status not in participant.NOT_ASKED:
+        return False
+    ended = participant.died_on or participant.withdrawn_on
+    window = visit_window(timepoint, participant.enrolled_on)
+    return ended is None or (window is not None and window.opens > ended)

@@ -9,7 +9,7 @@ from enrolment import guards
 from enrolment import permissions as roles
 from enrolment.models import Participant, Timepoint
 
-from .. import missing
+from .. import due, missing
 from ..instruments import base
 from ..models import Response
 from ..readable import answer_text, instrument_name
@@ -64,6 +64,8 @@ def participant_questionnaires(context, participant):
         all_complete = all(i["final"] and i["final"].is_complete for i in instruments)
         rows.append({
             "timepoint": tp,
+            # a paper form of it may exist: the participant had not died or withdrawn yet
+            "paper": not due.ended_before(participant, tp),
             "instruments": instruments,
             "all_complete": all_complete,
             # Nothing is offered that a lock would refuse after the form was filled in.

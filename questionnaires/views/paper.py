@@ -39,7 +39,7 @@ from .common import (
     _participant_for,
     _timepoint,
 )
-from .visits import _warn_if_locked
+from .visits import _not_asked, _warn_if_locked
 
 # --- paper entry and double data entry --------------------------------------------------
 
@@ -50,6 +50,8 @@ def paper_entry(request, study_id, timepoint, instrument):
     tp = _timepoint(participant, timepoint, Timepoint.PATIENT)
     if instrument not in tp.instruments:
         raise Http404
+    if _not_asked(request, participant, tp):
+        return redirect("participant_detail", study_id=study_id)
     try:
         entry, response = next_entry_for(participant, tp, instrument, request.user)
     except ValidationError as exc:

@@ -177,9 +177,12 @@ def _staff_visit(request, study_id: str, timepoint: str) -> Visit:
     )
 
 
-def _not_asked(request, participant) -> bool:
-    """A participant who died or withdrew is asked no questionnaire at a visit either: the
+def _not_asked(request, participant, timepoint=None) -> bool:
+    """A participant who died or withdrew is asked no questionnaire at a visit either, nor
+    entered one on paper of a timepoint whose window opened after (``timepoint``): the
     staff hear why, on the participant's page."""
+    if timepoint is not None and not due.ended_before(participant, timepoint):
+        return False
     if participant.status == Participant.DIED:
         text = _("%(study_id)s died on %(date)s: no questionnaire is asked of them any more.")
         day = participant.died_on

@@ -139,3 +139,24 @@ def test_a_finished_visit_offers_no_visit_on_this_device(client, coordinator, cl
     html = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
     assert reverse("visit_start", args=[p.study_id, "baseline"]) not in html
     assert reverse("visit_start", args=[p.study_id, "3m"]) in html
+
+
+@pytest.mark.django_db
+def test_paper_is_taken_for_the_visits_before_a_death_and_none_after(
+    client, coordinator, clinic_west, betterback
+):
+    """A form answered before and posted after the death may still come; none of a
+    timepoint whose window opened after it."""
+    today = trial_today(betterback)
+    p = enrol(clinic_west, enrolled_on=today - timedelta(days=400))
+    record_death(p, today - timedelta(days=200), "reported by the family")
+    client.force_login(coordinator)
+    detail = reverse("participant_detail", args=[p.study_id])
+    html = client.get(detail).content.decode()
+    before = reverse("paper_entry", args=[p.study_id, "baseline", "nrs"])
+    after = reverse("paper_entry", args=[p.study_id, "12m", "nrs"])
+    assert before in html and after not in html
+    assert client.get(before).status_code == 200
+    r = client.get(after, follow=True)
+    assert r.redirect_chain[-1][0] == detail and "no questionnaire is asked" in (
+        r.content.decode())
