@@ -39,23 +39,26 @@ class AuditEntry:
 
     @property
     def reason_shown(self) -> str:
-        """The reason in the reader's language where the site wrote it: a reason of its
-        own ("enrolment", "verified against source"), or its own words before a colon and
-        the staff's after ("withdrawal: moved abroad"). The staff's words stay as typed."""
-        text = self.reason
-        if not text:
-            return ""
-        if gettext(text) != text:
-            return gettext(text)
-        head, colon, rest = text.partition(": ")
-        if colon and gettext(head) != head:
-            return f"{gettext(head)}: {rest}"
-        return text
+        return reason_shown(self.reason)
 
     @property
     def readable(self) -> list[tuple[str, object, object]]:
         """The changes as the audit trail page shows them (:func:`readable_changes`)."""
         return readable_changes(self.changes)
+
+
+def reason_shown(text: str) -> str:
+    """A stored reason in the reader's language where the site wrote it: a reason of its
+    own ("enrolment", "verified against source"), or its own words before a colon and the
+    staff's after ("withdrawal: moved abroad"). The staff's words stay as typed."""
+    if not text:
+        return ""
+    if gettext(text) != text:
+        return gettext(text)
+    head, colon, rest = text.partition(": ")
+    if colon and gettext(head) != head:
+        return f"{gettext(head)}: {rest}"
+    return text
 
 
 def _shown(value):

@@ -33,7 +33,7 @@ def on_contact_details_changed(sender, participant, **kwargs) -> None:
 
 
 def on_withdrawn(sender, participant, **kwargs) -> None:
-    reason = f"withdrawn: {participant.withdrawal_reason}".strip()
+    reason = f"{N_('withdrawn')}: {participant.withdrawal_reason}".strip()
     planning.cancel_open_contacts(participant, reason)
 
 

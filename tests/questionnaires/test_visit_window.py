@@ -160,3 +160,17 @@ def test_paper_is_taken_for_the_visits_before_a_death_and_none_after(
     r = client.get(after, follow=True)
     assert r.redirect_chain[-1][0] == detail and "no questionnaire is asked" in (
         r.content.decode())
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_reads_in_the_readers_language_on_the_participant_page(
+    client, coordinator, clinic_west, betterback
+):
+    """Found walking: "Inställd withdrawn: moved abroad" and no badge in the header."""
+    p = enrol(clinic_west, enrolled_on=trial_today(betterback) - timedelta(days=10))
+    withdraw_participant(p, trial_today(betterback), "moved abroad")
+    client.force_login(coordinator)
+    client.cookies["django_language"] = "sv"
+    html = client.get(reverse("participant_detail", args=[p.study_id])).content.decode()
+    assert "avbrutit deltagandet: moved abroad" in html and "withdrawn:" not in html
+    assert 'id="withdrawn">Avbrutit deltagandet</span>' in html
