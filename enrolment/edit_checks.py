@@ -75,7 +75,8 @@ def value_kind(ref: str, spec) -> tuple[str | None, str | None]:
         return None, f"instrument {instrument!r} is not asked at timepoint {tp_code!r}"
     if item_id == COMPLETED:
         return "date", None
-    definition = get(instrument)
+    # the version the protocol pins, whose items the trial's forms have
+    definition = get(instrument, (getattr(spec, "instrument_versions", None) or {}).get(instrument))
     try:
         item = definition.item(item_id)
     except KeyError:

@@ -70,6 +70,11 @@ def test_every_seed_trial_ships_checks(name):
             "checks[0].maximum: unknown key for a range check",
         ),
         ('kind = "spell"\nvalue = "3m.nrs.back"', "checks[0].kind: unknown kind 'spell'"),
+        (  # an item of NRS version 2 where the file pins version 1, which has none such
+            'kind = "range"\nvalue = "3m.nrs.back_average"\nmax = 10\n\n'
+            '[instrument_versions]\nnrs = 1',
+            "checks[0].value: unknown item 'back_average' of nrs",
+        ),
     ],
 )
 def test_a_bad_check_names_the_file_the_key_and_the_problem(tmp_path, db, check, problem):
