@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .instruments import base, get
+from .instruments import base, for_trial, get
 
 
 def answer_text(item: base.Item, value) -> str:
@@ -26,10 +26,13 @@ def answer_text(item: base.Item, value) -> str:
     return str(value)
 
 
-def instrument_name(code: str, version: int | None = None) -> str:
-    """The instrument's name (its latest version's without ``version``); its code where
+def instrument_name(code: str, version: int | None = None, trial=None) -> str:
+    """The name of ``version`` of the instrument, else of the version ``trial`` asks
+    (:func:`~questionnaires.instruments.for_trial`), else of its latest; its code where
     this site does not know it (an instrument or version since removed)."""
     try:
+        if version is None and trial is not None:
+            return for_trial(trial, code).name
         return get(code, version).name
     except KeyError:
         return code if version is None else f"{code} v{version}"

@@ -32,7 +32,7 @@ def _instrument_name(trial, code: str) -> str:
     the version the trial's protocol pins (its code where the site no longer knows it)."""
     if code == "enrolment":
         return _("Enrolment")
-    return instrument_name(code, (trial.instrument_versions or {}).get(code))
+    return instrument_name(code, trial=trial)
 
 
 def _errors(exc: ValidationError) -> str:

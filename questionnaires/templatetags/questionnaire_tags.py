@@ -41,7 +41,6 @@ def participant_questionnaires(context, participant):
         ),
         key=lambda tp: (tp.respondent != Timepoint.PATIENT, tp.order),
     )
-    pins = participant.trial.instrument_versions or {}
     for tp in timepoints:
         if "sms_tracking" in tp.instruments:
             continue  # weekly SMS answers: shown by followup's participant_sms block
@@ -54,7 +53,8 @@ def participant_questionnaires(context, participant):
                 {
                     "code": code,
                     # the version answered, else the one the protocol pins
-                    "name": instrument_name(code, final.version if final else pins.get(code)),
+                    "name": instrument_name(code, final and final.version,
+                                            trial=participant.trial),
                     "final": final,
                     "paper": paper,
                     "scores": _scores(final),

@@ -314,18 +314,20 @@ def test_consort_figure_shows_every_box_number():
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
 
 
-def test_recruitment_figure_has_the_labels():
-    months = mon.month_range(date(2017, 4, 1), date(2017, 6, 1))
-    rec = mon.recruitment(
+def three_enrolled_in_april(**goals):
+    """Recruitment of April to June 2017 with three enrolled at MOT on 3 April."""
+    return mon.recruitment(
         [{"clinic": "MOT", "day": date(2017, 4, 3), "n": 3}],
         CLUSTERS,
-        months=months,
+        months=mon.month_range(date(2017, 4, 1), date(2017, 6, 1)),
         weeks=[],
         today=date(2017, 7, 1),
-        target=14,
-        ceiling=20,
-        sample_size=402,
+        **goals,
     )
+
+
+def test_recruitment_figure_has_the_labels():
+    rec = three_enrolled_in_april(target=14, ceiling=20, sample_size=402)
     svg = figures.recruitment_svg(rec)
     assert "sample size 402" in svg and "target 14" in svg and "West" in svg
     assert 'viewBox="' in svg and "width=" not in svg.split(">", 1)[0]
@@ -445,15 +447,7 @@ def test_planned_from_is_the_first_due_date_the_amendment_still_planned():
 
 def test_recruitment_axes_count_people_in_whole_numbers():
     """A handful enrolled made matplotlib tick 0.5, 1.0, 1.5 ... people."""
-    months = mon.month_range(date(2017, 4, 1), date(2017, 6, 1))
-    rec = mon.recruitment(
-        [{"clinic": "MOT", "day": date(2017, 4, 3), "n": 3}],
-        CLUSTERS,
-        months=months,
-        weeks=[],
-        today=date(2017, 7, 1),
-    )
-    fig = figures.recruitment_figure(rec)
+    fig = figures.recruitment_figure(three_enrolled_in_april())
     for ax in fig.axes:
         ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
