@@ -22,8 +22,11 @@ RECOVERY = "recovery codes"
 
 def required(user) -> bool:
     """Whether ``user`` must use a second factor (whatever they have set up)."""
-    trials = roles.trials_of(user).filter(two_factor_required=True)
-    return any(roles.has_any(user, trial, roles.personal_details_roles(trial)) for trial in trials)
+    return any(
+        roles.has_any(user, trial, roles.personal_details_roles(trial))
+        for trial in roles.my_trials(user)
+        if trial.two_factor_required
+    )
 
 
 def has_device(user) -> bool:

@@ -142,24 +142,22 @@ def trials_of(user):
         return Trial.objects.none()
     if user.is_superuser:
         return Trial.objects.all()
-    return Trial.objects.filter(pk__in=list(_load_roles(user)))
+    return Trial.objects.filter(pk__in=list(_roles_of(user)))
+
+
+def my_trials(user) -> list:
+    """:func:`trials_of` read once a request (kept on the user object, as the roles are):
+    the menu, the second-factor check and the time zone each ask for them on every page."""
+    cache = getattr(user, "_trials_cache", None)
+    if cache is None:
+        cache = user._trials_cache = list(trials_of(user))
+    return cache
 
 
 def time_zones_of(user) -> set[str]:
-    """The time zones of the trials where ``user`` holds a role or treats patients, in
-    one query (every staff page asks: :class:`accounts.middleware.TrialTimeZoneMiddleware`)."""
-    from enrolment.models import Physiotherapist, Trial, TrialRole
-
-    if not user.is_authenticated:
-        return set()
-    trials = Trial.objects.all()
-    if not user.is_superuser:
-        trials = trials.filter(
-            Q(pk__in=TrialRole.objects.filter(user=user).values("trial_id"))
-            | Q(pk__in=Physiotherapist.objects.filter(user=user, active=True).values(
-                "clinic__cluster__trial_id"))
-        )
-    return set(trials.values_list("time_zone", flat=True).distinct())
+    """The time zones of the trials where ``user`` holds a role or treats patients (every
+    staff page asks: :class:`accounts.middleware.TrialTimeZoneMiddleware`)."""
+    return {trial.time_zone for trial in my_trials(user)}
 
 
 def trial_or_clinic_filter(user, wanted: set[str], trial_field: str, clinic_field: str) -> Q:
@@ -245,7 +243,7 @@ def context_processor(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    trials = list(trials_of(user))
+    trials = my_trials(user)
     return {
         "my_trials": trials,
         "analysis_trials": {t.pk for t in trials if has_any(user, t, ANALYSIS)},

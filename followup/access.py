@@ -84,7 +84,7 @@ def may_read_outbox(user) -> bool:
     """Whether the menu offers the outbox: some trial where the user sees personal details."""
     if user.is_superuser:
         return True
-    return any(may_read_outbox_of(user, t) for t in roles.trials_of(user))
+    return any(may_read_outbox_of(user, t) for t in roles.my_trials(user))
 
 
 def context_processor(request) -> dict:
