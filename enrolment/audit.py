@@ -7,12 +7,15 @@ CRPE forms) through :data:`PARTICIPANT_HISTORY_SOURCES`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
@@ -22,6 +25,46 @@ TYPES = {"+": N_("created"), "~": N_("changed"), "-": N_("deleted")}
 # Who made a change no staff member made; a source names its own respondent instead
 # (a patient answering by their link is not "system").
 SYSTEM = N_("system")
+
+# The site's reasons with values in them: stored in English with the values filled in (the
+# API and the bundle carry them as written), shown in the reader's language by matching
+# them back (:func:`reason_shown`); the values stay as written.
+RECONSENT = N_("re-consent to version %(version)s")
+REFUSED_RECONSENT = N_("refused re-consent to version %(version)s")
+DOUBLE_ENTRY_AGREE = N_("double data entry: entries %(first)s and %(second)s agree")
+DOUBLE_ENTRY_RESOLVED = N_("double data entry of %(first)s and %(second)s resolved; %(items)s")
+NOT_DONE = N_("not done (%(reason)s): %(why)s")
+QUERY = N_("query %(number)s (%(target)s): %(text)s")
+UNCLEAR_REPLY = N_("unclear reply (%(reason)s); asked again")
+PATTERNS = (
+    RECONSENT,
+    REFUSED_RECONSENT,
+    DOUBLE_ENTRY_AGREE,
+    DOUBLE_ENTRY_RESOLVED,
+    NOT_DONE,
+    QUERY,
+    UNCLEAR_REPLY,
+)
+
+
+# The values that are words (staff's or a list of them); the others are one token each
+# (a version, an id, a code), so that staff's own reason that merely begins like one of
+# the site's ("re-consent to version 2.0 was asked by phone") is not taken for it.
+_WORDS = {"why", "text", "items"}
+
+
+def _matcher(pattern: str) -> re.Pattern:
+    parts = re.split(r"%\((\w+)\)s", pattern)  # literal, name, literal, name, ...
+    regex = ""
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            regex += re.escape(part)
+        else:
+            regex += f"(?P<{part}>" + (".*?" if part in _WORDS else r"\S+?") + ")"
+    return re.compile(regex + r"\Z", re.DOTALL)
+
+
+_MATCHERS = [(pattern, _matcher(pattern)) for pattern in PATTERNS]
 
 
 @dataclass
@@ -36,6 +79,7 @@ class AuditEntry:
     # The record as the page names it, in the reader's language; "" where the page
     # translates ``what`` (which stays the English name the API and the bundle carry).
     label: str = ""
+    model: type | None = None  # the audited model: its fields' names and choices
 
     @property
     def reason_shown(self) -> str:
@@ -44,17 +88,22 @@ class AuditEntry:
     @property
     def readable(self) -> list[tuple[str, object, object]]:
         """The changes as the audit trail page shows them (:func:`readable_changes`)."""
-        return readable_changes(self.changes)
+        return readable_changes(self.changes, self.model)
 
 
 def reason_shown(text: str) -> str:
     """A stored reason in the reader's language where the site wrote it: a reason of its
     own ("enrolment", "verified against source"), or its own words before a colon and the
-    staff's after ("withdrawal: moved abroad"). The staff's words stay as typed."""
+    staff's after ("withdrawal: moved abroad"), or one of its :data:`PATTERNS` with the
+    values it filled in ("re-consent to version 2.0"). The staff's words stay as typed."""
     if not text:
         return ""
     if gettext(text) != text:
         return gettext(text)
+    for pattern, matcher in _MATCHERS:
+        found = matcher.match(text)
+        if found:
+            return gettext(pattern) % found.groupdict()
     head, colon, rest = text.partition(": ")
     if colon and gettext(head) != head:
         return f"{gettext(head)}: {rest}"
@@ -80,19 +129,40 @@ def _shown(value):
     return value
 
 
-def readable_changes(changes) -> list[tuple[str, object, object]]:
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        return None
+
+
+def _choice(field, value):
+    """A coded value by its label in the reader's language ("sms" reads "SMS")."""
+    if field is None or not field.choices:
+        return value
+    return dict(field.flatchoices).get(value, value)
+
+
+def readable_changes(changes, model=None) -> list[tuple[str, object, object]]:
     """(field, old, new) with a JSON field (answers, scores, reasons) taken apart key by
-    key, listing only the keys that changed, rather than two whole objects side by side."""
+    key, listing only the keys that changed, rather than two whole objects side by side.
+    Given the audited ``model``, a field reads by its name in the reader's language
+    ("Kontaktsätt", "Svar q5") and a coded value by its label; without it, by the
+    field's own name ("contact_preference", "answers.q5")."""
     out = []
     for name, old, new in changes:
+        field = _field(model, name)
+        shown = capfirst(str(field.verbose_name)) if field is not None else name
         if isinstance(old, dict) or isinstance(new, dict):
             before = old if isinstance(old, dict) else {}
             after = new if isinstance(new, dict) else {}
             for key in sorted(before.keys() | after.keys(), key=str):
                 if before.get(key) != after.get(key):
-                    out.append((f"{name}.{key}", _shown(before.get(key)), _shown(after.get(key))))
+                    key_shown = f"{shown} {key}" if field is not None else f"{name}.{key}"
+                    out.append((key_shown, _shown(before.get(key)), _shown(after.get(key))))
         else:
-            out.append((name, _shown(old), _shown(new)))
+            old, new = _choice(field, old), _choice(field, new)
+            out.append((shown, _shown(old), _shown(new)))
     return out
 
 
@@ -131,6 +201,7 @@ def entries_from(
                 changes=changes,
                 by_staff=row.history_user is not None,
                 label=label,
+                model=row.instance_type,
             )
         )
     return entries

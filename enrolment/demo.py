@@ -4,10 +4,12 @@ over the dog-leg schedule. Deterministic (seeded) so every demo looks the same."
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -231,20 +233,27 @@ def enrol_participants(trial: Trial, count: int, seed: int = 2017) -> int:
             declined = _screen(trial, clinic, enrolled_on, physio, age, rng)
             record_decline(declined, "demo: no time for the questionnaires")
         screening = _screen(trial, clinic, enrolled_on, physio, age, rng)
-        enrol_participant(
-            screening=screening,
-            clinic=clinic,
-            enrolled_on=enrolled_on,
-            user=physio,
-            consent={
-                "consented_on": enrolled_on,
-                "form_version": trial.consent_form_version or "1.0",
-                "taken_by": physio,
-            },
-            personal=_contact_details(rng, trial, born, i, clinic.cluster.language),
-            **_enrolment_fields(trial, clinic, enrolled_on, rng),
-        )
+        # Enrolled that morning, as the audit trail then reads, not when the demo was built.
+        morning = datetime.combine(enrolled_on, time(9), tzinfo=ZoneInfo(trial.time_zone))
+        with time_machine.travel(morning, tick=False):
+            _enrol_one(trial, clinic, enrolled_on, physio, screening, rng, born, i)
     return count
+
+
+def _enrol_one(trial, clinic, enrolled_on, physio, screening, rng, born, i) -> None:
+    enrol_participant(
+        screening=screening,
+        clinic=clinic,
+        enrolled_on=enrolled_on,
+        user=physio,
+        consent={
+            "consented_on": enrolled_on,
+            "form_version": trial.consent_form_version or "1.0",
+            "taken_by": physio,
+        },
+        personal=_contact_details(rng, trial, born, i, clinic.cluster.language),
+        **_enrolment_fields(trial, clinic, enrolled_on, rng),
+    )
 
 
 def _enrolment_fields(trial: Trial, clinic, enrolled_on: date, rng) -> dict:

@@ -56,38 +56,38 @@ class Response(AuditedModel):
         Physiotherapist, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
     )
     timepoint = models.ForeignKey(Timepoint, on_delete=models.PROTECT, related_name="responses")
-    instrument = models.CharField(max_length=40)
-    version = models.PositiveSmallIntegerField()
-    entry = models.PositiveSmallIntegerField(choices=ENTRIES, default=FINAL)
+    instrument = models.CharField(_("instrument"), max_length=40)
+    version = models.PositiveSmallIntegerField(_("version"))
+    entry = models.PositiveSmallIntegerField(_("entry"), choices=ENTRIES, default=FINAL)
     # Repeated measures within one timepoint (weekly SMS tracking): week since baseline.
-    week = models.PositiveSmallIntegerField(null=True, blank=True)
-    language = models.CharField(max_length=8, blank=True)
-    answers = models.JSONField(default=dict, blank=True)
-    scores = models.JSONField(default=dict, blank=True)
+    week = models.PositiveSmallIntegerField(_("week"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
     # item id -> reason code (questionnaires.missing) for an item left unanswered with a
     # reason; such an item is absent from ``answers``.
-    missing = models.JSONField(default=dict, blank=True)
+    missing = models.JSONField(_("missing"), default=dict, blank=True)
     # Staff marked the whole questionnaire "not done": no answers, every item's reason the
     # one chosen (questionnaires.not_done). Keeps it apart from a form with every item
     # refused or lost one by one.
-    not_done = models.BooleanField(default=False)
-    mode = models.CharField(max_length=20, choices=MODES)
+    not_done = models.BooleanField(_("not done"), default=False)
+    mode = models.CharField(_("mode"), max_length=20, choices=MODES)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    started_at = models.DateTimeField()
-    completed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     # Double data entry: item id -> {"first", "second", "final", "reason"} as resolved.
-    resolution = models.JSONField(default=dict, blank=True)
+    resolution = models.JSONField(_("resolution"), default=dict, blank=True)
     # Every save stamps it: incremental pulls (the API's ``updated_since``) read it. A
     # bookkeeping time, not clinical data: no reason asked, no audit row of its own.
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     # Required items left unanswered, one bit each (questionnaires.flags): derived from
     # the answers on every save, read by the monitoring's missing-items counts.
-    unanswered = models.BigIntegerField(default=0, editable=False)
+    unanswered = models.BigIntegerField(_("unanswered"), default=0, editable=False)
     # -1 completed before its timepoint's window opened, 1 after it closed, else 0
     # (questionnaires.flags: kept right on every save, date correction and amendment).
-    outside_window = models.SmallIntegerField(default=0, editable=False)
+    outside_window = models.SmallIntegerField(_("outside window"), default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at", "unanswered", "outside_window"])
     audit_exempt_fields = ("updated_at", "unanswered", "outside_window")
 
@@ -195,9 +195,7 @@ class Response(AuditedModel):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "outside_window"}
         super().save(*args, **kwargs)
         after = answered.state_of(self)
-        answered.response_saved(
-            getattr(self, "_answered_before", None), after, self.participant_id
-        )
+        answered.response_saved(getattr(self, "_answered_before", None), after, self.participant_id)
         self._answered_before = after
         if counted and window_changed and in_hand is None:
             # From the database: the participant's enrolment date and the timepoint's

@@ -16,6 +16,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_noop as N_
 
+from enrolment.audit import NOT_DONE
+
 from . import missing as reasons
 from .instruments import for_trial
 from .models import Response
@@ -64,7 +66,7 @@ def mark_not_done(
         language=participant.trial.default_language,
         response=response,
         missing=missing,
-        reason=f"not done ({reasons.REASONS[code][0]}): {why.strip()}",
+        reason=NOT_DONE % {"reason": reasons.REASONS[code][0], "why": why.strip()},
     )
     if not result.answers:
         result.not_done = True

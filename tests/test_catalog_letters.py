@@ -24,6 +24,7 @@ REAL_WORDS = {
     "kontoen",  # Danish "the account": konto + the definite -en, a real o-e
     "noe",  # Norwegian "something", "someone": a real o-e
     "noen",
+    "poeng",  # Norwegian "points", "score": a real o-e
     "datoen",  # Danish/Norwegian "the date(s)": dato + -en, -erne, -ene
     "datoerne",
     "datoene",

@@ -29,7 +29,7 @@ class Lock(models.Model):
     ]
 
     trial = models.ForeignKey("enrolment.Trial", on_delete=models.PROTECT, related_name="+")
-    level = models.CharField(max_length=24, choices=LEVELS)
+    level = models.CharField(_("level"), max_length=24, choices=LEVELS)
     participant = models.ForeignKey(
         "enrolment.Participant", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -43,16 +43,16 @@ class Lock(models.Model):
         blank=True,
         related_name="+",
     )
-    reason = models.TextField(blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     locked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    locked_at = models.DateTimeField()
+    locked_at = models.DateTimeField(_("locked at"))
     unlocked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    unlocked_at = models.DateTimeField(null=True, blank=True)
-    unlock_reason = models.TextField(blank=True)
+    unlocked_at = models.DateTimeField(_("unlocked at"), null=True, blank=True)
+    unlock_reason = models.TextField(_("unlock reason"), blank=True)
     history = HistoricalRecords()
 
     objects = LockQuerySet.as_manager()

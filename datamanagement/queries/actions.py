@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from enrolment import guards
 from enrolment.actions.changes import update_participant, update_personal_details
+from enrolment.audit import QUERY
 from enrolment.edit_checks import COMPLETED, ENROLMENT_FIELDS
 from enrolment.models import Consent, Participant
 from questionnaires.models import Response
@@ -184,7 +185,7 @@ def answer_query(query: Query, text: str, user) -> Query:
 
 
 def correction_reason(query: Query, text: str) -> str:
-    return f"query {query.pk} ({query.target}): {text}"
+    return QUERY % {"number": query.pk, "target": query.target, "text": text}
 
 
 @transaction.atomic

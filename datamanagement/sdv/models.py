@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -15,10 +16,10 @@ class SourceVerification(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    verified_at = models.DateTimeField()
-    values_sha256 = models.CharField(max_length=64)
-    cleared_at = models.DateTimeField(null=True, blank=True)
-    cleared_reason = models.TextField(blank=True)
+    verified_at = models.DateTimeField(_("verified at"))
+    values_sha256 = models.CharField(_("values SHA-256"), max_length=64)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_reason = models.TextField(_("cleared reason"), blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -180,6 +180,9 @@ def enrol_participant(
     # column, below), not a read that another request can overtake.
     participant.full_clean(exclude=["enrolled_from", *_READ_BY_THE_CALLER])
     participant._change_reason = N_("enrolment")
+    # Who enrolled is in the audit trail wherever it happens (a request names its user
+    # anyway; the demo, an import or a task has no request).
+    participant._history_user = user
     try:
         with transaction.atomic():
             participant.save()
@@ -197,6 +200,7 @@ def enrol_participant(
     )
     details.full_clean(exclude=["participant"])  # saved a moment ago, in this transaction
     details._change_reason = N_("enrolment")
+    details._history_user = user
     details.save()
     record = Consent(
         participant=participant,

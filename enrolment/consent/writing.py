@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop as N_
 
+from ..audit import RECONSENT, REFUSED_RECONSENT
 from ..models import ConsentDocument, ConsentRecord, Participant
 from .reading import ConsentError, documents_of
 
@@ -59,6 +60,7 @@ def record_initial(participant, consent: dict, user) -> ConsentRecord:
     # The participant was saved and the document read in this transaction: not asked again.
     record.full_clean(exclude=["participant", "document", "recorded_by"])
     record._change_reason = N_("consent at enrolment")
+    record._history_user = record.recorded_by
     record.save()
     return record
 
@@ -97,7 +99,7 @@ def record_reconsent(
         recorded_by=user,
     )
     record.full_clean()
-    record._change_reason = f"re-consent to version {doc.version}"
+    record._change_reason = RECONSENT % {"version": doc.version}
     record.save()
     return record
 
@@ -136,10 +138,10 @@ def record_refusal(
         recorded_by=user,
     )
     record.full_clean()
-    record._change_reason = f"refused re-consent to version {doc.version}"
+    record._change_reason = REFUSED_RECONSENT % {"version": doc.version}
     record.save()
     if outcome != ConsentRecord.CONTINUE:
         withdraw_participant(
-            participant, refused_on, f"refused re-consent to version {doc.version}", outcome
+            participant, refused_on, REFUSED_RECONSENT % {"version": doc.version}, outcome
         )
     return record

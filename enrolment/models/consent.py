@@ -98,17 +98,19 @@ class ConsentRecord(AuditedModel):
     document = models.ForeignKey(
         ConsentDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
     )
-    version = models.CharField(max_length=40)
-    kind = models.CharField(max_length=10, choices=KINDS)
-    given_on = models.DateField()
-    answers = models.JSONField(default=dict, blank=True)
-    method = models.CharField(max_length=10, choices=METHODS, default=PAPER)
-    refusal_outcome = models.CharField(max_length=12, choices=OUTCOMES, blank=True)
-    note = models.TextField(blank=True)
+    version = models.CharField(_("version"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=KINDS)
+    given_on = models.DateField(_("given on"))
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=METHODS, default=PAPER)
+    refusal_outcome = models.CharField(
+        _("refusal outcome"), max_length=12, choices=OUTCOMES, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -48,13 +48,13 @@ class Deviation(AuditedModel):
         Participant, on_delete=models.CASCADE, related_name="deviations"
     )
     type = models.ForeignKey(DeviationType, on_delete=models.PROTECT, related_name="deviations")
-    occurred_on = models.DateField()
-    description = models.TextField()
-    excludes_per_protocol = models.BooleanField()
+    occurred_on = models.DateField(_("occurred on"))
+    description = models.TextField(_("description"))
+    excludes_per_protocol = models.BooleanField(_("excludes per protocol"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -41,34 +41,42 @@ class Participant(AuditedModel):
     # Asked nothing more: no follow-up contact, no questionnaire at a visit.
     NOT_ASKED = (WITHDRAWN, DIED)
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="participants")
-    study_id = models.CharField(max_length=20, unique=True)
+    study_id = models.CharField(_("study ID"), max_length=20, unique=True)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="participants")
-    sequence = models.PositiveIntegerField(help_text=_("Number within the cluster"))
-    enrolled_on = models.DateField()
+    sequence = models.PositiveIntegerField(_("sequence"), help_text=_("Number within the cluster"))
+    enrolled_on = models.DateField(_("enrolled on"))
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    condition = models.SlugField(help_text=_("Allocated at enrolment; never changes."))
+    condition = models.SlugField(
+        _("condition"), help_text=_("Allocated at enrolment; never changes.")
+    )
     crossover_washout = models.BooleanField(
-        default=False, help_text=_("Enrolled in the two weeks around a crossover.")
+        _("crossover washout"),
+        default=False,
+        help_text=_("Enrolled in the two weeks around a crossover."),
     )
-    stratum = models.CharField(max_length=100, blank=True)
+    stratum = models.CharField(_("stratum"), max_length=100, blank=True)
     late_enrolment_reason = models.TextField(
-        blank=True, help_text=_("Why the patient was enrolled after the recruitment period.")
+        _("late enrolment reason"),
+        blank=True,
+        help_text=_("Why the patient was enrolled after the recruitment period."),
     )
-    final_visit_on = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    final_visit_on = models.DateField(_("final visit on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=STATUSES, default=ACTIVE)
     FOLLOW_UP_ONLY = "follow_up"
     ALL_CONTACT = "all_contact"
     WITHDRAWAL_SCOPES = [
         (FOLLOW_UP_ONLY, _("From follow-up questionnaires (registry and clinical data kept)")),
         (ALL_CONTACT, _("From all further contact and data collection")),
     ]
-    withdrawn_on = models.DateField(null=True, blank=True)
-    withdrawal_reason = models.TextField(blank=True)
-    withdrawal_scope = models.CharField(max_length=12, choices=WITHDRAWAL_SCOPES, blank=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("withdrawal reason"), blank=True)
+    withdrawal_scope = models.CharField(
+        _("withdrawal scope"), max_length=12, choices=WITHDRAWAL_SCOPES, blank=True
+    )
     # Who reported the death and how is the reason on the history row (enrolment.actions).
-    died_on = models.DateField(null=True, blank=True)
+    died_on = models.DateField(_("died on"), null=True, blank=True)
     # The screening-log entry this participant was enrolled from, unique: the database
     # itself refuses a second participant from one screening (a double submit), whatever
     # path writes it. ScreeningRecord.participant links the other way for the log.
@@ -80,7 +88,7 @@ class Participant(AuditedModel):
     )
     # Asked at enrolment where the protocol's [enrolment] section says so.
     SEXES = [("female", _("Female")), ("male", _("Male"))]
-    sex = models.CharField(max_length=8, choices=SEXES, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=SEXES, blank=True)
     # IMPACt-LBP: at a clinic in the intervention condition the patient chooses a doctor of
     # chiropractic or a physical therapist as first-contact clinician; empty elsewhere.
     # Staff-facing only, like the condition it reveals.
@@ -88,7 +96,9 @@ class Participant(AuditedModel):
         ("chiropractor", _("Chiropractor (doctor of chiropractic)")),
         ("physiotherapist", _("Physiotherapist (physical therapist)")),
     ]
-    first_contact_clinician = models.CharField(max_length=16, choices=CLINICIAN_TYPES, blank=True)
+    first_contact_clinician = models.CharField(
+        _("first contact clinician"), max_length=16, choices=CLINICIAN_TYPES, blank=True
+    )
     history = HistoricalRecords()
 
     objects = ParticipantQuerySet.as_manager()
@@ -129,13 +139,13 @@ class PersonalDetails(AuditedModel):
     participant = models.OneToOneField(
         Participant, on_delete=models.CASCADE, related_name="personal_details"
     )
-    full_name = models.CharField(max_length=200)
-    national_id = models.CharField(max_length=20, blank=True)
-    date_of_birth = models.DateField()
-    email = models.EmailField(blank=True)
-    mobile = models.CharField(max_length=20, blank=True)
-    postal_address = models.TextField(blank=True)
-    preferred_language = models.CharField(max_length=8)
+    full_name = models.CharField(_("full name"), max_length=200)
+    national_id = models.CharField(_("national ID"), max_length=20, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"), blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8)
     # How invitations and reminders go out first; the trial's fallback order takes over
     # when this channel fails for good (followup.reach). Not an identifier, but kept
     # beside the addresses it chooses between.
@@ -147,11 +157,11 @@ class PersonalDetails(AuditedModel):
         (BY_POST, _("Post")),
     ]
     contact_preference = models.CharField(
-        max_length=8, choices=CONTACT_PREFERENCES, default=BY_EMAIL
+        _("contact preference"), max_length=8, choices=CONTACT_PREFERENCES, default=BY_EMAIL
     )
     # Set when the identifiers were erased (enrolment.actions.erasure.erase_personal_data): the
     # row stays as a tombstone so the participant's research data keeps its study ID.
-    erased_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop as N_
 
+from enrolment.audit import UNCLEAR_REPLY
 from enrolment.guards import WriteRefused
 from enrolment.models import Participant, PersonalDetails, Timepoint
 from questionnaires.models import Response
@@ -150,7 +151,7 @@ def receive(inbound_id: int, now: datetime | None = None) -> InboundSms:
         inbound.save()
         if prompt is not None and prompt.clarified_at is None:
             prompt.clarified_at = now
-            prompt._change_reason = f"unclear reply ({parsed.reason}); asked again"
+            prompt._change_reason = UNCLEAR_REPLY % {"reason": parsed.reason}
             prompt.save(update_fields=["clarified_at"])
             SmsMessage.objects.bulk_create(
                 [message_for(participant, prompt, SmsMessage.CLARIFICATION, question, now)],

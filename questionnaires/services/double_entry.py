@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from enrolment.audit import DOUBLE_ENTRY_AGREE, DOUBLE_ENTRY_RESOLVED
+
 from .. import missing as reasons
 from ..instruments import base
 from ..models import Response
@@ -138,6 +140,7 @@ def resolve_double_entry(
 
 def _resolution_reason(resolution: dict, first: Response, second: Response) -> str:
     if not resolution:
-        return f"double data entry: entries {first.pk} and {second.pk} agree"
+        return DOUBLE_ENTRY_AGREE % {"first": first.pk, "second": second.pk}
     parts = [f"{k}: {v['reason']}" for k, v in resolution.items()]
-    return f"double data entry of {first.pk} and {second.pk} resolved; " + "; ".join(parts)
+    items = "; ".join(parts)
+    return DOUBLE_ENTRY_RESOLVED % {"first": first.pk, "second": second.pk, "items": items}

@@ -31,6 +31,8 @@ def test_enrolment_is_recorded_as_created(clinic_west, coordinator):
         ("Personal details", "created"),
         ("Consent", "created"),  # the consent at enrolment starts the consent history
     }
+    # Who enrolled, though no request named them (found walking the demo: "system").
+    assert {e.who for e in entries} == {"coordinator"}
 
 
 def test_change_without_a_reason_is_refused_and_nothing_is_saved(clinic_west):
@@ -164,12 +166,12 @@ def test_a_corrected_answer_reads_item_by_item_on_the_trials_clock(
     correct_response(response, {**answers, "q3": 0}, "misread on paper", coordinator)
     change = [e for e in participant_history(p) if e.action == "changed"][0]
     shown = {name: (old, new) for name, old, new in change.readable}
-    assert shown["answers.q3"] == (2, 0)
-    assert "answers.q1" not in shown  # unchanged answers are not listed
-    assert {name for name in shown if name.startswith("scores.")}  # the score moved too
+    assert shown["Answers q3"] == (2, 0)
+    assert "Answers q1" not in shown  # unchanged answers are not listed
+    assert {name for name in shown if name.startswith("Scores ")}  # the score moved too
     client.force_login(data_manager)
     page = client.get(reverse("participant_history", args=[p.study_id])).content.decode()
-    assert "answers.q3: 2 → 0" in page and "When (Europe/Stockholm)" in page
+    assert "Answers q3: 2 → 0" in page and "When (Europe/Stockholm)" in page
 
 
 def test_floats_read_as_entered_and_lists_joined():
@@ -224,3 +226,51 @@ def test_the_sites_own_reasons_are_read_in_the_readers_language(
     html = client.get(url).content.decode()
     assert "<td>enrolment</td>" in html and "withdrawal: moved abroad" in html
 
+
+
+def test_a_changed_field_reads_by_its_name_and_its_value_by_its_label(
+    client, coordinator, clinic_west
+):
+    """Found walking the Swedish audit trail: "contact_preference: email → sms" and
+    "answers.q5", the models' own names and codes among Swedish words."""
+    p = enrol(clinic_west, user=coordinator)
+    update_personal_details(
+        p.personal_details,
+        {"contact_preference": PersonalDetails.BY_SMS, "mobile": "+46709876543"},
+        "asked for SMS",
+    )
+    client.force_login(coordinator)
+    url = reverse("participant_history", args=[p.study_id])
+    client.cookies["django_language"] = "sv"
+    html = client.get(url).content.decode()
+    assert "Kontaktsätt: E-post → SMS" in html and "Mobilnummer: +46701" in html
+    assert "→ +46709876543" in html
+    assert "contact_preference" not in html and "mobile:" not in html
+    client.cookies["django_language"] = "en"
+    html = client.get(url).content.decode()
+    assert "Contact preference: Email → SMS" in html
+
+
+@pytest.mark.parametrize("language", ["sv", "da", "nb"])
+def test_the_sites_reasons_with_values_in_them_are_read_in_the_readers_language(language):
+    """A reason the site writes with values in it ("re-consent to version 2.0", a double
+    data entry's entries, a query's number) reads in the reader's language, the values
+    as written; words staff typed that merely look alike stay as typed."""
+    from enrolment import audit
+
+    written = [
+        audit.RECONSENT % {"version": "2.0"},
+        audit.DOUBLE_ENTRY_AGREE % {"first": 673, "second": 681},
+        audit.QUERY % {"number": 7, "target": "baseline.odi.q2", "text": "typed: 3"},
+    ]
+    with translation.override(language):
+        shown = [audit.reason_shown(text) for text in written]
+        for pattern in audit.PATTERNS:
+            assert translation.gettext(pattern) != pattern, pattern
+    assert all(a != b for a, b in zip(shown, written, strict=True)), shown
+    assert "2.0" in shown[0] and "673" in shown[1] and "681" in shown[1]
+    assert "baseline.odi.q2" in shown[2] and shown[2].endswith("typed: 3")
+    with translation.override(language):
+        assert audit.reason_shown("re-consent to version 2.0 was asked by phone") == (
+            "re-consent to version 2.0 was asked by phone"
+        )

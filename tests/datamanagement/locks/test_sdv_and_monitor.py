@@ -138,7 +138,7 @@ def test_the_protocol_file_sets_the_monitor_flag(betterback, monitor, tmp_path):
 
 
 def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monitor,
-                                                             data_manager, coordinator):
+                                                             data_manager, coordinator, client):
     from datamanagement.locks import services as locks
     from datamanagement.locks.models import Lock
     from enrolment.audit import participant_history
@@ -153,6 +153,18 @@ def test_marks_and_locks_are_in_the_participants_audit_trail(participant, monito
     assert ("Source verification", "verified against source") in entries
     assert ("Source verification", "a verified value changed: typo") in entries
     assert ("Lock", "unlocked: reopened") in entries
+    # The page names the form verified and what is locked (found walking: five rows of
+    # "Källdataverifiering skapad" and no word of which form).
+    labels = {e.label for e in participant_history(participant) if e.what != "Participant"}
+    verified = [label for label in labels if label.startswith("Source verification: ")]
+    assert verified and all(label.endswith(", 3 months") for label in verified), labels
+    assert "Numeric rating scale" in verified[0]
+    assert f"Lock: {participant.study_id}" in labels
+    client.force_login(coordinator)
+    client.cookies["django_language"] = "sv"
+    page = client.get(reverse("participant_history", args=[participant.study_id])).content
+    html = page.decode()
+    assert "Källdataverifiering: " in html and f"Lås: {participant.study_id}" in html
 
 
 def test_the_monitoring_dashboard_shows_the_share_verified(participant, monitor, coordinator,

@@ -69,9 +69,10 @@ class Command(BaseCommand):
         )  # fmt: skip
         for trial in built.trials:
             self.stdout.write(self.style.SUCCESS(f"Demo trial: {trial.name}"))
-            self.stdout.write(f"  {trial.participants.count()} participants")
+            self.stdout.write(f"  participants: {trial.participants.count()}")
         if built.history:
-            done = ", ".join(f"{n} {what}" for what, n in built.history.items())
+            # "what: n", not "n what": one count of a plural name read "1 casebooks signed".
+            done = "; ".join(f"{what}: {n}" for what, n in built.history.items())
             self.stdout.write(f"  Past follow-up replayed: {done}")
         self.stdout.write(f"  Ready in {time.monotonic() - started:.0f} s")
         if no_serve:
