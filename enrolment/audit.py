@@ -36,6 +36,7 @@ DOUBLE_ENTRY_RESOLVED = N_("double data entry of %(first)s and %(second)s resolv
 NOT_DONE = N_("not done (%(reason)s): %(why)s")
 QUERY = N_("query %(number)s (%(target)s): %(text)s")
 UNCLEAR_REPLY = N_("unclear reply (%(reason)s); asked again")
+VERIFIED_VALUE_CHANGED = N_("a verified value changed: %(why)s")
 PATTERNS = (
     RECONSENT,
     REFUSED_RECONSENT,
@@ -44,6 +45,7 @@ PATTERNS = (
     NOT_DONE,
     QUERY,
     UNCLEAR_REPLY,
+    VERIFIED_VALUE_CHANGED,
 )
 
 
@@ -103,7 +105,13 @@ def reason_shown(text: str) -> str:
     for pattern, matcher in _MATCHERS:
         found = matcher.match(text)
         if found:
-            return gettext(pattern) % found.groupdict()
+            # Words may hold a reason of the site's in turn (a verification cleared by a
+            # form marked not done): read the same way.
+            values = {
+                name: reason_shown(value) if name in _WORDS else value
+                for name, value in found.groupdict().items()
+            }
+            return gettext(pattern) % values
     head, colon, rest = text.partition(": ")
     if colon and gettext(head) != head:
         return f"{gettext(head)}: {rest}"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
 from enrolment import permissions as roles
+from enrolment.audit import VERIFIED_VALUE_CHANGED
 
 from ..canonical import response_values, sha256_of
 from .models import SourceVerification
@@ -54,9 +55,11 @@ def clear_if_changed(response) -> SourceVerification | None:
     mark = SourceVerification.objects.filter(response_id=response.pk, cleared_at=None).first()
     if mark is None or mark.values_sha256 == sha256_of(response_values(response)):
         return None
-    why = getattr(response, "_change_reason", None) or _("changed")
+    why = getattr(response, "_change_reason", None) or N_("changed")
     mark.cleared_at = timezone.now()
-    mark.cleared_reason = _("a verified value changed: %(why)s") % {"why": why}
+    # In English, as every reason the site stores; read in the reader's language
+    # (enrolment.audit.reason_shown): it was stored in the language of whoever saved.
+    mark.cleared_reason = VERIFIED_VALUE_CHANGED % {"why": why}
     mark._change_reason = mark.cleared_reason
     mark.save()
     return mark

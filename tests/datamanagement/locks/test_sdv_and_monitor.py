@@ -237,3 +237,25 @@ def test_verifying_a_visit_again_counts_only_forms_not_verified_yet(participant,
     assert "1 form(s) marked verified against source." in page
     page = client.post(url, {"timepoint": "3m"}, follow=True).content.decode()
     assert "0 form(s) marked verified against source." in page
+
+
+def test_a_cleared_verification_reads_in_the_readers_language_whoever_cleared_it(
+    participant, monitor, data_manager, coordinator, client
+):
+    """The reason was stored in the language of whoever saved the change (a Swedish
+    coordinator's correction read "ett verifierat värde ändrades" to every reader): now
+    stored in English, as the site's other reasons, and read in each reader's language."""
+    from django.utils import translation
+
+    response = nrs_3m(participant)
+    sdv.verify(response, monitor)
+    with translation.override("sv"):
+        correct_response(response, {**response.answers, "back": 0}, "typo", coordinator)
+    mark = SourceVerification.objects.get(response=response)
+    assert mark.cleared_reason == "a verified value changed: typo"
+    client.force_login(data_manager)
+    url = reverse("datamanagement:participant", args=[participant.study_id])
+    client.cookies["django_language"] = "sv"
+    assert "ett verifierat värde ändrades: typo" in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    assert "a verified value changed: typo" in client.get(url).content.decode()
