@@ -175,7 +175,7 @@ def plan_physiotherapist(physio: Physiotherapist) -> list[Contact]:
         )
         contacts += _contacts(planned, timepoints, trial, anchor, version, physiotherapist=physio)
     return bulk_create_with_history(
-        contacts, Contact, default_change_reason="planned from the workshop date"
+        contacts, Contact, default_change_reason=N_("planned from the workshop date")
     )
 
 

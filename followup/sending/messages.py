@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 
 from .. import reach
 from ..bulk import bulk_set
@@ -281,7 +282,7 @@ def fall_back(failed: list[Message], now: datetime) -> int:
         Contact.history.bulk_history_create(
             moved,
             update=True,
-            default_change_reason="channel failed; next channel",
+            default_change_reason=N_("channel failed; next channel"),
             default_date=now,
         )
     return len(moved)

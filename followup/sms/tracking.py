@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from enrolment.consent.reading import held_ids
 from enrolment.models import Participant
@@ -194,7 +195,10 @@ def _expire_earlier(sending: list[SmsPrompt], now: datetime) -> int:
     if stale:
         bulk_set(SmsPrompt, stale, ["status", "next_action_at"])
         SmsPrompt.history.bulk_history_create(
-            stale, update=True, default_change_reason="next week's question sent", default_date=now
+            stale,
+            update=True,
+            default_change_reason=N_("next week's question sent"),
+            default_date=now,
         )
     return len(stale)
 

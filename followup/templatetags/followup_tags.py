@@ -4,7 +4,6 @@ from django import template
 from django.db.models import Count, Min, Q
 
 from enrolment import permissions as roles
-from enrolment.audit import reason_shown
 from followup import reach
 from followup.access import may_reschedule
 from followup.models import Contact, Message
@@ -13,12 +12,6 @@ from followup.sms.prompts import question_labels
 from trialsite.redaction import redact
 
 register = template.Library()
-
-
-@register.filter
-def reason(text: str) -> str:
-    """A contact's stored reason in the reader's language where the site wrote it."""
-    return reason_shown(text)
 
 
 @register.filter

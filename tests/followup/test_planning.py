@@ -122,6 +122,12 @@ def test_a_coordinator_reschedules_one_contact_with_a_reason(client, clinic_west
     h = contact.history.first()
     assert h.history_change_reason == "in hospital until mid November"
     assert h.history_user == coordinator
+    # The contact's history on the page: the site's reasons in the reader's language,
+    # the coordinator's as typed (it read "planned at enrolment" on a Swedish page).
+    client.cookies["django_language"] = "sv"
+    html = client.get(url).content.decode()
+    assert "planerad vid inklusion" in html and "in hospital until mid November" in html
+    assert "planned at enrolment" not in html
 
 
 def test_only_coordinators_reschedule(client, clinic_west, physio_west, statistician):
