@@ -17,19 +17,20 @@ def participant_rows(participant):
     from .sdv.models import SourceVerification
 
     forms = {pk: label for pk, _what, label, _mode in participant_forms(participant)}
-    verified = SourceVerification.history.filter(response_id__in=forms)
-    for response_id in sorted(set(verified.values_list("response_id", flat=True))):
-        label = _("Source verification: %(form)s") % {"form": forms[response_id]}
-        yield verified.filter(response_id=response_id), "Source verification", SYSTEM, label
+    timepoints = {tp.pk: tp.staff_label for tp in participant.trial.timepoints.all()}
+
+    def verified(row) -> str:
+        return _("Source verification: %(form)s") % {"form": forms[row.response_id]}
+
+    def locked(row) -> str:
+        what = forms.get(row.response_id) or timepoints.get(row.timepoint_id)
+        return _("Lock: %(what)s") % {"what": what or participant.study_id}
+
+    yield (
+        SourceVerification.history.filter(response_id__in=forms),
+        "Source verification",
+        SYSTEM,
+        verified,
+    )
     locks = Lock.history.filter(Q(participant_id=participant.pk) | Q(response_id__in=forms))
-    about = locks.values_list("id", "level", "response_id", "timepoint_id").distinct()
-    timepoints = {tp.pk: tp for tp in participant.trial.timepoints.all()}
-    for lock_id, _level, response_id, timepoint_id in sorted(set(about), key=lambda r: r[0]):
-        if response_id in forms:
-            what = forms[response_id]
-        elif timepoint_id in timepoints:
-            what = timepoints[timepoint_id].staff_label
-        else:
-            what = participant.study_id
-        label = _("Lock: %(what)s") % {"what": what}
-        yield locks.filter(id=lock_id), "Lock", SYSTEM, label
+    yield locks, "Lock", SYSTEM, locked

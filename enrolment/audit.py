@@ -175,11 +175,12 @@ def readable_changes(changes, model=None) -> list[tuple[str, object, object]]:
 
 
 def entries_from(
-    records: QuerySet, what: str, nobody: str = SYSTEM, label: str = ""
+    records: QuerySet, what: str, nobody: str = SYSTEM, label: str | Callable = ""
 ) -> list[AuditEntry]:
     """Audit entries from one historical queryset (any object, any number of objects);
     ``nobody`` names who made the changes no user made, ``label`` the record for the
-    page (:attr:`AuditEntry.label`)."""
+    page (:attr:`AuditEntry.label`), or a function of the history row giving it where
+    the rows are about different records (each verification names its form)."""
     rows = list(records.select_related("history_user").order_by("history_date", "history_id"))
     previous = {}
     entries = []
@@ -208,7 +209,7 @@ def entries_from(
                 reason=row.history_change_reason or "",
                 changes=changes,
                 by_staff=row.history_user is not None,
-                label=label,
+                label=label(row) if callable(label) else label,
                 model=row.instance_type,
             )
         )
